@@ -1,0 +1,199 @@
+//! EdDSA-Poseidon over Baby Jubjub, compatible with circomlib / circomlibjs.
+
+use ark_bn254::Fr;
+use ark_ec::{AffineRepr, CurveGroup, PrimeGroup};
+use ark_ff::{BigInteger, PrimeField};
+use blake_hash::{Blake512, Digest};
+use taceo_ark_babyjubjub::{EdwardsAffine, EdwardsProjective, Fr as Scalar};
+use tandem_types::{PackedPubKey, PackedSignature};
+
+use crate::babyjubjub::{pack_point, unpack_point, PointError};
+use crate::field::fr_to_le_bytes;
+use crate::poseidon::poseidon;
+
+/// Why a packed signature is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// The R8 half is not a valid packed point.
+    #[error("signature R8: {0}")]
+    R8(PointError),
+    /// `S` is not below the subgroup order `l`.
+    #[error("signature S is not below the Baby Jubjub subgroup order")]
+    SNotCanonical,
+}
+
+/// A Baby Jubjub public key. Invariant: the point is on the curve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PublicKey(EdwardsAffine);
+
+impl PublicKey {
+    /// Unpacks and validates a packed key.
+    pub fn unpack(packed: &PackedPubKey) -> Result<Self, PointError> {
+        unpack_point(&packed.0).map(Self)
+    }
+
+    /// circomlib's packed form.
+    pub fn pack(&self) -> PackedPubKey {
+        PackedPubKey(pack_point(&self.0))
+    }
+
+    /// The x coordinate (`A.x` in signing messages and account leaves).
+    pub fn x(&self) -> Fr {
+        self.0.x
+    }
+
+    /// The y coordinate.
+    pub fn y(&self) -> Fr {
+        self.0.y
+    }
+
+    /// The curve point.
+    pub fn point(&self) -> &EdwardsAffine {
+        &self.0
+    }
+}
+
+/// An EdDSA-Poseidon signature. Invariants: `r8` is on the curve and `s < l`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signature {
+    r8: EdwardsAffine,
+    s: Scalar,
+}
+
+impl Signature {
+    /// Strictly unpacks circomlib's 64-byte packed form.
+    pub fn unpack(packed: &PackedSignature) -> Result<Self, SignatureError> {
+        let mut r8_bytes = [0u8; 32];
+        r8_bytes.copy_from_slice(&packed.0[..32]);
+        let r8 = unpack_point(&r8_bytes).map_err(SignatureError::R8)?;
+        let s_bytes = &packed.0[32..];
+        let s = Scalar::from_le_bytes_mod_order(s_bytes);
+        if s.into_bigint().to_bytes_le() != s_bytes {
+            return Err(SignatureError::SNotCanonical);
+        }
+        Ok(Self { r8, s })
+    }
+
+    /// circomlib's packed form: packed R8 then S little-endian.
+    pub fn pack(&self) -> PackedSignature {
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(&pack_point(&self.r8));
+        out[32..].copy_from_slice(&self.s.into_bigint().to_bytes_le());
+        PackedSignature(out)
+    }
+
+    /// The commitment point R8.
+    pub fn r8(&self) -> &EdwardsAffine {
+        &self.r8
+    }
+
+    /// The response S.
+    pub fn s(&self) -> Scalar {
+        self.s
+    }
+}
+
+/// A private key: the 32-byte seed of circomlib's `prv2pub`, with what it derives.
+#[derive(Clone)]
+pub struct PrivateKey {
+    seed: [u8; 32],
+    /// Pruned `BLAKE-512(seed)[0..32]` as an integer mod `l` (the signing scalar).
+    scalar: Scalar,
+    /// `BLAKE-512(seed)[32..64]`, the nonce-derivation prefix.
+    prefix: [u8; 32],
+    public: PublicKey,
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret.
+        f.debug_struct("PrivateKey").field("public", &self.public.pack()).finish_non_exhaustive()
+    }
+}
+
+impl PrivateKey {
+    /// Derives the key from a 32-byte seed exactly as circomlib's `prv2pub`.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        let h = Blake512::digest(&seed);
+        let mut pruned = [0u8; 32];
+        pruned.copy_from_slice(&h[..32]);
+        pruned[0] &= 0xf8;
+        pruned[31] &= 0x7f;
+        pruned[31] |= 0x40;
+        let s = num_bigint::BigUint::from_bytes_le(&pruned);
+        let a_scalar = Scalar::from_le_bytes_mod_order(&(&s >> 3u32).to_bytes_le());
+        let public = PublicKey((EdwardsProjective::generator() * a_scalar).into_affine());
+        let mut prefix = [0u8; 32];
+        prefix.copy_from_slice(&h[32..]);
+        Self { seed, scalar: Scalar::from_le_bytes_mod_order(&pruned), prefix, public }
+    }
+
+    /// A fresh key from the operating system's randomness.
+    pub fn generate<R: rand::RngCore + rand::CryptoRng>(rng: &mut R) -> Self {
+        let mut seed = [0u8; 32];
+        rng.fill_bytes(&mut seed);
+        Self::from_seed(seed)
+    }
+
+    /// The 32-byte seed (what wallets store).
+    pub fn seed(&self) -> &[u8; 32] {
+        &self.seed
+    }
+
+    /// The public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.public
+    }
+
+    /// Signs `message` exactly as circomlib's `signPoseidon` (deterministic).
+    pub fn sign(&self, message: Fr) -> Signature {
+        let mut hasher = Blake512::new();
+        hasher.update(&self.prefix);
+        hasher.update(fr_to_le_bytes(&message));
+        let r = Scalar::from_le_bytes_mod_order(&hasher.finalize());
+        let r8 = (EdwardsProjective::generator() * r).into_affine();
+        let c = challenge(&r8, &self.public, message);
+        Signature { r8, s: r + c * self.scalar }
+    }
+}
+
+/// `H(R8.x, R8.y, A.x, A.y, M)` reduced mod `l`.
+fn challenge(r8: &EdwardsAffine, public: &PublicKey, message: Fr) -> Scalar {
+    let c = poseidon(&[r8.x, r8.y, public.x(), public.y(), message]);
+    Scalar::from_le_bytes_mod_order(&fr_to_le_bytes(&c))
+}
+
+/// Checks `S·B8 = R8 + 8·c·A` (circomlib's `verifyPoseidon`). Reducing `c` mod `l` before
+/// multiplying by the cofactor 8 gives the same point as circomlib's integer product,
+/// because `8·A` lies in the order-`l` subgroup.
+pub fn verify(public: &PublicKey, message: Fr, signature: &Signature) -> bool {
+    let c = challenge(&signature.r8, public, message);
+    let eight = Scalar::from(8u64);
+    let left = EdwardsAffine::generator().mul_bigint(signature.s.into_bigint());
+    let right = public.0.mul_bigint((c * eight).into_bigint()) + signature.r8;
+    left == right
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generator_is_circomlib_base8() {
+        let g = EdwardsAffine::generator();
+        assert_eq!(
+            crate::field::fr_to_decimal(&g.x),
+            "5299619240641551281634865583518297030282874472190772894086521144482721001553"
+        );
+    }
+
+    #[test]
+    fn sign_then_verify_and_reject_other_message() {
+        let key = PrivateKey::from_seed([7; 32]);
+        let sig = key.sign(Fr::from(42u64));
+        assert!(verify(&key.public_key(), Fr::from(42u64), &sig));
+        assert!(!verify(&key.public_key(), Fr::from(43u64), &sig));
+        let other = PrivateKey::from_seed([8; 32]).public_key();
+        assert!(!verify(&other, Fr::from(42u64), &sig));
+    }
+}
