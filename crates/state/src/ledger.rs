@@ -1,0 +1,513 @@
+//! The ledger: accounts, the state tree, and the state transition function.
+//!
+//! Applying a batch runs in two phases. *Execution* checks every rule of every op against
+//! an overlay of the state (nonces, balances, overflow, existence, capacity) and collects
+//! the signature checks; the signatures are then verified in parallel. Only if every op is
+//! valid does *merkleization* write the overlay into the state and record the state root
+//! after every op. So a batch is atomic: an invalid op anywhere leaves the state untouched.
+
+use rayon::prelude::*;
+use std::collections::{HashMap, HashSet};
+use tandem_crypto::{verify, Fr, PublicKey, Signature};
+use tandem_types::{
+    AccountIndex, Balance, ChainId, DepositOp, L1Deposit, Op, PackedPubKey, PackedSignature,
+    SignedTx, TokenId, TransferOp, TransferToNewOp, Tx, WithdrawOp, ACCOUNT_INDEX_BITS,
+};
+
+use crate::account::Account;
+use crate::error::{BatchError, StfError};
+use crate::signing::{transfer_message, withdraw_message};
+use crate::tree::{MerkleProof, SparseMerkleTree};
+
+/// Chain parameters the state transition depends on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerConfig {
+    /// Part of every signed message.
+    pub chain_id: ChainId,
+    /// Depth of the account tree, `1..=24`.
+    pub tree_depth: u8,
+}
+
+impl LedgerConfig {
+    /// Production depth.
+    pub const DEFAULT_TREE_DEPTH: u8 = 24;
+
+    /// Checks the parameters are usable.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=ACCOUNT_INDEX_BITS as u8).contains(&self.tree_depth) {
+            return Err(format!("tree depth {} outside 1..=24", self.tree_depth));
+        }
+        Ok(())
+    }
+}
+
+/// An input to the state transition: an L1 deposit or a signed user transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerOp {
+    /// From the L1 priority queue.
+    Deposit(L1Deposit),
+    /// From a user.
+    Tx(SignedTx),
+}
+
+/// What applying a batch produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// The ops in public-data form, one per input.
+    pub ops: Vec<Op>,
+    /// The state root after each op (`roots[i]` is the root after `ops[i]`).
+    pub intermediate_roots: Vec<Fr>,
+    /// The state root before the batch.
+    pub prev_root: Fr,
+    /// The state root after the batch.
+    pub root: Fr,
+}
+
+/// A signature to verify once execution has succeeded.
+struct SignatureCheck {
+    op_index: usize,
+    from: AccountIndex,
+    signer: PublicKey,
+    message: Fr,
+    signature: PackedSignature,
+}
+
+/// The ledger state.
+///
+/// Invariants: `tree.leaf(i) == accounts[i].leaf_hash()` for every account and `0` for every
+/// empty slot; `by_pubkey` maps each key to the lowest index it owns; `next_index` is above
+/// every used index.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub(crate) config: LedgerConfig,
+    pub(crate) tree: SparseMerkleTree,
+    pub(crate) accounts: HashMap<u32, Account>,
+    pub(crate) by_pubkey: HashMap<PackedPubKey, AccountIndex>,
+    pub(crate) next_index: u32,
+    pub(crate) batches_applied: u64,
+    /// Accounts changed since the last persist (see `store`).
+    pub(crate) dirty_accounts: HashSet<u32>,
+}
+
+impl Ledger {
+    /// An empty in-memory ledger.
+    pub fn new(config: LedgerConfig) -> Result<Self, String> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            tree: SparseMerkleTree::new(config.tree_depth),
+            accounts: HashMap::new(),
+            by_pubkey: HashMap::new(),
+            next_index: 0,
+            batches_applied: 0,
+            dirty_accounts: HashSet::new(),
+        })
+    }
+
+    /// Chain parameters.
+    pub fn config(&self) -> &LedgerConfig {
+        &self.config
+    }
+
+    /// The state root.
+    pub fn root(&self) -> Fr {
+        self.tree.root()
+    }
+
+    /// Number of batches applied since genesis.
+    pub fn batches_applied(&self) -> u64 {
+        self.batches_applied
+    }
+
+    /// The account at `index`, if any.
+    pub fn account(&self, index: AccountIndex) -> Option<&Account> {
+        self.accounts.get(&index.get())
+    }
+
+    /// The lowest index owned by `pubkey`, if any.
+    pub fn index_of(&self, pubkey: &PackedPubKey) -> Option<AccountIndex> {
+        self.by_pubkey.get(pubkey).copied()
+    }
+
+    /// Every account, in no particular order.
+    pub fn accounts(&self) -> impl Iterator<Item = (AccountIndex, &Account)> {
+        self.accounts.iter().map(|(i, a)| (AccountIndex::from_bytes(to3(*i)), a))
+    }
+
+    /// Number of accounts.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Inclusion proof of the leaf at `index` under the current root.
+    pub fn proof(&self, index: AccountIndex) -> MerkleProof {
+        self.tree.proof(index.get())
+    }
+
+    /// The leaf at `index`.
+    pub fn leaf(&self, index: AccountIndex) -> Fr {
+        self.tree.leaf(index.get())
+    }
+
+    /// The root of a tree rebuilt from the accounts alone (for integrity checks).
+    pub fn root_from_scratch(&self) -> Fr {
+        let leaves: Vec<(u32, Fr)> =
+            self.accounts.par_iter().map(|(i, a)| (*i, a.leaf_hash())).collect();
+        let mut tree = SparseMerkleTree::new(self.config.tree_depth);
+        tree.update(&leaves);
+        tree.root()
+    }
+
+    /// Applies one op (a batch of one). On error nothing changes.
+    pub fn apply(&mut self, op: LedgerOp, fee_account: AccountIndex) -> Result<(Op, Fr), StfError> {
+        self.apply_batch(&[op], fee_account)
+            .map(|outcome| (outcome.ops[0], outcome.root))
+            .map_err(|e| e.error)
+    }
+
+    /// Applies `ops` atomically, paying fees to `fee_account`. Either every op is valid and
+    /// all are applied, or the first invalid op is reported and nothing changes.
+    pub fn apply_batch(&mut self, ops: &[LedgerOp], fee_account: AccountIndex) -> Result<BatchOutcome, BatchError> {
+        let mut overlay = Overlay::new(self);
+        let mut public_ops = Vec::with_capacity(ops.len());
+        let mut snapshots: Vec<Vec<(u32, Account)>> = Vec::with_capacity(ops.len());
+        let mut checks = Vec::new();
+        let mut failure: Option<BatchError> = None;
+        for (i, op) in ops.iter().enumerate() {
+            match overlay.execute_ledger_op(i, op, fee_account, &mut checks) {
+                Ok((public, touched)) => {
+                    public_ops.push(public);
+                    snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect());
+                }
+                Err(error) => {
+                    failure = Some(BatchError { index: i, error });
+                    break;
+                }
+            }
+        }
+        // Signatures of ops before a failure may fail earlier; report the first bad op.
+        let bad_signature = checks
+            .par_iter()
+            .filter_map(|c| check_signature(self.config.chain_id, c).err().map(|e| (c.op_index, e)))
+            .min_by_key(|(i, _)| *i);
+        if let Some((index, error)) = bad_signature {
+            if failure.as_ref().is_none_or(|f| index < f.index) {
+                failure = Some(BatchError { index, error });
+            }
+        }
+        if let Some(f) = failure {
+            return Err(f);
+        }
+
+        let Overlay { accounts, new_pubkeys, next_index, .. } = overlay;
+        let prev_root = self.tree.root();
+        let intermediate_roots = self.merkleize(&snapshots);
+        for (i, account) in accounts {
+            self.dirty_accounts.insert(i);
+            self.accounts.insert(i, account);
+        }
+        for (pk, i) in new_pubkeys {
+            self.by_pubkey.entry(pk).or_insert(i);
+        }
+        self.next_index = next_index;
+        self.batches_applied += 1;
+        Ok(BatchOutcome { ops: public_ops, root: self.tree.root(), prev_root, intermediate_roots })
+    }
+
+    /// Writes the post-op account snapshots into the tree, returning the root after each op.
+    fn merkleize(&mut self, snapshots: &[Vec<(u32, Account)>]) -> Vec<Fr> {
+        // Leaf hashes are independent of each other: compute them all in parallel.
+        let leaves: Vec<Vec<(u32, Fr)>> = snapshots
+            .par_iter()
+            .map(|touched| touched.iter().map(|(i, a)| (*i, a.leaf_hash())).collect())
+            .collect();
+        leaves
+            .iter()
+            .map(|op_leaves| if op_leaves.is_empty() { self.tree.root() } else { self.tree.update(op_leaves) })
+            .collect()
+    }
+}
+
+fn to3(i: u32) -> [u8; 3] {
+    let b = i.to_be_bytes();
+    [b[1], b[2], b[3]]
+}
+
+fn check_signature(chain_id: ChainId, check: &SignatureCheck) -> Result<(), StfError> {
+    let signature = Signature::unpack(&check.signature).map_err(StfError::MalformedSignature)?;
+    if !verify(&check.signer, check.message, &signature) {
+        return Err(StfError::BadSignature { from: check.from, chain_id });
+    }
+    Ok(())
+}
+
+/// Copy-on-write view of the ledger used during execution.
+struct Overlay<'a> {
+    base: &'a Ledger,
+    accounts: HashMap<u32, Account>,
+    new_pubkeys: HashMap<PackedPubKey, AccountIndex>,
+    next_index: u32,
+}
+
+impl<'a> Overlay<'a> {
+    fn new(base: &'a Ledger) -> Self {
+        Self { base, accounts: HashMap::new(), new_pubkeys: HashMap::new(), next_index: base.next_index }
+    }
+
+    fn capacity(&self) -> u64 {
+        1u64 << self.base.config.tree_depth
+    }
+
+    fn check_range(&self, index: AccountIndex) -> Result<(), StfError> {
+        if index.get() as u64 >= self.capacity() {
+            return Err(StfError::IndexOutOfRange {
+                index,
+                depth: self.base.config.tree_depth,
+                capacity: self.capacity(),
+            });
+        }
+        Ok(())
+    }
+
+    fn get(&self, index: AccountIndex) -> Option<&Account> {
+        self.accounts.get(&index.get()).or_else(|| self.base.accounts.get(&index.get()))
+    }
+
+    fn exists(&self, index: AccountIndex) -> bool {
+        self.get(index).is_some()
+    }
+
+    fn get_mut(&mut self, index: AccountIndex) -> Result<&mut Account, StfError> {
+        let key = index.get();
+        if !self.accounts.contains_key(&key) {
+            let account = self.base.accounts.get(&key).ok_or(StfError::AccountNotFound(index))?;
+            self.accounts.insert(key, account.clone());
+        }
+        Ok(self.accounts.get_mut(&key).expect("inserted above"))
+    }
+
+    fn index_of(&self, pubkey: &PackedPubKey) -> Option<AccountIndex> {
+        self.base.index_of(pubkey).or_else(|| self.new_pubkeys.get(pubkey).copied())
+    }
+
+    fn allocate(&self) -> Result<AccountIndex, StfError> {
+        if self.next_index as u64 >= self.capacity() {
+            return Err(StfError::TreeFull { capacity: self.capacity() });
+        }
+        AccountIndex::new(self.next_index).map_err(|_| StfError::TreeFull { capacity: self.capacity() })
+    }
+
+    fn create(&mut self, index: AccountIndex, packed: PackedPubKey, pubkey: PublicKey) {
+        self.accounts.insert(index.get(), Account::new(pubkey));
+        if self.index_of(&packed).is_none() {
+            self.new_pubkeys.insert(packed, index);
+        }
+        self.next_index = self.next_index.max(index.get() + 1);
+    }
+
+    fn credit(&mut self, index: AccountIndex, token: TokenId, amount: Balance) -> Result<(), StfError> {
+        let account = self.get_mut(index)?;
+        let new = account
+            .balance(token)
+            .checked_add(amount)
+            .ok_or(StfError::BalanceOverflow { index, token: token.get() })?;
+        account.set_balance(token, new);
+        Ok(())
+    }
+
+    /// Resolves a user-level input to its public-data op and executes it.
+    fn execute_ledger_op(
+        &mut self,
+        op_index: usize,
+        op: &LedgerOp,
+        fee_account: AccountIndex,
+        checks: &mut Vec<SignatureCheck>,
+    ) -> Result<(Op, Vec<u32>), StfError> {
+        let (public, signature) = match op {
+            LedgerOp::Deposit(d) => {
+                let to = match self.index_of(&d.to) {
+                    Some(i) => i,
+                    None => self.allocate()?,
+                };
+                (Op::Deposit(DepositOp { to, pubkey: d.to, token: d.token, amount: d.amount }), None)
+            }
+            LedgerOp::Tx(signed) => {
+                let from = signed.tx.from();
+                self.check_range(from)?;
+                let sender = self.get(from).ok_or(StfError::AccountNotFound(from))?;
+                if signed.tx.nonce() != sender.nonce {
+                    return Err(StfError::NonceMismatch { from, expected: sender.nonce, got: signed.tx.nonce() });
+                }
+                let public = match &signed.tx {
+                    Tx::Transfer(t) => match self.index_of(&t.to) {
+                        Some(to) => Op::Transfer(TransferOp { from, to, token: t.token, amount: t.amount, fee: t.fee }),
+                        None => Op::TransferToNew(TransferToNewOp {
+                            from,
+                            to: self.allocate()?,
+                            to_pubkey: t.to,
+                            token: t.token,
+                            amount: t.amount,
+                            fee: t.fee,
+                        }),
+                    },
+                    Tx::Withdraw(w) => {
+                        Op::Withdraw(WithdrawOp { from, token: w.token, amount: w.amount, fee: w.fee, to_l1: w.to_l1 })
+                    }
+                };
+                (public, Some(&signed.signature))
+            }
+        };
+        let touched = self.execute_op(op_index, &public, signature, fee_account, checks)?;
+        Ok((public, touched))
+    }
+
+    /// Executes one public-data op: every rule but the signature itself, which is queued in
+    /// `checks`. Returns the touched account indices.
+    fn execute_op(
+        &mut self,
+        op_index: usize,
+        op: &Op,
+        signature: Option<&PackedSignature>,
+        fee_account: AccountIndex,
+        checks: &mut Vec<SignatureCheck>,
+    ) -> Result<Vec<u32>, StfError> {
+        match *op {
+            Op::Noop => Ok(Vec::new()),
+            Op::Deposit(d) => {
+                if d.amount == 0 {
+                    return Err(StfError::ZeroDeposit);
+                }
+                self.check_range(d.to)?;
+                match self.get(d.to) {
+                    Some(existing) => {
+                        if existing.pubkey.pack() != d.pubkey {
+                            return Err(StfError::PubKeyMismatch { index: d.to });
+                        }
+                    }
+                    None => {
+                        let pubkey = PublicKey::unpack(&d.pubkey).map_err(StfError::InvalidPubKey)?;
+                        self.create(d.to, d.pubkey, pubkey);
+                    }
+                }
+                self.credit(d.to, d.token, d.amount)?;
+                Ok(vec![d.to.get()])
+            }
+            Op::Transfer(TransferOp { from, to, token, amount, fee }) => {
+                if from == to {
+                    return Err(StfError::SelfTransfer(from));
+                }
+                self.check_range(to)?;
+                let recipient = self.get(to).ok_or(StfError::AccountNotFound(to))?.pubkey;
+                self.transfer(op_index, from, to, recipient, token, amount.value(), fee.value(), signature, fee_account, checks)
+            }
+            Op::TransferToNew(TransferToNewOp { from, to, to_pubkey, token, amount, fee }) => {
+                self.check_range(to)?;
+                if self.exists(to) {
+                    return Err(StfError::AccountExists(to));
+                }
+                let recipient = PublicKey::unpack(&to_pubkey).map_err(StfError::InvalidPubKey)?;
+                self.check_range(from)?;
+                if !self.exists(from) {
+                    return Err(StfError::AccountNotFound(from));
+                }
+                self.create(to, to_pubkey, recipient);
+                self.transfer(op_index, from, to, recipient, token, amount.value(), fee.value(), signature, fee_account, checks)
+            }
+            Op::Withdraw(w) => {
+                self.check_range(w.from)?;
+                let sender = self.get(w.from).ok_or(StfError::AccountNotFound(w.from))?;
+                let message = withdraw_message(
+                    self.base.config.chain_id,
+                    &tandem_types::WithdrawTx {
+                        from: w.from,
+                        to_l1: w.to_l1,
+                        token: w.token,
+                        amount: w.amount,
+                        fee: w.fee,
+                        nonce: sender.nonce,
+                    },
+                );
+                self.debit_signed(op_index, w.from, w.token, w.amount, w.fee.value(), message, signature, fee_account, checks)?;
+                Ok(dedup(vec![w.from.get(), fee_account.get()]))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transfer(
+        &mut self,
+        op_index: usize,
+        from: AccountIndex,
+        to: AccountIndex,
+        recipient: PublicKey,
+        token: TokenId,
+        amount: Balance,
+        fee: Balance,
+        signature: Option<&PackedSignature>,
+        fee_account: AccountIndex,
+        checks: &mut Vec<SignatureCheck>,
+    ) -> Result<Vec<u32>, StfError> {
+        self.check_range(from)?;
+        let sender = self.get(from).ok_or(StfError::AccountNotFound(from))?;
+        let tx = tandem_types::TransferTx {
+            from,
+            to: recipient.pack(),
+            token,
+            amount: tandem_types::PackedAmount::new(amount).expect("amount came from a packed value"),
+            fee: tandem_types::PackedFee::new(fee).expect("fee came from a packed value"),
+            nonce: sender.nonce,
+        };
+        let message = transfer_message(self.base.config.chain_id, &tx, &recipient);
+        self.debit_signed(op_index, from, token, amount, fee, message, signature, fee_account, checks)?;
+        self.credit(to, token, amount)?;
+        Ok(dedup(vec![from.get(), to.get(), fee_account.get()]))
+    }
+
+    /// Checks and applies the sender side of a signed op: nonce, balance for amount plus fee,
+    /// fee credit; queues the signature check.
+    #[allow(clippy::too_many_arguments)]
+    fn debit_signed(
+        &mut self,
+        op_index: usize,
+        from: AccountIndex,
+        token: TokenId,
+        amount: Balance,
+        fee: Balance,
+        message: Fr,
+        signature: Option<&PackedSignature>,
+        fee_account: AccountIndex,
+        checks: &mut Vec<SignatureCheck>,
+    ) -> Result<(), StfError> {
+        let signature = *signature.ok_or(StfError::MissingSignature(from))?;
+        self.check_range(fee_account)?;
+        if !self.exists(fee_account) {
+            return Err(StfError::FeeAccountMissing(fee_account));
+        }
+        let needed = amount.checked_add(fee).ok_or(StfError::AmountOverflow)?;
+        let sender = self.get_mut(from)?;
+        let balance = sender.balance(token);
+        if balance < needed {
+            return Err(StfError::insufficient(from, token, balance, needed));
+        }
+        let next_nonce = sender.nonce.checked_add(1).ok_or(StfError::NonceExhausted(from))?;
+        let signer = sender.pubkey;
+        sender.set_balance(token, balance - needed);
+        sender.nonce = next_nonce;
+        self.credit(fee_account, token, fee)?;
+        checks.push(SignatureCheck { op_index, from, signer, message, signature });
+        Ok(())
+    }
+}
+
+fn dedup(mut v: Vec<u32>) -> Vec<u32> {
+    let mut seen = Vec::with_capacity(v.len());
+    v.retain(|i| {
+        if seen.contains(i) {
+            false
+        } else {
+            seen.push(*i);
+            true
+        }
+    });
+    v
+}

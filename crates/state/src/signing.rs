@@ -1,0 +1,71 @@
+//! Domain-separated signing messages of user transactions (SPEC.md §4.4).
+
+use tandem_crypto::{poseidon, Fr, PublicKey};
+use tandem_types::{ChainId, L1Address, TransferTx, WithdrawTx};
+
+/// "tandem.transfer.v1" as a big-endian integer: separates transfer messages from every
+/// other message a key may sign.
+pub fn transfer_tag() -> Fr {
+    tag(b"tandem.transfer.v1")
+}
+
+/// "tandem.withdraw.v1" as a big-endian integer.
+pub fn withdraw_tag() -> Fr {
+    tag(b"tandem.withdraw.v1")
+}
+
+fn tag(ascii: &[u8]) -> Fr {
+    let mut be = [0u8; 32];
+    be[32 - ascii.len()..].copy_from_slice(ascii);
+    tandem_crypto::field::fr_from_be_bytes(&be).expect("short ASCII tags are below p")
+}
+
+/// The 160-bit L1 address as a field element.
+pub fn address_to_fr(address: &L1Address) -> Fr {
+    let mut be = [0u8; 32];
+    be[12..].copy_from_slice(&address.0);
+    tandem_crypto::field::fr_from_be_bytes(&be).expect("160-bit values are below p")
+}
+
+/// `H(TAG_TRANSFER, chain_id, from, to.x, to.y, token, amount, fee, nonce)`.
+pub fn transfer_message(chain_id: ChainId, tx: &TransferTx, to: &PublicKey) -> Fr {
+    poseidon(&[
+        transfer_tag(),
+        Fr::from(chain_id),
+        Fr::from(tx.from.get() as u64),
+        to.x(),
+        to.y(),
+        Fr::from(tx.token.get() as u64),
+        Fr::from(tx.amount.value()),
+        Fr::from(tx.fee.value()),
+        Fr::from(tx.nonce as u64),
+    ])
+}
+
+/// `H(TAG_WITHDRAW, chain_id, from, to_l1, token, amount, fee, nonce)`.
+pub fn withdraw_message(chain_id: ChainId, tx: &WithdrawTx) -> Fr {
+    poseidon(&[
+        withdraw_tag(),
+        Fr::from(chain_id),
+        Fr::from(tx.from.get() as u64),
+        address_to_fr(&tx.to_l1),
+        Fr::from(tx.token.get() as u64),
+        Fr::from(tx.amount),
+        Fr::from(tx.fee.value()),
+        Fr::from(tx.nonce as u64),
+    ])
+}
+
+/// Signs `tx` for `chain_id` with `key` (what a wallet does). Fails only if a transfer's
+/// recipient key is not a valid point.
+pub fn sign_tx(
+    key: &tandem_crypto::PrivateKey,
+    chain_id: ChainId,
+    tx: tandem_types::Tx,
+) -> Result<tandem_types::SignedTx, tandem_crypto::PointError> {
+    let message = match &tx {
+        tandem_types::Tx::Transfer(t) => transfer_message(chain_id, t, &PublicKey::unpack(&t.to)?),
+        tandem_types::Tx::Withdraw(w) => withdraw_message(chain_id, w),
+    };
+    Ok(tandem_types::SignedTx { tx, signature: key.sign(message).pack() })
+}

@@ -1,0 +1,78 @@
+//! Shared helpers of the state tests: deterministic keys and signed transactions.
+
+#![allow(dead_code)]
+
+use tandem_crypto::PrivateKey;
+use tandem_state::signing::sign_tx;
+use tandem_state::{Ledger, LedgerConfig, LedgerOp};
+use tandem_types::*;
+
+pub const CHAIN_ID: ChainId = 7;
+
+pub fn config(depth: u8) -> LedgerConfig {
+    LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth }
+}
+
+pub fn key(i: u8) -> PrivateKey {
+    PrivateKey::from_seed([i.wrapping_add(1); 32])
+}
+
+pub fn idx(i: u32) -> AccountIndex {
+    AccountIndex::new(i).unwrap()
+}
+
+pub fn token(t: u32) -> TokenId {
+    TokenId::new(t).unwrap()
+}
+
+pub fn deposit(k: &PrivateKey, t: u32, amount: Balance) -> LedgerOp {
+    LedgerOp::Deposit(L1Deposit { to: k.public_key().pack(), token: token(t), amount })
+}
+
+pub fn transfer_tx(
+    chain_id: ChainId,
+    from_key: &PrivateKey,
+    from: AccountIndex,
+    to: &PrivateKey,
+    t: u32,
+    amount: Balance,
+    fee: Balance,
+    nonce: Nonce,
+) -> SignedTx {
+    let tx = Tx::Transfer(TransferTx {
+        from,
+        to: to.public_key().pack(),
+        token: token(t),
+        amount: PackedAmount::new(amount).unwrap(),
+        fee: PackedFee::new(fee).unwrap(),
+        nonce,
+    });
+    sign_tx(from_key, chain_id, tx).unwrap()
+}
+
+pub fn withdraw_tx(
+    chain_id: ChainId,
+    from_key: &PrivateKey,
+    from: AccountIndex,
+    t: u32,
+    amount: Balance,
+    fee: Balance,
+    nonce: Nonce,
+) -> SignedTx {
+    let tx = Tx::Withdraw(WithdrawTx {
+        from,
+        to_l1: L1Address([0xab; 20]),
+        token: token(t),
+        amount,
+        fee: PackedFee::new(fee).unwrap(),
+        nonce,
+    });
+    sign_tx(from_key, chain_id, tx).unwrap()
+}
+
+/// A ledger where key 0 owns account 0 (the fee account) with some ETH.
+pub fn genesis(depth: u8) -> Ledger {
+    let mut ledger = Ledger::new(config(depth)).unwrap();
+    ledger.apply(deposit(&key(0), 0, 1_000), idx(0)).unwrap();
+    ledger
+}

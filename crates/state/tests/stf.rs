@@ -1,0 +1,189 @@
+//! The state transition function: each rule, each error, and batch atomicity.
+
+mod common;
+
+use common::*;
+use tandem_state::{LedgerOp, StfError};
+use tandem_types::*;
+
+#[test]
+fn deposit_creates_the_account_then_credits_it() {
+    let mut ledger = genesis(8);
+    let (op, _) = ledger.apply(deposit(&key(1), 0, 500), idx(0)).unwrap();
+    assert!(matches!(op, Op::Deposit(DepositOp { to, amount: 500, .. }) if to == idx(1)));
+    ledger.apply(deposit(&key(1), 3, 9), idx(0)).unwrap();
+    let account = ledger.account(idx(1)).unwrap();
+    assert_eq!(account.balance(token(0)), 500);
+    assert_eq!(account.balance(token(3)), 9);
+    assert_eq!(ledger.index_of(&key(1).public_key().pack()), Some(idx(1)));
+}
+
+#[test]
+fn transfer_to_new_key_creates_the_account_and_pays_the_fee() {
+    let mut ledger = genesis(8);
+    ledger.apply(deposit(&key(1), 0, 1_000), idx(0)).unwrap();
+    let tx = transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 300, 5, 0);
+    let (op, root) = ledger.apply(LedgerOp::Tx(tx), idx(0)).unwrap();
+    assert!(matches!(op, Op::TransferToNew(TransferToNewOp { to, .. }) if to == idx(2)));
+    assert_eq!(root, ledger.root());
+    assert_eq!(ledger.account(idx(1)).unwrap().balance(TokenId::ETH), 695);
+    assert_eq!(ledger.account(idx(1)).unwrap().nonce, 1);
+    assert_eq!(ledger.account(idx(2)).unwrap().balance(TokenId::ETH), 300);
+    assert_eq!(ledger.account(idx(0)).unwrap().balance(TokenId::ETH), 1_005);
+
+    // A second transfer to the same key goes to the existing account, 12 bytes on L1.
+    let tx = transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 100, 0, 1);
+    let (op, _) = ledger.apply(LedgerOp::Tx(tx), idx(0)).unwrap();
+    assert!(matches!(op, Op::Transfer(_)));
+    assert_eq!(op.encode().len(), 12);
+}
+
+#[test]
+fn each_invalid_transaction_is_refused_with_its_reason() {
+    let mut ledger = genesis(8);
+    ledger.apply(deposit(&key(1), 0, 1_000), idx(0)).unwrap();
+    let root = ledger.root();
+    let apply = |ledger: &mut tandem_state::Ledger, tx| ledger.apply(LedgerOp::Tx(tx), idx(0)).unwrap_err();
+
+    // overdraft (amount + fee above balance)
+    let e = apply(&mut ledger, transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 1_000, 1, 0));
+    assert!(matches!(e, StfError::InsufficientBalance { balance: 1_000, needed: 1_001, .. }), "{e}");
+    // wrong nonce
+    let e = apply(&mut ledger, transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 1, 0, 5));
+    assert_eq!(e, StfError::NonceMismatch { from: idx(1), expected: 0, got: 5 });
+    // signed by another key
+    let e = apply(&mut ledger, transfer_tx(CHAIN_ID, &key(9), idx(1), &key(2), 0, 1, 0, 0));
+    assert!(matches!(e, StfError::BadSignature { .. }), "{e}");
+    // signed for another chain
+    let e = apply(&mut ledger, transfer_tx(CHAIN_ID + 1, &key(1), idx(1), &key(2), 0, 1, 0, 0));
+    assert!(matches!(e, StfError::BadSignature { chain_id: CHAIN_ID, .. }), "{e}");
+    // unknown sender
+    let e = apply(&mut ledger, transfer_tx(CHAIN_ID, &key(1), idx(77), &key(2), 0, 1, 0, 0));
+    assert_eq!(e, StfError::AccountNotFound(idx(77)));
+    // sender outside the tree
+    let e = apply(&mut ledger, transfer_tx(CHAIN_ID, &key(1), idx(1 << 20), &key(2), 0, 1, 0, 0));
+    assert!(matches!(e, StfError::IndexOutOfRange { .. }), "{e}");
+    // to itself
+    let e = apply(&mut ledger, transfer_tx(CHAIN_ID, &key(1), idx(1), &key(1), 0, 1, 0, 0));
+    assert_eq!(e, StfError::SelfTransfer(idx(1)));
+    // tampered amount after signing
+    let mut tx = transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 1, 0, 0);
+    if let Tx::Transfer(t) = &mut tx.tx {
+        t.amount = PackedAmount::new(2).unwrap();
+    }
+    assert!(matches!(apply(&mut ledger, tx), StfError::BadSignature { .. }));
+    // malformed signature bytes
+    let mut tx = transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 1, 0, 0);
+    tx.signature.0[32..].copy_from_slice(&[0xff; 32]);
+    assert!(matches!(apply(&mut ledger, tx), StfError::MalformedSignature(_)));
+    // recipient key not on the curve
+    let mut tx = transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 1, 0, 0);
+    if let Tx::Transfer(t) = &mut tx.tx {
+        t.to = PackedPubKey([0xff; 32]);
+    }
+    assert!(matches!(apply(&mut ledger, tx), StfError::InvalidPubKey(_)));
+    // fee account missing
+    let tx = transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 1, 0, 0);
+    assert_eq!(ledger.apply(LedgerOp::Tx(tx), idx(50)).unwrap_err(), StfError::FeeAccountMissing(idx(50)));
+    // withdrawal overdraft
+    let e = apply(&mut ledger, withdraw_tx(CHAIN_ID, &key(1), idx(1), 0, 2_000, 0, 0));
+    assert!(matches!(e, StfError::InsufficientBalance { .. }));
+    // zero deposit
+    assert_eq!(ledger.apply(deposit(&key(3), 0, 0), idx(0)).unwrap_err(), StfError::ZeroDeposit);
+
+    assert_eq!(ledger.root(), root, "refused ops change nothing");
+}
+
+#[test]
+fn replayed_transaction_is_refused() {
+    let mut ledger = genesis(8);
+    ledger.apply(deposit(&key(1), 0, 1_000), idx(0)).unwrap();
+    let tx = transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 10, 0, 0);
+    ledger.apply(LedgerOp::Tx(tx), idx(0)).unwrap();
+    let e = ledger.apply(LedgerOp::Tx(tx), idx(0)).unwrap_err();
+    assert_eq!(e, StfError::NonceMismatch { from: idx(1), expected: 1, got: 0 });
+}
+
+#[test]
+fn balance_overflow_is_refused() {
+    let mut ledger = genesis(8);
+    ledger.apply(deposit(&key(1), 0, u128::MAX), idx(0)).unwrap();
+    let e = ledger.apply(deposit(&key(1), 0, 1), idx(0)).unwrap_err();
+    assert!(matches!(e, StfError::BalanceOverflow { .. }), "{e}");
+    ledger.apply(deposit(&key(2), 0, 10u128.pow(9)), idx(0)).unwrap();
+    // 10^9 more would overflow account 1
+    let e = ledger
+        .apply(LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(2), idx(2), &key(1), 0, 10u128.pow(9), 0, 0)), idx(0))
+        .unwrap_err();
+    assert!(matches!(e, StfError::BalanceOverflow { .. }), "{e}");
+}
+
+#[test]
+fn full_tree_refuses_new_accounts() {
+    let mut ledger = genesis(2); // 4 slots, one used by the fee account
+    for k in 1..4 {
+        ledger.apply(deposit(&key(k), 0, 1), idx(0)).unwrap();
+    }
+    assert_eq!(ledger.apply(deposit(&key(9), 0, 1), idx(0)).unwrap_err(), StfError::TreeFull { capacity: 4 });
+    let e = ledger.apply(LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(9), 0, 1, 0, 0)), idx(0)).unwrap_err();
+    assert_eq!(e, StfError::TreeFull { capacity: 4 });
+}
+
+#[test]
+fn batch_with_one_invalid_op_changes_nothing_and_names_it() {
+    let mut ledger = genesis(8);
+    ledger.apply(deposit(&key(1), 0, 1_000), idx(0)).unwrap();
+    let before = ledger.clone();
+    let ops = vec![
+        deposit(&key(2), 0, 50),
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 10, 1, 0)),
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(3), 0, 10, 1, 1)),
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(9), idx(1), &key(2), 0, 10, 1, 2)), // bad signature
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(2), idx(2), &key(1), 0, 1, 0, 0)),
+    ];
+    let e = ledger.apply_batch(&ops, idx(0)).unwrap_err();
+    assert_eq!(e.index, 3);
+    assert!(matches!(e.error, StfError::BadSignature { .. }));
+    assert_eq!(ledger.root(), before.root());
+    assert_eq!(ledger.account_count(), before.account_count());
+    assert_eq!(ledger.batches_applied(), before.batches_applied());
+
+    // Without the bad op the batch applies, with one root per op.
+    let mut good = ops.clone();
+    good.remove(3);
+    let outcome = ledger.apply_batch(&good, idx(0)).unwrap();
+    assert_eq!(outcome.intermediate_roots.len(), 4);
+    assert_eq!(outcome.prev_root, before.root());
+    assert_eq!(*outcome.intermediate_roots.last().unwrap(), ledger.root());
+    // Replaying the batch's ops one by one from the same start gives the same roots.
+    let mut replay = before.clone();
+    for (op, root) in good.iter().zip(&outcome.intermediate_roots) {
+        assert_eq!(replay.apply(*op, idx(0)).unwrap().1, *root);
+    }
+}
+
+#[test]
+fn account_created_in_a_batch_can_spend_later_in_it() {
+    let mut ledger = genesis(8);
+    ledger.apply(deposit(&key(1), 0, 1_000), idx(0)).unwrap();
+    let ops = vec![
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 100, 0, 0)),
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(2), idx(2), &key(3), 0, 40, 2, 0)),
+    ];
+    ledger.apply_batch(&ops, idx(0)).unwrap();
+    assert_eq!(ledger.account(idx(3)).unwrap().balance(TokenId::ETH), 40);
+    assert_eq!(ledger.account(idx(2)).unwrap().balance(TokenId::ETH), 58);
+}
+
+#[test]
+fn leaves_have_inclusion_proofs_under_the_root() {
+    let mut ledger = genesis(10);
+    for k in 1..6 {
+        ledger.apply(deposit(&key(k), k as u32 % 3, 100 + k as u128), idx(0)).unwrap();
+    }
+    for i in 0..8 {
+        let proof = ledger.proof(idx(i));
+        assert_eq!(proof.siblings.len(), 10);
+        assert_eq!(proof.root_for(i, ledger.leaf(idx(i))), ledger.root());
+    }
+}
