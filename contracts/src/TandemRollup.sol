@@ -1,0 +1,742 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {BabyJubjub} from "./libraries/BabyJubjub.sol";
+
+/// @title TandemRollup
+/// @notice L1 rollup and bridge of Tandem, optimistic lane: token registry, deposit priority
+///         queue, batch commitment with strict public-data parsing (SPEC §4.2), in-order
+///         finality after a challenge window, and withdrawals paid exactly once.
+/// @dev Invariants kept by every function:
+///      - Batches are numbered 1, 2, ...; batch 0 is the genesis (final from construction).
+///        `lastFinalizedBatch <= lastCommittedBatch`, and batch k is final only if k-1 is.
+///      - `lastCommittedStateRoot` is the new state root of batch `lastCommittedBatch`.
+///      - Priority-queue entries `[priorityHead, priorityTail)` are pending; every Deposit op in
+///        a committed batch equals the next pending entry, in order.
+///      - `batchRecordHash[k] == keccak256(abi.encode(StoredBatch of k))` for k <= lastCommittedBatch.
+///      - A withdrawal (batch, index) is paid at most once, to the L1 address named in the op,
+///        and only when its batch is final.
+///      - Per token, `tokenLocked` = deposited - claimed < 2^128, so no L2 balance can overflow
+///        and the sum of claims never exceeds the sum of deposits.
+contract TandemRollup is Ownable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    // ---------------------------------------------------------------------------------------
+    // Types
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Header of a batch, as signed by the sequencer(s) and passed to `commitBatch`.
+    /// @dev Its digest is `keccak256(abi.encode(header))` (`hashHeader`).
+    struct BatchHeader {
+        /// Batch number; must be `lastCommittedBatch + 1`.
+        uint64 batchNumber;
+        /// State root before the batch; must equal the previous batch's `newStateRoot`.
+        bytes32 prevStateRoot;
+        /// State root after the batch (not checked on L1 in the optimistic lane).
+        bytes32 newStateRoot;
+        /// `sha256(publicData)`; checked.
+        bytes32 publicDataHash;
+        /// Commitment to the state roots after every op (used by fraud proofs); stored only.
+        bytes32 intermediateRootsRoot;
+        /// Number of priority-queue entries (Deposit ops) the batch consumes; checked.
+        uint32 priorityOpsCount;
+        /// 0 = optimistic lane; 1 = ZK lane (reserved, refused for now).
+        uint8 lane;
+        /// Number of ops in `publicData`; checked.
+        uint32 opCount;
+        /// L2 account index receiving the batch's fees (3-byte index; not checked on L1).
+        uint32 feeAccount;
+    }
+
+    /// @notice What L1 remembers of a committed batch; only its hash is stored
+    ///         (`batchRecordHash`), callers pass the full record back to `finalizeBatch`.
+    /// @dev Every field is emitted in `BatchCommitted`.
+    struct StoredBatch {
+        uint64 batchNumber;
+        uint8 lane;
+        /// `block.timestamp` of the commit; the challenge window runs from here.
+        uint64 committedAt;
+        /// Priority-queue head after this batch (index of the next deposit to consume).
+        uint64 priorityOpsEnd;
+        /// Number of Withdraw ops in the batch.
+        uint32 withdrawalCount;
+        /// `keccak256(abi.encode(header))`.
+        bytes32 headerHash;
+        bytes32 newStateRoot;
+        /// Root of the batch's withdrawal Merkle tree (0 when there are none); see README.
+        bytes32 withdrawalsRoot;
+    }
+
+    /// @notice Withdrawal commitment of a final batch (set by finalization).
+    struct WithdrawalSet {
+        bytes32 root;
+        uint32 count;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Constants and immutables
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Token id of ETH; ids 1..31 are ERC-20 tokens registered with `addToken`.
+    uint8 public constant ETH_TOKEN_ID = 0;
+    /// @notice Number of token ids (ETH included): the L2 token tree has depth 5.
+    uint8 public constant MAX_TOKENS = 32;
+    /// @notice Lane of optimistic batches (final after the challenge window).
+    uint8 public constant LANE_OPTIMISTIC = 0;
+    /// @notice Lane of ZK batches (final on a validity proof); reserved, not accepted yet.
+    uint8 public constant LANE_ZK = 1;
+
+    /// @notice Seconds after `committedAt` before an optimistic batch may be finalized.
+    uint64 public immutable challengeWindow;
+    /// @notice State root of the genesis (batch 0).
+    bytes32 public immutable genesisStateRoot;
+
+    // Op types (high 3 bits of an op's header byte) and their encoded sizes, SPEC §4.2.
+    uint256 private constant OP_NOOP = 0;
+    uint256 private constant OP_DEPOSIT = 1;
+    uint256 private constant OP_TRANSFER = 2;
+    uint256 private constant OP_TRANSFER_TO_NEW = 3;
+    uint256 private constant OP_WITHDRAW = 4;
+    uint256 private constant SIZE_NOOP = 1;
+    uint256 private constant SIZE_DEPOSIT = 52;
+    uint256 private constant SIZE_TRANSFER = 12;
+    uint256 private constant SIZE_TRANSFER_TO_NEW = 44;
+    uint256 private constant SIZE_WITHDRAW = 41;
+
+    // Parser failure codes.
+    uint256 private constant ERR_UNKNOWN_TYPE = 1;
+    uint256 private constant ERR_TRUNCATED = 2;
+    uint256 private constant ERR_NOOP = 3;
+    uint256 private constant ERR_DEPOSIT = 4;
+
+    // ---------------------------------------------------------------------------------------
+    // Storage
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice The one address allowed to commit batches (until the staked set replaces it).
+    address public sequencer;
+    /// @notice Number of the last committed batch (0 = only genesis). Never decreases except
+    ///         through a fraud-proof revert (not implemented yet).
+    uint64 public lastCommittedBatch;
+
+    /// @notice New state root of batch `lastCommittedBatch`; the next batch must start from it.
+    bytes32 public lastCommittedStateRoot;
+
+    /// @notice Index of the next priority-queue entry a batch must consume.
+    uint64 public priorityHead;
+    /// @notice Number of entries ever queued; the next deposit gets this index.
+    uint64 public priorityTail;
+    /// @notice Number of the last final batch; batches `<=` it are final and never change.
+    uint64 public lastFinalizedBatch;
+    /// @notice Number of registered token ids, ETH included (ids `0..tokenCount-1` are valid).
+    uint8 public tokenCount;
+
+    /// @notice New state root of batch `lastFinalizedBatch`.
+    bytes32 public lastFinalizedStateRoot;
+
+    /// @notice ERC-20 address of token id `id` (address(0) for ETH and unregistered ids).
+    mapping(uint8 id => address token) public tokenAddress;
+    /// @notice Token id of a registered ERC-20 (0 for unregistered addresses; 0 is ETH).
+    mapping(address token => uint8 id) public tokenIdOf;
+    /// @notice Per token id: deposited minus claimed; always < 2^128.
+    mapping(uint8 id => uint256 amount) public tokenLocked;
+    /// @notice Priority queue: entry `i` = keccak256(abi.encodePacked(packedKey, uint8 tokenId, uint128 amount)).
+    mapping(uint64 index => bytes32 entry) public priorityQueue;
+    /// @notice keccak256(abi.encode(StoredBatch)) of every committed batch (and of genesis, 0).
+    mapping(uint64 batchNumber => bytes32 recordHash) public batchRecordHash;
+
+    mapping(uint64 batchNumber => WithdrawalSet) private _withdrawals;
+    mapping(uint64 batchNumber => mapping(uint256 word => uint256 bits)) private _claimed;
+
+    // ---------------------------------------------------------------------------------------
+    // Events
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice The rollup was created from `genesisStateRoot` (batch 0, final); `genesisRecord`
+    ///         is its StoredBatch (for a later revert to genesis).
+    event Initialized(bytes32 genesisStateRoot, uint64 challengeWindow, StoredBatch genesisRecord);
+    /// @notice The committing sequencer changed.
+    event SequencerChanged(address indexed previousSequencer, address indexed newSequencer);
+    /// @notice ERC-20 `token` got id `tokenId`; ids never change once given.
+    event TokenAdded(uint8 indexed tokenId, address indexed token);
+    /// @notice Priority-queue entry `queueIndex` was added; L2 must credit `amount` of `tokenId`
+    ///         to the account of `packedKey` (SPEC §2 packed Baby Jubjub point).
+    event DepositQueued(uint64 indexed queueIndex, bytes32 packedKey, uint8 tokenId, uint128 amount);
+    /// @notice Batch `batchNumber` was committed; the fields are its StoredBatch (pass them to
+    ///         `finalizeBatch`). Its header and public data are the calldata of this transaction.
+    event BatchCommitted(
+        uint64 indexed batchNumber,
+        bytes32 headerHash,
+        bytes32 newStateRoot,
+        bytes32 withdrawalsRoot,
+        uint32 withdrawalCount,
+        uint64 priorityOpsEnd,
+        uint64 committedAt,
+        uint8 lane
+    );
+    /// @notice Batch `batchNumber` is final; its withdrawals became claimable.
+    event BatchFinalized(
+        uint64 indexed batchNumber, bytes32 newStateRoot, bytes32 withdrawalsRoot, uint32 withdrawalCount
+    );
+    /// @notice Batches `fromBatch..toBatch` were reverted (fraud proof); the chain continues from `fromBatch - 1`.
+    event BatchesReverted(uint64 fromBatch, uint64 toBatch);
+    /// @notice Withdrawal `index` of batch `batchNumber` paid `amount` of `tokenId` to `recipient`.
+    event WithdrawalClaimed(
+        uint64 indexed batchNumber, uint32 indexed index, address indexed recipient, uint8 tokenId, uint128 amount
+    );
+
+    // ---------------------------------------------------------------------------------------
+    // Errors
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice An address argument was zero.
+    error ZeroAddress();
+    /// @notice `caller` is not allowed to commit batches.
+    error NotSequencer(address caller);
+    /// @notice `token` is already registered, with id `tokenId`.
+    error TokenAlreadyRegistered(address token, uint8 tokenId);
+    /// @notice All 32 token ids are taken.
+    error TooManyTokens();
+    /// @notice `token` is not a registered ERC-20.
+    error UnknownToken(address token);
+    /// @notice No token is registered under `tokenId`.
+    error UnknownTokenId(uint8 tokenId);
+    /// @notice Deposits of zero are refused.
+    error ZeroAmount();
+    /// @notice Deposit amounts must be below 2^128.
+    error AmountTooLarge(uint256 amount);
+    /// @notice The deposit would make the token's locked total reach 2^128.
+    error LockedAmountOverflow(uint8 tokenId);
+    /// @notice The token moved `received` into the bridge instead of `expected` (fee-on-transfer tokens are refused).
+    error TokenTransferMismatch(uint256 expected, uint256 received);
+    /// @notice (x, y) is not a Baby Jubjub point with coordinates below p.
+    error InvalidPublicKey(uint256 x, uint256 y);
+
+    /// @notice The header's batch number is not `lastCommittedBatch + 1`.
+    error UnexpectedBatchNumber(uint64 expected, uint64 got);
+    /// @notice The header's prevStateRoot is not the last committed state root.
+    error PrevStateRootMismatch(bytes32 expected, bytes32 got);
+    /// @notice Only the optimistic lane (0) is accepted for now.
+    error UnsupportedLane(uint8 lane);
+    /// @notice `sha256(publicData)` differs from the header's publicDataHash.
+    error PublicDataHashMismatch(bytes32 declared, bytes32 computed);
+    /// @notice The op at byte `offset` of the public data has an unknown type (5, 6 or 7).
+    error UnknownOpType(uint256 offset, uint8 opType);
+    /// @notice The op at byte `offset` runs past the end of the public data.
+    error TruncatedOp(uint256 offset, uint8 opType);
+    /// @notice The Noop at byte `offset` has a non-zero header byte (its token bits must be 0).
+    error NonCanonicalNoop(uint256 offset, uint8 headerByte);
+    /// @notice The Deposit op at byte `offset` differs from priority-queue entry `queueIndex`.
+    error DepositMismatch(uint256 offset, uint64 queueIndex);
+    /// @notice The header claims `declared` priority ops but only `pending` are queued.
+    error PriorityOpsExceedQueue(uint32 declared, uint64 pending);
+    /// @notice The header claims `declared` priority ops but the public data has `found` Deposit ops.
+    error PriorityOpsCountMismatch(uint32 declared, uint256 found);
+    /// @notice The header claims `declared` ops but the public data has `found`.
+    error OpCountMismatch(uint32 declared, uint256 found);
+
+    /// @notice Batch `batchNumber` is already final.
+    error BatchAlreadyFinalized(uint64 batchNumber);
+    /// @notice Batch `batchNumber` cannot be final before `lastFinalized + 1`.
+    error PreviousBatchNotFinalized(uint64 batchNumber, uint64 lastFinalized);
+    /// @notice Batch `batchNumber` is not committed.
+    error BatchNotCommitted(uint64 batchNumber);
+    /// @notice The StoredBatch passed for `batchNumber` is not the committed one.
+    error StoredBatchMismatch(uint64 batchNumber);
+    /// @notice Batch `batchNumber` is in lane `lane`, which finalizes only by proof.
+    error NotOptimisticLane(uint64 batchNumber, uint8 lane);
+    /// @notice Batch `batchNumber` can be finalized from timestamp `finalizableAt`.
+    error ChallengeWindowOpen(uint64 batchNumber, uint256 finalizableAt);
+    /// @notice A revert cannot reach back to final batch `batchNumber`.
+    error CannotRevertFinalized(uint64 batchNumber);
+    /// @notice There are no committed batches after `batchNumber` to revert.
+    error NothingToRevert(uint64 batchNumber);
+
+    /// @notice Batch `batchNumber` is not final yet.
+    error BatchNotFinalized(uint64 batchNumber);
+    /// @notice Batch `batchNumber` has only `count` withdrawals.
+    error WithdrawalIndexOutOfRange(uint64 batchNumber, uint256 index, uint256 count);
+    /// @notice Withdrawal `index` of batch `batchNumber` was already paid.
+    error WithdrawalAlreadyClaimed(uint64 batchNumber, uint256 index);
+    /// @notice The Merkle proof does not show this withdrawal at `index` of batch `batchNumber`.
+    error InvalidWithdrawalProof(uint64 batchNumber, uint256 index);
+    /// @notice The ETH payment to `recipient` failed.
+    error EthTransferFailed(address recipient, uint256 amount);
+
+    // ---------------------------------------------------------------------------------------
+    // Construction and administration
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Creates the rollup at genesis: batch 0 with state root `genesisStateRoot_` is
+    ///         committed and final; only ETH (id 0) is registered.
+    /// @param owner_ May register tokens and change the sequencer.
+    /// @param sequencer_ The address allowed to commit batches.
+    /// @param genesisStateRoot_ State root of the empty (or pre-filled) genesis state.
+    /// @param challengeWindow_ Seconds an optimistic batch waits before it can be finalized.
+    constructor(address owner_, address sequencer_, bytes32 genesisStateRoot_, uint64 challengeWindow_)
+        Ownable(owner_)
+    {
+        if (sequencer_ == address(0)) revert ZeroAddress();
+        sequencer = sequencer_;
+        challengeWindow = challengeWindow_;
+        genesisStateRoot = genesisStateRoot_;
+        lastCommittedStateRoot = genesisStateRoot_;
+        lastFinalizedStateRoot = genesisStateRoot_;
+        tokenCount = 1;
+        StoredBatch memory genesis = StoredBatch({
+            batchNumber: 0,
+            lane: LANE_OPTIMISTIC,
+            committedAt: uint64(block.timestamp),
+            priorityOpsEnd: 0,
+            withdrawalCount: 0,
+            headerHash: bytes32(0),
+            newStateRoot: genesisStateRoot_,
+            withdrawalsRoot: bytes32(0)
+        });
+        batchRecordHash[0] = keccak256(abi.encode(genesis));
+        emit SequencerChanged(address(0), sequencer_);
+        emit Initialized(genesisStateRoot_, challengeWindow_, genesis);
+    }
+
+    /// @notice Registers ERC-20 `token` under the next free id (1..31). Owner only.
+    /// @dev Ids are never reused or reassigned; an address is registered at most once.
+    /// @return tokenId The id given to `token`.
+    function addToken(address token) external onlyOwner returns (uint8 tokenId) {
+        if (token == address(0)) revert ZeroAddress();
+        uint8 existing = tokenIdOf[token];
+        if (existing != 0) revert TokenAlreadyRegistered(token, existing);
+        tokenId = tokenCount;
+        if (tokenId >= MAX_TOKENS) revert TooManyTokens();
+        tokenCount = tokenId + 1;
+        tokenAddress[tokenId] = token;
+        tokenIdOf[token] = tokenId;
+        emit TokenAdded(tokenId, token);
+    }
+
+    /// @notice Replaces the committing sequencer. Owner only.
+    /// @dev Temporary: the staked sequencer set (ISequencerAuthority) replaces this.
+    function setSequencer(address newSequencer) external onlyOwner {
+        if (newSequencer == address(0)) revert ZeroAddress();
+        emit SequencerChanged(sequencer, newSequencer);
+        sequencer = newSequencer;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Deposits (priority queue)
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Deposits `msg.value` wei of ETH to the L2 account of Baby Jubjub key (pubX, pubY).
+    /// @dev Refuses a zero value, a value >= 2^128, an invalid key, and a locked total >= 2^128.
+    ///      Appends one priority-queue entry and emits DepositQueued.
+    /// @return queueIndex Index of the new priority-queue entry.
+    function depositETH(uint256 pubX, uint256 pubY) external payable nonReentrant returns (uint64 queueIndex) {
+        if (msg.value == 0) revert ZeroAmount();
+        if (msg.value > type(uint128).max) revert AmountTooLarge(msg.value);
+        bytes32 key = _packKey(pubX, pubY);
+        queueIndex = _enqueue(key, ETH_TOKEN_ID, uint128(msg.value));
+    }
+
+    /// @notice Deposits `amount` of registered ERC-20 `token` (pulled with transferFrom; approve
+    ///         first) to the L2 account of Baby Jubjub key (pubX, pubY).
+    /// @dev Refuses unregistered tokens, zero amounts, invalid keys, tokens that deliver a
+    ///      different amount than requested, and a locked total >= 2^128.
+    /// @return queueIndex Index of the new priority-queue entry.
+    function depositERC20(address token, uint128 amount, uint256 pubX, uint256 pubY)
+        external
+        nonReentrant
+        returns (uint64 queueIndex)
+    {
+        uint8 tokenId = tokenIdOf[token];
+        if (tokenId == 0) revert UnknownToken(token);
+        if (amount == 0) revert ZeroAmount();
+        bytes32 key = _packKey(pubX, pubY);
+        uint256 before = IERC20(token).balanceOf(address(this));
+        IERC20(token).safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = IERC20(token).balanceOf(address(this)) - before;
+        if (received != amount) revert TokenTransferMismatch(amount, received);
+        queueIndex = _enqueue(key, tokenId, amount);
+    }
+
+    function _packKey(uint256 x, uint256 y) private pure returns (bytes32) {
+        if (!BabyJubjub.isOnCurve(x, y)) revert InvalidPublicKey(x, y);
+        return BabyJubjub.pack(x, y);
+    }
+
+    function _enqueue(bytes32 key, uint8 tokenId, uint128 amount) private returns (uint64 queueIndex) {
+        uint256 locked = tokenLocked[tokenId] + amount;
+        if (locked > type(uint128).max) revert LockedAmountOverflow(tokenId);
+        tokenLocked[tokenId] = locked;
+        queueIndex = priorityTail;
+        priorityTail = queueIndex + 1;
+        priorityQueue[queueIndex] = keccak256(abi.encodePacked(key, tokenId, amount));
+        emit DepositQueued(queueIndex, key, tokenId, amount);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Batches
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Commits the next batch. Sequencer only.
+    /// @dev Checks: caller authorized; `batchNumber == lastCommittedBatch + 1`; `prevStateRoot ==
+    ///      lastCommittedStateRoot`; lane 0; `sha256(publicData) == publicDataHash`; the public
+    ///      data parses strictly (SPEC §4.2); its Deposit ops equal the next `priorityOpsCount`
+    ///      queue entries in order (the account index is not checked); `opCount` ops.
+    ///      Effects: stores the StoredBatch hash, consumes the queue entries, moves the committed
+    ///      tip, emits BatchCommitted. Withdraw ops are committed as a Merkle root (see README).
+    function commitBatch(BatchHeader calldata header, bytes calldata publicData) external {
+        bytes32 headerHash = keccak256(abi.encode(header));
+        _authorizeCommit(headerHash);
+
+        uint64 batchNumber = header.batchNumber;
+        uint64 expected = lastCommittedBatch + 1;
+        if (batchNumber != expected) revert UnexpectedBatchNumber(expected, batchNumber);
+        bytes32 prevRoot = lastCommittedStateRoot;
+        if (header.prevStateRoot != prevRoot) revert PrevStateRootMismatch(prevRoot, header.prevStateRoot);
+        uint8 lane = header.lane;
+        if (lane != LANE_OPTIMISTIC) revert UnsupportedLane(lane);
+        bytes32 dataHash = sha256(publicData);
+        if (dataHash != header.publicDataHash) revert PublicDataHashMismatch(header.publicDataHash, dataHash);
+
+        uint32 priorityOps = header.priorityOpsCount;
+        uint64 head;
+        if (priorityOps != 0) {
+            head = priorityHead;
+            uint64 pending = priorityTail - head;
+            if (priorityOps > pending) revert PriorityOpsExceedQueue(priorityOps, pending);
+        }
+
+        (uint256 opCount, uint256 withdrawalCount, bytes32 withdrawalsRoot) =
+            _processPublicData(publicData, head, priorityOps);
+        if (opCount != header.opCount) revert OpCountMismatch(header.opCount, opCount);
+
+        uint64 priorityOpsEnd = priorityHead;
+        if (priorityOps != 0) {
+            priorityOpsEnd = head + priorityOps;
+            priorityHead = priorityOpsEnd;
+        }
+
+        StoredBatch memory stored = StoredBatch({
+            batchNumber: batchNumber,
+            lane: lane,
+            committedAt: uint64(block.timestamp),
+            priorityOpsEnd: priorityOpsEnd,
+            withdrawalCount: uint32(withdrawalCount),
+            headerHash: headerHash,
+            newStateRoot: header.newStateRoot,
+            withdrawalsRoot: withdrawalsRoot
+        });
+        batchRecordHash[batchNumber] = keccak256(abi.encode(stored));
+        lastCommittedBatch = batchNumber;
+        lastCommittedStateRoot = header.newStateRoot;
+        emit BatchCommitted(
+            batchNumber,
+            headerHash,
+            header.newStateRoot,
+            withdrawalsRoot,
+            uint32(withdrawalCount),
+            priorityOpsEnd,
+            uint64(block.timestamp),
+            lane
+        );
+    }
+
+    /// @notice Finalizes optimistic batch `batch.batchNumber` (pass its StoredBatch, as emitted
+    ///         in BatchCommitted). Anyone may call.
+    /// @dev Requires: the batch is `lastFinalizedBatch + 1`, committed, `batch` hashes to its
+    ///      record, lane 0, and `block.timestamp >= committedAt + challengeWindow`.
+    ///      Effects: the batch is final; its withdrawals become claimable.
+    function finalizeBatch(StoredBatch calldata batch) external {
+        uint64 batchNumber = batch.batchNumber;
+        uint64 lastFinal = lastFinalizedBatch;
+        if (batchNumber <= lastFinal) revert BatchAlreadyFinalized(batchNumber);
+        if (batchNumber != lastFinal + 1) revert PreviousBatchNotFinalized(batchNumber, lastFinal);
+        if (batchNumber > lastCommittedBatch) revert BatchNotCommitted(batchNumber);
+        if (keccak256(abi.encode(batch)) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
+        if (batch.lane != LANE_OPTIMISTIC) revert NotOptimisticLane(batchNumber, batch.lane);
+        uint256 finalizableAt = uint256(batch.committedAt) + challengeWindow;
+        if (block.timestamp < finalizableAt) revert ChallengeWindowOpen(batchNumber, finalizableAt);
+        _finalize(batch);
+    }
+
+    /// @notice Pays withdrawal `index` of final batch `batchNumber`: `amount` of `tokenId` to
+    ///         `recipient`, proven by `proof` against the batch's withdrawals root. Anyone may
+    ///         call; the money always goes to `recipient`, the L1 address named in the op.
+    /// @dev Pays each (batchNumber, index) at most once. `proof` holds the sibling hashes from
+    ///      the leaf up; its length must be ceil(log2(withdrawalCount)).
+    function claimWithdrawal(
+        uint64 batchNumber,
+        uint32 index,
+        uint8 tokenId,
+        uint128 amount,
+        address recipient,
+        bytes32[] calldata proof
+    ) external nonReentrant {
+        if (batchNumber > lastFinalizedBatch) revert BatchNotFinalized(batchNumber);
+        WithdrawalSet storage set = _withdrawals[batchNumber];
+        uint256 count = set.count;
+        if (index >= count) revert WithdrawalIndexOutOfRange(batchNumber, index, count);
+        uint256 word = index >> 8;
+        uint256 bit = 1 << (index & 0xff);
+        uint256 bits = _claimed[batchNumber][word];
+        if (bits & bit != 0) revert WithdrawalAlreadyClaimed(batchNumber, index);
+        if (!_verifyWithdrawal(set.root, count, index, withdrawalLeaf(tokenId, amount, recipient), proof)) {
+            revert InvalidWithdrawalProof(batchNumber, index);
+        }
+        _claimed[batchNumber][word] = bits | bit;
+        // Cannot underflow for an honest history; a fraudulent batch over-withdrawing is stopped here.
+        tokenLocked[tokenId] -= amount;
+        emit WithdrawalClaimed(batchNumber, index, recipient, tokenId, amount);
+
+        if (tokenId == ETH_TOKEN_ID) {
+            (bool ok,) = recipient.call{value: amount}("");
+            if (!ok) revert EthTransferFailed(recipient, amount);
+        } else {
+            address token = tokenAddress[tokenId];
+            if (token == address(0)) revert UnknownTokenId(tokenId);
+            IERC20(token).safeTransfer(recipient, amount);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Views and pure helpers (also the reference for off-chain encoders)
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Whether withdrawal `index` of batch `batchNumber` has been paid.
+    function isWithdrawalClaimed(uint64 batchNumber, uint256 index) external view returns (bool) {
+        return _claimed[batchNumber][index >> 8] & (1 << (index & 0xff)) != 0;
+    }
+
+    /// @notice Withdrawals root and count of a final batch (zero for non-final batches).
+    function finalizedWithdrawals(uint64 batchNumber) external view returns (bytes32 root, uint32 count) {
+        WithdrawalSet storage set = _withdrawals[batchNumber];
+        return (set.root, set.count);
+    }
+
+    /// @notice Number of queued deposits not yet consumed by a committed batch.
+    function pendingPriorityOps() external view returns (uint64) {
+        return priorityTail - priorityHead;
+    }
+
+    /// @notice Header digest: keccak256(abi.encode(header)); stored (inside the StoredBatch)
+    ///         and, later, what sequencers sign.
+    function hashHeader(BatchHeader calldata header) external pure returns (bytes32) {
+        return keccak256(abi.encode(header));
+    }
+
+    /// @notice keccak256(abi.encode(batch)), the value kept in `batchRecordHash`.
+    function hashStoredBatch(StoredBatch calldata batch) external pure returns (bytes32) {
+        return keccak256(abi.encode(batch));
+    }
+
+    /// @notice circomlib packing of Baby Jubjub point (x, y) as used in deposits; reverts with
+    ///         InvalidPublicKey for coordinates >= p or points off the curve.
+    function packPublicKey(uint256 x, uint256 y) external pure returns (bytes32) {
+        return _packKey(x, y);
+    }
+
+    /// @notice Leaf of the withdrawal Merkle tree:
+    ///         keccak256(abi.encodePacked(uint8 tokenId, uint128 amount, address recipient)).
+    function withdrawalLeaf(uint8 tokenId, uint128 amount, address recipient) public pure returns (bytes32) {
+        return keccak256(abi.encodePacked(tokenId, amount, recipient));
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Internal hooks (seams for the staked sequencer set, fraud proofs and the ZK lane)
+    // ---------------------------------------------------------------------------------------
+
+    /// @dev Authorization of a commit. Today: `msg.sender == sequencer`. The staked sequencer
+    ///      set overrides this to check signatures over `headerDigest` (ISequencerAuthority).
+    function _authorizeCommit(bytes32 headerDigest) internal view virtual {
+        headerDigest; // used by signature-checking overrides
+        if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+    }
+
+    /// @dev Marks `batch` (already checked to be `lastFinalizedBatch + 1` and to match its
+    ///      record) final. Shared by the optimistic path (`finalizeBatch`) and, later, the ZK
+    ///      lane's proof verification.
+    function _finalize(StoredBatch calldata batch) internal {
+        uint64 batchNumber = batch.batchNumber;
+        lastFinalizedBatch = batchNumber;
+        lastFinalizedStateRoot = batch.newStateRoot;
+        if (batch.withdrawalCount != 0) {
+            _withdrawals[batchNumber] = WithdrawalSet({root: batch.withdrawalsRoot, count: batch.withdrawalCount});
+        }
+        emit BatchFinalized(batchNumber, batch.newStateRoot, batch.withdrawalsRoot, batch.withdrawalCount);
+    }
+
+    /// @dev For the fraud-proof verifier: drops every committed batch after `lastKept` (which
+    ///      must match its record and not be before the last final batch). The committed tip,
+    ///      state root and priority-queue head go back to `lastKept`'s, so the deposits of the
+    ///      dropped batches are pending again. Dropped records are overwritten by new commits.
+    function _revertBatchesAfter(StoredBatch memory lastKept) internal {
+        uint64 keep = lastKept.batchNumber;
+        if (keep < lastFinalizedBatch) revert CannotRevertFinalized(keep);
+        uint64 tip = lastCommittedBatch;
+        if (keep >= tip) revert NothingToRevert(keep);
+        if (keccak256(abi.encode(lastKept)) != batchRecordHash[keep]) revert StoredBatchMismatch(keep);
+        lastCommittedBatch = keep;
+        lastCommittedStateRoot = lastKept.newStateRoot;
+        priorityHead = lastKept.priorityOpsEnd;
+        emit BatchesReverted(keep + 1, tip);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Public data parsing
+    // ---------------------------------------------------------------------------------------
+
+    /// @dev Walks the ops of `data` (SPEC §4.2) once. Deposit i (in order) must equal queue
+    ///      entry `head + i` for i < `priorityOps`; the number of Deposit ops must be
+    ///      `priorityOps`. Withdraw ops become leaves of a Merkle tree built in scratch memory.
+    ///      Hot path: runs of Transfers are checked three at a time with one calldataload
+    ///      (headers at bytes 0, 12, 24 of the word), with no per-op storage or memory writes.
+    function _processPublicData(bytes calldata data, uint256 head, uint256 priorityOps)
+        private
+        view
+        returns (uint256 opCount, uint256 withdrawalCount, bytes32 withdrawalsRoot)
+    {
+        uint256 err;
+        uint256 errOffset;
+        uint256 deposits;
+        assembly ("memory-safe") {
+            let end := add(data.offset, data.length)
+            let ptr := data.offset
+            // buf: 128 bytes of scratch for hashing; withdrawal leaves follow it.
+            let buf := mload(0x40)
+            let leaves := add(buf, 0x80)
+            for {} lt(ptr, end) {} {
+                // Three Transfers in a row: header bytes 0, 12, 24 of the word have type 2.
+                let runStart := ptr
+                for {} eq(
+                    and(calldataload(ptr), 0xe00000000000000000000000e00000000000000000000000e000000000000000),
+                    0x4000000000000000000000004000000000000000000000004000000000000000
+                ) {} { ptr := add(ptr, 36) }
+                opCount := add(opCount, div(sub(ptr, runStart), 12))
+                if iszero(lt(ptr, end)) { break }
+
+                let word := calldataload(ptr)
+                switch shr(253, word)
+                case 2 { ptr := add(ptr, 12) }
+                case 1 {
+                    // Deposit: hdr(1) | to(3) | packedKey(32) | amount(16)
+                    if gt(add(ptr, 52), end) {
+                        err := 2
+                        break
+                    }
+                    if lt(deposits, priorityOps) {
+                        mstore(0x00, add(head, deposits))
+                        mstore(0x20, priorityQueue.slot)
+                        let entry := sload(keccak256(0x00, 0x40))
+                        mstore(buf, calldataload(add(ptr, 4)))
+                        mstore8(add(buf, 32), and(shr(248, word), 0x1f))
+                        mstore(add(buf, 33), calldataload(add(ptr, 36)))
+                        if iszero(eq(keccak256(buf, 49), entry)) {
+                            err := 4
+                            errOffset := sub(ptr, data.offset)
+                            break
+                        }
+                    }
+                    deposits := add(deposits, 1)
+                    ptr := add(ptr, 52)
+                }
+                case 4 {
+                    // Withdraw: hdr(1) | from(3) | amount(16) | fee(1) | l1Address(20)
+                    if gt(add(ptr, 41), end) {
+                        err := 2
+                        break
+                    }
+                    mstore8(buf, and(shr(248, word), 0x1f))
+                    mstore(add(buf, 1), calldataload(add(ptr, 4)))
+                    mstore(add(buf, 17), calldataload(add(ptr, 21)))
+                    mstore(add(leaves, shl(5, withdrawalCount)), keccak256(buf, 37))
+                    withdrawalCount := add(withdrawalCount, 1)
+                    ptr := add(ptr, 41)
+                }
+                case 3 { ptr := add(ptr, 44) }
+                case 0 {
+                    if and(shr(248, word), 0x1f) {
+                        err := 3
+                        errOffset := sub(ptr, data.offset)
+                        break
+                    }
+                    ptr := add(ptr, 1)
+                }
+                default {
+                    err := 1
+                    errOffset := sub(ptr, data.offset)
+                    break
+                }
+                opCount := add(opCount, 1)
+            }
+            if iszero(err) { if gt(ptr, end) { err := 2 } }
+
+            // Withdrawal tree: pairwise keccak, an odd level is padded with a zero node.
+            if and(iszero(err), gt(withdrawalCount, 0)) {
+                let m := withdrawalCount
+                for {} gt(m, 1) {} {
+                    if and(m, 1) {
+                        mstore(add(leaves, shl(5, m)), 0)
+                        m := add(m, 1)
+                    }
+                    let half := shr(1, m)
+                    for { let i := 0 } lt(i, half) { i := add(i, 1) } {
+                        mstore(add(leaves, shl(5, i)), keccak256(add(leaves, shl(6, i)), 0x40))
+                    }
+                    m := half
+                }
+                withdrawalsRoot := mload(leaves)
+            }
+        }
+        if (err != 0) _revertMalformed(data, err, errOffset, head + deposits);
+        if (deposits != priorityOps) revert PriorityOpsCountMismatch(uint32(priorityOps), deposits);
+    }
+
+    /// @dev Cold path: turns a parser failure code into its custom error.
+    function _revertMalformed(bytes calldata data, uint256 err, uint256 offset, uint256 queueIndex) private pure {
+        if (err == ERR_UNKNOWN_TYPE) revert UnknownOpType(offset, uint8(data[offset]) >> 5);
+        if (err == ERR_NOOP) revert NonCanonicalNoop(offset, uint8(data[offset]));
+        if (err == ERR_DEPOSIT) revert DepositMismatch(offset, uint64(queueIndex));
+        // ERR_TRUNCATED: find the op that runs past the end (all earlier types are known).
+        uint256 i;
+        while (i < data.length) {
+            uint8 opType = uint8(data[i]) >> 5;
+            uint256 size = _opSize(opType);
+            if (i + size > data.length) revert TruncatedOp(i, opType);
+            i += size;
+        }
+        revert TruncatedOp(data.length, 0); // unreachable
+    }
+
+    function _opSize(uint256 opType) private pure returns (uint256) {
+        if (opType == OP_TRANSFER) return SIZE_TRANSFER;
+        if (opType == OP_DEPOSIT) return SIZE_DEPOSIT;
+        if (opType == OP_WITHDRAW) return SIZE_WITHDRAW;
+        if (opType == OP_TRANSFER_TO_NEW) return SIZE_TRANSFER_TO_NEW;
+        if (opType == OP_NOOP) return SIZE_NOOP;
+        return type(uint256).max;
+    }
+
+    /// @dev Positional Merkle proof check: `proof[i]` is the sibling at level i; bit i of
+    ///      `index` says whether the running node is a right child.
+    function _verifyWithdrawal(bytes32 root, uint256 count, uint256 index, bytes32 leaf, bytes32[] calldata proof)
+        private
+        pure
+        returns (bool)
+    {
+        uint256 depth;
+        while ((uint256(1) << depth) < count) depth++;
+        if (proof.length != depth) return false;
+        bytes32 node = leaf;
+        for (uint256 i; i < depth; ++i) {
+            bytes32 sibling = proof[i];
+            node = (index >> i) & 1 == 0
+                ? keccak256(abi.encodePacked(node, sibling))
+                : keccak256(abi.encodePacked(sibling, node));
+        }
+        return node == root;
+    }
+}

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @notice The few Foundry cheatcodes Tandem's tests use (forge-std is not available offline).
+interface Vm {
+    function warp(uint256 newTimestamp) external;
+    function roll(uint256 newHeight) external;
+    function prank(address msgSender) external;
+    function startPrank(address msgSender) external;
+    function stopPrank() external;
+    function deal(address account, uint256 newBalance) external;
+    function expectRevert() external;
+    function expectRevert(bytes4 revertData) external;
+    function expectRevert(bytes calldata revertData) external;
+    function expectEmit() external;
+    function expectEmit(address emitter) external;
+    function assume(bool condition) external pure;
+    function addr(uint256 privateKey) external pure returns (address);
+    function label(address account, string calldata newLabel) external;
+    function pauseGasMetering() external;
+    function resumeGasMetering() external;
+}
+
+/// @notice forge prints calls to this address as console output (`forge test -vv`).
+library console {
+    address internal constant CONSOLE = 0x000000000000000000636F6e736F6c652e6c6f67;
+
+    function _send(bytes memory payload) private view {
+        // staticcall so it can be used from view functions; forge intercepts the call.
+        (bool ok,) = CONSOLE.staticcall(payload);
+        ok;
+    }
+
+    function log(string memory s) internal view {
+        _send(abi.encodeWithSignature("log(string)", s));
+    }
+
+    function log(string memory s, uint256 v) internal view {
+        _send(abi.encodeWithSignature("log(string,uint256)", s, v));
+    }
+}
