@@ -265,6 +265,8 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     error WithdrawalAlreadyClaimed(uint64 batchNumber, uint256 index);
     /// @notice The Merkle proof does not show this withdrawal at `index` of batch `batchNumber`.
     error InvalidWithdrawalProof(uint64 batchNumber, uint256 index);
+    /// @notice Paying `amount` would take more of `tokenId` out than is locked (`locked`).
+    error WithdrawalExceedsLocked(uint8 tokenId, uint256 locked, uint128 amount);
     /// @notice The ETH payment to `recipient` failed.
     error EthTransferFailed(address recipient, uint256 amount);
 
@@ -389,59 +391,83 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     ///      Effects: stores the StoredBatch hash, consumes the queue entries, moves the committed
     ///      tip, emits BatchCommitted. Withdraw ops are committed as a Merkle root (see README).
     function commitBatch(BatchHeader calldata header, bytes calldata publicData) external {
-        bytes32 headerHash = keccak256(abi.encode(header));
-        _authorizeCommit(headerHash);
+        bytes32 headerHash = _checkHeader(header, publicData);
+        (uint64 priorityOpsEnd, uint256 withdrawalCount, bytes32 withdrawalsRoot) = _checkOps(header, publicData);
+        // Safe: withdrawalCount <= publicData.length / 41, far below 2^32 for any calldata.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _storeBatch(header, headerHash, priorityOpsEnd, uint32(withdrawalCount), withdrawalsRoot);
+    }
 
-        uint64 batchNumber = header.batchNumber;
+    /// @dev Authorization, batch number, previous root, lane and public-data hash.
+    function _checkHeader(BatchHeader calldata header, bytes calldata publicData)
+        private
+        view
+        returns (bytes32 headerHash)
+    {
+        headerHash = keccak256(abi.encode(header));
+        _authorizeCommit(headerHash);
         uint64 expected = lastCommittedBatch + 1;
-        if (batchNumber != expected) revert UnexpectedBatchNumber(expected, batchNumber);
+        if (header.batchNumber != expected) revert UnexpectedBatchNumber(expected, header.batchNumber);
         bytes32 prevRoot = lastCommittedStateRoot;
         if (header.prevStateRoot != prevRoot) revert PrevStateRootMismatch(prevRoot, header.prevStateRoot);
-        uint8 lane = header.lane;
-        if (lane != LANE_OPTIMISTIC) revert UnsupportedLane(lane);
+        if (header.lane != LANE_OPTIMISTIC) revert UnsupportedLane(header.lane);
         bytes32 dataHash = sha256(publicData);
         if (dataHash != header.publicDataHash) revert PublicDataHashMismatch(header.publicDataHash, dataHash);
+    }
 
+    /// @dev Parses the ops, checks deposits and counts, consumes the priority-queue entries.
+    function _checkOps(BatchHeader calldata header, bytes calldata publicData)
+        private
+        returns (uint64 priorityOpsEnd, uint256 withdrawalCount, bytes32 withdrawalsRoot)
+    {
         uint32 priorityOps = header.priorityOpsCount;
-        uint64 head;
+        uint64 head = priorityHead;
         if (priorityOps != 0) {
-            head = priorityHead;
             uint64 pending = priorityTail - head;
             if (priorityOps > pending) revert PriorityOpsExceedQueue(priorityOps, pending);
         }
-
-        (uint256 opCount, uint256 withdrawalCount, bytes32 withdrawalsRoot) =
-            _processPublicData(publicData, head, priorityOps);
+        uint256 opCount;
+        (opCount, withdrawalCount, withdrawalsRoot) = _processPublicData(publicData, head, priorityOps);
         if (opCount != header.opCount) revert OpCountMismatch(header.opCount, opCount);
-
-        uint64 priorityOpsEnd = priorityHead;
+        priorityOpsEnd = head;
         if (priorityOps != 0) {
             priorityOpsEnd = head + priorityOps;
             priorityHead = priorityOpsEnd;
         }
+    }
 
+    /// @dev Records the batch and moves the committed tip.
+    function _storeBatch(
+        BatchHeader calldata header,
+        bytes32 headerHash,
+        uint64 priorityOpsEnd,
+        uint32 withdrawalCount,
+        bytes32 withdrawalsRoot
+    ) private {
+        uint64 batchNumber = header.batchNumber;
+        bytes32 newRoot = header.newStateRoot;
         StoredBatch memory stored = StoredBatch({
             batchNumber: batchNumber,
-            lane: lane,
+            lane: LANE_OPTIMISTIC,
             committedAt: uint64(block.timestamp),
             priorityOpsEnd: priorityOpsEnd,
-            withdrawalCount: uint32(withdrawalCount),
+            withdrawalCount: withdrawalCount,
             headerHash: headerHash,
-            newStateRoot: header.newStateRoot,
+            newStateRoot: newRoot,
             withdrawalsRoot: withdrawalsRoot
         });
         batchRecordHash[batchNumber] = keccak256(abi.encode(stored));
         lastCommittedBatch = batchNumber;
-        lastCommittedStateRoot = header.newStateRoot;
+        lastCommittedStateRoot = newRoot;
         emit BatchCommitted(
             batchNumber,
             headerHash,
-            header.newStateRoot,
+            newRoot,
             withdrawalsRoot,
-            uint32(withdrawalCount),
+            withdrawalCount,
             priorityOpsEnd,
             uint64(block.timestamp),
-            lane
+            LANE_OPTIMISTIC
         );
     }
 
@@ -488,8 +514,10 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
             revert InvalidWithdrawalProof(batchNumber, index);
         }
         _claimed[batchNumber][word] = bits | bit;
-        // Cannot underflow for an honest history; a fraudulent batch over-withdrawing is stopped here.
-        tokenLocked[tokenId] -= amount;
+        // Never true for an honest history; stops a fraudulent batch from paying out more than was deposited.
+        uint256 locked = tokenLocked[tokenId];
+        if (amount > locked) revert WithdrawalExceedsLocked(tokenId, locked, amount);
+        tokenLocked[tokenId] = locked - amount;
         emit WithdrawalClaimed(batchNumber, index, recipient, tokenId, amount);
 
         if (tokenId == ETH_TOKEN_ID) {
@@ -589,33 +617,41 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     // Public data parsing
     // ---------------------------------------------------------------------------------------
 
-    /// @dev Walks the ops of `data` (SPEC §4.2) once. Deposit i (in order) must equal queue
-    ///      entry `head + i` for i < `priorityOps`; the number of Deposit ops must be
-    ///      `priorityOps`. Withdraw ops become leaves of a Merkle tree built in scratch memory.
+    /// @dev Walks the ops of `data` (SPEC §4.2) once. The i-th Deposit op (in order) must
+    ///      equal queue entry `queueStart + i` while that is below `queueLimit`; the returned
+    ///      `queueEnd` is `queueStart +` the number of Deposit ops. Withdraw ops become leaves
+    ///      at `mload(0x40) + 0x80` (as found on entry), allocated on return. `err` is 0 or
+    ///      (offset << 8 | code).
     ///      Hot path: runs of Transfers are checked three at a time with one calldataload
-    ///      (headers at bytes 0, 12, 24 of the word), with no per-op storage or memory writes.
-    function _processPublicData(bytes calldata data, uint256 head, uint256 priorityOps)
+    ///      (headers at bytes 0, 12, 24 of the word), with no storage or memory writes.
+    function _parseOps(bytes calldata data, uint256 queueStart, uint256 queueLimit)
         private
         view
-        returns (uint256 opCount, uint256 withdrawalCount, bytes32 withdrawalsRoot)
+        returns (uint256 opCount, uint256 queueEnd, uint256 withdrawalCount, uint256 err)
     {
-        uint256 err;
-        uint256 errOffset;
-        uint256 deposits;
+        queueEnd = queueStart;
         assembly ("memory-safe") {
             let end := add(data.offset, data.length)
             let ptr := data.offset
-            // buf: 128 bytes of scratch for hashing; withdrawal leaves follow it.
-            let buf := mload(0x40)
-            let leaves := add(buf, 0x80)
+            // Memory past the free memory pointer: 128 bytes of hashing scratch at
+            // buf = mload(0x40), then the withdrawal leaves (allocated at the end).
+            // The fast path only runs while all 36 bytes lie inside `data` (ptr < end - 35),
+            // so it never reads ABI padding or later calldata.
+            let fastEnd := 0
+            if gt(data.length, 35) { fastEnd := sub(end, 35) }
             for {} lt(ptr, end) {} {
                 // Three Transfers in a row: header bytes 0, 12, 24 of the word have type 2.
-                let runStart := ptr
-                for {} eq(
-                    and(calldataload(ptr), 0xe00000000000000000000000e00000000000000000000000e000000000000000),
-                    0x4000000000000000000000004000000000000000000000004000000000000000
-                ) {} { ptr := add(ptr, 36) }
-                opCount := add(opCount, div(sub(ptr, runStart), 12))
+                {
+                    let runStart := ptr
+                    for {} and(
+                        lt(ptr, fastEnd),
+                        eq(
+                            and(calldataload(ptr), 0xe00000000000000000000000e00000000000000000000000e000000000000000),
+                            0x4000000000000000000000004000000000000000000000004000000000000000
+                        )
+                    ) {} { ptr := add(ptr, 36) }
+                    opCount := add(opCount, div(sub(ptr, runStart), 12))
+                }
                 if iszero(lt(ptr, end)) { break }
 
                 let word := calldataload(ptr)
@@ -627,20 +663,20 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
                         err := 2
                         break
                     }
-                    if lt(deposits, priorityOps) {
-                        mstore(0x00, add(head, deposits))
+                    if lt(queueEnd, queueLimit) {
+                        mstore(0x00, queueEnd)
                         mstore(0x20, priorityQueue.slot)
                         let entry := sload(keccak256(0x00, 0x40))
+                        let buf := mload(0x40)
                         mstore(buf, calldataload(add(ptr, 4)))
                         mstore8(add(buf, 32), and(shr(248, word), 0x1f))
                         mstore(add(buf, 33), calldataload(add(ptr, 36)))
                         if iszero(eq(keccak256(buf, 49), entry)) {
-                            err := 4
-                            errOffset := sub(ptr, data.offset)
+                            err := or(shl(8, sub(ptr, data.offset)), 4)
                             break
                         }
                     }
-                    deposits := add(deposits, 1)
+                    queueEnd := add(queueEnd, 1)
                     ptr := add(ptr, 52)
                 }
                 case 4 {
@@ -649,49 +685,74 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
                         err := 2
                         break
                     }
+                    let buf := mload(0x40)
                     mstore8(buf, and(shr(248, word), 0x1f))
                     mstore(add(buf, 1), calldataload(add(ptr, 4)))
                     mstore(add(buf, 17), calldataload(add(ptr, 21)))
-                    mstore(add(leaves, shl(5, withdrawalCount)), keccak256(buf, 37))
+                    mstore(add(add(buf, 0x80), shl(5, withdrawalCount)), keccak256(buf, 37))
                     withdrawalCount := add(withdrawalCount, 1)
                     ptr := add(ptr, 41)
                 }
                 case 3 { ptr := add(ptr, 44) }
                 case 0 {
                     if and(shr(248, word), 0x1f) {
-                        err := 3
-                        errOffset := sub(ptr, data.offset)
+                        err := or(shl(8, sub(ptr, data.offset)), 3)
                         break
                     }
                     ptr := add(ptr, 1)
                 }
                 default {
-                    err := 1
-                    errOffset := sub(ptr, data.offset)
+                    err := or(shl(8, sub(ptr, data.offset)), 1)
                     break
                 }
                 opCount := add(opCount, 1)
             }
             if iszero(err) { if gt(ptr, end) { err := 2 } }
-
-            // Withdrawal tree: pairwise keccak, an odd level is padded with a zero node.
-            if and(iszero(err), gt(withdrawalCount, 0)) {
-                let m := withdrawalCount
-                for {} gt(m, 1) {} {
-                    if and(m, 1) {
-                        mstore(add(leaves, shl(5, m)), 0)
-                        m := add(m, 1)
-                    }
-                    let half := shr(1, m)
-                    for { let i := 0 } lt(i, half) { i := add(i, 1) } {
-                        mstore(add(leaves, shl(5, i)), keccak256(add(leaves, shl(6, i)), 0x40))
-                    }
-                    m := half
-                }
-                withdrawalsRoot := mload(leaves)
-            }
+            // Keep the leaves (plus one word for padding an odd level): allocate them.
+            if withdrawalCount { mstore(0x40, add(mload(0x40), add(0xa0, shl(5, withdrawalCount)))) }
         }
-        if (err != 0) _revertMalformed(data, err, errOffset, head + deposits);
+    }
+
+    /// @dev Root of the withdrawal tree over the `count` leaves at memory `leaves` (count >= 1,
+    ///      one spare word after them): pairwise keccak256(left ++ right) level by level, an odd
+    ///      level padded with a zero node. Overwrites the leaves.
+    function _withdrawalsRoot(uint256 leaves, uint256 count) private pure returns (bytes32 root) {
+        assembly ("memory-safe") {
+            let m := count
+            for {} gt(m, 1) {} {
+                if and(m, 1) {
+                    mstore(add(leaves, shl(5, m)), 0)
+                    m := add(m, 1)
+                }
+                let half := shr(1, m)
+                for { let i := 0 } lt(i, half) { i := add(i, 1) } {
+                    mstore(add(leaves, shl(5, i)), keccak256(add(leaves, shl(6, i)), 0x40))
+                }
+                m := half
+            }
+            root := mload(leaves)
+        }
+    }
+
+    /// @dev Parses `data` and turns any failure into its custom error; checks the number of
+    ///      Deposit ops against `priorityOps`.
+    function _processPublicData(bytes calldata data, uint256 head, uint256 priorityOps)
+        private
+        view
+        returns (uint256 opCount, uint256 withdrawalCount, bytes32 withdrawalsRoot)
+    {
+        uint256 queueEnd;
+        uint256 err;
+        uint256 leaves; // where _parseOps puts the withdrawal leaves (see there)
+        assembly ("memory-safe") {
+            leaves := add(mload(0x40), 0x80)
+        }
+        (opCount, queueEnd, withdrawalCount, err) = _parseOps(data, head, head + priorityOps);
+        if (err != 0) _revertMalformed(data, err & 0xff, err >> 8, queueEnd);
+        if (withdrawalCount != 0) withdrawalsRoot = _withdrawalsRoot(leaves, withdrawalCount);
+        uint256 deposits = queueEnd - head;
+        // Safe: priorityOps came from a uint32 header field.
+        // forge-lint: disable-next-line(unsafe-typecast)
         if (deposits != priorityOps) revert PriorityOpsCountMismatch(uint32(priorityOps), deposits);
     }
 
@@ -699,6 +760,8 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     function _revertMalformed(bytes calldata data, uint256 err, uint256 offset, uint256 queueIndex) private pure {
         if (err == ERR_UNKNOWN_TYPE) revert UnknownOpType(offset, uint8(data[offset]) >> 5);
         if (err == ERR_NOOP) revert NonCanonicalNoop(offset, uint8(data[offset]));
+        // Safe: queueIndex < priorityTail, a uint64.
+        // forge-lint: disable-next-line(unsafe-typecast)
         if (err == ERR_DEPOSIT) revert DepositMismatch(offset, uint64(queueIndex));
         // ERR_TRUNCATED: find the op that runs past the end (all earlier types are known).
         uint256 i;
