@@ -221,10 +221,7 @@ impl Ledger {
             .par_iter()
             .map(|touched| touched.iter().map(|(i, a)| (*i, a.leaf_hash())).collect())
             .collect();
-        leaves
-            .iter()
-            .map(|op_leaves| if op_leaves.is_empty() { self.tree.root() } else { self.tree.update(op_leaves) })
-            .collect()
+        self.tree.update_sequence(&leaves)
     }
 }
 

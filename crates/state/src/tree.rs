@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use tandem_crypto::{hash2, Fr};
 
-/// Below this many dirty nodes on a level, hashing stays on the calling thread.
-const PARALLEL_LEVEL_THRESHOLD: usize = 8;
+/// Below this many hashes on a level, hashing stays on the calling thread.
+const PARALLEL_LEVEL_THRESHOLD: usize = 16;
 
 /// Empty-subtree hashes: `Z_0 = 0`, `Z_{h+1} = H(Z_h, Z_h)`, for heights `0..=depth`.
 pub fn empty_subtree_hashes(depth: u8) -> Vec<Fr> {
@@ -99,28 +99,78 @@ impl SparseMerkleTree {
     /// Sets the given leaves (later entries win for repeated indices) and rehashes every
     /// affected node once; returns the new root. Indices must be below the capacity.
     pub fn update(&mut self, leaves: &[(u32, Fr)]) -> Fr {
-        let mut dirty: Vec<u32> = Vec::with_capacity(leaves.len());
-        for &(index, value) in leaves {
-            debug_assert!((index as u64) < self.capacity());
-            self.set_node(0, index, value);
-            dirty.push(index);
+        self.update_sequence(&[leaves.to_vec()]);
+        self.root()
+    }
+
+    /// Applies `groups` of leaf writes in order (one group per op) and returns the root
+    /// after each group, as if [`SparseMerkleTree::update`] were called once per group.
+    ///
+    /// Why not call `update` per group: the roots are computed level by level across all
+    /// groups at once. A node's value after group `i` depends only on its children's values
+    /// after group `i` (the latest version at or before `i`), so every hash of a level is
+    /// independent of the others and the level is hashed in parallel, while the work stays
+    /// one hash per (group, dirty node), the same as the sequential computation.
+    pub fn update_sequence(&mut self, groups: &[Vec<(u32, Fr)>]) -> Vec<Fr> {
+        // (group, node) pairs written at the current level, sorted, and each node's versions.
+        let mut dirty: Vec<(usize, u32)> = Vec::new();
+        let mut versions: HashMap<u32, Vec<(usize, Fr)>> = HashMap::new();
+        for (g, leaves) in groups.iter().enumerate() {
+            let mut sorted: Vec<(u32, Fr)> = Vec::with_capacity(leaves.len());
+            for &(index, value) in leaves {
+                debug_assert!((index as u64) < self.capacity());
+                match sorted.iter_mut().find(|(i, _)| *i == index) {
+                    Some(slot) => slot.1 = value,
+                    None => sorted.push((index, value)),
+                }
+            }
+            sorted.sort_unstable_by_key(|(i, _)| *i);
+            for (index, value) in sorted {
+                dirty.push((g, index));
+                versions.entry(index).or_default().push((g, value));
+            }
         }
         for h in 0..self.depth {
-            let mut parents: Vec<u32> = dirty.iter().map(|i| i >> 1).collect();
-            parents.sort_unstable();
+            let mut parents: Vec<(usize, u32)> = dirty.iter().map(|&(g, n)| (g, n >> 1)).collect();
             parents.dedup();
-            let hash_parent = |&p: &u32| (p, hash2(self.node(h, p << 1), self.node(h, (p << 1) | 1)));
-            let hashed: Vec<(u32, Fr)> = if parents.len() >= PARALLEL_LEVEL_THRESHOLD {
+            let value_at = |node: u32, group: usize| -> Fr {
+                versions
+                    .get(&node)
+                    .and_then(|vs| vs[..vs.partition_point(|(g, _)| *g <= group)].last())
+                    .map(|(_, v)| *v)
+                    .unwrap_or_else(|| self.node(h, node))
+            };
+            let hash_parent = |&(g, p): &(usize, u32)| hash2(value_at(p << 1, g), value_at((p << 1) | 1, g));
+            let hashed: Vec<Fr> = if parents.len() >= PARALLEL_LEVEL_THRESHOLD {
                 parents.par_iter().map(hash_parent).collect()
             } else {
                 parents.iter().map(hash_parent).collect()
             };
-            for (p, value) in hashed {
-                self.set_node(h + 1, p, value);
+            let mut next: HashMap<u32, Vec<(usize, Fr)>> = HashMap::with_capacity(parents.len());
+            for (&(g, p), value) in parents.iter().zip(hashed) {
+                next.entry(p).or_default().push((g, value));
+            }
+            for (node, vs) in std::mem::replace(&mut versions, next) {
+                let last = vs.last().expect("every versioned node has a version").1;
+                self.set_node(h, node, last);
             }
             dirty = parents;
         }
-        self.root()
+        let before = self.root();
+        let root_versions = versions.remove(&0).unwrap_or_default();
+        let mut roots = Vec::with_capacity(groups.len());
+        let mut current = before;
+        let mut next_version = root_versions.iter().peekable();
+        for g in 0..groups.len() {
+            while let Some((_, v)) = next_version.next_if(|(vg, _)| *vg <= g) {
+                current = *v;
+            }
+            roots.push(current);
+        }
+        if let Some((_, last)) = root_versions.last() {
+            self.set_node(self.depth, 0, *last);
+        }
+        roots
     }
 
     fn set_node(&mut self, height: u8, index: u32, value: Fr) {
@@ -187,6 +237,24 @@ mod tests {
             single.update(&[*leaf]);
         }
         assert_eq!(batched.root(), single.root());
+    }
+
+    #[test]
+    fn sequence_roots_equal_one_update_per_group() {
+        let groups: Vec<Vec<(u32, Fr)>> = (0..40u32)
+            .map(|g| vec![((g * 13) % 64, Fr::from(g as u64 + 1)), (0, Fr::from(1000 + g as u64)), ((g * 7) % 64, Fr::from(g as u64))])
+            .chain(std::iter::once(Vec::new()))
+            .collect();
+        let mut stepwise = SparseMerkleTree::new(6);
+        stepwise.update(&[(5, Fr::from(5u64))]);
+        let mut sequenced = stepwise.clone();
+        let expected: Vec<Fr> = groups.iter().map(|g| stepwise.update(g)).collect();
+        assert_eq!(sequenced.update_sequence(&groups), expected);
+        assert_eq!(sequenced.root(), stepwise.root());
+        for i in 0..64 {
+            assert_eq!(sequenced.leaf(i), stepwise.leaf(i));
+            assert_eq!(sequenced.proof(i), stepwise.proof(i));
+        }
     }
 
     #[test]
