@@ -622,35 +622,69 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     ///      `queueEnd` is `queueStart +` the number of Deposit ops. Withdraw ops become leaves
     ///      at `mload(0x40) + 0x80` (as found on entry), allocated on return. `err` is 0 or
     ///      (offset << 8 | code).
-    ///      Hot path: runs of Transfers are checked three at a time with one calldataload
-    ///      (headers at bytes 0, 12, 24 of the word), with no storage or memory writes.
+    ///      Hot path: runs of Transfers are checked twelve, then three at a time, three headers
+    ///      (bytes 0, 12, 24) per calldataload, with no storage or memory writes.
     function _parseOps(bytes calldata data, uint256 queueStart, uint256 queueLimit)
         private
         view
-        returns (uint256 opCount, uint256 queueEnd, uint256 withdrawalCount, uint256 err)
+        returns (uint256 counts, uint256 err)
     {
-        queueEnd = queueStart;
+        // counts packs three counters to keep the stack small: bits 0-63 the number of ops,
+        // 64-127 the queue cursor (next entry to compare), 128-191 the number of withdrawals.
         assembly ("memory-safe") {
+            counts := shl(64, queueStart)
             let end := add(data.offset, data.length)
             let ptr := data.offset
             // Memory past the free memory pointer: 128 bytes of hashing scratch at
             // buf = mload(0x40), then the withdrawal leaves (allocated at the end).
-            // The fast path only runs while all 36 bytes lie inside `data` (ptr < end - 35),
-            // so it never reads ABI padding or later calldata.
-            let fastEnd := 0
-            if gt(data.length, 35) { fastEnd := sub(end, 35) }
+            // The fast paths only run while all the bytes they look at lie inside `data`
+            // (ptr + 144 <= end, resp. ptr + 36 <= end), so they never read ABI padding or
+            // later calldata. M / P: type bits of the headers at bytes 0, 12, 24 of a word /
+            // those bits for three Transfers (type 2).
+            let fast12End := 0
+            if gt(data.length, 143) { fast12End := sub(end, 143) }
+            let fast3End := 0
+            if gt(data.length, 35) { fast3End := sub(end, 35) }
             for {} lt(ptr, end) {} {
-                // Three Transfers in a row: header bytes 0, 12, 24 of the word have type 2.
                 {
                     let runStart := ptr
+                    // Twelve Transfers in a row: four words, three headers each.
                     for {} and(
-                        lt(ptr, fastEnd),
+                        lt(ptr, fast12End),
+                        iszero(
+                            or(
+                                or(
+                                    xor(
+                                        and(calldataload(ptr), 0xe00000000000000000000000e00000000000000000000000e000000000000000),
+                                        0x4000000000000000000000004000000000000000000000004000000000000000
+                                    ),
+                                    xor(
+                                        and(calldataload(add(ptr, 36)), 0xe00000000000000000000000e00000000000000000000000e000000000000000),
+                                        0x4000000000000000000000004000000000000000000000004000000000000000
+                                    )
+                                ),
+                                or(
+                                    xor(
+                                        and(calldataload(add(ptr, 72)), 0xe00000000000000000000000e00000000000000000000000e000000000000000),
+                                        0x4000000000000000000000004000000000000000000000004000000000000000
+                                    ),
+                                    xor(
+                                        and(calldataload(add(ptr, 108)), 0xe00000000000000000000000e00000000000000000000000e000000000000000),
+                                        0x4000000000000000000000004000000000000000000000004000000000000000
+                                    )
+                                )
+                            )
+                        )
+                    ) {} { ptr := add(ptr, 144) }
+                    // Three Transfers in a row.
+                    for {} and(
+                        lt(ptr, fast3End),
                         eq(
                             and(calldataload(ptr), 0xe00000000000000000000000e00000000000000000000000e000000000000000),
                             0x4000000000000000000000004000000000000000000000004000000000000000
                         )
                     ) {} { ptr := add(ptr, 36) }
-                    opCount := add(opCount, div(sub(ptr, runStart), 12))
+                    counts := add(counts, div(sub(ptr, runStart), 12))
                 }
                 if iszero(lt(ptr, end)) { break }
 
@@ -663,8 +697,9 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
                         err := 2
                         break
                     }
-                    if lt(queueEnd, queueLimit) {
-                        mstore(0x00, queueEnd)
+                    let cursor := and(shr(64, counts), 0xffffffffffffffff)
+                    if lt(cursor, queueLimit) {
+                        mstore(0x00, cursor)
                         mstore(0x20, priorityQueue.slot)
                         let entry := sload(keccak256(0x00, 0x40))
                         let buf := mload(0x40)
@@ -676,7 +711,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
                             break
                         }
                     }
-                    queueEnd := add(queueEnd, 1)
+                    counts := add(counts, shl(64, 1))
                     ptr := add(ptr, 52)
                 }
                 case 4 {
@@ -689,8 +724,8 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
                     mstore8(buf, and(shr(248, word), 0x1f))
                     mstore(add(buf, 1), calldataload(add(ptr, 4)))
                     mstore(add(buf, 17), calldataload(add(ptr, 21)))
-                    mstore(add(add(buf, 0x80), shl(5, withdrawalCount)), keccak256(buf, 37))
-                    withdrawalCount := add(withdrawalCount, 1)
+                    mstore(add(add(buf, 0x80), shl(5, shr(128, counts))), keccak256(buf, 37))
+                    counts := add(counts, shl(128, 1))
                     ptr := add(ptr, 41)
                 }
                 case 3 { ptr := add(ptr, 44) }
@@ -705,11 +740,12 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
                     err := or(shl(8, sub(ptr, data.offset)), 1)
                     break
                 }
-                opCount := add(opCount, 1)
+                counts := add(counts, 1)
             }
             if iszero(err) { if gt(ptr, end) { err := 2 } }
             // Keep the leaves (plus one word for padding an odd level): allocate them.
-            if withdrawalCount { mstore(0x40, add(mload(0x40), add(0xa0, shl(5, withdrawalCount)))) }
+            let withdrawals := shr(128, counts)
+            if withdrawals { mstore(0x40, add(mload(0x40), add(0xa0, shl(5, withdrawals)))) }
         }
     }
 
@@ -747,7 +783,11 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         assembly ("memory-safe") {
             leaves := add(mload(0x40), 0x80)
         }
-        (opCount, queueEnd, withdrawalCount, err) = _parseOps(data, head, head + priorityOps);
+        uint256 counts;
+        (counts, err) = _parseOps(data, head, head + priorityOps);
+        opCount = uint64(counts);
+        queueEnd = uint64(counts >> 64);
+        withdrawalCount = counts >> 128;
         if (err != 0) _revertMalformed(data, err & 0xff, err >> 8, queueEnd);
         if (withdrawalCount != 0) withdrawalsRoot = _withdrawalsRoot(leaves, withdrawalCount);
         uint256 deposits = queueEnd - head;

@@ -64,14 +64,30 @@ contract ParserTest is RollupFixture {
     }
 
     function test_commitBatch_runsOfEveryLength() public {
-        for (uint256 run = 0; run < 10; run++) {
+        // A run of `run` transfers, then a non-transfer, then another run: exercises the
+        // 12-at-a-time and 3-at-a-time paths stopping at every position.
+        for (uint256 run = 0; run < 30; run++) {
             bytes memory data;
             for (uint256 k = 0; k < run; k++) data = bytes.concat(data, opTransfer(1, 2, 0, 3, 4));
-            data = bytes.concat(data, opNoop());
+            data = bytes.concat(data, run % 2 == 0 ? opNoop() : opWithdraw(1, 0, uint128(run), 0, address(0xAB)));
             for (uint256 k = 0; k < run; k++) data = bytes.concat(data, opTransfer(1, 2, 0, 3, 4));
             TandemRollup.BatchHeader memory h = nextHeader(data);
             assertEq(h.opCount, 2 * run + 1, "count");
             commitWith(h, data);
+        }
+    }
+
+    function test_commitBatch_unknownTypeAfterLongRunIsFound() public {
+        for (uint256 run = 0; run < 30; run++) {
+            bytes memory data;
+            for (uint256 k = 0; k < run; k++) data = bytes.concat(data, opTransfer(1, 2, 0, 3, 4));
+            // type 7 followed by enough bytes that every fast path could have swallowed it
+            bytes memory tail = new bytes(200);
+            tail[0] = 0xe0;
+            data = bytes.concat(data, tail);
+            TandemRollup.BatchHeader memory h = nextHeader(opNoop());
+            h.publicDataHash = sha256(data);
+            expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.UnknownOpType.selector, run * 12, 7));
         }
     }
 }
