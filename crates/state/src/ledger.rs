@@ -5,13 +5,18 @@
 //! the signature checks; the signatures are then verified in parallel. Only if every op is
 //! valid does *merkleization* write the overlay into the state and record the state root
 //! after every op. So a batch is atomic: an invalid op anywhere leaves the state untouched.
+//!
+//! Fees are collected per token during the batch and credited to the batch's fee account
+//! in one *fee settlement* step after the last op (as zkSync Lite did): every op then
+//! touches only its own accounts, which saves one leaf and one Merkle path per op in the
+//! state root computation, the circuit and the fraud proof.
 
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use tandem_crypto::{verify, Fr, PublicKey, Signature};
 use tandem_types::{
     AccountIndex, Balance, ChainId, DepositOp, L1Deposit, Op, PackedPubKey, PackedSignature,
-    SignedTx, TokenId, TransferOp, TransferToNewOp, Tx, WithdrawOp, ACCOUNT_INDEX_BITS,
+    SignedTx, TokenId, TransferOp, TransferToNewOp, Tx, WithdrawOp, ACCOUNT_INDEX_BITS, MAX_TOKENS,
 };
 
 use crate::account::Account;
@@ -55,12 +60,31 @@ pub enum LedgerOp {
 pub struct BatchOutcome {
     /// The ops in public-data form, one per input.
     pub ops: Vec<Op>,
-    /// The state root after each op (`roots[i]` is the root after `ops[i]`).
+    /// The state root after each op (`roots[i]` is the root after `ops[i]`), fees not yet
+    /// settled.
     pub intermediate_roots: Vec<Fr>,
+    /// Fees collected per token id (index = token id), credited to the fee account by the
+    /// settlement step.
+    pub fees: [Balance; MAX_TOKENS as usize],
     /// The state root before the batch.
     pub prev_root: Fr,
-    /// The state root after the batch.
+    /// The state root after the batch, fees settled.
     pub root: Fr,
+}
+
+/// What a signature signs; the message hash is computed in the parallel phase.
+enum SignedMessage {
+    Transfer(tandem_types::TransferTx, PublicKey),
+    Withdraw(tandem_types::WithdrawTx),
+}
+
+impl SignedMessage {
+    fn hash(&self, chain_id: ChainId) -> Fr {
+        match self {
+            SignedMessage::Transfer(tx, recipient) => transfer_message(chain_id, tx, recipient),
+            SignedMessage::Withdraw(tx) => withdraw_message(chain_id, tx),
+        }
+    }
 }
 
 /// A signature to verify once execution has succeeded.
@@ -68,7 +92,7 @@ struct SignatureCheck {
     op_index: usize,
     from: AccountIndex,
     signer: PublicKey,
-    message: Fr,
+    message: SignedMessage,
     signature: PackedSignature,
 }
 
@@ -195,13 +219,21 @@ impl Ledger {
                 failure = Some(BatchError { index, error });
             }
         }
+        if failure.is_none() && !ops.is_empty() {
+            match overlay.settle_fees(fee_account) {
+                Ok(touched) => snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect()),
+                Err(error) => failure = Some(BatchError { index: ops.len() - 1, error }),
+            }
+        }
         if let Some(f) = failure {
             return Err(f);
         }
 
-        let Overlay { accounts, new_pubkeys, next_index, .. } = overlay;
+        let Overlay { accounts, new_pubkeys, next_index, fees, .. } = overlay;
         let prev_root = self.tree.root();
-        let intermediate_roots = self.merkleize(&snapshots);
+        let mut intermediate_roots = self.merkleize(&snapshots);
+        // The last group is the fee settlement; its root is the batch's root.
+        intermediate_roots.truncate(ops.len());
         for (i, account) in accounts {
             self.dirty_accounts.insert(i);
             self.accounts.insert(i, account);
@@ -211,7 +243,7 @@ impl Ledger {
         }
         self.next_index = next_index;
         self.batches_applied += 1;
-        Ok(BatchOutcome { ops: public_ops, root: self.tree.root(), prev_root, intermediate_roots })
+        Ok(BatchOutcome { ops: public_ops, root: self.tree.root(), prev_root, intermediate_roots, fees })
     }
 
     /// Writes the post-op account snapshots into the tree, returning the root after each op.
@@ -232,7 +264,7 @@ fn to3(i: u32) -> [u8; 3] {
 
 fn check_signature(chain_id: ChainId, check: &SignatureCheck) -> Result<(), StfError> {
     let signature = Signature::unpack(&check.signature).map_err(StfError::MalformedSignature)?;
-    if !verify(&check.signer, check.message, &signature) {
+    if !verify(&check.signer, check.message.hash(chain_id), &signature) {
         return Err(StfError::BadSignature { from: check.from, chain_id });
     }
     Ok(())
@@ -244,11 +276,19 @@ struct Overlay<'a> {
     accounts: HashMap<u32, Account>,
     new_pubkeys: HashMap<PackedPubKey, AccountIndex>,
     next_index: u32,
+    /// Fees collected so far in the batch, per token id.
+    fees: [Balance; MAX_TOKENS as usize],
 }
 
 impl<'a> Overlay<'a> {
     fn new(base: &'a Ledger) -> Self {
-        Self { base, accounts: HashMap::new(), new_pubkeys: HashMap::new(), next_index: base.next_index }
+        Self {
+            base,
+            accounts: HashMap::new(),
+            new_pubkeys: HashMap::new(),
+            next_index: base.next_index,
+            fees: [0; MAX_TOKENS as usize],
+        }
     }
 
     fn capacity(&self) -> u64 {
@@ -310,6 +350,21 @@ impl<'a> Overlay<'a> {
             .ok_or(StfError::BalanceOverflow { index, token: token.get() })?;
         account.set_balance(token, new);
         Ok(())
+    }
+
+    /// Credits the collected fees to `fee_account`; returns the touched accounts (none if
+    /// no fee was collected).
+    fn settle_fees(&mut self, fee_account: AccountIndex) -> Result<Vec<u32>, StfError> {
+        if self.fees.iter().all(|f| *f == 0) {
+            return Ok(Vec::new());
+        }
+        for (token, fee) in self.fees.into_iter().enumerate() {
+            if fee != 0 {
+                let token = TokenId::new(token as u32).expect("index of the fee array");
+                self.credit(fee_account, token, fee)?;
+            }
+        }
+        Ok(vec![fee_account.get()])
     }
 
     /// Resolves a user-level input to its public-data op and executes it.
@@ -413,19 +468,16 @@ impl<'a> Overlay<'a> {
             Op::Withdraw(w) => {
                 self.check_range(w.from)?;
                 let sender = self.get(w.from).ok_or(StfError::AccountNotFound(w.from))?;
-                let message = withdraw_message(
-                    self.base.config.chain_id,
-                    &tandem_types::WithdrawTx {
-                        from: w.from,
-                        to_l1: w.to_l1,
-                        token: w.token,
-                        amount: w.amount,
-                        fee: w.fee,
-                        nonce: sender.nonce,
-                    },
-                );
+                let message = SignedMessage::Withdraw(tandem_types::WithdrawTx {
+                    from: w.from,
+                    to_l1: w.to_l1,
+                    token: w.token,
+                    amount: w.amount,
+                    fee: w.fee,
+                    nonce: sender.nonce,
+                });
                 self.debit_signed(op_index, w.from, w.token, w.amount, w.fee.value(), message, signature, fee_account, checks)?;
-                Ok(dedup(vec![w.from.get(), fee_account.get()]))
+                Ok(vec![w.from.get()])
             }
         }
     }
@@ -454,10 +506,10 @@ impl<'a> Overlay<'a> {
             fee: tandem_types::PackedFee::new(fee).expect("fee came from a packed value"),
             nonce: sender.nonce,
         };
-        let message = transfer_message(self.base.config.chain_id, &tx, &recipient);
+        let message = SignedMessage::Transfer(tx, recipient);
         self.debit_signed(op_index, from, token, amount, fee, message, signature, fee_account, checks)?;
         self.credit(to, token, amount)?;
-        Ok(dedup(vec![from.get(), to.get(), fee_account.get()]))
+        Ok(vec![from.get(), to.get()])
     }
 
     /// Checks and applies the sender side of a signed op: nonce, balance for amount plus fee,
@@ -470,15 +522,17 @@ impl<'a> Overlay<'a> {
         token: TokenId,
         amount: Balance,
         fee: Balance,
-        message: Fr,
+        message: SignedMessage,
         signature: Option<&PackedSignature>,
         fee_account: AccountIndex,
         checks: &mut Vec<SignatureCheck>,
     ) -> Result<(), StfError> {
         let signature = *signature.ok_or(StfError::MissingSignature(from))?;
-        self.check_range(fee_account)?;
-        if !self.exists(fee_account) {
-            return Err(StfError::FeeAccountMissing(fee_account));
+        if fee != 0 {
+            self.check_range(fee_account)?;
+            if !self.exists(fee_account) {
+                return Err(StfError::FeeAccountMissing(fee_account));
+            }
         }
         let needed = amount.checked_add(fee).ok_or(StfError::AmountOverflow)?;
         let sender = self.get_mut(from)?;
@@ -490,21 +544,9 @@ impl<'a> Overlay<'a> {
         let signer = sender.pubkey;
         sender.set_balance(token, balance - needed);
         sender.nonce = next_nonce;
-        self.credit(fee_account, token, fee)?;
+        let collected = &mut self.fees[token.get() as usize];
+        *collected = collected.checked_add(fee).ok_or(StfError::BalanceOverflow { index: fee_account, token: token.get() })?;
         checks.push(SignatureCheck { op_index, from, signer, message, signature });
         Ok(())
     }
-}
-
-fn dedup(mut v: Vec<u32>) -> Vec<u32> {
-    let mut seen = Vec::with_capacity(v.len());
-    v.retain(|i| {
-        if seen.contains(i) {
-            false
-        } else {
-            seen.push(*i);
-            true
-        }
-    });
-    v
 }

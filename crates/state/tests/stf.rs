@@ -82,8 +82,8 @@ fn each_invalid_transaction_is_refused_with_its_reason() {
         t.to = PackedPubKey([0xff; 32]);
     }
     assert!(matches!(apply(&mut ledger, tx), StfError::InvalidPubKey(_)));
-    // fee account missing
-    let tx = transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 1, 0, 0);
+    // fee account missing (only matters when a fee is charged)
+    let tx = transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 1, 1, 0);
     assert_eq!(ledger.apply(LedgerOp::Tx(tx), idx(50)).unwrap_err(), StfError::FeeAccountMissing(idx(50)));
     // withdrawal overdraft
     let e = apply(&mut ledger, withdraw_tx(CHAIN_ID, &key(1), idx(1), 0, 2_000, 0, 0));
@@ -154,12 +154,53 @@ fn batch_with_one_invalid_op_changes_nothing_and_names_it() {
     let outcome = ledger.apply_batch(&good, idx(0)).unwrap();
     assert_eq!(outcome.intermediate_roots.len(), 4);
     assert_eq!(outcome.prev_root, before.root());
-    assert_eq!(*outcome.intermediate_roots.last().unwrap(), ledger.root());
-    // Replaying the batch's ops one by one from the same start gives the same roots.
+    assert_eq!(outcome.root, ledger.root());
+    // Fees are settled after the last op, so the last intermediate root lacks them.
+    assert_ne!(*outcome.intermediate_roots.last().unwrap(), ledger.root());
+    assert_eq!(outcome.fees[0], 2);
+    // Applying the ops one by one (each settling its own fee) ends in the same state.
     let mut replay = before.clone();
-    for (op, root) in good.iter().zip(&outcome.intermediate_roots) {
+    for op in &good {
+        replay.apply(*op, idx(0)).unwrap();
+    }
+    assert_eq!(replay.root(), ledger.root());
+}
+
+#[test]
+fn intermediate_roots_of_a_fee_free_batch_equal_single_steps() {
+    let mut ledger = genesis(8);
+    ledger.apply(deposit(&key(1), 0, 1_000), idx(0)).unwrap();
+    let before = ledger.clone();
+    let ops = vec![
+        deposit(&key(2), 0, 50),
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 10, 0, 0)),
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(3), 0, 10, 0, 1)),
+        LedgerOp::Tx(withdraw_tx(CHAIN_ID, &key(2), idx(2), 0, 5, 0, 0)),
+    ];
+    let outcome = ledger.apply_batch(&ops, idx(0)).unwrap();
+    assert_eq!(*outcome.intermediate_roots.last().unwrap(), outcome.root);
+    let mut replay = before;
+    for (op, root) in ops.iter().zip(&outcome.intermediate_roots) {
         assert_eq!(replay.apply(*op, idx(0)).unwrap().1, *root);
     }
+}
+
+#[test]
+fn fees_are_settled_to_the_fee_account_after_the_last_op() {
+    let mut ledger = genesis(8);
+    ledger.apply(deposit(&key(1), 0, 1_000), idx(0)).unwrap();
+    ledger.apply(deposit(&key(1), 2, 1_000), idx(0)).unwrap();
+    let ops = vec![
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 0, 10, 3, 0)),
+        LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), 2, 10, 7, 1)),
+        LedgerOp::Tx(withdraw_tx(CHAIN_ID, &key(1), idx(1), 0, 5, 2, 2)),
+    ];
+    let outcome = ledger.apply_batch(&ops, idx(0)).unwrap();
+    assert_eq!(outcome.fees[0], 5);
+    assert_eq!(outcome.fees[2], 7);
+    let fee_account = ledger.account(idx(0)).unwrap();
+    assert_eq!(fee_account.balance(token(0)), 1_005);
+    assert_eq!(fee_account.balance(token(2)), 7);
 }
 
 #[test]
