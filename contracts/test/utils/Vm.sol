@@ -17,6 +17,9 @@ interface Vm {
     function assume(bool condition) external pure;
     function addr(uint256 privateKey) external pure returns (address);
     function label(address account, string calldata newLabel) external;
+    function startBroadcast() external;
+    function stopBroadcast() external;
+    function envOr(string calldata name, uint256 defaultValue) external view returns (uint256);
     function pauseGasMetering() external;
     function resumeGasMetering() external;
 }
