@@ -1,0 +1,18 @@
+//! Contract bindings generated from the committed forge artifacts in `contracts/artifacts/`
+//! (so building never needs node or solc).
+
+#![allow(missing_docs)]
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    TandemRollup,
+    "../../contracts/artifacts/TandemRollup.json"
+);
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    DevToken,
+    "../../contracts/artifacts/DevToken.json"
+);

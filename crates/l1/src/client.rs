@@ -1,0 +1,371 @@
+//! A client of the deployed rollup: what the node, the wallet and the devnet call on L1.
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionReceipt;
+use alloy::signers::local::PrivateKeySigner;
+use serde::{Deserialize, Serialize};
+use tandem_types::{L1Deposit, PackedPubKey, TokenId};
+
+use crate::bindings::{DevToken, TandemRollup};
+use crate::commitments::BatchHeader;
+
+/// Failures talking to L1. Contract reverts are decoded to the contract's custom error.
+#[derive(Debug, thiserror::Error)]
+pub enum L1Error {
+    /// The RPC endpoint failed or refused.
+    #[error("L1 RPC: {0}")]
+    Rpc(String),
+    /// The contract reverted; the message names the custom error and its arguments.
+    #[error("L1 contract reverted: {0}")]
+    Reverted(String),
+    /// A transaction was mined but failed.
+    #[error("L1 transaction {0} failed")]
+    TxFailed(B256),
+    /// An event or value from L1 does not decode as Tandem expects.
+    #[error("unexpected L1 data: {0}")]
+    Unexpected(String),
+    /// A call needs a signer and the client has none.
+    #[error("this L1 client has no signing key")]
+    NoSigner,
+}
+
+fn contract_error(e: alloy::contract::Error) -> L1Error {
+    if let Some(decoded) = e.as_decoded_interface_error::<TandemRollup::TandemRollupErrors>() {
+        return L1Error::Reverted(format!("{decoded:?}"));
+    }
+    if let Some(data) = e.as_revert_data() {
+        return L1Error::Reverted(format!("revert data 0x{}", alloy::hex::encode(data)));
+    }
+    L1Error::Rpc(e.to_string())
+}
+
+fn rpc_error(e: impl std::fmt::Display) -> L1Error {
+    L1Error::Rpc(e.to_string())
+}
+
+/// Addresses and parameters of a deployed Tandem instance on L1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// L1 chain id.
+    pub l1_chain_id: u64,
+    /// The rollup/bridge contract.
+    pub rollup: Address,
+    /// The devnet ERC-20 (token id [`Deployment::dev_token_id`] on L2).
+    pub dev_token: Address,
+    /// L2 token id of `dev_token`.
+    pub dev_token_id: u8,
+    /// L1 block of the deployment (where event scans start).
+    pub deploy_block: u64,
+    /// Challenge window in seconds.
+    pub challenge_window: u64,
+}
+
+/// A deposit read from a `DepositQueued` event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueuedDeposit {
+    /// Position in the priority queue.
+    pub queue_index: u64,
+    /// What L2 must credit.
+    pub deposit: L1Deposit,
+    /// L1 block that included it.
+    pub l1_block: u64,
+}
+
+/// A committed batch as the contract stores it (from `BatchCommitted`); what `finalizeBatch`
+/// takes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommittedBatch {
+    /// Batch number.
+    pub batch_number: u64,
+    /// Lane code (0 optimistic).
+    pub lane: u8,
+    /// L1 timestamp of the commit.
+    pub committed_at: u64,
+    /// Priority-queue position after the batch.
+    pub priority_ops_end: u64,
+    /// Withdrawals in the batch.
+    pub withdrawal_count: u32,
+    /// Header hash.
+    pub header_hash: B256,
+    /// State root after the batch.
+    pub new_state_root: B256,
+    /// Root of the withdrawal tree.
+    pub withdrawals_root: B256,
+}
+
+impl CommittedBatch {
+    fn to_sol(self) -> TandemRollup::StoredBatch {
+        TandemRollup::StoredBatch {
+            batchNumber: self.batch_number,
+            lane: self.lane,
+            committedAt: self.committed_at,
+            priorityOpsEnd: self.priority_ops_end,
+            withdrawalCount: self.withdrawal_count,
+            headerHash: self.header_hash,
+            newStateRoot: self.new_state_root,
+            withdrawalsRoot: self.withdrawals_root,
+        }
+    }
+}
+
+/// A connection to L1 and the rollup contract, optionally with a signing key.
+#[derive(Clone)]
+pub struct RollupClient {
+    provider: DynProvider,
+    rollup: Address,
+    signer: Option<Address>,
+}
+
+impl std::fmt::Debug for RollupClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RollupClient").field("rollup", &self.rollup).field("signer", &self.signer).finish()
+    }
+}
+
+/// Connects a provider, with `signer` as its wallet if given.
+pub fn connect(rpc_url: &str, signer: Option<PrivateKeySigner>) -> Result<(DynProvider, Option<Address>), L1Error> {
+    let url = rpc_url.parse().map_err(|e| L1Error::Rpc(format!("bad L1 RPC URL {rpc_url:?}: {e}")))?;
+    Ok(match signer {
+        Some(signer) => {
+            let address = signer.address();
+            let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url);
+            (provider.erased(), Some(address))
+        }
+        None => (ProviderBuilder::new().connect_http(url).erased(), None),
+    })
+}
+
+async fn confirm(pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>) -> Result<TransactionReceipt, L1Error> {
+    let receipt = pending.get_receipt().await.map_err(rpc_error)?;
+    if !receipt.status() {
+        return Err(L1Error::TxFailed(receipt.transaction_hash));
+    }
+    Ok(receipt)
+}
+
+/// Deploys a devnet instance: the rollup (owner = deployer), a DevToken minted to the
+/// deployer, and registers the token. Returns where everything is.
+pub async fn deploy_devnet(
+    rpc_url: &str,
+    deployer: PrivateKeySigner,
+    sequencer: Address,
+    genesis_root: B256,
+    challenge_window: u64,
+    dev_token_supply: U256,
+) -> Result<Deployment, L1Error> {
+    let owner = deployer.address();
+    let (provider, _) = connect(rpc_url, Some(deployer))?;
+    let rollup = *TandemRollup::deploy(provider.clone(), owner, sequencer, genesis_root, challenge_window)
+        .await
+        .map_err(contract_error)?
+        .address();
+    let token = *DevToken::deploy(provider.clone(), "Tandem Dev Token".to_string(), "TDT".to_string(), 18, owner, dev_token_supply)
+        .await
+        .map_err(contract_error)?
+        .address();
+    let rollup_contract = TandemRollup::new(rollup, provider.clone());
+    confirm(rollup_contract.addToken(token).send().await.map_err(contract_error)?).await?;
+    let dev_token_id = rollup_contract.tokenIdOf(token).call().await.map_err(contract_error)?;
+    let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
+    let deploy_block = provider.get_block_number().await.map_err(rpc_error)?;
+    Ok(Deployment { l1_chain_id, rollup, dev_token: token, dev_token_id, deploy_block, challenge_window })
+}
+
+impl RollupClient {
+    /// Connects to `rollup` through `rpc_url`; `signer` is needed for transactions.
+    pub fn new(rpc_url: &str, rollup: Address, signer: Option<PrivateKeySigner>) -> Result<Self, L1Error> {
+        let (provider, signer) = connect(rpc_url, signer)?;
+        Ok(Self { provider, rollup, signer })
+    }
+
+    fn contract(&self) -> TandemRollup::TandemRollupInstance<DynProvider> {
+        TandemRollup::new(self.rollup, self.provider.clone())
+    }
+
+    /// The underlying provider.
+    pub fn provider(&self) -> &DynProvider {
+        &self.provider
+    }
+
+    /// The rollup address.
+    pub fn rollup(&self) -> Address {
+        self.rollup
+    }
+
+    /// The signing address, if any.
+    pub fn signer(&self) -> Option<Address> {
+        self.signer
+    }
+
+    /// Latest L1 block number.
+    pub async fn head(&self) -> Result<u64, L1Error> {
+        self.provider.get_block_number().await.map_err(rpc_error)
+    }
+
+    /// Timestamp of the latest L1 block.
+    pub async fn latest_timestamp(&self) -> Result<u64, L1Error> {
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(rpc_error)?
+            .ok_or_else(|| L1Error::Unexpected("no latest block".into()))?;
+        Ok(block.header.timestamp)
+    }
+
+    /// Hash of L1 block `number` (for reorg detection), `None` if it does not exist.
+    pub async fn block_hash(&self, number: u64) -> Result<Option<B256>, L1Error> {
+        let block = self.provider.get_block_by_number(number.into()).await.map_err(rpc_error)?;
+        Ok(block.map(|b| b.header.hash))
+    }
+
+    /// Deposits queued in L1 blocks `from..=to`, in queue order.
+    pub async fn deposits(&self, from: u64, to: u64) -> Result<Vec<QueuedDeposit>, L1Error> {
+        let logs = self
+            .contract()
+            .DepositQueued_filter()
+            .from_block(from)
+            .to_block(to)
+            .query()
+            .await
+            .map_err(contract_error)?;
+        let mut out = Vec::with_capacity(logs.len());
+        for (event, log) in logs {
+            let token = TokenId::new(event.tokenId as u32).map_err(|e| L1Error::Unexpected(e.to_string()))?;
+            out.push(QueuedDeposit {
+                queue_index: event.queueIndex,
+                deposit: L1Deposit { to: PackedPubKey(event.packedKey.0), token, amount: event.amount },
+                l1_block: log.block_number.ok_or_else(|| L1Error::Unexpected("log without block".into()))?,
+            });
+        }
+        out.sort_by_key(|d| d.queue_index);
+        Ok(out)
+    }
+
+    /// Number of the last committed batch.
+    pub async fn last_committed_batch(&self) -> Result<u64, L1Error> {
+        self.contract().lastCommittedBatch().call().await.map_err(contract_error)
+    }
+
+    /// Number of the last finalized batch.
+    pub async fn last_finalized_batch(&self) -> Result<u64, L1Error> {
+        self.contract().lastFinalizedBatch().call().await.map_err(contract_error)
+    }
+
+    /// The challenge window in seconds.
+    pub async fn challenge_window(&self) -> Result<u64, L1Error> {
+        self.contract().challengeWindow().call().await.map_err(contract_error)
+    }
+
+    /// Commits a batch; returns the L1 transaction hash once mined.
+    pub async fn commit_batch(&self, header: &BatchHeader, public_data: &[u8]) -> Result<B256, L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let contract = self.contract();
+        let call = contract.commitBatch(header.to_sol(), Bytes::copy_from_slice(public_data));
+        let pending = call.send().await.map_err(contract_error)?;
+        Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// The stored record of batch `number`, from its `BatchCommitted` event.
+    pub async fn committed_batch(&self, number: u64, from_block: u64) -> Result<Option<CommittedBatch>, L1Error> {
+        let logs = self
+            .contract()
+            .BatchCommitted_filter()
+            .topic1(U256::from(number))
+            .from_block(from_block)
+            .query()
+            .await
+            .map_err(contract_error)?;
+        // The latest commit of this number wins (earlier ones were reverted by a fraud proof).
+        Ok(logs.last().map(|(e, _)| CommittedBatch {
+            batch_number: e.batchNumber,
+            lane: e.lane,
+            committed_at: e.committedAt,
+            priority_ops_end: e.priorityOpsEnd,
+            withdrawal_count: e.withdrawalCount,
+            header_hash: e.headerHash,
+            new_state_root: e.newStateRoot,
+            withdrawals_root: e.withdrawalsRoot,
+        }))
+    }
+
+    /// Finalizes a committed batch whose window has passed.
+    pub async fn finalize_batch(&self, batch: &CommittedBatch) -> Result<B256, L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let pending = self.contract().finalizeBatch(batch.to_sol()).send().await.map_err(contract_error)?;
+        Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// Deposits `amount` wei of ETH for the L2 key `(x, y)`; returns the queue index.
+    pub async fn deposit_eth(&self, x: U256, y: U256, amount: U256) -> Result<u64, L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let pending = self.contract().depositETH(x, y).value(amount).send().await.map_err(contract_error)?;
+        let receipt = confirm(pending).await?;
+        queue_index_of(&receipt)
+    }
+
+    /// Approves and deposits `amount` of ERC-20 `token` for the L2 key `(x, y)`.
+    pub async fn deposit_erc20(&self, token: Address, x: U256, y: U256, amount: u128) -> Result<u64, L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let erc20 = DevToken::new(token, self.provider.clone());
+        confirm(erc20.approve(self.rollup, U256::from(amount)).send().await.map_err(contract_error)?).await?;
+        let pending = self.contract().depositERC20(token, amount, x, y).send().await.map_err(contract_error)?;
+        let receipt = confirm(pending).await?;
+        queue_index_of(&receipt)
+    }
+
+    /// Claims withdrawal `index` of final batch `batch_number`.
+    pub async fn claim_withdrawal(
+        &self,
+        batch_number: u64,
+        index: u32,
+        withdrawal: &tandem_types::WithdrawOp,
+        proof: Vec<B256>,
+    ) -> Result<B256, L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let pending = self
+            .contract()
+            .claimWithdrawal(batch_number, index, withdrawal.token.get(), withdrawal.amount, Address::from(withdrawal.to_l1.0), proof)
+            .send()
+            .await
+            .map_err(contract_error)?;
+        Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// Whether withdrawal `index` of batch `batch_number` was claimed.
+    pub async fn is_withdrawal_claimed(&self, batch_number: u64, index: u32) -> Result<bool, L1Error> {
+        self.contract().isWithdrawalClaimed(batch_number, U256::from(index)).call().await.map_err(contract_error)
+    }
+
+    /// The ERC-20 address of L2 token `token_id` (zero for ETH or unknown ids).
+    pub async fn token_address(&self, token_id: u8) -> Result<Address, L1Error> {
+        self.contract().tokenAddress(token_id).call().await.map_err(contract_error)
+    }
+
+    /// L1 balance of `owner`: ETH for `token == None`, else the ERC-20's.
+    pub async fn balance_of(&self, owner: Address, token: Option<Address>) -> Result<U256, L1Error> {
+        match token {
+            None => self.provider.get_balance(owner).await.map_err(rpc_error),
+            Some(t) => DevToken::new(t, self.provider.clone()).balanceOf(owner).call().await.map_err(contract_error),
+        }
+    }
+
+    /// Transfers devnet tokens from the signer (the DevToken owner mints).
+    pub async fn mint_dev_token(&self, token: Address, to: Address, amount: U256) -> Result<(), L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let pending = DevToken::new(token, self.provider.clone()).mint(to, amount).send().await.map_err(contract_error)?;
+        confirm(pending).await.map(|_| ())
+    }
+}
+
+fn queue_index_of(receipt: &TransactionReceipt) -> Result<u64, L1Error> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|log| log.log_decode::<TandemRollup::DepositQueued>().ok())
+        .map(|decoded| decoded.inner.data.queueIndex)
+        .ok_or_else(|| L1Error::Unexpected("deposit receipt without DepositQueued".into()))
+}

@@ -1,0 +1,18 @@
+//! Tandem's L1 side: typed bindings to the rollup contracts (from the committed forge
+//! artifacts), deployment for devnets, and the calls and event queries the node, the
+//! wallet and the devnet make: deposits, batch commit and finalization, withdrawal claims.
+//!
+//! Commitments that L1 and L2 must compute identically (batch header hash, withdrawal
+//! tree, intermediate-roots commitment) live in [`commitments`], next to the bindings.
+
+#![warn(missing_docs)]
+
+pub mod anvil;
+pub mod bindings;
+pub mod client;
+pub mod commitments;
+
+pub use alloy::primitives::{Address, B256, U256};
+pub use alloy::signers::local::PrivateKeySigner;
+pub use client::{CommittedBatch, Deployment, L1Error, QueuedDeposit, RollupClient};
+pub use commitments::{intermediate_roots_root, withdrawal_leaf, withdrawal_proof, withdrawals_root, BatchHeader, Lane};
