@@ -369,3 +369,8 @@ fn queue_index_of(receipt: &TransactionReceipt) -> Result<u64, L1Error> {
         .map(|decoded| decoded.inner.data.queueIndex)
         .ok_or_else(|| L1Error::Unexpected("deposit receipt without DepositQueued".into()))
 }
+
+/// The L1 chain id behind `client`.
+pub async fn client_chain_id(client: &RollupClient) -> Result<u64, L1Error> {
+    client.provider().get_chain_id().await.map_err(rpc_error)
+}

@@ -14,5 +14,5 @@ pub mod commitments;
 
 pub use alloy::primitives::{Address, B256, U256};
 pub use alloy::signers::local::PrivateKeySigner;
-pub use client::{CommittedBatch, Deployment, L1Error, QueuedDeposit, RollupClient};
+pub use client::{client_chain_id, connect, deploy_devnet, CommittedBatch, Deployment, L1Error, QueuedDeposit, RollupClient};
 pub use commitments::{intermediate_roots_root, withdrawal_leaf, withdrawal_proof, withdrawals_root, BatchHeader, Lane};

@@ -182,6 +182,21 @@ impl Ledger {
         tree.root()
     }
 
+    /// Creates an empty account for `pubkey` at the next free index, outside any batch: only
+    /// for building a genesis state (e.g. the fee account).
+    pub fn create_genesis_account(&mut self, pubkey: PackedPubKey) -> Result<AccountIndex, StfError> {
+        let key = PublicKey::unpack(&pubkey).map_err(StfError::InvalidPubKey)?;
+        let overlay = Overlay::new(self);
+        let index = overlay.allocate()?;
+        let account = Account::new(key);
+        self.tree.update(&[(index.get(), account.leaf_hash())]);
+        self.accounts.insert(index.get(), account);
+        self.dirty_accounts.insert(index.get());
+        self.by_pubkey.entry(pubkey).or_insert(index);
+        self.next_index = index.get() + 1;
+        Ok(index)
+    }
+
     /// Applies one op (a batch of one). On error nothing changes.
     pub fn apply(&mut self, op: LedgerOp, fee_account: AccountIndex) -> Result<(Op, Fr), StfError> {
         self.apply_batch(&[op], fee_account)

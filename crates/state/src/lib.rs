@@ -17,4 +17,6 @@ pub use account::Account;
 pub use error::{BatchError, StfError, StoreError};
 pub use ledger::{BatchOutcome, Ledger, LedgerConfig, LedgerOp};
 pub use store::PersistentLedger;
+/// The embedded database, re-exported so that callers of [`PersistentLedger::persist_with`] use the same version.
+pub use redb;
 pub use tree::{MerkleProof, SparseMerkleTree};

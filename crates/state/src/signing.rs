@@ -69,3 +69,24 @@ pub fn sign_tx(
     };
     Ok(tandem_types::SignedTx { tx, signature: key.sign(message).pack() })
 }
+
+/// Checks `signed`'s signature against `signer` for `chain_id` (what a mempool does before
+/// accepting a transaction).
+pub fn verify_tx(
+    chain_id: ChainId,
+    signed: &tandem_types::SignedTx,
+    signer: &PublicKey,
+) -> Result<(), crate::StfError> {
+    let message = match &signed.tx {
+        tandem_types::Tx::Transfer(t) => {
+            let to = PublicKey::unpack(&t.to).map_err(crate::StfError::InvalidPubKey)?;
+            transfer_message(chain_id, t, &to)
+        }
+        tandem_types::Tx::Withdraw(w) => withdraw_message(chain_id, w),
+    };
+    let signature = tandem_crypto::Signature::unpack(&signed.signature).map_err(crate::StfError::MalformedSignature)?;
+    if !tandem_crypto::verify(signer, message, &signature) {
+        return Err(crate::StfError::BadSignature { from: signed.tx.from(), chain_id });
+    }
+    Ok(())
+}

@@ -32,7 +32,7 @@ const META_ROOT: &str = "root";
 /// A ledger bound to its database file.
 pub struct PersistentLedger {
     ledger: Ledger,
-    db: Database,
+    db: std::sync::Arc<Database>,
 }
 
 impl std::fmt::Debug for PersistentLedger {
@@ -100,7 +100,7 @@ impl PersistentLedger {
         match meta {
             None => {
                 drop(read);
-                let store = Self { ledger, db };
+                let store = Self { ledger, db: std::sync::Arc::new(db) };
                 store.write_meta_only()?;
                 Ok(store)
             }
@@ -143,14 +143,33 @@ impl PersistentLedger {
                     return Err(StoreError::Corrupt("stored nodes do not hash to the stored root".into()));
                 }
                 ledger.tree.take_dirty();
-                Ok(Self { ledger, db })
+                drop(meta);
+                drop(read);
+                Ok(Self { ledger, db: std::sync::Arc::new(db) })
             }
         }
     }
 
+    /// The database, for callers that keep their own tables beside the ledger's (reads, and
+    /// writes through [`PersistentLedger::persist_with`]).
+    pub fn database(&self) -> std::sync::Arc<Database> {
+        self.db.clone()
+    }
+
     /// Durably writes every change since the last `persist` in one atomic transaction.
     pub fn persist(&mut self) -> Result<(), StoreError> {
+        self.persist_with(|_| Ok(()))
+    }
+
+    /// Like [`PersistentLedger::persist`], with `extra` writes of the caller's own tables in
+    /// the same atomic transaction (so e.g. a block record and the state it produced are
+    /// never out of step).
+    pub fn persist_with(
+        &mut self,
+        extra: impl FnOnce(&redb::WriteTransaction) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
+        extra(&txn)?;
         {
             let mut accounts = txn.open_table(ACCOUNTS)?;
             for index in self.ledger.dirty_accounts.drain() {

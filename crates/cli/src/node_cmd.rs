@@ -1,0 +1,116 @@
+//! `tandem node`: runs a sequencer node from flags (or `TANDEM_*` environment variables).
+
+use anyhow::{anyhow, Context};
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tandem_l1::{Address, PrivateKeySigner};
+use tandem_node::NodeConfig;
+use tandem_types::PackedPubKey;
+
+/// Flags of `tandem node`.
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// Where the node keeps its database.
+    #[arg(long, env = "TANDEM_DATA_DIR", default_value = ".tandem-node")]
+    pub data_dir: PathBuf,
+    /// L2 chain id.
+    #[arg(long, env = "TANDEM_CHAIN_ID")]
+    pub chain_id: u64,
+    /// Account tree depth (1-24).
+    #[arg(long, env = "TANDEM_TREE_DEPTH", default_value_t = 24)]
+    pub tree_depth: u8,
+    /// Packed public key (0x hex) owning account 0 at genesis; receives the fees.
+    #[arg(long, env = "TANDEM_GENESIS_FEE_PUBKEY")]
+    pub genesis_fee_pubkey: String,
+    /// L1 JSON-RPC URL.
+    #[arg(long, env = "TANDEM_L1_RPC", default_value = "http://127.0.0.1:8545")]
+    pub l1_rpc: String,
+    /// Rollup contract address.
+    #[arg(long, env = "TANDEM_ROLLUP")]
+    pub rollup: Address,
+    /// L1 block of the rollup deployment.
+    #[arg(long, env = "TANDEM_DEPLOY_BLOCK", default_value_t = 0)]
+    pub deploy_block: u64,
+    /// L1 private key (0x hex) that commits and finalizes batches.
+    #[arg(long, env = "TANDEM_SEQUENCER_KEY", hide_env_values = true)]
+    pub sequencer_key: String,
+    /// JSON-RPC listen address.
+    #[arg(long, env = "TANDEM_RPC_ADDR", default_value = "127.0.0.1:8645")]
+    pub rpc_addr: SocketAddr,
+    /// Prometheus metrics listen address.
+    #[arg(long, env = "TANDEM_METRICS_ADDR", default_value = "127.0.0.1:9645")]
+    pub metrics_addr: SocketAddr,
+    /// Target block time in milliseconds.
+    #[arg(long, env = "TANDEM_BLOCK_TIME_MS", default_value_t = 1000)]
+    pub block_time_ms: u64,
+    /// L1 confirmations before a deposit is credited.
+    #[arg(long, env = "TANDEM_L1_CONFIRMATIONS", default_value_t = 1)]
+    pub l1_confirmations: u64,
+    /// Most ops per block (and per L1 batch).
+    #[arg(long, env = "TANDEM_MAX_BLOCK_OPS", default_value_t = 512)]
+    pub max_block_ops: usize,
+    /// L1 polling interval in milliseconds.
+    #[arg(long, env = "TANDEM_L1_POLL_MS", default_value_t = 1000)]
+    pub l1_poll_ms: u64,
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, env = "TANDEM_LOG_JSON")]
+    pub log_json: bool,
+}
+
+fn packed_key(text: &str) -> anyhow::Result<PackedPubKey> {
+    let bytes = hex::decode(text.trim_start_matches("0x")).context("genesis fee public key is not hex")?;
+    let bytes: [u8; 32] = bytes.try_into().map_err(|_| anyhow!("genesis fee public key must be 32 bytes (packed)"))?;
+    tandem_crypto::PublicKey::unpack(&PackedPubKey(bytes)).context("genesis fee public key")?;
+    Ok(PackedPubKey(bytes))
+}
+
+impl NodeArgs {
+    fn config(&self) -> anyhow::Result<NodeConfig> {
+        let sequencer_key: PrivateKeySigner =
+            self.sequencer_key.trim_start_matches("0x").parse().context("sequencer key is not a 32-byte hex private key")?;
+        if !(1..=24).contains(&self.tree_depth) {
+            anyhow::bail!("tree depth must be between 1 and 24");
+        }
+        if self.max_block_ops == 0 {
+            anyhow::bail!("max block ops must be positive");
+        }
+        Ok(NodeConfig {
+            data_dir: self.data_dir.clone(),
+            chain_id: self.chain_id,
+            tree_depth: self.tree_depth,
+            genesis_fee_pubkey: packed_key(&self.genesis_fee_pubkey)?,
+            l1_rpc: self.l1_rpc.clone(),
+            rollup: self.rollup,
+            deploy_block: self.deploy_block,
+            sequencer_key,
+            rpc_addr: self.rpc_addr,
+            metrics_addr: self.metrics_addr,
+            block_time: Duration::from_millis(self.block_time_ms.max(10)),
+            l1_confirmations: self.l1_confirmations,
+            max_block_ops: self.max_block_ops,
+            l1_poll_interval: Duration::from_millis(self.l1_poll_ms.max(10)),
+        })
+    }
+}
+
+/// Runs the node until SIGINT or SIGTERM.
+pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if args.log_json {
+        let _ = tracing_subscriber::fmt().json().with_env_filter(filter).try_init();
+    } else {
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    }
+    let config = args.config()?;
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+        }
+        tracing::info!("shutting down");
+    };
+    tandem_node::run(config, shutdown).await.map_err(|e| anyhow!("node stopped: {e}"))
+}

@@ -1,0 +1,57 @@
+//! Node configuration and the genesis state.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use tandem_l1::{Address, PrivateKeySigner, B256};
+use tandem_state::{Ledger, LedgerConfig};
+use tandem_types::PackedPubKey;
+
+/// Everything a node needs to run.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// Where the node keeps its database.
+    pub data_dir: PathBuf,
+    /// L2 chain id (part of every signed message).
+    pub chain_id: u64,
+    /// Account tree depth.
+    pub tree_depth: u8,
+    /// Owner key of account 0, created at genesis; it receives the fees.
+    pub genesis_fee_pubkey: PackedPubKey,
+    /// L1 JSON-RPC URL.
+    pub l1_rpc: String,
+    /// Rollup contract.
+    pub rollup: Address,
+    /// L1 block of the rollup's deployment (event scans start there).
+    pub deploy_block: u64,
+    /// L1 key that commits and finalizes batches.
+    pub sequencer_key: PrivateKeySigner,
+    /// JSON-RPC listen address.
+    pub rpc_addr: SocketAddr,
+    /// Prometheus metrics listen address.
+    pub metrics_addr: SocketAddr,
+    /// Target time between blocks.
+    pub block_time: Duration,
+    /// L1 blocks a deposit must be buried under before L2 credits it (reorg safety).
+    pub l1_confirmations: u64,
+    /// Most ops per block (and so per batch).
+    pub max_block_ops: usize,
+    /// How often L1 is polled.
+    pub l1_poll_interval: Duration,
+}
+
+/// The fee account's index.
+pub const FEE_ACCOUNT: u32 = 0;
+
+/// The genesis ledger: one empty account 0 owned by `fee_pubkey`.
+pub fn genesis_ledger(chain_id: u64, tree_depth: u8, fee_pubkey: PackedPubKey) -> Result<Ledger, String> {
+    let mut ledger = Ledger::new(LedgerConfig { chain_id, tree_depth })?;
+    ledger.create_genesis_account(fee_pubkey).map_err(|e| e.to_string())?;
+    Ok(ledger)
+}
+
+/// The genesis state root as the rollup contract's constructor takes it (big-endian).
+pub fn genesis_root(chain_id: u64, tree_depth: u8, fee_pubkey: PackedPubKey) -> Result<B256, String> {
+    let ledger = genesis_ledger(chain_id, tree_depth, fee_pubkey)?;
+    Ok(B256::from(tandem_crypto::field::fr_to_be_bytes(&ledger.root())))
+}

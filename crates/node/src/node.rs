@@ -1,0 +1,531 @@
+//! The running node: shared state and the block, L1-sync, batcher and finalizer loops.
+
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tandem_crypto::field::fr_to_be_bytes;
+use tandem_l1::{intermediate_roots_root, BatchHeader, Lane, QueuedDeposit, RollupClient, B256};
+use tandem_state::redb::{self, ReadableTable};
+use tandem_state::{Ledger, LedgerOp, PersistentLedger, StoreError};
+use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
+use tracing::{error, info, warn};
+
+use crate::config::{genesis_ledger, NodeConfig, FEE_ACCOUNT};
+use crate::mempool::{Mempool, MempoolError};
+use crate::metrics::Metrics;
+use crate::producer::BlockProducer;
+use crate::records::*;
+
+/// Most pending transactions.
+const MEMPOOL_CAPACITY: usize = 20_000;
+/// Widest L1 block range of one log query.
+const MAX_LOG_RANGE: u64 = 5_000;
+
+/// Fatal node errors.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// L1 failed in a way the node cannot go on from.
+    #[error("L1: {0}")]
+    L1(#[from] tandem_l1::L1Error),
+    /// Bad configuration.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A deposit from L1 could not be applied (cannot happen with the contract's checks).
+    #[error("deposit {queue_index} cannot be applied: {reason}")]
+    DepositRefused {
+        /// Priority-queue index.
+        queue_index: u64,
+        /// Why.
+        reason: String,
+    },
+    /// A server could not start.
+    #[error("server: {0}")]
+    Server(String),
+}
+
+/// A refusal of a submitted transaction, for RPC.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// Bytes that do not decode.
+    #[error("{0}")]
+    Malformed(String),
+    /// Refused by the mempool or the rules.
+    #[error("{0}")]
+    Refused(#[from] MempoolError),
+    /// Storage failed.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// State shared by the node's tasks and RPC handlers.
+pub struct Node {
+    /// Configuration.
+    pub config: NodeConfig,
+    pub(crate) ledger: Mutex<PersistentLedger>,
+    pub(crate) db: Arc<redb::Database>,
+    pub(crate) mempool: Mutex<Mempool>,
+    /// Confirmed deposits not yet included, in queue order.
+    deposits: Mutex<VecDeque<QueuedDeposit>>,
+    pub(crate) l1: RollupClient,
+    /// Metrics.
+    pub metrics: Metrics,
+    pub(crate) l1_chain_id: u64,
+    pub(crate) challenge_window: u64,
+    producer: Box<dyn BlockProducer>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic elsewhere poisoned the lock; the data is still consistent at our commit points.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `0x` hex.
+pub fn hex0x(bytes: &[u8]) -> String {
+    format!("0x{}", hex::encode(bytes))
+}
+
+/// The transaction hash: sha256 of its encoding.
+pub fn tx_hash(tx: &SignedTx) -> [u8; 32] {
+    Sha256::digest(tx.encode()).into()
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl Node {
+    /// Opens the node's storage (creating the genesis state on first start), reloads the
+    /// persisted mempool, and connects to L1.
+    pub async fn open(config: NodeConfig, producer: Box<dyn BlockProducer>) -> Result<Arc<Self>, NodeError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| NodeError::Config(format!("data dir: {e}")))?;
+        let path = config.data_dir.join("tandem.redb");
+        let ledger_config = tandem_state::LedgerConfig { chain_id: config.chain_id, tree_depth: config.tree_depth };
+        let mut ledger = PersistentLedger::open(&path, ledger_config)?;
+        if ledger.account_count() == 0 {
+            let genesis = genesis_ledger(config.chain_id, config.tree_depth, config.genesis_fee_pubkey).map_err(NodeError::Config)?;
+            ledger.create_genesis_account(config.genesis_fee_pubkey).map_err(|e| NodeError::Config(e.to_string()))?;
+            debug_assert_eq!(ledger.root(), genesis.root());
+            ledger.persist()?;
+        }
+        let db = ledger.database();
+        let mut mempool = Mempool::new(MEMPOOL_CAPACITY);
+        {
+            let read = db.begin_read().map_err(db_err)?;
+            if let Ok(table) = read.open_table(MEMPOOL) {
+                for entry in table.iter().map_err(db_err)? {
+                    let (seq, bytes) = entry.map_err(db_err)?;
+                    let tx = SignedTx::decode(bytes.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    mempool.insert(seq.value(), hex0x(&tx_hash(&tx)), tx);
+                }
+            }
+        }
+        let l1 = RollupClient::new(&config.l1_rpc, config.rollup, Some(config.sequencer_key.clone()))?;
+        let l1_chain_id = tandem_l1::client_chain_id(&l1).await?;
+        let challenge_window = l1.challenge_window().await?;
+        let node = Self {
+            metrics: Metrics::default(),
+            ledger: Mutex::new(ledger),
+            db,
+            mempool: Mutex::new(mempool),
+            deposits: Mutex::new(VecDeque::new()),
+            l1,
+            l1_chain_id,
+            challenge_window,
+            producer,
+            config,
+        };
+        node.metrics.latest_block.store(node.latest_block()?, Ordering::Relaxed);
+        node.metrics.mempool_size.store(lock(&node.mempool).len() as u64, Ordering::Relaxed);
+        Ok(Arc::new(node))
+    }
+
+    /// The latest block number (0 before the first block).
+    pub fn latest_block(&self) -> Result<u64, StoreError> {
+        Ok(read_meta(&self.db, META_LATEST_BLOCK)?.unwrap_or(0))
+    }
+
+    /// Runs `f` with the ledger locked (reads for RPC).
+    pub fn with_ledger<T>(&self, f: impl FnOnce(&Ledger, &Mempool) -> T) -> T {
+        let ledger = lock(&self.ledger);
+        let mempool = lock(&self.mempool);
+        f(&ledger, &mempool)
+    }
+
+    /// Validates and durably accepts a transaction; returns its hash.
+    pub fn submit(&self, bytes: &[u8]) -> Result<String, SubmitError> {
+        let tx = SignedTx::decode(bytes).map_err(|e| SubmitError::Malformed(e.to_string()))?;
+        let hash_bytes = tx_hash(&tx);
+        let hash = hex0x(&hash_bytes);
+        if read_tx(&self.db, &hash_bytes)?.is_some_and(|r| r.status != "rejected") {
+            return Err(MempoolError::AlreadyKnown(hash).into());
+        }
+        let ledger = lock(&self.ledger);
+        let mut mempool = lock(&self.mempool);
+        let seq = mempool.check(&ledger, &hash, &tx)?;
+        // Durable before we say yes: an accepted transaction survives a crash.
+        let write = self.db.begin_write().map_err(db_err)?;
+        {
+            write.open_table(MEMPOOL).map_err(db_err)?.insert(seq, tx.encode().as_slice()).map_err(db_err)?;
+            let record = TxRecord { status: "pending".into(), block: None, reason: None, withdrawal: None };
+            write.open_table(TXS).map_err(db_err)?.insert(&hash_bytes, to_json(&record).as_slice()).map_err(db_err)?;
+        }
+        write.commit().map_err(db_err)?;
+        mempool.insert(seq, hash.clone(), tx);
+        self.metrics.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
+        Metrics::inc(&self.metrics.txs_accepted);
+        Ok(hash)
+    }
+
+    /// Produces the next block from confirmed deposits and pending transactions, if there is
+    /// anything to include. Returns its number.
+    pub fn produce_block(&self) -> Result<Option<u64>, NodeError> {
+        let mut ledger = lock(&self.ledger);
+        let mut mempool = lock(&self.mempool);
+        let mut deposits = lock(&self.deposits);
+        let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
+        while deposits.front().is_some_and(|d| d.queue_index < next_deposit) {
+            deposits.pop_front();
+        }
+        let max = self.config.max_block_ops;
+        let chosen_deposits: Vec<QueuedDeposit> = deposits.iter().take(max).copied().collect();
+        let mut candidates = mempool.take_candidates(max - chosen_deposits.len());
+        let number = read_meta(&self.db, META_LATEST_BLOCK)?.unwrap_or(0) + 1;
+        let mut rejected: Vec<(u64, String, String)> = Vec::new();
+        let (ops, outcome) = loop {
+            let mut ops: Vec<LedgerOp> = chosen_deposits.iter().map(|d| LedgerOp::Deposit(d.deposit)).collect();
+            ops.extend(candidates.iter().map(|(_, _, tx)| LedgerOp::Tx(*tx)));
+            let ops = self.producer.order(number, ops);
+            if ops.is_empty() {
+                if !rejected.is_empty() {
+                    self.drop_rejected(&mut mempool, &rejected)?;
+                }
+                return Ok(None);
+            }
+            match ledger.apply_batch(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index")) {
+                Ok(outcome) => break (ops, outcome),
+                Err(e) if e.index >= chosen_deposits.len() => {
+                    let (seq, hash, _) = candidates.remove(e.index - chosen_deposits.len());
+                    warn!(block = number, tx = %hash, reason = %e.error, "dropping transaction");
+                    rejected.push((seq, hash, e.error.to_string()));
+                }
+                Err(e) => {
+                    return Err(NodeError::DepositRefused {
+                        queue_index: chosen_deposits[e.index].queue_index,
+                        reason: e.error.to_string(),
+                    })
+                }
+            }
+        };
+        let public_data = encode_public_data(&outcome.ops);
+        let mut withdrawal_index = 0u32;
+        let mut tx_updates = Vec::new();
+        for (op, ledger_op) in outcome.ops.iter().zip(&ops) {
+            if let LedgerOp::Tx(tx) = ledger_op {
+                let withdrawal = matches!(op, Op::Withdraw(_)).then(|| {
+                    withdrawal_index += 1;
+                    (number, withdrawal_index - 1)
+                });
+                tx_updates.push((tx_hash(tx), TxRecord { status: "included".into(), block: Some(number), reason: None, withdrawal }));
+            }
+        }
+        let record = BlockRecord {
+            number,
+            timestamp: unix_now(),
+            prev_state_root: hex0x(&fr_to_be_bytes(&outcome.prev_root)),
+            state_root: hex0x(&fr_to_be_bytes(&outcome.root)),
+            intermediate_roots: outcome.intermediate_roots.iter().map(|r| hex0x(&fr_to_be_bytes(r))).collect(),
+            public_data: hex0x(&public_data),
+            op_count: outcome.ops.len() as u32,
+            priority_ops: chosen_deposits.len() as u32,
+            tx_hashes: tx_updates.iter().map(|(h, _)| hex0x(h)).collect(),
+        };
+        let batch = BatchRecord { number, status: BatchStatus::Soft, l1_commit_tx: None, l1_finalize_tx: None, committed: None };
+        let included_seqs: Vec<u64> = candidates.iter().map(|(s, _, _)| *s).collect();
+        let new_next_deposit = next_deposit + chosen_deposits.len() as u64;
+        let persisted = ledger.persist_with(|txn| {
+            txn.open_table(BLOCKS).map_err(db_err)?.insert(number, to_json(&record).as_slice()).map_err(db_err)?;
+            txn.open_table(BATCHES).map_err(db_err)?.insert(number, to_json(&batch).as_slice()).map_err(db_err)?;
+            let mut txs = txn.open_table(TXS).map_err(db_err)?;
+            for (hash, rec) in &tx_updates {
+                txs.insert(hash, to_json(rec).as_slice()).map_err(db_err)?;
+            }
+            for (_, hash, reason) in &rejected {
+                let rec = TxRecord { status: "rejected".into(), block: None, reason: Some(reason.clone()), withdrawal: None };
+                txs.insert(&hash_bytes(hash), to_json(&rec).as_slice()).map_err(db_err)?;
+            }
+            let mut pool = txn.open_table(MEMPOOL).map_err(db_err)?;
+            for seq in included_seqs.iter().chain(rejected.iter().map(|(s, _, _)| s)) {
+                pool.remove(*seq).map_err(db_err)?;
+            }
+            let mut meta = txn.open_table(NODE_META).map_err(db_err)?;
+            meta.insert(META_NEXT_DEPOSIT, new_next_deposit).map_err(db_err)?;
+            meta.insert(META_LATEST_BLOCK, number).map_err(db_err)?;
+            Ok(())
+        });
+        if let Err(e) = persisted {
+            // Memory is ahead of disk now; stop, and the restart resumes from disk.
+            error!(block = number, error = %e, "could not persist block; stopping");
+            return Err(e.into());
+        }
+        for seq in included_seqs.iter().chain(rejected.iter().map(|(s, _, _)| s)) {
+            mempool.remove(*seq);
+        }
+        for _ in 0..chosen_deposits.len() {
+            deposits.pop_front();
+        }
+        let m = &self.metrics;
+        m.blocks_produced.fetch_add(1, Ordering::Relaxed);
+        m.txs_included.fetch_add(included_seqs.len() as u64, Ordering::Relaxed);
+        m.txs_dropped.fetch_add(rejected.len() as u64, Ordering::Relaxed);
+        m.deposits_included.fetch_add(chosen_deposits.len() as u64, Ordering::Relaxed);
+        m.latest_block.store(number, Ordering::Relaxed);
+        m.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
+        info!(block = number, ops = record.op_count, deposits = record.priority_ops, root = %record.state_root, "block produced");
+        Ok(Some(number))
+    }
+
+    fn drop_rejected(&self, mempool: &mut Mempool, rejected: &[(u64, String, String)]) -> Result<(), NodeError> {
+        let write = self.db.begin_write().map_err(db_err)?;
+        {
+            let mut txs = write.open_table(TXS).map_err(db_err)?;
+            let mut pool = write.open_table(MEMPOOL).map_err(db_err)?;
+            for (seq, hash, reason) in rejected {
+                let rec = TxRecord { status: "rejected".into(), block: None, reason: Some(reason.clone()), withdrawal: None };
+                txs.insert(&hash_bytes(hash), to_json(&rec).as_slice()).map_err(db_err)?;
+                pool.remove(*seq).map_err(db_err)?;
+            }
+        }
+        write.commit().map_err(db_err)?;
+        for (seq, _, _) in rejected {
+            mempool.remove(*seq);
+        }
+        self.metrics.txs_dropped.fetch_add(rejected.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Scans L1 for newly confirmed deposits (from `*scanned + 1` to head − confirmations),
+    /// rewinding after a reorg of scanned blocks.
+    pub async fn sync_l1(&self, scanned: &mut Option<(u64, B256)>) -> Result<(), NodeError> {
+        let head = self.l1.head().await?;
+        self.metrics.l1_head.store(head, Ordering::Relaxed);
+        let safe = head.saturating_sub(self.config.l1_confirmations);
+        if let Some((number, hash)) = *scanned {
+            if self.l1.block_hash(number).await? != Some(hash) {
+                // Blocks we scanned were replaced: forget deposits not yet included from the
+                // rewound range and scan it again.
+                let rewind_to = number.saturating_sub(self.config.l1_confirmations + 1).max(self.config.deploy_block);
+                warn!(from = number, to = rewind_to, "L1 reorg detected; rescanning deposits");
+                lock(&self.deposits).retain(|d| d.l1_block <= rewind_to);
+                *scanned = Some((rewind_to, self.l1.block_hash(rewind_to).await?.unwrap_or_default()));
+            }
+        }
+        let mut from = scanned.map_or(self.config.deploy_block, |(n, _)| n + 1);
+        while from <= safe {
+            let to = safe.min(from + MAX_LOG_RANGE - 1);
+            let found = self.l1.deposits(from, to).await?;
+            {
+                let next_included = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
+                let mut queue = lock(&self.deposits);
+                for d in found {
+                    let expected = next_included.max(queue.back().map_or(0, |b| b.queue_index + 1));
+                    if d.queue_index < expected {
+                        continue;
+                    }
+                    if d.queue_index != expected {
+                        return Err(NodeError::L1(tandem_l1::L1Error::Unexpected(format!(
+                            "deposit queue gap: expected index {expected}, found {}",
+                            d.queue_index
+                        ))));
+                    }
+                    queue.push_back(d);
+                }
+            }
+            *scanned = Some((to, self.l1.block_hash(to).await?.unwrap_or_default()));
+            from = to + 1;
+        }
+        Ok(())
+    }
+
+    /// The header of batch `number` (= block `number`) as L1 takes it, with its public data.
+    pub fn batch_header(&self, number: u64) -> Result<Option<(BatchHeader, Vec<u8>)>, NodeError> {
+        let Some(block) = read_json::<u64, BlockRecord>(&self.db, BLOCKS, number)? else { return Ok(None) };
+        let public_data = parse_hex(&block.public_data)?;
+        let roots: Vec<B256> = block.intermediate_roots.iter().map(|r| parse_b256(r)).collect::<Result<_, _>>()?;
+        let header = BatchHeader {
+            batch_number: number,
+            prev_state_root: parse_b256(&block.prev_state_root)?,
+            new_state_root: parse_b256(&block.state_root)?,
+            public_data_hash: B256::from(<[u8; 32]>::from(Sha256::digest(&public_data))),
+            intermediate_roots_root: intermediate_roots_root(&roots),
+            priority_ops_count: block.priority_ops,
+            lane: Lane::Optimistic,
+            op_count: block.op_count,
+            fee_account: FEE_ACCOUNT,
+        };
+        Ok(Some((header, public_data)))
+    }
+
+    fn write_batch(&self, record: &BatchRecord) -> Result<(), NodeError> {
+        let write = self.db.begin_write().map_err(db_err)?;
+        write.open_table(BATCHES).map_err(db_err)?.insert(record.number, to_json(record).as_slice()).map_err(db_err)?;
+        write.commit().map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Batch record `number`.
+    pub fn batch(&self, number: u64) -> Result<Option<BatchRecord>, StoreError> {
+        read_json(&self.db, BATCHES, number)
+    }
+
+    /// Block record `number`.
+    pub fn block(&self, number: u64) -> Result<Option<BlockRecord>, StoreError> {
+        read_json(&self.db, BLOCKS, number)
+    }
+
+    /// Transaction record by hash.
+    pub fn transaction(&self, hash: &[u8; 32]) -> Result<Option<TxRecord>, StoreError> {
+        read_tx(&self.db, hash)
+    }
+
+    /// Posts every produced batch L1 does not have yet, in order. Never posts a number L1
+    /// already has, so a restart cannot double-post.
+    pub async fn post_batches(&self) -> Result<(), NodeError> {
+        let on_l1 = self.l1.last_committed_batch().await?;
+        let latest = self.latest_block()?;
+        for number in 1..=latest {
+            let Some(mut record) = self.batch(number)? else { continue };
+            if record.status != BatchStatus::Soft {
+                continue;
+            }
+            if number > on_l1 {
+                let (header, public_data) = self.batch_header(number)?.ok_or_else(|| NodeError::Config(format!("block {number} missing")))?;
+                let tx = self.l1.commit_batch(&header, &public_data).await?;
+                record.l1_commit_tx = Some(hex0x(tx.as_slice()));
+                Metrics::inc(&self.metrics.batches_posted);
+                info!(batch = number, l1_tx = %tx, ops = header.op_count, "batch committed on L1");
+            }
+            record.committed = self.l1.committed_batch(number, self.config.deploy_block).await?;
+            if record.committed.is_none() {
+                return Err(NodeError::L1(tandem_l1::L1Error::Unexpected(format!("batch {number} committed but no BatchCommitted event"))));
+            }
+            record.status = BatchStatus::Posted;
+            self.write_batch(&record)?;
+        }
+        Ok(())
+    }
+
+    /// Finalizes posted batches whose challenge window has passed, in order; marks batches
+    /// L1 already finalized.
+    pub async fn finalize_batches(&self) -> Result<(), NodeError> {
+        let final_on_l1 = self.l1.last_finalized_batch().await?;
+        let now = self.l1.latest_timestamp().await?;
+        let latest = self.latest_block()?;
+        for number in 1..=latest {
+            let Some(mut record) = self.batch(number)? else { continue };
+            match record.status {
+                BatchStatus::Final => continue,
+                BatchStatus::Soft => break,
+                BatchStatus::Posted => {}
+            }
+            if number > final_on_l1 {
+                let committed = record.committed.ok_or_else(|| NodeError::Config(format!("batch {number} has no L1 record")))?;
+                if now < committed.committed_at + self.challenge_window {
+                    break;
+                }
+                let tx = self.l1.finalize_batch(&committed).await?;
+                record.l1_finalize_tx = Some(hex0x(tx.as_slice()));
+                Metrics::inc(&self.metrics.batches_finalized);
+                info!(batch = number, l1_tx = %tx, "batch finalized on L1");
+            }
+            record.status = BatchStatus::Final;
+            self.write_batch(&record)?;
+        }
+        Ok(())
+    }
+
+    /// Runs the block, L1-sync, batcher and finalizer loops until `shutdown` resolves.
+    pub async fn run_loops(self: Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) -> Result<(), NodeError> {
+        let blocks = {
+            let node = self.clone();
+            let mut stop = shutdown.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(node.config.block_time);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = stop.changed() => return Ok(()),
+                    }
+                    let n = node.clone();
+                    match tokio::task::spawn_blocking(move || n.produce_block()).await {
+                        Ok(Ok(_)) => {}
+                        Ok(Err(e)) => return Err(e),
+                        Err(e) => return Err(NodeError::Server(format!("block task: {e}"))),
+                    }
+                }
+            })
+        };
+        let l1_tasks = {
+            let node = self.clone();
+            let mut stop = shutdown.clone();
+            tokio::spawn(async move {
+                let mut scanned = None;
+                let mut tick = tokio::time::interval(node.config.l1_poll_interval);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = stop.changed() => return Ok::<(), NodeError>(()),
+                    }
+                    for (what, result) in [
+                        ("deposit sync", node.sync_l1(&mut scanned).await),
+                        ("batch posting", node.post_batches().await),
+                        ("finalization", node.finalize_batches().await),
+                    ] {
+                        if let Err(e) = result {
+                            Metrics::inc(&node.metrics.l1_errors);
+                            match e {
+                                NodeError::L1(_) => warn!(error = %e, "{what} failed; retrying"),
+                                other => return Err(other),
+                            }
+                        }
+                    }
+                }
+            })
+        };
+        let (a, b) = tokio::join!(blocks, l1_tasks);
+        a.map_err(|e| NodeError::Server(e.to_string()))??;
+        b.map_err(|e| NodeError::Server(e.to_string()))??;
+        Ok(())
+    }
+}
+
+fn hash_bytes(hash: &str) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    if let Ok(bytes) = hex::decode(hash.trim_start_matches("0x")) {
+        if bytes.len() == 32 {
+            out.copy_from_slice(&bytes);
+        }
+    }
+    out
+}
+
+fn parse_hex(text: &str) -> Result<Vec<u8>, StoreError> {
+    hex::decode(text.trim_start_matches("0x")).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_b256(text: &str) -> Result<B256, StoreError> {
+    let bytes = parse_hex(text)?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map(B256::from).map_err(|_| StoreError::Corrupt("root is not 32 bytes".into()))
+}

@@ -1,0 +1,143 @@
+//! What the node stores beside the ledger, in the same redb database: blocks, batches,
+//! transaction statuses, the persisted mempool and the deposit cursor.
+
+use serde::{Deserialize, Serialize};
+use tandem_l1::CommittedBatch;
+use tandem_state::redb::{self, TableDefinition};
+use tandem_state::StoreError;
+
+/// Block number → JSON [`BlockRecord`].
+pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("node_blocks");
+/// Batch number → JSON [`BatchRecord`].
+pub const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("node_batches");
+/// Transaction hash → JSON [`TxRecord`].
+pub const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("node_txs");
+/// Arrival sequence number → encoded signed transaction, for accepted transactions not yet
+/// in a block.
+pub const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("node_mempool");
+/// Name → value.
+pub const NODE_META: TableDefinition<&str, u64> = TableDefinition::new("node_meta");
+
+/// `NODE_META` key: the next priority-queue index to include.
+pub const META_NEXT_DEPOSIT: &str = "next_deposit_index";
+/// `NODE_META` key: the latest block number.
+pub const META_LATEST_BLOCK: &str = "latest_block";
+
+/// An L2 block.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlockRecord {
+    /// Number, from 1.
+    pub number: u64,
+    /// Unix seconds when produced.
+    pub timestamp: u64,
+    /// Root before (0x big-endian).
+    pub prev_state_root: String,
+    /// Root after, fees settled.
+    pub state_root: String,
+    /// Root after each op.
+    pub intermediate_roots: Vec<String>,
+    /// Public data (SPEC §4.2), 0x hex.
+    pub public_data: String,
+    /// Ops in the block.
+    pub op_count: u32,
+    /// Deposits in the block.
+    pub priority_ops: u32,
+    /// Hashes of the user transactions, in block order.
+    pub tx_hashes: Vec<String>,
+}
+
+/// Where a batch stands on L1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BatchStatus {
+    /// Committed by the sequencer on L2 only.
+    Soft,
+    /// Committed on L1, challenge window running.
+    Posted,
+    /// Final on L1.
+    Final,
+}
+
+/// A batch and its L1 progress.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchRecord {
+    /// Batch number (= block number in this version).
+    pub number: u64,
+    /// Status.
+    pub status: BatchStatus,
+    /// The commit transaction.
+    pub l1_commit_tx: Option<String>,
+    /// The finalize transaction.
+    pub l1_finalize_tx: Option<String>,
+    /// The stored record from `BatchCommitted`.
+    pub committed: Option<CommittedBatch>,
+}
+
+/// A user transaction's fate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TxRecord {
+    /// `pending`, `included` or `rejected`.
+    pub status: String,
+    /// Including block.
+    pub block: Option<u64>,
+    /// Why it was dropped.
+    pub reason: Option<String>,
+    /// For withdrawals: (batch, index in the batch's withdrawal list).
+    pub withdrawal: Option<(u64, u32)>,
+}
+
+/// Reads and decodes one JSON record.
+pub fn read_json<K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
+    db: &redb::Database,
+    table: TableDefinition<K, &[u8]>,
+    key: impl std::borrow::Borrow<K::SelfType<'static>>,
+) -> Result<Option<T>, StoreError> {
+    let read = db.begin_read().map_err(|e| StoreError::Database(e.to_string()))?;
+    let table = match read.open_table(table) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(StoreError::Database(e.to_string())),
+    };
+    let Some(value) = table.get(key).map_err(|e| StoreError::Database(e.to_string()))? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(value.value()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Reads a `NODE_META` value.
+pub fn read_meta(db: &redb::Database, name: &str) -> Result<Option<u64>, StoreError> {
+    let read = db.begin_read().map_err(|e| StoreError::Database(e.to_string()))?;
+    let table = match read.open_table(NODE_META) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(StoreError::Database(e.to_string())),
+    };
+    Ok(table.get(name).map_err(|e| StoreError::Database(e.to_string()))?.map(|v| v.value()))
+}
+
+/// Encodes a record for storage.
+pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("records serialize")
+}
+
+/// Maps any redb error into a [`StoreError`].
+pub fn db_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+/// Reads a transaction record.
+pub fn read_tx(db: &redb::Database, hash: &[u8; 32]) -> Result<Option<TxRecord>, StoreError> {
+    let read = db.begin_read().map_err(db_err)?;
+    let table = match read.open_table(TXS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(db_err(e)),
+    };
+    let Some(value) = table.get(hash).map_err(db_err)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(value.value()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
