@@ -26,6 +26,16 @@ pub enum MempoolError {
         /// Applied nonce.
         current: u32,
     },
+    /// A pending transaction of the account already has this nonce.
+    #[error("nonce {got} of account {from} is taken by a pending transaction; the next nonce is {expected}")]
+    NonceTaken {
+        /// Sender.
+        from: AccountIndex,
+        /// Nonce in the transaction.
+        got: u32,
+        /// The next nonce, counting pending transactions.
+        expected: u32,
+    },
     /// The nonce skips ahead of the pending ones.
     #[error("nonce {got} of account {from} is not the next one: expected {expected}")]
     NonceGap {
@@ -123,7 +133,10 @@ impl Mempool {
         if got < account.nonce {
             return Err(MempoolError::NonceUsed { from, got, current: account.nonce });
         }
-        if got != expected {
+        if got < expected {
+            return Err(MempoolError::NonceTaken { from, got, expected });
+        }
+        if got > expected {
             return Err(MempoolError::NonceGap { from, got, expected });
         }
         verify_tx(ledger.config().chain_id, tx, &account.pubkey)?;

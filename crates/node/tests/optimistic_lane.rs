@@ -1,0 +1,184 @@
+//! The optimistic lane end to end on a real L1 (anvil): deposits of ETH and an ERC-20 reach
+//! L2, transfers between three accounts (one created by the transfer), withdrawals, batches
+//! posted, the challenge window passed by time travel, finalization, claims paid exactly
+//! once; bad transactions refused with their reason; a restarted node loses nothing and
+//! does not post twice.
+
+use alloy::providers::Provider;
+use std::sync::Arc;
+use std::time::Duration;
+use tandem_crypto::field::fr_to_be_bytes;
+use tandem_crypto::PrivateKey;
+use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
+use tandem_l1::{deploy_devnet, withdrawal_proof, Address, L1Error, PrivateKeySigner, RollupClient, U256};
+use tandem_node::producer::SoloSequencer;
+use tandem_node::records::BatchStatus;
+use tandem_node::{genesis_root, Node, NodeConfig};
+use tandem_state::signing::sign_tx;
+use tandem_types::*;
+
+const CHAIN_ID: u64 = 4242;
+const WINDOW: u64 = 100;
+
+fn l2_key(i: u8) -> PrivateKey {
+    PrivateKey::from_seed([i; 32])
+}
+
+fn xy(key: &PrivateKey) -> (U256, U256) {
+    let pk = key.public_key();
+    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
+}
+
+fn transfer(key: &PrivateKey, from: u32, to: &PrivateKey, token: u32, amount: u128, fee: u128, nonce: u32) -> Vec<u8> {
+    let tx = Tx::Transfer(TransferTx {
+        from: AccountIndex::new(from).unwrap(),
+        to: to.public_key().pack(),
+        token: TokenId::new(token).unwrap(),
+        amount: PackedAmount::new(amount).unwrap(),
+        fee: PackedFee::new(fee).unwrap(),
+        nonce,
+    });
+    sign_tx(key, CHAIN_ID, tx).unwrap().encode()
+}
+
+fn withdraw(key: &PrivateKey, from: u32, to: Address, token: u32, amount: u128, fee: u128, nonce: u32) -> Vec<u8> {
+    let tx = Tx::Withdraw(WithdrawTx {
+        from: AccountIndex::new(from).unwrap(),
+        to_l1: L1Address(to.0 .0),
+        token: TokenId::new(token).unwrap(),
+        amount,
+        fee: PackedFee::new(fee).unwrap(),
+        nonce,
+    });
+    sign_tx(key, CHAIN_ID, tx).unwrap().encode()
+}
+
+async fn open(config: &NodeConfig) -> Arc<Node> {
+    Node::open(config.clone(), Box::new(SoloSequencer)).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deposits_transfers_withdrawals_finalize_and_claim_once() {
+    let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).unwrap();
+    let url = anvil.endpoint();
+    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+    let (deployer, sequencer, user, claimer) = (keys[0].clone(), keys[1].clone(), keys[2].clone(), keys[3].clone());
+    let recipient: Address = Address::from([0x77; 20]);
+
+    let fee_key = l2_key(100);
+    let (alice, bob, carol) = (l2_key(1), l2_key(2), l2_key(3));
+    let genesis = genesis_root(CHAIN_ID, 10, fee_key.public_key().pack()).unwrap();
+    let deployment = deploy_devnet(&url, deployer.clone(), sequencer.address(), genesis, WINDOW, U256::from(10u128.pow(24)))
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = NodeConfig {
+        data_dir: dir.path().to_path_buf(),
+        chain_id: CHAIN_ID,
+        tree_depth: 10,
+        genesis_fee_pubkey: fee_key.public_key().pack(),
+        l1_rpc: url.clone(),
+        rollup: deployment.rollup,
+        deploy_block: deployment.deploy_block,
+        sequencer_key: sequencer.clone(),
+        rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        metrics_addr: "127.0.0.1:0".parse().unwrap(),
+        block_time: Duration::from_millis(100),
+        l1_confirmations: 0,
+        max_block_ops: 64,
+        l1_poll_interval: Duration::from_millis(100),
+    };
+    let node = open(&config).await;
+
+    // L1: the owner mints dev tokens to the user; the user deposits ETH for alice and
+    // tokens for bob.
+    let owner_l1 = RollupClient::new(&url, deployment.rollup, Some(deployer)).unwrap();
+    owner_l1.mint_dev_token(deployment.dev_token, user.address(), U256::from(5_000u64)).await.unwrap();
+    let user_l1 = RollupClient::new(&url, deployment.rollup, Some(user.clone())).unwrap();
+    let (ax, ay) = xy(&alice);
+    let (bx, by) = xy(&bob);
+    user_l1.deposit_eth(ax, ay, U256::from(10u128.pow(18))).await.unwrap();
+    user_l1.deposit_erc20(deployment.dev_token, bx, by, 3_000).await.unwrap();
+    let token = deployment.dev_token_id as u32;
+
+    let mut scanned = None;
+    node.sync_l1(&mut scanned).await.unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(1));
+    node.with_ledger(|ledger, _| {
+        assert_eq!(ledger.account(AccountIndex::new(1).unwrap()).unwrap().balance(TokenId::ETH), 10u128.pow(18));
+        assert_eq!(ledger.account(AccountIndex::new(2).unwrap()).unwrap().balance(TokenId::new(token).unwrap()), 3_000);
+    });
+
+    // L2: alice → bob (existing), bob → carol (new account), then withdrawals.
+    node.submit(&transfer(&alice, 1, &bob, 0, 10u128.pow(17), 10u128.pow(12), 0)).unwrap();
+    node.submit(&transfer(&bob, 2, &carol, token, 1_000, 5, 0)).unwrap();
+    node.submit(&withdraw(&alice, 1, recipient, 0, 5 * 10u128.pow(17), 10u128.pow(12), 1)).unwrap();
+    node.submit(&withdraw(&bob, 2, recipient, token, 1_500, 5, 1)).unwrap();
+
+    // Bad input is refused with its reason, and nothing changes.
+    let replay = transfer(&alice, 1, &bob, 0, 10u128.pow(17), 10u128.pow(12), 0);
+    let e = node.submit(&replay).unwrap_err().to_string();
+    assert!(e.contains("already known"), "{e}");
+    let e = node.submit(&transfer(&alice, 1, &bob, 0, 1, 0, 0)).unwrap_err().to_string();
+    assert!(e.contains("taken by a pending transaction"), "{e}");
+    let e = node.submit(&transfer(&alice, 1, &bob, 0, 10u128.pow(20), 0, 2)).unwrap_err().to_string();
+    assert!(e.contains("insufficient balance"), "{e}");
+    let e = node.submit(&transfer(&carol, 1, &bob, 0, 1, 0, 2)).unwrap_err().to_string();
+    assert!(e.contains("signature does not verify"), "{e}");
+    let e = node.submit(&transfer(&alice, 9, &bob, 0, 1, 0, 0)).unwrap_err().to_string();
+    assert!(e.contains("does not exist"), "{e}");
+    let e = node.submit(&[0xff, 1, 2]).unwrap_err().to_string();
+    assert!(e.contains("invalid SignedTx"), "{e}");
+
+    assert_eq!(node.produce_block().unwrap(), Some(2));
+    assert_eq!(node.produce_block().unwrap(), None, "empty blocks are not produced");
+    let e = node.submit(&transfer(&alice, 1, &bob, 0, 7, 0, 0)).unwrap_err().to_string();
+    assert!(e.contains("already used") && e.contains("replay"), "{e}");
+    node.with_ledger(|ledger, mempool| {
+        assert!(mempool.is_empty());
+        let carol_index = ledger.index_of(&carol.public_key().pack()).unwrap();
+        assert_eq!(carol_index.get(), 3);
+        assert_eq!(ledger.account(carol_index).unwrap().balance(TokenId::new(token).unwrap()), 1_000);
+        assert_eq!(ledger.account(AccountIndex::new(2).unwrap()).unwrap().balance(TokenId::new(token).unwrap()), 3_000 - 1_000 - 5 - 1_500 - 5);
+        assert_eq!(ledger.account(AccountIndex::new(0).unwrap()).unwrap().balance(TokenId::new(token).unwrap()), 10);
+    });
+
+    // Batcher posts both; finalization waits for the window.
+    node.post_batches().await.unwrap();
+    let rollup = RollupClient::new(&url, deployment.rollup, Some(claimer.clone())).unwrap();
+    assert_eq!(rollup.last_committed_batch().await.unwrap(), 2);
+    node.finalize_batches().await.unwrap();
+    assert_eq!(rollup.last_finalized_batch().await.unwrap(), 0, "window still open");
+    assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Posted);
+
+    let provider = rollup.provider();
+    let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (WINDOW + 1,)).await.unwrap();
+    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
+    node.finalize_batches().await.unwrap();
+    assert_eq!(rollup.last_finalized_batch().await.unwrap(), 2);
+    assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Final);
+
+    // Claims, made by a third party, pay the named recipient exactly.
+    let block = node.block(2).unwrap().unwrap();
+    let ops = decode_public_data(&hex::decode(block.public_data.trim_start_matches("0x")).unwrap()).unwrap();
+    let withdrawals = tandem_l1::commitments::withdrawals(&ops);
+    assert_eq!(withdrawals.len(), 2);
+    let eth_before = rollup.balance_of(recipient, None).await.unwrap();
+    for (i, w) in withdrawals.iter().enumerate() {
+        rollup.claim_withdrawal(2, i as u32, w, withdrawal_proof(&withdrawals, i).unwrap()).await.unwrap();
+    }
+    assert_eq!(rollup.balance_of(recipient, None).await.unwrap() - eth_before, U256::from(5 * 10u128.pow(17)));
+    assert_eq!(rollup.balance_of(recipient, Some(deployment.dev_token)).await.unwrap(), U256::from(1_500u64));
+    let again = rollup.claim_withdrawal(2, 0, &withdrawals[0], withdrawal_proof(&withdrawals, 0).unwrap()).await;
+    assert!(matches!(&again, Err(L1Error::Reverted(m)) if m.contains("WithdrawalAlreadyClaimed")), "{again:?}");
+
+    // Restart: same root, nothing re-posted.
+    let root = node.with_ledger(|l, _| l.root());
+    drop(node);
+    let node = open(&config).await;
+    assert_eq!(node.with_ledger(|l, _| l.root()), root);
+    node.post_batches().await.unwrap();
+    assert_eq!(rollup.last_committed_batch().await.unwrap(), 2);
+    assert_eq!(node.batch(1).unwrap().unwrap().status, BatchStatus::Final);
+}
