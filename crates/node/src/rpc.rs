@@ -56,16 +56,18 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     .expect("unique method name");
     m.register_method("tandem_sendTransaction", |params, node, _| {
         let text: String = params.one()?;
-        let bytes = decode_hex(&text, "transaction")?;
-        match node.submit(&bytes) {
+        let result = decode_hex(&text, "transaction").and_then(|bytes| {
+            node.submit(&bytes).map_err(|e| match e {
+                SubmitError::Malformed(m) => err(INVALID_PARAMS, m),
+                SubmitError::Refused(r) => err(REFUSED, r.to_string()),
+                SubmitError::Store(s) => internal(s),
+            })
+        });
+        match result {
             Ok(hash) => Ok(json!({ "hash": hash, "status": "pending" })),
             Err(e) => {
                 crate::metrics::Metrics::inc(&node.metrics.txs_refused);
-                Err(match e {
-                    SubmitError::Malformed(m) => err(INVALID_PARAMS, m),
-                    SubmitError::Refused(r) => err(REFUSED, r.to_string()),
-                    SubmitError::Store(s) => internal(s),
-                })
+                Err(e)
             }
         }
     })

@@ -4,92 +4,22 @@
 //! once; bad transactions refused with their reason; a restarted node loses nothing and
 //! does not post twice.
 
+mod common;
+
 use alloy::providers::Provider;
-use std::sync::Arc;
-use std::time::Duration;
-use tandem_crypto::field::fr_to_be_bytes;
-use tandem_crypto::PrivateKey;
-use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
-use tandem_l1::{deploy_devnet, withdrawal_proof, Address, L1Error, PrivateKeySigner, RollupClient, U256};
-use tandem_node::producer::SoloSequencer;
+use common::*;
+use tandem_l1::{withdrawal_proof, Address, L1Error, RollupClient, U256};
 use tandem_node::records::BatchStatus;
-use tandem_node::{genesis_root, Node, NodeConfig};
-use tandem_state::signing::sign_tx;
 use tandem_types::*;
-
-const CHAIN_ID: u64 = 4242;
-const WINDOW: u64 = 100;
-
-fn l2_key(i: u8) -> PrivateKey {
-    PrivateKey::from_seed([i; 32])
-}
-
-fn xy(key: &PrivateKey) -> (U256, U256) {
-    let pk = key.public_key();
-    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
-}
-
-fn transfer(key: &PrivateKey, from: u32, to: &PrivateKey, token: u32, amount: u128, fee: u128, nonce: u32) -> Vec<u8> {
-    let tx = Tx::Transfer(TransferTx {
-        from: AccountIndex::new(from).unwrap(),
-        to: to.public_key().pack(),
-        token: TokenId::new(token).unwrap(),
-        amount: PackedAmount::new(amount).unwrap(),
-        fee: PackedFee::new(fee).unwrap(),
-        nonce,
-    });
-    sign_tx(key, CHAIN_ID, tx).unwrap().encode()
-}
-
-fn withdraw(key: &PrivateKey, from: u32, to: Address, token: u32, amount: u128, fee: u128, nonce: u32) -> Vec<u8> {
-    let tx = Tx::Withdraw(WithdrawTx {
-        from: AccountIndex::new(from).unwrap(),
-        to_l1: L1Address(to.0 .0),
-        token: TokenId::new(token).unwrap(),
-        amount,
-        fee: PackedFee::new(fee).unwrap(),
-        nonce,
-    });
-    sign_tx(key, CHAIN_ID, tx).unwrap().encode()
-}
-
-async fn open(config: &NodeConfig) -> Arc<Node> {
-    Node::open(config.clone(), Box::new(SoloSequencer)).await.unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deposits_transfers_withdrawals_finalize_and_claim_once() {
-    let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).unwrap();
-    let url = anvil.endpoint();
-    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
-    let (deployer, sequencer, user, claimer) = (keys[0].clone(), keys[1].clone(), keys[2].clone(), keys[3].clone());
+    let h = harness().await;
+    let (url, deployment, config) = (h.url.clone(), h.deployment.clone(), h.config.clone());
+    let (deployer, user, claimer) = (h.keys[0].clone(), h.keys[2].clone(), h.keys[3].clone());
     let recipient: Address = Address::from([0x77; 20]);
-
-    let fee_key = l2_key(100);
     let (alice, bob, carol) = (l2_key(1), l2_key(2), l2_key(3));
-    let genesis = genesis_root(CHAIN_ID, 10, fee_key.public_key().pack()).unwrap();
-    let deployment = deploy_devnet(&url, deployer.clone(), sequencer.address(), genesis, WINDOW, U256::from(10u128.pow(24)))
-        .await
-        .unwrap();
-
-    let dir = tempfile::tempdir().unwrap();
-    let config = NodeConfig {
-        data_dir: dir.path().to_path_buf(),
-        chain_id: CHAIN_ID,
-        tree_depth: 10,
-        genesis_fee_pubkey: fee_key.public_key().pack(),
-        l1_rpc: url.clone(),
-        rollup: deployment.rollup,
-        deploy_block: deployment.deploy_block,
-        sequencer_key: sequencer.clone(),
-        rpc_addr: "127.0.0.1:0".parse().unwrap(),
-        metrics_addr: "127.0.0.1:0".parse().unwrap(),
-        block_time: Duration::from_millis(100),
-        l1_confirmations: 0,
-        max_block_ops: 64,
-        l1_poll_interval: Duration::from_millis(100),
-    };
-    let node = open(&config).await;
+    let node = h.node.clone();
 
     // L1: the owner mints dev tokens to the user; the user deposits ETH for alice and
     // tokens for bob.
@@ -176,6 +106,7 @@ async fn deposits_transfers_withdrawals_finalize_and_claim_once() {
     // Restart: same root, nothing re-posted.
     let root = node.with_ledger(|l, _| l.root());
     drop(node);
+    drop(h.node);
     let node = open(&config).await;
     assert_eq!(node.with_ledger(|l, _| l.root()), root);
     node.post_batches().await.unwrap();
