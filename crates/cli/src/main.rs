@@ -1,1 +1,49 @@
-fn main() {}
+//! `tandem`: the node, the wallet and the devnet.
+
+use clap::{Parser, Subcommand};
+use tandem_cli::{devnet, wallet};
+
+mod node_cmd;
+
+#[derive(Debug, Parser)]
+#[command(name = "tandem", version, about = "Tandem: a hybrid Ethereum L2 (node, wallet, devnet)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a sequencer node.
+    Node(node_cmd::NodeArgs),
+    /// An L2 wallet: keys, deposits, transfers, withdrawals, claims.
+    Wallet(wallet::WalletArgs),
+    /// A local devnet: anvil, the contracts and a node.
+    Devnet(devnet::DevnetArgs),
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Node(args) => node_cmd::run(args).await,
+        Command::Wallet(args) => {
+            init_tracing("warn");
+            wallet::run(args).await
+        }
+        Command::Devnet(args) => {
+            init_tracing("info");
+            devnet::run(args).await
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn init_tracing(default: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

@@ -1,0 +1,450 @@
+//! `tandem devnet`: anvil + contracts + a `tandem node` child process on this machine.
+//!
+//! Each run starts a fresh L1 (anvil keeps no state between runs), so the node's data
+//! directory under the devnet directory is wiped at start; the fee collector's L2 key in
+//! the devnet directory is kept.
+
+use crate::amount::format_units;
+use crate::keyfile;
+use crate::rpc::L2Client;
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use serde_json::json;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+use tandem_crypto::PrivateKey;
+use tandem_l1::{Address, PrivateKeySigner, RollupClient, U256};
+use tokio::process::{Child, Command};
+
+/// anvil's default accounts (mnemonic "test test test test test test test test test test
+/// test junk"): well-known devnet keys, never for real funds.
+pub const ANVIL_KEYS: [&str; 6] = [
+    "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+    "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+    "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
+    "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
+    "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+];
+
+/// Dev tokens minted to each funded dev account (18 decimals).
+pub const DEV_TOKENS_PER_ACCOUNT: u128 = 10_000 * 10u128.pow(18);
+
+/// `tandem devnet`.
+#[derive(Debug, Args)]
+pub struct DevnetArgs {
+    /// Devnet directory (node data, fee-collector key, logs, devnet.json).
+    #[arg(long, default_value = ".tandem-devnet")]
+    pub data_dir: PathBuf,
+    /// L1 (anvil) JSON-RPC port.
+    #[arg(long, default_value_t = 8545)]
+    pub l1_port: u16,
+    /// L2 node JSON-RPC port.
+    #[arg(long, default_value_t = 8645)]
+    pub rpc_port: u16,
+    /// Node Prometheus metrics port.
+    #[arg(long, default_value_t = 9645)]
+    pub metrics_port: u16,
+    /// Target L2 block time in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub block_time_ms: u64,
+    /// Challenge window of the optimistic lane, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub challenge_window: u64,
+    /// anvil block time in seconds (0 = mine one block per transaction).
+    #[arg(long, default_value_t = 1)]
+    pub l1_block_time: u64,
+    /// L2 chain id.
+    #[arg(long, default_value_t = 31_337_001)]
+    pub chain_id: u64,
+    /// Account tree depth.
+    #[arg(long, default_value_t = 24)]
+    pub tree_depth: u8,
+    /// L1 blocks a deposit waits before the node credits it.
+    #[arg(long, default_value_t = 1)]
+    pub l1_confirmations: u64,
+    /// Most ops per L2 block.
+    #[arg(long, default_value_t = 512)]
+    pub max_block_ops: usize,
+    /// Repository root (where package.json and node_modules are); default: the checkout this binary was built from, else the current directory.
+    #[arg(long)]
+    pub repo_root: Option<PathBuf>,
+    /// anvil binary; default: node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil under the repository root.
+    #[arg(long, env = "TANDEM_ANVIL")]
+    pub anvil: Option<PathBuf>,
+}
+
+fn find_repo_root(args: &DevnetArgs) -> PathBuf {
+    if let Some(r) = &args.repo_root {
+        return r.clone();
+    }
+    let built = tandem_l1::anvil::repo_root();
+    if built.join("package.json").exists() {
+        return built;
+    }
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+fn ensure_anvil(args: &DevnetArgs) -> Result<PathBuf> {
+    if let Some(a) = &args.anvil {
+        if !a.exists() {
+            bail!("anvil binary {} does not exist", a.display());
+        }
+        return Ok(a.clone());
+    }
+    let root = find_repo_root(args);
+    let anvil = tandem_l1::anvil::anvil_binary(&root);
+    if anvil.exists() {
+        return Ok(anvil);
+    }
+    if !root.join("package-lock.json").exists() {
+        bail!(
+            "anvil not found at {} and {} has no package-lock.json: run from the Tandem repository, or pass --repo-root / --anvil",
+            anvil.display(),
+            root.display()
+        );
+    }
+    eprintln!("==> anvil not found at {}: installing the pinned npm packages (npm ci) in {}", anvil.display(), root.display());
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(&root)
+        .status()
+        .map_err(|e| anyhow!("could not run npm ({e}): install Node.js >= 20 and npm, then run `npm ci` in {}", root.display()))?;
+    if !status.success() {
+        bail!("`npm ci` failed in {} ({status}): fix the npm error above and rerun", root.display());
+    }
+    if !anvil.exists() {
+        bail!("`npm ci` succeeded but {} is still missing (is this linux-amd64?)", anvil.display());
+    }
+    Ok(anvil)
+}
+
+fn check_port_free(port: u16, flag: &str) -> Result<()> {
+    TcpListener::bind(("127.0.0.1", port))
+        .map(drop)
+        .map_err(|e| anyhow!("port {port} is not free ({e}): stop what runs there or choose another with {flag}"))
+}
+
+fn log_file(path: &Path) -> Result<(Stdio, Stdio)> {
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let err = file.try_clone()?;
+    Ok((Stdio::from(file), Stdio::from(err)))
+}
+
+fn die_with_parent(cmd: &mut Command) {
+    #[cfg(target_os = "linux")]
+    unsafe {
+        // The child gets SIGTERM if this process dies without stopping it (e.g. SIGKILL).
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+struct Proc {
+    name: &'static str,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Proc {
+    fn died(&mut self) -> Result<()> {
+        if let Some(status) = self.child.try_wait()? {
+            bail!(
+                "{} exited during startup ({status}); last lines of {}:\n{}",
+                self.name,
+                self.log.display(),
+                tail(&self.log, 30)
+            );
+        }
+        Ok(())
+    }
+
+    async fn stop(&mut self, grace: Duration) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
+        if let Some(pid) = self.child.id() {
+            unsafe {
+                libc::kill(pid as i32, libc::SIGTERM);
+            }
+        }
+        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
+            tracing::warn!("{} did not stop within {grace:?} of SIGTERM: killing it", self.name);
+            let _ = self.child.kill().await;
+        }
+    }
+}
+
+fn command_prefix(args: &DevnetArgs) -> String {
+    let exe = std::env::current_exe().ok();
+    let mut bin = "tandem".to_string();
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| {
+            std::env::split_paths(&paths).any(|p| {
+                let candidate = p.join("tandem");
+                match (candidate.canonicalize(), exe.as_ref().and_then(|e| e.canonicalize().ok())) {
+                    (Ok(a), Some(b)) => a == b,
+                    _ => false,
+                }
+            })
+        })
+        .unwrap_or(false);
+    if !on_path {
+        if let Some(exe) = &exe {
+            let cwd = std::env::current_dir().ok();
+            bin = match cwd.and_then(|c| exe.strip_prefix(&c).ok().map(Path::to_path_buf)) {
+                Some(rel) => format!("./{}", rel.display()),
+                None => exe.display().to_string(),
+            };
+        }
+    }
+    let mut prefix = format!("{bin} wallet");
+    if args.rpc_port != 8645 {
+        prefix += &format!(" --rpc http://127.0.0.1:{}", args.rpc_port);
+    }
+    if args.l1_port != 8545 {
+        prefix += &format!(" --l1-rpc http://127.0.0.1:{}", args.l1_port);
+    }
+    prefix
+}
+
+/// Runs the devnet until Ctrl-C / SIGTERM (exit 0) or until a child dies (error).
+pub async fn run(args: DevnetArgs) -> Result<()> {
+    check_port_free(args.l1_port, "--l1-port")?;
+    check_port_free(args.rpc_port, "--rpc-port")?;
+    check_port_free(args.metrics_port, "--metrics-port")?;
+    let anvil_bin = ensure_anvil(&args)?;
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
+    let data_dir = args.data_dir.canonicalize()?;
+    let node_dir = data_dir.join("node");
+    if node_dir.exists() {
+        eprintln!("==> fresh devnet: removing the previous node data in {} (anvil keeps no L1 state between runs)", node_dir.display());
+        std::fs::remove_dir_all(&node_dir).with_context(|| format!("removing {}", node_dir.display()))?;
+    }
+    let _ = std::fs::remove_file(data_dir.join("devnet.json"));
+
+    // L1
+    let l1_url = format!("http://127.0.0.1:{}", args.l1_port);
+    let anvil_log = data_dir.join("anvil.log");
+    let (out, err) = log_file(&anvil_log)?;
+    let mut cmd = Command::new(&anvil_bin);
+    cmd.args(["--host", "127.0.0.1", "--port", &args.l1_port.to_string(), "--hardfork", "prague"]);
+    if args.l1_block_time > 0 {
+        cmd.args(["--block-time", &args.l1_block_time.to_string()]);
+    }
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err).kill_on_drop(true);
+    die_with_parent(&mut cmd);
+    eprintln!("==> starting anvil on {l1_url} (block time {} s, prague), log {}", args.l1_block_time, anvil_log.display());
+    let child = cmd.spawn().with_context(|| format!("starting {}", anvil_bin.display()))?;
+    let mut anvil = Proc { name: "anvil", child, log: anvil_log };
+
+    let signers: Vec<PrivateKeySigner> = ANVIL_KEYS.iter().map(|k| PrivateKeySigner::from_str(k).expect("valid key")).collect();
+    let probe = RollupClient::new(&l1_url, Address::ZERO, None).map_err(|e| anyhow!("{e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let l1_chain_id = loop {
+        anvil.died()?;
+        use alloy::providers::Provider;
+        if let Ok(id) = probe.provider().get_chain_id().await {
+            let accounts = probe.provider().get_accounts().await.unwrap_or_default();
+            if accounts.first() != Some(&signers[0].address()) {
+                bail!("anvil's first account is not the default dev account: was it started with another mnemonic?");
+            }
+            break id;
+        }
+        if Instant::now() > deadline {
+            bail!("anvil did not answer on {l1_url} within 30 s: see {}", anvil.log.display());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+
+    // Fee collector key and genesis.
+    let fee_wallet = data_dir.join("fee-collector.json");
+    let fee_key = if fee_wallet.exists() {
+        keyfile::load(&fee_wallet)?
+    } else {
+        let key = PrivateKey::generate(&mut rand::rngs::OsRng);
+        keyfile::create(&fee_wallet, &key)?;
+        key
+    };
+    let fee_pubkey = fee_key.public_key().pack();
+    let genesis_root = tandem_node::genesis_root(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
+
+    // Contracts.
+    eprintln!("==> deploying the rollup and the dev token (owner = anvil account 0, sequencer = anvil account 1)");
+    let supply = U256::from(1_000_000u128 * 10u128.pow(18));
+    let deployment = tandem_l1::client::deploy_devnet(
+        &l1_url,
+        signers[0].clone(),
+        signers[1].address(),
+        genesis_root,
+        args.challenge_window,
+        supply,
+    )
+    .await
+    .map_err(|e| anyhow!("deploying the contracts: {e}"))?;
+    let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone())).map_err(|e| anyhow!("{e}"))?;
+    for signer in &signers[2..6] {
+        owner
+            .mint_dev_token(deployment.dev_token, signer.address(), U256::from(DEV_TOKENS_PER_ACCOUNT))
+            .await
+            .map_err(|e| anyhow!("minting dev tokens: {e}"))?;
+    }
+
+    // Node.
+    let rpc_addr = format!("127.0.0.1:{}", args.rpc_port);
+    let metrics_addr = format!("127.0.0.1:{}", args.metrics_port);
+    let l2_url = format!("http://{rpc_addr}");
+    let metrics_url = format!("http://{metrics_addr}/metrics");
+    let node_log = data_dir.join("node.log");
+    let (out, err) = log_file(&node_log)?;
+    let exe = std::env::current_exe().context("finding this executable to start `tandem node`")?;
+    let mut cmd = Command::new(&exe);
+    cmd.arg("node")
+        .arg("--data-dir")
+        .arg(&node_dir)
+        .args(["--chain-id", &args.chain_id.to_string()])
+        .args(["--tree-depth", &args.tree_depth.to_string()])
+        .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
+        .args(["--l1-rpc", &l1_url])
+        .args(["--rollup", &deployment.rollup.to_string()])
+        .args(["--deploy-block", &deployment.deploy_block.to_string()])
+        .args(["--sequencer-key", ANVIL_KEYS[1]])
+        .args(["--rpc-addr", &rpc_addr])
+        .args(["--metrics-addr", &metrics_addr])
+        .args(["--block-time-ms", &args.block_time_ms.to_string()])
+        .args(["--l1-confirmations", &args.l1_confirmations.to_string()])
+        .args(["--max-block-ops", &args.max_block_ops.to_string()])
+        .args(["--l1-poll-ms", "500"])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .kill_on_drop(true);
+    die_with_parent(&mut cmd);
+    eprintln!("==> starting the node on {l2_url}, log {}", node_log.display());
+    let child = cmd.spawn().with_context(|| format!("starting {} node", exe.display()))?;
+    let mut node = Proc { name: "node", child, log: node_log };
+    let l2 = L2Client::new(&l2_url)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Err(e) = node.died() {
+            anvil.stop(Duration::from_secs(5)).await;
+            return Err(e);
+        }
+        anvil.died()?;
+        if l2.chain_params().await.is_ok() {
+            break;
+        }
+        if Instant::now() > deadline {
+            node.stop(Duration::from_secs(5)).await;
+            anvil.stop(Duration::from_secs(5)).await;
+            bail!("the node did not answer on {l2_url} within 60 s: see {}", node.log.display());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // Summary.
+    let w = command_prefix(&args);
+    let dev: Vec<_> = (2..6).map(|i| (i, signers[i].address(), ANVIL_KEYS[i])).collect();
+    let (_, addr2, key2) = dev[0];
+    let examples = vec![
+        format!("{w} new"),
+        format!("{w} --l1-key {key2} deposit --amount 10"),
+        format!("{w} --l1-key {key2} deposit --amount 100 --token dev"),
+        format!("{w} balance"),
+        format!("{w} --wallet bob.json new"),
+        format!("{w} transfer --to $({w} --wallet bob.json address --packed) --amount 1.5 --wait"),
+        format!("{w} --wallet bob.json balance"),
+        format!("{w} withdraw --to {addr2} --amount 0.5 --wait"),
+        format!("{w} status <tx hash printed by withdraw>"),
+        format!("{w} --l1-key {key2} claim --batch <batch> --index <index>"),
+    ];
+    let summary = json!({
+        "l1Rpc": l1_url,
+        "l2Rpc": l2_url,
+        "metrics": metrics_url,
+        "l1ChainId": l1_chain_id,
+        "chainId": args.chain_id,
+        "treeDepth": args.tree_depth,
+        "rollup": deployment.rollup.to_string(),
+        "devToken": deployment.dev_token.to_string(),
+        "devTokenId": deployment.dev_token_id,
+        "deployBlock": deployment.deploy_block,
+        "challengeWindow": args.challenge_window,
+        "blockTimeMs": args.block_time_ms,
+        "deployer": {"address": signers[0].address().to_string(), "privateKey": ANVIL_KEYS[0]},
+        "sequencer": {"address": signers[1].address().to_string(), "privateKey": ANVIL_KEYS[1]},
+        "feeCollector": {"publicKey": keyfile::hex0x(&fee_pubkey.0), "wallet": fee_wallet.display().to_string(), "account": 0},
+        "devAccounts": dev.iter().map(|(i, a, k)| json!({
+            "anvilIndex": i, "address": a.to_string(), "privateKey": k,
+            "eth": "10000", "devTokens": format_units(DEV_TOKENS_PER_ACCOUNT, 18),
+        })).collect::<Vec<_>>(),
+        "dataDir": data_dir.display().to_string(),
+        "logs": {"anvil": anvil.log.display().to_string(), "node": node.log.display().to_string()},
+        "pids": {"anvil": anvil.child.id(), "node": node.child.id(), "devnet": std::process::id()},
+        "examples": examples,
+    });
+    let json_path = data_dir.join("devnet.json");
+    std::fs::write(&json_path, serde_json::to_string_pretty(&summary)? + "\n")?;
+
+    let mut text = String::new();
+    text += "\nTandem devnet is running\n";
+    text += &format!("  L1 RPC       {l1_url}   (anvil, chain id {l1_chain_id})\n");
+    text += &format!("  L2 RPC       {l2_url}   (chain id {})\n", args.chain_id);
+    text += &format!("  metrics      {metrics_url}\n");
+    text += &format!("  rollup       {}\n", deployment.rollup);
+    text += &format!("  dev token    {} (L2 token id {}, 18 decimals)\n", deployment.dev_token, deployment.dev_token_id);
+    text += &format!("  deploy block {}, challenge window {} s, L2 block time {} ms\n", deployment.deploy_block, args.challenge_window, args.block_time_ms);
+    text += &format!("  sequencer    {} (anvil account 1)\n", signers[1].address());
+    text += &format!("  fee account  #0, key {} ({})\n", keyfile::hex0x(&fee_pubkey.0), fee_wallet.display());
+    text += "\nFunded dev accounts (L1; 10000 ETH and 10000 DEV each; well-known anvil keys, devnet only):\n";
+    for (i, a, k) in &dev {
+        text += &format!("  [{i}] {a}  key {k}\n");
+    }
+    text += "\nTry (copy-paste):\n";
+    for e in &examples {
+        text += &format!("  {e}\n");
+    }
+    text += &format!(
+        "\nLogs: {} and {}\nSame as JSON: {}\nCtrl-C stops the node and anvil.\n",
+        anvil.log.display(),
+        node.log.display(),
+        json_path.display()
+    );
+    println!("{text}");
+
+    // Run until a signal or a child's death.
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let outcome: Result<()> = tokio::select! {
+        _ = tokio::signal::ctrl_c() => { eprintln!("==> Ctrl-C: stopping the node and anvil"); Ok(()) }
+        _ = sigterm.recv() => { eprintln!("==> SIGTERM: stopping the node and anvil"); Ok(()) }
+        status = node.child.wait() => Err(anyhow!(
+            "the node exited ({}); last lines of {}:\n{}",
+            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+            node.log.display(),
+            tail(&node.log, 30)
+        )),
+        status = anvil.child.wait() => Err(anyhow!(
+            "anvil exited ({}); last lines of {}:\n{}",
+            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+            anvil.log.display(),
+            tail(&anvil.log, 30)
+        )),
+    };
+    node.stop(Duration::from_secs(10)).await;
+    anvil.stop(Duration::from_secs(5)).await;
+    if outcome.is_ok() {
+        eprintln!("==> devnet stopped");
+    }
+    outcome
+}

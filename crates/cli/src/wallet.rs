@@ -1,0 +1,716 @@
+//! `tandem wallet`: an L2 key in a file, deposits and claims on L1, transfers and
+//! withdrawals on L2.
+
+use crate::amount::{parse_amount, show};
+use crate::keyfile::{self, hex0x, UNENCRYPTED_WARNING};
+use crate::rpc::{self, L2Client};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+use tandem_crypto::field::{fr_to_be_bytes, fr_to_decimal};
+use tandem_crypto::{PrivateKey, PublicKey};
+use tandem_l1::{Address, PrivateKeySigner, RollupClient, B256, U256};
+use tandem_types::{
+    AccountIndex, L1Address, PackError, PackedAmount, PackedFee, PackedPubKey, TokenId, TransferTx, Tx, WithdrawTx,
+};
+
+/// L2 token id of the devnet token (`tandem devnet` registers it first, after ETH).
+pub const DEV_TOKEN_ID: u8 = 1;
+
+/// `tandem wallet`.
+#[derive(Debug, Args)]
+pub struct WalletArgs {
+    /// Wallet file (32-byte seed, stored unencrypted: devnet wallet).
+    #[arg(long, global = true, env = "TANDEM_WALLET", default_value = "./tandem-wallet.json")]
+    pub wallet: PathBuf,
+    /// L2 node JSON-RPC URL.
+    #[arg(long, global = true, env = "TANDEM_RPC", default_value = "http://127.0.0.1:8645")]
+    pub rpc: String,
+    /// L1 JSON-RPC URL.
+    #[arg(long, global = true, env = "TANDEM_L1_RPC", default_value = "http://127.0.0.1:8545")]
+    pub l1_rpc: String,
+    /// L1 private key (0x hex) paying for L1 transactions (deposit, claim).
+    #[arg(long, global = true, env = "TANDEM_L1_KEY", hide_env_values = true)]
+    pub l1_key: Option<String>,
+    /// Rollup contract address; by default asked from the node (`tandem_chainParams`).
+    #[arg(long, global = true, env = "TANDEM_ROLLUP")]
+    pub rollup: Option<Address>,
+    /// Machine-readable JSON output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: WalletCommand,
+}
+
+/// Wallet subcommands.
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Create a new wallet file with a fresh random key.
+    New,
+    /// Create a wallet file from an existing 32-byte seed (hex).
+    Import {
+        /// The seed, 64 hex digits (optional 0x).
+        seed: String,
+    },
+    /// Show the L2 public key: packed (what others send to) and its x/y coordinates.
+    Address {
+        /// Print only the packed key (for `--to $(tandem wallet address --packed)`).
+        #[arg(long)]
+        packed: bool,
+    },
+    /// Deposit from L1 (needs --l1-key): ETH or an ERC-20 registered with the rollup.
+    Deposit {
+        /// Amount in decimal units (18 decimals, e.g. 1.5), or the smallest unit with --wei.
+        #[arg(long)]
+        amount: String,
+        /// eth, dev (the devnet token) or an ERC-20 address.
+        #[arg(long, default_value = "eth")]
+        token: String,
+        /// Amounts are integers in the smallest unit.
+        #[arg(long)]
+        wei: bool,
+        /// Deposit to this packed L2 key instead of the wallet's own.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Transfer on L2 to a packed public key (or `#<account index>`).
+    Transfer {
+        /// Recipient packed public key (0x + 64 hex) or `#<account index>`.
+        #[arg(long)]
+        to: String,
+        /// Amount in decimal units (e.g. 1.5) or with --wei the smallest unit; must be exactly representable (about 8 significant digits).
+        #[arg(long)]
+        amount: String,
+        /// eth, dev or a token id.
+        #[arg(long, default_value = "eth")]
+        token: String,
+        /// Fee, same units as the amount; rounded UP to the next representable fee (one significant digit 1-7).
+        #[arg(long, default_value = "0")]
+        fee: String,
+        /// Amount and fee are integers in the smallest unit.
+        #[arg(long)]
+        wei: bool,
+        /// Wait until the transaction is included or rejected.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Withdraw from L2 to an L1 address (claim it on L1 with `claim` once its batch is final).
+    Withdraw {
+        /// L1 recipient; defaults to the address of --l1-key.
+        #[arg(long)]
+        to: Option<Address>,
+        /// Amount (exact, any value) in decimal units or with --wei the smallest unit.
+        #[arg(long)]
+        amount: String,
+        /// eth, dev or a token id.
+        #[arg(long, default_value = "eth")]
+        token: String,
+        /// Fee, rounded UP to the next representable fee.
+        #[arg(long, default_value = "0")]
+        fee: String,
+        /// Amount and fee are integers in the smallest unit.
+        #[arg(long)]
+        wei: bool,
+        /// Wait until the transaction is included or rejected.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Claim a withdrawal of a final batch on L1 (needs --l1-key; pays the withdrawal's recipient).
+    Claim {
+        /// Batch number.
+        #[arg(long)]
+        batch: u64,
+        /// Withdrawal index within the batch.
+        #[arg(long)]
+        index: u32,
+    },
+    /// L2 balances and nonce of the wallet's account.
+    Balance,
+    /// Status of a transaction (and its batch and withdrawal), or of the chain and wallet.
+    Status {
+        /// Transaction hash (0x…) printed by transfer/withdraw.
+        hash: Option<String>,
+    },
+}
+
+/// Runs a wallet command.
+pub async fn run(args: WalletArgs) -> Result<()> {
+    let out = match &args.command {
+        WalletCommand::New => {
+            let key = PrivateKey::generate(&mut rand::rngs::OsRng);
+            keyfile::create(&args.wallet, &key)?;
+            eprintln!("{UNENCRYPTED_WARNING}");
+            let mut o = address_output(&key);
+            o.1 = format!("created wallet {}\n{}", args.wallet.display(), o.1);
+            o.0["wallet"] = json!(args.wallet.display().to_string());
+            o
+        }
+        WalletCommand::Import { seed } => {
+            let key = PrivateKey::from_seed(keyfile::parse_seed(seed)?);
+            keyfile::create(&args.wallet, &key)?;
+            eprintln!("{UNENCRYPTED_WARNING}");
+            let mut o = address_output(&key);
+            o.1 = format!("imported into wallet {}\n{}", args.wallet.display(), o.1);
+            o.0["wallet"] = json!(args.wallet.display().to_string());
+            o
+        }
+        WalletCommand::Address { packed } => {
+            let key = keyfile::load(&args.wallet)?;
+            let o = address_output(&key);
+            if *packed && !args.json {
+                println!("{}", hex0x(&key.public_key().pack().0));
+                return Ok(());
+            }
+            o
+        }
+        WalletCommand::Deposit { amount, token, wei, to } => deposit(&args, amount, token, *wei, to.as_deref()).await?,
+        WalletCommand::Transfer { to, amount, token, fee, wei, wait } => {
+            transfer(&args, to, amount, token, fee, *wei, *wait).await?
+        }
+        WalletCommand::Withdraw { to, amount, token, fee, wei, wait } => {
+            withdraw(&args, *to, amount, token, fee, *wei, *wait).await?
+        }
+        WalletCommand::Claim { batch, index } => claim(&args, *batch, *index).await?,
+        WalletCommand::Balance => balance(&args).await?,
+        WalletCommand::Status { hash } => status(&args, hash.as_deref()).await?,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out.0)?);
+    } else {
+        println!("{}", out.1.trim_end());
+    }
+    Ok(())
+}
+
+type Output = (Value, String);
+
+fn address_output(key: &PrivateKey) -> Output {
+    let public = key.public_key();
+    let packed = hex0x(&public.pack().0);
+    let x = fr_to_decimal(&public.x());
+    let y = fr_to_decimal(&public.y());
+    let human = format!("L2 public key (packed): {packed}\n  x: {x}\n  y: {y}");
+    (json!({"publicKey": packed, "x": x, "y": y}), human)
+}
+
+/// Token name for display.
+pub fn token_name(id: u8) -> String {
+    match id {
+        0 => "ETH".into(),
+        DEV_TOKEN_ID => "DEV".into(),
+        n => format!("token #{n}"),
+    }
+}
+
+/// Parses an L2 token argument: `eth`, `dev` or an id.
+pub fn parse_l2_token(text: &str) -> Result<TokenId> {
+    let id = match text.trim().to_ascii_lowercase().as_str() {
+        "eth" | "0" => 0,
+        "dev" | "tdt" => DEV_TOKEN_ID as u32,
+        other => other
+            .parse::<u32>()
+            .map_err(|_| anyhow!("unknown token {text:?}: use eth, dev or a token id (0-31)"))?,
+    };
+    TokenId::new(id).map_err(|_| anyhow!("token id {id} is out of range: token ids are 0-31"))
+}
+
+fn parse_packed_key(text: &str) -> Result<PackedPubKey> {
+    let t = text.trim();
+    let h = t.strip_prefix("0x").unwrap_or(t);
+    let bytes = hex::decode(h).map_err(|_| anyhow!("{t:?} is not a packed public key: expected 0x + 64 hex digits (see `tandem wallet address`)"))?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| anyhow!("{t:?} is not a packed public key: expected 32 bytes (0x + 64 hex digits)"))?;
+    let packed = PackedPubKey(arr);
+    PublicKey::unpack(&packed).map_err(|e| anyhow!("{t} is not a valid Baby Jubjub public key ({e}): check the recipient's `tandem wallet address`"))?;
+    Ok(packed)
+}
+
+fn l1_signer(args: &WalletArgs, what: &str) -> Result<PrivateKeySigner> {
+    let key = args.l1_key.as_deref().ok_or_else(|| {
+        anyhow!("{what} sends an L1 transaction: pass --l1-key 0x<private key> (or set TANDEM_L1_KEY); `tandem devnet` prints funded dev keys")
+    })?;
+    PrivateKeySigner::from_str(key.trim()).map_err(|_| anyhow!("--l1-key is not a private key: expected 0x + 64 hex digits"))
+}
+
+fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
+    let text = e.to_string();
+    if text.contains("error sending request") || text.contains("onnection refused") || text.contains("tcp connect") {
+        anyhow!("L1 unreachable at {url}: is `tandem devnet` (or anvil) running? ({text})")
+    } else {
+        anyhow!("{text}")
+    }
+}
+
+async fn rollup_address(args: &WalletArgs) -> Result<(Address, Option<rpc::ChainParams>)> {
+    if let Some(r) = args.rollup {
+        return Ok((r, None));
+    }
+    let l2 = L2Client::new(&args.rpc)?;
+    let params = l2.chain_params().await.context("finding the rollup contract (or pass --rollup 0x…)")?;
+    let rollup = Address::from_str(&params.rollup).map_err(|_| anyhow!("node answered rollup {:?}, not an address", params.rollup))?;
+    Ok((rollup, Some(params)))
+}
+
+fn u256_of(fr: &tandem_crypto::Fr) -> U256 {
+    U256::from_be_bytes(fr_to_be_bytes(fr))
+}
+
+async fn deposit(args: &WalletArgs, amount: &str, token: &str, wei: bool, to: Option<&str>) -> Result<Output> {
+    let recipient = match to {
+        Some(t) => PublicKey::unpack(&parse_packed_key(t)?).map_err(|e| anyhow!("{e}"))?,
+        None => keyfile::load(&args.wallet)?.public_key(),
+    };
+    let value = parse_amount(amount, wei)?;
+    if value == 0 {
+        bail!("deposit amount must be above zero");
+    }
+    let signer = l1_signer(args, "deposit")?;
+    let from = signer.address();
+    let (rollup, params) = rollup_address(args).await?;
+    let client = RollupClient::new(&args.l1_rpc, rollup, Some(signer)).map_err(|e| l1_error(&args.l1_rpc, e))?;
+    use alloy::providers::Provider;
+    let l1_chain = client.provider().get_chain_id().await.map_err(|e| l1_error(&args.l1_rpc, e))?;
+    if let Some(p) = &params {
+        if p.l1_chain_id != l1_chain {
+            bail!("the node's L1 is chain {} but {} is chain {l1_chain}: pass the matching --l1-rpc", p.l1_chain_id, args.l1_rpc);
+        }
+    }
+    let code = client.provider().get_code_at(rollup).await.map_err(|e| l1_error(&args.l1_rpc, e))?;
+    if code.is_empty() {
+        bail!("no contract at rollup address {rollup} on {}: wrong --rollup or --l1-rpc (is this the devnet's L1?)", args.l1_rpc);
+    }
+    let (token_id, token_address) = resolve_deposit_token(&client, token).await?;
+    let have = client.balance_of(from, token_address).await.map_err(|e| l1_error(&args.l1_rpc, e))?;
+    if have < U256::from(value) {
+        bail!(
+            "L1 account {from} has {} {} but the deposit needs {}: fund it or use another --l1-key",
+            show(u128::try_from(have).unwrap_or(u128::MAX), wei),
+            token_name(token_id),
+            show(value, wei)
+        );
+    }
+    let x = u256_of(&recipient.x());
+    let y = u256_of(&recipient.y());
+    let queue_index = match token_address {
+        None => client.deposit_eth(x, y, U256::from(value)).await,
+        Some(t) => client.deposit_erc20(t, x, y, value).await,
+    }
+    .map_err(|e| l1_error(&args.l1_rpc, e))?;
+    let packed = hex0x(&recipient.pack().0);
+    let human = format!(
+        "deposited {} {} from L1 {from} to L2 key {packed}\n  rollup {rollup}, priority queue index {queue_index}\n  the node credits it once the L1 block is confirmed: check with `tandem wallet balance`",
+        show(value, wei),
+        token_name(token_id)
+    );
+    Ok((
+        json!({
+            "queueIndex": queue_index,
+            "tokenId": token_id,
+            "token": token_address.map(|a| a.to_string()),
+            "amount": value.to_string(),
+            "from": from.to_string(),
+            "rollup": rollup.to_string(),
+            "publicKey": packed,
+        }),
+        human,
+    ))
+}
+
+async fn resolve_deposit_token(client: &RollupClient, token: &str) -> Result<(u8, Option<Address>)> {
+    let t = token.trim().to_ascii_lowercase();
+    let rollup = tandem_l1::bindings::TandemRollup::new(client.rollup(), client.provider().clone());
+    match t.as_str() {
+        "eth" | "0" => Ok((0, None)),
+        _ if t.starts_with("0x") => {
+            let address = Address::from_str(&t).map_err(|_| anyhow!("--token {token:?} is not an address"))?;
+            let id = rollup
+                .tokenIdOf(address)
+                .call()
+                .await
+                .map_err(|e| anyhow!("token {address} is not registered with the rollup ({e})"))?;
+            if id == 0 {
+                bail!("token {address} is not registered with the rollup: only registered ERC-20s can be deposited");
+            }
+            Ok((id, Some(address)))
+        }
+        _ => {
+            let id = parse_l2_token(&t)?.get();
+            if id == 0 {
+                return Ok((0, None));
+            }
+            let address = client.token_address(id).await.map_err(|e| anyhow!("{e}"))?;
+            if address == Address::ZERO {
+                bail!("token id {id} is not registered with the rollup");
+            }
+            Ok((id, Some(address)))
+        }
+    }
+}
+
+struct Sender {
+    key: PrivateKey,
+    l2: L2Client,
+    params: rpc::ChainParams,
+    account: rpc::Account,
+}
+
+async fn sender(args: &WalletArgs) -> Result<Sender> {
+    let key = keyfile::load(&args.wallet)?;
+    let l2 = L2Client::new(&args.rpc)?;
+    let params = l2.chain_params().await?;
+    let packed = hex0x(&key.public_key().pack().0);
+    let account = l2.account(&packed).await?.ok_or_else(|| {
+        anyhow!("no account yet for {packed}: deposit first with `tandem wallet deposit --amount <ETH> --l1-key 0x…` (deposits show up after the L1 confirmations)")
+    })?;
+    Ok(Sender { key, l2, params, account })
+}
+
+fn fee_value(fee: &str, wei: bool) -> Result<(u128, u128)> {
+    let asked = parse_amount(fee, wei).context("--fee")?;
+    let rounded = PackedFee::round_up(asked).ok_or_else(|| anyhow!("fee {fee} is too large"))?;
+    Ok((asked, rounded))
+}
+
+fn check_funds(s: &Sender, token: TokenId, amount: u128, fee: u128, wei: bool) -> Result<()> {
+    let have = s.account.balance(token.get());
+    let need = amount.checked_add(fee).ok_or_else(|| anyhow!("amount + fee overflows"))?;
+    if have < need {
+        bail!(
+            "insufficient L2 balance: account #{} has {} {} but amount + fee is {}: deposit more or send less",
+            s.account.index,
+            show(have, wei),
+            token_name(token.get()),
+            show(need, wei)
+        );
+    }
+    Ok(())
+}
+
+async fn submit(s: &Sender, tx: Tx, wait: bool, what: String, wei: bool) -> Result<Output> {
+    let _ = wei;
+    let signed = tandem_state::signing::sign_tx(&s.key, s.params.chain_id, tx).map_err(|e| anyhow!("signing: {e}"))?;
+    let hash = s.l2.send_transaction(&signed.encode()).await?;
+    let mut j = json!({"hash": hash, "status": "pending", "from": s.account.index, "nonce": tx.nonce()});
+    let mut human = format!("{what}\n  tx {hash} (nonce {}), pending", tx.nonce());
+    if wait {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if let Some(t) = s.l2.transaction(&hash).await? {
+                let status = rpc::opt_string(&t, "status").unwrap_or_default();
+                if status != "pending" {
+                    j["status"] = json!(status);
+                    j["transaction"] = t.clone();
+                    human = format!("{what}\n  tx {hash} (nonce {}): {status}", tx.nonce());
+                    if let Some(b) = rpc::opt_uint(&t, "block") {
+                        human += &format!(" in block {b}");
+                    }
+                    if let Some(r) = rpc::opt_string(&t, "reason") {
+                        human += &format!("\n  reason: {r}");
+                    }
+                    if status == "rejected" {
+                        bail!("{human}");
+                    }
+                    break;
+                }
+            }
+            if Instant::now() > deadline {
+                human += "\n  still pending after 120 s";
+                break;
+            }
+        }
+    }
+    human += &format!("\n  follow it with `tandem wallet status {hash}`");
+    Ok((j, human))
+}
+
+async fn transfer(args: &WalletArgs, to: &str, amount: &str, token: &str, fee: &str, wei: bool, wait: bool) -> Result<Output> {
+    let token = parse_l2_token(token)?;
+    let value = parse_amount(amount, wei)?;
+    if value == 0 {
+        bail!("transfer amount must be above zero");
+    }
+    let packed_amount = PackedAmount::new(value).map_err(|e| match e {
+        PackError::NotRepresentable { nearest_lower, .. } => anyhow!(
+            "amount {} is not exactly representable on L2 (transfer amounts carry about 8 significant digits): the nearest lower amount is {}: retry with --amount {}",
+            show(value, wei),
+            show(nearest_lower, wei),
+            show(nearest_lower, wei)
+        ),
+    })?;
+    let (asked_fee, fee_rounded) = fee_value(fee, wei)?;
+    let s = sender(args).await?;
+    let recipient = if let Some(index) = to.trim().strip_prefix('#') {
+        let account = s
+            .l2
+            .account(&format!("#{index}"))
+            .await?
+            .ok_or_else(|| anyhow!("there is no account #{index}: give the recipient's packed key instead"))?;
+        parse_packed_key(&account.public_key)?
+    } else {
+        parse_packed_key(to)?
+    };
+    if recipient == s.key.public_key().pack() {
+        bail!("the recipient is this wallet's own key: a transfer to yourself is refused");
+    }
+    check_funds(&s, token, value, fee_rounded, wei)?;
+    let tx = Tx::Transfer(TransferTx {
+        from: AccountIndex::new(s.account.index)?,
+        to: recipient,
+        token,
+        amount: packed_amount,
+        fee: PackedFee::new(fee_rounded).map_err(|e| anyhow!("{e}"))?,
+        nonce: s.account.pending_nonce,
+    });
+    let mut what = format!(
+        "transfer of {} {} (fee {}) from account #{} to {}",
+        show(value, wei),
+        token_name(token.get()),
+        show(fee_rounded, wei),
+        s.account.index,
+        hex0x(&recipient.0)
+    );
+    if fee_rounded != asked_fee {
+        what += &format!("\n  note: fee rounded up from {} to {} (fees have one significant digit 1-7)", show(asked_fee, wei), show(fee_rounded, wei));
+    }
+    let mut out = submit(&s, tx, wait, what, wei).await?;
+    out.0["amount"] = json!(value.to_string());
+    out.0["fee"] = json!(fee_rounded.to_string());
+    out.0["tokenId"] = json!(token.get());
+    out.0["to"] = json!(hex0x(&recipient.0));
+    Ok(out)
+}
+
+async fn withdraw(
+    args: &WalletArgs,
+    to: Option<Address>,
+    amount: &str,
+    token: &str,
+    fee: &str,
+    wei: bool,
+    wait: bool,
+) -> Result<Output> {
+    let token = parse_l2_token(token)?;
+    let value = parse_amount(amount, wei)?;
+    if value == 0 {
+        bail!("withdrawal amount must be above zero");
+    }
+    let to = match to {
+        Some(a) => a,
+        None => match &args.l1_key {
+            Some(_) => l1_signer(args, "withdraw")?.address(),
+            None => bail!("withdraw needs an L1 recipient: pass --to 0x<L1 address> (or --l1-key to withdraw to that key's address)"),
+        },
+    };
+    let (asked_fee, fee_rounded) = fee_value(fee, wei)?;
+    let s = sender(args).await?;
+    check_funds(&s, token, value, fee_rounded, wei)?;
+    let tx = Tx::Withdraw(WithdrawTx {
+        from: AccountIndex::new(s.account.index)?,
+        to_l1: L1Address(to.0 .0),
+        token,
+        amount: value,
+        fee: PackedFee::new(fee_rounded).map_err(|e| anyhow!("{e}"))?,
+        nonce: s.account.pending_nonce,
+    });
+    let mut what = format!(
+        "withdrawal of {} {} (fee {}) from account #{} to L1 {to}",
+        show(value, wei),
+        token_name(token.get()),
+        show(fee_rounded, wei),
+        s.account.index
+    );
+    if fee_rounded != asked_fee {
+        what += &format!("\n  note: fee rounded up from {} to {} (fees have one significant digit 1-7)", show(asked_fee, wei), show(fee_rounded, wei));
+    }
+    what += &format!(
+        "\n  once its batch is final on L1 (challenge window {} s) claim it: `tandem wallet status <hash>` prints the claim command",
+        s.params.challenge_window
+    );
+    let mut out = submit(&s, tx, wait, what, wei).await?;
+    out.0["amount"] = json!(value.to_string());
+    out.0["fee"] = json!(fee_rounded.to_string());
+    out.0["tokenId"] = json!(token.get());
+    out.0["to"] = json!(to.to_string());
+    Ok(out)
+}
+
+fn waiting_text(batch: &Value) -> String {
+    match batch.get("waitingFor") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(v) => v.to_string(),
+    }
+}
+
+async fn claim(args: &WalletArgs, batch: u64, index: u32) -> Result<Output> {
+    let l2 = L2Client::new(&args.rpc)?;
+    let w = l2
+        .withdrawal(batch, index)
+        .await?
+        .ok_or_else(|| anyhow!("batch {batch} has no withdrawal #{index}: check the numbers with `tandem wallet status <withdrawal tx hash>`"))?;
+    let claimable = w.get("claimable").and_then(Value::as_bool).unwrap_or(false);
+    if !claimable {
+        let status = rpc::opt_string(&w, "status").unwrap_or_default();
+        let mut msg = format!("withdrawal #{index} of batch {batch} is not claimable yet (status {status})");
+        if let Some(b) = l2.batch(batch).await? {
+            let wf = waiting_text(&b);
+            if !wf.is_empty() {
+                msg += &format!("; the batch is waiting for: {wf}");
+            }
+            if let Some(t) = rpc::opt_uint(&b, "finalizableAt") {
+                msg += &format!("; finalizable at L1 time {t}");
+            }
+        }
+        msg += ": try again once the batch is final";
+        bail!("{msg}");
+    }
+    let token = rpc::uint(&w, "tokenId")? as u32;
+    let amount = rpc::uint(&w, "amount")?;
+    let recipient = Address::from_str(&rpc::string(&w, "recipient")?).map_err(|_| anyhow!("node answered a bad recipient: {w}"))?;
+    let proof: Vec<B256> = w
+        .get("proof")
+        .and_then(Value::as_array)
+        .ok_or_else(|| anyhow!("node answer has no proof: {w}"))?
+        .iter()
+        .map(|p| p.as_str().and_then(|s| B256::from_str(s).ok()).ok_or_else(|| anyhow!("bad proof element {p}")))
+        .collect::<Result<_>>()?;
+    let signer = l1_signer(args, "claim")?;
+    let (rollup, _) = rollup_address(args).await?;
+    let client = RollupClient::new(&args.l1_rpc, rollup, Some(signer)).map_err(|e| l1_error(&args.l1_rpc, e))?;
+    if client.is_withdrawal_claimed(batch, index).await.map_err(|e| l1_error(&args.l1_rpc, e))? {
+        bail!("withdrawal #{index} of batch {batch} was already claimed (paid to {recipient})");
+    }
+    let op = tandem_types::WithdrawOp {
+        from: AccountIndex::new(0)?,
+        token: TokenId::new(token)?,
+        amount,
+        fee: PackedFee::new(0).expect("zero packs"),
+        to_l1: L1Address(recipient.0 .0),
+    };
+    let tx = client.claim_withdrawal(batch, index, &op, proof).await.map_err(|e| l1_error(&args.l1_rpc, e))?;
+    let human = format!(
+        "claimed withdrawal #{index} of batch {batch}: {} {} paid to {recipient} on L1\n  L1 tx {tx}",
+        show(amount, false),
+        token_name(token as u8)
+    );
+    Ok((
+        json!({"batch": batch, "index": index, "tokenId": token, "amount": amount.to_string(), "recipient": recipient.to_string(), "l1Tx": tx.to_string()}),
+        human,
+    ))
+}
+
+async fn balance(args: &WalletArgs) -> Result<Output> {
+    let key = keyfile::load(&args.wallet)?;
+    let l2 = L2Client::new(&args.rpc)?;
+    let packed = hex0x(&key.public_key().pack().0);
+    let Some(account) = l2.account(&packed).await? else {
+        let human = format!(
+            "no account yet for {packed}: deposit first with `tandem wallet deposit --amount <ETH> --l1-key 0x…`"
+        );
+        return Ok((json!({"publicKey": packed, "account": null}), human));
+    };
+    let mut human = format!(
+        "account #{} ({packed})\n  nonce {} (pending {})",
+        account.index, account.nonce, account.pending_nonce
+    );
+    if account.balances.iter().all(|(_, b)| *b == 0) {
+        human += "\n  no balances";
+    }
+    let mut balances = serde_json::Map::new();
+    for (token, amount) in &account.balances {
+        if *amount > 0 {
+            human += &format!("\n  {} {}", show(*amount, false), token_name(*token));
+        }
+        balances.insert(token.to_string(), json!(amount.to_string()));
+    }
+    Ok((
+        json!({"publicKey": packed, "index": account.index, "nonce": account.nonce, "pendingNonce": account.pending_nonce, "balances": balances}),
+        human,
+    ))
+}
+
+async fn status(args: &WalletArgs, hash: Option<&str>) -> Result<Output> {
+    let l2 = L2Client::new(&args.rpc)?;
+    let Some(hash) = hash else {
+        let params = l2.chain_params().await?;
+        let head = l2.block_number().await?;
+        let mut human = format!(
+            "node {}: L2 chain {} (L1 chain {}), latest block {head}\n  rollup {}, challenge window {} s",
+            args.rpc, params.chain_id, params.l1_chain_id, params.rollup, params.challenge_window
+        );
+        let mut j = json!({"chain": params.raw, "blockNumber": head});
+        if args.wallet.exists() {
+            let (bj, bh) = balance(args).await?;
+            human += &format!("\nwallet {}: {bh}", args.wallet.display());
+            j["wallet"] = bj;
+        }
+        return Ok((j, human));
+    };
+    let tx = l2
+        .transaction(hash)
+        .await?
+        .ok_or_else(|| anyhow!("the node does not know transaction {hash}: check the hash, or resend it"))?;
+    let status = rpc::opt_string(&tx, "status").unwrap_or_default();
+    let mut human = format!("tx {hash}: {status}");
+    let mut j = json!({"transaction": tx});
+    if let Some(r) = rpc::opt_string(&tx, "reason") {
+        human += &format!("\n  reason: {r}");
+    }
+    if let Some(b) = rpc::opt_uint(&tx, "block") {
+        human += &format!("\n  block {b}");
+    }
+    let batch_no = rpc::opt_uint(&tx, "batch").or_else(|| rpc::opt_uint(&tx, "block")).map(|b| b as u64);
+    if let Some(n) = batch_no {
+        if let Some(b) = l2.batch(n).await? {
+            let bstatus = rpc::opt_string(&b, "status").unwrap_or_default();
+            let lane = rpc::opt_string(&b, "lane").unwrap_or_default();
+            human += &format!("\n  batch {n}: {bstatus} ({lane} lane)");
+            let wf = waiting_text(&b);
+            if !wf.is_empty() {
+                human += &format!(", waiting for {wf}");
+            }
+            if let Some(c) = rpc::opt_string(&b, "l1CommitTx") {
+                human += &format!("\n  committed on L1 in {c}");
+            }
+            if let Some(t) = rpc::opt_uint(&b, "finalizableAt") {
+                human += &format!("\n  finalizable at L1 time {t}");
+            }
+            if let Some(f) = rpc::opt_string(&b, "l1FinalizeTx") {
+                human += &format!("\n  finalized on L1 in {f}");
+            }
+            j["batch"] = b;
+        }
+    }
+    if let Some(w) = tx.get("withdrawal").filter(|w| !w.is_null()) {
+        let wb = rpc::uint(w, "batch")? as u64;
+        let wi = rpc::uint(w, "index")? as u32;
+        if let Some(wd) = l2.withdrawal(wb, wi).await? {
+            let claimable = wd.get("claimable").and_then(Value::as_bool).unwrap_or(false);
+            let mut claimed = None;
+            if let Ok((rollup, _)) = rollup_address(args).await {
+                if let Ok(c) = RollupClient::new(&args.l1_rpc, rollup, None) {
+                    claimed = c.is_withdrawal_claimed(wb, wi).await.ok();
+                }
+            }
+            human += &format!(
+                "\n  withdrawal #{wi} of batch {wb}: {} {} to {}",
+                show(rpc::opt_uint(&wd, "amount").unwrap_or(0), false),
+                token_name(rpc::opt_uint(&wd, "tokenId").unwrap_or(0) as u8),
+                rpc::opt_string(&wd, "recipient").unwrap_or_default()
+            );
+            match (claimed, claimable) {
+                (Some(true), _) => human += "\n  already claimed on L1",
+                (_, true) => human += &format!("\n  claimable now: tandem wallet --l1-key 0x<key> claim --batch {wb} --index {wi}"),
+                (_, false) => human += &format!("\n  not claimable yet (waits for the batch to be final); then: tandem wallet --l1-key 0x<key> claim --batch {wb} --index {wi}"),
+            }
+            j["withdrawal"] = wd;
+            j["claimed"] = json!(claimed);
+        }
+    }
+    Ok((j, human))
+}
