@@ -64,7 +64,7 @@ pub enum WalletCommand {
     /// Deposit from L1 (needs --l1-key): ETH or an ERC-20 registered with the rollup.
     Deposit {
         /// Amount in decimal units (18 decimals, e.g. 1.5), or the smallest unit with --wei.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         amount: String,
         /// eth, dev (the devnet token) or an ERC-20 address.
         #[arg(long, default_value = "eth")]
@@ -82,13 +82,13 @@ pub enum WalletCommand {
         #[arg(long)]
         to: String,
         /// Amount in decimal units (e.g. 1.5) or with --wei the smallest unit; must be exactly representable (about 8 significant digits).
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         amount: String,
         /// eth, dev or a token id.
         #[arg(long, default_value = "eth")]
         token: String,
         /// Fee, same units as the amount; rounded UP to the next representable fee (one significant digit 1-7).
-        #[arg(long, default_value = "0")]
+        #[arg(long, default_value = "0", allow_hyphen_values = true)]
         fee: String,
         /// Amount and fee are integers in the smallest unit.
         #[arg(long)]
@@ -103,13 +103,13 @@ pub enum WalletCommand {
         #[arg(long)]
         to: Option<Address>,
         /// Amount (exact, any value) in decimal units or with --wei the smallest unit.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         amount: String,
         /// eth, dev or a token id.
         #[arg(long, default_value = "eth")]
         token: String,
         /// Fee, rounded UP to the next representable fee.
-        #[arg(long, default_value = "0")]
+        #[arg(long, default_value = "0", allow_hyphen_values = true)]
         fee: String,
         /// Amount and fee are integers in the smallest unit.
         #[arg(long)]
