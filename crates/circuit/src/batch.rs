@@ -1,0 +1,5 @@
+//! Placeholder.
+/// tmp
+pub struct BatchCircuit;
+/// tmp
+pub struct SlotPublicData;
