@@ -13,6 +13,8 @@ const CONTRACTS = [
   ['TandemRollup.sol', 'TandemRollup'],
   ['DevToken.sol', 'DevToken'],
   ['ISequencerAuthority.sol', 'ISequencerAuthority'],
+  ['SequencerStaking.sol', 'SequencerStaking'],
+  ['StakedRollup.sol', 'StakedRollup'],
 ];
 
 const [outDir, artDir] = process.argv.slice(2);

@@ -391,21 +391,26 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     ///      Effects: stores the StoredBatch hash, consumes the queue entries, moves the committed
     ///      tip, emits BatchCommitted. Withdraw ops are committed as a Merkle root (see README).
     function commitBatch(BatchHeader calldata header, bytes calldata publicData) external {
-        bytes32 headerHash = _checkHeader(header, publicData);
+        bytes32 headerHash = keccak256(abi.encode(header));
+        _authorizeCommit(headerHash);
+        _commitAuthorized(header, headerHash, publicData);
+    }
+
+    /// @dev The whole commit after authorization (shared by `commitBatch` and the staked
+    ///      mode's `commitBatchSigned`): checks the header and the public data, consumes the
+    ///      queue entries, stores the record. `headerHash` must be `keccak256(abi.encode(header))`.
+    function _commitAuthorized(BatchHeader calldata header, bytes32 headerHash, bytes calldata publicData)
+        internal
+    {
+        _checkHeader(header, publicData);
         (uint64 priorityOpsEnd, uint256 withdrawalCount, bytes32 withdrawalsRoot) = _checkOps(header, publicData);
         // Safe: withdrawalCount <= publicData.length / 41, far below 2^32 for any calldata.
         // forge-lint: disable-next-line(unsafe-typecast)
         _storeBatch(header, headerHash, priorityOpsEnd, uint32(withdrawalCount), withdrawalsRoot);
     }
 
-    /// @dev Authorization, batch number, previous root, lane and public-data hash.
-    function _checkHeader(BatchHeader calldata header, bytes calldata publicData)
-        private
-        view
-        returns (bytes32 headerHash)
-    {
-        headerHash = keccak256(abi.encode(header));
-        _authorizeCommit(headerHash);
+    /// @dev Batch number, previous root, lane and public-data hash.
+    function _checkHeader(BatchHeader calldata header, bytes calldata publicData) private view {
         uint64 expected = lastCommittedBatch + 1;
         if (header.batchNumber != expected) revert UnexpectedBatchNumber(expected, header.batchNumber);
         bytes32 prevRoot = lastCommittedStateRoot;

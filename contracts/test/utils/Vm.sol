@@ -20,6 +20,8 @@ interface Vm {
     function startBroadcast() external;
     function stopBroadcast() external;
     function envOr(string calldata name, uint256 defaultValue) external view returns (uint256);
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
+    function toString(uint256 value) external pure returns (string memory);
     function pauseGasMetering() external;
     function resumeGasMetering() external;
 }

@@ -1,0 +1,772 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+/// @title SequencerStaking
+/// @notice L1 side of Tandem's decentralized sequencer set (DESIGN §5): permissionless
+///         staking of an ERC-20 with a registered secp256k1 signing key and network address,
+///         an unbonding delay, per-epoch active sets (top N by stake, frozen for the epoch),
+///         the >2/3-of-stake signature check on batch headers, double-sign slashing with
+///         evidence from anyone, the fraud-proof slashing hook, and a per-epoch reward pool.
+/// @dev Epoch rule (exact): epoch `e` covers L1 timestamps
+///      `[genesisTime + e*epochLength, genesisTime + (e+1)*epochLength)`. The active set of
+///      epoch `e` is computed from the stakes as they stand after every transaction whose block
+///      timestamp is < the start of `e`: every function that changes stakes, the registry or
+///      reads the set first materializes the current epoch's set if it is not stored yet
+///      (`_sync`), so nothing done during epoch `e` can change `e`'s set or total stake.
+///      An epoch in which nobody touched the contract has no stored set (no batch was signed in
+///      it and no reward was funded for it). The set is the `maxActive` registered stakers
+///      ranked by stake (descending), ties broken by the lower staker address first.
+///      Invariants:
+///      - registered (in `_registry`) <=> stake >= minStake <=> stake > 0; stake <= maxStake;
+///      - token balance >= totalStaked + totalUnbonding + rewardsOutstanding (equality for a
+///        standard token: nothing else moves tokens in or out);
+///      - a signing key belongs to at most one staker, forever.
+contract SequencerStaking is Ownable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    // ---------------------------------------------------------------------------------------
+    // Types
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Constructor parameters.
+    struct Params {
+        /// Token staked, slashed and paid as rewards (DevToken on devnets).
+        IERC20 stakingToken;
+        /// Receives the slashed stake not paid to the reporter (use 0x…dEaD to burn).
+        address treasury;
+        /// Minimum stake of a registered staker (> 0).
+        uint96 minStake;
+        /// Maximum stake of one staker.
+        uint96 maxStake;
+        /// Epoch length in L1 seconds (> 0).
+        uint64 epochLength;
+        /// Seconds between `unstake` and `withdraw` (>= epochLength; set it >= epochLength +
+        /// the rollup's challenge window so that signers stay slashable by a fraud proof).
+        uint64 unbondingDelay;
+        /// N: size of an epoch's active set (1..MAX_SET_SIZE).
+        uint16 maxActive;
+        /// Cap on registered stakers (>= maxActive): bounds the cost of materializing a set.
+        uint32 maxStakers;
+        /// Fraction of a staker's bonded stake (stake + unbonding) slashed per offence, in bps.
+        uint16 slashBps;
+        /// Fraction of the slashed amount paid to the reporter, in bps; the rest goes to treasury.
+        uint16 reporterBps;
+    }
+
+    struct Staker {
+        address signingKey; // registered once, never changes
+        uint96 stake; // active stake (counts for future epochs)
+        uint96 unbonding; // leaving stake, withdrawable at unbondingEnd
+        uint64 unbondingEnd;
+        uint32 registryPos; // index + 1 in _registry; 0 = not registered
+        bytes networkAddress;
+    }
+
+    struct SetSnapshot {
+        uint128 totalStake;
+        uint16 size;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Constants and immutables
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Basis points denominator.
+    uint256 public constant BPS = 10_000;
+    /// @notice Largest active set: a batch's signers fit a 192-bit bitmap (the rollup packs
+    ///         it with the 64-bit epoch into one slot).
+    uint256 public constant MAX_SET_SIZE = 192;
+    /// @notice Longest network address accepted, in bytes.
+    uint256 public constant MAX_NETWORK_ADDRESS_LENGTH = 256;
+    /// @notice Domain tag of the batch digest: keccak256("tandem.batch.v1").
+    bytes32 public constant BATCH_DOMAIN_TAG = keccak256("tandem.batch.v1");
+    uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
+    uint256 private constant ADDRESS_MASK = (uint256(1) << 160) - 1;
+
+    IERC20 public immutable stakingToken;
+    address public immutable treasury;
+    uint96 public immutable minStake;
+    uint96 public immutable maxStake;
+    uint64 public immutable epochLength;
+    uint64 public immutable unbondingDelay;
+    uint64 public immutable genesisTime;
+    uint16 public immutable maxActive;
+    uint32 public immutable maxStakers;
+    uint16 public immutable slashBps;
+    uint16 public immutable reporterBps;
+
+    // ---------------------------------------------------------------------------------------
+    // Storage
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice The rollup whose batches are signed (part of the digest); set once by the owner.
+    address public rollup;
+    /// @notice Sum of all active stakes.
+    uint256 public totalStaked;
+    /// @notice Sum of all unbonding (not yet withdrawn) stakes.
+    uint256 public totalUnbonding;
+    /// @notice Rewards funded and not claimed (includes rounding dust).
+    uint256 public rewardsOutstanding;
+    /// @notice Staker owning a signing key (0 if unregistered).
+    mapping(address signingKey => address staker) public stakerOfKey;
+    /// @notice Reward pool of an epoch.
+    mapping(uint64 epoch => uint256 amount) public rewardPool;
+    /// @notice Double-sign evidence already used: keccak256(abi.encode(staker, batchNumber)).
+    mapping(bytes32 evidenceId => bool used) public evidenceUsed;
+
+    mapping(address staker => Staker) private _stakers;
+    /// Registered stakers, packed (stake << 160 | address), unordered.
+    uint256[] private _registry;
+    SetSnapshot[] private _snapshots;
+    /// Members of a snapshot, index i -> (stake << 160 | staker), ranked.
+    mapping(uint256 snapshotId => mapping(uint256 index => uint256 member)) private _snapMember;
+    /// Signing key -> (stake << 16 | (index + 1)) in a snapshot.
+    mapping(uint256 snapshotId => mapping(address signingKey => uint256 entry)) private _snapKey;
+    /// Epoch -> snapshot id + 1 (0 = not materialized).
+    mapping(uint64 epoch => uint256 snapshotIdPlusOne) private _epochSnap;
+    mapping(uint64 epoch => uint256 bits) private _rewardClaimed;
+    /// True when stakes or the registry changed since the last snapshot.
+    bool private _dirty = true;
+
+    // ---------------------------------------------------------------------------------------
+    // Events
+    // ---------------------------------------------------------------------------------------
+
+    event RollupSet(address indexed rollup);
+    event SigningKeyRegistered(address indexed staker, address indexed signingKey);
+    event NetworkAddressSet(address indexed staker, bytes networkAddress);
+    /// @notice `staker` added `amount`; its active stake is now `newStake`.
+    event Staked(address indexed staker, uint256 amount, uint256 newStake);
+    /// @notice `amount` left `staker`'s active stake; all its unbonding stake is withdrawable at `unbondingEnd`.
+    event Unstaked(address indexed staker, uint256 amount, uint256 remainingStake, uint64 unbondingEnd);
+    event Withdrawn(address indexed staker, uint256 amount);
+    /// @notice `staker` left the registry (all stake unbonding): pushed out by a larger staker
+    ///         when the registry was full, or slashed below the minimum.
+    event Unregistered(address indexed staker, uint256 stakeMovedToUnbonding);
+    /// @notice The active set of `epoch` is snapshot `snapshotId` (reused while nothing changed).
+    event EpochSetMaterialized(uint64 indexed epoch, uint256 snapshotId, uint256 totalStake, uint256 size);
+    /// @notice `staker` lost `amount`; `reporterReward` of it went to `reporter`, the rest to treasury.
+    event Slashed(address indexed staker, uint256 amount, address indexed reporter, uint256 reporterReward);
+    event DoubleSignSlashed(
+        address indexed staker, uint64 indexed batchNumber, bytes32 headerHashA, bytes32 headerHashB, address reporter
+    );
+    event SignersSlashed(uint64 indexed epoch, uint256 signerBitmap, address indexed challenger, uint256 totalSlashed);
+    event RewardsFunded(uint64 indexed epoch, address indexed funder, uint256 amount);
+    event RewardClaimed(uint64 indexed epoch, address indexed staker, uint256 amount);
+
+    // ---------------------------------------------------------------------------------------
+    // Errors
+    // ---------------------------------------------------------------------------------------
+
+    error InvalidParams();
+    error ZeroAddress();
+    error ZeroAmount();
+    error RollupAlreadySet(address rollup);
+    error RollupNotSet();
+    error NotRollup(address caller);
+    error SigningKeyTaken(address signingKey, address owner);
+    error SigningKeyMismatch(address registered, address given);
+    error NetworkAddressTooLong(uint256 length);
+    error NotRegistered(address staker);
+    /// @notice The staker's active stake would be `stake`, below the minimum (and not zero).
+    error BelowMinStake(uint256 stake, uint256 minStake);
+    error AboveMaxStake(uint256 stake, uint256 maxStake);
+    error InsufficientStake(uint256 stake, uint256 amount);
+    /// @notice The registry is full and the newcomer does not outrank its lowest staker (`lowestStake`).
+    error RegistryFull(uint256 lowestStake);
+    error NothingToWithdraw();
+    /// @notice One staker's unbonding balance would exceed 2^96 - 1 (withdraw first).
+    error UnbondingOverflow(uint256 unbonding);
+    error UnbondingNotOver(uint64 unbondingEnd);
+    error EpochNotMaterialized(uint64 epoch);
+    /// @notice Signature `index` is malformed (length != 65, high s, v not 27/28) or recovers to nothing.
+    error InvalidSignature(uint256 index);
+    /// @notice Signature `index` recovers to `signer`, not above the previous signer (sort ascending, no duplicates).
+    error SignersNotAscending(uint256 index, address signer);
+    /// @notice `signer` is not the key of an active member of `epoch`.
+    error NotActiveMember(uint64 epoch, address signer);
+    /// @notice The signers hold `signedStake` of `totalStake`; more than 2/3 is needed.
+    error InsufficientSignedStake(uint256 signedStake, uint256 totalStake);
+    error SameHeader();
+    error SignerMismatch(address signerA, address signerB);
+    error UnknownSigningKey(address signingKey);
+    error EvidenceAlreadyUsed(address staker, uint64 batchNumber);
+    error NothingToSlash(address staker);
+    error EpochNotOver(uint64 epoch);
+    error NoActiveSet(uint64 epoch);
+    error NotMember(uint64 epoch, address staker);
+    error RewardAlreadyClaimed(uint64 epoch, address staker);
+
+    // ---------------------------------------------------------------------------------------
+    // Construction and administration
+    // ---------------------------------------------------------------------------------------
+
+    /// @param owner_ May call `setRollup` once; no other power.
+    constructor(address owner_, Params memory p) Ownable(owner_) {
+        if (address(p.stakingToken) == address(0) || p.treasury == address(0)) revert ZeroAddress();
+        if (
+            p.minStake == 0 || p.maxStake < p.minStake || p.epochLength == 0 || p.unbondingDelay < p.epochLength
+                || p.maxActive == 0 || p.maxActive > MAX_SET_SIZE || p.maxStakers < p.maxActive || p.slashBps > BPS
+                || p.reporterBps > BPS
+        ) revert InvalidParams();
+        stakingToken = p.stakingToken;
+        treasury = p.treasury;
+        minStake = p.minStake;
+        maxStake = p.maxStake;
+        epochLength = p.epochLength;
+        unbondingDelay = p.unbondingDelay;
+        maxActive = p.maxActive;
+        maxStakers = p.maxStakers;
+        slashBps = p.slashBps;
+        reporterBps = p.reporterBps;
+        genesisTime = uint64(block.timestamp);
+    }
+
+    /// @notice Binds the rollup (its address is in the signed digest; only it may call
+    ///         `slashSigners`). Owner only, once.
+    function setRollup(address rollup_) external onlyOwner {
+        if (rollup_ == address(0)) revert ZeroAddress();
+        if (rollup != address(0)) revert RollupAlreadySet(rollup);
+        rollup = rollup_;
+        emit RollupSet(rollup_);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Staking
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Adds `amount` to the caller's active stake (approve first). The first call
+    ///         registers `signingKey` (the address of the secp256k1 key that signs batches;
+    ///         unique, permanent); later calls pass it again or address(0). A non-empty
+    ///         `networkAddress` (e.g. "host:port") replaces the stored one.
+    /// @dev The new stake counts from the next epoch on. Resulting stake must be in
+    ///      [minStake, maxStake]. When the registry is full, a newcomer must outrank the lowest
+    ///      registered staker (more stake, or equal stake and a lower address), who is pushed out
+    ///      (all its stake starts unbonding).
+    function stake(uint256 amount, address signingKey, bytes calldata networkAddress) external nonReentrant {
+        _sync();
+        if (amount == 0) revert ZeroAmount();
+        Staker storage st = _stakers[msg.sender];
+        address key = st.signingKey;
+        if (key == address(0)) {
+            if (signingKey == address(0)) revert ZeroAddress();
+            address holder = stakerOfKey[signingKey];
+            if (holder != address(0)) revert SigningKeyTaken(signingKey, holder);
+            st.signingKey = signingKey;
+            stakerOfKey[signingKey] = msg.sender;
+            emit SigningKeyRegistered(msg.sender, signingKey);
+        } else if (signingKey != address(0) && signingKey != key) {
+            revert SigningKeyMismatch(key, signingKey);
+        }
+        if (networkAddress.length != 0) _setNetworkAddress(st, networkAddress);
+        uint256 newStake = uint256(st.stake) + amount;
+        if (newStake < minStake) revert BelowMinStake(newStake, minStake);
+        if (newStake > maxStake) revert AboveMaxStake(newStake, maxStake);
+
+        stakingToken.safeTransferFrom(msg.sender, address(this), amount);
+        // Safe: newStake <= maxStake, a uint96.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        st.stake = uint96(newStake);
+        totalStaked += amount;
+        if (st.registryPos == 0) _register(msg.sender, newStake);
+        else _registry[st.registryPos - 1] = _packMember(msg.sender, newStake);
+        _dirty = true;
+        emit Staked(msg.sender, amount, newStake);
+    }
+
+    /// @notice Moves `amount` of the caller's active stake to unbonding. The remaining stake
+    ///         must be 0 (the caller leaves the registry) or >= minStake.
+    /// @dev Takes effect for the set from the next epoch on; the current epoch's set keeps the
+    ///      caller's old stake. The caller's whole unbonding balance becomes withdrawable at
+    ///      `now + unbondingDelay` (the timer restarts with every unstake). Unbonding stake stays
+    ///      slashable until withdrawn.
+    function unstake(uint256 amount) external nonReentrant {
+        _sync();
+        if (amount == 0) revert ZeroAmount();
+        Staker storage st = _stakers[msg.sender];
+        uint256 current = st.stake;
+        if (amount > current) revert InsufficientStake(current, amount);
+        uint256 remaining = current - amount;
+        if (remaining != 0 && remaining < minStake) revert BelowMinStake(remaining, minStake);
+        // Safe: remaining <= current, a uint96; amount <= current.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        st.stake = uint96(remaining);
+        totalStaked -= amount;
+        if (remaining == 0) _unregister(st);
+        else _registry[st.registryPos - 1] = _packMember(msg.sender, remaining);
+        uint64 end = _startUnbonding(st, amount);
+        _dirty = true;
+        emit Unstaked(msg.sender, amount, remaining, end);
+    }
+
+    /// @notice Pays the caller's whole unbonding balance once its delay is over.
+    function withdraw() external nonReentrant {
+        Staker storage st = _stakers[msg.sender];
+        uint256 amount = st.unbonding;
+        if (amount == 0) revert NothingToWithdraw();
+        if (block.timestamp < st.unbondingEnd) revert UnbondingNotOver(st.unbondingEnd);
+        st.unbonding = 0;
+        totalUnbonding -= amount;
+        emit Withdrawn(msg.sender, amount);
+        stakingToken.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Replaces the caller's network address (staker must have a signing key).
+    function setNetworkAddress(bytes calldata networkAddress) external {
+        Staker storage st = _stakers[msg.sender];
+        if (st.signingKey == address(0)) revert NotRegistered(msg.sender);
+        _setNetworkAddress(st, networkAddress);
+    }
+
+    /// @notice Materializes the current epoch's active set if needed (anyone; e.g. the
+    ///         sequencers at an epoch boundary) and returns the current epoch.
+    function syncEpoch() external returns (uint64 epoch) {
+        (epoch,) = _sync();
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Batch signatures
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice The digest sequencers sign for batch `batchNumber` with header digest
+    ///         `headerHash` (= keccak256(abi.encode(BatchHeader))):
+    ///         keccak256(abi.encode(BATCH_DOMAIN_TAG, block.chainid, rollup, uint64 batchNumber, headerHash)).
+    ///         Signed raw (no EIP-191 prefix).
+    function batchDigest(uint64 batchNumber, bytes32 headerHash) public view returns (bytes32) {
+        return keccak256(abi.encode(BATCH_DOMAIN_TAG, block.chainid, rollup, batchNumber, headerHash));
+    }
+
+    /// @notice Checks `signatures` over `batchDigest(batchNumber, headerHash)` against the
+    ///         current epoch's active set (materializing it if needed). Reverts unless the
+    ///         signatures are valid, from active members, sorted by strictly ascending signer
+    ///         address, and the signers hold more than 2/3 of the epoch's total stake.
+    /// @param signatures 65 bytes each: r (32) | s (32) | v (1, 27 or 28), s <= secp256k1n/2.
+    /// @return epoch The current epoch.
+    /// @return signerBitmap Bit i set iff member i (rank in the epoch's set) signed.
+    function verifyBatchSignatures(uint64 batchNumber, bytes32 headerHash, bytes[] calldata signatures)
+        external
+        returns (uint64 epoch, uint256 signerBitmap)
+    {
+        if (rollup == address(0)) revert RollupNotSet();
+        uint256 snap;
+        (epoch, snap) = _sync();
+        (signerBitmap,) = _checkSignatures(epoch, snap, batchDigest(batchNumber, headerHash), signatures, true);
+    }
+
+    /// @notice View form of the check for a materialized `epoch` and any `digest`: the
+    ///         bitmap and stake of the valid member signers (reverts on malformed, unsorted or
+    ///         non-member signatures; does not apply the 2/3 threshold).
+    function signedStake(uint64 epoch, bytes32 digest, bytes[] calldata signatures)
+        external
+        view
+        returns (uint256 signerBitmap, uint256 stake_)
+    {
+        uint256 s = _epochSnap[epoch];
+        if (s == 0) revert EpochNotMaterialized(epoch);
+        return _checkSignatures(epoch, s - 1, digest, signatures, false);
+    }
+
+    function _checkSignatures(
+        uint64 epoch,
+        uint256 snap,
+        bytes32 digest,
+        bytes[] calldata signatures,
+        bool enforceThreshold
+    ) private view returns (uint256 bitmap, uint256 signed) {
+        mapping(address => uint256) storage keys = _snapKey[snap];
+        address prev;
+        uint256 n = signatures.length;
+        for (uint256 i; i < n; ++i) {
+            address signer = _recover(digest, signatures[i]);
+            if (signer == address(0)) revert InvalidSignature(i);
+            if (signer <= prev) revert SignersNotAscending(i, signer);
+            prev = signer;
+            uint256 entry = keys[signer];
+            if (entry == 0) revert NotActiveMember(epoch, signer);
+            bitmap |= uint256(1) << ((entry & 0xffff) - 1);
+            signed += entry >> 16;
+        }
+        if (enforceThreshold) {
+            uint256 total = _snapshots[snap].totalStake;
+            if (total == 0 || signed * 3 <= total * 2) revert InsufficientSignedStake(signed, total);
+        }
+    }
+
+    /// @dev ecrecover of a 65-byte r|s|v signature; address(0) for any malformed input.
+    function _recover(bytes32 digest, bytes calldata sig) private pure returns (address) {
+        if (sig.length != 65) return address(0);
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := calldataload(sig.offset)
+            s := calldataload(add(sig.offset, 32))
+            v := byte(0, calldataload(add(sig.offset, 64)))
+        }
+        if (uint256(s) > HALF_N || (v != 27 && v != 28)) return address(0);
+        return ecrecover(digest, v, r, s);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Slashing
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Double-sign evidence, from anyone: the same signing key signed
+    ///         `batchDigest(batchNumber, headerHashA)` and `batchDigest(batchNumber, headerHashB)`
+    ///         with `headerHashA != headerHashB`. Slashes `slashBps` of the key owner's bonded
+    ///         stake (active + unbonding); `reporterBps` of that goes to the caller, the rest to
+    ///         the treasury. Each (staker, batchNumber) is slashed at most once.
+    function reportDoubleSign(
+        uint64 batchNumber,
+        bytes32 headerHashA,
+        bytes calldata signatureA,
+        bytes32 headerHashB,
+        bytes calldata signatureB
+    ) external nonReentrant returns (uint256 slashed) {
+        if (rollup == address(0)) revert RollupNotSet();
+        if (headerHashA == headerHashB) revert SameHeader();
+        address a = _recover(batchDigest(batchNumber, headerHashA), signatureA);
+        if (a == address(0)) revert InvalidSignature(0);
+        address b = _recover(batchDigest(batchNumber, headerHashB), signatureB);
+        if (b == address(0)) revert InvalidSignature(1);
+        if (a != b) revert SignerMismatch(a, b);
+        address staker = stakerOfKey[a];
+        if (staker == address(0)) revert UnknownSigningKey(a);
+        bytes32 id = keccak256(abi.encode(staker, batchNumber));
+        if (evidenceUsed[id]) revert EvidenceAlreadyUsed(staker, batchNumber);
+        evidenceUsed[id] = true;
+        _sync();
+        uint256 toReporter;
+        (slashed, toReporter) = _slash(staker, msg.sender);
+        if (slashed == 0) revert NothingToSlash(staker);
+        emit DoubleSignSlashed(staker, batchNumber, headerHashA, headerHashB, msg.sender);
+        _payout(msg.sender, toReporter, slashed - toReporter);
+    }
+
+    /// @notice Fraud-proof hook: slashes every member of `epoch`'s set whose bit is set in
+    ///         `signerBitmap` (the signers of a batch proven fraudulent) by `slashBps`, paying
+    ///         `reporterBps` of it to `challenger`. Only the rollup may call (its fraud-proof path,
+    ///         `StakedRollup._slashBatchSigners`, which also prevents a second use per batch).
+    function slashSigners(uint64 epoch, uint256 signerBitmap, address challenger)
+        external
+        nonReentrant
+        returns (uint256 totalSlashed)
+    {
+        if (msg.sender != rollup) revert NotRollup(msg.sender);
+        uint256 s = _epochSnap[epoch];
+        if (s == 0) revert EpochNotMaterialized(epoch);
+        _sync();
+        uint256 size = _snapshots[s - 1].size;
+        uint256 toReporter;
+        for (uint256 i; i < size; ++i) {
+            if (signerBitmap & (uint256(1) << i) == 0) continue;
+            address staker = address(uint160(_snapMember[s - 1][i]));
+            (uint256 amount, uint256 reward) = _slash(staker, challenger);
+            totalSlashed += amount;
+            toReporter += reward;
+        }
+        emit SignersSlashed(epoch, signerBitmap, challenger, totalSlashed);
+        _payout(challenger, toReporter, totalSlashed - toReporter);
+    }
+
+    /// @dev Takes slashBps of `staker`'s bonded stake, active stake first; a staker left below
+    ///      minStake leaves the registry (its remaining stake unbonds).
+    function _slash(address staker, address reporter) private returns (uint256 amount, uint256 toReporter) {
+        Staker storage st = _stakers[staker];
+        uint256 active = st.stake;
+        uint256 leaving = st.unbonding;
+        amount = (active + leaving) * slashBps / BPS;
+        if (amount == 0) return (0, 0);
+        uint256 fromActive = amount < active ? amount : active;
+        uint256 fromLeaving = amount - fromActive;
+        active -= fromActive;
+        // Safe: both decreased from uint96 values.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        st.stake = uint96(active);
+        // forge-lint: disable-next-line(unsafe-typecast)
+        st.unbonding = uint96(leaving - fromLeaving);
+        totalStaked -= fromActive;
+        totalUnbonding -= fromLeaving;
+        if (st.registryPos != 0) {
+            if (active < minStake) {
+                st.stake = 0;
+                totalStaked -= active;
+                _unregister(st);
+                if (active != 0) _startUnbonding(st, active);
+                emit Unregistered(staker, active);
+            } else {
+                _registry[st.registryPos - 1] = _packMember(staker, active);
+            }
+            _dirty = true;
+        }
+        toReporter = amount * reporterBps / BPS;
+        emit Slashed(staker, amount, reporter, toReporter);
+    }
+
+    function _payout(address reporter, uint256 toReporter, uint256 toTreasury) private {
+        if (toReporter != 0) stakingToken.safeTransfer(reporter, toReporter);
+        if (toTreasury != 0) stakingToken.safeTransfer(treasury, toTreasury);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Rewards
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Adds `amount` of the staking token (approve first) to the current epoch's pool,
+    ///         shared pro rata to stake by that epoch's active set once the epoch is over.
+    function fundRewards(uint256 amount) external nonReentrant returns (uint64 epoch) {
+        if (amount == 0) revert ZeroAmount();
+        uint256 snap;
+        (epoch, snap) = _sync();
+        if (_snapshots[snap].size == 0) revert NoActiveSet(epoch);
+        stakingToken.safeTransferFrom(msg.sender, address(this), amount);
+        rewardPool[epoch] += amount;
+        rewardsOutstanding += amount;
+        emit RewardsFunded(epoch, msg.sender, amount);
+    }
+
+    /// @notice Pays the caller its share of `epoch`'s pool: floor(pool * stake / totalStake)
+    ///         with the caller's stake in that epoch's set. Only after the epoch; once.
+    /// @dev Rounding: the shares sum to at least pool - (size - 1) units; the dust stays in the
+    ///      contract (counted in rewardsOutstanding).
+    function claimReward(uint64 epoch) external nonReentrant returns (uint256 amount) {
+        if (epoch >= currentEpoch()) revert EpochNotOver(epoch);
+        uint256 s = _epochSnap[epoch];
+        if (s == 0) revert NotMember(epoch, msg.sender);
+        (uint256 index, uint256 memberStake) = _findMember(s - 1, msg.sender);
+        if (memberStake == 0) revert NotMember(epoch, msg.sender);
+        uint256 bits = _rewardClaimed[epoch];
+        if (bits & (uint256(1) << index) != 0) revert RewardAlreadyClaimed(epoch, msg.sender);
+        _rewardClaimed[epoch] = bits | (uint256(1) << index);
+        amount = rewardPool[epoch] * memberStake / _snapshots[s - 1].totalStake;
+        rewardsOutstanding -= amount;
+        emit RewardClaimed(epoch, msg.sender, amount);
+        if (amount != 0) stakingToken.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Share of `epoch`'s pool due to `staker` (0 if not a member or already claimed).
+    function pendingReward(uint64 epoch, address staker) external view returns (uint256) {
+        uint256 s = _epochSnap[epoch];
+        if (s == 0) return 0;
+        (uint256 index, uint256 memberStake) = _findMember(s - 1, staker);
+        if (memberStake == 0 || _rewardClaimed[epoch] & (uint256(1) << index) != 0) return 0;
+        return rewardPool[epoch] * memberStake / _snapshots[s - 1].totalStake;
+    }
+
+    function _findMember(uint256 snap, address staker) private view returns (uint256 index, uint256 memberStake) {
+        uint256 size = _snapshots[snap].size;
+        for (uint256 i; i < size; ++i) {
+            uint256 m = _snapMember[snap][i];
+            // forge-lint: disable-next-line(unsafe-typecast)
+            if (address(uint160(m)) == staker) return (i, m >> 160);
+        }
+        return (0, 0);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Views
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Current epoch: (block.timestamp - genesisTime) / epochLength.
+    function currentEpoch() public view returns (uint64) {
+        return uint64((block.timestamp - genesisTime) / epochLength);
+    }
+
+    /// @notice L1 timestamp at which `epoch` starts.
+    function epochStart(uint64 epoch) external view returns (uint256) {
+        return uint256(genesisTime) + uint256(epoch) * epochLength;
+    }
+
+    /// @notice Whether `epoch`'s set is stored.
+    function isMaterialized(uint64 epoch) external view returns (bool) {
+        return _epochSnap[epoch] != 0;
+    }
+
+    /// @notice Active set of `epoch`, ranked (index = bit in signer bitmaps). For a stored
+    ///         epoch: its snapshot. For the current or a future epoch not stored yet: the set the
+    ///         live stakes give (exact for the current epoch; provisional for future ones).
+    ///         Reverts for a past epoch that was never materialized.
+    function activeSet(uint64 epoch)
+        external
+        view
+        returns (address[] memory stakers, address[] memory signingKeys, uint256[] memory stakes, uint256 totalStake)
+    {
+        uint256 s = _epochSnap[epoch];
+        uint256[] memory ranked;
+        if (s != 0) {
+            SetSnapshot memory snap = _snapshots[s - 1];
+            ranked = new uint256[](snap.size);
+            for (uint256 i; i < snap.size; ++i) {
+                ranked[i] = _snapMember[s - 1][i];
+            }
+        } else {
+            if (epoch < currentEpoch()) revert EpochNotMaterialized(epoch);
+            ranked = _topN();
+        }
+        uint256 n = ranked.length;
+        stakers = new address[](n);
+        signingKeys = new address[](n);
+        stakes = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            address a = address(uint160(ranked[i]));
+            stakers[i] = a;
+            signingKeys[i] = _stakers[a].signingKey;
+            stakes[i] = ranked[i] >> 160;
+            totalStake += stakes[i];
+        }
+    }
+
+    /// @notice Everything stored about `staker`.
+    function stakerInfo(address staker)
+        external
+        view
+        returns (
+            address signingKey,
+            uint256 activeStake,
+            uint256 unbonding,
+            uint64 unbondingEnd,
+            bool registered,
+            bytes memory networkAddress
+        )
+    {
+        Staker storage st = _stakers[staker];
+        return (st.signingKey, st.stake, st.unbonding, st.unbondingEnd, st.registryPos != 0, st.networkAddress);
+    }
+
+    /// @notice Number of registered stakers (candidates for the next set).
+    function registeredCount() external view returns (uint256) {
+        return _registry.length;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Internals: registry and epoch snapshots
+    // ---------------------------------------------------------------------------------------
+
+    /// @dev Materializes the current epoch's set if it is not stored: a new snapshot when
+    ///      stakes changed since the last one, else the last one again.
+    function _sync() private returns (uint64 epoch, uint256 snap) {
+        epoch = currentEpoch();
+        uint256 s = _epochSnap[epoch];
+        if (s != 0) return (epoch, s - 1);
+        if (_dirty) {
+            snap = _snapshots.length;
+            uint256[] memory ranked = _topN();
+            uint256 total;
+            for (uint256 i; i < ranked.length; ++i) {
+                uint256 m = ranked[i];
+                uint256 st = m >> 160;
+                total += st;
+                _snapMember[snap][i] = m;
+                // forge-lint: disable-next-line(unsafe-typecast)
+                _snapKey[snap][_stakers[address(uint160(m))].signingKey] = (st << 16) | (i + 1);
+            }
+            // Safe: at most 192 stakes below 2^96 each; ranked.length <= 192.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _snapshots.push(SetSnapshot({totalStake: uint128(total), size: uint16(ranked.length)}));
+            _dirty = false;
+        } else {
+            snap = _snapshots.length - 1;
+        }
+        _epochSnap[epoch] = snap + 1;
+        SetSnapshot memory sn = _snapshots[snap];
+        emit EpochSetMaterialized(epoch, snap, sn.totalStake, sn.size);
+    }
+
+    /// @dev The top `maxActive` registered stakers, best first, packed (stake << 160 | address).
+    ///      Rank key: stake << 160 | ~address (larger = better: more stake, then lower address).
+    function _topN() private view returns (uint256[] memory top) {
+        uint256 cap = maxActive;
+        uint256 k = _registry.length;
+        top = new uint256[](cap < k ? cap : k);
+        uint256 len;
+        for (uint256 j; j < k; ++j) {
+            uint256 m = _registry[j];
+            uint256 key = _rankKey(m);
+            // Position: first i with rankKey(top[i]) < key.
+            uint256 i = len;
+            while (i != 0 && _rankKey(top[i - 1]) < key) --i;
+            if (i >= cap) continue;
+            uint256 end = len < cap ? len : cap - 1;
+            for (uint256 t = end; t > i; --t) {
+                top[t] = top[t - 1];
+            }
+            top[i] = m;
+            if (len < cap) ++len;
+        }
+    }
+
+    function _rankKey(uint256 member) private pure returns (uint256) {
+        return (member & ~ADDRESS_MASK) | (~member & ADDRESS_MASK);
+    }
+
+    function _packMember(address staker, uint256 stake_) private pure returns (uint256) {
+        return (stake_ << 160) | uint160(staker);
+    }
+
+    function _register(address staker, uint256 stake_) private {
+        uint256 packed = _packMember(staker, stake_);
+        if (_registry.length >= maxStakers) {
+            // Push out the lowest-ranked staker if the newcomer outranks it.
+            uint256 lowPos;
+            uint256 lowKey = type(uint256).max;
+            for (uint256 j; j < _registry.length; ++j) {
+                uint256 key = _rankKey(_registry[j]);
+                if (key < lowKey) {
+                    lowKey = key;
+                    lowPos = j;
+                }
+            }
+            uint256 low = _registry[lowPos];
+            if (_rankKey(packed) <= lowKey) revert RegistryFull(low >> 160);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            address evicted = address(uint160(low));
+            Staker storage ev = _stakers[evicted];
+            uint256 amount = ev.stake;
+            ev.stake = 0;
+            totalStaked -= amount;
+            _unregister(ev);
+            _startUnbonding(ev, amount);
+            emit Unregistered(evicted, amount);
+        }
+        _registry.push(packed);
+        // Safe: registry length <= maxStakers, a uint32.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _stakers[staker].registryPos = uint32(_registry.length);
+    }
+
+    function _unregister(Staker storage st) private {
+        uint256 pos = st.registryPos;
+        uint256 last = _registry.length;
+        if (pos != last) {
+            uint256 moved = _registry[last - 1];
+            _registry[pos - 1] = moved;
+            // Safe: pos <= registry length <= maxStakers.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _stakers[address(uint160(moved))].registryPos = uint32(pos);
+        }
+        _registry.pop();
+        st.registryPos = 0;
+    }
+
+    function _startUnbonding(Staker storage st, uint256 amount) private returns (uint64 end) {
+        end = uint64(block.timestamp) + unbondingDelay;
+        uint256 total = uint256(st.unbonding) + amount;
+        if (total > type(uint96).max) revert UnbondingOverflow(total);
+        // Safe: checked just above.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        st.unbonding = uint96(total);
+        st.unbondingEnd = end;
+        totalUnbonding += amount;
+    }
+
+    function _setNetworkAddress(Staker storage st, bytes calldata networkAddress) private {
+        if (networkAddress.length > MAX_NETWORK_ADDRESS_LENGTH) revert NetworkAddressTooLong(networkAddress.length);
+        st.networkAddress = networkAddress;
+        emit NetworkAddressSet(msg.sender, networkAddress);
+    }
+}

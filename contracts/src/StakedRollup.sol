@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {TandemRollup} from "./TandemRollup.sol";
+import {SequencerStaking} from "./SequencerStaking.sol";
+
+/// @title StakedRollup
+/// @notice TandemRollup in staked mode (DESIGN §5): batches are committed by anyone with
+///         `commitBatchSigned`, carrying signatures of active members of the current epoch of
+///         `staking` that hold more than 2/3 of the epoch's stake; plain `commitBatch` is
+///         refused. Everything else (deposits, finality, withdrawals, events, StoredBatch) is
+///         TandemRollup's, unchanged.
+/// @dev Deploy: `staking = new SequencerStaking(owner, params)`, then
+///      `rollup = new StakedRollup(owner, staking, genesisRoot, window)`, then
+///      `staking.setRollup(rollup)` (owner of staking). The inherited `sequencer()` holds the
+///      staking address and has no power here (`setSequencer` changes nothing that matters).
+///      Per committed batch the signers are kept as one slot: epoch << 192 | signer bitmap
+///      (bit i = member i of the epoch's ranked set), read by the fraud-proof hook
+///      `_slashBatchSigners`.
+contract StakedRollup is TandemRollup {
+    /// @notice The sequencer set whose signatures authorize commits.
+    SequencerStaking public immutable staking;
+
+    mapping(uint64 batchNumber => uint256 record) private _batchSigners;
+
+    /// @notice Batch `batchNumber` was signed by the members of `epoch` in `signerBitmap`.
+    event BatchSigned(uint64 indexed batchNumber, uint64 epoch, uint256 signerBitmap);
+    /// @notice The signers of batch `batchNumber` were slashed (fraud proof) for `totalSlashed`.
+    event BatchSignersSlashed(uint64 indexed batchNumber, address indexed challenger, uint256 totalSlashed);
+
+    /// @notice Plain `commitBatch` is refused in staked mode: use `commitBatchSigned`.
+    error SignaturesRequired();
+    /// @notice No (more) signers to slash for batch `batchNumber`.
+    error NoSignersToSlash(uint64 batchNumber);
+
+    /// @param owner_ May register tokens.
+    /// @param staking_ The sequencer set (its `setRollup` must then be called with this rollup).
+    constructor(address owner_, SequencerStaking staking_, bytes32 genesisStateRoot_, uint64 challengeWindow_)
+        TandemRollup(owner_, address(staking_), genesisStateRoot_, challengeWindow_)
+    {
+        staking = staking_;
+    }
+
+    /// @notice Commits the next batch with the sequencer set's signatures. Anyone may submit.
+    /// @dev `signatures`: 65-byte r|s|v (v 27/28, low s) signatures over
+    ///      `staking.batchDigest(header.batchNumber, keccak256(abi.encode(header)))`, sorted by
+    ///      strictly ascending signer address, each from an active member of the current epoch,
+    ///      together holding more than 2/3 of its stake. Then every check of `commitBatch`.
+    ///      Emits BatchSigned after BatchCommitted.
+    function commitBatchSigned(BatchHeader calldata header, bytes calldata publicData, bytes[] calldata signatures)
+        external
+    {
+        bytes32 headerHash = keccak256(abi.encode(header));
+        (uint64 epoch, uint256 bitmap) = staking.verifyBatchSignatures(header.batchNumber, headerHash, signatures);
+        _commitAuthorized(header, headerHash, publicData);
+        _batchSigners[header.batchNumber] = (uint256(epoch) << 192) | bitmap;
+        emit BatchSigned(header.batchNumber, epoch, bitmap);
+    }
+
+    /// @notice Epoch and signer bitmap of committed batch `batchNumber` (zero once slashed, or
+    ///         for genesis; a reverted batch's record stays until its number is committed again).
+    function batchSigners(uint64 batchNumber) external view returns (uint64 epoch, uint256 signerBitmap) {
+        uint256 r = _batchSigners[batchNumber];
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return (uint64(r >> 192), r & ((uint256(1) << 192) - 1));
+    }
+
+    /// @dev Staked mode: `commitBatch` is refused.
+    function _authorizeCommit(bytes32) internal view override {
+        // (Written as a condition that always holds, so the compiler keeps the shared commit path.)
+        if (address(staking) != address(0)) revert SignaturesRequired();
+    }
+
+    /// @dev Fraud-proof hook (for the fraud-proof verifier, not reachable yet): slashes the
+    ///      signers of non-final committed batch `batchNumber` through `staking.slashSigners`,
+    ///      paying the challenger its share; once per batch (the record is cleared). Call it
+    ///      BEFORE `_revertBatchesAfter` drops the batch.
+    function _slashBatchSigners(uint64 batchNumber, address challenger) internal returns (uint256 totalSlashed) {
+        if (batchNumber <= lastFinalizedBatch) revert BatchAlreadyFinalized(batchNumber);
+        if (batchNumber > lastCommittedBatch) revert BatchNotCommitted(batchNumber);
+        uint256 r = _batchSigners[batchNumber];
+        if (r == 0) revert NoSignersToSlash(batchNumber);
+        delete _batchSigners[batchNumber];
+        // forge-lint: disable-next-line(unsafe-typecast)
+        totalSlashed = staking.slashSigners(uint64(r >> 192), r & ((uint256(1) << 192) - 1), challenger);
+        emit BatchSignersSlashed(batchNumber, challenger, totalSlashed);
+    }
+}
