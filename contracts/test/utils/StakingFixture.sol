@@ -179,4 +179,18 @@ abstract contract StakingFixture is RollupFixture {
         vm.expectRevert(err);
         staked.commitBatchSigned(h, data, sigs);
     }
+
+    /// @dev Expects commitBatchSigned to revert with custom error `selector` (any arguments).
+    function expectSignedRevertSelector(
+        TandemRollup.BatchHeader memory h,
+        bytes memory data,
+        bytes[] memory sigs,
+        bytes4 selector
+    ) internal {
+        try staked.commitBatchSigned(h, data, sigs) {
+            revert AssertionFailed("commitBatchSigned did not revert");
+        } catch (bytes memory err) {
+            assertTrue(err.length >= 4 && bytes4(err) == selector, "unexpected revert reason");
+        }
+    }
 }
