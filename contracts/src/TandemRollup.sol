@@ -118,7 +118,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     // Storage
     // ---------------------------------------------------------------------------------------
 
-    /// @notice The one address allowed to commit batches (until the staked set replaces it).
+    /// @notice The one address allowed to call `commitBatch` (in `StakedRollup`: the staking contract, powerless).
     address public sequencer;
     /// @notice Number of the last committed batch (0 = only genesis). Never decreases except
     ///         through a fraud-proof revert (not implemented yet).
@@ -321,7 +321,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     }
 
     /// @notice Replaces the committing sequencer. Owner only.
-    /// @dev Temporary: the staked sequencer set (ISequencerAuthority) replaces this.
+    /// @dev Single-sequencer mode only; in `StakedRollup` the sequencer has no power.
     function setSequencer(address newSequencer) external onlyOwner {
         if (newSequencer == address(0)) revert ZeroAddress();
         emit SequencerChanged(sequencer, newSequencer);
@@ -582,8 +582,8 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     // Internal hooks (seams for the staked sequencer set, fraud proofs and the ZK lane)
     // ---------------------------------------------------------------------------------------
 
-    /// @dev Authorization of a commit. Today: `msg.sender == sequencer`. The staked sequencer
-    ///      set overrides this to check signatures over `headerDigest` (ISequencerAuthority).
+    /// @dev Authorization of a plain `commitBatch`: `msg.sender == sequencer`. `StakedRollup`
+    ///      overrides it to refuse (its commits go through `commitBatchSigned`).
     function _authorizeCommit(bytes32 headerDigest) internal view virtual {
         headerDigest; // used by signature-checking overrides
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);

@@ -112,11 +112,11 @@ abstract contract StakingFixture is RollupFixture {
         return staking.batchDigest(h.batchNumber, keccak256(abi.encode(h)));
     }
 
-    /// @dev Signatures of sequencers `ids` over `digest`, sorted by signer address.
-    function signSorted(uint256[] memory ids, bytes32 digest) internal pure returns (bytes[] memory sigs) {
-        uint256 n = ids.length;
+    /// @dev Signatures of sequencers `who` over `digest`, sorted by signer address.
+    function signSorted(uint256[] memory who, bytes32 digest) internal pure returns (bytes[] memory sigs) {
+        uint256 n = who.length;
         uint256[] memory order = new uint256[](n);
-        for (uint256 k = 0; k < n; k++) order[k] = ids[k];
+        for (uint256 k = 0; k < n; k++) order[k] = who[k];
         for (uint256 a = 1; a < n; a++) {
             uint256 x = order[a];
             uint256 b = a;

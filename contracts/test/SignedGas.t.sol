@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {StakingFixture} from "./utils/StakingFixture.sol";
+import {TandemRollup} from "../src/TandemRollup.sol";
+import {StakedRollup} from "../src/StakedRollup.sol";
+import {SequencerStaking} from "../src/SequencerStaking.sol";
+import {DevToken} from "../src/DevToken.sol";
+import {console} from "./utils/Vm.sol";
+
+/// @notice Gas of commitBatchSigned with 4, 10 and 20 signers (`./test.sh --match-contract
+///         SignedGasTest -vv`). setUp builds one system per set size n (n members of equal
+///         stake, maxActive = n), moves to epoch 1 and commits batch 1 there (so the epoch's set
+///         is materialized); each test then commits batch 2 (32 transfers) signed by all n
+///         members in its own transaction, slots cold as on L1, and compares with plain
+///         commitBatch of the same batch on a single-sequencer TandemRollup.
+///         "per signer" = (exec(n) - exec(plain)) / n, the whole staked-mode overhead (external
+///         call, epoch lookup, recording the signers) spread over the signers; "marginal" in
+///         test_gas_commitBatchSigned_marginalPerSigner = (exec(20) - exec(4)) / 16.
+contract SignedGasTest is StakingFixture {
+    struct System {
+        SequencerStaking staking;
+        StakedRollup rollup;
+        DevToken stakeToken;
+    }
+
+    mapping(uint256 n => System) internal systems;
+    TandemRollup internal plain;
+
+    function setUp() public override {
+        uint16[3] memory sizes = [uint16(4), 10, 20];
+        for (uint256 k = 0; k < 3; k++) {
+            uint16 n = sizes[k];
+            deploy(n, n);
+            for (uint256 i = 1; i <= n; i++) doStake(i, 1000 ether);
+            nextEpoch();
+            commitSigned(transfers(8, 999), range(1, n));
+            systems[n] = System(staking, staked, stakeToken);
+            // Make the next epoch's set a new snapshot (for the materialization measurement).
+            doStake(1, 1 ether);
+        }
+        vm.warp(T0 + EPOCH);
+        plain = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW);
+        TandemRollup.BatchHeader memory h1 = nextHeaderOn(plain, transfers(8, 999));
+        vm.prank(SEQUENCER);
+        plain.commitBatch(h1, transfers(8, 999));
+    }
+
+    function transfers(uint256 n, uint256 seed) internal pure returns (bytes memory data) {
+        for (uint256 i = 0; i < n; i++) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            data = bytes.concat(
+                data, opTransfer(uint24(r), uint24(r >> 24), uint8((r >> 48) % 4), uint32(r >> 64), uint8(r >> 96))
+            );
+        }
+    }
+
+    function nextHeaderOn(TandemRollup r, bytes memory data) internal returns (TandemRollup.BatchHeader memory h) {
+        TandemRollup saved = rollup;
+        rollup = r;
+        h = nextHeader(data);
+        rollup = saved;
+    }
+
+    function calldataGas(bytes memory cd) internal pure returns (uint256 gas) {
+        for (uint256 i = 0; i < cd.length; i++) {
+            gas += cd[i] == 0 ? 4 : 16;
+        }
+    }
+
+    function use(uint256 n) internal {
+        System memory s = systems[n];
+        staking = s.staking;
+        staked = s.rollup;
+        rollup = s.rollup;
+        stakeToken = s.stakeToken;
+    }
+
+    function measurePlain(bytes memory data) internal returns (uint256 exec) {
+        TandemRollup.BatchHeader memory h = nextHeaderOn(plain, data);
+        vm.prank(SEQUENCER);
+        uint256 g = gasleft();
+        plain.commitBatch(h, data);
+        exec = g - gasleft();
+    }
+
+    function measureSigned(uint256 n, bytes memory data) internal returns (uint256 exec, uint256 cdGas) {
+        use(n);
+        TandemRollup.BatchHeader memory h = nextHeader(data);
+        bytes[] memory sigs = signSorted(range(1, n), digestOf(h));
+        bytes memory cd = abi.encodeCall(StakedRollup.commitBatchSigned, (h, data, sigs));
+        cdGas = calldataGas(cd);
+        uint256 g = gasleft();
+        (bool ok,) = address(staked).call(cd);
+        exec = g - gasleft();
+        assertTrue(ok, "commitBatchSigned failed");
+    }
+
+    function report(uint256 n) internal returns (uint256 exec) {
+        bytes memory data = transfers(32, 1);
+        uint256 cdGas;
+        (exec, cdGas) = measureSigned(n, data);
+        uint256 base = measurePlain(data);
+        uint256 plainCd = calldataGas(abi.encodeCall(TandemRollup.commitBatch, (nextHeaderOn(plain, data), data)));
+        console.log("commitBatchSigned, 32 transfers, signers", n);
+        console.log("  exec gas (call)", exec);
+        console.log("  exec gas of plain commitBatch, same batch", base);
+        console.log("  exec overhead per signer", (exec - base) / n);
+        console.log("  calldata gas", cdGas);
+        console.log("  calldata overhead per signer", (cdGas - plainCd) / n);
+        console.log("  total (exec + calldata) overhead per signer", (exec + cdGas - base - plainCd) / n);
+    }
+
+    function test_gas_commitBatchSigned_4Signers() public {
+        report(4);
+    }
+
+    function test_gas_commitBatchSigned_10Signers() public {
+        report(10);
+    }
+
+    function test_gas_commitBatchSigned_20Signers() public {
+        uint256 exec = report(20);
+        // Regression guard: ~6-7k execution gas per signer.
+        assertLe(exec, 60_000 + 20 * 8_000, "commitBatchSigned execution gas regressed");
+    }
+
+    function test_gas_commitBatchSigned_marginalPerSigner() public {
+        bytes memory data = transfers(32, 1);
+        (uint256 e4, uint256 c4) = measureSigned(4, data);
+        (uint256 e20, uint256 c20) = measureSigned(20, data);
+        console.log("commitBatchSigned marginal gas per extra signer (20 vs 4)");
+        console.log("  exec", (e20 - e4) / 16);
+        console.log("  calldata", (c20 - c4) / 16);
+    }
+
+    function test_gas_epochMaterialization() public {
+        uint16[3] memory sizes = [uint16(4), 10, 20];
+        for (uint256 k = 0; k < 3; k++) {
+            use(sizes[k]);
+            if (k == 0) nextEpoch();
+            uint256 g = gasleft();
+            staking.syncEpoch();
+            uint256 used = g - gasleft();
+            console.log("syncEpoch materializing a changed set of size", sizes[k]);
+            console.log("  exec gas", used);
+        }
+    }
+}
