@@ -194,3 +194,37 @@ contract CommitSignedTest is StakingFixture {
         );
     }
 }
+
+/// @notice Pins the signed digest and the signature encoding to vectors computed off chain
+///         with Foundry's `cast` (abi-encode, keccak, `wallet sign --no-hash`), for the Rust side.
+contract DigestVectorTest is StakingFixture {
+    function test_batchDigest_matchesOffChainVector() public {
+        assertEq(block.chainid, 31337, "forge default chain id");
+        SequencerStaking s = new SequencerStaking(OWNER, params(5, 8));
+        vm.prank(OWNER);
+        s.setRollup(address(0xaa));
+        assertEq(s.BATCH_DOMAIN_TAG(), keccak256("tandem.batch.v1"), "tag");
+        assertEq(
+            s.BATCH_DOMAIN_TAG(), 0xef1f54dd602f17e387a19cc45b9e2f7875084aacc800786bba840364b29e6f3a, "tag value"
+        );
+        bytes32 headerHash = keccak256("tandem.header");
+        bytes32 digest = s.batchDigest(1, headerHash);
+        assertEq(digest, 0x9e5f294d24d31290d886ebe368627eb76e7f3af1e1af0df10046e4eb19597862, "digest vector");
+        assertEq(
+            digest,
+            keccak256(abi.encode(keccak256("tandem.batch.v1"), uint256(31337), address(0xaa), uint64(1), headerHash)),
+            "digest definition"
+        );
+        // `cast wallet sign --no-hash --private-key 0x..01 <digest>`: r | s | v with v = 27/28.
+        bytes memory castSig =
+            hex"a6331f577841e5d82bd0ac29127946a92019d795f71bacb8add1fb4dac5732122dbd7408c614d2dad175ab4ad62fd16ee26bf24fd27d55bb40e4b817da49d9b61b";
+        assertEq(signDigest(1, digest), castSig, "same RFC 6979 signature");
+        bytes32 r;
+        bytes32 sv;
+        assembly {
+            r := mload(add(castSig, 32))
+            sv := mload(add(castSig, 64))
+        }
+        assertEq(ecrecover(digest, uint8(castSig[64]), r, sv), vm.addr(1), "recovers to the key's address");
+    }
+}

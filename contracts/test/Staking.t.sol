@@ -197,7 +197,7 @@ contract StakingTest is StakingFixture {
         staking.setRollup(address(0xBEEF));
     }
 
-    /// @dev Random stake/unstake/withdraw/slash/fund/claim sequences over 4 stakers: the token
+    /// @dev Random stake/unstake/withdraw/fund/claim/double-sign-slash sequences over 4 stakers: the token
     ///      balance always equals totalStaked + totalUnbonding + rewardsOutstanding, the totals
     ///      equal the per-staker sums, and nothing is created or lost overall.
     function testFuzz_stakeAccountingConservation(uint256 seed) public {
@@ -205,7 +205,7 @@ contract StakingTest is StakingFixture {
         for (uint256 step = 0; step < 24; step++) {
             uint256 r = uint256(keccak256(abi.encode(seed, step)));
             uint256 i = 1 + (r % 4);
-            uint256 action = (r >> 8) % 6;
+            uint256 action = (r >> 8) % 7;
             (, uint256 active, uint256 unbonding,,,) = staking.stakerInfo(stakerAddr(i));
             if (action == 0 || action == 1) {
                 uint256 room = MAX_STAKE - active;
@@ -245,6 +245,16 @@ contract StakingTest is StakingFixture {
                         }
                     }
                 }
+            } else if (action == 6 && active + unbonding != 0) {
+                // Double-sign evidence for batch `step` (a fresh offence each time).
+                bytes32 a = keccak256(abi.encode("A", step));
+                bytes32 b = keccak256(abi.encode("B", step));
+                bytes memory sa = signDigest(keyOf(i), staking.batchDigest(uint64(step), a));
+                bytes memory sb = signDigest(keyOf(i), staking.batchDigest(uint64(step), b));
+                if ((active + unbonding) * SLASH_BPS / 10_000 != 0) {
+                    vm.prank(address(0x4E9));
+                    staking.reportDoubleSign(uint64(step), a, sa, b, sb);
+                }
             }
             uint256 sumActive;
             uint256 sumUnbonding;
@@ -259,6 +269,7 @@ contract StakingTest is StakingFixture {
             assertEq(staking.totalUnbonding(), sumUnbonding, "total unbonding = sum");
             uint256 bal = stakeToken.balanceOf(address(staking));
             assertEq(bal, sumActive + sumUnbonding + staking.rewardsOutstanding(), "balance conservation");
+            held += stakeToken.balanceOf(address(0x4E9)) + stakeToken.balanceOf(TREASURY);
             assertEq(bal + held + stakeToken.balanceOf(address(this)), minted, "no tokens created or lost");
         }
     }
