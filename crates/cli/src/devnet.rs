@@ -219,12 +219,77 @@ fn command_prefix(args: &DevnetArgs) -> String {
     prefix
 }
 
+#[derive(Default)]
+struct Procs {
+    anvil: Option<Proc>,
+    node: Option<Proc>,
+}
+
+impl Procs {
+    async fn stop_all(&mut self) {
+        if let Some(node) = self.node.as_mut() {
+            node.stop(Duration::from_secs(10)).await;
+        }
+        if let Some(anvil) = self.anvil.as_mut() {
+            anvil.stop(Duration::from_secs(5)).await;
+        }
+    }
+}
+
 /// Runs the devnet until Ctrl-C / SIGTERM (exit 0) or until a child dies (error).
 pub async fn run(args: DevnetArgs) -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    // Installed first, so that a signal at any point stops the children cleanly.
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut procs = Procs::default();
+    let started = tokio::select! {
+        r = start(&args, &mut procs) => Some(r),
+        _ = sigint.recv() => None,
+        _ = sigterm.recv() => None,
+    };
+    match started {
+        None => {
+            eprintln!("==> signal during startup: stopping");
+            procs.stop_all().await;
+            return Ok(());
+        }
+        Some(Err(e)) => {
+            procs.stop_all().await;
+            return Err(e);
+        }
+        Some(Ok(())) => {}
+    }
+    let node = procs.node.as_mut().expect("started");
+    let anvil = procs.anvil.as_mut().expect("started");
+    let outcome: Result<()> = tokio::select! {
+        _ = sigint.recv() => { eprintln!("==> Ctrl-C: stopping the node and anvil"); Ok(()) }
+        _ = sigterm.recv() => { eprintln!("==> SIGTERM: stopping the node and anvil"); Ok(()) }
+        status = node.child.wait() => Err(anyhow!(
+            "the node exited ({}); last lines of {}:\n{}",
+            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+            node.log.display(),
+            tail(&node.log, 30)
+        )),
+        status = anvil.child.wait() => Err(anyhow!(
+            "anvil exited ({}); last lines of {}:\n{}",
+            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+            anvil.log.display(),
+            tail(&anvil.log, 30)
+        )),
+    };
+    procs.stop_all().await;
+    if outcome.is_ok() {
+        eprintln!("==> devnet stopped");
+    }
+    outcome
+}
+
+async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     check_port_free(args.l1_port, "--l1-port")?;
     check_port_free(args.rpc_port, "--rpc-port")?;
     check_port_free(args.metrics_port, "--metrics-port")?;
-    let anvil_bin = ensure_anvil(&args)?;
+    let anvil_bin = ensure_anvil(args)?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
     let node_dir = data_dir.join("node");
@@ -247,7 +312,7 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
     die_with_parent(&mut cmd);
     eprintln!("==> starting anvil on {l1_url} (block time {} s, prague), log {}", args.l1_block_time, anvil_log.display());
     let child = cmd.spawn().with_context(|| format!("starting {}", anvil_bin.display()))?;
-    let mut anvil = Proc { name: "anvil", child, log: anvil_log };
+    let anvil = procs.anvil.insert(Proc { name: "anvil", child, log: anvil_log });
 
     let signers: Vec<PrivateKeySigner> = ANVIL_KEYS.iter().map(|k| PrivateKeySigner::from_str(k).expect("valid key")).collect();
     let probe = RollupClient::new(&l1_url, Address::ZERO, None).map_err(|e| anyhow!("{e}"))?;
@@ -326,6 +391,7 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
         .args(["--l1-confirmations", &args.l1_confirmations.to_string()])
         .args(["--max-block-ops", &args.max_block_ops.to_string()])
         .args(["--l1-poll-ms", "500"])
+        .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)
@@ -333,28 +399,24 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
     die_with_parent(&mut cmd);
     eprintln!("==> starting the node on {l2_url}, log {}", node_log.display());
     let child = cmd.spawn().with_context(|| format!("starting {} node", exe.display()))?;
-    let mut node = Proc { name: "node", child, log: node_log };
+    let node = procs.node.insert(Proc { name: "node", child, log: node_log });
+    let anvil = procs.anvil.as_mut().expect("started above");
     let l2 = L2Client::new(&l2_url)?;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if let Err(e) = node.died() {
-            anvil.stop(Duration::from_secs(5)).await;
-            return Err(e);
-        }
+        node.died()?;
         anvil.died()?;
         if l2.chain_params().await.is_ok() {
             break;
         }
         if Instant::now() > deadline {
-            node.stop(Duration::from_secs(5)).await;
-            anvil.stop(Duration::from_secs(5)).await;
             bail!("the node did not answer on {l2_url} within 60 s: see {}", node.log.display());
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
     // Summary.
-    let w = command_prefix(&args);
+    let w = command_prefix(args);
     let dev: Vec<_> = (2..6).map(|i| (i, signers[i].address(), ANVIL_KEYS[i])).collect();
     let (_, addr2, key2) = dev[0];
     let examples = vec![
@@ -423,28 +485,5 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
     );
     println!("{text}");
 
-    // Run until a signal or a child's death.
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let outcome: Result<()> = tokio::select! {
-        _ = tokio::signal::ctrl_c() => { eprintln!("==> Ctrl-C: stopping the node and anvil"); Ok(()) }
-        _ = sigterm.recv() => { eprintln!("==> SIGTERM: stopping the node and anvil"); Ok(()) }
-        status = node.child.wait() => Err(anyhow!(
-            "the node exited ({}); last lines of {}:\n{}",
-            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
-            node.log.display(),
-            tail(&node.log, 30)
-        )),
-        status = anvil.child.wait() => Err(anyhow!(
-            "anvil exited ({}); last lines of {}:\n{}",
-            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
-            anvil.log.display(),
-            tail(&anvil.log, 30)
-        )),
-    };
-    node.stop(Duration::from_secs(10)).await;
-    anvil.stop(Duration::from_secs(5)).await;
-    if outcome.is_ok() {
-        eprintln!("==> devnet stopped");
-    }
-    outcome
+    Ok(())
 }

@@ -539,6 +539,16 @@ async fn withdraw(
     Ok(out)
 }
 
+/// " (in about N s)" from the L1 clock, or "" if L1 cannot be asked.
+async fn time_left(args: &WalletArgs, at: u64) -> String {
+    let Ok(client) = RollupClient::new(&args.l1_rpc, Address::ZERO, None) else { return String::new() };
+    match client.latest_timestamp().await {
+        Ok(now) if now < at => format!(" (in about {} s)", at - now),
+        Ok(_) => " (now: the node finalizes it shortly)".into(),
+        Err(_) => String::new(),
+    }
+}
+
 fn waiting_text(batch: &Value) -> String {
     match batch.get("waitingFor") {
         Some(Value::String(s)) => s.clone(),
@@ -563,7 +573,7 @@ async fn claim(args: &WalletArgs, batch: u64, index: u32) -> Result<Output> {
                 msg += &format!("; the batch is waiting for: {wf}");
             }
             if let Some(t) = rpc::opt_uint(&b, "finalizableAt") {
-                msg += &format!("; finalizable at L1 time {t}");
+                msg += &format!("{}", time_left(args, t as u64).await);
             }
         }
         msg += ": try again once the batch is final";
@@ -610,7 +620,7 @@ async fn balance(args: &WalletArgs) -> Result<Output> {
     let packed = hex0x(&key.public_key().pack().0);
     let Some(account) = l2.account(&packed).await? else {
         let human = format!(
-            "no account yet for {packed}: deposit first with `tandem wallet deposit --amount <ETH> --l1-key 0x…`"
+            "no account yet for {packed}: deposit first with `tandem wallet deposit --amount <ETH> --l1-key 0x…` (a deposit shows up a few seconds after its L1 block is confirmed)"
         );
         return Ok((json!({"publicKey": packed, "account": null}), human));
     };
@@ -671,14 +681,16 @@ async fn status(args: &WalletArgs, hash: Option<&str>) -> Result<Output> {
             let lane = rpc::opt_string(&b, "lane").unwrap_or_default();
             human += &format!("\n  batch {n}: {bstatus} ({lane} lane)");
             let wf = waiting_text(&b);
-            if !wf.is_empty() {
+            if !wf.is_empty() && bstatus != "final" {
                 human += &format!(", waiting for {wf}");
             }
             if let Some(c) = rpc::opt_string(&b, "l1CommitTx") {
                 human += &format!("\n  committed on L1 in {c}");
             }
-            if let Some(t) = rpc::opt_uint(&b, "finalizableAt") {
-                human += &format!("\n  finalizable at L1 time {t}");
+            if bstatus != "final" {
+                if let Some(t) = rpc::opt_uint(&b, "finalizableAt") {
+                    human += &format!("\n  finalizable at L1 time {t}{}", time_left(args, t as u64).await);
+                }
             }
             if let Some(f) = rpc::opt_string(&b, "l1FinalizeTx") {
                 human += &format!("\n  finalized on L1 in {f}");

@@ -1,0 +1,184 @@
+//! Killing the node with SIGKILL, between blocks and with transactions pending, then
+//! restarting it: no accepted transaction is lost, the state root of every block is the
+//! same, and the batcher resumes without posting any batch twice.
+
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tandem_crypto::field::fr_to_be_bytes;
+use tandem_crypto::PrivateKey;
+use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
+use tandem_l1::bindings::TandemRollup;
+use tandem_l1::{deploy_devnet, PrivateKeySigner, RollupClient, U256};
+use tandem_state::signing::sign_tx;
+use tandem_types::*;
+
+const CHAIN_ID: u64 = 777;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct NodeProcess {
+    child: Child,
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_node(args: &[String]) -> NodeProcess {
+    let child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .arg("node")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    NodeProcess { child }
+}
+
+async fn wait_for<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn transfer(key: &PrivateKey, from: u32, to: &PrivateKey, amount: u128, nonce: u32) -> String {
+    let tx = Tx::Transfer(TransferTx {
+        from: AccountIndex::new(from).unwrap(),
+        to: to.public_key().pack(),
+        token: TokenId::ETH,
+        amount: PackedAmount::new(amount).unwrap(),
+        fee: PackedFee::new(1).unwrap(),
+        nonce,
+    });
+    format!("0x{}", hex::encode(sign_tx(key, CHAIN_ID, tx).unwrap().encode()))
+}
+
+async fn block_roots(client: &HttpClient) -> BTreeMap<u64, String> {
+    let latest: u64 = client.request("tandem_blockNumber", rpc_params![]).await.unwrap();
+    let mut roots = BTreeMap::new();
+    for n in 1..=latest {
+        let block: Value = client.request("tandem_getBlock", rpc_params![n]).await.unwrap();
+        roots.insert(n, block["stateRoot"].as_str().unwrap().to_string());
+    }
+    roots
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkilled_node_restarts_without_loss_or_double_posting() {
+    let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).unwrap();
+    let url = anvil.endpoint();
+    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+    let fee_key = PrivateKey::from_seed([50; 32]);
+    let genesis = tandem_node::genesis_root(CHAIN_ID, 12, fee_key.public_key().pack()).unwrap();
+    let deployment = deploy_devnet(&url, keys[0].clone(), keys[1].address(), genesis, 3600, U256::from(1u64)).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let rpc_port = free_port();
+    let args: Vec<String> = [
+        "--data-dir", dir.path().to_str().unwrap(),
+        "--chain-id", &CHAIN_ID.to_string(),
+        "--tree-depth", "12",
+        "--genesis-fee-pubkey", &format!("0x{}", hex::encode(fee_key.public_key().pack().0)),
+        "--l1-rpc", &url,
+        "--rollup", &deployment.rollup.to_string(),
+        "--deploy-block", &deployment.deploy_block.to_string(),
+        "--sequencer-key", &format!("0x{}", hex::encode(keys[1].to_bytes())),
+        "--rpc-addr", &format!("127.0.0.1:{rpc_port}"),
+        "--metrics-addr", &format!("127.0.0.1:{}", free_port()),
+        "--block-time-ms", "400",
+        "--l1-confirmations", "0",
+        "--l1-poll-ms", "200",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let client = HttpClientBuilder::default().build(format!("http://127.0.0.1:{rpc_port}")).unwrap();
+
+    let mut node = start_node(&args);
+    wait_for("node RPC", async || client.request::<u64, _>("tandem_blockNumber", rpc_params![]).await.ok()).await;
+
+    let alice = PrivateKey::from_seed([1; 32]);
+    let bob = PrivateKey::from_seed([2; 32]);
+    let pk = alice.public_key();
+    let user = RollupClient::new(&url, deployment.rollup, Some(keys[2].clone())).unwrap();
+    user.deposit_eth(U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())), U256::from(10u64.pow(15)))
+        .await
+        .unwrap();
+    let alice_pk = format!("0x{}", hex::encode(pk.pack().0));
+    wait_for("deposit on L2", async || {
+        let a: Value = client.request("tandem_getAccount", rpc_params![alice_pk.clone()]).await.ok()?;
+        (!a.is_null()).then_some(())
+    })
+    .await;
+
+    let mut accepted = Vec::new();
+    let mut nonce = 0u32;
+    for round in 0..3 {
+        // Submit a burst, then kill: some transactions are in blocks, some still pending.
+        for _ in 0..12 {
+            let r: Value = client.request("tandem_sendTransaction", rpc_params![transfer(&alice, 1, &bob, 1_000, nonce)]).await.unwrap();
+            accepted.push(r["hash"].as_str().unwrap().to_string());
+            nonce += 1;
+        }
+        if round == 1 {
+            // This round dies between blocks, after one was produced.
+            let before: u64 = client.request("tandem_blockNumber", rpc_params![]).await.unwrap();
+            wait_for("a block", async || {
+                let n: u64 = client.request("tandem_blockNumber", rpc_params![]).await.ok()?;
+                (n > before).then_some(())
+            })
+            .await;
+        }
+        let roots_before = block_roots(&client).await;
+        let pending_at_kill = { let a: Value = client.request("tandem_getAccount", rpc_params![alice_pk.clone()]).await.unwrap(); nonce as u64 - a["nonce"].as_u64().unwrap() };
+        eprintln!("round {round}: killing with {} blocks, {pending_at_kill} txs pending", roots_before.len());
+        node.child.kill().unwrap(); // SIGKILL
+        node.child.wait().unwrap();
+        node = start_node(&args);
+        wait_for("restarted node RPC", async || client.request::<u64, _>("tandem_blockNumber", rpc_params![]).await.ok()).await;
+        let roots_after = block_roots(&client).await;
+        for (n, root) in &roots_before {
+            assert_eq!(roots_after.get(n), Some(root), "round {round}: block {n} changed across the restart");
+        }
+    }
+
+    // Every accepted transaction ends up included.
+    for hash in &accepted {
+        wait_for("inclusion", async || {
+            let t: Value = client.request("tandem_getTransaction", rpc_params![hash.clone()]).await.ok()?;
+            (t["status"] == "included").then_some(())
+        })
+        .await;
+    }
+    let account: Value = client.request("tandem_getAccount", rpc_params![alice_pk.clone()]).await.unwrap();
+    assert_eq!(account["nonce"], accepted.len());
+
+    // Every batch is on L1 exactly once.
+    let latest: u64 = client.request("tandem_blockNumber", rpc_params![]).await.unwrap();
+    let rollup = RollupClient::new(&url, deployment.rollup, None).unwrap();
+    wait_for("batches on L1", async || (rollup.last_committed_batch().await.ok()? == latest).then_some(())).await;
+    let events = TandemRollup::new(deployment.rollup, rollup.provider().clone())
+        .BatchCommitted_filter()
+        .from_block(deployment.deploy_block)
+        .query()
+        .await
+        .unwrap();
+    let numbers: Vec<u64> = events.iter().map(|(e, _)| e.batchNumber).collect();
+    assert_eq!(numbers, (1..=latest).collect::<Vec<_>>(), "each batch committed once, in order");
+    drop(node);
+}
