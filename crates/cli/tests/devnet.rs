@@ -1,0 +1,113 @@
+//! `tandem devnet` end to end through the binary: start it on free ports, run the wallet
+//! flow from its printed dev keys (deposit, transfer, withdraw, claim), then SIGTERM it and
+//! expect exit 0 with no child left.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn wallet(dir: &Path, devnet: &Value, file: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .current_dir(dir)
+        .env_remove("TANDEM_L1_KEY")
+        .env_remove("TANDEM_ROLLUP")
+        .args(["wallet", "--json", "--wallet", file])
+        .args(["--rpc", devnet["l2Rpc"].as_str().unwrap(), "--l1-rpc", devnet["l1Rpc"].as_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: Output) -> Value {
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<Value>) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("devnet");
+    let mut devnet = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["devnet", "--data-dir"])
+        .arg(&data)
+        .args(["--l1-port", &free_port().to_string()])
+        .args(["--rpc-port", &free_port().to_string()])
+        .args(["--metrics-port", &free_port().to_string()])
+        .args(["--challenge-window", "2", "--block-time-ms", "200"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let json_path = data.join("devnet.json");
+    let info = eventually("devnet.json", Duration::from_secs(120), || {
+        if let Ok(Some(status)) = devnet.try_wait() {
+            panic!("devnet exited early ({status}); see {}", data.display());
+        }
+        std::fs::read_to_string(&json_path).ok().and_then(|t| serde_json::from_str(&t).ok())
+    });
+    let key = info["devAccounts"][0]["privateKey"].as_str().unwrap().to_string();
+    let l1_address = info["devAccounts"][0]["address"].as_str().unwrap().to_string();
+    let d = dir.path();
+
+    ok(wallet(d, &info, "alice.json", &["new"]));
+    let bob = ok(wallet(d, &info, "bob.json", &["new"]))["publicKey"].as_str().unwrap().to_string();
+    ok(wallet(d, &info, "alice.json", &["--l1-key", &key, "deposit", "--amount", "3"]));
+    ok(wallet(d, &info, "alice.json", &["--l1-key", &key, "deposit", "--amount", "50", "--token", "dev"]));
+    eventually("the deposits on L2", Duration::from_secs(60), || {
+        let b = ok(wallet(d, &info, "alice.json", &["balance"]));
+        (b["balances"]["1"] == "50000000000000000000").then_some(b)
+    });
+
+    let t = ok(wallet(d, &info, "alice.json", &["transfer", "--to", &bob, "--amount", "1.25", "--fee", "0.01", "--wait"]));
+    assert_eq!(t["status"], "included");
+    let t = ok(wallet(d, &info, "alice.json", &["transfer", "--to", &bob, "--amount", "5", "--token", "dev", "--wait"]));
+    assert_eq!(t["status"], "included");
+    let b = ok(wallet(d, &info, "bob.json", &["balance"]));
+    assert_eq!(b["balances"]["0"], "1250000000000000000");
+    assert_eq!(b["balances"]["1"], "5000000000000000000");
+
+    let w = ok(wallet(d, &info, "alice.json", &["withdraw", "--to", &l1_address, "--amount", "0.5", "--wait"]));
+    assert_eq!(w["status"], "included");
+    let hash = w["hash"].as_str().unwrap().to_string();
+    let a = ok(wallet(d, &info, "alice.json", &["balance"]));
+    assert_eq!(a["balances"]["0"], "1240000000000000000"); // 3 - 1.25 - 0.01 - 0.5
+    assert_eq!(a["nonce"], 3);
+
+    let status = eventually("a claimable withdrawal", Duration::from_secs(60), || {
+        let s = ok(wallet(d, &info, "alice.json", &["status", &hash]));
+        (s["withdrawal"]["claimable"] == true).then_some(s)
+    });
+    let batch = status["withdrawal"]["batch"].as_u64().unwrap().to_string();
+    let index = status["withdrawal"]["index"].as_u64().unwrap().to_string();
+    let c = ok(wallet(d, &info, "alice.json", &["--l1-key", &key, "claim", "--batch", &batch, "--index", &index]));
+    assert_eq!(c["amount"], "500000000000000000");
+    let again = wallet(d, &info, "alice.json", &["--l1-key", &key, "claim", "--batch", &batch, "--index", &index]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already claimed"));
+
+    // SIGTERM: children stopped, exit 0
+    let pids = info["pids"].clone();
+    unsafe { libc::kill(devnet.id() as i32, libc::SIGTERM) };
+    let status = devnet.wait().unwrap();
+    assert!(status.success(), "{status}");
+    for name in ["node", "anvil"] {
+        let pid = pids[name].as_i64().unwrap() as i32;
+        // signal 0: does the process still exist? (it was reaped by the devnet)
+        assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "{name} still running");
+    }
+}
