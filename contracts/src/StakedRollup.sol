@@ -30,6 +30,8 @@ contract StakedRollup is TandemRollup {
 
     /// @notice Plain `commitBatch` is refused in staked mode: use `commitBatchSigned`.
     error SignaturesRequired();
+    /// @notice The staking contract's unbonding delay is below its epoch length plus the challenge window (`needed`).
+    error UnbondingDelayTooShort(uint64 unbondingDelay, uint256 needed);
     /// @notice No (more) signers to slash for batch `batchNumber`.
     error NoSignersToSlash(uint64 batchNumber);
 
@@ -38,6 +40,10 @@ contract StakedRollup is TandemRollup {
     constructor(address owner_, SequencerStaking staking_, bytes32 genesisStateRoot_, uint64 challengeWindow_)
         TandemRollup(owner_, address(staking_), genesisStateRoot_, challengeWindow_)
     {
+        // Signers must stay slashable until every batch they may sign is past its window: a
+        // member leaving at the start of an epoch can sign until its end.
+        uint256 needed = uint256(staking_.epochLength()) + challengeWindow_;
+        if (staking_.unbondingDelay() < needed) revert UnbondingDelayTooShort(staking_.unbondingDelay(), needed);
         staking = staking_;
     }
 

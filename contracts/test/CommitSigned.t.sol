@@ -185,6 +185,14 @@ contract CommitSignedTest is StakingFixture {
         assertEq(address(0xB0B).balance, 2 ether, "withdrawal paid");
     }
 
+    function test_constructor_requiresUnbondingDelayCoveringEpochAndWindow() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(StakedRollup.UnbondingDelayTooShort.selector, UNBONDING, uint256(UNBONDING) + 1)
+        );
+        new StakedRollup(OWNER, staking, GENESIS_ROOT, UNBONDING - EPOCH + 1);
+        new StakedRollup(OWNER, staking, GENESIS_ROOT, UNBONDING - EPOCH);
+    }
+
     function test_epochWithoutStake_cannotCommit() public {
         deploy(5, 8);
         TandemRollup.BatchHeader memory h = nextHeader(opNoop());
