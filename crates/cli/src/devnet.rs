@@ -421,8 +421,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     let (_, addr2, key2) = dev[0];
     let examples = vec![
         format!("{w} new"),
-        format!("{w} --l1-key {key2} deposit --amount 10"),
-        format!("{w} --l1-key {key2} deposit --amount 100 --token dev"),
+        format!("{w} --l1-key {key2} deposit --amount 10 --wait"),
+        format!("{w} --l1-key {key2} deposit --amount 100 --token dev --wait"),
         format!("{w} balance"),
         format!("{w} --wallet bob.json new"),
         format!("{w} transfer --to $({w} --wallet bob.json address --packed) --amount 1.5 --wait"),

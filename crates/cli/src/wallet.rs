@@ -75,6 +75,9 @@ pub enum WalletCommand {
         /// Deposit to this packed L2 key instead of the wallet's own.
         #[arg(long)]
         to: Option<String>,
+        /// Wait until the node has credited the deposit on L2.
+        #[arg(long)]
+        wait: bool,
     },
     /// Transfer on L2 to a packed public key (or `#<account index>`).
     Transfer {
@@ -166,7 +169,7 @@ pub async fn run(args: WalletArgs) -> Result<()> {
             }
             o
         }
-        WalletCommand::Deposit { amount, token, wei, to } => deposit(&args, amount, token, *wei, to.as_deref()).await?,
+        WalletCommand::Deposit { amount, token, wei, to, wait } => deposit(&args, amount, token, *wei, to.as_deref(), *wait).await?,
         WalletCommand::Transfer { to, amount, token, fee, wei, wait } => {
             transfer(&args, to, amount, token, fee, *wei, *wait).await?
         }
@@ -259,7 +262,7 @@ fn u256_of(fr: &tandem_crypto::Fr) -> U256 {
     U256::from_be_bytes(fr_to_be_bytes(fr))
 }
 
-async fn deposit(args: &WalletArgs, amount: &str, token: &str, wei: bool, to: Option<&str>) -> Result<Output> {
+async fn deposit(args: &WalletArgs, amount: &str, token: &str, wei: bool, to: Option<&str>, wait: bool) -> Result<Output> {
     let recipient = match to {
         Some(t) => PublicKey::unpack(&parse_packed_key(t)?).map_err(|e| anyhow!("{e}"))?,
         None => keyfile::load(&args.wallet)?.public_key(),
@@ -293,6 +296,9 @@ async fn deposit(args: &WalletArgs, amount: &str, token: &str, wei: bool, to: Op
             show(value, wei)
         );
     }
+    let packed = hex0x(&recipient.pack().0);
+    let l2 = L2Client::new(&args.rpc)?;
+    let before = if wait { l2.account(&packed).await?.map(|a| a.balance(token_id)).unwrap_or(0) } else { 0 };
     let x = u256_of(&recipient.x());
     let y = u256_of(&recipient.y());
     let queue_index = match token_address {
@@ -300,12 +306,30 @@ async fn deposit(args: &WalletArgs, amount: &str, token: &str, wei: bool, to: Op
         Some(t) => client.deposit_erc20(t, x, y, value).await,
     }
     .map_err(|e| l1_error(&args.l1_rpc, e))?;
-    let packed = hex0x(&recipient.pack().0);
-    let human = format!(
-        "deposited {} {} from L1 {from} to L2 key {packed}\n  rollup {rollup}, priority queue index {queue_index}\n  the node credits it once the L1 block is confirmed: check with `tandem wallet balance`",
+    let mut human = format!(
+        "deposited {} {} from L1 {from} to L2 key {packed}\n  rollup {rollup}, priority queue index {queue_index}",
         show(value, wei),
         token_name(token_id)
     );
+    let mut credited = None;
+    if wait {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(a) = l2.account(&packed).await? {
+                if a.balance(token_id) >= before.saturating_add(value) {
+                    human += &format!("\n  credited on L2: account #{} now has {} {}", a.index, show(a.balance(token_id), wei), token_name(token_id));
+                    credited = Some(a.index);
+                    break;
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("{human}\n  not credited on L2 after 120 s: is the node following this L1 (`tandem wallet status`)?");
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    } else {
+        human += "\n  the node credits it once the L1 block is confirmed: check with `tandem wallet balance` (or pass --wait)";
+    }
     Ok((
         json!({
             "queueIndex": queue_index,
@@ -315,6 +339,7 @@ async fn deposit(args: &WalletArgs, amount: &str, token: &str, wei: bool, to: Op
             "from": from.to_string(),
             "rollup": rollup.to_string(),
             "publicKey": packed,
+            "creditedTo": credited,
         }),
         human,
     ))

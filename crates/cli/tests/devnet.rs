@@ -68,7 +68,7 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     ok(wallet(d, &info, "alice.json", &["new"]));
     let bob = ok(wallet(d, &info, "bob.json", &["new"]))["publicKey"].as_str().unwrap().to_string();
     ok(wallet(d, &info, "alice.json", &["--l1-key", &key, "deposit", "--amount", "3"]));
-    ok(wallet(d, &info, "alice.json", &["--l1-key", &key, "deposit", "--amount", "50", "--token", "dev"]));
+    ok(wallet(d, &info, "alice.json", &["--l1-key", &key, "deposit", "--amount", "50", "--token", "dev", "--wait"]));
     eventually("the deposits on L2", Duration::from_secs(60), || {
         let b = ok(wallet(d, &info, "alice.json", &["balance"]));
         (b["balances"]["1"] == "50000000000000000000").then_some(b)
