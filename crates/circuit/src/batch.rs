@@ -1,5 +1,507 @@
-//! Placeholder.
-/// tmp
-pub struct BatchCircuit;
-/// tmp
-pub struct SlotPublicData;
+//! The batch circuit: `S` op slots (the batch's ops, padded with Noop), then fee settlement,
+//! chaining the state root from `prev_root` to `new_root` exactly as the Rust STF
+//! (SPEC.md §5) does.
+//!
+//! Every slot has the same shape, whatever its op: a one-hot op type selects which rules
+//! are enforced. A slot updates a *first* account (deposit target or signer) and then a
+//! *second* one (transfer recipient) under the root after the first update; unused updates
+//! leave the root unchanged and their paths unchecked. The signature check is enforced for
+//! signed ops only. After the slots, the fee account is credited each slot's fee in its
+//! token (fees of deposits and padding are zero); with no fee at all the root is unchanged.
+//!
+//! Public inputs, in order: `prev_root`, `new_root`, the prover's L1 address as a field
+//! element (bound by a constraint so that a proof is useless to anyone else). The public-
+//! data commitment is the next input to add: [`BatchCircuit::bind_public_data`] receives
+//! every slot's op fields and is the one place where it is to be enforced.
+
+use ark_ec::AdditiveGroup;
+use ark_r1cs_std::prelude::*;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+use taceo_ark_babyjubjub::{EdwardsAffine, Fr as Scalar};
+use tandem_state::signing::{address_to_fr, transfer_tag, withdraw_tag};
+use tandem_state::witness::{empty_balance_root, AccountWitness, BatchWitness, OpWitness};
+use tandem_types::{ChainId, L1Address, Op, TOKEN_BITS};
+
+use crate::gadgets::num::{checked_add, enforce_nonzero_if, range_check, BALANCE_BITS};
+use crate::gadgets::{eddsa, merkle, poseidon::poseidon, Bool, FVar, PointVar, F};
+
+/// Bits of a nonce.
+const NONCE_BITS: usize = 32;
+
+/// Op type codes in the one-hot selector (SPEC.md §4.2 order).
+const NOOP: usize = 0;
+const DEPOSIT: usize = 1;
+const TRANSFER: usize = 2;
+const TRANSFER_TO_NEW: usize = 3;
+const WITHDRAW: usize = 4;
+
+/// Raw values of one account update.
+#[derive(Debug, Clone)]
+struct AccountValues {
+    index: u32,
+    exists: bool,
+    x: F,
+    y: F,
+    nonce: F,
+    balance_root: F,
+    balance: F,
+    balance_siblings: Vec<F>,
+    siblings: Vec<F>,
+}
+
+impl AccountValues {
+    fn from_witness(w: &AccountWitness) -> Self {
+        let (x, y, nonce, balance_root) = w.leaf_fields();
+        Self {
+            index: w.index,
+            exists: w.account.is_some(),
+            x,
+            y,
+            nonce: F::from(nonce as u64),
+            balance_root,
+            balance: F::from(w.balance),
+            balance_siblings: w.balance_proof.siblings.clone(),
+            siblings: w.proof.siblings.clone(),
+        }
+    }
+
+    fn blank(depth: u8) -> Self {
+        Self {
+            index: 0,
+            exists: false,
+            x: F::ZERO,
+            y: F::ZERO,
+            nonce: F::ZERO,
+            balance_root: F::ZERO,
+            balance: F::ZERO,
+            balance_siblings: vec![F::ZERO; TOKEN_BITS as usize],
+            siblings: vec![F::ZERO; depth as usize],
+        }
+    }
+}
+
+/// Raw values of one slot.
+#[derive(Debug, Clone)]
+struct SlotValues {
+    kind: usize,
+    token: u32,
+    amount: F,
+    fee: F,
+    first: AccountValues,
+    second: AccountValues,
+    new_key: (F, F),
+    to_l1: F,
+    r8: EdwardsAffine,
+    s: Scalar,
+    fee_balance: F,
+    fee_balance_siblings: Vec<F>,
+}
+
+impl SlotValues {
+    fn from_witness(w: &OpWitness, credit: &tandem_state::witness::FeeCredit) -> Self {
+        let (kind, token, amount, fee) = match w.op {
+            Op::Noop => (NOOP, 0, 0, 0),
+            Op::Deposit(d) => (DEPOSIT, d.token.get(), d.amount, 0),
+            Op::Transfer(t) => (TRANSFER, t.token.get(), t.amount.value(), t.fee.value()),
+            Op::TransferToNew(t) => (TRANSFER_TO_NEW, t.token.get(), t.amount.value(), t.fee.value()),
+            Op::Withdraw(t) => (WITHDRAW, t.token.get(), t.amount, t.fee.value()),
+        };
+        Self {
+            kind,
+            token: token as u32,
+            amount: F::from(amount),
+            fee: F::from(fee),
+            first: AccountValues::from_witness(&w.first),
+            second: AccountValues::from_witness(&w.second),
+            new_key: w.new_pubkey.map_or((F::ZERO, F::ZERO), |k| (k.x(), k.y())),
+            to_l1: w.to_l1.as_ref().map_or(F::ZERO, address_to_fr),
+            r8: w.signature.map_or(EdwardsAffine::zero(), |s| *s.r8()),
+            s: w.signature.map_or(Scalar::ZERO, |s| s.s()),
+            fee_balance: F::from(credit.balance),
+            fee_balance_siblings: credit.balance_proof.siblings.clone(),
+        }
+    }
+
+    fn blank(depth: u8) -> Self {
+        Self {
+            kind: NOOP,
+            token: 0,
+            amount: F::ZERO,
+            fee: F::ZERO,
+            first: AccountValues::blank(depth),
+            second: AccountValues::blank(depth),
+            new_key: (F::ZERO, F::ZERO),
+            to_l1: F::ZERO,
+            r8: EdwardsAffine::zero(),
+            s: Scalar::ZERO,
+            fee_balance: F::ZERO,
+            fee_balance_siblings: vec![F::ZERO; TOKEN_BITS as usize],
+        }
+    }
+}
+
+/// The op fields of one slot, as circuit variables: what the public-data commitment will
+/// bind (see [`BatchCircuit::bind_public_data`]).
+#[derive(Clone)]
+pub struct SlotPublicData {
+    /// One-hot op type: Noop, Deposit, Transfer, TransferToNew, Withdraw.
+    pub kind: Vec<Bool>,
+    /// Token id, 5 bits little-endian.
+    pub token_bits: Vec<Bool>,
+    /// Index of the first account (deposit target or signer), little-endian bits.
+    pub first_index_bits: Vec<Bool>,
+    /// Index of the second account (transfer recipient), little-endian bits.
+    pub second_index_bits: Vec<Bool>,
+    /// Amount (range-checked to 128 bits).
+    pub amount: FVar,
+    /// Fee (range-checked to 128 bits; zero unless signed).
+    pub fee: FVar,
+    /// Key of a deposit or of the account a `TransferToNew` creates, as coordinates.
+    pub new_key: (FVar, FVar),
+    /// A withdrawal's L1 recipient as a field element.
+    pub to_l1: FVar,
+}
+
+/// The validity circuit of one batch of `slots` op slots over an account tree of `depth`.
+#[derive(Debug, Clone)]
+pub struct BatchCircuit {
+    /// Number of op slots `S`.
+    pub slots: usize,
+    /// Account tree depth `D`.
+    pub depth: u8,
+    /// Chain id (a constant of the circuit, inside every signing message).
+    pub chain_id: ChainId,
+    /// The prover's L1 address (public input).
+    pub prover: L1Address,
+    prev_root: F,
+    new_root: F,
+    fee_account: AccountValues,
+    values: Vec<SlotValues>,
+}
+
+impl BatchCircuit {
+    /// The circuit for a batch's witness (from `tandem_state::witness::batch_witness`).
+    pub fn new(witness: &BatchWitness, prover: L1Address) -> Self {
+        let values = witness
+            .ops
+            .iter()
+            .zip(&witness.fees.credits)
+            .map(|(op, credit)| SlotValues::from_witness(op, credit))
+            .collect::<Vec<_>>();
+        Self {
+            slots: values.len(),
+            depth: witness.depth,
+            chain_id: witness.chain_id,
+            prover,
+            prev_root: witness.prev_root,
+            new_root: witness.new_root,
+            fee_account: AccountValues::from_witness(&witness.fees.account),
+            values,
+        }
+    }
+
+    /// A circuit of the given shape with placeholder values, for key generation (its
+    /// values do not satisfy it).
+    pub fn blank(slots: usize, depth: u8, chain_id: ChainId) -> Self {
+        Self {
+            slots,
+            depth,
+            chain_id,
+            prover: L1Address::default(),
+            prev_root: F::ZERO,
+            new_root: F::ZERO,
+            fee_account: AccountValues::blank(depth),
+            values: (0..slots).map(|_| SlotValues::blank(depth)).collect(),
+        }
+    }
+
+    /// The public inputs, in order: `prev_root`, `new_root`, prover address.
+    pub fn public_inputs(&self) -> Vec<F> {
+        vec![self.prev_root, self.new_root, address_to_fr(&self.prover)]
+    }
+
+    /// Replaces the claimed new root (to test a wrong claim, or to claim the root the
+    /// circuit computes from a tampered witness).
+    pub fn with_new_root(mut self, root: F) -> Self {
+        self.new_root = root;
+        self
+    }
+
+    /// The extension point for the public-data commitment. Version 1 of the circuit binds
+    /// only the roots and the prover; a later version enforces here that the slots' op
+    /// fields (encoded as SPEC.md §4.2 says, Noop padding dropped) hash to a commitment
+    /// allocated as a public input, and the fee account index with them.
+    pub fn bind_public_data(
+        &self,
+        _cs: ConstraintSystemRef<F>,
+        _slots: &[SlotPublicData],
+        _fee_account_bits: &[Bool],
+    ) -> Result<(), SynthesisError> {
+        Ok(())
+    }
+}
+
+fn bits_of(cs: &ConstraintSystemRef<F>, value: u32, n: usize) -> Result<Vec<Bool>, SynthesisError> {
+    (0..n).map(|i| Bool::new_witness(cs.clone(), || Ok((value >> i) & 1 == 1))).collect()
+}
+
+fn witness(cs: &ConstraintSystemRef<F>, value: F) -> Result<FVar, SynthesisError> {
+    FVar::new_witness(cs.clone(), || Ok(value))
+}
+
+fn witnesses(cs: &ConstraintSystemRef<F>, values: &[F]) -> Result<Vec<FVar>, SynthesisError> {
+    values.iter().map(|v| witness(cs, *v)).collect()
+}
+
+/// An account's variables and its leaf before the update.
+struct AccountVars {
+    index_bits: Vec<Bool>,
+    index: FVar,
+    exists: Bool,
+    x: FVar,
+    y: FVar,
+    nonce: FVar,
+    balance_root: FVar,
+    balance: FVar,
+    balance_siblings: Vec<FVar>,
+    siblings: Vec<FVar>,
+    old_leaf: FVar,
+}
+
+fn alloc_account(cs: &ConstraintSystemRef<F>, v: &AccountValues, depth: u8) -> Result<AccountVars, SynthesisError> {
+    let index_bits = bits_of(cs, v.index, depth as usize)?;
+    let index = Bool::le_bits_to_fp(&index_bits)?;
+    let exists = Bool::new_witness(cs.clone(), || Ok(v.exists))?;
+    let x = witness(cs, v.x)?;
+    let y = witness(cs, v.y)?;
+    let nonce = witness(cs, v.nonce)?;
+    let balance_root = witness(cs, v.balance_root)?;
+    let balance = witness(cs, v.balance)?;
+    let balance_siblings = witnesses(cs, &v.balance_siblings)?;
+    let siblings = witnesses(cs, &v.siblings)?;
+    // An empty slot's leaf is 0; an account created there starts with nonce 0 and the
+    // empty balance tree.
+    let hashed = poseidon(&[x.clone(), y.clone(), nonce.clone(), balance_root.clone()])?;
+    let old_leaf = exists.select(&hashed, &FVar::zero())?;
+    nonce.conditional_enforce_equal(&FVar::zero(), &!&exists)?;
+    balance_root.conditional_enforce_equal(&FVar::constant(empty_balance_root()), &!&exists)?;
+    Ok(AccountVars { index_bits, index, exists, x, y, nonce, balance_root, balance, balance_siblings, siblings, old_leaf })
+}
+
+/// Applies one account update: the balance of `token` becomes `new_balance`, the nonce
+/// `new_nonce`, the key `new_key`. Returns the root after (or `root` when not `enabled`).
+#[allow(clippy::too_many_arguments)]
+fn update_account(
+    enabled: &Bool,
+    root: &FVar,
+    a: &AccountVars,
+    token_bits: &[Bool],
+    new_balance: &FVar,
+    new_nonce: &FVar,
+    new_key: (&FVar, &FVar),
+) -> Result<FVar, SynthesisError> {
+    let old_balance_root = merkle::root_from_path(&a.balance, token_bits, &a.balance_siblings)?;
+    old_balance_root.conditional_enforce_equal(&a.balance_root, enabled)?;
+    let new_balance_root = merkle::root_from_path(new_balance, token_bits, &a.balance_siblings)?;
+    let new_leaf = poseidon(&[new_key.0.clone(), new_key.1.clone(), new_nonce.clone(), new_balance_root])?;
+    merkle::update_path(enabled, root, &a.old_leaf, &new_leaf, &a.index_bits, &a.siblings)
+}
+
+/// What a slot hands to the batch-level checks.
+struct SlotOutput {
+    root: FVar,
+    public: SlotPublicData,
+    /// 1 if this slot creates the fee account, else 0.
+    creates_fee_account: FVar,
+}
+
+fn synthesize_slot(
+    cs: &ConstraintSystemRef<F>,
+    chain_id: ChainId,
+    depth: u8,
+    root: &FVar,
+    v: &SlotValues,
+    fee_index: &FVar,
+) -> Result<SlotOutput, SynthesisError> {
+    let kind: Vec<Bool> = (0..5).map(|k| Bool::new_witness(cs.clone(), || Ok(v.kind == k))).collect::<Result<_, _>>()?;
+    kind.iter().fold(FVar::zero(), |acc, b| acc + FVar::from(b.clone())).enforce_equal(&FVar::one())?;
+    let (is_noop, is_deposit, is_transfer, is_new, is_withdraw) =
+        (&kind[NOOP], &kind[DEPOSIT], &kind[TRANSFER], &kind[TRANSFER_TO_NEW], &kind[WITHDRAW]);
+    let signed = Bool::kary_or(&[is_transfer.clone(), is_new.clone(), is_withdraw.clone()])?;
+    let uses_first = !is_noop;
+    let uses_second = is_transfer | is_new;
+
+    let token_bits = bits_of(cs, v.token, TOKEN_BITS as usize)?;
+    let token = Bool::le_bits_to_fp(&token_bits)?;
+    let amount = witness(cs, v.amount)?;
+    let fee = witness(cs, v.fee)?;
+    range_check(&amount, BALANCE_BITS)?;
+    range_check(&fee, BALANCE_BITS)?;
+    fee.conditional_enforce_equal(&FVar::zero(), &!&signed)?;
+    // amount + fee ≤ 2^128 - 1 (AmountOverflow).
+    let needed = checked_add(&amount, &fee, BALANCE_BITS)?;
+    let new_key = (witness(cs, v.new_key.0)?, witness(cs, v.new_key.1)?);
+    let to_l1 = witness(cs, v.to_l1)?;
+
+    // First account: deposit target or signer.
+    let a = alloc_account(cs, &v.first, depth)?;
+    a.exists.conditional_enforce_equal(&Bool::TRUE, &signed)?;
+    enforce_nonzero_if(&amount, is_deposit)?;
+    let deposit_to_existing = is_deposit & &a.exists;
+    a.x.conditional_enforce_equal(&new_key.0, &deposit_to_existing)?;
+    a.y.conditional_enforce_equal(&new_key.1, &deposit_to_existing)?;
+    let creates_first = is_deposit & &!&a.exists;
+    let creates_any = &creates_first | is_new;
+    eddsa::enforce_on_curve_if(&new_key.0, &new_key.1, &creates_any)?;
+    let credit = &amount * FVar::from(is_deposit.clone());
+    let debit = &needed * FVar::from(signed.clone());
+    // Balance fits 128 bits after the credit (no overflow) and the debit (no underdraft).
+    let new_balance_a = &a.balance + credit - debit;
+    range_check(&new_balance_a, BALANCE_BITS)?;
+    // Nonce + 1 ≤ 2^32 - 1 for signed ops.
+    let new_nonce_a = &a.nonce + FVar::from(signed.clone());
+    range_check(&new_nonce_a, NONCE_BITS)?;
+    let key_a = (a.exists.select(&a.x, &new_key.0)?, a.exists.select(&a.y, &new_key.1)?);
+    let root1 = update_account(&uses_first, root, &a, &token_bits, &new_balance_a, &new_nonce_a, (&key_a.0, &key_a.1))?;
+
+    // Second account: transfer recipient, under the root after the first update.
+    let b = alloc_account(cs, &v.second, depth)?;
+    b.exists.conditional_enforce_equal(&Bool::TRUE, is_transfer)?;
+    b.exists.conditional_enforce_equal(&Bool::FALSE, is_new)?;
+    let same = a.index.is_eq(&b.index)?;
+    same.conditional_enforce_equal(&Bool::FALSE, is_transfer)?;
+    let new_balance_b = &b.balance + &amount;
+    range_check(&new_balance_b, BALANCE_BITS)?;
+    let key_b = (b.exists.select(&b.x, &new_key.0)?, b.exists.select(&b.y, &new_key.1)?);
+    let root2 = update_account(&uses_second, &root1, &b, &token_bits, &new_balance_b, &b.nonce, (&key_b.0, &key_b.1))?;
+
+    // Signature over the SPEC §4.4 message with the signer's nonce before the op.
+    let chain = FVar::constant(F::from(chain_id));
+    let transfer_message = poseidon(&[
+        FVar::constant(transfer_tag()),
+        chain.clone(),
+        a.index.clone(),
+        key_b.0.clone(),
+        key_b.1.clone(),
+        token.clone(),
+        amount.clone(),
+        fee.clone(),
+        a.nonce.clone(),
+    ])?;
+    let withdraw_message = poseidon(&[
+        FVar::constant(withdraw_tag()),
+        chain,
+        a.index.clone(),
+        to_l1.clone(),
+        token.clone(),
+        amount.clone(),
+        fee.clone(),
+        a.nonce.clone(),
+    ])?;
+    let message = is_withdraw.select(&withdraw_message, &transfer_message)?;
+    let signer = signed.select(&PointVar::new(a.x.clone(), a.y.clone()), &PointVar::zero())?;
+    let r8 = eddsa::alloc_point(cs.clone(), Some(v.r8))?;
+    let s = eddsa::alloc_scalar(cs.clone(), Some(v.s))?;
+    eddsa::verify(&signed, &signer, &r8, &s, &message)?;
+
+    let first_is_fee = a.index.is_eq(fee_index)?;
+    let second_is_fee = b.index.is_eq(fee_index)?;
+    let creates_fee_account =
+        FVar::from(&creates_first & &first_is_fee) + FVar::from(is_new & &second_is_fee);
+
+    Ok(SlotOutput {
+        root: root2,
+        public: SlotPublicData {
+            kind,
+            token_bits,
+            first_index_bits: a.index_bits,
+            second_index_bits: b.index_bits,
+            amount,
+            fee,
+            new_key,
+            to_l1,
+        },
+        creates_fee_account,
+    })
+}
+
+/// The roots the circuit computes, whether or not its constraints hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputedRoots {
+    /// The root after each slot.
+    pub slots: Vec<F>,
+    /// The root after fee settlement.
+    pub settled: F,
+}
+
+impl BatchCircuit {
+    /// Synthesizes into a fresh constraint system and returns the roots computed from the
+    /// witness (for tests that isolate one broken rule by claiming the computed root).
+    pub fn computed_roots(&self) -> Result<ComputedRoots, SynthesisError> {
+        let cs = ark_relations::gr1cs::ConstraintSystem::<F>::new_ref();
+        let (slots, settled) = self.synthesize(cs)?;
+        Ok(ComputedRoots {
+            slots: slots.iter().map(|r| r.value()).collect::<Result<_, _>>()?,
+            settled: settled.value()?,
+        })
+    }
+
+    /// All constraints but the final `settled root == new_root`; returns the root after each
+    /// slot and the settled root.
+    fn synthesize(&self, cs: ConstraintSystemRef<F>) -> Result<(Vec<FVar>, FVar), SynthesisError> {
+        assert_eq!(self.values.len(), self.slots, "one value set per slot");
+        let prev_root = FVar::new_input(cs.clone(), || Ok(self.prev_root))?;
+        let new_root = FVar::new_input(cs.clone(), || Ok(self.new_root))?;
+        let prover = FVar::new_input(cs.clone(), || Ok(address_to_fr(&self.prover)))?;
+        // Bind the prover input to a constraint: an input in no constraint would not be
+        // checked by the verifier at all.
+        let _ = prover.square()?;
+
+        let fee = alloc_account(&cs, &self.fee_account, self.depth)?;
+        let mut root = prev_root;
+        let mut outputs = Vec::with_capacity(self.slots);
+        for v in &self.values {
+            let out = synthesize_slot(&cs, self.chain_id, self.depth, &root, v, &fee.index)?;
+            root = out.root.clone();
+            outputs.push(out);
+        }
+
+        // The fee account must exist at every op with a nonzero fee (FeeAccountMissing).
+        // Accounts are never deleted and are created at most once, so it existed before
+        // the batch iff it exists at settlement and no slot created it.
+        let mut exists = FVar::from(fee.exists.clone())
+            - outputs.iter().fold(FVar::zero(), |acc, o| acc + &o.creates_fee_account);
+        (&exists * (&exists - FVar::one())).enforce_equal(&FVar::zero())?;
+        for o in &outputs {
+            exists += &o.creates_fee_account;
+            (&o.public.fee * (FVar::one() - &exists)).enforce_equal(&FVar::zero())?;
+        }
+
+        // Fee settlement: credit each slot's fee to the fee account's balance of its token.
+        merkle::verify_path(&root, &fee.old_leaf, &fee.index_bits, &fee.siblings)?;
+        let mut balance_root = fee.balance_root.clone();
+        for (o, v) in outputs.iter().zip(&self.values) {
+            let balance = witness(&cs, v.fee_balance)?;
+            let siblings = witnesses(&cs, &v.fee_balance_siblings)?;
+            merkle::verify_path(&balance_root, &balance, &o.public.token_bits, &siblings)?;
+            let credited = checked_add(&balance, &o.public.fee, BALANCE_BITS)?;
+            balance_root = merkle::root_from_path(&credited, &o.public.token_bits, &siblings)?;
+        }
+        let settled = poseidon(&[fee.x.clone(), fee.y.clone(), fee.nonce.clone(), balance_root])?;
+        let new_leaf = fee.exists.select(&settled, &FVar::zero())?;
+        let settled_root = merkle::root_from_path(&new_leaf, &fee.index_bits, &fee.siblings)?;
+        settled_root.enforce_equal(&new_root)?;
+
+        let slot_roots = outputs.iter().map(|o| o.root.clone()).collect();
+        let public: Vec<SlotPublicData> = outputs.into_iter().map(|o| o.public).collect();
+        self.bind_public_data(cs, &public, &fee.index_bits)?;
+        Ok((slot_roots, settled_root))
+    }
+}
+
+impl ConstraintSynthesizer<F> for BatchCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<F>) -> Result<(), SynthesisError> {
+        self.synthesize(cs).map(|_| ())
+    }
+}
+

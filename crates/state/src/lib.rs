@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod signing;
 pub mod store;
 pub mod tree;
+pub mod witness;
 
 pub use account::Account;
 pub use error::{BatchError, StfError, StoreError};
