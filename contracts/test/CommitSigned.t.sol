@@ -193,6 +193,33 @@ contract CommitSignedTest is StakingFixture {
         new StakedRollup(OWNER, staking, GENESIS_ROOT, UNBONDING - EPOCH);
     }
 
+    function test_unchangedSet_signaturesStayValidAcrossEpochs() public {
+        TandemRollup.BatchHeader memory h = nextHeader(opNoop());
+        bytes[] memory sigs = signSorted(range(1, 4), digestOf(h));
+        nextEpoch(); // nothing changed: epoch 2 reuses epoch 1's snapshot
+        staked.commitBatchSigned(h, opNoop(), sigs);
+        (uint64 epoch,) = staked.batchSigners(1);
+        assertEq(epoch, 2, "judged in the epoch of inclusion");
+    }
+
+    function test_signedStake_viewReportsSignersWithoutThreshold() public {
+        staking.syncEpoch();
+        bytes32 d = keccak256("any digest");
+        (uint256 bitmap, uint256 st) = staking.signedStake(1, d, signSorted(ids(1, 2), d));
+        assertEq(bitmap, 0x6, "members 1 and 2 (ranks 1, 2)");
+        assertEq(st, 200 ether, "their stake");
+        vm.expectRevert(abi.encodeWithSelector(SequencerStaking.EpochNotMaterialized.selector, 7));
+        staking.signedStake(7, d, signSorted(ids(1, 2), d));
+    }
+
+    function test_activeSet_pastEpochNeverMaterializedReverts() public {
+        nextEpoch();
+        nextEpoch(); // epoch 2 untouched
+        staking.syncEpoch(); // epoch 3
+        vm.expectRevert(abi.encodeWithSelector(SequencerStaking.EpochNotMaterialized.selector, 2));
+        staking.activeSet(2);
+    }
+
     function test_epochWithoutStake_cannotCommit() public {
         deploy(5, 8);
         TandemRollup.BatchHeader memory h = nextHeader(opNoop());
