@@ -499,6 +499,24 @@ impl BatchCircuit {
     }
 }
 
+impl BatchCircuit {
+    /// Synthesizes the circuit and checks every constraint: `(satisfied, constraints)`.
+    /// Slow at production sizes (it evaluates every constraint): for tests and debugging.
+    pub fn check(self) -> Result<(bool, usize), SynthesisError> {
+        let cs = ark_relations::gr1cs::ConstraintSystem::<F>::new_ref();
+        self.generate_constraints(cs.clone())?;
+        Ok((cs.is_satisfied()?, cs.num_constraints()))
+    }
+
+    /// The number of constraints of this shape (synthesized in setup mode, no witness).
+    pub fn num_constraints(slots: usize, depth: u8, chain_id: ChainId) -> usize {
+        let cs = ark_relations::gr1cs::ConstraintSystem::<F>::new_ref();
+        cs.set_mode(ark_relations::gr1cs::SynthesisMode::Setup);
+        Self::blank(slots, depth, chain_id).generate_constraints(cs.clone()).expect("synthesis of a blank circuit");
+        cs.num_constraints()
+    }
+}
+
 impl ConstraintSynthesizer<F> for BatchCircuit {
     fn generate_constraints(self, cs: ConstraintSystemRef<F>) -> Result<(), SynthesisError> {
         self.synthesize(cs).map(|_| ())

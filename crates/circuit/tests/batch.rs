@@ -4,7 +4,6 @@
 mod common;
 
 use ark_ff::PrimeField;
-use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem};
 use common::*;
 use proptest::prelude::*;
 use tandem_circuit::{BatchCircuit, Fr};
@@ -15,9 +14,7 @@ use tandem_types::*;
 
 /// (satisfied, constraints)
 fn check(circuit: BatchCircuit) -> (bool, usize) {
-    let cs = ConstraintSystem::<Fr>::new_ref();
-    circuit.generate_constraints(cs.clone()).unwrap();
-    (cs.is_satisfied().unwrap(), cs.num_constraints())
+    circuit.check().unwrap()
 }
 
 fn witness_for(ledger: &Ledger, ops: &[tandem_state::LedgerOp], slots: usize) -> BatchWitness {
