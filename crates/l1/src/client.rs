@@ -11,6 +11,9 @@ use tandem_types::{L1Deposit, PackedPubKey, TokenId};
 use crate::bindings::{DevToken, TandemRollup};
 use crate::commitments::BatchHeader;
 
+/// Longest wait for a sent transaction's receipt.
+const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Failures talking to L1. Contract reverts are decoded to the contract's custom error.
 #[derive(Debug, thiserror::Error)]
 pub enum L1Error {
@@ -138,7 +141,9 @@ pub fn connect(rpc_url: &str, signer: Option<PrivateKeySigner>) -> Result<(DynPr
 }
 
 async fn confirm(pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>) -> Result<TransactionReceipt, L1Error> {
-    let receipt = pending.get_receipt().await.map_err(rpc_error)?;
+    // A transaction that never mines (dropped, replaced, nonce gap after a reorg) must not
+    // stall its caller forever.
+    let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(rpc_error)?;
     if !receipt.status() {
         return Err(L1Error::TxFailed(receipt.transaction_hash));
     }

@@ -66,6 +66,11 @@ pub struct Harness {
 }
 
 pub async fn harness() -> Harness {
+    harness_with(|_| {}).await
+}
+
+/// Like [`harness`], with the node configuration adjusted before the node opens.
+pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
     let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).unwrap();
     let url = anvil.endpoint();
     let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
@@ -75,7 +80,7 @@ pub async fn harness() -> Harness {
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = NodeConfig {
+    let mut config = NodeConfig {
         data_dir: dir.path().to_path_buf(),
         chain_id: CHAIN_ID,
         tree_depth: 10,
@@ -91,6 +96,7 @@ pub async fn harness() -> Harness {
         max_block_ops: 64,
         l1_poll_interval: Duration::from_millis(100),
     };
+    adjust(&mut config);
     let node = open(&config).await;
     Harness { anvil, url, keys, deployment, config, node, fee_key, dir }
 }
