@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ] || ! cmp -s package-lock.json node_modules/.package-lock.json; then
+# (npm's node_modules/.package-lock.json never equals package-lock.json byte for byte: it has
+# no root entry; `npm ls` checks the installed versions against the pins instead.)
+if [ ! -x node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil ] || ! npm ls --depth=0 >/dev/null 2>&1; then
   echo "==> installing pinned npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
