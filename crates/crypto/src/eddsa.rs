@@ -150,7 +150,7 @@ impl PrivateKey {
     /// Signs `message` exactly as circomlib's `signPoseidon` (deterministic).
     pub fn sign(&self, message: Fr) -> Signature {
         let mut hasher = Blake512::new();
-        hasher.update(&self.prefix);
+        hasher.update(self.prefix);
         hasher.update(fr_to_le_bytes(&message));
         let r = Scalar::from_le_bytes_mod_order(&hasher.finalize());
         let r8 = (EdwardsProjective::generator() * r).into_affine();

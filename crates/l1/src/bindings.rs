@@ -1,7 +1,7 @@
 //! Contract bindings generated from the committed forge artifacts in `contracts/artifacts/`
 //! (so building never needs node or solc).
 
-#![allow(missing_docs)]
+#![allow(missing_docs, clippy::too_many_arguments)]
 
 alloy::sol!(
     #[sol(rpc)]

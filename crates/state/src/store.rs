@@ -71,7 +71,7 @@ fn encode_account(account: &Account) -> Vec<u8> {
 
 fn decode_account(bytes: &[u8]) -> Result<Account, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("account record: {what}"));
-    if bytes.len() < 36 || (bytes.len() - 36) % 17 != 0 {
+    if bytes.len() < 36 || !(bytes.len() - 36).is_multiple_of(17) {
         return Err(corrupt("bad length"));
     }
     let packed = PackedPubKey(bytes[..32].try_into().expect("length checked"));

@@ -40,7 +40,7 @@ trait FloatLayout {
         }
         let mut mantissa = value;
         let mut exponent = 0u8;
-        while mantissa % 10 == 0 && exponent < Self::MAX_EXP {
+        while mantissa.is_multiple_of(10) && exponent < Self::MAX_EXP {
             mantissa /= 10;
             exponent += 1;
         }
@@ -76,7 +76,7 @@ trait FloatLayout {
                 DecodeReason::NonCanonical { mantissa, exponent },
             ));
         }
-        if mantissa != 0 && mantissa % 10 == 0 && exponent < Self::MAX_EXP {
+        if mantissa != 0 && mantissa.is_multiple_of(10) && exponent < Self::MAX_EXP {
             return Err(DecodeError::new(
                 Self::TY,
                 DecodeReason::NonCanonical { mantissa, exponent },

@@ -1,6 +1,6 @@
 //! Shared helpers of the state tests: deterministic keys and signed transactions.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::too_many_arguments)]
 
 use tandem_crypto::PrivateKey;
 use tandem_state::signing::sign_tx;
