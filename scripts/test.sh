@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -d node_modules ] || ! cmp -s package-lock.json node_modules/.package-lock.json; then
+# Install when missing or when the installed versions differ from the pins.
+if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then
   echo "==> installing pinned npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
