@@ -415,8 +415,7 @@ fn check_funds(s: &Sender, token: TokenId, amount: u128, fee: u128, wei: bool) -
     Ok(())
 }
 
-async fn submit(s: &Sender, tx: Tx, wait: bool, what: String, wei: bool) -> Result<Output> {
-    let _ = wei;
+async fn submit(s: &Sender, tx: Tx, wait: bool, what: String) -> Result<Output> {
     let signed = tandem_state::signing::sign_tx(&s.key, s.params.chain_id, tx).map_err(|e| anyhow!("signing: {e}"))?;
     let hash = s.l2.send_transaction(&signed.encode()).await?;
     let mut j = json!({"hash": hash, "status": "pending", "from": s.account.index, "nonce": tx.nonce()});
@@ -502,7 +501,7 @@ async fn transfer(args: &WalletArgs, to: &str, amount: &str, token: &str, fee: &
     if fee_rounded != asked_fee {
         what += &format!("\n  note: fee rounded up from {} to {} (fees have one significant digit 1-7)", show(asked_fee, wei), show(fee_rounded, wei));
     }
-    let mut out = submit(&s, tx, wait, what, wei).await?;
+    let mut out = submit(&s, tx, wait, what).await?;
     out.0["amount"] = json!(value.to_string());
     out.0["fee"] = json!(fee_rounded.to_string());
     out.0["tokenId"] = json!(token.get());
@@ -556,7 +555,7 @@ async fn withdraw(
         "\n  once its batch is final on L1 (challenge window {} s) claim it: `tandem wallet status <hash>` prints the claim command",
         s.params.challenge_window
     );
-    let mut out = submit(&s, tx, wait, what, wei).await?;
+    let mut out = submit(&s, tx, wait, what).await?;
     out.0["amount"] = json!(value.to_string());
     out.0["fee"] = json!(fee_rounded.to_string());
     out.0["tokenId"] = json!(token.get());
@@ -598,7 +597,7 @@ async fn claim(args: &WalletArgs, batch: u64, index: u32) -> Result<Output> {
                 msg += &format!("; the batch is waiting for: {wf}");
             }
             if let Some(t) = rpc::opt_uint(&b, "finalizableAt") {
-                msg += &format!("{}", time_left(args, t as u64).await);
+                msg += &time_left(args, t as u64).await;
             }
         }
         msg += ": try again once the batch is final";
