@@ -229,3 +229,42 @@ fn range_checks_and_checked_arithmetic_on_balances() {
     assert!(nonzero(7, true) && nonzero(0, false) && nonzero(7, false));
     assert!(!nonzero(0, true));
 }
+
+/// Documents a divergence (reported, not fixed here: tandem-crypto is not this crate's):
+/// `tandem_crypto::verify` checks `S·B8 = R8 + ((8·c) mod l)·A`, while circomlib, SPEC.md
+/// §2 and this gadget check `S·B8 = R8 + c·(8·A)`. They agree for keys in the prime-order
+/// subgroup (every honestly generated key) but not for a key with a small-order component,
+/// which anyone can register with a deposit: this signature is accepted by the Rust STF and
+/// refused by the circuit, so a batch containing it could not be proven. Ignored because it
+/// asserts the current (wrong) Rust behaviour; once `verify` computes `c·(8·A)` (or keys
+/// outside the subgroup are refused), flip the first assertion and un-ignore it.
+#[test]
+#[ignore = "documents a tandem-crypto divergence on small-order key components; see doc comment"]
+fn rust_and_circuit_disagree_on_keys_with_a_small_order_component() {
+    use ark_ec::{CurveGroup, PrimeGroup};
+    use taceo_ark_babyjubjub::{EdwardsAffine, EdwardsProjective, Fr as Scalar};
+    use tandem_crypto::babyjubjub::pack_point;
+    let torsion = EdwardsAffine::new_unchecked(F::from(0u64), -F::from(1u64)); // order 2
+    let a0 = Scalar::from(123_456_789u64);
+    let key_point = (EdwardsProjective::generator() * a0 + torsion).into_affine();
+    let key = tandem_crypto::PublicKey::unpack(&tandem_types::PackedPubKey(pack_point(&key_point))).unwrap();
+    let r = Scalar::from(987_654_321u64);
+    let r8 = (EdwardsProjective::generator() * r + torsion).into_affine();
+    for m in 0u64.. {
+        let message = F::from(m);
+        let c = tandem_crypto::poseidon(&[r8.x, r8.y, key.x(), key.y(), message]);
+        let k = Scalar::from_le_bytes_mod_order(&c.into_bigint().to_bytes_le()) * Scalar::from(8u64);
+        if k.into_bigint().is_even() {
+            continue;
+        }
+        let s = r + k * a0;
+        let mut packed = [0u8; 64];
+        packed[..32].copy_from_slice(&pack_point(&r8));
+        packed[32..].copy_from_slice(&s.into_bigint().to_bytes_le());
+        let sig = Signature::unpack(&tandem_types::PackedSignature(packed)).unwrap();
+        assert!(tandem_crypto::verify(&key, message, &sig), "Rust accepts");
+        let case = SigCase { key, message, r8, s_bits: s.into_bigint().to_bits_le() };
+        assert!(!eddsa_satisfied(&case).0, "the circuit (circomlib's equation) refuses");
+        return;
+    }
+}
