@@ -230,17 +230,12 @@ fn range_checks_and_checked_arithmetic_on_balances() {
     assert!(!nonzero(0, true));
 }
 
-/// Documents a divergence (reported, not fixed here: tandem-crypto is not this crate's):
-/// `tandem_crypto::verify` checks `S·B8 = R8 + ((8·c) mod l)·A`, while circomlib, SPEC.md
-/// §2 and this gadget check `S·B8 = R8 + c·(8·A)`. They agree for keys in the prime-order
-/// subgroup (every honestly generated key) but not for a key with a small-order component,
-/// which anyone can register with a deposit: this signature is accepted by the Rust STF and
-/// refused by the circuit, so a batch containing it could not be proven. Ignored because it
-/// asserts the current (wrong) Rust behaviour; once `verify` computes `c·(8·A)` (or keys
-/// outside the subgroup are refused), flip the first assertion and un-ignore it.
+/// Keys with a small-order component (anyone can register one with a deposit): checking
+/// `S·B8 = R8 + ((8·c) mod l)·A` would accept this signature while circomlib, SPEC.md §2 and
+/// this gadget (`S·B8 = R8 + c·(8·A)`) refuse it, and a batch containing it could never be
+/// proven. Pins that the Rust verifier and the circuit agree: both refuse it.
 #[test]
-#[ignore = "documents a tandem-crypto divergence on small-order key components; see doc comment"]
-fn rust_and_circuit_disagree_on_keys_with_a_small_order_component() {
+fn rust_and_circuit_agree_on_keys_with_a_small_order_component() {
     use ark_ec::{CurveGroup, PrimeGroup};
     use taceo_ark_babyjubjub::{EdwardsAffine, EdwardsProjective, Fr as Scalar};
     use tandem_crypto::babyjubjub::pack_point;
@@ -262,7 +257,7 @@ fn rust_and_circuit_disagree_on_keys_with_a_small_order_component() {
         packed[..32].copy_from_slice(&pack_point(&r8));
         packed[32..].copy_from_slice(&s.into_bigint().to_bytes_le());
         let sig = Signature::unpack(&tandem_types::PackedSignature(packed)).unwrap();
-        assert!(tandem_crypto::verify(&key, message, &sig), "Rust accepts");
+        assert!(!tandem_crypto::verify(&key, message, &sig), "Rust refuses, as circomlib does");
         let case = SigCase { key, message, r8, s_bits: s.into_bigint().to_bits_le() };
         assert!(!eddsa_satisfied(&case).0, "the circuit (circomlib's equation) refuses");
         return;

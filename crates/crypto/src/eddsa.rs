@@ -2,7 +2,7 @@
 
 use ark_bn254::Fr;
 use ark_ec::scalar_mul::wnaf::WnafContext;
-use ark_ec::{CurveGroup, PrimeGroup};
+use ark_ec::{AdditiveGroup, CurveGroup, PrimeGroup};
 use std::sync::OnceLock;
 use ark_ff::{BigInteger, PrimeField};
 use blake_hash::{Blake512, Digest};
@@ -174,9 +174,11 @@ fn base8_table() -> &'static [EdwardsProjective] {
     TABLE.get_or_init(|| WnafContext::new(WNAF_WINDOW).table(EdwardsProjective::generator()))
 }
 
-/// Checks `S·B8 = R8 + 8·c·A` (circomlib's `verifyPoseidon`). Reducing `c` mod `l` before
-/// multiplying by the cofactor 8 gives the same point as circomlib's integer product,
-/// because `8·A` lies in the order-`l` subgroup.
+/// Checks `S·B8 = R8 + c·(8·A)` (circomlib's `verifyPoseidon`, which multiplies `A` by the
+/// integer `8·c`). `8·A` lies in the order-`l` subgroup, so reducing `c` mod `l` there is exact;
+/// reducing `8·c` mod `l` and multiplying `A` would not be when `A` has a small-order
+/// component (anyone can register such a key by depositing to it), and the circuit, which
+/// follows circomlib, would then refuse what this function accepted.
 ///
 /// Verification handles only public data, so it uses variable-time wNAF multiplication
 /// (about three times faster than the constant-time ladder used for signing).
@@ -186,7 +188,8 @@ pub fn verify(public: &PublicKey, message: Fr, signature: &Signature) -> bool {
     let Some(left) = wnaf.mul_with_table(base8_table(), &signature.s) else {
         return false;
     };
-    let right = wnaf.mul(EdwardsProjective::from(public.0), &(c * Scalar::from(8u64))) + signature.r8;
+    let a8 = EdwardsProjective::from(public.0).double().double().double();
+    let right = wnaf.mul(a8, &c) + signature.r8;
     left == right
 }
 
