@@ -124,6 +124,39 @@ pub fn withdrawal_proof(withdrawals: &[WithdrawOp], index: usize) -> Option<Vec<
     Some(proof)
 }
 
+/// Bytes of one op slot in the validity circuit's data record: the largest op encoding
+/// (`Deposit`, SPEC §4.2). Each op's compact encoding is right-padded with zeros to this size;
+/// an empty slot is all zeros (which is also a padded `Noop`).
+pub const ZK_RECORD_BYTES: usize = 52;
+
+/// The bytes the validity proof of a ZK-lane batch commits to: the fee account index (4
+/// bytes, big-endian) then `slots` records of [`ZK_RECORD_BYTES`]. `None` if the batch has
+/// more ops than slots.
+pub fn zk_public_data(fee_account: u32, ops: &[Op], slots: usize) -> Option<Vec<u8>> {
+    if ops.len() > slots {
+        return None;
+    }
+    let mut out = Vec::with_capacity(4 + slots * ZK_RECORD_BYTES);
+    out.extend_from_slice(&fee_account.to_be_bytes());
+    for op in ops {
+        let start = out.len();
+        op.encode_into(&mut out);
+        out.resize(start + ZK_RECORD_BYTES, 0);
+    }
+    out.resize(4 + slots * ZK_RECORD_BYTES, 0);
+    Some(out)
+}
+
+/// The validity proof's data public input: `sha256(zk_public_data)` with the top 3 bits
+/// cleared, so that it is a BN254 field element (big-endian).
+pub fn zk_data_hash(fee_account: u32, ops: &[Op], slots: usize) -> Option<B256> {
+    use sha2::Digest;
+    let data = zk_public_data(fee_account, ops, slots)?;
+    let mut digest: [u8; 32] = sha2::Sha256::digest(&data).into();
+    digest[0] &= 0x1f;
+    Some(B256::from(digest))
+}
+
 /// Commitment to a batch's intermediate state roots: the root of the same keccak tree over
 /// the 32-byte big-endian roots (a fraud proof opens two adjacent roots with two paths).
 pub fn intermediate_roots_root(roots: &[B256]) -> B256 {
@@ -146,6 +179,19 @@ mod tests {
             fee: PackedFee::new(0).unwrap(),
             to_l1: L1Address([i; 20]),
         }
+    }
+
+    #[test]
+    fn zk_records_pad_each_op_and_empty_slots() {
+        let ops = vec![Op::Withdraw(withdrawal(1)), Op::Noop];
+        let data = zk_public_data(7, &ops, 3).unwrap();
+        assert_eq!(data.len(), 4 + 3 * ZK_RECORD_BYTES);
+        assert_eq!(&data[..4], &[0, 0, 0, 7]);
+        assert_eq!(&data[4..4 + 41], Op::Withdraw(withdrawal(1)).encode().as_slice());
+        assert!(data[4 + 41..].iter().all(|b| *b == 0));
+        assert!(zk_public_data(7, &ops, 1).is_none());
+        let hash = zk_data_hash(7, &ops, 3).unwrap();
+        assert_eq!(hash[0] & 0xe0, 0);
     }
 
     #[test]
