@@ -56,7 +56,7 @@ contract StakedRollup is TandemRollup {
     function commitBatchSigned(BatchHeader calldata header, bytes calldata publicData, bytes[] calldata signatures)
         external
     {
-        bytes32 headerHash = keccak256(abi.encode(header));
+        bytes32 headerHash = _hashHeader(header);
         (uint64 epoch, uint256 bitmap) = staking.verifyBatchSignatures(header.batchNumber, headerHash, signatures);
         _commitAuthorized(header, headerHash, publicData);
         _batchSigners[header.batchNumber] = (uint256(epoch) << 192) | bitmap;
@@ -83,7 +83,7 @@ contract StakedRollup is TandemRollup {
     ///      BEFORE `_revertBatchesAfter` drops the batch.
     function _slashBatchSigners(uint64 batchNumber, address challenger) internal returns (uint256 totalSlashed) {
         if (batchNumber <= lastFinalizedBatch) revert BatchAlreadyFinalized(batchNumber);
-        if (batchNumber > lastCommittedBatch) revert BatchNotCommitted(batchNumber);
+        if (batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
         uint256 r = _batchSigners[batchNumber];
         if (r == 0) revert NoSignersToSlash(batchNumber);
         delete _batchSigners[batchNumber];

@@ -118,19 +118,26 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     // Storage
     // ---------------------------------------------------------------------------------------
 
+    // Slot layout for cheap commits: `sequencer`, `_lastCommittedBatch` and `_priorityHead`
+    // share one slot, so a commit without deposits touches three slots (that one,
+    // `lastCommittedStateRoot`, the new record). The queue and batch counters are kept in 48
+    // bits (2^48 batches or deposits can never happen: each is an L1 transaction) and read
+    // through uint64 views; checked uint48 arithmetic on `_lastCommittedBatch + 1` and
+    // `_priorityTail + 1` keeps every value below 2^48.
+
     /// @notice The one address allowed to call `commitBatch` (in `StakedRollup`: the staking contract, powerless).
     address public sequencer;
-    /// @notice Number of the last committed batch (0 = only genesis). Never decreases except
-    ///         through a fraud-proof revert (not implemented yet).
-    uint64 public lastCommittedBatch;
+    /// @dev `lastCommittedBatch()`: number of the last committed batch (0 = only genesis).
+    ///      Never decreases except through a fraud-proof revert (not implemented yet).
+    uint48 internal _lastCommittedBatch;
+    /// @dev `priorityHead()`: index of the next priority-queue entry a batch must consume.
+    uint48 internal _priorityHead;
 
     /// @notice New state root of batch `lastCommittedBatch`; the next batch must start from it.
     bytes32 public lastCommittedStateRoot;
 
-    /// @notice Index of the next priority-queue entry a batch must consume.
-    uint64 public priorityHead;
-    /// @notice Number of entries ever queued; the next deposit gets this index.
-    uint64 public priorityTail;
+    /// @dev `priorityTail()`: number of entries ever queued; the next deposit gets this index.
+    uint48 internal _priorityTail;
     /// @notice Number of the last final batch; batches `<=` it are final and never change.
     uint64 public lastFinalizedBatch;
     /// @notice Number of registered token ids, ETH included (ids `0..tokenCount-1` are valid).
@@ -373,8 +380,9 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         uint256 locked = tokenLocked[tokenId] + amount;
         if (locked > type(uint128).max) revert LockedAmountOverflow(tokenId);
         tokenLocked[tokenId] = locked;
-        queueIndex = priorityTail;
-        priorityTail = queueIndex + 1;
+        uint48 tail = _priorityTail;
+        _priorityTail = tail + 1; // checked: stays below 2^48
+        queueIndex = tail;
         priorityQueue[queueIndex] = keccak256(abi.encodePacked(key, tokenId, amount));
         emit DepositQueued(queueIndex, key, tokenId, amount);
     }
@@ -391,9 +399,29 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     ///      Effects: stores the StoredBatch hash, consumes the queue entries, moves the committed
     ///      tip, emits BatchCommitted. Withdraw ops are committed as a Merkle root (see README).
     function commitBatch(BatchHeader calldata header, bytes calldata publicData) external {
-        bytes32 headerHash = keccak256(abi.encode(header));
+        bytes32 headerHash = _hashHeader(header);
         _authorizeCommit(headerHash);
         _commitAuthorized(header, headerHash, publicData);
+    }
+
+    /// @dev `keccak256(abi.encode(header))`, hashing the header's nine static words straight
+    ///      from calldata. Like `abi.encode`, it reverts (without data) if a narrow field has
+    ///      dirty high bits, so no malformed header gets a digest.
+    function _hashHeader(BatchHeader calldata header) internal pure returns (bytes32 headerHash) {
+        assembly ("memory-safe") {
+            // Words 0, 5, 6, 7, 8: uint64 batchNumber, uint32 priorityOpsCount, uint8 lane,
+            // uint32 opCount, uint32 feeAccount.
+            if or(
+                or(shr(64, calldataload(header)), shr(32, calldataload(add(header, 0xa0)))),
+                or(
+                    shr(8, calldataload(add(header, 0xc0))),
+                    or(shr(32, calldataload(add(header, 0xe0))), shr(32, calldataload(add(header, 0x100))))
+                )
+            ) { revert(0, 0) }
+            let m := mload(0x40)
+            calldatacopy(m, header, 0x120)
+            headerHash := keccak256(m, 0x120)
+        }
     }
 
     /// @dev The whole commit after authorization (shared by `commitBatch` and the staked
@@ -411,7 +439,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
 
     /// @dev Batch number, previous root, lane and public-data hash.
     function _checkHeader(BatchHeader calldata header, bytes calldata publicData) private view {
-        uint64 expected = lastCommittedBatch + 1;
+        uint64 expected = _lastCommittedBatch + 1; // checked uint48: stays below 2^48
         if (header.batchNumber != expected) revert UnexpectedBatchNumber(expected, header.batchNumber);
         bytes32 prevRoot = lastCommittedStateRoot;
         if (header.prevStateRoot != prevRoot) revert PrevStateRootMismatch(prevRoot, header.prevStateRoot);
@@ -426,9 +454,9 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         returns (uint64 priorityOpsEnd, uint256 withdrawalCount, bytes32 withdrawalsRoot)
     {
         uint32 priorityOps = header.priorityOpsCount;
-        uint64 head = priorityHead;
+        uint64 head = _priorityHead;
         if (priorityOps != 0) {
-            uint64 pending = priorityTail - head;
+            uint64 pending = _priorityTail - head;
             if (priorityOps > pending) revert PriorityOpsExceedQueue(priorityOps, pending);
         }
         uint256 opCount;
@@ -437,7 +465,9 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         priorityOpsEnd = head;
         if (priorityOps != 0) {
             priorityOpsEnd = head + priorityOps;
-            priorityHead = priorityOpsEnd;
+            // Safe: priorityOpsEnd <= priorityTail < 2^48.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            _priorityHead = uint48(priorityOpsEnd);
         }
     }
 
@@ -451,18 +481,23 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     ) private {
         uint64 batchNumber = header.batchNumber;
         bytes32 newRoot = header.newStateRoot;
-        StoredBatch memory stored = StoredBatch({
-            batchNumber: batchNumber,
-            lane: LANE_OPTIMISTIC,
-            committedAt: uint64(block.timestamp),
-            priorityOpsEnd: priorityOpsEnd,
-            withdrawalCount: withdrawalCount,
-            headerHash: headerHash,
-            newStateRoot: newRoot,
-            withdrawalsRoot: withdrawalsRoot
-        });
-        batchRecordHash[batchNumber] = keccak256(abi.encode(stored));
-        lastCommittedBatch = batchNumber;
+        // = keccak256(abi.encode(StoredBatch(...))): all fields are static, so encoding them
+        // in order gives the same bytes without building the struct in memory first.
+        batchRecordHash[batchNumber] = keccak256(
+            abi.encode(
+                batchNumber,
+                LANE_OPTIMISTIC,
+                uint64(block.timestamp),
+                priorityOpsEnd,
+                withdrawalCount,
+                headerHash,
+                newRoot,
+                withdrawalsRoot
+            )
+        );
+        // Safe: batchNumber == lastCommittedBatch + 1, computed in checked uint48.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _lastCommittedBatch = uint48(batchNumber);
         lastCommittedStateRoot = newRoot;
         emit BatchCommitted(
             batchNumber,
@@ -486,7 +521,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         uint64 lastFinal = lastFinalizedBatch;
         if (batchNumber <= lastFinal) revert BatchAlreadyFinalized(batchNumber);
         if (batchNumber != lastFinal + 1) revert PreviousBatchNotFinalized(batchNumber, lastFinal);
-        if (batchNumber > lastCommittedBatch) revert BatchNotCommitted(batchNumber);
+        if (batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
         if (keccak256(abi.encode(batch)) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
         if (batch.lane != LANE_OPTIMISTIC) revert NotOptimisticLane(batchNumber, batch.lane);
         uint256 finalizableAt = uint256(batch.committedAt) + challengeWindow;
@@ -550,9 +585,25 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         return (set.root, set.count);
     }
 
+    /// @notice Number of the last committed batch (0 = only genesis). Never decreases except
+    ///         through a fraud-proof revert (not implemented yet).
+    function lastCommittedBatch() public view returns (uint64) {
+        return _lastCommittedBatch;
+    }
+
+    /// @notice Index of the next priority-queue entry a batch must consume.
+    function priorityHead() external view returns (uint64) {
+        return _priorityHead;
+    }
+
+    /// @notice Number of entries ever queued; the next deposit gets this index.
+    function priorityTail() external view returns (uint64) {
+        return _priorityTail;
+    }
+
     /// @notice Number of queued deposits not yet consumed by a committed batch.
     function pendingPriorityOps() external view returns (uint64) {
-        return priorityTail - priorityHead;
+        return _priorityTail - _priorityHead;
     }
 
     /// @notice Header digest: keccak256(abi.encode(header)); stored (inside the StoredBatch)
@@ -609,12 +660,15 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     function _revertBatchesAfter(StoredBatch memory lastKept) internal {
         uint64 keep = lastKept.batchNumber;
         if (keep < lastFinalizedBatch) revert CannotRevertFinalized(keep);
-        uint64 tip = lastCommittedBatch;
+        uint64 tip = _lastCommittedBatch;
         if (keep >= tip) revert NothingToRevert(keep);
         if (keccak256(abi.encode(lastKept)) != batchRecordHash[keep]) revert StoredBatchMismatch(keep);
-        lastCommittedBatch = keep;
+        // Safe: keep < tip < 2^48, and a committed record's priorityOpsEnd <= priorityTail < 2^48.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _lastCommittedBatch = uint48(keep);
         lastCommittedStateRoot = lastKept.newStateRoot;
-        priorityHead = lastKept.priorityOpsEnd;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _priorityHead = uint48(lastKept.priorityOpsEnd);
         emit BatchesReverted(keep + 1, tip);
     }
 
