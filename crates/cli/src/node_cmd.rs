@@ -54,6 +54,13 @@ pub struct NodeArgs {
     /// L1 polling interval in milliseconds.
     #[arg(long, env = "TANDEM_L1_POLL_MS", default_value_t = 1000)]
     pub l1_poll_ms: u64,
+    /// Op slots of the validity circuit; enables the ZK lane (fast withdrawals). The rollup
+    /// must have a verifier for this many slots.
+    #[arg(long, env = "TANDEM_ZK_SLOTS")]
+    pub zk_slots: Option<usize>,
+    /// Fee (token base units) from which a withdrawal is fast (ZK lane).
+    #[arg(long, env = "TANDEM_FAST_WITHDRAWAL_FEE", default_value_t = 1_000_000_000_000_000)]
+    pub fast_withdrawal_fee: u128,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TANDEM_LOG_JSON")]
     pub log_json: bool,
@@ -91,6 +98,7 @@ impl NodeArgs {
             l1_confirmations: self.l1_confirmations,
             max_block_ops: self.max_block_ops,
             l1_poll_interval: Duration::from_millis(self.l1_poll_ms.max(10)),
+            zk_lane: self.zk_slots.map(|slots| tandem_node::ZkLaneConfig { slots, fast_withdrawal_fee: self.fast_withdrawal_fee }),
         })
     }
 }

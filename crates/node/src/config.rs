@@ -38,6 +38,18 @@ pub struct NodeConfig {
     pub max_block_ops: usize,
     /// How often L1 is polled.
     pub l1_poll_interval: Duration,
+    /// The validity lane, if this chain has one.
+    pub zk_lane: Option<ZkLaneConfig>,
+}
+
+/// Parameters of the validity (ZK) lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZkLaneConfig {
+    /// Op slots of the circuit: a ZK-lane batch has at most this many ops.
+    pub slots: usize,
+    /// A withdrawal paying at least this fee (in its token's base units) asks for fast
+    /// finality: the sequencer puts it in a ZK-lane batch.
+    pub fast_withdrawal_fee: u128,
 }
 
 /// The fee account's index.

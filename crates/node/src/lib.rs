@@ -11,7 +11,7 @@ pub mod producer;
 pub mod records;
 pub mod rpc;
 
-pub use config::{genesis_ledger, genesis_root, NodeConfig, FEE_ACCOUNT};
+pub use config::{genesis_ledger, genesis_root, NodeConfig, ZkLaneConfig, FEE_ACCOUNT};
 pub use node::{Node, NodeError};
 
 use tracing::info;

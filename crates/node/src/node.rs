@@ -197,7 +197,7 @@ impl Node {
         while deposits.front().is_some_and(|d| d.queue_index < next_deposit) {
             deposits.pop_front();
         }
-        let max = self.config.max_block_ops;
+        let (lane, max) = self.block_lane(&deposits, &mempool);
         let chosen_deposits: Vec<QueuedDeposit> = deposits.iter().take(max).copied().collect();
         let mut candidates = mempool.take_candidates(max - chosen_deposits.len());
         let number = read_meta(&self.db, META_LATEST_BLOCK)?.unwrap_or(0) + 1;
@@ -249,6 +249,20 @@ impl Node {
             op_count: outcome.ops.len() as u32,
             priority_ops: chosen_deposits.len() as u32,
             tx_hashes: tx_updates.iter().map(|(h, _)| hex0x(h)).collect(),
+            lane,
+            inputs: ops
+                .iter()
+                .zip(chosen_deposits.iter().map(Some).chain(std::iter::repeat(None)))
+                .map(|(op, deposit)| match op {
+                    LedgerOp::Deposit(d) => BlockInput::Deposit {
+                        queue_index: deposit.map_or(0, |q| q.queue_index),
+                        to: hex0x(&d.to.0),
+                        token: d.token.get(),
+                        amount: d.amount.to_string(),
+                    },
+                    LedgerOp::Tx(tx) => BlockInput::Tx { encoded: hex0x(&tx.encode()) },
+                })
+                .collect(),
         };
         let batch = BatchRecord { number, status: BatchStatus::Soft, l1_commit_tx: None, l1_finalize_tx: None, committed: None };
         let included_seqs: Vec<u64> = candidates.iter().map(|(s, _, _)| *s).collect();
@@ -291,8 +305,25 @@ impl Node {
         m.deposits_included.fetch_add(chosen_deposits.len() as u64, Ordering::Relaxed);
         m.latest_block.store(number, Ordering::Relaxed);
         m.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
-        info!(block = number, ops = record.op_count, deposits = record.priority_ops, root = %record.state_root, "block produced");
+        info!(block = number, ops = record.op_count, deposits = record.priority_ops, lane = ?lane, root = %record.state_root, "block produced");
         Ok(Some(number))
+    }
+
+    /// The lane of the next block and its op limit: a ZK-lane block (at most the circuit's
+    /// slots) when a fast withdrawal fits in it, else an optimistic one.
+    fn block_lane(&self, deposits: &VecDeque<QueuedDeposit>, mempool: &Mempool) -> (Lane, usize) {
+        let max = self.config.max_block_ops;
+        let Some(zk) = self.config.zk_lane else { return (Lane::Optimistic, max) };
+        let deposits_in = deposits.len().min(zk.slots);
+        let fast_fits = mempool
+            .take_candidates(zk.slots - deposits_in)
+            .iter()
+            .any(|(_, _, tx)| matches!(tx.tx, tandem_types::Tx::Withdraw(w) if w.fee.value() >= zk.fast_withdrawal_fee));
+        if fast_fits {
+            (Lane::Zk, zk.slots.min(max))
+        } else {
+            (Lane::Optimistic, max)
+        }
     }
 
     fn drop_rejected(&self, mempool: &mut Mempool, rejected: &[(u64, String, String)]) -> Result<(), NodeError> {
@@ -369,7 +400,7 @@ impl Node {
             public_data_hash: B256::from(<[u8; 32]>::from(Sha256::digest(&public_data))),
             intermediate_roots_root: intermediate_roots_root(&roots),
             priority_ops_count: block.priority_ops,
-            lane: Lane::Optimistic,
+            lane: block.lane,
             op_count: block.op_count,
             fee_account: FEE_ACCOUNT,
         };

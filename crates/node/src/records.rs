@@ -45,6 +45,59 @@ pub struct BlockRecord {
     pub priority_ops: u32,
     /// Hashes of the user transactions, in block order.
     pub tx_hashes: Vec<String>,
+    /// The finality lane of the block's batch.
+    #[serde(default = "optimistic")]
+    pub lane: tandem_l1::Lane,
+    /// The block's inputs in order (deposits and signed transactions): what a prover or a
+    /// follower replays to rebuild the state and the circuit witness.
+    #[serde(default)]
+    pub inputs: Vec<BlockInput>,
+}
+
+fn optimistic() -> tandem_l1::Lane {
+    tandem_l1::Lane::Optimistic
+}
+
+/// One input of a block.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum BlockInput {
+    /// An L1 deposit.
+    Deposit {
+        /// Priority-queue index.
+        queue_index: u64,
+        /// Packed owner key, 0x hex.
+        to: String,
+        /// Token id.
+        token: u8,
+        /// Amount, decimal.
+        amount: String,
+    },
+    /// A signed transaction, 0x hex of its SPEC §4.3 encoding.
+    Tx {
+        /// The encoding.
+        encoded: String,
+    },
+}
+
+impl BlockInput {
+    /// The ledger input it stands for.
+    pub fn to_ledger_op(&self) -> Result<tandem_state::LedgerOp, String> {
+        let bytes = |text: &str| hex::decode(text.trim_start_matches("0x")).map_err(|e| e.to_string());
+        Ok(match self {
+            BlockInput::Deposit { to, token, amount, .. } => {
+                let key: [u8; 32] = bytes(to)?.try_into().map_err(|_| "deposit key must be 32 bytes".to_string())?;
+                tandem_state::LedgerOp::Deposit(tandem_types::L1Deposit {
+                    to: tandem_types::PackedPubKey(key),
+                    token: tandem_types::TokenId::new(*token as u32).map_err(|e| e.to_string())?,
+                    amount: amount.parse().map_err(|e| format!("deposit amount: {e}"))?,
+                })
+            }
+            BlockInput::Tx { encoded } => {
+                tandem_state::LedgerOp::Tx(tandem_types::SignedTx::decode(&bytes(encoded)?).map_err(|e| e.to_string())?)
+            }
+        })
+    }
 }
 
 /// Where a batch stands on L1.

@@ -51,6 +51,8 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
             "challengeWindow": node.challenge_window,
             "feeAccount": FEE_ACCOUNT,
             "blockTimeMs": c.block_time.as_millis() as u64,
+            "zkSlots": c.zk_lane.map(|z| z.slots),
+            "fastWithdrawalFee": c.zk_lane.map(|z| z.fast_withdrawal_fee.to_string()),
         }))
     })
     .expect("unique method name");
@@ -132,18 +134,23 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     m.register_method("tandem_getBatch", |params, node, _| {
         let number: u64 = params.one()?;
         let Some(batch) = node.batch(number).map_err(internal)? else { return Ok(Value::Null) };
-        let finalizable_at = batch.committed.map(|c| c.committed_at + node.challenge_window);
-        let waiting_for = match batch.status {
-            BatchStatus::Soft => "posting to L1".to_string(),
-            BatchStatus::Posted => format!(
-                "challenge window (optimistic lane) until L1 time {}",
+        let lane = node.block(number).map_err(internal)?.map(|b| b.lane).unwrap_or(tandem_l1::Lane::Optimistic);
+        let finalizable_at = match lane {
+            tandem_l1::Lane::Optimistic => batch.committed.map(|c| c.committed_at + node.challenge_window),
+            tandem_l1::Lane::Zk => None,
+        };
+        let waiting_for = match (batch.status, lane) {
+            (BatchStatus::Soft, _) => "posting to L1".to_string(),
+            (BatchStatus::Posted, tandem_l1::Lane::Optimistic) => format!(
+                "challenge window (optimistic lane) until L1 time {}, and the previous batch",
                 finalizable_at.unwrap_or_default()
             ),
-            BatchStatus::Final => "nothing: final".to_string(),
+            (BatchStatus::Posted, tandem_l1::Lane::Zk) => "a validity proof (ZK lane), and the previous batch".to_string(),
+            (BatchStatus::Final, _) => "nothing: final".to_string(),
         };
         Ok::<Value, ErrorObjectOwned>(json!({
             "number": batch.number,
-            "lane": "optimistic",
+            "lane": lane,
             "status": batch.status,
             "waitingFor": waiting_for,
             "blocks": [batch.number],

@@ -95,6 +95,7 @@ pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
         l1_confirmations: 0,
         max_block_ops: 64,
         l1_poll_interval: Duration::from_millis(100),
+        zk_lane: None,
     };
     adjust(&mut config);
     let node = open(&config).await;
