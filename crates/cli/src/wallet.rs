@@ -120,6 +120,10 @@ pub enum WalletCommand {
         /// Wait until the transaction is included or rejected.
         #[arg(long)]
         wait: bool,
+        /// Fast finality: pay at least the chain's fast-withdrawal fee so that the sequencer
+        /// puts the withdrawal in a ZK-lane batch, final on L1 as soon as it is proven.
+        #[arg(long)]
+        fast: bool,
     },
     /// Claim a withdrawal of a final batch on L1 (needs --l1-key; pays the withdrawal's recipient).
     Claim {
@@ -173,8 +177,8 @@ pub async fn run(args: WalletArgs) -> Result<()> {
         WalletCommand::Transfer { to, amount, token, fee, wei, wait } => {
             transfer(&args, to, amount, token, fee, *wei, *wait).await?
         }
-        WalletCommand::Withdraw { to, amount, token, fee, wei, wait } => {
-            withdraw(&args, *to, amount, token, fee, *wei, *wait).await?
+        WalletCommand::Withdraw { to, amount, token, fee, wei, wait, fast } => {
+            withdraw(&args, *to, amount, token, fee, *wei, *wait, *fast).await?
         }
         WalletCommand::Claim { batch, index } => claim(&args, *batch, *index).await?,
         WalletCommand::Balance => balance(&args).await?,
@@ -509,6 +513,7 @@ async fn transfer(args: &WalletArgs, to: &str, amount: &str, token: &str, fee: &
     Ok(out)
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn withdraw(
     args: &WalletArgs,
     to: Option<Address>,
@@ -517,6 +522,7 @@ async fn withdraw(
     fee: &str,
     wei: bool,
     wait: bool,
+    fast: bool,
 ) -> Result<Output> {
     let token = parse_l2_token(token)?;
     let value = parse_amount(amount, wei)?;
@@ -530,8 +536,17 @@ async fn withdraw(
             None => bail!("withdraw needs an L1 recipient: pass --to 0x<L1 address> (or --l1-key to withdraw to that key's address)"),
         },
     };
-    let (asked_fee, fee_rounded) = fee_value(fee, wei)?;
+    let (asked_fee, mut fee_rounded) = fee_value(fee, wei)?;
     let s = sender(args).await?;
+    if fast {
+        let fast_fee: u128 = s.params.raw["fastWithdrawalFee"]
+            .as_str()
+            .ok_or_else(|| anyhow!("this chain has no validity lane (its node runs without --zk-slots): withdraw without --fast"))?
+            .parse()
+            .map_err(|e| anyhow!("node sent a bad fastWithdrawalFee: {e}"))?;
+        let fast_fee = PackedFee::round_up(fast_fee).ok_or_else(|| anyhow!("fast-withdrawal fee {fast_fee} cannot be paid"))?;
+        fee_rounded = fee_rounded.max(fast_fee);
+    }
     check_funds(&s, token, value, fee_rounded, wei)?;
     let tx = Tx::Withdraw(WithdrawTx {
         from: AccountIndex::new(s.account.index)?,
