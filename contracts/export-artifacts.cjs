@@ -13,6 +13,7 @@ const CONTRACTS = [
   ['TandemRollup.sol', 'TandemRollup'],
   ['DevToken.sol', 'DevToken'],
   ['ISequencerAuthority.sol', 'ISequencerAuthority'],
+  ['IBatchVerifier.sol', 'IBatchVerifier'],
   ['SequencerStaking.sol', 'SequencerStaking'],
   ['StakedRollup.sol', 'StakedRollup'],
 ];

@@ -7,11 +7,13 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {BabyJubjub} from "./libraries/BabyJubjub.sol";
+import {IBatchVerifier} from "./interfaces/IBatchVerifier.sol";
 
 /// @title TandemRollup
-/// @notice L1 rollup and bridge of Tandem, optimistic lane: token registry, deposit priority
-///         queue, batch commitment with strict public-data parsing (SPEC §4.2), in-order
-///         finality after a challenge window, and withdrawals paid exactly once.
+/// @notice L1 rollup and bridge of Tandem: token registry, deposit priority queue, batch
+///         commitment with strict public-data parsing (SPEC §4.2), in-order finality (optimistic
+///         lane: after a challenge window; validity lane: once a Groth16 proof is verified,
+///         SPEC §10), and withdrawals paid exactly once.
 /// @dev Invariants kept by every function:
 ///      - Batches are numbered 1, 2, ...; batch 0 is the genesis (final from construction).
 ///        `lastFinalizedBatch <= lastCommittedBatch`, and batch k is final only if k-1 is.
@@ -23,6 +25,8 @@ import {BabyJubjub} from "./libraries/BabyJubjub.sol";
 ///        and only when its batch is final.
 ///      - Per token, `tokenLocked` = deposited - claimed < 2^128, so no L2 balance can overflow
 ///        and the sum of claims never exceeds the sum of deposits.
+///      - A lane-1 (ZK) batch is final only once proven (`proveBatch`), never by the window;
+///        a lane-0 batch only after its window. Both only after their predecessor.
 contract TandemRollup is Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -45,7 +49,8 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         bytes32 intermediateRootsRoot;
         /// Number of priority-queue entries (Deposit ops) the batch consumes; checked.
         uint32 priorityOpsCount;
-        /// 0 = optimistic lane; 1 = ZK lane (reserved, refused for now).
+        /// 0 = optimistic lane; 1 = ZK lane (accepted once `setVerifier` was called; at most
+        /// `zkSlots` ops; final only with a validity proof).
         uint8 lane;
         /// Number of ops in `publicData`; checked.
         uint32 opCount;
@@ -88,8 +93,11 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     uint8 public constant MAX_TOKENS = 32;
     /// @notice Lane of optimistic batches (final after the challenge window).
     uint8 public constant LANE_OPTIMISTIC = 0;
-    /// @notice Lane of ZK batches (final on a validity proof); reserved, not accepted yet.
+    /// @notice Lane of ZK batches (final once a validity proof is verified by `proveBatch`).
     uint8 public constant LANE_ZK = 1;
+    /// @notice Bytes per op record in the validity lane's data commitment (the largest op,
+    ///         Deposit); see `zkDataHash`.
+    uint256 public constant ZK_RECORD_BYTES = 52;
 
     /// @notice Seconds after `committedAt` before an optimistic batch may be finalized.
     uint64 public immutable challengeWindow;
@@ -107,6 +115,10 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     uint256 private constant SIZE_TRANSFER = 12;
     uint256 private constant SIZE_TRANSFER_TO_NEW = 44;
     uint256 private constant SIZE_WITHDRAW = 41;
+    // Byte t (from the low end) = encoded size of op type t (0 for types 5-7): 41, 44, 12, 52, 1.
+    uint256 private constant OP_SIZE_TABLE = 0x292c0c3401;
+    // `_zkBatch` value of a proven ZK batch (a keccak commitment is never 1).
+    bytes32 private constant ZK_PROVEN = bytes32(uint256(1));
 
     // Parser failure codes.
     uint256 private constant ERR_UNKNOWN_TYPE = 1;
@@ -160,6 +172,15 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     mapping(uint64 batchNumber => WithdrawalSet) private _withdrawals;
     mapping(uint64 batchNumber => mapping(uint256 word => uint256 bits)) private _claimed;
 
+    /// @notice Groth16 verifier of the validity lane (address(0) until `setVerifier`; set once).
+    address public verifier;
+    /// @notice Op slots `S` of the circuit behind `verifier`: a ZK batch has at most this many ops.
+    uint32 public zkSlots;
+    /// @dev Per committed ZK batch: keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash))
+    ///      (the proof's public inputs but the prover) until proven, then ZK_PROVEN; 0 for
+    ///      optimistic batches (cleared when a revert drops the batch).
+    mapping(uint64 batchNumber => bytes32 commitment) private _zkBatch;
+
     // ---------------------------------------------------------------------------------------
     // Events
     // ---------------------------------------------------------------------------------------
@@ -192,6 +213,11 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     );
     /// @notice Batches `fromBatch..toBatch` were reverted (fraud proof); the chain continues from `fromBatch - 1`.
     event BatchesReverted(uint64 fromBatch, uint64 toBatch);
+    /// @notice The validity lane was enabled: ZK batches of at most `zkSlots` ops, proven against `verifier`.
+    event VerifierSet(address indexed verifier, uint32 zkSlots);
+    /// @notice ZK batch `batchNumber` was proven by `prover` (it is final once its predecessor is
+    ///         and someone calls `finalizeBatch`).
+    event BatchProven(uint64 indexed batchNumber, address indexed prover);
     /// @notice Withdrawal `index` of batch `batchNumber` paid `amount` of `tokenId` to `recipient`.
     event WithdrawalClaimed(
         uint64 indexed batchNumber, uint32 indexed index, address indexed recipient, uint8 tokenId, uint128 amount
@@ -228,8 +254,10 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     error UnexpectedBatchNumber(uint64 expected, uint64 got);
     /// @notice The header's prevStateRoot is not the last committed state root.
     error PrevStateRootMismatch(bytes32 expected, bytes32 got);
-    /// @notice Only the optimistic lane (0) is accepted for now.
+    /// @notice Lane `lane` is not accepted: lanes above 1, or lane 1 before `setVerifier`.
     error UnsupportedLane(uint8 lane);
+    /// @notice A ZK batch (or `zkDataHash` input) has `opCount` ops, more than the circuit's `zkSlots`.
+    error ZkBatchTooLarge(uint256 opCount, uint256 zkSlots);
     /// @notice `sha256(publicData)` differs from the header's publicDataHash.
     error PublicDataHashMismatch(bytes32 declared, bytes32 computed);
     /// @notice The op at byte `offset` of the public data has an unknown type (5, 6 or 7).
@@ -255,14 +283,31 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     error BatchNotCommitted(uint64 batchNumber);
     /// @notice The StoredBatch passed for `batchNumber` is not the committed one.
     error StoredBatchMismatch(uint64 batchNumber);
-    /// @notice Batch `batchNumber` is in lane `lane`, which finalizes only by proof.
-    error NotOptimisticLane(uint64 batchNumber, uint8 lane);
+    /// @notice ZK batch `batchNumber` is not proven: it never finalizes by the window.
+    error NotProven(uint64 batchNumber);
     /// @notice Batch `batchNumber` can be finalized from timestamp `finalizableAt`.
     error ChallengeWindowOpen(uint64 batchNumber, uint256 finalizableAt);
     /// @notice A revert cannot reach back to final batch `batchNumber`.
     error CannotRevertFinalized(uint64 batchNumber);
     /// @notice There are no committed batches after `batchNumber` to revert.
     error NothingToRevert(uint64 batchNumber);
+
+    /// @notice The verifier was already set (to `verifier`); it is set once.
+    error VerifierAlreadySet(address verifier);
+    /// @notice `verifier` has no code.
+    error VerifierHasNoCode(address verifier);
+    /// @notice `zkSlots` must be at least 1.
+    error ZeroZkSlots();
+    /// @notice No verifier is set: the validity lane is off.
+    error VerifierNotSet();
+    /// @notice Batch `batchNumber` is committed in the optimistic lane (or is genesis).
+    error NotZkBatch(uint64 batchNumber);
+    /// @notice ZK batch `batchNumber` is already proven.
+    error BatchAlreadyProven(uint64 batchNumber);
+    /// @notice (prevStateRoot, newStateRoot, dataHash) passed for `batchNumber` are not the committed ones.
+    error ZkPublicInputsMismatch(uint64 batchNumber);
+    /// @notice The verifier refused the proof for `batchNumber` with `prover` as the bound address.
+    error InvalidProof(uint64 batchNumber, address prover);
 
     /// @notice Batch `batchNumber` is not final yet.
     error BatchNotFinalized(uint64 batchNumber);
@@ -335,6 +380,20 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         sequencer = newSequencer;
     }
 
+    /// @notice Enables the validity lane, once: ZK batches (lane 1) of at most `zkSlots_` ops,
+    ///         proven by `verifier_`, a Groth16 verifier of the batch circuit with `S = zkSlots_`
+    ///         (`IBatchVerifier`). Owner only; neither value can change afterwards.
+    function setVerifier(address verifier_, uint32 zkSlots_) external onlyOwner {
+        address current = verifier;
+        if (current != address(0)) revert VerifierAlreadySet(current);
+        if (verifier_ == address(0)) revert ZeroAddress();
+        if (verifier_.code.length == 0) revert VerifierHasNoCode(verifier_);
+        if (zkSlots_ == 0) revert ZeroZkSlots();
+        verifier = verifier_;
+        zkSlots = zkSlots_;
+        emit VerifierSet(verifier_, zkSlots_);
+    }
+
     // ---------------------------------------------------------------------------------------
     // Deposits (priority queue)
     // ---------------------------------------------------------------------------------------
@@ -393,11 +452,13 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
 
     /// @notice Commits the next batch. Sequencer only.
     /// @dev Checks: caller authorized; `batchNumber == lastCommittedBatch + 1`; `prevStateRoot ==
-    ///      lastCommittedStateRoot`; lane 0; `sha256(publicData) == publicDataHash`; the public
+    ///      lastCommittedStateRoot`; lane 0, or lane 1 once a verifier is set and with at most
+    ///      `zkSlots` ops; `sha256(publicData) == publicDataHash`; the public
     ///      data parses strictly (SPEC §4.2); its Deposit ops equal the next `priorityOpsCount`
     ///      queue entries in order (the account index is not checked); `opCount` ops.
     ///      Effects: stores the StoredBatch hash, consumes the queue entries, moves the committed
     ///      tip, emits BatchCommitted. Withdraw ops are committed as a Merkle root (see README).
+    ///      A ZK batch also stores keccak256(prevStateRoot, newStateRoot, zkDataHash(...)) for `proveBatch`.
     function commitBatch(BatchHeader calldata header, bytes calldata publicData) external {
         bytes32 headerHash = _hashHeader(header);
         _authorizeCommit(headerHash);
@@ -430,20 +491,41 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     function _commitAuthorized(BatchHeader calldata header, bytes32 headerHash, bytes calldata publicData)
         internal
     {
-        _checkHeader(header, publicData);
+        uint8 lane = _checkHeader(header, publicData);
         (uint64 priorityOpsEnd, uint256 withdrawalCount, bytes32 withdrawalsRoot) = _checkOps(header, publicData);
         // Safe: withdrawalCount <= publicData.length / 41, far below 2^32 for any calldata.
         // forge-lint: disable-next-line(unsafe-typecast)
-        _storeBatch(header, headerHash, priorityOpsEnd, uint32(withdrawalCount), withdrawalsRoot);
+        _storeBatch(header, headerHash, lane, priorityOpsEnd, uint32(withdrawalCount), withdrawalsRoot);
+        if (lane != LANE_OPTIMISTIC) _storeZkCommitment(header, publicData);
     }
 
-    /// @dev Batch number, previous root, lane and public-data hash.
-    function _checkHeader(BatchHeader calldata header, bytes calldata publicData) private view {
+    /// @dev Lane `lane` != 0 is accepted only as lane 1 with a verifier set and at most
+    ///      `zkSlots` declared ops (`_checkOps` then checks the declared count).
+    function _checkZkLane(uint8 lane, uint32 opCount) private view {
+        if (lane != LANE_ZK || verifier == address(0)) revert UnsupportedLane(lane);
+        uint32 slots = zkSlots;
+        if (opCount > slots) revert ZkBatchTooLarge(opCount, slots);
+    }
+
+    /// @dev ZK batch (public data already checked): stores the commitment to the proof's
+    ///      public inputs prevStateRoot, newStateRoot, dataHash (the prover is bound at proving).
+    function _storeZkCommitment(BatchHeader calldata header, bytes calldata publicData) private {
+        bytes32 dataHash = _zkDataHash(header.feeAccount, publicData, zkSlots);
+        _zkBatch[header.batchNumber] = keccak256(abi.encode(header.prevStateRoot, header.newStateRoot, dataHash));
+    }
+
+    /// @dev Batch number, previous root, lane and public-data hash; returns the lane (0 or 1).
+    function _checkHeader(BatchHeader calldata header, bytes calldata publicData) private view returns (uint8 lane) {
         uint64 expected = _lastCommittedBatch + 1; // checked uint48: stays below 2^48
         if (header.batchNumber != expected) revert UnexpectedBatchNumber(expected, header.batchNumber);
         bytes32 prevRoot = lastCommittedStateRoot;
         if (header.prevStateRoot != prevRoot) revert PrevStateRootMismatch(prevRoot, header.prevStateRoot);
-        if (header.lane != LANE_OPTIMISTIC) revert UnsupportedLane(header.lane);
+        assembly ("memory-safe") {
+            let w := calldataload(add(header, 0xc0)) // word 6: uint8 lane
+            if shr(8, w) { revert(0, 0) } // dirty high bits (as abi.encode; _hashHeader refuses them too)
+            lane := w
+        }
+        if (lane != LANE_OPTIMISTIC) _checkZkLane(lane, header.opCount);
         bytes32 dataHash = sha256(publicData);
         if (dataHash != header.publicDataHash) revert PublicDataHashMismatch(header.publicDataHash, dataHash);
     }
@@ -475,6 +557,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     function _storeBatch(
         BatchHeader calldata header,
         bytes32 headerHash,
+        uint8 lane,
         uint64 priorityOpsEnd,
         uint32 withdrawalCount,
         bytes32 withdrawalsRoot
@@ -486,7 +569,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         batchRecordHash[batchNumber] = keccak256(
             abi.encode(
                 batchNumber,
-                LANE_OPTIMISTIC,
+                lane,
                 uint64(block.timestamp),
                 priorityOpsEnd,
                 withdrawalCount,
@@ -507,14 +590,15 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
             withdrawalCount,
             priorityOpsEnd,
             uint64(block.timestamp),
-            LANE_OPTIMISTIC
+            lane
         );
     }
 
-    /// @notice Finalizes optimistic batch `batch.batchNumber` (pass its StoredBatch, as emitted
-    ///         in BatchCommitted). Anyone may call.
+    /// @notice Finalizes batch `batch.batchNumber` (pass its StoredBatch, as emitted in
+    ///         BatchCommitted). Anyone may call.
     /// @dev Requires: the batch is `lastFinalizedBatch + 1`, committed, `batch` hashes to its
-    ///      record, lane 0, and `block.timestamp >= committedAt + challengeWindow`.
+    ///      record, and: lane 0: `block.timestamp >= committedAt + challengeWindow`; lane 1:
+    ///      proven (`proveBatch`), at any time (never by the window).
     ///      Effects: the batch is final; its withdrawals become claimable.
     function finalizeBatch(StoredBatch calldata batch) external {
         uint64 batchNumber = batch.batchNumber;
@@ -523,10 +607,53 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         if (batchNumber != lastFinal + 1) revert PreviousBatchNotFinalized(batchNumber, lastFinal);
         if (batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
         if (keccak256(abi.encode(batch)) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
-        if (batch.lane != LANE_OPTIMISTIC) revert NotOptimisticLane(batchNumber, batch.lane);
-        uint256 finalizableAt = uint256(batch.committedAt) + challengeWindow;
-        if (block.timestamp < finalizableAt) revert ChallengeWindowOpen(batchNumber, finalizableAt);
+        // A committed record has lane 0 or 1 (commitBatch refuses the others).
+        if (batch.lane == LANE_ZK) {
+            if (_zkBatch[batchNumber] != ZK_PROVEN) revert NotProven(batchNumber);
+        } else {
+            uint256 finalizableAt = uint256(batch.committedAt) + challengeWindow;
+            if (block.timestamp < finalizableAt) revert ChallengeWindowOpen(batchNumber, finalizableAt);
+        }
         _finalize(batch);
+    }
+
+    /// @notice Proves committed ZK batch `batchNumber` with Groth16 `proof` over the public
+    ///         inputs (prevStateRoot, newStateRoot, dataHash, msg.sender): the proof binds the
+    ///         address that submits it, so a copied proof fails. Anyone may call (with a proof
+    ///         made for their own address).
+    /// @dev `prevStateRoot`, `newStateRoot` are the batch header's; `dataHash` is
+    ///      `zkDataHash(header.feeAccount, publicData, zkSlots)` (all three are checked against
+    ///      the commitment stored at commit). Requires: a verifier is set; the batch is
+    ///      committed, in lane 1, not proven yet; the verifier accepts the proof. Effects: the
+    ///      batch is proven (`isProven`), so `finalizeBatch` accepts it once its predecessor is
+    ///      final; emits BatchProven.
+    function proveBatch(
+        uint64 batchNumber,
+        bytes32 prevStateRoot,
+        bytes32 newStateRoot,
+        bytes32 dataHash,
+        uint256[8] calldata proof
+    ) external {
+        address v = verifier;
+        if (v == address(0)) revert VerifierNotSet();
+        bytes32 commitment = _zkBatch[batchNumber];
+        if (commitment == 0) {
+            if (batchNumber == 0 || batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
+            revert NotZkBatch(batchNumber);
+        }
+        if (commitment == ZK_PROVEN) revert BatchAlreadyProven(batchNumber);
+        if (keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash)) != commitment) {
+            revert ZkPublicInputsMismatch(batchNumber);
+        }
+        uint256[4] memory input =
+            [uint256(prevStateRoot), uint256(newStateRoot), uint256(dataHash), uint256(uint160(msg.sender))];
+        (bool ok, bytes memory ret) = v.staticcall(abi.encodeCall(IBatchVerifier.verifyProof, (proof, input)));
+        // Valid iff the call succeeds and returns nothing (generated verifiers) or `true`.
+        if (!ok || (ret.length != 0 && (ret.length != 32 || uint256(bytes32(ret)) != 1))) {
+            revert InvalidProof(batchNumber, msg.sender);
+        }
+        _zkBatch[batchNumber] = ZK_PROVEN;
+        emit BatchProven(batchNumber, msg.sender);
     }
 
     /// @notice Pays withdrawal `index` of final batch `batchNumber`: `amount` of `tokenId` to
@@ -585,6 +712,21 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         return (set.root, set.count);
     }
 
+    /// @notice Whether ZK batch `batchNumber` is proven (false for optimistic batches and genesis).
+    function isProven(uint64 batchNumber) external view returns (bool) {
+        return _zkBatch[batchNumber] == ZK_PROVEN;
+    }
+
+    /// @notice The validity lane's data commitment (SPEC §10), the proof's public input
+    ///         `dataHash`: sha256(feeAccount as 4 bytes big-endian ‖ rec_1 ‖ … ‖ rec_slots) with
+    ///         the top 3 bits cleared, where rec_i is op i of `publicData` right-padded with
+    ///         zeros to ZK_RECORD_BYTES (52) and missing ops are 52 zero bytes.
+    /// @dev Reverts like commitBatch on malformed public data (UnknownOpType, TruncatedOp,
+    ///      NonCanonicalNoop) and with ZkBatchTooLarge for more than `slots` ops.
+    function zkDataHash(uint32 feeAccount, bytes calldata publicData, uint32 slots) external pure returns (bytes32) {
+        return _zkDataHash(feeAccount, publicData, slots);
+    }
+
     /// @notice Number of the last committed batch (0 = only genesis). Never decreases except
     ///         through a fraud-proof revert (not implemented yet).
     function lastCommittedBatch() public view returns (uint64) {
@@ -630,7 +772,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     }
 
     // ---------------------------------------------------------------------------------------
-    // Internal hooks (seams for the staked sequencer set, fraud proofs and the ZK lane)
+    // Internal hooks (seams for the staked sequencer set and fraud proofs)
     // ---------------------------------------------------------------------------------------
 
     /// @dev Authorization of a plain `commitBatch`: `msg.sender == sequencer`. `StakedRollup`
@@ -641,8 +783,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     }
 
     /// @dev Marks `batch` (already checked to be `lastFinalizedBatch + 1` and to match its
-    ///      record) final. Shared by the optimistic path (`finalizeBatch`) and, later, the ZK
-    ///      lane's proof verification.
+    ///      record and to satisfy its lane's rule) final.
     function _finalize(StoredBatch calldata batch) internal {
         uint64 batchNumber = batch.batchNumber;
         lastFinalizedBatch = batchNumber;
@@ -663,6 +804,10 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         uint64 tip = _lastCommittedBatch;
         if (keep >= tip) revert NothingToRevert(keep);
         if (keccak256(abi.encode(lastKept)) != batchRecordHash[keep]) revert StoredBatchMismatch(keep);
+        // A dropped number may be reused by an optimistic batch: forget ZK commitments/proofs.
+        for (uint64 n = keep + 1; n <= tip; ++n) {
+            delete _zkBatch[n];
+        }
         // Safe: keep < tip < 2^48, and a committed record's priorityOpsEnd <= priorityTail < 2^48.
         // forge-lint: disable-next-line(unsafe-typecast)
         _lastCommittedBatch = uint48(keep);
@@ -806,6 +951,63 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
             let withdrawals := shr(128, counts)
             if withdrawals { mstore(0x40, add(mload(0x40), add(0xa0, shl(5, withdrawals)))) }
         }
+    }
+
+    /// @dev `zkDataHash`: expands the compact ops of `data` into 52-byte records in a fresh
+    ///      memory buffer (4-byte fee account, then `slots` records, zeroed first), copying
+    ///      each op with one calldatacopy (sizes from OP_SIZE_TABLE), and hashes it with sha256.
+    ///      Checks what the size walk needs (type, bounds, canonical Noop) and the slot count.
+    function _zkDataHash(uint256 feeAccount, bytes calldata data, uint256 slots)
+        private
+        pure
+        returns (bytes32 dataHash)
+    {
+        bytes memory records;
+        uint256 found;
+        uint256 err; // 0 or (offset << 8 | code), codes as in _parseOps
+        assembly ("memory-safe") {
+            let len := add(4, mul(ZK_RECORD_BYTES, slots))
+            records := mload(0x40)
+            mstore(records, len)
+            let out := add(records, 0x20)
+            // Zero the buffer (calldata past its end reads as zeros), then allocate it.
+            calldatacopy(out, calldatasize(), len)
+            mstore(0x40, add(out, and(add(len, 31), not(31))))
+            mstore(out, shl(224, feeAccount))
+            out := add(out, 4)
+            let ptr := data.offset
+            let end := add(ptr, data.length)
+            for {} lt(ptr, end) {} {
+                let h := shr(248, calldataload(ptr))
+                let size := and(shr(shl(3, shr(5, h)), OP_SIZE_TABLE), 0xff)
+                if iszero(size) {
+                    err := or(shl(8, sub(ptr, data.offset)), 1)
+                    break
+                }
+                if gt(add(ptr, size), end) {
+                    err := or(shl(8, sub(ptr, data.offset)), 2)
+                    break
+                }
+                if eq(size, 1) {
+                    if h {
+                        err := or(shl(8, sub(ptr, data.offset)), 3)
+                        break
+                    }
+                }
+                if lt(found, slots) { calldatacopy(add(out, mul(found, ZK_RECORD_BYTES)), ptr, size) }
+                found := add(found, 1)
+                ptr := add(ptr, size)
+            }
+        }
+        if (err != 0) {
+            uint256 offset = err >> 8;
+            uint8 h = uint8(data[offset]);
+            if (err & 0xff == ERR_UNKNOWN_TYPE) revert UnknownOpType(offset, h >> 5);
+            if (err & 0xff == ERR_TRUNCATED) revert TruncatedOp(offset, h >> 5);
+            revert NonCanonicalNoop(offset, h);
+        }
+        if (found > slots) revert ZkBatchTooLarge(found, slots);
+        dataHash = sha256(records) & bytes32(~uint256(0) >> 3);
     }
 
     /// @dev Root of the withdrawal tree over the `count` leaves at memory `leaves` (count >= 1,

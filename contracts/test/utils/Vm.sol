@@ -24,6 +24,13 @@ interface Vm {
     function toString(uint256 value) external pure returns (string memory);
     function pauseGasMetering() external;
     function resumeGasMetering() external;
+    function readFile(string calldata path) external view returns (string memory);
+    function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
+    function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
 }
 
 /// @notice forge prints calls to this address as console output (`forge test -vv`).

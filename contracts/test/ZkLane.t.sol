@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {RollupFixture} from "./utils/RollupFixture.sol";
+import {TandemRollup} from "../src/TandemRollup.sol";
+
+/// @dev Exposes the fraud-proof hook, to pin that a revert forgets ZK commitments and proofs.
+contract ZkRollupHarness is TandemRollup {
+    constructor(address o, address s, bytes32 g, uint64 w) TandemRollup(o, s, g, w) {}
+
+    function revertBatchesAfter(StoredBatch memory lastKept) external {
+        _revertBatchesAfter(lastKept);
+    }
+}
+
+/// @notice Validity lane without proofs: the data commitment `zkDataHash` (against the Rust
+///         side's reference vectors and an independent byte-by-byte reference), `setVerifier`,
+///         the lane rules of commitBatch / finalizeBatch, and every way `proveBatch` refuses
+///         before it reaches the verifier. Real proofs: `ZkProof.t.sol`.
+/// @dev The lane needs a verifier with code; where no proof is checked, the tests enable it
+///      with `NOT_A_VERIFIER` (the DevToken: code, but no `verifyProof`, so any proof fails).
+contract ZkLaneTest is RollupFixture {
+    uint32 internal constant SLOTS = 2;
+    string internal constant VECTORS = "../crates/l1/tests/vectors/zk_data_hash.json";
+
+    address internal NOT_A_VERIFIER;
+
+    function setUp() public virtual override {
+        super.setUp();
+        NOT_A_VERIFIER = address(token);
+    }
+
+    function enableLane(address v, uint32 slots) internal {
+        vm.prank(OWNER);
+        rollup.setVerifier(v, slots);
+    }
+
+    function zkHeader(bytes memory data) internal view returns (TandemRollup.BatchHeader memory h) {
+        h = nextHeader(data);
+        h.lane = 1;
+    }
+
+    function commitZk(bytes memory data) internal returns (TandemRollup.StoredBatch memory sb) {
+        return commitWith(zkHeader(data), data);
+    }
+
+    function transfer(uint256 salt) internal pure returns (bytes memory) {
+        return opTransfer(uint24(salt), uint24(salt + 1), 0, 1, 0);
+    }
+
+    // ------------------------------------------------------------------ reference dataHash
+
+    /// @dev SPEC §10, written out byte by byte (independent of the contract's assembly).
+    function refZkPublicData(uint32 feeAccount, bytes memory data, uint256 slots)
+        internal
+        pure
+        returns (bytes memory out)
+    {
+        out = new bytes(4 + 52 * slots);
+        out[0] = bytes1(uint8(feeAccount >> 24));
+        out[1] = bytes1(uint8(feeAccount >> 16));
+        out[2] = bytes1(uint8(feeAccount >> 8));
+        out[3] = bytes1(uint8(feeAccount));
+        uint256 i;
+        uint256 slot;
+        while (i < data.length) {
+            uint256 size = opSize(uint8(data[i]) >> 5);
+            require(slot < slots, "reference: too many ops");
+            for (uint256 k = 0; k < size; k++) out[4 + 52 * slot + k] = data[i + k];
+            i += size;
+            slot++;
+        }
+        require(i == data.length, "reference: truncated");
+    }
+
+    function refZkDataHash(uint32 feeAccount, bytes memory data, uint256 slots) internal pure returns (bytes32) {
+        return sha256(refZkPublicData(feeAccount, data, slots)) & bytes32(type(uint256).max >> 3);
+    }
+
+    // ------------------------------------------------------------------ zkDataHash
+
+    function test_zkDataHash_matchesRustReferenceVectors() public view {
+        string memory json = vm.readFile(VECTORS);
+        uint256 n;
+        for (; vm.keyExistsJson(json, string.concat("$[", vm.toString(n), "]")); n++) {
+            string memory k = string.concat("$[", vm.toString(n), "].");
+            uint32 fee = uint32(vm.parseJsonUint(json, string.concat(k, "feeAccount")));
+            uint32 slots = uint32(vm.parseJsonUint(json, string.concat(k, "slots")));
+            bytes memory pd = vm.parseJsonBytes(json, string.concat(k, "publicData"));
+            bytes memory zpd = vm.parseJsonBytes(json, string.concat(k, "zkPublicData"));
+            bytes32 expected = vm.parseJsonBytes32(json, string.concat(k, "zkDataHash"));
+            assertEq(refZkPublicData(fee, pd, slots), zpd, "reference expansion = vector's zkPublicData");
+            assertEq(sha256(zpd) & bytes32(type(uint256).max >> 3), expected, "vector is self-consistent");
+            assertEq(rollup.zkDataHash(fee, pd, slots), expected, "contract = Rust zk_data_hash");
+        }
+        assertGe(n, 4, "all vectors read");
+    }
+
+    /// @dev Random op sequences of every type (and random extra empty slots) against the reference.
+    function testFuzz_zkDataHash_matchesReference(uint256 seed, uint32 feeAccount, uint8 nOps, uint8 extra)
+        public
+        view
+    {
+        uint256 n = bound(nOps, 0, 12);
+        bytes memory data;
+        for (uint256 i = 0; i < n; i++) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            uint256 t = r % 5;
+            bytes32 key = keccak256(abi.encode(r));
+            if (t == 0) data = bytes.concat(data, opNoop());
+            else if (t == 1) data = bytes.concat(data, opDeposit(uint24(r >> 8), key, uint8(r >> 40) & 31, uint128(r >> 48)));
+            else if (t == 2) data = bytes.concat(data, opTransfer(uint24(r >> 8), uint24(r >> 32), uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)));
+            else if (t == 3) data = bytes.concat(data, opTransferToNew(uint24(r >> 8), uint24(r >> 32), key, uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)));
+            else data = bytes.concat(data, opWithdraw(uint24(r >> 8), uint8(r >> 32) & 31, uint128(r >> 40), uint8(r >> 168), address(uint160(r >> 96))));
+        }
+        uint32 slots = uint32(n + bound(extra, 0, 3));
+        if (slots == 0) slots = 1;
+        assertEq(rollup.zkDataHash(feeAccount, data, slots), refZkDataHash(feeAccount, data, slots), "dataHash");
+    }
+
+    function test_zkDataHash_topThreeBitsCleared() public view {
+        for (uint256 i = 0; i < 16; i++) {
+            bytes memory data = transfer(i);
+            assertEq(uint256(rollup.zkDataHash(uint32(i), data, 1)) >> 253, 0, "field element");
+        }
+    }
+
+    function test_zkDataHash_refusesMalformedData() public {
+        bytes memory two = bytes.concat(transfer(1), transfer(2));
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkBatchTooLarge.selector, 2, 1));
+        rollup.zkDataHash(0, two, 1);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.UnknownOpType.selector, 12, 5));
+        rollup.zkDataHash(0, bytes.concat(transfer(1), hex"a0"), 4);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 12, 1));
+        rollup.zkDataHash(0, bytes.concat(transfer(1), hex"20000000"), 4);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NonCanonicalNoop.selector, 1, 0x03));
+        rollup.zkDataHash(0, hex"0003", 4);
+    }
+
+    // ------------------------------------------------------------------ setVerifier
+
+    function test_setVerifier_ownerOnlyOnceWithCodeAndSlots() public {
+        vm.expectRevert();
+        rollup.setVerifier(NOT_A_VERIFIER, SLOTS); // not the owner
+        vm.startPrank(OWNER);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZeroAddress.selector));
+        rollup.setVerifier(address(0), SLOTS);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.VerifierHasNoCode.selector, address(0xC0DE)));
+        rollup.setVerifier(address(0xC0DE), SLOTS);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZeroZkSlots.selector));
+        rollup.setVerifier(NOT_A_VERIFIER, 0);
+        vm.expectEmit(address(rollup));
+        emit TandemRollup.VerifierSet(NOT_A_VERIFIER, SLOTS);
+        rollup.setVerifier(NOT_A_VERIFIER, SLOTS);
+        assertEq(rollup.verifier(), NOT_A_VERIFIER, "verifier");
+        assertEq(rollup.zkSlots(), SLOTS, "slots");
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.VerifierAlreadySet.selector, NOT_A_VERIFIER));
+        rollup.setVerifier(address(rollup), 4);
+        vm.stopPrank();
+    }
+
+    // ------------------------------------------------------------------ commit lane rules
+
+    function test_commit_zkLaneRefusedWithoutVerifier() public {
+        bytes memory data = transfer(1);
+        expectCommitRevert(zkHeader(data), data, abi.encodeWithSelector(TandemRollup.UnsupportedLane.selector, 1));
+    }
+
+    function test_commit_laneAboveOneRefused() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        bytes memory data = transfer(1);
+        TandemRollup.BatchHeader memory h = nextHeader(data);
+        h.lane = 2;
+        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.UnsupportedLane.selector, 2));
+        h.lane = 255;
+        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.UnsupportedLane.selector, 255));
+    }
+
+    function test_commit_zkBatchAboveSlotsRefused() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        bytes memory data = bytes.concat(transfer(1), transfer(2), transfer(3));
+        expectCommitRevert(
+            zkHeader(data), data, abi.encodeWithSelector(TandemRollup.ZkBatchTooLarge.selector, 3, SLOTS)
+        );
+        // The same batch is fine in the optimistic lane.
+        commit(data);
+    }
+
+    function test_commit_zkBatchStillCheckedLikeAnyBatch() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        bytes memory data = bytes.concat(transfer(1), transfer(2));
+        TandemRollup.BatchHeader memory h = zkHeader(data);
+        h.opCount = 1; // declares fewer ops than it has
+        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.OpCountMismatch.selector, 1, 2));
+        depositEth(address(0xD1), 1 ether);
+        bytes memory dep = opDeposit(7, KEY_PACKED, 0, 2 ether); // not the queued amount
+        expectCommitRevert(zkHeader(dep), dep, abi.encodeWithSelector(TandemRollup.DepositMismatch.selector, 0, 0));
+    }
+
+    function test_commit_zkBatchRecordsLaneOne() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        depositEth(address(0xD1), 1 ether);
+        bytes memory data = bytes.concat(opDeposit(7, KEY_PACKED, 0, 1 ether), transfer(1));
+        TandemRollup.BatchHeader memory h = zkHeader(data);
+        vm.expectEmit(address(rollup));
+        emit TandemRollup.BatchCommitted(
+            1, keccak256(abi.encode(h)), h.newStateRoot, bytes32(0), 0, 1, uint64(block.timestamp), 1
+        );
+        TandemRollup.StoredBatch memory sb = commitWith(h, data); // checks the record, lane 1
+        assertEq(sb.lane, 1, "lane");
+        assertFalse(rollup.isProven(1), "not proven");
+    }
+
+    // ------------------------------------------------------------------ finality rules
+
+    function test_finalize_zkBatchNeverByWindow() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        TandemRollup.StoredBatch memory sb = commitZk(transfer(1));
+        vm.warp(sb.committedAt + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotProven.selector, 1));
+        rollup.finalizeBatch(sb);
+        vm.warp(sb.committedAt + 100 * WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotProven.selector, 1));
+        rollup.finalizeBatch(sb);
+        assertEq(rollup.lastFinalizedBatch(), 0, "nothing final");
+    }
+
+    function test_finalize_zkRecordCannotBePassedOffAsOptimistic() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        TandemRollup.StoredBatch memory sb = commitZk(transfer(1));
+        vm.warp(sb.committedAt + WINDOW);
+        sb.lane = 0;
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.StoredBatchMismatch.selector, 1));
+        rollup.finalizeBatch(sb);
+    }
+
+    function test_finalize_unprovenZkBatchBlocksLaterOptimisticBatches() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        commitZk(transfer(1));
+        TandemRollup.StoredBatch memory sb2 = commit(transfer(2));
+        vm.warp(sb2.committedAt + WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.PreviousBatchNotFinalized.selector, 2, 0));
+        rollup.finalizeBatch(sb2);
+    }
+
+    function test_finalize_optimisticBatchesUnchangedWithLaneEnabled() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        TandemRollup.StoredBatch memory sb = commit(transfer(1));
+        vm.warp(sb.committedAt + WINDOW - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(TandemRollup.ChallengeWindowOpen.selector, 1, uint256(sb.committedAt) + WINDOW)
+        );
+        rollup.finalizeBatch(sb);
+        vm.warp(sb.committedAt + WINDOW);
+        rollup.finalizeBatch(sb);
+        assertFalse(rollup.isProven(1), "optimistic batches are never proven");
+    }
+
+    // ------------------------------------------------------------------ proveBatch refusals
+
+    function test_proveBatch_revertsWithoutVerifier() public {
+        commit(transfer(1));
+        uint256[8] memory proof;
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.VerifierNotSet.selector));
+        rollup.proveBatch(1, bytes32(0), bytes32(0), bytes32(0), proof);
+    }
+
+    function test_proveBatch_revertsForUnknownBatchGenesisAndOptimisticLane() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        uint256[8] memory proof;
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotCommitted.selector, 1));
+        rollup.proveBatch(1, bytes32(0), bytes32(0), bytes32(0), proof);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotCommitted.selector, 0));
+        rollup.proveBatch(0, GENESIS_ROOT, bytes32(0), bytes32(0), proof);
+        commit(transfer(1));
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotZkBatch.selector, 1));
+        rollup.proveBatch(1, bytes32(0), bytes32(0), bytes32(0), proof);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotCommitted.selector, 2));
+        rollup.proveBatch(2, bytes32(0), bytes32(0), bytes32(0), proof);
+    }
+
+    function test_proveBatch_revertsOnPublicInputsOtherThanCommitted() public {
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        bytes memory data = transfer(1);
+        TandemRollup.BatchHeader memory h = zkHeader(data);
+        commitWith(h, data);
+        bytes32 dh = rollup.zkDataHash(h.feeAccount, data, SLOTS);
+        uint256[8] memory proof;
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
+        rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, bytes32(uint256(dh) ^ 1), proof);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
+        rollup.proveBatch(1, h.prevStateRoot, keccak256("other root"), dh, proof);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
+        rollup.proveBatch(1, h.newStateRoot, h.prevStateRoot, dh, proof);
+        // The committed inputs reach the verifier, which refuses (this one has no verifyProof).
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 1, address(this)));
+        rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
+        assertFalse(rollup.isProven(1), "not proven");
+    }
+
+    /// @dev The commitment stored by a commit with deposits and withdrawals (memory used by the
+    ///      parser and the withdrawal tree before the expansion) is the one of zkDataHash.
+    function test_commit_storesCommitmentOfZkDataHashWithDepositsAndWithdrawals() public {
+        enableLane(NOT_A_VERIFIER, 3);
+        depositEth(address(0xD1), 1 ether);
+        bytes memory data = bytes.concat(
+            opWithdraw(5, 0, 1 ether, 0, address(0xBEEF)),
+            opDeposit(7, KEY_PACKED, 0, 1 ether),
+            opWithdraw(6, 0, 2, 0, address(0xCAFE))
+        );
+        TandemRollup.BatchHeader memory h = zkHeader(data);
+        h.feeAccount = 70000;
+        commitWith(h, data);
+        bytes32 dh = refZkDataHash(h.feeAccount, data, 3);
+        uint256[8] memory proof;
+        // Past the commitment check: only the verifier refuses.
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 1, address(this)));
+        rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
+    }
+
+    // ------------------------------------------------------------------ revert hook
+
+    function test_revertHook_forgetsZkCommitment() public {
+        ZkRollupHarness harness = new ZkRollupHarness(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW);
+        rollup = harness;
+        enableLane(NOT_A_VERIFIER, SLOTS);
+        bytes memory data = transfer(1);
+        TandemRollup.BatchHeader memory h = zkHeader(data);
+        commitWith(h, data);
+        harness.revertBatchesAfter(TandemRollup.StoredBatch(0, 0, uint64(T0), 0, 0, 0, GENESIS_ROOT, 0));
+        commit(transfer(9)); // batch 1 again, optimistic
+        uint256[8] memory proof;
+        bytes32 dh = rollup.zkDataHash(h.feeAccount, data, SLOTS);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotZkBatch.selector, 1));
+        rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
+    }
+}
