@@ -510,7 +510,7 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     /// @dev ZK batch (public data already checked): stores the commitment to the proof's
     ///      public inputs prevStateRoot, newStateRoot, dataHash (the prover is bound at proving).
     function _storeZkCommitment(BatchHeader calldata header, bytes calldata publicData) private {
-        bytes32 dataHash = _zkDataHash(header.feeAccount, publicData, zkSlots);
+        bytes32 dataHash = _zkDataHash(header.feeAccount, publicData, zkSlots, false);
         _zkBatch[header.batchNumber] = keccak256(abi.encode(header.prevStateRoot, header.newStateRoot, dataHash));
     }
 
@@ -723,8 +723,8 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     ///         zeros to ZK_RECORD_BYTES (52) and missing ops are 52 zero bytes.
     /// @dev Reverts like commitBatch on malformed public data (UnknownOpType, TruncatedOp,
     ///      NonCanonicalNoop) and with ZkBatchTooLarge for more than `slots` ops.
-    function zkDataHash(uint32 feeAccount, bytes calldata publicData, uint32 slots) external pure returns (bytes32) {
-        return _zkDataHash(feeAccount, publicData, slots);
+    function zkDataHash(uint32 feeAccount, bytes calldata publicData, uint32 slots) external view returns (bytes32) {
+        return _zkDataHash(feeAccount, publicData, slots, true);
     }
 
     /// @notice Number of the last committed batch (0 = only genesis). Never decreases except
@@ -953,61 +953,72 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         }
     }
 
-    /// @dev `zkDataHash`: expands the compact ops of `data` into 52-byte records in a fresh
-    ///      memory buffer (4-byte fee account, then `slots` records, zeroed first), copying
-    ///      each op with one calldatacopy (sizes from OP_SIZE_TABLE), and hashes it with sha256.
-    ///      Checks what the size walk needs (type, bounds, canonical Noop) and the slot count.
-    function _zkDataHash(uint256 feeAccount, bytes calldata data, uint256 slots)
+    /// @dev `zkDataHash`: expands the compact ops of `data` into 52-byte records in scratch
+    ///      memory past the free memory pointer (4-byte fee account, then `slots` records,
+    ///      zeroed first), one calldatacopy per op (sizes from OP_SIZE_TABLE), and hashes the
+    ///      buffer in place with the sha256 precompile. `checked`: one test per op covers
+    ///      unknown types, truncation, non-canonical Noops and running out of slots (the cold
+    ///      path names it); unchecked (commit path) when `_parseOps` already accepted `data` and
+    ///      its op count is at most `slots`.
+    function _zkDataHash(uint256 feeAccount, bytes calldata data, uint256 slots, bool checked)
         private
-        pure
+        view
         returns (bytes32 dataHash)
     {
-        bytes memory records;
-        uint256 found;
-        uint256 err; // 0 or (offset << 8 | code), codes as in _parseOps
+        uint256 bad; // 0, or 1 + the byte offset of the op that fails
         assembly ("memory-safe") {
             let len := add(4, mul(ZK_RECORD_BYTES, slots))
-            records := mload(0x40)
-            mstore(records, len)
-            let out := add(records, 0x20)
-            // Zero the buffer (calldata past its end reads as zeros), then allocate it.
-            calldatacopy(out, calldatasize(), len)
-            mstore(0x40, add(out, and(add(len, 31), not(31))))
-            mstore(out, shl(224, feeAccount))
-            out := add(out, 4)
+            let buf := mload(0x40)
+            calldatacopy(buf, calldatasize(), len) // zeros: calldata past its end
+            mstore(buf, shl(224, feeAccount))
+            let out := add(buf, 4)
+            let outEnd := add(out, mul(ZK_RECORD_BYTES, slots))
             let ptr := data.offset
             let end := add(ptr, data.length)
-            for {} lt(ptr, end) {} {
-                let h := shr(248, calldataload(ptr))
-                let size := and(shr(shl(3, shr(5, h)), OP_SIZE_TABLE), 0xff)
-                if iszero(size) {
-                    err := or(shl(8, sub(ptr, data.offset)), 1)
-                    break
-                }
-                if gt(add(ptr, size), end) {
-                    err := or(shl(8, sub(ptr, data.offset)), 2)
-                    break
-                }
-                if eq(size, 1) {
-                    if h {
-                        err := or(shl(8, sub(ptr, data.offset)), 3)
-                        break
-                    }
-                }
-                if lt(found, slots) { calldatacopy(add(out, mul(found, ZK_RECORD_BYTES)), ptr, size) }
-                found := add(found, 1)
+            for {} and(iszero(checked), lt(ptr, end)) {} {
+                let size := byte(sub(31, shr(253, calldataload(ptr))), OP_SIZE_TABLE)
+                calldatacopy(out, ptr, size)
+                out := add(out, ZK_RECORD_BYTES)
                 ptr := add(ptr, size)
             }
+            for {} lt(ptr, end) {} {
+                let h := byte(0, calldataload(ptr))
+                let size := byte(sub(31, shr(5, h)), OP_SIZE_TABLE)
+                if or(
+                    or(iszero(size), gt(add(ptr, size), end)),
+                    or(and(lt(h, 0x20), gt(h, 0)), iszero(lt(out, outEnd)))
+                ) {
+                    bad := add(sub(ptr, data.offset), 1)
+                    break
+                }
+                calldatacopy(out, ptr, size)
+                out := add(out, ZK_RECORD_BYTES)
+                ptr := add(ptr, size)
+            }
+            if iszero(bad) {
+                if iszero(staticcall(gas(), 0x02, buf, len, 0x00, 0x20)) { revert(0, 0) }
+                dataHash := and(mload(0x00), shr(3, not(0)))
+            }
         }
-        if (err != 0) {
-            uint256 offset = err >> 8;
-            uint8 h = uint8(data[offset]);
-            if (err & 0xff == ERR_UNKNOWN_TYPE) revert UnknownOpType(offset, h >> 5);
-            if (err & 0xff == ERR_TRUNCATED) revert TruncatedOp(offset, h >> 5);
-            revert NonCanonicalNoop(offset, h);
+        if (bad != 0) _revertZkData(data, bad - 1, slots);
+    }
+
+    /// @dev Cold path of `_zkDataHash`: the error for the op at `offset` (the first one not
+    ///      expanded); when it is well-formed, there are more than `slots` ops: counts them all
+    ///      (or names a malformed later op).
+    function _revertZkData(bytes calldata data, uint256 offset, uint256 slots) private pure {
+        uint256 found = slots;
+        uint256 i = offset;
+        while (i < data.length) {
+            uint8 h = uint8(data[i]);
+            uint256 size = _opSize(h >> 5);
+            if (size == type(uint256).max) revert UnknownOpType(i, h >> 5);
+            if (i + size > data.length) revert TruncatedOp(i, h >> 5);
+            if (h != 0 && h < 0x20) revert NonCanonicalNoop(i, h);
+            found++;
+            i += size;
         }
-        if (found > slots) revert ZkBatchTooLarge(found, slots);
-        dataHash = sha256(records) & bytes32(~uint256(0) >> 3);
+        revert ZkBatchTooLarge(found, slots);
     }
 
     /// @dev Root of the withdrawal tree over the `count` leaves at memory `leaves` (count >= 1,

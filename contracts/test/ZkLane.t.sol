@@ -135,6 +135,15 @@ contract ZkLaneTest is RollupFixture {
         rollup.zkDataHash(0, bytes.concat(transfer(1), hex"20000000"), 4);
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.NonCanonicalNoop.selector, 1, 0x03));
         rollup.zkDataHash(0, hex"0003", 4);
+        bytes memory three = bytes.concat(two, opNoop());
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkBatchTooLarge.selector, 3, 1));
+        rollup.zkDataHash(0, three, 1);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkBatchTooLarge.selector, 1, 0));
+        rollup.zkDataHash(0, opNoop(), 0);
+        // Past the slots, a malformed op is still named.
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 24, 2));
+        rollup.zkDataHash(0, bytes.concat(two, hex"40"), 1);
+        assertEq(rollup.zkDataHash(0, "", 0), sha256(hex"00000000") & bytes32(type(uint256).max >> 3), "S = 0");
     }
 
     // ------------------------------------------------------------------ setVerifier
@@ -314,6 +323,35 @@ contract ZkLaneTest is RollupFixture {
         bytes32 dh = refZkDataHash(h.feeAccount, data, 3);
         uint256[8] memory proof;
         // Past the commitment check: only the verifier refuses.
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 1, address(this)));
+        rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
+    }
+
+    /// @dev Fuzz of the commit path's (unchecked) expansion: random batches of every op type
+    ///      reach the verifier only when the reference dataHash is passed.
+    function testFuzz_commit_storesReferenceDataHash(uint256 seed, uint32 feeAccount, uint8 nOps) public {
+        enableLane(NOT_A_VERIFIER, 8);
+        uint256 n = bound(nOps, 0, 8);
+        bytes memory data;
+        for (uint256 i = 0; i < n; i++) {
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            uint256 t = r % 5;
+            if (t == 0) data = bytes.concat(data, opNoop());
+            else if (t == 1) {
+                uint128 amount = uint128(r >> 48) % 1e18 + 1;
+                depositEth(address(0xD1), amount);
+                data = bytes.concat(data, opDeposit(uint24(r >> 8), KEY_PACKED, 0, amount));
+            } else if (t == 2) data = bytes.concat(data, opTransfer(uint24(r >> 8), uint24(r >> 32), uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)));
+            else if (t == 3) data = bytes.concat(data, opTransferToNew(uint24(r >> 8), uint24(r >> 32), keccak256(abi.encode(r)), uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)));
+            else data = bytes.concat(data, opWithdraw(uint24(r >> 8), 0, uint128(r >> 40), uint8(r >> 168), address(uint160(r >> 96))));
+        }
+        TandemRollup.BatchHeader memory h = zkHeader(data);
+        h.feeAccount = feeAccount;
+        commitWith(h, data);
+        bytes32 dh = refZkDataHash(feeAccount, data, 8);
+        uint256[8] memory proof;
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
+        rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, bytes32(uint256(dh) ^ (1 << (seed % 253))), proof);
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 1, address(this)));
         rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
     }

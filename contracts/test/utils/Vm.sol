@@ -25,6 +25,8 @@ interface Vm {
     function pauseGasMetering() external;
     function resumeGasMetering() external;
     function readFile(string calldata path) external view returns (string memory);
+    function snapshotState() external returns (uint256 snapshotId);
+    function revertToState(uint256 snapshotId) external returns (bool success);
     function keyExistsJson(string calldata json, string calldata key) external view returns (bool);
     function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
