@@ -9,10 +9,10 @@
 //! signed ops only. After the slots, the fee account is credited each slot's fee in its
 //! token (fees of deposits and padding are zero); with no fee at all the root is unchanged.
 //!
-//! Public inputs, in order: `prev_root`, `new_root`, the prover's L1 address as a field
-//! element (bound by a constraint so that a proof is useless to anyone else). The public-
-//! data commitment is the next input to add: [`BatchCircuit::bind_public_data`] receives
-//! every slot's op fields and is the one place where it is to be enforced.
+//! Public inputs, in order: `prev_root`, `new_root`, `data_hash` (SPEC.md §10: SHA-256 of the
+//! fee account and the slots' op records, top 3 bits cleared, enforced by
+//! [`BatchCircuit::bind_public_data`]), the prover's L1 address as a field element (bound by a
+//! constraint so that a proof is useless to anyone else).
 
 use ark_ec::AdditiveGroup;
 use ark_r1cs_std::prelude::*;
@@ -24,6 +24,7 @@ use tandem_types::{ChainId, L1Address, Op, TOKEN_BITS};
 
 use crate::gadgets::num::{checked_add, enforce_nonzero_if, range_check, BALANCE_BITS};
 use crate::gadgets::{eddsa, merkle, poseidon::poseidon, Bool, FVar, PointVar, F};
+use crate::public_data::{alloc_packed, amount_parts, enforce_data_hash, fee_parts, SlotRecordVars};
 
 /// Bits of a nonce.
 const NONCE_BITS: usize = 32;
@@ -87,6 +88,9 @@ struct SlotValues {
     token: u32,
     amount: F,
     fee: F,
+    /// `(mantissa, exponent)` of the packed amount (Transfer, TransferToNew) and fee.
+    amount_parts: (u32, u32),
+    fee_parts: (u32, u32),
     first: AccountValues,
     second: AccountValues,
     new_key: (F, F),
@@ -106,11 +110,19 @@ impl SlotValues {
             Op::TransferToNew(t) => (TRANSFER_TO_NEW, t.token.get(), t.amount.value(), t.fee.value()),
             Op::Withdraw(t) => (WITHDRAW, t.token.get(), t.amount, t.fee.value()),
         };
+        let (amount_parts, fee_parts) = match w.op {
+            Op::Noop | Op::Deposit(_) => ((0, 0), (0, 0)),
+            Op::Transfer(t) => (amount_parts(t.amount), fee_parts(t.fee)),
+            Op::TransferToNew(t) => (amount_parts(t.amount), fee_parts(t.fee)),
+            Op::Withdraw(t) => ((0, 0), fee_parts(t.fee)),
+        };
         Self {
             kind,
             token: token as u32,
             amount: F::from(amount),
             fee: F::from(fee),
+            amount_parts,
+            fee_parts,
             first: AccountValues::from_witness(&w.first),
             second: AccountValues::from_witness(&w.second),
             new_key: w.new_pubkey.map_or((F::ZERO, F::ZERO), |k| (k.x(), k.y())),
@@ -128,6 +140,8 @@ impl SlotValues {
             token: 0,
             amount: F::ZERO,
             fee: F::ZERO,
+            amount_parts: (0, 0),
+            fee_parts: (0, 0),
             first: AccountValues::blank(depth),
             second: AccountValues::blank(depth),
             new_key: (F::ZERO, F::ZERO),
@@ -140,8 +154,8 @@ impl SlotValues {
     }
 }
 
-/// The op fields of one slot, as circuit variables: what the public-data commitment will
-/// bind (see [`BatchCircuit::bind_public_data`]).
+/// The op fields of one slot, as circuit variables: what the public-data commitment binds
+/// (see [`BatchCircuit::bind_public_data`]).
 #[derive(Clone)]
 pub struct SlotPublicData {
     /// One-hot op type: Noop, Deposit, Transfer, TransferToNew, Withdraw.
@@ -154,8 +168,15 @@ pub struct SlotPublicData {
     pub second_index_bits: Vec<Bool>,
     /// Amount (range-checked to 128 bits).
     pub amount: FVar,
+    /// The amount's 128 bits, little-endian (from its range check).
+    pub amount_bits: Vec<Bool>,
+    /// `PackedAmount` bits, little-endian (`e << 27 | m`), with `m·10^e = amount` enforced for
+    /// Transfer and TransferToNew.
+    pub amount_packed: Vec<Bool>,
     /// Fee (range-checked to 128 bits; zero unless signed).
     pub fee: FVar,
+    /// `PackedFee` bits, little-endian (`e << 3 | m`), with `m·10^e = fee` enforced.
+    pub fee_packed: Vec<Bool>,
     /// Key of a deposit or of the account a `TransferToNew` creates, as coordinates.
     pub new_key: (FVar, FVar),
     /// A withdrawal's L1 recipient as a field element.
@@ -175,6 +196,7 @@ pub struct BatchCircuit {
     pub prover: L1Address,
     prev_root: F,
     new_root: F,
+    data_hash: F,
     fee_account: AccountValues,
     values: Vec<SlotValues>,
 }
@@ -195,6 +217,12 @@ impl BatchCircuit {
             prover,
             prev_root: witness.prev_root,
             new_root: witness.new_root,
+            data_hash: crate::public_data::data_hash(
+                witness.fee_account.get(),
+                &witness.ops.iter().map(|o| o.op).collect::<Vec<_>>(),
+                witness.ops.len(),
+            )
+            .expect("one op per slot"),
             fee_account: AccountValues::from_witness(&witness.fees.account),
             values,
         }
@@ -210,14 +238,35 @@ impl BatchCircuit {
             prover: L1Address::default(),
             prev_root: F::ZERO,
             new_root: F::ZERO,
+            data_hash: F::ZERO,
             fee_account: AccountValues::blank(depth),
             values: (0..slots).map(|_| SlotValues::blank(depth)).collect(),
         }
     }
 
-    /// The public inputs, in order: `prev_root`, `new_root`, prover address.
+    /// The public inputs, in order: `prev_root`, `new_root`, `data_hash`, prover address.
     pub fn public_inputs(&self) -> Vec<F> {
-        vec![self.prev_root, self.new_root, address_to_fr(&self.prover)]
+        vec![self.prev_root, self.new_root, self.data_hash, address_to_fr(&self.prover)]
+    }
+
+    /// The claimed data hash (SPEC §10), as computed natively from the witness's ops.
+    pub fn data_hash(&self) -> F {
+        self.data_hash
+    }
+
+    /// Replaces the claimed data hash (to test a wrong claim).
+    pub fn with_data_hash(mut self, data_hash: F) -> Self {
+        self.data_hash = data_hash;
+        self
+    }
+
+    /// Replaces slot `slot`'s witnessed packings `(mantissa, exponent)` of the amount and fee
+    /// (to test that another encoding of the same value does not match the commitment).
+    #[doc(hidden)]
+    pub fn with_packing(mut self, slot: usize, amount: (u32, u32), fee: (u32, u32)) -> Self {
+        self.values[slot].amount_parts = amount;
+        self.values[slot].fee_parts = fee;
+        self
     }
 
     /// Replaces the claimed new root (to test a wrong claim, or to claim the root the
@@ -227,17 +276,34 @@ impl BatchCircuit {
         self
     }
 
-    /// The extension point for the public-data commitment. Version 1 of the circuit binds
-    /// only the roots and the prover; a later version enforces here that the slots' op
-    /// fields (encoded as SPEC.md §4.2 says, Noop padding dropped) hash to a commitment
-    /// allocated as a public input, and the fee account index with them.
+    /// The public-data commitment (SPEC.md §10): enforces that `data_hash` (a public input)
+    /// is `sha256(fee account (4 bytes BE) ‖ rec_1 ‖ … ‖ rec_S)` with the top 3 bits cleared,
+    /// each record the slot's op encoded as SPEC §4.2 says and zero-padded to 52 bytes (see
+    /// [`crate::public_data`]). `fee_account_bits` are the index bits of the account that fee
+    /// settlement credits, so the committed fee account is the one paid.
     pub fn bind_public_data(
         &self,
-        _cs: ConstraintSystemRef<F>,
-        _slots: &[SlotPublicData],
-        _fee_account_bits: &[Bool],
+        cs: ConstraintSystemRef<F>,
+        slots: &[SlotPublicData],
+        fee_account_bits: &[Bool],
+        data_hash: &FVar,
     ) -> Result<(), SynthesisError> {
-        Ok(())
+        assert!(self.depth <= 24, "indices are encoded in 3 bytes");
+        let records: Vec<SlotRecordVars> = slots
+            .iter()
+            .map(|s| SlotRecordVars {
+                kind: &s.kind,
+                token_bits: &s.token_bits,
+                first_index_bits: &s.first_index_bits,
+                second_index_bits: &s.second_index_bits,
+                amount_bits: &s.amount_bits,
+                amount_packed: &s.amount_packed,
+                fee_packed: &s.fee_packed,
+                new_key: (&s.new_key.0, &s.new_key.1),
+                to_l1: &s.to_l1,
+            })
+            .collect();
+        enforce_data_hash(&cs, &records, fee_account_bits, data_hash)
     }
 }
 
@@ -335,9 +401,11 @@ fn synthesize_slot(
     let token = Bool::le_bits_to_fp(&token_bits)?;
     let amount = witness(cs, v.amount)?;
     let fee = witness(cs, v.fee)?;
-    range_check(&amount, BALANCE_BITS)?;
+    let amount_bits = range_check(&amount, BALANCE_BITS)?;
     range_check(&fee, BALANCE_BITS)?;
     fee.conditional_enforce_equal(&FVar::zero(), &!&signed)?;
+    let amount_packed = alloc_packed(cs, v.amount_parts, 27, &amount, &uses_second)?.bits;
+    let fee_packed = alloc_packed(cs, v.fee_parts, 3, &fee, &Bool::TRUE)?.bits;
     // amount + fee ≤ 2^128 - 1 (AmountOverflow).
     let needed = checked_add(&amount, &fee, BALANCE_BITS)?;
     let new_key = (witness(cs, v.new_key.0)?, witness(cs, v.new_key.1)?);
@@ -417,7 +485,10 @@ fn synthesize_slot(
             first_index_bits: a.index_bits,
             second_index_bits: b.index_bits,
             amount,
+            amount_bits,
+            amount_packed,
             fee,
+            fee_packed,
             new_key,
             to_l1,
         },
@@ -452,6 +523,7 @@ impl BatchCircuit {
         assert_eq!(self.values.len(), self.slots, "one value set per slot");
         let prev_root = FVar::new_input(cs.clone(), || Ok(self.prev_root))?;
         let new_root = FVar::new_input(cs.clone(), || Ok(self.new_root))?;
+        let data_hash = FVar::new_input(cs.clone(), || Ok(self.data_hash))?;
         let prover = FVar::new_input(cs.clone(), || Ok(address_to_fr(&self.prover)))?;
         // Bind the prover input to a constraint: an input in no constraint would not be
         // checked by the verifier at all.
@@ -494,7 +566,7 @@ impl BatchCircuit {
 
         let slot_roots = outputs.iter().map(|o| o.root.clone()).collect();
         let public: Vec<SlotPublicData> = outputs.into_iter().map(|o| o.public).collect();
-        self.bind_public_data(cs, &public, &fee.index_bits)?;
+        self.bind_public_data(cs, &public, &fee.index_bits, &data_hash)?;
         Ok((slot_roots, settled_root))
     }
 }

@@ -6,6 +6,8 @@
 //! - [`batch`]: [`BatchCircuit`], `S` op slots padded with Noop, then fee settlement, chaining
 //!   the state root from `prev_root` to `new_root`; its witness comes from
 //!   `tandem_state::witness`.
+//! - [`public_data`]: the data commitment (SPEC.md §10), natively and in the circuit
+//!   (SHA-256 over the fee account and fixed-size op records).
 //! - [`prover`]: Groth16 setup (local, insecure: devnets and tests only), proving,
 //!   verification, and the Solidity verifier rendered from the verifying key.
 //!
@@ -18,6 +20,7 @@
 pub mod batch;
 pub mod gadgets;
 pub mod prover;
+pub mod public_data;
 
 pub use ark_bn254::Fr;
 pub use batch::{BatchCircuit, SlotPublicData};

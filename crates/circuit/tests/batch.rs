@@ -201,7 +201,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
 
     /// Random valid batches (S = 2-4, D = 4-8) satisfy the circuit with exactly the Rust
-    /// STF's intermediate and final roots.
+    /// STF's intermediate and final roots and the L1 reference's data hash.
     #[test]
     fn random_valid_batches_satisfy_with_stf_roots(
         slots in 2usize..=4,
@@ -217,17 +217,24 @@ proptest! {
         prop_assert_eq!(&roots.slots[..ops.len()], &outcome.intermediate_roots[..]);
         prop_assert_eq!(roots.settled, outcome.root);
         prop_assert_eq!(circuit.public_inputs()[..2].to_vec(), vec![ledger.root(), outcome.root]);
+        // The data commitment equals the L1 reference over the same ops and fee account.
+        let reference = tandem_l1::zk_data_hash(fee_account, &outcome.ops, slots).unwrap();
+        prop_assert_eq!(circuit.public_inputs()[2], Fr::from_be_bytes_mod_order(reference.as_slice()));
         let (ok, _) = check(circuit);
         prop_assert!(ok);
     }
 }
 
 #[test]
-fn public_inputs_are_prev_root_new_root_prover() {
+fn public_inputs_are_prev_root_new_root_data_hash_prover() {
     let ledger = genesis(4);
     let w = witness_for(&ledger, &[deposit(1, 0, 5)], 2);
     let inputs = BatchCircuit::new(&w, PROVER).public_inputs();
-    assert_eq!(inputs.len(), 3);
+    assert_eq!(inputs.len(), 4);
     assert_eq!(inputs[0], ledger.root());
-    assert_eq!(inputs[2], Fr::from_be_bytes_mod_order(&PROVER.0));
+    assert_eq!(inputs[1], w.new_root);
+    let ops: Vec<Op> = w.ops.iter().map(|o| o.op).collect();
+    let data_hash = tandem_l1::zk_data_hash(0, &ops[..1], 2).unwrap();
+    assert_eq!(inputs[2], Fr::from_be_bytes_mod_order(data_hash.as_slice()));
+    assert_eq!(inputs[3], Fr::from_be_bytes_mod_order(&PROVER.0));
 }

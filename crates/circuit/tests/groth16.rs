@@ -1,6 +1,6 @@
 //! Real Groth16 on BN254 for a small batch circuit (S = 2, D = 4): insecure local setup,
 //! proof of a real batch, verification; tampered public inputs fail; the Solidity verifier
-//! renders with three public inputs.
+//! renders with four public inputs.
 
 mod common;
 
@@ -39,10 +39,10 @@ fn groth16_proves_a_real_batch_and_refuses_tampered_inputs() {
     }
     // Another prover's address (a proof copied from the mempool) fails.
     let mut stolen = inputs.clone();
-    stolen[2] = Fr::from(0xdeadu64);
+    stolen[3] = Fr::from(0xdeadu64);
     assert!(!verify(&vk, &stolen, &proof));
 
     let sol = solidity_verifier(&vk);
-    assert!(sol.contains("function verifyProof(") && sol.contains("uint256[3] calldata input"));
+    assert!(sol.contains("function verifyProof(") && sol.contains("uint256[4] calldata input"));
     assert_eq!(solidity_proof(&proof).len(), 8);
 }
