@@ -1,6 +1,6 @@
 //! A client of the deployed rollup: what the node, the wallet and the devnet call on L1.
 
-use alloy::network::EthereumWallet;
+use alloy::network::{EthereumWallet, TransactionBuilder};
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionReceipt;
@@ -148,6 +148,15 @@ async fn confirm(pending: alloy::providers::PendingTransactionBuilder<alloy::net
         return Err(L1Error::TxFailed(receipt.transaction_hash));
     }
     Ok(receipt)
+}
+
+/// Deploys contract `bytecode` (creation code with constructor arguments appended) and
+/// returns its address.
+pub async fn deploy_bytecode(rpc_url: &str, deployer: PrivateKeySigner, bytecode: Bytes) -> Result<Address, L1Error> {
+    let (provider, _) = connect(rpc_url, Some(deployer))?;
+    let tx = alloy::rpc::types::TransactionRequest::default().with_deploy_code(bytecode);
+    let receipt = confirm(provider.send_transaction(tx).await.map_err(rpc_error)?).await?;
+    receipt.contract_address.ok_or_else(|| L1Error::Unexpected("deployment receipt without a contract address".into()))
 }
 
 /// Deploys a devnet instance: the rollup (owner = deployer), a DevToken minted to the
@@ -301,6 +310,36 @@ impl RollupClient {
         self.signer.ok_or(L1Error::NoSigner)?;
         let pending = self.contract().finalizeBatch(batch.to_sol()).send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// Registers the validity-lane verifier and the circuit's op slots (owner, once).
+    pub async fn set_verifier(&self, verifier: Address, slots: u32) -> Result<B256, L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let pending = self.contract().setVerifier(verifier, slots).send().await.map_err(contract_error)?;
+        Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// Submits a validity proof of ZK-lane batch `batch_number`; the proof must bind this
+    /// client's signing address.
+    pub async fn prove_batch(
+        &self,
+        batch_number: u64,
+        prev_state_root: B256,
+        new_state_root: B256,
+        data_hash: B256,
+        proof: [[u8; 32]; 8],
+    ) -> Result<B256, L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let words = proof.map(U256::from_be_bytes);
+        let contract = self.contract();
+        let call = contract.proveBatch(batch_number, prev_state_root, new_state_root, data_hash, words);
+        let pending = call.send().await.map_err(contract_error)?;
+        Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// Whether ZK-lane batch `batch_number` has a verified proof.
+    pub async fn is_proven(&self, batch_number: u64) -> Result<bool, L1Error> {
+        self.contract().isProven(batch_number).call().await.map_err(contract_error)
     }
 
     /// Deposits `amount` wei of ETH for the L2 key `(x, y)`; returns the queue index.

@@ -17,6 +17,17 @@ pub enum Lane {
     Zk = 1,
 }
 
+impl Lane {
+    /// The lane with contract code `code`.
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Lane::Optimistic),
+            1 => Some(Lane::Zk),
+            _ => None,
+        }
+    }
+}
+
 /// A batch header as `commitBatch` takes it (contract struct `BatchHeader`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchHeader {

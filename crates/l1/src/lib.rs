@@ -14,7 +14,7 @@ pub mod commitments;
 
 pub use alloy::primitives::{Address, B256, U256};
 pub use alloy::signers::local::PrivateKeySigner;
-pub use client::{client_chain_id, connect, deploy_devnet, CommittedBatch, Deployment, L1Error, QueuedDeposit, RollupClient};
+pub use client::{client_chain_id, connect, deploy_bytecode, deploy_devnet, CommittedBatch, Deployment, L1Error, QueuedDeposit, RollupClient};
 pub use commitments::{
     intermediate_roots_root, withdrawal_leaf, withdrawal_proof, withdrawals_root, zk_data_hash, zk_public_data, BatchHeader, Lane,
     ZK_RECORD_BYTES,

@@ -456,7 +456,8 @@ impl Node {
         Ok(())
     }
 
-    /// Finalizes posted batches whose challenge window has passed, in order; marks batches
+    /// Finalizes posted batches in order once final-able (optimistic: window passed; ZK lane:
+    /// proven on L1); marks batches
     /// L1 already finalized.
     pub async fn finalize_batches(&self) -> Result<(), NodeError> {
         let final_on_l1 = self.l1.last_finalized_batch().await?;
@@ -471,7 +472,11 @@ impl Node {
             }
             if number > final_on_l1 {
                 let committed = record.committed.ok_or_else(|| NodeError::Config(format!("batch {number} has no L1 record")))?;
-                if now < committed.committed_at + self.challenge_window {
+                let ready = match Lane::from_code(committed.lane) {
+                    Some(Lane::Zk) => self.l1.is_proven(number).await?,
+                    _ => now >= committed.committed_at + self.challenge_window,
+                };
+                if !ready {
                     break;
                 }
                 let tx = self.l1.finalize_batch(&committed).await?;

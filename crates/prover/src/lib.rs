@@ -1,0 +1,225 @@
+//! The prover role: follows the chain block by block from a sequencer's RPC (which serves
+//! each block's signed inputs), keeps its own replica of the state, and for every ZK-lane
+//! batch committed on L1 builds the circuit witness from its replica, proves it, and submits
+//! the proof with its own L1 key (the proof binds that address).
+//!
+//! The proving core ([`prove_batch`]: ledger state + block inputs → Solidity-ready proof) is
+//! a library function so that the prover market can reuse it.
+
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use std::time::{Duration, Instant};
+use tandem_circuit::prover::ProvingKey;
+use tandem_l1::{Address, Lane, PrivateKeySigner, RollupClient, B256};
+use tandem_node::records::BlockRecord;
+use tandem_state::{Ledger, LedgerOp};
+use tandem_types::{AccountIndex, L1Address};
+use tracing::{info, warn};
+
+/// Why the prover stopped or a step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProverError {
+    /// The sequencer RPC failed or served something inconsistent.
+    #[error("L2 RPC: {0}")]
+    Rpc(String),
+    /// L1 failed.
+    #[error("L1: {0}")]
+    L1(#[from] tandem_l1::L1Error),
+    /// The block's inputs do not apply to our replica, or lead to another root.
+    #[error("replica diverged at block {block}: {reason}")]
+    Diverged {
+        /// Block number.
+        block: u64,
+        /// What differed.
+        reason: String,
+    },
+    /// Witness or proof generation failed.
+    #[error("proving batch {batch}: {reason}")]
+    Proving {
+        /// Batch number.
+        batch: u64,
+        /// What failed.
+        reason: String,
+    },
+    /// Bad configuration or key files.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// Everything the prover needs.
+#[derive(Debug, Clone)]
+pub struct ProverConfig {
+    /// Sequencer JSON-RPC URL (block inputs).
+    pub l2_rpc: String,
+    /// L1 JSON-RPC URL.
+    pub l1_rpc: String,
+    /// Rollup contract.
+    pub rollup: Address,
+    /// The prover's L1 key (pays for and is bound into its proofs).
+    pub prover_key: PrivateKeySigner,
+    /// Chain id, tree depth and genesis fee key of the chain (its genesis state).
+    pub chain_id: u64,
+    /// Account tree depth.
+    pub tree_depth: u8,
+    /// Owner key of account 0 at genesis.
+    pub genesis_fee_pubkey: tandem_types::PackedPubKey,
+    /// Circuit op slots (the keys' shape).
+    pub slots: usize,
+    /// Polling interval.
+    pub poll_interval: Duration,
+}
+
+/// A proof ready for `proveBatch`, with the public inputs it proves.
+#[derive(Debug, Clone)]
+pub struct BatchProof {
+    /// `uint256[8]` words, big-endian.
+    pub words: [[u8; 32]; 8],
+    /// State root before the batch (big-endian).
+    pub prev_root: B256,
+    /// State root after the batch.
+    pub new_root: B256,
+    /// The data commitment (`tandem_l1::zk_data_hash`).
+    pub data_hash: B256,
+    /// Wall time of witness generation plus proving.
+    pub elapsed: Duration,
+}
+
+/// The proving core: proves the batch made of `inputs` applied to `ledger` (not modified),
+/// for `prover`, with `keys` of `slots` slots.
+pub fn prove_batch(
+    keys: &ProvingKey<ark_bn254::Bn254>,
+    ledger: &Ledger,
+    inputs: &[LedgerOp],
+    fee_account: AccountIndex,
+    slots: usize,
+    prover: L1Address,
+) -> Result<BatchProof, String> {
+    let start = Instant::now();
+    let (witness, outcome) = tandem_state::witness::batch_witness(ledger, inputs, fee_account, slots).map_err(|e| e.to_string())?;
+    let data_hash = tandem_l1::zk_data_hash(fee_account.get(), &outcome.ops, slots).ok_or("more ops than slots")?;
+    let circuit = tandem_circuit::BatchCircuit::new(&witness, prover);
+    let proof = tandem_circuit::prover::prove(keys, circuit, &mut rand::rngs::OsRng).map_err(|e| e.to_string())?;
+    let root = |r: &tandem_crypto::Fr| B256::from(tandem_crypto::field::fr_to_be_bytes(r));
+    Ok(BatchProof {
+        words: tandem_circuit::prover::solidity_proof(&proof),
+        prev_root: root(&outcome.prev_root),
+        new_root: root(&outcome.root),
+        data_hash,
+        elapsed: start.elapsed(),
+    })
+}
+
+/// The prover's state: its replica and connections.
+pub struct Prover {
+    config: ProverConfig,
+    keys: ProvingKey<ark_bn254::Bn254>,
+    ledger: Ledger,
+    l2: HttpClient,
+    l1: RollupClient,
+}
+
+impl Prover {
+    /// Connects and starts a replica at genesis.
+    pub fn new(config: ProverConfig, keys: ProvingKey<ark_bn254::Bn254>) -> Result<Self, ProverError> {
+        let ledger = tandem_node::genesis_ledger(config.chain_id, config.tree_depth, config.genesis_fee_pubkey)
+            .map_err(ProverError::Config)?;
+        let l2 = HttpClientBuilder::default()
+            .max_response_size(64 * 1024 * 1024)
+            .build(&config.l2_rpc)
+            .map_err(|e| ProverError::Rpc(e.to_string()))?;
+        let l1 = RollupClient::new(&config.l1_rpc, config.rollup, Some(config.prover_key.clone()))?;
+        Ok(Self { config, keys, ledger, l2, l1 })
+    }
+
+    /// Number of blocks the replica has applied.
+    pub fn height(&self) -> u64 {
+        self.ledger.batches_applied()
+    }
+
+    async fn fetch_block(&self, number: u64) -> Result<Option<BlockRecord>, ProverError> {
+        let value: serde_json::Value = self
+            .l2
+            .request("tandem_getBlock", rpc_params![number])
+            .await
+            .map_err(|e| ProverError::Rpc(e.to_string()))?;
+        if value.is_null() {
+            return Ok(None);
+        }
+        serde_json::from_value(value).map(Some).map_err(|e| ProverError::Rpc(format!("block {number}: {e}")))
+    }
+
+    /// Follows one step: applies the next block if there is one, proving it first if it is
+    /// a ZK-lane batch that L1 has committed and nobody has proven. Returns whether it
+    /// advanced.
+    pub async fn step(&mut self) -> Result<bool, ProverError> {
+        let number = self.height() + 1;
+        let Some(block) = self.fetch_block(number).await? else { return Ok(false) };
+        let inputs: Vec<LedgerOp> = block
+            .inputs
+            .iter()
+            .map(|i| i.to_ledger_op())
+            .collect::<Result<_, _>>()
+            .map_err(|reason| ProverError::Diverged { block: number, reason })?;
+        let fee_account = AccountIndex::new(tandem_node::FEE_ACCOUNT).expect("0 is an index");
+        if block.lane == Lane::Zk {
+            if self.l1.last_committed_batch().await? < number {
+                return Ok(false);
+            }
+            if self.l1.is_proven(number).await? {
+                info!(batch = number, "already proven by someone else");
+            } else {
+                let prover = L1Address(self.config.prover_key.address().0 .0);
+                let ledger = self.ledger.clone();
+                let keys = self.keys.clone();
+                let slots = self.config.slots;
+                let batch_inputs = inputs.clone();
+                let proof = tokio::task::spawn_blocking(move || prove_batch(&keys, &ledger, &batch_inputs, fee_account, slots, prover))
+                    .await
+                    .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?
+                    .map_err(|reason| ProverError::Proving { batch: number, reason })?;
+                info!(batch = number, seconds = proof.elapsed.as_secs_f64(), "proved");
+                match self.l1.prove_batch(number, proof.prev_root, proof.new_root, proof.data_hash, proof.words).await {
+                    Ok(tx) => info!(batch = number, l1_tx = %tx, "proof accepted on L1"),
+                    Err(e) if self.l1.is_proven(number).await.unwrap_or(false) => {
+                        info!(batch = number, error = %e, "another prover was first")
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        let outcome = self
+            .ledger
+            .apply_batch(&inputs, fee_account)
+            .map_err(|e| ProverError::Diverged { block: number, reason: e.to_string() })?;
+        let root = format!("0x{}", hex::encode(tandem_crypto::field::fr_to_be_bytes(&outcome.root)));
+        if root != block.state_root {
+            return Err(ProverError::Diverged { block: number, reason: format!("root {root}, block says {}", block.state_root) });
+        }
+        Ok(true)
+    }
+
+    /// Runs until `shutdown` resolves.
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<(), ProverError> {
+        tokio::pin!(shutdown);
+        loop {
+            let advanced = tokio::select! {
+                _ = &mut shutdown => return Ok(()),
+                r = self.step() => match r {
+                    Ok(a) => a,
+                    Err(e @ (ProverError::Rpc(_) | ProverError::L1(_))) => {
+                        warn!(error = %e, "retrying");
+                        false
+                    }
+                    Err(e) => return Err(e),
+                },
+            };
+            if !advanced {
+                tokio::select! {
+                    _ = &mut shutdown => return Ok(()),
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                }
+            }
+        }
+    }
+}
