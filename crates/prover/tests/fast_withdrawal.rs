@@ -1,0 +1,189 @@
+//! The validity lane end to end on anvil: a fast withdrawal goes into a ZK-lane batch, the
+//! prover proves it with a real Groth16 proof verified by the generated Solidity verifier,
+//! and it is final and claimable at once, while an optimistic batch posted right after it
+//! still waits for its challenge window. A proof bound to another prover address is refused.
+
+use alloy::providers::Provider;
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use tandem_crypto::field::fr_to_be_bytes;
+use tandem_crypto::PrivateKey;
+use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
+use tandem_l1::{deploy_bytecode, deploy_devnet, Address, L1Error, PrivateKeySigner, RollupClient, U256};
+use tandem_node::producer::SoloSequencer;
+use tandem_node::records::BatchStatus;
+use tandem_node::{genesis_root, Node, NodeConfig, ZkLaneConfig};
+use tandem_prover::{prove_batch, Prover, ProverConfig};
+use tandem_state::signing::sign_tx;
+use tandem_types::*;
+
+const CHAIN_ID: u64 = 7;
+const SLOTS: usize = 2;
+const DEPTH: u8 = 4;
+const WINDOW: u64 = 3_600;
+const FAST_FEE: u128 = 1_000_000_000_000_000;
+
+/// Compiles `source` with the repository's npm solc and returns contract `name`'s creation code.
+fn compile(source: &str, name: &str) -> Vec<u8> {
+    let input = serde_json::json!({
+        "language": "Solidity",
+        "sources": { "Verifier.sol": { "content": source } },
+        "settings": {
+            "optimizer": { "enabled": true, "runs": 200 },
+            "evmVersion": "prague",
+            "outputSelection": { "*": { "*": ["evm.bytecode.object"] } }
+        }
+    });
+    let mut child = Command::new("node")
+        .arg(repo_root().join("tools/solcjs-stdjson.cjs"))
+        .arg("--standard-json")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let code = json["contracts"]["Verifier.sol"][name]["evm"]["bytecode"]["object"]
+        .as_str()
+        .unwrap_or_else(|| panic!("solc output: {json}"));
+    hex::decode(code).unwrap()
+}
+
+fn xy(key: &PrivateKey) -> (U256, U256) {
+    let pk = key.public_key();
+    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {
+    let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).unwrap();
+    let url = anvil.endpoint();
+    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+    let (owner, sequencer, user, prover_key) = (keys[0].clone(), keys[1].clone(), keys[2].clone(), keys[3].clone());
+
+    // Keys (insecure local setup), the verifier rendered from them, compiled and deployed.
+    let mut rng = rand::rngs::OsRng;
+    let (pk, vk) = tandem_circuit::prover::setup_insecure(SLOTS, DEPTH, CHAIN_ID, &mut rng).unwrap();
+    let verifier_code = compile(&tandem_circuit::prover::solidity_verifier(&vk), "Verifier");
+    let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
+
+    let fee_key = PrivateKey::from_seed([9; 32]);
+    let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
+    let deployment = deploy_devnet(&url, owner.clone(), sequencer.address(), genesis, WINDOW, U256::from(1u64)).await.unwrap();
+    let owner_l1 = RollupClient::new(&url, deployment.rollup, Some(owner)).unwrap();
+    owner_l1.set_verifier(verifier, SLOTS as u32).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = NodeConfig {
+        data_dir: dir.path().to_path_buf(),
+        chain_id: CHAIN_ID,
+        tree_depth: DEPTH,
+        genesis_fee_pubkey: fee_key.public_key().pack(),
+        l1_rpc: url.clone(),
+        rollup: deployment.rollup,
+        deploy_block: deployment.deploy_block,
+        sequencer_key: sequencer,
+        rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        metrics_addr: "127.0.0.1:0".parse().unwrap(),
+        block_time: Duration::from_millis(100),
+        l1_confirmations: 0,
+        max_block_ops: 64,
+        l1_poll_interval: Duration::from_millis(100),
+        zk_lane: Some(ZkLaneConfig { slots: SLOTS, fast_withdrawal_fee: FAST_FEE }),
+    };
+    let node = Node::open(config, Box::new(SoloSequencer)).await.unwrap();
+    let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+
+    // Batch 1 (optimistic): alice's deposit; let it become final.
+    let alice = PrivateKey::from_seed([1; 32]);
+    let bob = PrivateKey::from_seed([2; 32]);
+    let user_l1 = RollupClient::new(&url, deployment.rollup, Some(user)).unwrap();
+    let (x, y) = xy(&alice);
+    user_l1.deposit_eth(x, y, U256::from(10u128.pow(18))).await.unwrap();
+    let mut scanned = None;
+    node.sync_l1(&mut scanned).await.unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(1));
+    node.post_batches().await.unwrap();
+    let provider = user_l1.provider();
+    let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (WINDOW + 1,)).await.unwrap();
+    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
+    node.finalize_batches().await.unwrap();
+    assert_eq!(user_l1.last_finalized_batch().await.unwrap(), 1);
+
+    // Batch 2: a fast withdrawal (ZK lane). Batch 3: an ordinary transfer (optimistic).
+    let recipient = Address::from([0x42; 20]);
+    let withdraw = Tx::Withdraw(WithdrawTx {
+        from: AccountIndex::new(1).unwrap(),
+        to_l1: L1Address(recipient.0 .0),
+        token: TokenId::ETH,
+        amount: 10u128.pow(17),
+        fee: PackedFee::new(FAST_FEE).unwrap(),
+        nonce: 0,
+    });
+    node.submit(&sign_tx(&alice, CHAIN_ID, withdraw).unwrap().encode()).unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(2));
+    let transfer = Tx::Transfer(TransferTx {
+        from: AccountIndex::new(1).unwrap(),
+        to: bob.public_key().pack(),
+        token: TokenId::ETH,
+        amount: PackedAmount::new(10u128.pow(16)).unwrap(),
+        fee: PackedFee::new(0).unwrap(),
+        nonce: 1,
+    });
+    node.submit(&sign_tx(&alice, CHAIN_ID, transfer).unwrap().encode()).unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(3));
+    assert_eq!(node.block(2).unwrap().unwrap().lane, tandem_l1::Lane::Zk);
+    assert_eq!(node.block(3).unwrap().unwrap().lane, tandem_l1::Lane::Optimistic);
+    node.post_batches().await.unwrap();
+
+    // A proof bound to another address is refused when this prover submits it.
+    let before_2 = tandem_node::genesis_ledger(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
+    let mut replica = before_2;
+    for n in 1..=1u64 {
+        let block = node.block(n).unwrap().unwrap();
+        let ops: Vec<_> = block.inputs.iter().map(|i| i.to_ledger_op().unwrap()).collect();
+        replica.apply_batch(&ops, AccountIndex::new(0).unwrap()).unwrap();
+    }
+    let block2 = node.block(2).unwrap().unwrap();
+    let ops2: Vec<_> = block2.inputs.iter().map(|i| i.to_ledger_op().unwrap()).collect();
+    let foreign = prove_batch(&pk, &replica, &ops2, AccountIndex::new(0).unwrap(), SLOTS, L1Address([0x99; 20])).unwrap();
+    let prover_l1 = RollupClient::new(&url, deployment.rollup, Some(prover_key.clone())).unwrap();
+    let refused = prover_l1.prove_batch(2, foreign.prev_root, foreign.new_root, foreign.data_hash, foreign.words).await;
+    assert!(matches!(&refused, Err(L1Error::Reverted(m)) if m.contains("InvalidProof")), "{refused:?}");
+
+    // The prover follows the chain, proves batch 2 with its own address, submits it.
+    let mut prover = Prover::new(
+        ProverConfig {
+            l2_rpc: format!("http://{rpc_addr}"),
+            l1_rpc: url.clone(),
+            rollup: deployment.rollup,
+            prover_key,
+            chain_id: CHAIN_ID,
+            tree_depth: DEPTH,
+            genesis_fee_pubkey: fee_key.public_key().pack(),
+            slots: SLOTS,
+            poll_interval: Duration::from_millis(100),
+        },
+        pk,
+    )
+    .unwrap();
+    while prover.height() < 3 {
+        assert!(prover.step().await.unwrap(), "prover stalled at {}", prover.height());
+    }
+    assert!(user_l1.is_proven(2).await.unwrap());
+
+    // Batch 2 is final through its proof at once; batch 3 still waits for its window.
+    node.finalize_batches().await.unwrap();
+    assert_eq!(user_l1.last_finalized_batch().await.unwrap(), 2);
+    assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Final);
+    assert_eq!(node.batch(3).unwrap().unwrap().status, BatchStatus::Posted);
+
+    let withdrawals = tandem_l1::commitments::withdrawals(
+        &decode_public_data(&hex::decode(block2.public_data.trim_start_matches("0x")).unwrap()).unwrap(),
+    );
+    user_l1.claim_withdrawal(2, 0, &withdrawals[0], tandem_l1::withdrawal_proof(&withdrawals, 0).unwrap()).await.unwrap();
+    assert_eq!(user_l1.balance_of(recipient, None).await.unwrap(), U256::from(10u128.pow(17)));
+    rpc.stop().unwrap();
+}
