@@ -1,6 +1,11 @@
 //! Groth16 over BN254 for [`BatchCircuit`]: key generation, proving, verification, and the
 //! Solidity verifier rendered from the verifying key (taceo-groth16-sol, gnark's template).
 //!
+//! For provers: [`ProvingKeys`] (save/load, ark-serialize compressed) and [`prove_batch`],
+//! which returns the proof as the Solidity verifier's `uint256[8]` with the public inputs
+//! `[prevRoot, newRoot, dataHash, prover]`; the heavy FFT/MSM work goes through a
+//! [`ProverBackend`] ([`CpuBackend`] by default; the slot for a CUDA implementation).
+//!
 //! [`setup_insecure`] generates the keys locally from an RNG: whoever ran it knows the
 //! toxic waste and can forge proofs. It is for devnets and tests only; production keys
 //! come from a multi-party phase-2 ceremony.
@@ -22,6 +27,12 @@ pub enum ProverError {
     /// Synthesis or the proving algorithm failed (e.g. a witness that does not satisfy).
     #[error("groth16: {0}")]
     Groth16(#[from] ark_relations::gr1cs::SynthesisError),
+    /// The witness is not of the keys' shape (slots, depth, chain id).
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// The proof does not verify: the witness does not satisfy the circuit.
+    #[error("the witness does not satisfy the circuit (proof does not verify)")]
+    Unsatisfied,
 }
 
 /// INSECURE local key generation for `slots` op slots over a tree of `depth` (devnets and
@@ -59,7 +70,7 @@ fn prove_with(pk: &ProvingKey<Bn254>, circuit: BatchCircuit, rng: &mut StdRng) -
     Ok(Groth16::<Bn254>::prove(pk, circuit, rng)?)
 }
 
-/// Verifies `proof` against the public inputs `[prev_root, new_root, prover]`.
+/// Verifies `proof` against the public inputs `[prev_root, new_root, data_hash, prover]`.
 pub fn verify(vk: &VerifyingKey<Bn254>, public_inputs: &[F], proof: &Proof<Bn254>) -> bool {
     Groth16::<Bn254>::verify(vk, public_inputs, proof).unwrap_or(false)
 }
@@ -81,4 +92,331 @@ pub fn solidity_verifier(vk: &VerifyingKey<Bn254>) -> String {
 /// Ethereum's G2 limb order, C).
 pub fn solidity_proof(proof: &Proof<Bn254>) -> [[u8; 32]; 8] {
     taceo_groth16_sol::prepare_uncompressed_proof(proof).map(|w| w.to_be_bytes::<32>())
+}
+
+// ---------------------------------------------------------------------------------------
+// Library API for provers: keys on disk, one call per batch, a pluggable MSM/FFT backend.
+// ---------------------------------------------------------------------------------------
+
+use ark_bn254::{Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::{CurveGroup, VariableBaseMSM};
+use ark_ff::{BigInteger, PrimeField, UniformRand, Zero};
+use ark_groth16::r1cs_to_qap::{LibsnarkReduction, R1CSToQAP};
+use ark_poly::GeneralEvaluationDomain;
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, OptimizationGoal, SynthesisMode};
+use ark_relations::utils::matrix::Matrix;
+use ark_serialize::{CanonicalDeserialize, CanonicalSerialize, Compress, Validate};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use tandem_state::witness::BatchWitness;
+use tandem_types::L1Address;
+
+/// The big integer of a scalar (what MSMs take).
+pub type ScalarBigInt = <Fr as PrimeField>::BigInt;
+
+/// The heavy parts of Groth16 proving, separable so that an accelerator can take them:
+/// the QAP witness map (about 7 FFTs of the evaluation-domain size, i.e. the constraint
+/// count rounded up to a power of two) and the multi-scalar multiplications (four in G1 of
+/// up to the number of variables or the domain size, one in G2; 85-90% of CPU proving time).
+/// Everything else (synthesis, assembling `A`, `B`, `C` from the MSM results) stays in
+/// [`prove_batch_with`].
+///
+/// [`CpuBackend`] is arkworks' implementation. A CUDA backend slots in here without any other
+/// change: implement `msm_g1`/`msm_g2` with a GPU MSM over the same affine bases (e.g.
+/// sppark's or ICICLE's BN254 MSM, uploading the proving key's query vectors once and
+/// keeping them resident across proofs) and `witness_map` with GPU NTTs (coset iNTT/NTT
+/// over the BN254 scalar field, same domain as `GeneralEvaluationDomain`). No GPU code is
+/// built into this crate.
+pub trait ProverBackend: Sync {
+    /// Short name for logs.
+    fn name(&self) -> &'static str;
+    /// The coefficients of `h(X) = (A(X)·B(X) - C(X)) / Z(X)` (libsnark's reduction) from the
+    /// R1CS matrices and the full assignment `[1, inputs.., witnesses..]`.
+    fn witness_map(
+        &self,
+        matrices: &[Matrix<Fr>],
+        num_inputs: usize,
+        num_constraints: usize,
+        full_assignment: &[Fr],
+    ) -> Result<Vec<Fr>, ProverError>;
+    /// `Σ scalars_i · bases_i` in G1.
+    fn msm_g1(&self, bases: &[G1Affine], scalars: &[ScalarBigInt]) -> G1Projective;
+    /// `Σ scalars_i · bases_i` in G2.
+    fn msm_g2(&self, bases: &[G2Affine], scalars: &[ScalarBigInt]) -> G2Projective;
+}
+
+/// arkworks on the CPU (Pippenger MSM, radix-2 FFTs).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CpuBackend;
+
+impl ProverBackend for CpuBackend {
+    fn name(&self) -> &'static str {
+        "cpu (arkworks)"
+    }
+
+    fn witness_map(
+        &self,
+        matrices: &[Matrix<Fr>],
+        num_inputs: usize,
+        num_constraints: usize,
+        full_assignment: &[Fr],
+    ) -> Result<Vec<Fr>, ProverError> {
+        Ok(LibsnarkReduction::witness_map_from_matrices::<Fr, GeneralEvaluationDomain<Fr>>(
+            matrices,
+            num_inputs,
+            num_constraints,
+            full_assignment,
+        )?)
+    }
+
+    fn msm_g1(&self, bases: &[G1Affine], scalars: &[ScalarBigInt]) -> G1Projective {
+        G1Projective::msm_bigint(bases, scalars)
+    }
+
+    fn msm_g2(&self, bases: &[G2Affine], scalars: &[ScalarBigInt]) -> G2Projective {
+        G2Projective::msm_bigint(bases, scalars)
+    }
+}
+
+/// A circuit shape's Groth16 keys, with the shape they were made for.
+#[derive(Clone)]
+pub struct ProvingKeys {
+    /// Op slots `S`.
+    pub slots: usize,
+    /// Account tree depth `D`.
+    pub depth: u8,
+    /// Chain id (a constant of the circuit).
+    pub chain_id: ChainId,
+    /// The proving key (its verifying key inside, `pk.vk`).
+    pub pk: ProvingKey<Bn254>,
+}
+
+/// File names that [`ProvingKeys::save`] writes into its directory.
+pub const PROVING_KEY_FILE: &str = "proving_key.bin";
+/// See [`PROVING_KEY_FILE`].
+pub const VERIFYING_KEY_FILE: &str = "verifying_key.bin";
+
+const PK_MAGIC: &[u8; 8] = b"TNDMPK01";
+const VK_MAGIC: &[u8; 8] = b"TNDMVK01";
+
+/// Why keys could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// File system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Not a key file of this format, or a corrupt one.
+    #[error("{path}: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The paths and sizes of saved keys.
+#[derive(Debug, Clone)]
+pub struct SavedKeys {
+    /// Proving key file and its size in bytes.
+    pub proving_key: (PathBuf, u64),
+    /// Verifying key file and its size in bytes.
+    pub verifying_key: (PathBuf, u64),
+}
+
+fn shape_header(magic: &[u8; 8], slots: usize, depth: u8, chain_id: ChainId) -> Vec<u8> {
+    let mut h = magic.to_vec();
+    h.extend_from_slice(&(slots as u32).to_be_bytes());
+    h.push(depth);
+    h.extend_from_slice(&chain_id.to_be_bytes());
+    h
+}
+
+const HEADER_LEN: usize = 8 + 4 + 1 + 8;
+
+fn read_header(path: &Path, magic: &[u8; 8], r: &mut impl Read) -> Result<(usize, u8, ChainId), KeyError> {
+    let mut h = [0u8; HEADER_LEN];
+    r.read_exact(&mut h).map_err(|source| KeyError::Io { path: path.into(), source })?;
+    if &h[..8] != magic {
+        return Err(KeyError::Format { path: path.into(), reason: "not a tandem key file of this kind".into() });
+    }
+    let slots = u32::from_be_bytes(h[8..12].try_into().expect("4 bytes")) as usize;
+    let chain_id = u64::from_be_bytes(h[13..21].try_into().expect("8 bytes"));
+    Ok((slots, h[12], chain_id))
+}
+
+impl ProvingKeys {
+    /// INSECURE local setup from a seed (devnets and tests only: the seed is the toxic waste).
+    pub fn setup_insecure(slots: usize, depth: u8, chain_id: ChainId, seed: u64) -> Result<Self, ProverError> {
+        let (pk, _) = setup_with(slots, depth, chain_id, &mut StdRng::seed_from_u64(seed))?;
+        Ok(Self { slots, depth, chain_id, pk })
+    }
+
+    /// The verifying key.
+    pub fn vk(&self) -> &VerifyingKey<Bn254> {
+        &self.pk.vk
+    }
+
+    /// Writes [`PROVING_KEY_FILE`] and [`VERIFYING_KEY_FILE`] into `dir` (created if missing):
+    /// a shape header (magic, slots, depth, chain id) then the key, ark-serialize compressed.
+    pub fn save(&self, dir: &Path) -> Result<SavedKeys, KeyError> {
+        std::fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.into(), source })?;
+        let write = |name: &str, magic: &[u8; 8], key: &dyn Fn(&mut Vec<u8>) -> Result<(), ark_serialize::SerializationError>| {
+            let path = dir.join(name);
+            let mut bytes = shape_header(magic, self.slots, self.depth, self.chain_id);
+            key(&mut bytes).map_err(|e| KeyError::Format { path: path.clone(), reason: e.to_string() })?;
+            let mut f = std::fs::File::create(&path).map_err(|source| KeyError::Io { path: path.clone(), source })?;
+            f.write_all(&bytes).map_err(|source| KeyError::Io { path: path.clone(), source })?;
+            Ok::<_, KeyError>((path, bytes.len() as u64))
+        };
+        let proving_key = write(PROVING_KEY_FILE, PK_MAGIC, &|b| self.pk.serialize_compressed(b))?;
+        let verifying_key = write(VERIFYING_KEY_FILE, VK_MAGIC, &|b| self.pk.vk.serialize_compressed(b))?;
+        Ok(SavedKeys { proving_key, verifying_key })
+    }
+
+    /// Reads the proving key saved by [`ProvingKeys::save`] from `dir`. Points are decompressed
+    /// but not subgroup-checked (a local file the operator generated; a corrupt key only
+    /// yields proofs that fail verification).
+    pub fn load(dir: &Path) -> Result<Self, KeyError> {
+        let path = dir.join(PROVING_KEY_FILE);
+        let file = std::fs::File::open(&path).map_err(|source| KeyError::Io { path: path.clone(), source })?;
+        let mut r = std::io::BufReader::new(file);
+        let (slots, depth, chain_id) = read_header(&path, PK_MAGIC, &mut r)?;
+        let pk = ProvingKey::<Bn254>::deserialize_with_mode(&mut r, Compress::Yes, Validate::No)
+            .map_err(|e| KeyError::Format { path: path.clone(), reason: e.to_string() })?;
+        Ok(Self { slots, depth, chain_id, pk })
+    }
+
+    /// Reads only the verifying key (fully validated) and its shape from `dir`.
+    pub fn load_verifying_key(dir: &Path) -> Result<(usize, u8, ChainId, VerifyingKey<Bn254>), KeyError> {
+        let path = dir.join(VERIFYING_KEY_FILE);
+        let file = std::fs::File::open(&path).map_err(|source| KeyError::Io { path: path.clone(), source })?;
+        let mut r = std::io::BufReader::new(file);
+        let (slots, depth, chain_id) = read_header(&path, VK_MAGIC, &mut r)?;
+        let vk = VerifyingKey::<Bn254>::deserialize_compressed(&mut r)
+            .map_err(|e| KeyError::Format { path: path.clone(), reason: e.to_string() })?;
+        Ok((slots, depth, chain_id, vk))
+    }
+}
+
+/// A proof of one batch, with its public inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchProof {
+    /// The arkworks proof.
+    pub proof: Proof<Bn254>,
+    /// The proof as the Solidity verifier's `uint256[8]` (big-endian words).
+    pub words: [[u8; 32]; 8],
+    /// Public inputs in order: `prevRoot`, `newRoot`, `dataHash`, `prover`.
+    pub public_inputs: [F; 4],
+}
+
+impl BatchProof {
+    /// [`BatchProof::words`] as decimal strings (a JSON-friendly `uint256[8]`).
+    pub fn words_decimal(&self) -> [String; 8] {
+        self.words.map(|w| num_bigint::BigUint::from_bytes_be(&w).to_string())
+    }
+
+    /// The public inputs as big-endian 32-byte words (`uint256[4]`).
+    pub fn inputs_be(&self) -> [[u8; 32]; 4] {
+        self.public_inputs.map(|x| {
+            let mut out = [0u8; 32];
+            let be = x.into_bigint().to_bytes_be();
+            out[32 - be.len()..].copy_from_slice(&be);
+            out
+        })
+    }
+}
+
+/// Proves a batch on the CPU: see [`prove_batch_with`].
+pub fn prove_batch(keys: &ProvingKeys, witness: &BatchWitness, prover: L1Address) -> Result<BatchProof, ProverError> {
+    prove_batch_with(&CpuBackend, keys, witness, prover)
+}
+
+/// Proves the batch of `witness` for the L1 address `prover` (the only address that can
+/// submit the proof) with `backend` doing the FFTs and MSMs. The witness must have the keys'
+/// shape and satisfy the circuit.
+pub fn prove_batch_with(
+    backend: &dyn ProverBackend,
+    keys: &ProvingKeys,
+    witness: &BatchWitness,
+    prover: L1Address,
+) -> Result<BatchProof, ProverError> {
+    if witness.ops.len() != keys.slots || witness.depth != keys.depth || witness.chain_id != keys.chain_id {
+        return Err(ProverError::Shape(format!(
+            "witness is S={} D={} chain {}, keys are S={} D={} chain {}",
+            witness.ops.len(),
+            witness.depth,
+            witness.chain_id,
+            keys.slots,
+            keys.depth,
+            keys.chain_id
+        )));
+    }
+    let circuit = BatchCircuit::new(witness, prover);
+    let inputs = circuit.public_inputs();
+    let public_inputs: [F; 4] = inputs.clone().try_into().expect("four public inputs");
+    let mut rng = StdRng::from_rng(rand::rngs::OsRng).expect("os rng");
+    let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
+    let proof = prove_with_backend(backend, &keys.pk, circuit, r, s)?;
+    if !verify(&keys.pk.vk, &inputs, &proof) {
+        return Err(ProverError::Unsatisfied);
+    }
+    Ok(BatchProof { words: solidity_proof(&proof), proof, public_inputs })
+}
+
+/// Groth16's prover (as `ark_groth16::Groth16::create_proof_with_reduction`), with the QAP
+/// witness map and the MSMs delegated to `backend`.
+fn prove_with_backend(
+    backend: &dyn ProverBackend,
+    pk: &ProvingKey<Bn254>,
+    circuit: BatchCircuit,
+    r: Fr,
+    s: Fr,
+) -> Result<Proof<Bn254>, ProverError> {
+    let cs = ConstraintSystem::<Fr>::new_ref();
+    cs.set_optimization_goal(OptimizationGoal::Constraints);
+    cs.set_mode(SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: false });
+    circuit.generate_constraints(cs.clone())?;
+    cs.finalize();
+    let matrices = cs.to_matrices()?;
+    let matrices = &matrices[ark_relations::gr1cs::R1CS_PREDICATE_LABEL];
+    let num_inputs = cs.num_instance_variables();
+    let num_constraints = cs.num_constraints();
+    let (input_assignment, aux_assignment) = {
+        let inner = cs.borrow().ok_or(ark_relations::gr1cs::SynthesisError::MissingCS)?;
+        (inner.instance_assignment()?[1..].to_vec(), inner.witness_assignment()?.to_vec())
+    };
+    let full_assignment = [&[Fr::from(1u64)][..], &input_assignment, &aux_assignment].concat();
+    let h = backend.witness_map(matrices, num_inputs, num_constraints, &full_assignment)?;
+    drop(full_assignment);
+
+    let to_big = |v: &[Fr]| v.iter().map(|x| x.into_bigint()).collect::<Vec<_>>();
+    let h_acc = backend.msm_g1(&pk.h_query, &to_big(&h));
+    let aux = to_big(&aux_assignment);
+    let l_aux_acc = backend.msm_g1(&pk.l_query, &aux);
+    let assignment = [to_big(&input_assignment), aux].concat();
+
+    // A = α + Σ a_i·A_i + r·δ
+    let g_a = G1Projective::from(pk.a_query[0])
+        + backend.msm_g1(&pk.a_query[1..], &assignment)
+        + pk.vk.alpha_g1
+        + pk.delta_g1 * r;
+    // B in G1 (for C) and in G2: β + Σ a_i·B_i + s·δ
+    let g1_b = if r.is_zero() {
+        G1Projective::zero()
+    } else {
+        G1Projective::from(pk.b_g1_query[0]) + backend.msm_g1(&pk.b_g1_query[1..], &assignment) + pk.beta_g1 + pk.delta_g1 * s
+    };
+    let g2_b = G2Projective::from(pk.b_g2_query[0])
+        + backend.msm_g2(&pk.b_g2_query[1..], &assignment)
+        + pk.vk.beta_g2
+        + pk.vk.delta_g2 * s;
+    // C = s·A + r·B1 - r·s·δ + Σ w_i·L_i + Σ h_i·H_i
+    let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + l_aux_acc + h_acc;
+    Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })
 }

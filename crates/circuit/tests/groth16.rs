@@ -46,3 +46,39 @@ fn groth16_proves_a_real_batch_and_refuses_tampered_inputs() {
     assert!(sol.contains("function verifyProof(") && sol.contains("uint256[4] calldata input"));
     assert_eq!(solidity_proof(&proof).len(), 8);
 }
+
+#[test]
+fn prover_api_saves_loads_and_proves_with_the_backend() {
+    use tandem_circuit::prover::{prove_batch, ProverError, ProvingKeys};
+    let (slots, depth) = (2, 4);
+    let keys = ProvingKeys::setup_insecure(slots, depth, CHAIN_ID, 7).unwrap();
+    let dir = std::env::temp_dir().join(format!("tandem-circuit-keys-{}", std::process::id()));
+    let saved = keys.save(&dir).unwrap();
+    assert!(saved.proving_key.1 > saved.verifying_key.1);
+    let loaded = ProvingKeys::load(&dir).unwrap();
+    assert_eq!((loaded.slots, loaded.depth, loaded.chain_id), (slots, depth, CHAIN_ID));
+    assert_eq!(loaded.vk(), keys.vk());
+    let (s, d, c, vk) = ProvingKeys::load_verifying_key(&dir).unwrap();
+    assert_eq!((s, d, c, &vk), (slots, depth, CHAIN_ID, keys.vk()));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let ledger = genesis(depth);
+    let ops = vec![deposit(3, 2, 9_999), transfer(2, idx(2), 4, 1, 5_000, 1, 0)];
+    let (w, outcome) = batch_witness(&ledger, &ops, idx(0), slots).unwrap();
+    let t = Instant::now();
+    let proof = prove_batch(&loaded, &w, PROVER).unwrap();
+    println!("prove_batch S={slots} D={depth}: {:?}", t.elapsed());
+    let expected = BatchCircuit::new(&w, PROVER).public_inputs();
+    assert_eq!(proof.public_inputs.to_vec(), expected);
+    assert_eq!(proof.public_inputs[..2], [ledger.root(), outcome.root]);
+    assert!(verify(keys.vk(), &expected, &proof.proof));
+    assert_eq!(proof.words, solidity_proof(&proof.proof));
+    assert!(proof.words_decimal().iter().all(|w| w.chars().all(|c| c.is_ascii_digit())));
+    let mut other = expected.clone();
+    other[3] = Fr::from(1u64);
+    assert!(!verify(keys.vk(), &other, &proof.proof));
+
+    // A witness of another shape is refused before proving.
+    let (w3, _) = batch_witness(&ledger, &ops, idx(0), 3).unwrap();
+    assert!(matches!(prove_batch(&loaded, &w3, PROVER), Err(ProverError::Shape(_))));
+}
