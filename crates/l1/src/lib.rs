@@ -11,6 +11,7 @@ pub mod anvil;
 pub mod bindings;
 pub mod client;
 pub mod commitments;
+pub mod solc;
 
 pub use alloy::primitives::{Address, B256, U256};
 pub use alloy::signers::local::PrivateKeySigner;

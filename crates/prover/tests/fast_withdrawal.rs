@@ -4,8 +4,6 @@
 //! still waits for its challenge window. A proof bound to another prover address is refused.
 
 use alloy::providers::Provider;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
@@ -24,33 +22,6 @@ const DEPTH: u8 = 4;
 const WINDOW: u64 = 3_600;
 const FAST_FEE: u128 = 1_000_000_000_000_000;
 
-/// Compiles `source` with the repository's npm solc and returns contract `name`'s creation code.
-fn compile(source: &str, name: &str) -> Vec<u8> {
-    let input = serde_json::json!({
-        "language": "Solidity",
-        "sources": { "Verifier.sol": { "content": source } },
-        "settings": {
-            "optimizer": { "enabled": true, "runs": 200 },
-            "evmVersion": "prague",
-            "outputSelection": { "*": { "*": ["evm.bytecode.object"] } }
-        }
-    });
-    let mut child = Command::new("node")
-        .arg(repo_root().join("tools/solcjs-stdjson.cjs"))
-        .arg("--standard-json")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("node runs");
-    child.stdin.take().unwrap().write_all(input.to_string().as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let code = json["contracts"]["Verifier.sol"][name]["evm"]["bytecode"]["object"]
-        .as_str()
-        .unwrap_or_else(|| panic!("solc output: {json}"));
-    hex::decode(code).unwrap()
-}
-
 fn xy(key: &PrivateKey) -> (U256, U256) {
     let pk = key.public_key();
     (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
@@ -66,7 +37,7 @@ async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {
     // Keys (insecure local setup), the verifier rendered from them, compiled and deployed.
     let mut rng = rand::rngs::OsRng;
     let (pk, vk) = tandem_circuit::prover::setup_insecure(SLOTS, DEPTH, CHAIN_ID, &mut rng).unwrap();
-    let verifier_code = compile(&tandem_circuit::prover::solidity_verifier(&vk), "Verifier");
+    let verifier_code = tandem_l1::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(&vk), "Verifier").unwrap();
     let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
 
     let fee_key = PrivateKey::from_seed([9; 32]);
