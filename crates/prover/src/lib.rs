@@ -10,7 +10,7 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use std::time::{Duration, Instant};
-use tandem_circuit::prover::ProvingKey;
+use tandem_circuit::prover::ProvingKeys;
 use tandem_l1::{Address, Lane, PrivateKeySigner, RollupClient, B256};
 use tandem_node::records::BlockRecord;
 use tandem_state::{Ledger, LedgerOp};
@@ -64,13 +64,11 @@ pub struct ProverConfig {
     pub tree_depth: u8,
     /// Owner key of account 0 at genesis.
     pub genesis_fee_pubkey: tandem_types::PackedPubKey,
-    /// Circuit op slots (the keys' shape).
-    pub slots: usize,
     /// Polling interval.
     pub poll_interval: Duration,
 }
 
-/// A proof ready for `proveBatch`, with the public inputs it proves.
+/// A proof ready for `proveBatch`: the circuit's proof and public inputs as L1 takes them.
 #[derive(Debug, Clone)]
 pub struct BatchProof {
     /// `uint256[8]` words, big-endian.
@@ -79,41 +77,32 @@ pub struct BatchProof {
     pub prev_root: B256,
     /// State root after the batch.
     pub new_root: B256,
-    /// The data commitment (`tandem_l1::zk_data_hash`).
+    /// The data commitment (SPEC §10).
     pub data_hash: B256,
     /// Wall time of witness generation plus proving.
     pub elapsed: Duration,
 }
 
 /// The proving core: proves the batch made of `inputs` applied to `ledger` (not modified),
-/// for `prover`, with `keys` of `slots` slots.
+/// for `prover`, with `keys`.
 pub fn prove_batch(
-    keys: &ProvingKey<ark_bn254::Bn254>,
+    keys: &ProvingKeys,
     ledger: &Ledger,
     inputs: &[LedgerOp],
     fee_account: AccountIndex,
-    slots: usize,
     prover: L1Address,
 ) -> Result<BatchProof, String> {
     let start = Instant::now();
-    let (witness, outcome) = tandem_state::witness::batch_witness(ledger, inputs, fee_account, slots).map_err(|e| e.to_string())?;
-    let data_hash = tandem_l1::zk_data_hash(fee_account.get(), &outcome.ops, slots).ok_or("more ops than slots")?;
-    let circuit = tandem_circuit::BatchCircuit::new(&witness, prover);
-    let proof = tandem_circuit::prover::prove(keys, circuit, &mut rand::rngs::OsRng).map_err(|e| e.to_string())?;
-    let root = |r: &tandem_crypto::Fr| B256::from(tandem_crypto::field::fr_to_be_bytes(r));
-    Ok(BatchProof {
-        words: tandem_circuit::prover::solidity_proof(&proof),
-        prev_root: root(&outcome.prev_root),
-        new_root: root(&outcome.root),
-        data_hash,
-        elapsed: start.elapsed(),
-    })
+    let (witness, _) = tandem_state::witness::batch_witness(ledger, inputs, fee_account, keys.slots).map_err(|e| e.to_string())?;
+    let proof = tandem_circuit::prover::prove_batch(keys, &witness, prover).map_err(|e| e.to_string())?;
+    let [prev_root, new_root, data_hash, _] = proof.inputs_be().map(B256::from);
+    Ok(BatchProof { words: proof.words, prev_root, new_root, data_hash, elapsed: start.elapsed() })
 }
 
 /// The prover's state: its replica and connections.
 pub struct Prover {
     config: ProverConfig,
-    keys: ProvingKey<ark_bn254::Bn254>,
+    keys: ProvingKeys,
     ledger: Ledger,
     l2: HttpClient,
     l1: RollupClient,
@@ -121,7 +110,13 @@ pub struct Prover {
 
 impl Prover {
     /// Connects and starts a replica at genesis.
-    pub fn new(config: ProverConfig, keys: ProvingKey<ark_bn254::Bn254>) -> Result<Self, ProverError> {
+    pub fn new(config: ProverConfig, keys: ProvingKeys) -> Result<Self, ProverError> {
+        if keys.chain_id != config.chain_id || keys.depth != config.tree_depth {
+            return Err(ProverError::Config(format!(
+                "keys are for chain {} depth {}, the chain is {} depth {}",
+                keys.chain_id, keys.depth, config.chain_id, config.tree_depth
+            )));
+        }
         let ledger = tandem_node::genesis_ledger(config.chain_id, config.tree_depth, config.genesis_fee_pubkey)
             .map_err(ProverError::Config)?;
         let l2 = HttpClientBuilder::default()
@@ -172,9 +167,8 @@ impl Prover {
                 let prover = L1Address(self.config.prover_key.address().0 .0);
                 let ledger = self.ledger.clone();
                 let keys = self.keys.clone();
-                let slots = self.config.slots;
                 let batch_inputs = inputs.clone();
-                let proof = tokio::task::spawn_blocking(move || prove_batch(&keys, &ledger, &batch_inputs, fee_account, slots, prover))
+                let proof = tokio::task::spawn_blocking(move || prove_batch(&keys, &ledger, &batch_inputs, fee_account, prover))
                     .await
                     .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?
                     .map_err(|reason| ProverError::Proving { batch: number, reason })?;

@@ -35,9 +35,8 @@ async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {
     let (owner, sequencer, user, prover_key) = (keys[0].clone(), keys[1].clone(), keys[2].clone(), keys[3].clone());
 
     // Keys (insecure local setup), the verifier rendered from them, compiled and deployed.
-    let mut rng = rand::rngs::OsRng;
-    let (pk, vk) = tandem_circuit::prover::setup_insecure(SLOTS, DEPTH, CHAIN_ID, &mut rng).unwrap();
-    let verifier_code = tandem_l1::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(&vk), "Verifier").unwrap();
+    let keys = tandem_circuit::prover::ProvingKeys::setup_insecure(SLOTS, DEPTH, CHAIN_ID, 1).unwrap();
+    let verifier_code = tandem_l1::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(keys.vk()), "Verifier").unwrap();
     let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
 
     let fee_key = PrivateKey::from_seed([9; 32]);
@@ -119,7 +118,7 @@ async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {
     }
     let block2 = node.block(2).unwrap().unwrap();
     let ops2: Vec<_> = block2.inputs.iter().map(|i| i.to_ledger_op().unwrap()).collect();
-    let foreign = prove_batch(&pk, &replica, &ops2, AccountIndex::new(0).unwrap(), SLOTS, L1Address([0x99; 20])).unwrap();
+    let foreign = prove_batch(&keys, &replica, &ops2, AccountIndex::new(0).unwrap(), L1Address([0x99; 20])).unwrap();
     let prover_l1 = RollupClient::new(&url, deployment.rollup, Some(prover_key.clone())).unwrap();
     let refused = prover_l1.prove_batch(2, foreign.prev_root, foreign.new_root, foreign.data_hash, foreign.words).await;
     assert!(matches!(&refused, Err(L1Error::Reverted(m)) if m.contains("InvalidProof")), "{refused:?}");
@@ -134,10 +133,9 @@ async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {
             chain_id: CHAIN_ID,
             tree_depth: DEPTH,
             genesis_fee_pubkey: fee_key.public_key().pack(),
-            slots: SLOTS,
             poll_interval: Duration::from_millis(100),
         },
-        pk,
+        keys,
     )
     .unwrap();
     while prover.height() < 3 {
