@@ -4,5 +4,6 @@
 pub mod amount;
 pub mod devnet;
 pub mod keyfile;
+pub mod prover_cmd;
 pub mod rpc;
 pub mod wallet;

@@ -1,7 +1,7 @@
 //! `tandem`: the node, the wallet and the devnet.
 
 use clap::{Parser, Subcommand};
-use tandem_cli::{devnet, wallet};
+use tandem_cli::{devnet, prover_cmd, wallet};
 
 mod node_cmd;
 
@@ -20,6 +20,8 @@ enum Command {
     Wallet(wallet::WalletArgs),
     /// A local devnet: anvil, the contracts and a node.
     Devnet(devnet::DevnetArgs),
+    /// Prove ZK-lane batches and submit the proofs on L1.
+    Prover(prover_cmd::ProverArgs),
 }
 
 #[tokio::main]
@@ -34,6 +36,10 @@ async fn main() {
         Command::Devnet(args) => {
             init_tracing("info");
             devnet::run(args).await
+        }
+        Command::Prover(args) => {
+            init_tracing("info");
+            prover_cmd::run(args).await
         }
     };
     if let Err(e) = result {
