@@ -53,20 +53,36 @@ fn main() {
     println!("EdDSA-Poseidon verify (R8 alloc + S < l + Poseidon(5) + both products) | {c}");
     println!("range check 128 bits | {}", count(|cs| { num::range_check(&w(cs), 128).unwrap(); }));
 
+    let sha = |bytes: usize| {
+        count(|cs| {
+            let data: Vec<_> = (0..bytes)
+                .map(|_| ark_r1cs_std::uint8::UInt8::new_witness(cs.clone(), || Ok(0u8)).unwrap())
+                .collect();
+            ark_crypto_primitives::crh::sha256::constraints::Sha256Gadget::digest(&data).unwrap();
+        }) - 8 * bytes // the input bytes' booleanity
+    };
+    println!("SHA-256 of 55 bytes (1 block) | {}", sha(55));
+    println!("SHA-256 of 119 bytes (2 blocks) | {}", sha(119));
+
     println!();
-    println!("S | D | total | per slot | fixed");
+    println!("S | D | total | data commitment bytes | SHA-256 blocks");
     println!("---|---|---|---|---");
     for depth in [4u8, 8, 16, 24] {
-        let one = BatchCircuit::num_constraints(1, depth, 1);
-        let two = BatchCircuit::num_constraints(2, depth, 1);
-        let slot = two - one;
         for slots in [1usize, 2, 4, 8] {
-            let total = if slots <= 2 { BatchCircuit::num_constraints(slots, depth, 1) } else { one + (slots - 1) * slot };
-            println!("{slots} | {depth} | {total} | {slot} | {}", one - slot);
+            let total = BatchCircuit::num_constraints(slots, depth, 1);
+            let bytes = 4 + 52 * slots;
+            println!("{slots} | {depth} | {total} | {bytes} | {}", (bytes + 9).div_ceil(64));
         }
     }
     println!();
+    println!("Marginal cost of a slot: (total(S=8) - total(S=4)) / 4");
+    for depth in [4u8, 8, 16, 24] {
+        let per = (BatchCircuit::num_constraints(8, depth, 1) - BatchCircuit::num_constraints(4, depth, 1)) / 4;
+        println!("D={depth}: {per}");
+    }
+    println!();
     println!("Every slot has the same shape (a one-hot op type selects the rules), so Deposit,");
-    println!("Transfer, TransferToNew, Withdraw and Noop cost the same per slot; 'fixed' is the");
-    println!("fee account's path at settlement and the public inputs.");
+    println!("Transfer, TransferToNew, Withdraw and Noop cost the same per slot. The data commitment");
+    println!("hashes 4 + 52·S bytes: about 52/64 of a SHA-256 block per slot plus the record's");
+    println!("assembly (packed key bits, address bits, one-hot selection).");
 }

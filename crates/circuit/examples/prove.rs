@@ -67,7 +67,7 @@ fn main() {
             "// Groth16 verifier of Tandem's BatchCircuit (S = {slots}, D = {depth}, chain id {CHAIN_ID}),\n\
              // rendered by taceo-groth16-sol from the verifying key of an INSECURE local setup\n\
              // (StdRng seed 2024): for devnets and tests only. Public inputs: prev_root, new_root,\n\
-             // prover address. Regenerate: cargo run --release -p tandem-circuit --example prove -- {slots} {depth} <path>\n"
+             // data_hash, prover address. Regenerate: cargo run --release -p tandem-circuit --example prove -- {slots} {depth} <path>\n"
         );
         let sol = header + &solidity_verifier(&vk);
         std::fs::write(path, &sol).unwrap();

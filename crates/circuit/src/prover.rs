@@ -88,6 +88,31 @@ pub fn solidity_verifier(vk: &VerifyingKey<Bn254>) -> String {
     out
 }
 
+/// The Solidity verifier of `keys`, with a header naming the shape, the chain id, the public
+/// inputs and, for a seeded setup, the seed and an INSECURE warning. `tandem setup` and the
+/// `fixtures` example write exactly this.
+pub fn solidity_verifier_file(keys: &ProvingKeys, seed: Option<u64>) -> String {
+    let (s, d, c) = (keys.slots, keys.depth, keys.chain_id);
+    let origin = match seed {
+        Some(seed) => format!(
+            "// INSECURE: keys from a local setup with the public seed {seed} (StdRng): anyone can\n\
+             // forge proofs. For devnets and tests only; production keys come from a multi-party\n\
+             // phase-2 ceremony.\n\
+             // Regenerate: tandem setup --slots {s} --depth {d} --chain-id {c} --seed {seed} --out <dir>\n"
+        ),
+        None => "// INSECURE: keys from a local setup (toxic waste known to whoever ran it): for devnets\n\
+                 // and tests only; production keys come from a multi-party phase-2 ceremony.\n"
+            .to_string(),
+    };
+    format!(
+        "// Groth16 verifier of Tandem's BatchCircuit (S = {s} slots, D = {d} tree depth, chain id {c}),\n\
+         // rendered by taceo-groth16-sol from the verifying key.\n\
+         {origin}\
+         // Public inputs, in order: prevRoot, newRoot, dataHash (SPEC §10), prover (L1 address).\n{}",
+        solidity_verifier(keys.vk())
+    )
+}
+
 /// The proof as the Solidity verifier's `uint256[8]`, as big-endian 32-byte words (A, B with
 /// Ethereum's G2 limb order, C).
 pub fn solidity_proof(proof: &Proof<Bn254>) -> [[u8; 32]; 8] {
@@ -334,17 +359,19 @@ impl BatchProof {
 
 /// Proves a batch on the CPU: see [`prove_batch_with`].
 pub fn prove_batch(keys: &ProvingKeys, witness: &BatchWitness, prover: L1Address) -> Result<BatchProof, ProverError> {
-    prove_batch_with(&CpuBackend, keys, witness, prover)
+    prove_batch_with(&CpuBackend, keys, witness, prover, None)
 }
 
 /// Proves the batch of `witness` for the L1 address `prover` (the only address that can
 /// submit the proof) with `backend` doing the FFTs and MSMs. The witness must have the keys'
-/// shape and satisfy the circuit.
+/// shape and satisfy the circuit. The proof's blinding comes from the OS, or from `seed` when
+/// given (reproducible fixtures only: whoever knows the seed can strip the zero knowledge).
 pub fn prove_batch_with(
     backend: &dyn ProverBackend,
     keys: &ProvingKeys,
     witness: &BatchWitness,
     prover: L1Address,
+    seed: Option<u64>,
 ) -> Result<BatchProof, ProverError> {
     if witness.ops.len() != keys.slots || witness.depth != keys.depth || witness.chain_id != keys.chain_id {
         return Err(ProverError::Shape(format!(
@@ -360,7 +387,10 @@ pub fn prove_batch_with(
     let circuit = BatchCircuit::new(witness, prover);
     let inputs = circuit.public_inputs();
     let public_inputs: [F; 4] = inputs.clone().try_into().expect("four public inputs");
-    let mut rng = StdRng::from_rng(rand::rngs::OsRng).expect("os rng");
+    let mut rng = match seed {
+        Some(seed) => StdRng::seed_from_u64(seed),
+        None => StdRng::from_rng(rand::rngs::OsRng).expect("os rng"),
+    };
     let (r, s) = (Fr::rand(&mut rng), Fr::rand(&mut rng));
     let proof = prove_with_backend(backend, &keys.pk, circuit, r, s)?;
     if !verify(&keys.pk.vk, &inputs, &proof) {
