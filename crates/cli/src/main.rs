@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 use tandem_cli::{devnet, prover_cmd, wallet};
 
 mod node_cmd;
+mod setup_cmd;
 
 #[derive(Debug, Parser)]
 #[command(name = "tandem", version, about = "Tandem: a hybrid Ethereum L2 (node, wallet, devnet)")]
@@ -22,6 +23,8 @@ enum Command {
     Devnet(devnet::DevnetArgs),
     /// Prove ZK-lane batches and submit the proofs on L1.
     Prover(prover_cmd::ProverArgs),
+    /// INSECURE local setup of the validity circuit: proving key, verifying key, Solidity verifier.
+    Setup(setup_cmd::SetupArgs),
 }
 
 #[tokio::main]
@@ -37,6 +40,7 @@ async fn main() {
             init_tracing("info");
             devnet::run(args).await
         }
+        Command::Setup(args) => setup_cmd::run(args),
         Command::Prover(args) => {
             init_tracing("info");
             prover_cmd::run(args).await
