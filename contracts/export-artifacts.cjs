@@ -4,6 +4,7 @@
 // `ContractObject` read them): {"abi": [...], "bytecode": {"object": "0x.."},
 // "deployedBytecode": {"object": "0x.."}}. Metadata is not copied; the bytecode carries no
 // CBOR metadata (foundry.toml: cbor_metadata = false, bytecode_hash = "none").
+// Entries: [source file name, contract name, artifact file name (default: contract name)].
 // Usage: node export-artifacts.cjs <forge out dir> <artifacts dir>
 'use strict';
 const fs = require('fs');
@@ -16,6 +17,9 @@ const CONTRACTS = [
   ['IBatchVerifier.sol', 'IBatchVerifier'],
   ['SequencerStaking.sol', 'SequencerStaking'],
   ['StakedRollup.sol', 'StakedRollup'],
+  // Generated Groth16 verifiers (contract `Verifier` in each file), exported under the file's name.
+  ['BatchVerifier_S2_D4.sol', 'Verifier', 'BatchVerifier_S2_D4'],
+  ['BatchVerifier_S4_D24.sol', 'Verifier', 'BatchVerifier_S4_D24'],
 ];
 
 const [outDir, artDir] = process.argv.slice(2);
@@ -24,7 +28,7 @@ if (!outDir || !artDir) {
   process.exit(2);
 }
 fs.mkdirSync(artDir, { recursive: true });
-for (const [file, name] of CONTRACTS) {
+for (const [file, name, artifactName] of CONTRACTS) {
   const src = path.join(outDir, file, name + '.json');
   const a = JSON.parse(fs.readFileSync(src, 'utf8'));
   const obj = {
@@ -37,6 +41,7 @@ for (const [file, name] of CONTRACTS) {
     console.error(name + ': bytecode still carries CBOR metadata');
     process.exit(1);
   }
-  fs.writeFileSync(path.join(artDir, name + '.json'), JSON.stringify(obj, null, 2) + '\n');
-  console.log('wrote ' + path.join(artDir, name + '.json'));
+  const out = path.join(artDir, (artifactName || name) + '.json');
+  fs.writeFileSync(out, JSON.stringify(obj, null, 2) + '\n');
+  console.log('wrote ' + out);
 }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {Verifier} from "../src/verifiers/BatchVerifier_S2_D4.sol";
 
 /// @dev Exposes the fraud-proof hook, to pin that a revert forgets ZK commitments and proofs.
 contract ZkRollupHarness is TandemRollup {
@@ -17,17 +18,18 @@ contract ZkRollupHarness is TandemRollup {
 ///         side's reference vectors and an independent byte-by-byte reference), `setVerifier`,
 ///         the lane rules of commitBatch / finalizeBatch, and every way `proveBatch` refuses
 ///         before it reaches the verifier. Real proofs: `ZkProof.t.sol`.
-/// @dev The lane needs a verifier with code; where no proof is checked, the tests enable it
-///      with `NOT_A_VERIFIER` (the DevToken: code, but no `verifyProof`, so any proof fails).
+/// @dev The lane runs on the real generated verifier (S = 2, D = 4); no proof here is valid,
+///      so where a call gets past the contract's own checks the verifier refuses it. Some
+///      dataHash tests set zkSlots above 2: only the commitment is checked there.
 contract ZkLaneTest is RollupFixture {
     uint32 internal constant SLOTS = 2;
     string internal constant VECTORS = "../crates/l1/tests/vectors/zk_data_hash.json";
 
-    address internal NOT_A_VERIFIER;
+    address internal VERIFIER;
 
     function setUp() public virtual override {
         super.setUp();
-        NOT_A_VERIFIER = address(token);
+        VERIFIER = address(new Verifier());
     }
 
     function enableLane(address v, uint32 slots) internal {
@@ -150,20 +152,20 @@ contract ZkLaneTest is RollupFixture {
 
     function test_setVerifier_ownerOnlyOnceWithCodeAndSlots() public {
         vm.expectRevert();
-        rollup.setVerifier(NOT_A_VERIFIER, SLOTS); // not the owner
+        rollup.setVerifier(VERIFIER, SLOTS); // not the owner
         vm.startPrank(OWNER);
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZeroAddress.selector));
         rollup.setVerifier(address(0), SLOTS);
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.VerifierHasNoCode.selector, address(0xC0DE)));
         rollup.setVerifier(address(0xC0DE), SLOTS);
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZeroZkSlots.selector));
-        rollup.setVerifier(NOT_A_VERIFIER, 0);
+        rollup.setVerifier(VERIFIER, 0);
         vm.expectEmit(address(rollup));
-        emit TandemRollup.VerifierSet(NOT_A_VERIFIER, SLOTS);
-        rollup.setVerifier(NOT_A_VERIFIER, SLOTS);
-        assertEq(rollup.verifier(), NOT_A_VERIFIER, "verifier");
+        emit TandemRollup.VerifierSet(VERIFIER, SLOTS);
+        rollup.setVerifier(VERIFIER, SLOTS);
+        assertEq(rollup.verifier(), VERIFIER, "verifier");
         assertEq(rollup.zkSlots(), SLOTS, "slots");
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.VerifierAlreadySet.selector, NOT_A_VERIFIER));
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.VerifierAlreadySet.selector, VERIFIER));
         rollup.setVerifier(address(rollup), 4);
         vm.stopPrank();
     }
@@ -176,7 +178,7 @@ contract ZkLaneTest is RollupFixture {
     }
 
     function test_commit_laneAboveOneRefused() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         bytes memory data = transfer(1);
         TandemRollup.BatchHeader memory h = nextHeader(data);
         h.lane = 2;
@@ -186,7 +188,7 @@ contract ZkLaneTest is RollupFixture {
     }
 
     function test_commit_zkBatchAboveSlotsRefused() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         bytes memory data = bytes.concat(transfer(1), transfer(2), transfer(3));
         expectCommitRevert(
             zkHeader(data), data, abi.encodeWithSelector(TandemRollup.ZkBatchTooLarge.selector, 3, SLOTS)
@@ -196,7 +198,7 @@ contract ZkLaneTest is RollupFixture {
     }
 
     function test_commit_zkBatchStillCheckedLikeAnyBatch() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         bytes memory data = bytes.concat(transfer(1), transfer(2));
         TandemRollup.BatchHeader memory h = zkHeader(data);
         h.opCount = 1; // declares fewer ops than it has
@@ -207,7 +209,7 @@ contract ZkLaneTest is RollupFixture {
     }
 
     function test_commit_zkBatchRecordsLaneOne() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         depositEth(address(0xD1), 1 ether);
         bytes memory data = bytes.concat(opDeposit(7, KEY_PACKED, 0, 1 ether), transfer(1));
         TandemRollup.BatchHeader memory h = zkHeader(data);
@@ -223,7 +225,7 @@ contract ZkLaneTest is RollupFixture {
     // ------------------------------------------------------------------ finality rules
 
     function test_finalize_zkBatchNeverByWindow() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         TandemRollup.StoredBatch memory sb = commitZk(transfer(1));
         vm.warp(sb.committedAt + WINDOW);
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotProven.selector, 1));
@@ -235,7 +237,7 @@ contract ZkLaneTest is RollupFixture {
     }
 
     function test_finalize_zkRecordCannotBePassedOffAsOptimistic() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         TandemRollup.StoredBatch memory sb = commitZk(transfer(1));
         vm.warp(sb.committedAt + WINDOW);
         sb.lane = 0;
@@ -244,7 +246,7 @@ contract ZkLaneTest is RollupFixture {
     }
 
     function test_finalize_unprovenZkBatchBlocksLaterOptimisticBatches() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         commitZk(transfer(1));
         TandemRollup.StoredBatch memory sb2 = commit(transfer(2));
         vm.warp(sb2.committedAt + WINDOW);
@@ -253,7 +255,7 @@ contract ZkLaneTest is RollupFixture {
     }
 
     function test_finalize_optimisticBatchesUnchangedWithLaneEnabled() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         TandemRollup.StoredBatch memory sb = commit(transfer(1));
         vm.warp(sb.committedAt + WINDOW - 1);
         vm.expectRevert(
@@ -275,7 +277,7 @@ contract ZkLaneTest is RollupFixture {
     }
 
     function test_proveBatch_revertsForUnknownBatchGenesisAndOptimisticLane() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         uint256[8] memory proof;
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotCommitted.selector, 1));
         rollup.proveBatch(1, bytes32(0), bytes32(0), bytes32(0), proof);
@@ -289,7 +291,7 @@ contract ZkLaneTest is RollupFixture {
     }
 
     function test_proveBatch_revertsOnPublicInputsOtherThanCommitted() public {
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         bytes memory data = transfer(1);
         TandemRollup.BatchHeader memory h = zkHeader(data);
         commitWith(h, data);
@@ -301,7 +303,7 @@ contract ZkLaneTest is RollupFixture {
         rollup.proveBatch(1, h.prevStateRoot, keccak256("other root"), dh, proof);
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
         rollup.proveBatch(1, h.newStateRoot, h.prevStateRoot, dh, proof);
-        // The committed inputs reach the verifier, which refuses (this one has no verifyProof).
+        // The committed inputs reach the verifier, which refuses the (all-zero) proof.
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 1, address(this)));
         rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
         assertFalse(rollup.isProven(1), "not proven");
@@ -310,7 +312,7 @@ contract ZkLaneTest is RollupFixture {
     /// @dev The commitment stored by a commit with deposits and withdrawals (memory used by the
     ///      parser and the withdrawal tree before the expansion) is the one of zkDataHash.
     function test_commit_storesCommitmentOfZkDataHashWithDepositsAndWithdrawals() public {
-        enableLane(NOT_A_VERIFIER, 3);
+        enableLane(VERIFIER, 3);
         depositEth(address(0xD1), 1 ether);
         bytes memory data = bytes.concat(
             opWithdraw(5, 0, 1 ether, 0, address(0xBEEF)),
@@ -330,7 +332,7 @@ contract ZkLaneTest is RollupFixture {
     /// @dev Fuzz of the commit path's (unchecked) expansion: random batches of every op type
     ///      reach the verifier only when the reference dataHash is passed.
     function testFuzz_commit_storesReferenceDataHash(uint256 seed, uint32 feeAccount, uint8 nOps) public {
-        enableLane(NOT_A_VERIFIER, 8);
+        enableLane(VERIFIER, 8);
         uint256 n = bound(nOps, 0, 8);
         bytes memory data;
         for (uint256 i = 0; i < n; i++) {
@@ -361,7 +363,7 @@ contract ZkLaneTest is RollupFixture {
     function test_revertHook_forgetsZkCommitment() public {
         ZkRollupHarness harness = new ZkRollupHarness(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW);
         rollup = harness;
-        enableLane(NOT_A_VERIFIER, SLOTS);
+        enableLane(VERIFIER, SLOTS);
         bytes memory data = transfer(1);
         TandemRollup.BatchHeader memory h = zkHeader(data);
         commitWith(h, data);
