@@ -30,7 +30,9 @@ abstract contract ZkCommitGasBase is RollupFixture {
             uint256 r = uint256(keccak256(abi.encode(777, i)));
             bytes memory op =
                 opTransfer(uint24(r), uint24(r >> 24), uint8((r >> 48) % 4), uint32(r >> 64), uint8(r >> 96));
-            for (uint256 k = 0; k < 12; k++) data[i * 12 + k] = op[k];
+            for (uint256 k = 0; k < 12; k++) {
+                data[i * 12 + k] = op[k];
+            }
         }
     }
 

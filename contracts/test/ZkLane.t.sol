@@ -68,14 +68,20 @@ contract ZkLaneTest is RollupFixture {
         while (i < data.length) {
             uint256 size = opSize(uint8(data[i]) >> 5);
             require(slot < slots, "reference: too many ops");
-            for (uint256 k = 0; k < size; k++) out[4 + 52 * slot + k] = data[i + k];
+            for (uint256 k = 0; k < size; k++) {
+                out[4 + 52 * slot + k] = data[i + k];
+            }
             i += size;
             slot++;
         }
         require(i == data.length, "reference: truncated");
     }
 
-    function refZkDataHash(uint32 feeAccount, bytes memory data, uint256 slots) internal pure returns (bytes32) {
+    function refZkDataHash(uint32 feeAccount, bytes memory data, uint256 slots)
+        internal
+        pure
+        returns (bytes32)
+    {
         return sha256(refZkPublicData(feeAccount, data, slots)) & bytes32(type(uint256).max >> 3);
     }
 
@@ -109,15 +115,48 @@ contract ZkLaneTest is RollupFixture {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             uint256 t = r % 5;
             bytes32 key = keccak256(abi.encode(r));
-            if (t == 0) data = bytes.concat(data, opNoop());
-            else if (t == 1) data = bytes.concat(data, opDeposit(uint24(r >> 8), key, uint8(r >> 40) & 31, uint128(r >> 48)));
-            else if (t == 2) data = bytes.concat(data, opTransfer(uint24(r >> 8), uint24(r >> 32), uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)));
-            else if (t == 3) data = bytes.concat(data, opTransferToNew(uint24(r >> 8), uint24(r >> 32), key, uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)));
-            else data = bytes.concat(data, opWithdraw(uint24(r >> 8), uint8(r >> 32) & 31, uint128(r >> 40), uint8(r >> 168), address(uint160(r >> 96))));
+            if (t == 0) {
+                data = bytes.concat(data, opNoop());
+            } else if (t == 1) {
+                data =
+                    bytes.concat(data, opDeposit(uint24(r >> 8), key, uint8(r >> 40) & 31, uint128(r >> 48)));
+            } else if (t == 2) {
+                data = bytes.concat(
+                    data,
+                    opTransfer(
+                        uint24(r >> 8), uint24(r >> 32), uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)
+                    )
+                );
+            } else if (t == 3) {
+                data = bytes.concat(
+                    data,
+                    opTransferToNew(
+                        uint24(r >> 8),
+                        uint24(r >> 32),
+                        key,
+                        uint8(r >> 56) & 31,
+                        uint32(r >> 64),
+                        uint8(r >> 96)
+                    )
+                );
+            } else {
+                data = bytes.concat(
+                    data,
+                    opWithdraw(
+                        uint24(r >> 8),
+                        uint8(r >> 32) & 31,
+                        uint128(r >> 40),
+                        uint8(r >> 168),
+                        address(uint160(r >> 96))
+                    )
+                );
+            }
         }
         uint32 slots = uint32(n + bound(extra, 0, 3));
         if (slots == 0) slots = 1;
-        assertEq(rollup.zkDataHash(feeAccount, data, slots), refZkDataHash(feeAccount, data, slots), "dataHash");
+        assertEq(
+            rollup.zkDataHash(feeAccount, data, slots), refZkDataHash(feeAccount, data, slots), "dataHash"
+        );
     }
 
     function test_zkDataHash_topThreeBitsCleared() public view {
@@ -145,7 +184,9 @@ contract ZkLaneTest is RollupFixture {
         // Past the slots, a malformed op is still named.
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 24, 2));
         rollup.zkDataHash(0, bytes.concat(two, hex"40"), 1);
-        assertEq(rollup.zkDataHash(0, "", 0), sha256(hex"00000000") & bytes32(type(uint256).max >> 3), "S = 0");
+        assertEq(
+            rollup.zkDataHash(0, "", 0), sha256(hex"00000000") & bytes32(type(uint256).max >> 3), "S = 0"
+        );
     }
 
     // ------------------------------------------------------------------ setVerifier
@@ -174,7 +215,9 @@ contract ZkLaneTest is RollupFixture {
 
     function test_commit_zkLaneRefusedWithoutVerifier() public {
         bytes memory data = transfer(1);
-        expectCommitRevert(zkHeader(data), data, abi.encodeWithSelector(TandemRollup.UnsupportedLane.selector, 1));
+        expectCommitRevert(
+            zkHeader(data), data, abi.encodeWithSelector(TandemRollup.UnsupportedLane.selector, 1)
+        );
     }
 
     function test_commit_laneAboveOneRefused() public {
@@ -205,7 +248,9 @@ contract ZkLaneTest is RollupFixture {
         expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.OpCountMismatch.selector, 1, 2));
         depositEth(address(0xD1), 1 ether);
         bytes memory dep = opDeposit(7, KEY_PACKED, 0, 2 ether); // not the queued amount
-        expectCommitRevert(zkHeader(dep), dep, abi.encodeWithSelector(TandemRollup.DepositMismatch.selector, 0, 0));
+        expectCommitRevert(
+            zkHeader(dep), dep, abi.encodeWithSelector(TandemRollup.DepositMismatch.selector, 0, 0)
+        );
     }
 
     function test_commit_zkBatchRecordsLaneOne() public {
@@ -259,7 +304,9 @@ contract ZkLaneTest is RollupFixture {
         TandemRollup.StoredBatch memory sb = commit(transfer(1));
         vm.warp(sb.committedAt + WINDOW - 1);
         vm.expectRevert(
-            abi.encodeWithSelector(TandemRollup.ChallengeWindowOpen.selector, 1, uint256(sb.committedAt) + WINDOW)
+            abi.encodeWithSelector(
+                TandemRollup.ChallengeWindowOpen.selector, 1, uint256(sb.committedAt) + WINDOW
+            )
         );
         rollup.finalizeBatch(sb);
         vm.warp(sb.committedAt + WINDOW);
@@ -338,14 +385,39 @@ contract ZkLaneTest is RollupFixture {
         for (uint256 i = 0; i < n; i++) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             uint256 t = r % 5;
-            if (t == 0) data = bytes.concat(data, opNoop());
-            else if (t == 1) {
+            if (t == 0) {
+                data = bytes.concat(data, opNoop());
+            } else if (t == 1) {
                 uint128 amount = uint128(r >> 48) % 1e18 + 1;
                 depositEth(address(0xD1), amount);
                 data = bytes.concat(data, opDeposit(uint24(r >> 8), KEY_PACKED, 0, amount));
-            } else if (t == 2) data = bytes.concat(data, opTransfer(uint24(r >> 8), uint24(r >> 32), uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)));
-            else if (t == 3) data = bytes.concat(data, opTransferToNew(uint24(r >> 8), uint24(r >> 32), keccak256(abi.encode(r)), uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)));
-            else data = bytes.concat(data, opWithdraw(uint24(r >> 8), 0, uint128(r >> 40), uint8(r >> 168), address(uint160(r >> 96))));
+            } else if (t == 2) {
+                data = bytes.concat(
+                    data,
+                    opTransfer(
+                        uint24(r >> 8), uint24(r >> 32), uint8(r >> 56) & 31, uint32(r >> 64), uint8(r >> 96)
+                    )
+                );
+            } else if (t == 3) {
+                data = bytes.concat(
+                    data,
+                    opTransferToNew(
+                        uint24(r >> 8),
+                        uint24(r >> 32),
+                        keccak256(abi.encode(r)),
+                        uint8(r >> 56) & 31,
+                        uint32(r >> 64),
+                        uint8(r >> 96)
+                    )
+                );
+            } else {
+                data = bytes.concat(
+                    data,
+                    opWithdraw(
+                        uint24(r >> 8), 0, uint128(r >> 40), uint8(r >> 168), address(uint160(r >> 96))
+                    )
+                );
+            }
         }
         TandemRollup.BatchHeader memory h = zkHeader(data);
         h.feeAccount = feeAccount;
@@ -353,7 +425,9 @@ contract ZkLaneTest is RollupFixture {
         bytes32 dh = refZkDataHash(feeAccount, data, 8);
         uint256[8] memory proof;
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
-        rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, bytes32(uint256(dh) ^ (1 << (seed % 253))), proof);
+        rollup.proveBatch(
+            1, h.prevStateRoot, h.newStateRoot, bytes32(uint256(dh) ^ (1 << (seed % 253))), proof
+        );
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 1, address(this)));
         rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
     }

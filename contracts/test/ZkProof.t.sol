@@ -85,7 +85,9 @@ abstract contract ZkProofFixture is RollupFixture {
 
     function toProof(uint256[] memory words) internal pure returns (uint256[8] memory p) {
         require(words.length == 8, "proof: 8 words");
-        for (uint256 i = 0; i < 8; i++) p[i] = words[i];
+        for (uint256 i = 0; i < 8; i++) {
+            p[i] = words[i];
+        }
     }
 
     function fixtureHeader() internal view returns (TandemRollup.BatchHeader memory h) {
@@ -119,7 +121,6 @@ abstract contract ZkProofFixture is RollupFixture {
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, batchNumber, who));
         prove(who, batchNumber, proof);
     }
-
 }
 
 contract ZkProofTest is ZkProofFixture {
@@ -127,7 +128,9 @@ contract ZkProofTest is ZkProofFixture {
 
     function test_fixture_matchesL1Encodings() public view {
         assertEq(sha256(fx.publicData), fx.publicDataHash, "publicDataHash = sha256(publicData)");
-        assertEq(rollup.packPublicKey(fx.depositX, fx.depositY), fx.depositKey, "deposit key packs as in the op");
+        assertEq(
+            rollup.packPublicKey(fx.depositX, fx.depositY), fx.depositKey, "deposit key packs as in the op"
+        );
         assertEq(
             rollup.zkDataHash(fx.feeAccount, fx.publicData, fx.slots),
             fx.dataHash,
@@ -136,9 +139,18 @@ contract ZkProofTest is ZkProofFixture {
     }
 
     function test_verifier_acceptsFixtureProofsDirectly() public view {
-        verifier.verifyProof(fx.proof, [uint256(fx.prevRoot), uint256(fx.newRoot), uint256(fx.dataHash), uint256(uint160(fx.prover))]);
         verifier.verifyProof(
-            fx.otherProof, [uint256(fx.prevRoot), uint256(fx.newRoot), uint256(fx.dataHash), uint256(uint160(fx.otherProver))]
+            fx.proof,
+            [uint256(fx.prevRoot), uint256(fx.newRoot), uint256(fx.dataHash), uint256(uint160(fx.prover))]
+        );
+        verifier.verifyProof(
+            fx.otherProof,
+            [
+                uint256(fx.prevRoot),
+                uint256(fx.newRoot),
+                uint256(fx.dataHash),
+                uint256(uint160(fx.otherProver))
+            ]
         );
     }
 
@@ -167,7 +179,9 @@ contract ZkProofTest is ZkProofFixture {
 
         // ...while the optimistic batch after it waits for its own window.
         vm.expectRevert(
-            abi.encodeWithSelector(TandemRollup.ChallengeWindowOpen.selector, 2, uint256(op.committedAt) + WINDOW)
+            abi.encodeWithSelector(
+                TandemRollup.ChallengeWindowOpen.selector, 2, uint256(op.committedAt) + WINDOW
+            )
         );
         rollup.finalizeBatch(op);
         vm.warp(op.committedAt + WINDOW);
@@ -213,7 +227,8 @@ contract ZkProofTest is ZkProofFixture {
         }
         // A (valid curve points) swapped with C.
         uint256[8] memory swapped = fx.proof;
-        (swapped[0], swapped[1], swapped[6], swapped[7]) = (fx.proof[6], fx.proof[7], fx.proof[0], fx.proof[1]);
+        (swapped[0], swapped[1], swapped[6], swapped[7]) =
+        (fx.proof[6], fx.proof[7], fx.proof[0], fx.proof[1]);
         expectInvalid(fx.prover, 1, swapped);
         uint256[8] memory zero;
         expectInvalid(fx.prover, 1, zero);
@@ -279,7 +294,8 @@ contract ZkProveGasTest is ZkProofFixture {
     }
 
     function test_gas_proveBatch() public {
-        bytes memory cd = abi.encodeCall(TandemRollup.proveBatch, (1, fx.prevRoot, fx.newRoot, fx.dataHash, fx.proof));
+        bytes memory cd =
+            abi.encodeCall(TandemRollup.proveBatch, (1, fx.prevRoot, fx.newRoot, fx.dataHash, fx.proof));
         vm.prank(fx.prover);
         uint256 g = gasleft();
         (bool ok,) = address(rollup).call(cd);
