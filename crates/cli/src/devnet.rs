@@ -21,14 +21,22 @@ use tokio::process::{Child, Command};
 
 /// anvil's default accounts (mnemonic "test test test test test test test test test test
 /// test junk"): well-known devnet keys, never for real funds.
-pub const ANVIL_KEYS: [&str; 6] = [
+pub const ANVIL_KEYS: [&str; 7] = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
     "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
     "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
     "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
+    "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
 ];
+
+/// Seed of the devnet's (public, hence insecure) trusted setup: the same as the committed
+/// verifiers in crates/circuit/solidity, so a devnet of that shape deploys the same verifier.
+pub const DEVNET_SETUP_SEED: u64 = 2024;
+
+/// The anvil account the devnet's prover submits proofs from.
+pub const PROVER_ACCOUNT: usize = 6;
 
 /// Dev tokens minted to each funded dev account (18 decimals).
 pub const DEV_TOKENS_PER_ACCOUNT: u128 = 10_000 * 10u128.pow(18);
@@ -69,6 +77,13 @@ pub struct DevnetArgs {
     /// Most ops per L2 block.
     #[arg(long, default_value_t = 512)]
     pub max_block_ops: usize,
+    /// Op slots of the validity circuit (ZK lane for fast withdrawals); 0 turns the ZK lane off.
+    /// The devnet runs an INSECURE local trusted setup for this shape (cached in the data dir).
+    #[arg(long, default_value_t = 2)]
+    pub zk_slots: usize,
+    /// Fee (wei) from which a withdrawal is fast (ZK lane).
+    #[arg(long, default_value_t = 1_000_000_000_000_000)]
+    pub fast_withdrawal_fee: u128,
     /// Repository root (where package.json and node_modules are); default: the checkout this binary was built from, else the current directory.
     #[arg(long)]
     pub repo_root: Option<PathBuf>,
@@ -223,10 +238,14 @@ fn command_prefix(args: &DevnetArgs) -> String {
 struct Procs {
     anvil: Option<Proc>,
     node: Option<Proc>,
+    prover: Option<Proc>,
 }
 
 impl Procs {
     async fn stop_all(&mut self) {
+        if let Some(prover) = self.prover.as_mut() {
+            prover.stop(Duration::from_secs(5)).await;
+        }
         if let Some(node) = self.node.as_mut() {
             node.stop(Duration::from_secs(10)).await;
         }
@@ -262,7 +281,19 @@ pub async fn run(args: DevnetArgs) -> Result<()> {
     }
     let node = procs.node.as_mut().expect("started");
     let anvil = procs.anvil.as_mut().expect("started");
+    let prover_exit = async {
+        match procs.prover.as_mut() {
+            Some(p) => (p.child.wait().await, p.log.clone()),
+            None => std::future::pending().await,
+        }
+    };
     let outcome: Result<()> = tokio::select! {
+        (status, log) = prover_exit => Err(anyhow!(
+            "the prover exited ({}); last lines of {}:\n{}",
+            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+            log.display(),
+            tail(&log, 30)
+        )),
         _ = sigint.recv() => { eprintln!("==> Ctrl-C: stopping the node and anvil"); Ok(()) }
         _ = sigterm.recv() => { eprintln!("==> SIGTERM: stopping the node and anvil"); Ok(()) }
         status = node.child.wait() => Err(anyhow!(
@@ -366,6 +397,62 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             .map_err(|e| anyhow!("minting dev tokens: {e}"))?;
     }
 
+    // Validity lane: keys (insecure local setup, cached), the verifier rendered from them,
+    // compiled with the npm solc, deployed and registered.
+    let zk = if args.zk_slots > 0 {
+        let keys_dir = data_dir.join(format!("keys-s{}-d{}-c{}", args.zk_slots, args.tree_depth, args.chain_id));
+        let keys = match tandem_circuit::prover::ProvingKeys::load(&keys_dir) {
+            Ok(keys) => {
+                eprintln!("==> validity lane: using the keys in {}", keys_dir.display());
+                keys
+            }
+            Err(_) => {
+                eprintln!(
+                    "==> validity lane: INSECURE local trusted setup for S = {}, D = {} (devnet only), `tandem setup` log {}",
+                    args.zk_slots,
+                    args.tree_depth,
+                    data_dir.join("setup.log").display()
+                );
+                let started = Instant::now();
+                let (out, err) = log_file(&data_dir.join("setup.log"))?;
+                let exe = std::env::current_exe().context("finding this executable to run `tandem setup`")?;
+                let status = Command::new(&exe)
+                    .arg("setup")
+                    .args(["--slots", &args.zk_slots.to_string()])
+                    .args(["--depth", &args.tree_depth.to_string()])
+                    .args(["--chain-id", &args.chain_id.to_string()])
+                    .args(["--seed", &DEVNET_SETUP_SEED.to_string()])
+                    .arg("--out")
+                    .arg(&keys_dir)
+                    .stdin(Stdio::null())
+                    .stdout(out)
+                    .stderr(err)
+                    .status()
+                    .await
+                    .context("running `tandem setup`")?;
+                if !status.success() {
+                    bail!("`tandem setup` failed ({status}); see {}", data_dir.join("setup.log").display());
+                }
+                let keys = tandem_circuit::prover::ProvingKeys::load(&keys_dir).map_err(|e| anyhow!("loading the new keys: {e}"))?;
+                eprintln!("    done in {:.1} s, keys in {}", started.elapsed().as_secs_f64(), keys_dir.display());
+                keys
+            }
+        };
+        let source = tandem_circuit::prover::solidity_verifier(keys.vk());
+        std::fs::write(keys_dir.join("Verifier.sol"), &source)?;
+        let code = tandem_l1::solc::compile(&find_repo_root(args), &source, "Verifier").map_err(|e| anyhow!("compiling the verifier: {e}"))?;
+        let verifier = tandem_l1::deploy_bytecode(&l1_url, signers[0].clone(), code.into())
+            .await
+            .map_err(|e| anyhow!("deploying the verifier: {e}"))?;
+        // A fresh client: the deployment above used the owner's key through another provider,
+        // so an earlier client's cached nonce is stale.
+        let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone())).map_err(|e| anyhow!("{e}"))?;
+        owner.set_verifier(verifier, args.zk_slots as u32).await.map_err(|e| anyhow!("registering the verifier: {e}"))?;
+        Some((keys_dir, verifier))
+    } else {
+        None
+    };
+
     // Node.
     let rpc_addr = format!("127.0.0.1:{}", args.rpc_port);
     let metrics_addr = format!("127.0.0.1:{}", args.metrics_port);
@@ -391,6 +478,11 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         .args(["--l1-confirmations", &args.l1_confirmations.to_string()])
         .args(["--max-block-ops", &args.max_block_ops.to_string()])
         .args(["--l1-poll-ms", "500"])
+        .args(if zk.is_some() {
+            vec!["--zk-slots".to_string(), args.zk_slots.to_string(), "--fast-withdrawal-fee".to_string(), args.fast_withdrawal_fee.to_string()]
+        } else {
+            vec![]
+        })
         .env("NO_COLOR", "1")
         .stdin(Stdio::null())
         .stdout(out)
@@ -415,6 +507,34 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 
+    // Prover.
+    if let Some((keys_dir, _)) = &zk {
+        let prover_log = data_dir.join("prover.log");
+        let (out, err) = log_file(&prover_log)?;
+        let mut cmd = Command::new(&exe);
+        cmd.arg("prover")
+            .arg("--keys")
+            .arg(keys_dir)
+            .args(["--l2-rpc", &l2_url])
+            .args(["--l1-rpc", &l1_url])
+            .args(["--rollup", &deployment.rollup.to_string()])
+            .args(["--prover-key", ANVIL_KEYS[PROVER_ACCOUNT]])
+            .args(["--chain-id", &args.chain_id.to_string()])
+            .args(["--tree-depth", &args.tree_depth.to_string()])
+            .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .kill_on_drop(true);
+        die_with_parent(&mut cmd);
+        eprintln!("==> starting the prover (anvil account {PROVER_ACCOUNT}), log {}", prover_log.display());
+        let child = cmd.spawn().with_context(|| format!("starting {} prover", exe.display()))?;
+        procs.prover = Some(Proc { name: "prover", child, log: prover_log });
+    }
+    let node = procs.node.as_mut().expect("started above");
+    let anvil = procs.anvil.as_mut().expect("started above");
+
     // Summary.
     let w = command_prefix(args);
     let dev: Vec<_> = (2..6).map(|i| (i, signers[i].address(), ANVIL_KEYS[i])).collect();
@@ -428,6 +548,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         format!("{w} transfer --to $({w} --wallet bob.json address --packed) --amount 1.5 --wait"),
         format!("{w} --wallet bob.json balance"),
         format!("{w} withdraw --to {addr2} --amount 0.5 --wait"),
+        format!("{w} withdraw --to {addr2} --amount 0.5 --fast --wait   # ZK lane: final once proven"),
         format!("{w} status <tx hash printed by withdraw>"),
         format!("{w} --l1-key {key2} claim --batch <batch> --index <index>"),
     ];
@@ -453,8 +574,14 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         })).collect::<Vec<_>>(),
         "dataDir": data_dir.display().to_string(),
         "logs": {"anvil": anvil.log.display().to_string(), "node": node.log.display().to_string()},
-        "pids": {"anvil": anvil.child.id(), "node": node.child.id(), "devnet": std::process::id()},
+        "pids": {"anvil": anvil.child.id(), "node": node.child.id(), "prover": procs.prover.as_ref().and_then(|p| p.child.id()), "devnet": std::process::id()},
         "examples": examples,
+        "zkLane": zk.as_ref().map(|(dir, verifier)| json!({
+            "slots": args.zk_slots, "verifier": verifier.to_string(), "keys": dir.display().to_string(),
+            "fastWithdrawalFee": args.fast_withdrawal_fee.to_string(),
+            "prover": {"address": signers[PROVER_ACCOUNT].address().to_string(), "log": data_dir.join("prover.log").display().to_string()},
+            "insecureSetup": true,
+        })),
     });
     let json_path = data_dir.join("devnet.json");
     std::fs::write(&json_path, serde_json::to_string_pretty(&summary)? + "\n")?;
@@ -468,6 +595,13 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     text += &format!("  dev token    {} (L2 token id {}, 18 decimals)\n", deployment.dev_token, deployment.dev_token_id);
     text += &format!("  deploy block {}, challenge window {} s, L2 block time {} ms\n", deployment.deploy_block, args.challenge_window, args.block_time_ms);
     text += &format!("  sequencer    {} (anvil account 1)\n", signers[1].address());
+    if let Some((_, verifier)) = &zk {
+        text += &format!(
+            "  ZK lane      verifier {verifier}, {} slots, prover {} (anvil account {PROVER_ACCOUNT}); keys from an INSECURE local setup\n",
+            args.zk_slots,
+            signers[PROVER_ACCOUNT].address()
+        );
+    }
     text += &format!("  fee account  #0, key {} ({})\n", keyfile::hex0x(&fee_pubkey.0), fee_wallet.display());
     text += "\nFunded dev accounts (L1; 10000 ETH and 10000 DEV each; well-known anvil keys, devnet only):\n";
     for (i, a, k) in &dev {

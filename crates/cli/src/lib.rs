@@ -7,3 +7,8 @@ pub mod keyfile;
 pub mod prover_cmd;
 pub mod rpc;
 pub mod wallet;
+
+/// Tracing directive every `tandem` subscriber carries: arkworks' constraint-system namespaces
+/// (`ns!`) open a span at target `gr1cs` for every gadget and deliberately never close it, so a
+/// subscriber that records them keeps millions of spans alive while proving (gigabytes).
+pub const GR1CS_SPANS_OFF: &str = "gr1cs=off";

@@ -105,7 +105,9 @@ impl NodeArgs {
 
 /// Runs the node until SIGINT or SIGTERM.
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info".into())
+        .add_directive(tandem_cli::GR1CS_SPANS_OFF.parse().expect("valid directive"));
     if args.log_json {
         let _ = tracing_subscriber::fmt().json().with_env_filter(filter).try_init();
     } else {

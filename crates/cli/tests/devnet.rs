@@ -50,6 +50,8 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
         .args(["--rpc-port", &free_port().to_string()])
         .args(["--metrics-port", &free_port().to_string()])
         .args(["--challenge-window", "2", "--block-time-ms", "200"])
+        // A small tree keeps the validity lane's (insecure, local) setup and proofs quick.
+        .args(["--tree-depth", "4", "--zk-slots", "2"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -100,12 +102,22 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     let again = wallet(d, &info, "alice.json", &["--l1-key", &key, "claim", "--batch", &batch, "--index", &index]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already claimed"));
 
+    // A fast withdrawal goes into a ZK-lane batch, final on L1 through the prover's proof.
+    let f = ok(wallet(d, &info, "alice.json", &["withdraw", "--to", &l1_address, "--amount", "0.1", "--fast", "--wait"]));
+    assert_eq!(f["status"], "included");
+    let fast_hash = f["hash"].as_str().unwrap().to_string();
+    let s = eventually("the fast withdrawal final by proof", Duration::from_secs(180), || {
+        let s = ok(wallet(d, &info, "alice.json", &["status", &fast_hash]));
+        (s["withdrawal"]["claimable"] == true).then_some(s)
+    });
+    assert_eq!(s["batch"]["lane"], "zk");
+
     // SIGTERM: children stopped, exit 0
     let pids = info["pids"].clone();
     unsafe { libc::kill(devnet.id() as i32, libc::SIGTERM) };
     let status = devnet.wait().unwrap();
     assert!(status.success(), "{status}");
-    for name in ["node", "anvil"] {
+    for name in ["node", "anvil", "prover"] {
         let pid = pids[name].as_i64().unwrap() as i32;
         // signal 0: does the process still exist? (it was reaped by the devnet)
         assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "{name} still running");
