@@ -1,10 +1,10 @@
 //! Renders the devnet Solidity verifiers and the forge proof fixtures (INSECURE seeded setups):
 //! `cargo run --release -p tandem-circuit --example fixtures [-- --skip-devnet]`
 //!
-//! - `crates/circuit/solidity/BatchVerifier_S2_D4.sol` and the fixtures
+//! - `contracts/src/verifiers/BatchVerifier_S2_D4.sol` and the fixtures
 //!   `crates/circuit/fixtures/proof_S2_D4.json` (prover 0x1000…0001) and
 //!   `proof_S2_D4_prover2.json` (prover 0x2000…0002) for the same batch;
-//! - `crates/circuit/solidity/BatchVerifier_S4_D24.sol` (the devnet shape; about a minute of
+//! - `contracts/src/verifiers/BatchVerifier_S4_D24.sol` (the devnet shape; about a minute of
 //!   setup on two cores, skipped with `--skip-devnet`).
 //!
 //! Both use chain id 31337001 (the devnet's default) and seed 2024, so that
@@ -47,15 +47,17 @@ fn hex32(x: &Fr) -> String {
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let skip_devnet = std::env::args().any(|a| a == "--skip-devnet");
-    std::fs::create_dir_all(root.join("solidity")).unwrap();
+    // The generated verifiers go straight where forge compiles them (one copy).
+    let verifiers = root.join("../../contracts/src/verifiers");
+    std::fs::create_dir_all(&verifiers).unwrap();
     std::fs::create_dir_all(root.join("fixtures")).unwrap();
 
     let (slots, depth) = (2usize, 4u8);
     let t = Instant::now();
     let keys = ProvingKeys::setup_insecure(slots, depth, CHAIN_ID, SEED).unwrap();
     println!("setup S={slots} D={depth}: {:.2?}", t.elapsed());
-    let verifier = format!("solidity/BatchVerifier_S{slots}_D{depth}.sol");
-    std::fs::write(root.join(&verifier), solidity_verifier_file(&keys, Some(SEED))).unwrap();
+    let verifier = format!("contracts/src/verifiers/BatchVerifier_S{slots}_D{depth}.sol");
+    std::fs::write(verifiers.join(format!("BatchVerifier_S{slots}_D{depth}.sol")), solidity_verifier_file(&keys, Some(SEED))).unwrap();
 
     // Genesis as the devnet makes it: the fee account 0, empty.
     let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth }).unwrap();
@@ -123,7 +125,7 @@ fn main() {
             "prover": format!("0x{}", hex::encode(prover.0)),
             "proof": proof.words_decimal(),
             "publicInputs": proof.inputs_be().iter().map(|w| num_bigint::BigUint::from_bytes_be(w).to_string()).collect::<Vec<_>>(),
-            "verifierSource": format!("crates/circuit/{verifier}"),
+            "verifierSource": verifier,
         });
         let path = root.join("fixtures").join(name);
         std::fs::write(&path, serde_json::to_string_pretty(&fixture).unwrap() + "\n").unwrap();
@@ -135,7 +137,7 @@ fn main() {
         let t = Instant::now();
         let keys = ProvingKeys::setup_insecure(slots, depth, CHAIN_ID, SEED).unwrap();
         println!("setup S={slots} D={depth}: {:.2?}", t.elapsed());
-        let path = root.join(format!("solidity/BatchVerifier_S{slots}_D{depth}.sol"));
+        let path = verifiers.join(format!("BatchVerifier_S{slots}_D{depth}.sol"));
         std::fs::write(&path, solidity_verifier_file(&keys, Some(SEED))).unwrap();
         println!("wrote {}", path.display());
     }

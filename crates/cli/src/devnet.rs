@@ -32,7 +32,7 @@ pub const ANVIL_KEYS: [&str; 7] = [
 ];
 
 /// Seed of the devnet's (public, hence insecure) trusted setup: the same as the committed
-/// verifiers in crates/circuit/solidity, so a devnet of that shape deploys the same verifier.
+/// verifiers in contracts/src/verifiers, so a devnet of that shape deploys the same verifier.
 pub const DEVNET_SETUP_SEED: u64 = 2024;
 
 /// The anvil account the devnet's prover submits proofs from.
