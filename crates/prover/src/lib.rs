@@ -161,6 +161,18 @@ impl Prover {
             if self.l1.last_committed_batch().await? < number {
                 return Ok(false);
             }
+            // What L1 committed is what gets proven: the sequencer's block must agree with it.
+            let committed = self.l1.committed_batch(number, 0).await?.ok_or_else(|| ProverError::Diverged {
+                block: number,
+                reason: "L1 says committed but has no BatchCommitted event".into(),
+            })?;
+            let l1_root = format!("0x{}", hex::encode(committed.new_state_root));
+            if l1_root != block.state_root {
+                return Err(ProverError::Diverged {
+                    block: number,
+                    reason: format!("L1 committed root {l1_root}, the sequencer's block says {}", block.state_root),
+                });
+            }
             if self.l1.is_proven(number).await? {
                 info!(batch = number, "already proven by someone else");
             } else {
