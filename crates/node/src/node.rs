@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tandem_crypto::field::fr_to_be_bytes;
-use tandem_l1::{intermediate_roots_root, BatchHeader, Lane, QueuedDeposit, RollupClient, B256};
+use tandem_l1::{BatchHeader, Lane, QueuedDeposit, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
 use tandem_state::{Ledger, LedgerOp, PersistentLedger, StoreError};
 use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
@@ -391,20 +391,7 @@ impl Node {
     /// The header of batch `number` (= block `number`) as L1 takes it, with its public data.
     pub fn batch_header(&self, number: u64) -> Result<Option<(BatchHeader, Vec<u8>)>, NodeError> {
         let Some(block) = read_json::<u64, BlockRecord>(&self.db, BLOCKS, number)? else { return Ok(None) };
-        let public_data = parse_hex(&block.public_data)?;
-        let roots: Vec<B256> = block.intermediate_roots.iter().map(|r| parse_b256(r)).collect::<Result<_, _>>()?;
-        let header = BatchHeader {
-            batch_number: number,
-            prev_state_root: parse_b256(&block.prev_state_root)?,
-            new_state_root: parse_b256(&block.state_root)?,
-            public_data_hash: B256::from(<[u8; 32]>::from(Sha256::digest(&public_data))),
-            intermediate_roots_root: intermediate_roots_root(&roots),
-            priority_ops_count: block.priority_ops,
-            lane: block.lane,
-            op_count: block.op_count,
-            fee_account: FEE_ACCOUNT,
-        };
-        Ok(Some((header, public_data)))
+        Ok(Some(block.batch_header()?))
     }
 
     fn write_batch(&self, record: &BatchRecord) -> Result<(), NodeError> {
@@ -557,11 +544,3 @@ fn hash_bytes(hash: &str) -> [u8; 32] {
     out
 }
 
-fn parse_hex(text: &str) -> Result<Vec<u8>, StoreError> {
-    hex::decode(text.trim_start_matches("0x")).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-fn parse_b256(text: &str) -> Result<B256, StoreError> {
-    let bytes = parse_hex(text)?;
-    <[u8; 32]>::try_from(bytes.as_slice()).map(B256::from).map_err(|_| StoreError::Corrupt("root is not 32 bytes".into()))
-}

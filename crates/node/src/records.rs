@@ -54,6 +54,39 @@ pub struct BlockRecord {
     pub inputs: Vec<BlockInput>,
 }
 
+impl BlockRecord {
+    /// The block's batch header as L1 takes it (batch number = block number, fee account
+    /// [`crate::FEE_ACCOUNT`]), with the public data it commits to.
+    pub fn batch_header(&self) -> Result<(tandem_l1::BatchHeader, Vec<u8>), StoreError> {
+        use sha2::Digest;
+        let public_data = parse_hex(&self.public_data)?;
+        let roots: Vec<tandem_l1::B256> = self.intermediate_roots.iter().map(|r| parse_b256(r)).collect::<Result<_, _>>()?;
+        let header = tandem_l1::BatchHeader {
+            batch_number: self.number,
+            prev_state_root: parse_b256(&self.prev_state_root)?,
+            new_state_root: parse_b256(&self.state_root)?,
+            public_data_hash: tandem_l1::B256::from(<[u8; 32]>::from(sha2::Sha256::digest(&public_data))),
+            intermediate_roots_root: tandem_l1::intermediate_roots_root(&roots),
+            priority_ops_count: self.priority_ops,
+            lane: self.lane,
+            op_count: self.op_count,
+            fee_account: crate::FEE_ACCOUNT,
+        };
+        Ok((header, public_data))
+    }
+}
+
+fn parse_hex(text: &str) -> Result<Vec<u8>, StoreError> {
+    hex::decode(text.trim_start_matches("0x")).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_b256(text: &str) -> Result<tandem_l1::B256, StoreError> {
+    let bytes = parse_hex(text)?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map(tandem_l1::B256::from)
+        .map_err(|_| StoreError::Corrupt("root is not 32 bytes".into()))
+}
+
 fn optimistic() -> tandem_l1::Lane {
     tandem_l1::Lane::Optimistic
 }
