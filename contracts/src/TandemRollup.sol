@@ -26,7 +26,8 @@ import {IBatchVerifier} from "./interfaces/IBatchVerifier.sol";
 ///      - Per token, `tokenLocked` = deposited - claimed < 2^128, so no L2 balance can overflow
 ///        and the sum of claims never exceeds the sum of deposits.
 ///      - A lane-1 (ZK) batch is final only once proven (`proveBatch`), never by the window;
-///        a lane-0 batch only after its window. Both only after their predecessor.
+///        a lane-0 batch after its window or once proven (`proveOptimisticBatch`). Both only
+///        after their predecessor.
 contract TandemRollup is Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -178,7 +179,8 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     uint32 public zkSlots;
     /// @dev Per committed ZK batch: keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash))
     ///      (the proof's public inputs but the prover) until proven, then ZK_PROVEN; 0 for
-    ///      optimistic batches (cleared when a revert drops the batch).
+    ///      optimistic batches until proven by `proveOptimisticBatch`, then ZK_PROVEN (cleared
+    ///      when a revert drops the batch).
     mapping(uint64 batchNumber => bytes32 commitment) private _zkBatch;
 
     // ---------------------------------------------------------------------------------------
@@ -597,7 +599,8 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
     /// @notice Finalizes batch `batch.batchNumber` (pass its StoredBatch, as emitted in
     ///         BatchCommitted). Anyone may call.
     /// @dev Requires: the batch is `lastFinalizedBatch + 1`, committed, `batch` hashes to its
-    ///      record, and: lane 0: `block.timestamp >= committedAt + challengeWindow`; lane 1:
+    ///      record, and: lane 0: `block.timestamp >= committedAt + challengeWindow`, or proven
+    ///      (`proveOptimisticBatch`), whichever comes first; lane 1:
     ///      proven (`proveBatch`), at any time (never by the window).
     ///      Effects: the batch is final; its withdrawals become claimable.
     function finalizeBatch(StoredBatch calldata batch) external {
@@ -611,8 +614,11 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         if (batch.lane == LANE_ZK) {
             if (_zkBatch[batchNumber] != ZK_PROVEN) revert NotProven(batchNumber);
         } else {
+            // Lane 0: after its window, or earlier once proven (`proveOptimisticBatch`).
             uint256 finalizableAt = uint256(batch.committedAt) + challengeWindow;
-            if (block.timestamp < finalizableAt) revert ChallengeWindowOpen(batchNumber, finalizableAt);
+            if (block.timestamp < finalizableAt && _zkBatch[batchNumber] != ZK_PROVEN) {
+                revert ChallengeWindowOpen(batchNumber, finalizableAt);
+            }
         }
         _finalize(batch);
     }
@@ -645,15 +651,72 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         if (keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash)) != commitment) {
             revert ZkPublicInputsMismatch(batchNumber);
         }
+        _verifyProof(v, batchNumber, prevStateRoot, newStateRoot, dataHash, proof);
+        _zkBatch[batchNumber] = ZK_PROVEN;
+        emit BatchProven(batchNumber, msg.sender);
+    }
+
+    /// @notice Proves committed OPTIMISTIC (lane 0) batch `batch.batchNumber` with Groth16 `proof`,
+    ///         so it can be finalized before its challenge window ends (a fast ZK-lane batch
+    ///         behind it then never waits for that window). Anyone may call (the proof binds
+    ///         `msg.sender`, as in `proveBatch`).
+    /// @dev `batch` is the batch's StoredBatch (as for `finalizeBatch`), `header` and
+    ///      `publicData` the arguments of its commit. Requires: a verifier is set; the batch is
+    ///      not final (`BatchAlreadyFinalized`), committed (`BatchNotCommitted`), `batch` hashes
+    ///      to its record (`StoredBatchMismatch`), lane 0 (`UnsupportedLane(lane)`), not proven
+    ///      yet (`BatchAlreadyProven`); `hashHeader(header) == batch.headerHash`
+    ///      (`StoredBatchMismatch`); `sha256(publicData) == header.publicDataHash`
+    ///      (`PublicDataHashMismatch`); `header.opCount <= zkSlots` (`ZkBatchTooLarge`); the
+    ///      verifier accepts `proof` for (header.prevStateRoot, header.newStateRoot,
+    ///      zkDataHash(header.feeAccount, publicData, zkSlots), msg.sender) (`InvalidProof`).
+    ///      Effects: the batch is proven (`isProven`), so `finalizeBatch` accepts it at once
+    ///      when its predecessor is final; emits BatchProven.
+    ///      The commit parsed this public data strictly (the record pins the header, the header
+    ///      pins sha256(publicData), and opCount is the counted number of ops), so the data hash
+    ///      is computed on the unchecked path.
+    function proveOptimisticBatch(
+        StoredBatch calldata batch,
+        BatchHeader calldata header,
+        bytes calldata publicData,
+        uint256[8] calldata proof
+    ) external {
+        address v = verifier;
+        if (v == address(0)) revert VerifierNotSet();
+        uint64 batchNumber = batch.batchNumber;
+        if (batchNumber <= lastFinalizedBatch) revert BatchAlreadyFinalized(batchNumber);
+        // A dropped (reverted) number keeps its old record until recommitted: refuse it.
+        if (batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
+        if (keccak256(abi.encode(batch)) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
+        if (batch.lane != LANE_OPTIMISTIC) revert UnsupportedLane(batch.lane);
+        if (_zkBatch[batchNumber] == ZK_PROVEN) revert BatchAlreadyProven(batchNumber);
+        if (_hashHeader(header) != batch.headerHash) revert StoredBatchMismatch(batchNumber);
+        bytes32 pdHash = sha256(publicData);
+        if (pdHash != header.publicDataHash) revert PublicDataHashMismatch(header.publicDataHash, pdHash);
+        uint32 slots = zkSlots;
+        if (header.opCount > slots) revert ZkBatchTooLarge(header.opCount, slots);
+        bytes32 dataHash = _zkDataHash(header.feeAccount, publicData, slots, false);
+        _verifyProof(v, batchNumber, header.prevStateRoot, header.newStateRoot, dataHash, proof);
+        _zkBatch[batchNumber] = ZK_PROVEN;
+        emit BatchProven(batchNumber, msg.sender);
+    }
+
+    /// @dev Calls `v.verifyProof(proof, [prevStateRoot, newStateRoot, dataHash, msg.sender])`;
+    ///      valid iff the call succeeds and returns nothing (generated verifiers) or `true`,
+    ///      otherwise reverts `InvalidProof(batchNumber, msg.sender)`.
+    function _verifyProof(
+        address v,
+        uint64 batchNumber,
+        bytes32 prevStateRoot,
+        bytes32 newStateRoot,
+        bytes32 dataHash,
+        uint256[8] calldata proof
+    ) private view {
         uint256[4] memory input =
             [uint256(prevStateRoot), uint256(newStateRoot), uint256(dataHash), uint256(uint160(msg.sender))];
         (bool ok, bytes memory ret) = v.staticcall(abi.encodeCall(IBatchVerifier.verifyProof, (proof, input)));
-        // Valid iff the call succeeds and returns nothing (generated verifiers) or `true`.
         if (!ok || (ret.length != 0 && (ret.length != 32 || uint256(bytes32(ret)) != 1))) {
             revert InvalidProof(batchNumber, msg.sender);
         }
-        _zkBatch[batchNumber] = ZK_PROVEN;
-        emit BatchProven(batchNumber, msg.sender);
     }
 
     /// @notice Pays withdrawal `index` of final batch `batchNumber`: `amount` of `tokenId` to
@@ -712,7 +775,8 @@ contract TandemRollup is Ownable, ReentrancyGuardTransient {
         return (set.root, set.count);
     }
 
-    /// @notice Whether ZK batch `batchNumber` is proven (false for optimistic batches and genesis).
+    /// @notice Whether batch `batchNumber` is proven: a ZK batch by `proveBatch`, an optimistic
+    ///         one by `proveOptimisticBatch` (false for unproven batches and genesis).
     function isProven(uint64 batchNumber) external view returns (bool) {
         return _zkBatch[batchNumber] == ZK_PROVEN;
     }
