@@ -81,6 +81,10 @@ pub struct DevnetArgs {
     /// The devnet runs an INSECURE local trusted setup for this shape (cached in the data dir).
     #[arg(long, default_value_t = 2)]
     pub zk_slots: usize,
+    /// Let the prover also prove optimistic batches that fit the circuit, so that a fast
+    /// withdrawal never waits for an older batch's challenge window (one proof per batch).
+    #[arg(long)]
+    pub prove_optimistic: bool,
     /// Fee (wei) from which a withdrawal is fast (ZK lane).
     #[arg(long, default_value_t = 1_000_000_000_000_000)]
     pub fast_withdrawal_fee: u128,
@@ -522,6 +526,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             .args(["--chain-id", &args.chain_id.to_string()])
             .args(["--tree-depth", &args.tree_depth.to_string()])
             .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
+            .args(if args.prove_optimistic { vec!["--prove-optimistic"] } else { vec![] })
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(out)

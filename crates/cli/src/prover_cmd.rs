@@ -35,6 +35,10 @@ pub struct ProverArgs {
     /// Packed public key (0x hex) owning account 0 at genesis.
     #[arg(long, env = "TANDEM_GENESIS_FEE_PUBKEY")]
     pub genesis_fee_pubkey: String,
+    /// Also prove optimistic batches that fit the circuit (final before their window, so fast
+    /// withdrawals after them do not wait).
+    #[arg(long)]
+    pub prove_optimistic: bool,
     /// Polling interval in milliseconds.
     #[arg(long, default_value_t = 500)]
     pub poll_ms: u64,
@@ -60,6 +64,7 @@ pub async fn run(args: ProverArgs) -> Result<()> {
         chain_id: args.chain_id,
         tree_depth: args.tree_depth,
         genesis_fee_pubkey: PackedPubKey(fee),
+        prove_optimistic: args.prove_optimistic,
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
     };
     let prover = Prover::new(config, keys).map_err(|e| anyhow!("{e}"))?;

@@ -337,7 +337,24 @@ impl RollupClient {
         Ok(confirm(pending).await?.transaction_hash)
     }
 
-    /// Whether ZK-lane batch `batch_number` has a verified proof.
+    /// Submits a validity proof of optimistic-lane batch `batch`, which makes it final-able
+    /// before its window; the header and public data are the ones it was committed with.
+    pub async fn prove_optimistic_batch(
+        &self,
+        batch: &CommittedBatch,
+        header: &crate::BatchHeader,
+        public_data: &[u8],
+        proof: [[u8; 32]; 8],
+    ) -> Result<B256, L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let words = proof.map(U256::from_be_bytes);
+        let contract = self.contract();
+        let call = contract.proveOptimisticBatch(batch.to_sol(), header.to_sol(), Bytes::copy_from_slice(public_data), words);
+        let pending = call.send().await.map_err(contract_error)?;
+        Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// Whether batch `batch_number` has a verified validity proof.
     pub async fn is_proven(&self, batch_number: u64) -> Result<bool, L1Error> {
         self.contract().isProven(batch_number).call().await.map_err(contract_error)
     }

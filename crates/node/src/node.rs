@@ -461,7 +461,7 @@ impl Node {
                 let committed = record.committed.ok_or_else(|| NodeError::Config(format!("batch {number} has no L1 record")))?;
                 let ready = match Lane::from_code(committed.lane) {
                     Some(Lane::Zk) => self.l1.is_proven(number).await?,
-                    _ => now >= committed.committed_at + self.challenge_window,
+                    _ => now >= committed.committed_at + self.challenge_window || self.l1.is_proven(number).await?,
                 };
                 if !ready {
                     break;

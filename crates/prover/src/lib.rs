@@ -64,6 +64,9 @@ pub struct ProverConfig {
     pub tree_depth: u8,
     /// Owner key of account 0 at genesis.
     pub genesis_fee_pubkey: tandem_types::PackedPubKey,
+    /// Also prove optimistic batches that fit the circuit, so that they are final before
+    /// their window (and fast withdrawals after them need not wait).
+    pub prove_optimistic: bool,
     /// Polling interval.
     pub poll_interval: Duration,
 }
@@ -157,7 +160,13 @@ impl Prover {
             .collect::<Result<_, _>>()
             .map_err(|reason| ProverError::Diverged { block: number, reason })?;
         let fee_account = AccountIndex::new(tandem_node::FEE_ACCOUNT).expect("0 is an index");
-        if block.lane == Lane::Zk {
+        let wanted = match block.lane {
+            Lane::Zk => true,
+            // Proving an optimistic batch makes it final before its window: what keeps a
+            // later fast withdrawal from waiting for an older window.
+            Lane::Optimistic => self.config.prove_optimistic && block.op_count as usize <= self.keys.slots,
+        };
+        if wanted {
             if self.l1.last_committed_batch().await? < number {
                 return Ok(false);
             }
@@ -173,8 +182,8 @@ impl Prover {
                     reason: format!("L1 committed root {l1_root}, the sequencer's block says {}", block.state_root),
                 });
             }
-            if self.l1.is_proven(number).await? {
-                info!(batch = number, "already proven by someone else");
+            if self.l1.is_proven(number).await? || self.l1.last_finalized_batch().await? >= number {
+                info!(batch = number, "already proven or final");
             } else {
                 let prover = L1Address(self.config.prover_key.address().0 .0);
                 let ledger = self.ledger.clone();
@@ -184,8 +193,16 @@ impl Prover {
                     .await
                     .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?
                     .map_err(|reason| ProverError::Proving { batch: number, reason })?;
-                info!(batch = number, seconds = proof.elapsed.as_secs_f64(), "proved");
-                match self.l1.prove_batch(number, proof.prev_root, proof.new_root, proof.data_hash, proof.words).await {
+                info!(batch = number, lane = ?block.lane, seconds = proof.elapsed.as_secs_f64(), "proved");
+                let submitted = match block.lane {
+                    Lane::Zk => self.l1.prove_batch(number, proof.prev_root, proof.new_root, proof.data_hash, proof.words).await,
+                    Lane::Optimistic => {
+                        let (header, public_data) =
+                            block.batch_header().map_err(|e| ProverError::Diverged { block: number, reason: e.to_string() })?;
+                        self.l1.prove_optimistic_batch(&committed, &header, &public_data, proof.words).await
+                    }
+                };
+                match submitted {
                     Ok(tx) => info!(batch = number, l1_tx = %tx, "proof accepted on L1"),
                     Err(e) if self.l1.is_proven(number).await.unwrap_or(false) => {
                         info!(batch = number, error = %e, "another prover was first")

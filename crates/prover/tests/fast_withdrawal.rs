@@ -29,6 +29,17 @@ fn xy(key: &PrivateKey) -> (U256, U256) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {
+    run(false).await
+}
+
+/// With `prove_optimistic`, the prover also proves the optimistic deposit batch before the
+/// fast withdrawal, so nothing waits for a challenge window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proving_optimistic_batches_makes_fast_withdrawals_independent_of_windows() {
+    run(true).await
+}
+
+async fn run(prove_optimistic: bool) {
     let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).unwrap();
     let url = anvil.endpoint();
     let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
@@ -76,11 +87,13 @@ async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {
     node.sync_l1(&mut scanned).await.unwrap();
     assert_eq!(node.produce_block().unwrap(), Some(1));
     node.post_batches().await.unwrap();
-    let provider = user_l1.provider();
-    let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (WINDOW + 1,)).await.unwrap();
-    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
-    node.finalize_batches().await.unwrap();
-    assert_eq!(user_l1.last_finalized_batch().await.unwrap(), 1);
+    if !prove_optimistic {
+        let provider = user_l1.provider();
+        let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (WINDOW + 1,)).await.unwrap();
+        let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
+        node.finalize_batches().await.unwrap();
+        assert_eq!(user_l1.last_finalized_batch().await.unwrap(), 1);
+    }
 
     // Batch 2: a fast withdrawal (ZK lane). Batch 3: an ordinary transfer (optimistic).
     let recipient = Address::from([0x42; 20]);
@@ -133,6 +146,7 @@ async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {
             chain_id: CHAIN_ID,
             tree_depth: DEPTH,
             genesis_fee_pubkey: fee_key.public_key().pack(),
+            prove_optimistic,
             poll_interval: Duration::from_millis(100),
         },
         keys,
@@ -143,11 +157,19 @@ async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {
     }
     assert!(user_l1.is_proven(2).await.unwrap());
 
-    // Batch 2 is final through its proof at once; batch 3 still waits for its window.
+    // Batch 2 is final through its proof at once (and, when optimistic batches are proven
+    // too, batch 1 before it, with no time travel); batch 3 waits for its window unless proven.
     node.finalize_batches().await.unwrap();
-    assert_eq!(user_l1.last_finalized_batch().await.unwrap(), 2);
+    if prove_optimistic {
+        assert!(user_l1.is_proven(1).await.unwrap());
+        assert!(user_l1.is_proven(3).await.unwrap());
+        assert_eq!(user_l1.last_finalized_batch().await.unwrap(), 3);
+        assert_eq!(node.batch(3).unwrap().unwrap().status, BatchStatus::Final);
+    } else {
+        assert_eq!(user_l1.last_finalized_batch().await.unwrap(), 2);
+        assert_eq!(node.batch(3).unwrap().unwrap().status, BatchStatus::Posted);
+    }
     assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Final);
-    assert_eq!(node.batch(3).unwrap().unwrap().status, BatchStatus::Posted);
 
     let withdrawals = tandem_l1::commitments::withdrawals(
         &decode_public_data(&hex::decode(block2.public_data.trim_start_matches("0x")).unwrap()).unwrap(),
