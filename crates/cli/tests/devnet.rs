@@ -43,7 +43,7 @@ fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<Value
 fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("devnet");
-    let mut devnet = Command::new(env!("CARGO_BIN_EXE_tandem"))
+    let mut devnet = DevnetGuard(Command::new(env!("CARGO_BIN_EXE_tandem"))
         .args(["devnet", "--data-dir"])
         .arg(&data)
         .args(["--l1-port", &free_port().to_string()])
@@ -55,10 +55,10 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap();
+        .unwrap());
     let json_path = data.join("devnet.json");
     let info = eventually("devnet.json", Duration::from_secs(120), || {
-        if let Ok(Some(status)) = devnet.try_wait() {
+        if let Ok(Some(status)) = devnet.0.try_wait() {
             panic!("devnet exited early ({status}); see {}", data.display());
         }
         std::fs::read_to_string(&json_path).ok().and_then(|t| serde_json::from_str(&t).ok())
@@ -114,12 +114,25 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
 
     // SIGTERM: children stopped, exit 0
     let pids = info["pids"].clone();
-    unsafe { libc::kill(devnet.id() as i32, libc::SIGTERM) };
-    let status = devnet.wait().unwrap();
+    unsafe { libc::kill(devnet.0.id() as i32, libc::SIGTERM) };
+    let status = devnet.0.wait().unwrap();
     assert!(status.success(), "{status}");
     for name in ["node", "anvil", "prover"] {
         let pid = pids[name].as_i64().unwrap() as i32;
         // signal 0: does the process still exist? (it was reaped by the devnet)
         assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "{name} still running");
+    }
+}
+
+/// Stops the devnet (and so its children) if the test fails before it does: SIGTERM, which
+/// the devnet handles by stopping anvil, the node and the prover.
+struct DevnetGuard(std::process::Child);
+
+impl Drop for DevnetGuard {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+            let _ = self.0.wait();
+        }
     }
 }
