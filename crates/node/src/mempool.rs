@@ -114,12 +114,11 @@ impl Mempool {
 
     /// Checks `tx` against the ledger and the pending transactions; on success returns the
     /// sequence number it would be stored under (call [`Mempool::insert`] once persisted).
-    pub fn check(&self, ledger: &Ledger, hash: &str, tx: &SignedTx) -> Result<u64, MempoolError> {
+    /// Duplicates are refused before this by the caller's durable record of every transaction
+    /// hash (pending ones included), so this does not scan the pool for them.
+    pub fn check(&self, ledger: &Ledger, tx: &SignedTx) -> Result<u64, MempoolError> {
         if self.by_seq.len() >= self.capacity {
             return Err(MempoolError::Full(self.capacity));
-        }
-        if self.by_seq.values().any(|(h, _)| h == hash) {
-            return Err(MempoolError::AlreadyKnown(hash.to_owned()));
         }
         let from = tx.tx.from();
         let depth = ledger.config().tree_depth;
