@@ -10,8 +10,9 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 /// @notice L1 side of Tandem's decentralized sequencer set (DESIGN §5): permissionless
 ///         staking of an ERC-20 with a registered secp256k1 signing key and network address,
 ///         an unbonding delay, per-epoch active sets (top N by stake, frozen for the epoch),
-///         the >2/3-of-stake signature check on batch headers, double-sign slashing with
-///         evidence from anyone, the fraud-proof slashing hook, and a per-epoch reward pool.
+///         the >2/3-of-stake signature check on batch headers, slashing for batch double signs
+///         and consensus double votes with evidence from anyone, the fraud-proof slashing hook,
+///         and a per-epoch reward pool.
 /// @dev Epoch rule (exact): epoch `e` covers L1 timestamps
 ///      `[genesisTime + e*epochLength, genesisTime + (e+1)*epochLength)`. The active set of
 ///      epoch `e` is computed from the stakes as they stand after every transaction whose block
@@ -85,6 +86,12 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     uint256 public constant MAX_NETWORK_ADDRESS_LENGTH = 256;
     /// @notice Domain tag of the batch digest: keccak256("tandem.batch.v1").
     bytes32 public constant BATCH_DOMAIN_TAG = keccak256("tandem.batch.v1");
+    /// @notice Domain tag of the consensus vote digest: keccak256("tandem.vote.v1"). Also
+    ///         prefixes the ids of vote evidence, so they never collide with batch evidence.
+    bytes32 public constant VOTE_DOMAIN_TAG = keccak256("tandem.vote.v1");
+    /// @notice Consensus vote types (Malachite / Tendermint): prevote and precommit.
+    uint8 public constant VOTE_PREVOTE = 0;
+    uint8 public constant VOTE_PRECOMMIT = 1;
     uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
     uint256 private constant ADDRESS_MASK = (uint256(1) << 160) - 1;
 
@@ -116,7 +123,9 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     mapping(address signingKey => address staker) public stakerOfKey;
     /// @notice Reward pool of an epoch.
     mapping(uint64 epoch => uint256 amount) public rewardPool;
-    /// @notice Double-sign evidence already used: keccak256(abi.encode(staker, batchNumber)).
+    /// @notice Evidence already used. Batch double sign: keccak256(abi.encode(staker,
+    ///         batchNumber)); consensus double vote: keccak256(abi.encode(VOTE_DOMAIN_TAG,
+    ///         staker, height)) (a different preimage length: the two never collide).
     mapping(bytes32 evidenceId => bool used) public evidenceUsed;
 
     mapping(address staker => Staker) private _stakers;
@@ -154,6 +163,17 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     event Slashed(address indexed staker, uint256 amount, address indexed reporter, uint256 reporterReward);
     event DoubleSignSlashed(
         address indexed staker, uint64 indexed batchNumber, bytes32 headerHashA, bytes32 headerHashB, address reporter
+    );
+    /// @notice `staker`'s signing key cast two votes of `voteType` for different values
+    ///         (`valueIdA`, `valueIdB`) at consensus (`height`, `round`).
+    event DoubleVoteSlashed(
+        address indexed staker,
+        uint64 indexed height,
+        uint32 round,
+        uint8 voteType,
+        bytes32 valueIdA,
+        bytes32 valueIdB,
+        address reporter
     );
     event SignersSlashed(uint64 indexed epoch, uint256 signerBitmap, address indexed challenger, uint256 totalSlashed);
     event RewardsFunded(uint64 indexed epoch, address indexed funder, uint256 amount);
@@ -196,6 +216,12 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     error SignerMismatch(address signerA, address signerB);
     error UnknownSigningKey(address signingKey);
     error EvidenceAlreadyUsed(address staker, uint64 batchNumber);
+    /// @notice Both votes name the same value: no equivocation.
+    error SameValue();
+    /// @notice `voteType` is neither VOTE_PREVOTE nor VOTE_PRECOMMIT.
+    error InvalidVoteType(uint8 voteType);
+    /// @notice `staker` was already slashed for a double vote at consensus height `height`.
+    error VoteEvidenceAlreadyUsed(address staker, uint64 height);
     error NothingToSlash(address staker);
     error EpochNotOver(uint64 epoch);
     error NoActiveSet(uint64 epoch);
@@ -397,6 +423,14 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         }
     }
 
+    /// @notice The digest sequencers sign for a consensus vote (Malachite): keccak256(abi.encode(
+    ///         VOTE_DOMAIN_TAG, block.chainid, rollup, uint64 height, uint32 round, uint8 voteType,
+    ///         bytes32 valueId)); `voteType` 0 = prevote, 1 = precommit; `valueId` 0 = nil.
+    ///         Signed raw (no EIP-191 prefix) with the registered signing key, like batches.
+    function voteDigest(uint64 height, uint32 round, uint8 voteType, bytes32 valueId) public view returns (bytes32) {
+        return keccak256(abi.encode(VOTE_DOMAIN_TAG, block.chainid, rollup, height, round, voteType, valueId));
+    }
+
     /// @dev ecrecover of a 65-byte r|s|v signature; address(0) for any malformed input.
     function _recover(bytes32 digest, bytes calldata sig) private pure returns (address) {
         if (sig.length != 65) return address(0);
@@ -430,22 +464,75 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     ) external nonReentrant returns (uint256 slashed) {
         if (rollup == address(0)) revert RollupNotSet();
         if (headerHashA == headerHashB) revert SameHeader();
-        address a = _recover(batchDigest(batchNumber, headerHashA), signatureA);
-        if (a == address(0)) revert InvalidSignature(0);
-        address b = _recover(batchDigest(batchNumber, headerHashB), signatureB);
-        if (b == address(0)) revert InvalidSignature(1);
-        if (a != b) revert SignerMismatch(a, b);
-        address staker = stakerOfKey[a];
-        if (staker == address(0)) revert UnknownSigningKey(a);
+        address staker = _equivocator(
+            batchDigest(batchNumber, headerHashA), signatureA, batchDigest(batchNumber, headerHashB), signatureB
+        );
         bytes32 id = keccak256(abi.encode(staker, batchNumber));
         if (evidenceUsed[id]) revert EvidenceAlreadyUsed(staker, batchNumber);
         evidenceUsed[id] = true;
-        _sync();
         uint256 toReporter;
-        (slashed, toReporter) = _slash(staker, msg.sender);
-        if (slashed == 0) revert NothingToSlash(staker);
+        (slashed, toReporter) = _slashEquivocator(staker);
         emit DoubleSignSlashed(staker, batchNumber, headerHashA, headerHashB, msg.sender);
         _payout(msg.sender, toReporter, slashed - toReporter);
+    }
+
+    /// @notice Consensus double-vote evidence, from anyone: the same signing key signed
+    ///         `voteDigest(height, round, voteType, valueIdA)` and `voteDigest(height, round,
+    ///         voteType, valueIdB)` with `valueIdA != valueIdB` (a nil vote, value 0, counts as a
+    ///         value). Slashed and paid exactly like `reportDoubleSign`. Each (staker, height) is
+    ///         slashed at most once for votes, whatever the round, type or values shown; batch
+    ///         double-sign evidence is counted apart.
+    function reportDoubleVote(
+        uint64 height,
+        uint32 round,
+        uint8 voteType,
+        bytes32 valueIdA,
+        bytes calldata signatureA,
+        bytes32 valueIdB,
+        bytes calldata signatureB
+    ) external nonReentrant returns (uint256 slashed) {
+        if (rollup == address(0)) revert RollupNotSet();
+        if (voteType > VOTE_PRECOMMIT) revert InvalidVoteType(voteType);
+        if (valueIdA == valueIdB) revert SameValue();
+        address staker = _equivocator(
+            voteDigest(height, round, voteType, valueIdA),
+            signatureA,
+            voteDigest(height, round, voteType, valueIdB),
+            signatureB
+        );
+        bytes32 id = keccak256(abi.encode(VOTE_DOMAIN_TAG, staker, height));
+        if (evidenceUsed[id]) revert VoteEvidenceAlreadyUsed(staker, height);
+        evidenceUsed[id] = true;
+        uint256 toReporter;
+        (slashed, toReporter) = _slashEquivocator(staker);
+        emit DoubleVoteSlashed(staker, height, round, voteType, valueIdA, valueIdB, msg.sender);
+        _payout(msg.sender, toReporter, slashed - toReporter);
+    }
+
+    /// @dev The staker owning the one registered key that produced `signatureA` over `digestA`
+    ///      and `signatureB` over `digestB`; reverts InvalidSignature(0 or 1), SignerMismatch or
+    ///      UnknownSigningKey otherwise.
+    function _equivocator(bytes32 digestA, bytes calldata signatureA, bytes32 digestB, bytes calldata signatureB)
+        private
+        view
+        returns (address staker)
+    {
+        address a = _recover(digestA, signatureA);
+        if (a == address(0)) revert InvalidSignature(0);
+        address b = _recover(digestB, signatureB);
+        if (b == address(0)) revert InvalidSignature(1);
+        if (a != b) revert SignerMismatch(a, b);
+        staker = stakerOfKey[a];
+        if (staker == address(0)) revert UnknownSigningKey(a);
+    }
+
+    /// @dev Slashes an equivocating `staker` (after materializing the current epoch, so the
+    ///      slash only reaches later sets) on behalf of the caller; reverts NothingToSlash when
+    ///      it has no bonded stake left. The caller pays out with `_payout`.
+    function _slashEquivocator(address staker) private returns (uint256 slashed, uint256 toReporter) {
+        _sync();
+        (slashed, toReporter) = _slash(staker, msg.sender);
+        if (slashed == 0) revert NothingToSlash(staker);
     }
 
     /// @notice Fraud-proof hook: slashes every member of `epoch`'s set whose bit is set in
@@ -765,7 +852,9 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     }
 
     function _setNetworkAddress(Staker storage st, bytes calldata networkAddress) private {
-        if (networkAddress.length > MAX_NETWORK_ADDRESS_LENGTH) revert NetworkAddressTooLong(networkAddress.length);
+        if (networkAddress.length > MAX_NETWORK_ADDRESS_LENGTH) {
+            revert NetworkAddressTooLong(networkAddress.length);
+        }
         st.networkAddress = networkAddress;
         emit NetworkAddressSet(msg.sender, networkAddress);
     }
