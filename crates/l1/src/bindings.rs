@@ -1,5 +1,6 @@
 //! Contract bindings generated from the committed forge artifacts in `contracts/artifacts/`
-//! (so building never needs node or solc).
+//! (so building never needs node or solc): `TandemRollup` (single-sequencer rollup), `DevToken`,
+//! `SequencerStaking` and `staked::StakedRollup` (the staked mode).
 
 #![allow(missing_docs, clippy::too_many_arguments)]
 
@@ -16,3 +17,21 @@ alloy::sol!(
     DevToken,
     "../../contracts/artifacts/DevToken.json"
 );
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug)]
+    SequencerStaking,
+    "../../contracts/artifacts/SequencerStaking.json"
+);
+
+/// `StakedRollup` in its own module: its ABI names `TandemRollup.BatchHeader` and the other
+/// inherited structs again, which would otherwise collide with the `TandemRollup` binding.
+pub mod staked {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug)]
+        StakedRollup,
+        "../../contracts/artifacts/StakedRollup.json"
+    );
+}

@@ -8,8 +8,10 @@ use alloy::signers::local::PrivateKeySigner;
 use serde::{Deserialize, Serialize};
 use tandem_types::{L1Deposit, PackedPubKey, TokenId};
 
-use crate::bindings::{DevToken, TandemRollup};
+use crate::bindings::staked::StakedRollup;
+use crate::bindings::{DevToken, SequencerStaking, TandemRollup};
 use crate::commitments::BatchHeader;
+use crate::staking::{batch_digest, sort_by_signer, SignatureError};
 
 /// Longest wait for a sent transaction's receipt.
 const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -32,10 +34,36 @@ pub enum L1Error {
     /// A call needs a signer and the client has none.
     #[error("this L1 client has no signing key")]
     NoSigner,
+    /// A caller-supplied argument is out of the contract's range; nothing was sent.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// Signature `index` of those handed to the client is refused; nothing was sent.
+    #[error("signature {index}: {source}")]
+    InvalidSignature {
+        /// Position in the caller's list.
+        index: usize,
+        /// Why it is refused.
+        #[source]
+        source: SignatureError,
+    },
+    /// Two signatures handed to the client recover to the same signer; nothing was sent.
+    #[error("two signatures from signer {0}")]
+    DuplicateSigner(Address),
 }
 
-fn contract_error(e: alloy::contract::Error) -> L1Error {
+/// Decodes a revert to the custom error of whichever Tandem contract raised it (the staked
+/// rollup bubbles the staking contract's errors up unchanged).
+pub(crate) fn contract_error(e: alloy::contract::Error) -> L1Error {
     if let Some(decoded) = e.as_decoded_interface_error::<TandemRollup::TandemRollupErrors>() {
+        return L1Error::Reverted(format!("{decoded:?}"));
+    }
+    if let Some(decoded) = e.as_decoded_interface_error::<StakedRollup::StakedRollupErrors>() {
+        return L1Error::Reverted(format!("{decoded:?}"));
+    }
+    if let Some(decoded) = e.as_decoded_interface_error::<SequencerStaking::SequencerStakingErrors>() {
+        return L1Error::Reverted(format!("{decoded:?}"));
+    }
+    if let Some(decoded) = e.as_decoded_interface_error::<DevToken::DevTokenErrors>() {
         return L1Error::Reverted(format!("{decoded:?}"));
     }
     if let Some(data) = e.as_revert_data() {
@@ -44,7 +72,7 @@ fn contract_error(e: alloy::contract::Error) -> L1Error {
     L1Error::Rpc(e.to_string())
 }
 
-fn rpc_error(e: impl std::fmt::Display) -> L1Error {
+pub(crate) fn rpc_error(e: impl std::fmt::Display) -> L1Error {
     L1Error::Rpc(e.to_string())
 }
 
@@ -127,20 +155,29 @@ impl std::fmt::Debug for RollupClient {
     }
 }
 
-/// Connects a provider, with `signer` as its wallet if given.
+/// Connects a provider, with `signer` as its wallet if given. Each transaction takes the
+/// account's pending nonce from L1 (alloy's simple nonce manager): the default cached one
+/// reserves a nonce while gas is estimated concurrently, so a transaction refused at estimation
+/// (a revert) would leave a gap that stalls every later transaction of the client.
 pub fn connect(rpc_url: &str, signer: Option<PrivateKeySigner>) -> Result<(DynProvider, Option<Address>), L1Error> {
     let url = rpc_url.parse().map_err(|e| L1Error::Rpc(format!("bad L1 RPC URL {rpc_url:?}: {e}")))?;
     Ok(match signer {
         Some(signer) => {
             let address = signer.address();
-            let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(url);
+            let provider = ProviderBuilder::new()
+                .disable_recommended_fillers()
+                .with_gas_estimation()
+                .with_simple_nonce_management()
+                .fetch_chain_id()
+                .wallet(EthereumWallet::from(signer))
+                .connect_http(url);
             (provider.erased(), Some(address))
         }
         None => (ProviderBuilder::new().connect_http(url).erased(), None),
     })
 }
 
-async fn confirm(pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>) -> Result<TransactionReceipt, L1Error> {
+pub(crate) async fn confirm(pending: alloy::providers::PendingTransactionBuilder<alloy::network::Ethereum>) -> Result<TransactionReceipt, L1Error> {
     // A transaction that never mines (dropped, replaced, nonce gap after a reorg) must not
     // stall its caller forever.
     let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(rpc_error)?;
@@ -185,6 +222,110 @@ pub async fn deploy_devnet(
     let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
     let deploy_block = provider.get_block_number().await.map_err(rpc_error)?;
     Ok(Deployment { l1_chain_id, rollup, dev_token: token, dev_token_id, deploy_block, challenge_window })
+}
+
+/// Parameters of a staked devnet: the `SequencerStaking.Params` (staking token and the
+/// deployment's owner aside) and the rollup's challenge window. The contracts refuse
+/// inconsistent values (`InvalidParams`, `UnbondingDelayTooShort`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakedParams {
+    /// Receives slashed stake not paid to reporters.
+    pub treasury: Address,
+    /// Minimum stake of a registered staker (> 0, < 2^96).
+    pub min_stake: U256,
+    /// Maximum stake of one staker (>= `min_stake`, < 2^96).
+    pub max_stake: U256,
+    /// Epoch length in L1 seconds (> 0).
+    pub epoch_length: u64,
+    /// Seconds from `unstake` to `withdraw`; at least `epoch_length + challenge_window`.
+    pub unbonding_delay: u64,
+    /// Size of an epoch's active set (1..=192).
+    pub max_active: u16,
+    /// Cap on registered stakers (>= `max_active`).
+    pub max_stakers: u32,
+    /// Slashed fraction of the bonded stake per offence, in basis points (<= 10 000).
+    pub slash_bps: u16,
+    /// Fraction of a slash paid to the reporter, in basis points (<= 10 000).
+    pub reporter_bps: u16,
+    /// The rollup's challenge window in seconds.
+    pub challenge_window: u64,
+}
+
+/// Where a staked devnet lives on L1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakedDeployment {
+    /// L1 chain id.
+    pub l1_chain_id: u64,
+    /// The `SequencerStaking` contract (bound to `rollup`).
+    pub staking: Address,
+    /// The `StakedRollup` (commits only with the active set's signatures).
+    pub rollup: Address,
+    /// The DevToken: the staking token, also registered on the rollup as L2 token `token_id`.
+    pub token: Address,
+    /// L2 token id of `token`.
+    pub token_id: u8,
+    /// L1 block of the deployment's last transaction (where event scans start).
+    pub deploy_block: u64,
+    /// Challenge window in seconds.
+    pub challenge_window: u64,
+}
+
+fn uint96(name: &str, value: U256) -> Result<alloy::primitives::Uint<96, 2>, L1Error> {
+    alloy::primitives::Uint::<96, 2>::checked_from_limbs_slice(value.as_limbs())
+        .ok_or_else(|| L1Error::InvalidArgument(format!("{name} = {value} does not fit in 96 bits")))
+}
+
+/// Deploys a staked devnet: a DevToken (`token_supply` minted to the deployer) as the
+/// staking token, `SequencerStaking` with `params` (owner = deployer), the `StakedRollup`
+/// from `genesis_root`, binds them (`setRollup`) and registers the token on the rollup.
+pub async fn deploy_staked_devnet(
+    rpc_url: &str,
+    deployer: PrivateKeySigner,
+    genesis_root: B256,
+    params: &StakedParams,
+    token_supply: U256,
+) -> Result<StakedDeployment, L1Error> {
+    let owner = deployer.address();
+    // Range-checked before anything is deployed.
+    let (min_stake, max_stake) = (uint96("min_stake", params.min_stake)?, uint96("max_stake", params.max_stake)?);
+    let (provider, _) = connect(rpc_url, Some(deployer))?;
+    let token = *DevToken::deploy(provider.clone(), "Tandem Stake Token".to_string(), "TST".to_string(), 18, owner, token_supply)
+        .await
+        .map_err(contract_error)?
+        .address();
+    let sol_params = SequencerStaking::Params {
+        stakingToken: token,
+        treasury: params.treasury,
+        minStake: min_stake,
+        maxStake: max_stake,
+        epochLength: params.epoch_length,
+        unbondingDelay: params.unbonding_delay,
+        maxActive: params.max_active,
+        maxStakers: params.max_stakers,
+        slashBps: params.slash_bps,
+        reporterBps: params.reporter_bps,
+    };
+    let staking = *SequencerStaking::deploy(provider.clone(), owner, sol_params).await.map_err(contract_error)?.address();
+    let rollup = *StakedRollup::deploy(provider.clone(), owner, staking, genesis_root, params.challenge_window)
+        .await
+        .map_err(contract_error)?
+        .address();
+    let staking_contract = SequencerStaking::new(staking, provider.clone());
+    confirm(staking_contract.setRollup(rollup).send().await.map_err(contract_error)?).await?;
+    let rollup_contract = TandemRollup::new(rollup, provider.clone());
+    confirm(rollup_contract.addToken(token).send().await.map_err(contract_error)?).await?;
+    let token_id = rollup_contract.tokenIdOf(token).call().await.map_err(contract_error)?;
+    let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
+    let deploy_block = provider.get_block_number().await.map_err(rpc_error)?;
+    Ok(StakedDeployment {
+        l1_chain_id,
+        staking,
+        rollup,
+        token,
+        token_id,
+        deploy_block,
+        challenge_window: params.challenge_window,
+    })
 }
 
 impl RollupClient {
@@ -278,6 +419,27 @@ impl RollupClient {
         self.signer.ok_or(L1Error::NoSigner)?;
         let contract = self.contract();
         let call = contract.commitBatch(header.to_sol(), Bytes::copy_from_slice(public_data));
+        let pending = call.send().await.map_err(contract_error)?;
+        Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// Commits a batch to a `StakedRollup` with the active set's `signatures` over
+    /// [`batch_digest`] of `header` (in any order: they are sorted here by ascending recovered
+    /// signer, as the contract requires). Anyone may submit; the contract then needs the
+    /// signers to be members of the current epoch holding more than 2/3 of its stake
+    /// (`InsufficientSignedStake` otherwise). Returns the L1 transaction hash once mined.
+    pub async fn commit_batch_signed(
+        &self,
+        header: &BatchHeader,
+        public_data: &[u8],
+        signatures: Vec<[u8; 65]>,
+    ) -> Result<B256, L1Error> {
+        self.signer.ok_or(L1Error::NoSigner)?;
+        let chain_id = self.provider.get_chain_id().await.map_err(rpc_error)?;
+        let digest = batch_digest(chain_id, self.rollup, header.batch_number, header.hash());
+        let sorted: Vec<Bytes> = sort_by_signer(digest, signatures)?.into_iter().map(|s| Bytes::copy_from_slice(&s)).collect();
+        let contract = StakedRollup::new(self.rollup, self.provider.clone());
+        let call = contract.commitBatchSigned(header.to_staked_sol(), Bytes::copy_from_slice(public_data), sorted);
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }

@@ -5,7 +5,7 @@ use alloy::primitives::{keccak256, B256};
 use alloy::sol_types::SolValue;
 use tandem_types::{Op, WithdrawOp};
 
-use crate::bindings::TandemRollup;
+use crate::bindings::{staked, TandemRollup};
 
 /// How a batch becomes final on L1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -67,7 +67,23 @@ impl BatchHeader {
         }
     }
 
-    /// `keccak256(abi.encode(header))`, the digest the contract stores and sequencers sign.
+    /// The same struct as the `StakedRollup` binding names it (for `commitBatchSigned`).
+    pub fn to_staked_sol(&self) -> staked::TandemRollup::BatchHeader {
+        staked::TandemRollup::BatchHeader {
+            batchNumber: self.batch_number,
+            prevStateRoot: self.prev_state_root,
+            newStateRoot: self.new_state_root,
+            publicDataHash: self.public_data_hash,
+            intermediateRootsRoot: self.intermediate_roots_root,
+            priorityOpsCount: self.priority_ops_count,
+            lane: self.lane as u8,
+            opCount: self.op_count,
+            feeAccount: self.fee_account,
+        }
+    }
+
+    /// `keccak256(abi.encode(header))`, the digest the contract stores; in staked mode the
+    /// active set signs [`crate::staking::batch_digest`] of it.
     pub fn hash(&self) -> B256 {
         keccak256(self.to_sol().abi_encode())
     }

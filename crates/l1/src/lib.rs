@@ -1,6 +1,8 @@
 //! Tandem's L1 side: typed bindings to the rollup contracts (from the committed forge
 //! artifacts), deployment for devnets, and the calls and event queries the node, the
-//! wallet and the devnet make: deposits, batch commit and finalization, withdrawal claims.
+//! wallet and the devnet make: deposits, batch commit and finalization, withdrawal claims;
+//! and the staked mode ([`staking`]): the digests sequencers sign, staking, epochs, active
+//! sets, rewards, slashing evidence and signed commits.
 //!
 //! Commitments that L1 and L2 must compute identically (batch header hash, withdrawal
 //! tree, intermediate-roots commitment) live in [`commitments`], next to the bindings.
@@ -12,11 +14,19 @@ pub mod bindings;
 pub mod client;
 pub mod commitments;
 pub mod solc;
+pub mod staking;
 
 pub use alloy::primitives::{Address, B256, U256};
 pub use alloy::signers::local::PrivateKeySigner;
-pub use client::{client_chain_id, connect, deploy_bytecode, deploy_devnet, CommittedBatch, Deployment, L1Error, QueuedDeposit, RollupClient};
+pub use client::{
+    client_chain_id, connect, deploy_bytecode, deploy_devnet, deploy_staked_devnet, CommittedBatch, Deployment, L1Error, QueuedDeposit,
+    RollupClient, StakedDeployment, StakedParams,
+};
 pub use commitments::{
     intermediate_roots_root, withdrawal_leaf, withdrawal_proof, withdrawals_root, zk_data_hash, zk_public_data, BatchHeader, Lane,
     ZK_RECORD_BYTES,
+};
+pub use staking::{
+    batch_digest, recover_signer, sign_digest, sort_by_signer, vote_digest, ActiveSet, Member, MemberPeer, SignatureError, SlashReport,
+    StakerInfo, StakingClient, VoteType,
 };

@@ -1,0 +1,291 @@
+//! The staked mode on a real L1 (anvil): the Rust digests equal the contract's, active sets
+//! ranked as the contract ranks them, signed commits accepted above 2/3 of the stake and
+//! refused at or below it, double-vote evidence slashing and paying the reporter, rewards,
+//! and unbonding enforced by L1 time.
+
+use alloy::primitives::{keccak256, Address, B256, U256};
+use alloy::providers::{Provider, ProviderBuilder};
+use sha2::Digest;
+use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
+use tandem_l1::bindings::SequencerStaking;
+use tandem_l1::{
+    batch_digest, deploy_staked_devnet, sign_digest, vote_digest, BatchHeader, L1Error, Lane, PrivateKeySigner, RollupClient,
+    StakedDeployment, StakedParams, StakingClient, VoteType,
+};
+
+const TOKEN: u128 = 1_000_000_000_000_000_000;
+const EPOCH: u64 = 600;
+const WINDOW: u64 = 100;
+const UNBONDING: u64 = 1_000;
+const TREASURY: Address = Address::repeat_byte(0x7e);
+
+struct Devnet {
+    _anvil: alloy::node_bindings::AnvilInstance,
+    url: String,
+    keys: Vec<PrivateKeySigner>,
+    deployment: StakedDeployment,
+    genesis: B256,
+}
+
+fn tokens(n: u64) -> U256 {
+    U256::from(n) * U256::from(TOKEN)
+}
+
+async fn devnet() -> Devnet {
+    let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).expect("anvil (run `npm ci`)");
+    let url = anvil.endpoint();
+    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+    let params = StakedParams {
+        treasury: TREASURY,
+        min_stake: tokens(100),
+        max_stake: tokens(10_000),
+        epoch_length: EPOCH,
+        unbonding_delay: UNBONDING,
+        max_active: 4,
+        max_stakers: 8,
+        slash_bps: 1_000,
+        reporter_bps: 3_000,
+        challenge_window: WINDOW,
+    };
+    let genesis = keccak256("genesis");
+    let deployment = deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, tokens(1_000_000)).await.expect("deploy");
+    Devnet { _anvil: anvil, url, keys, deployment, genesis }
+}
+
+/// Batch/vote signing key of sequencer `i` (distinct from its L1 account).
+fn signing_key(i: usize) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&keccak256(format!("tandem.test.sequencer.{i}"))).expect("valid scalar")
+}
+
+impl Devnet {
+    fn staking(&self, account: usize) -> StakingClient {
+        StakingClient::new(&self.url, self.deployment.staking, Some(self.keys[account].clone())).expect("client")
+    }
+
+    /// Account `i` receives `amount` from the deployer and stakes it with `signing_key(i)`.
+    async fn stake(&self, i: usize, amount: U256) -> StakingClient {
+        let owner = RollupClient::new(&self.url, self.deployment.rollup, Some(self.keys[0].clone())).expect("client");
+        owner.mint_dev_token(self.deployment.token, self.keys[i].address(), amount).await.expect("mint");
+        let client = self.staking(i);
+        client.stake(amount, signing_key(i).address(), format!("10.0.0.{i}:26656").as_bytes()).await.expect("stake");
+        client
+    }
+
+    /// Time travel: `evm_increaseTime` + `evm_mine` until the latest block's timestamp is at
+    /// least `target` (anvil's clock may run ahead of the wall clock after many blocks).
+    async fn advance_to(&self, target: u64) {
+        let provider = ProviderBuilder::new().connect_http(self.url.parse().expect("url"));
+        loop {
+            let now = self.latest_timestamp().await;
+            if now >= target {
+                return;
+            }
+            let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (target - now,)).await.expect("increaseTime");
+            let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.expect("mine");
+        }
+    }
+
+    async fn latest_timestamp(&self) -> u64 {
+        RollupClient::new(&self.url, self.deployment.rollup, None).expect("client").latest_timestamp().await.expect("timestamp")
+    }
+
+    /// Advances to the start of the next epoch and materializes it; returns the epoch.
+    async fn next_epoch(&self) -> u64 {
+        let client = self.staking(0);
+        let next = client.current_epoch().await.expect("epoch") + 1;
+        let start = client.epoch_start(next).await.expect("start");
+        self.advance_to(start).await;
+        assert_eq!(client.sync_epoch().await.expect("sync"), next);
+        next
+    }
+}
+
+/// A consistent header for batch `number` after root `prev`, carrying one Noop op.
+fn noop_batch(number: u64, prev: B256) -> (BatchHeader, Vec<u8>) {
+    let data = vec![0u8];
+    let header = BatchHeader {
+        batch_number: number,
+        prev_state_root: prev,
+        new_state_root: keccak256(format!("root {number}")),
+        public_data_hash: B256::from(<[u8; 32]>::from(sha2::Sha256::digest(&data))),
+        intermediate_roots_root: keccak256(format!("intermediate {number}")),
+        priority_ops_count: 0,
+        lane: Lane::Optimistic,
+        op_count: 1,
+        fee_account: 0,
+    };
+    (header, data)
+}
+
+fn reverted_with(result: &Result<impl std::fmt::Debug, L1Error>, name: &str) -> bool {
+    matches!(result, Err(L1Error::Reverted(m)) if m.contains(name))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_digests_equal_the_contracts() {
+    let net = devnet().await;
+    let d = &net.deployment;
+    let staking = SequencerStaking::new(d.staking, ProviderBuilder::new().connect_http(net.url.parse().expect("url")));
+    assert_eq!(d.l1_chain_id, 31337);
+    for (batch, header) in [(1u64, keccak256("a")), (u64::MAX, B256::ZERO), (77, B256::repeat_byte(0xff))] {
+        let on_chain = staking.batchDigest(batch, header).call().await.expect("batchDigest");
+        assert_eq!(batch_digest(d.l1_chain_id, d.rollup, batch, header), on_chain, "batch {batch}");
+    }
+    let votes = [
+        (0u64, 0u32, VoteType::Prevote, B256::ZERO),
+        (12, 3, VoteType::Precommit, keccak256("block")),
+        (u64::MAX, u32::MAX, VoteType::Precommit, B256::repeat_byte(0xee)),
+    ];
+    for (height, round, vote_type, value) in votes {
+        let on_chain = staking.voteDigest(height, round, vote_type as u8, value).call().await.expect("voteDigest");
+        assert_eq!(vote_digest(d.l1_chain_id, d.rollup, height, round, vote_type, value), on_chain, "vote {height}/{round}");
+    }
+    // Another rollup or chain is another digest.
+    assert_ne!(batch_digest(d.l1_chain_id, d.staking, 1, keccak256("a")), batch_digest(d.l1_chain_id, d.rollup, 1, keccak256("a")));
+    assert_ne!(batch_digest(1, d.rollup, 1, keccak256("a")), batch_digest(d.l1_chain_id, d.rollup, 1, keccak256("a")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn active_set_is_ranked_by_stake_then_lower_address_with_network_addresses() {
+    let net = devnet().await;
+    let stakes = [(1usize, 300u64), (2, 100), (3, 200), (4, 200)];
+    for (i, amount) in stakes {
+        net.stake(i, tokens(amount)).await;
+    }
+    let client = net.staking(1);
+    assert_eq!(client.active_set(0).await.expect("epoch 0").members, vec![], "stakes count from the next epoch");
+    let epoch = net.next_epoch().await;
+    let set = client.active_set(epoch).await.expect("set");
+
+    let mut expected: Vec<(Address, U256)> = stakes.iter().map(|(i, s)| (net.keys[*i].address(), tokens(*s))).collect();
+    expected.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let ranked: Vec<(Address, U256)> = set.members.iter().map(|m| (m.staker, m.stake)).collect();
+    assert_eq!(ranked, expected, "stake descending, ties by lower address");
+    assert_eq!(set.total_stake, tokens(800));
+    for m in &set.members {
+        let i = stakes.iter().find(|(i, _)| net.keys[*i].address() == m.staker).expect("a staker").0;
+        assert_eq!(m.signing_key, signing_key(i).address());
+    }
+
+    let peers = client.member_peers(epoch).await.expect("peers");
+    assert_eq!(peers.len(), 4);
+    for (peer, member) in peers.iter().zip(&set.members) {
+        assert_eq!((peer.staker, peer.signing_key), (member.staker, member.signing_key), "same order as the set");
+        let i = stakes.iter().find(|(i, _)| net.keys[*i].address() == peer.staker).expect("a staker").0;
+        assert_eq!(peer.network_address, format!("10.0.0.{i}:26656").into_bytes());
+    }
+    let info = client.staker_info(net.keys[1].address()).await.expect("info");
+    assert!(info.registered);
+    assert_eq!((info.active_stake, info.unbonding), (tokens(300), U256::ZERO));
+
+    // Rewards: funded in this epoch, claimable pro rata after it.
+    let funder = net.staking(5);
+    let owner = RollupClient::new(&net.url, net.deployment.rollup, Some(net.keys[0].clone())).expect("client");
+    owner.mint_dev_token(net.deployment.token, net.keys[5].address(), tokens(80)).await.expect("mint");
+    assert_eq!(funder.fund_rewards(tokens(80)).await.expect("fund"), epoch);
+    assert!(reverted_with(&client.claim_reward(epoch).await, "EpochNotOver"));
+    net.next_epoch().await;
+    assert_eq!(client.pending_reward(epoch, net.keys[1].address()).await.expect("pending"), tokens(30), "300/800 of 80");
+    let before = client.token_balance(net.keys[1].address()).await.expect("balance");
+    assert_eq!(client.claim_reward(epoch).await.expect("claim"), tokens(30));
+    assert_eq!(client.token_balance(net.keys[1].address()).await.expect("balance"), before + tokens(30));
+    assert_eq!(client.pending_reward(epoch, net.keys[1].address()).await.expect("pending"), U256::ZERO, "paid once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_commit_needs_more_than_two_thirds_of_the_stake() {
+    let net = devnet().await;
+    // 100, 100, 100, 300 of 600: 2/3 is exactly 400.
+    for (i, amount) in [(1usize, 100u64), (2, 100), (3, 100), (4, 300)] {
+        net.stake(i, tokens(amount)).await;
+    }
+    net.next_epoch().await;
+    let d = &net.deployment;
+    let submitter = RollupClient::new(&net.url, d.rollup, Some(net.keys[5].clone())).expect("client");
+    let (header, data) = noop_batch(1, net.genesis);
+    let digest = batch_digest(d.l1_chain_id, d.rollup, 1, header.hash());
+    let sign = |who: &[usize]| -> Vec<[u8; 65]> { who.iter().map(|i| sign_digest(&signing_key(*i), digest)).collect() };
+
+    // Exactly 2/3 (300 + 100) and less (100 + 100) are refused.
+    let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1])).await;
+    assert!(reverted_with(&refused, "InsufficientSignedStake"), "{refused:?}");
+    let refused = submitter.commit_batch_signed(&header, &data, sign(&[2, 3])).await;
+    assert!(reverted_with(&refused, "InsufficientSignedStake"), "{refused:?}");
+    // A non-member's signature is refused by name.
+    let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1, 2, 9])).await;
+    assert!(reverted_with(&refused, "NotActiveMember"), "{refused:?}");
+    // The same signer twice never reaches L1.
+    let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1, 4])).await;
+    assert!(matches!(refused, Err(L1Error::DuplicateSigner(a)) if a == signing_key(4).address()), "{refused:?}");
+    assert_eq!(submitter.last_committed_batch().await.expect("tip"), 0);
+
+    // 500 of 600, handed over in an order that is not the signers' address order.
+    let mut signers = vec![3usize, 4, 1];
+    signers.sort_by_key(|i| std::cmp::Reverse(signing_key(*i).address()));
+    submitter.commit_batch_signed(&header, &data, sign(&signers)).await.expect("accepted above 2/3");
+    assert_eq!(submitter.last_committed_batch().await.expect("tip"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn double_vote_evidence_slashes_and_pays_the_reporter() {
+    let net = devnet().await;
+    for (i, amount) in [(1usize, 1_000u64), (2, 1_000), (3, 1_000)] {
+        net.stake(i, tokens(amount)).await;
+    }
+    net.next_epoch().await;
+    let d = &net.deployment;
+    let reporter = net.staking(6);
+    let value_a = keccak256("value A");
+    let value_b = keccak256("value B");
+    let vote = |value| sign_digest(&signing_key(2), vote_digest(d.l1_chain_id, d.rollup, 9, 1, VoteType::Precommit, value));
+    let (sig_a, sig_b) = (vote(value_a), vote(value_b));
+
+    let report = reporter.report_double_vote(9, 1, VoteType::Precommit, value_a, &sig_a, value_b, &sig_b).await.expect("slashed");
+    assert_eq!(report.staker, net.keys[2].address());
+    assert_eq!(report.slashed, tokens(100), "10% of 1000");
+    assert_eq!(report.reporter_reward, tokens(30), "30% of the slash");
+    assert_eq!(reporter.token_balance(net.keys[6].address()).await.expect("balance"), tokens(30));
+    assert_eq!(reporter.token_balance(TREASURY).await.expect("balance"), tokens(70));
+    assert_eq!(reporter.staker_info(net.keys[2].address()).await.expect("info").active_stake, tokens(900));
+
+    // The same offence is slashed once.
+    let again = reporter.report_double_vote(9, 1, VoteType::Precommit, value_b, &sig_b, value_a, &sig_a).await;
+    assert!(reverted_with(&again, "VoteEvidenceAlreadyUsed"), "{again:?}");
+    // Two votes of different signers are no evidence.
+    let other = sign_digest(&signing_key(3), vote_digest(d.l1_chain_id, d.rollup, 10, 0, VoteType::Prevote, value_b));
+    let mine = sign_digest(&signing_key(2), vote_digest(d.l1_chain_id, d.rollup, 10, 0, VoteType::Prevote, value_a));
+    let refused = reporter.report_double_vote(10, 0, VoteType::Prevote, value_a, &mine, value_b, &other).await;
+    assert!(reverted_with(&refused, "SignerMismatch"), "{refused:?}");
+
+    // A batch double sign by the same key is a separate offence.
+    let (ha, hb) = (keccak256("header A"), keccak256("header B"));
+    let sa = sign_digest(&signing_key(2), batch_digest(d.l1_chain_id, d.rollup, 9, ha));
+    let sb = sign_digest(&signing_key(2), batch_digest(d.l1_chain_id, d.rollup, 9, hb));
+    let report = reporter.report_double_sign(9, ha, &sa, hb, &sb).await.expect("slashed");
+    assert_eq!(report.slashed, tokens(90), "10% of the remaining 900");
+    assert_eq!(reporter.token_balance(net.keys[6].address()).await.expect("balance"), tokens(30) + tokens(27));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdraw_is_refused_before_the_unbonding_delay_and_pays_after() {
+    let net = devnet().await;
+    let staker = net.stake(1, tokens(500)).await;
+    let who = net.keys[1].address();
+    assert_eq!(staker.token_balance(who).await.expect("balance"), U256::ZERO);
+    assert!(reverted_with(&staker.unstake(tokens(450)).await, "BelowMinStake"), "50 left would be below the minimum");
+    // A transaction refused at gas estimation must not stall the client's next one (nonce gap).
+    staker.unstake(tokens(500)).await.expect("unstake all");
+    let info = staker.staker_info(who).await.expect("info");
+    assert!(!info.registered);
+    assert_eq!((info.active_stake, info.unbonding), (U256::ZERO, tokens(500)));
+    assert_eq!(info.unbonding_end, net.latest_timestamp().await + UNBONDING, "the unstake block + the delay");
+
+    let early = staker.withdraw().await;
+    assert!(reverted_with(&early, "UnbondingNotOver"), "{early:?}");
+    net.advance_to(info.unbonding_end - 100).await;
+    assert!(reverted_with(&staker.withdraw().await, "UnbondingNotOver"));
+    net.advance_to(info.unbonding_end).await;
+    staker.withdraw().await.expect("paid after the delay");
+    assert_eq!(staker.token_balance(who).await.expect("balance"), tokens(500));
+    assert!(reverted_with(&staker.withdraw().await, "NothingToWithdraw"), "paid once");
+}
