@@ -64,6 +64,29 @@ pub struct NodeArgs {
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TANDEM_LOG_JSON")]
     pub log_json: bool,
+    /// Sequencer-set mode: the staking contract. The node then runs consensus with the
+    /// staked members instead of sequencing alone (needs --signing-key and --p2p-listen).
+    #[arg(long, env = "TANDEM_STAKING")]
+    pub staking: Option<Address>,
+    /// Registered secp256k1 signing key (0x hex) for consensus votes and batch signatures.
+    #[arg(long, env = "TANDEM_SIGNING_KEY", hide_env_values = true)]
+    pub signing_key: Option<String>,
+    /// Consensus P2P listen address (multiaddr), e.g. /ip4/127.0.0.1/tcp/27000.
+    #[arg(long, env = "TANDEM_P2P_LISTEN")]
+    pub p2p_listen: Option<String>,
+    /// The L1 staking epoch whose active set decides the first consensus height.
+    #[arg(long, env = "TANDEM_GENESIS_EPOCH", default_value_t = 0)]
+    pub genesis_epoch: u64,
+    /// Milliseconds the member due to post a batch has before the next one posts it.
+    #[arg(long, env = "TANDEM_POST_TIMEOUT_MS", default_value_t = 5000)]
+    pub post_timeout_ms: u64,
+    /// Consensus propose timeout in milliseconds (round 0; grows by half of it per round).
+    #[arg(long, env = "TANDEM_PROPOSE_TIMEOUT_MS", default_value_t = 3000)]
+    pub propose_timeout_ms: u64,
+    /// TEST/DEMO ONLY: this member equivocates (signs conflicting votes) so that the others
+    /// report it and L1 slashes it.
+    #[arg(long, env = "TANDEM_BYZANTINE_EQUIVOCATE", hide = true)]
+    pub byzantine_equivocate: bool,
 }
 
 fn packed_key(text: &str) -> anyhow::Result<PackedPubKey> {
@@ -103,10 +126,44 @@ impl NodeArgs {
     }
 }
 
+impl NodeArgs {
+    fn member_config(&self) -> anyhow::Result<Option<tandem_node::member::MemberConfig>> {
+        let Some(staking) = self.staking else { return Ok(None) };
+        let key_text = self.signing_key.as_deref().ok_or_else(|| anyhow!("--staking needs --signing-key"))?;
+        let signing_key: PrivateKeySigner =
+            key_text.trim_start_matches("0x").parse().context("signing key is not a 32-byte hex private key")?;
+        let listen = self.p2p_listen.as_deref().ok_or_else(|| anyhow!("--staking needs --p2p-listen"))?;
+        let p2p_listen = listen.parse().map_err(|e| anyhow!("--p2p-listen {listen:?} is not a multiaddr: {e}"))?;
+        let propose = Duration::from_millis(self.propose_timeout_ms.max(100));
+        let step = Duration::from_millis((self.propose_timeout_ms / 3).max(100));
+        Ok(Some(tandem_node::member::MemberConfig {
+            staking,
+            signing_key,
+            p2p_listen,
+            genesis_epoch: self.genesis_epoch,
+            post_timeout: Duration::from_millis(self.post_timeout_ms.max(100)),
+            timeouts: tandem_node::member::LinearTimeouts {
+                propose,
+                propose_delta: propose / 2,
+                prevote: step,
+                prevote_delta: step / 2,
+                precommit: step,
+                precommit_delta: step / 2,
+                rebroadcast: propose + step * 2,
+                max_timeout: Duration::from_secs(30),
+            },
+            byzantine: self.byzantine_equivocate.then(|| tandem_node::member::ByzantineConfig {
+                equivocate_votes: tandem_node::member::Trigger::Always,
+                ..Default::default()
+            }),
+        }))
+    }
+}
+
 /// Runs the node until SIGINT or SIGTERM.
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info".into())
+        .unwrap_or_else(|_| "info,arc_malachitebft=warn,libp2p=warn".into())
         .add_directive(tandem_cli::GR1CS_SPANS_OFF.parse().expect("valid directive"));
     if args.log_json {
         let _ = tracing_subscriber::fmt().json().with_env_filter(filter).try_init();
@@ -114,6 +171,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
     }
     let config = args.config()?;
+    let member = args.member_config()?;
     let shutdown = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         tokio::select! {
@@ -122,5 +180,9 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
         }
         tracing::info!("shutting down");
     };
-    tandem_node::run(config, shutdown).await.map_err(|e| anyhow!("node stopped: {e}"))
+    match member {
+        Some(member) => tandem_node::member::run_member(config, member, shutdown).await,
+        None => tandem_node::run(config, shutdown).await,
+    }
+    .map_err(|e| anyhow!("node stopped: {e}"))
 }

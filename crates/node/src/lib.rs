@@ -1,9 +1,11 @@
 //! The Tandem sequencer node: mempool with per-account nonce ordering, block production
 //! behind the [`producer::BlockProducer`] trait, an L1 watcher for deposits, the batcher
 //! and the finalizer, crash-safe storage shared with the ledger, JSON-RPC and Prometheus
-//! metrics.
+//! metrics; in sequencer-set mode ([`member`]) blocks come from consensus among the staked
+//! members instead.
 
 pub mod config;
+pub mod member;
 pub mod mempool;
 pub mod metrics;
 pub mod node;

@@ -187,6 +187,12 @@ impl Mempool {
         }
     }
 
+    /// Sequence numbers of the pending transactions whose hashes are in `hashes` (a block
+    /// another member proposed may carry transactions we also hold).
+    pub fn seqs_of_hashes(&self, hashes: &std::collections::HashSet<String>) -> Vec<u64> {
+        self.by_seq.iter().filter(|(_, (h, _))| hashes.contains(h)).map(|(s, _)| *s).collect()
+    }
+
     /// Sequence numbers of pending transactions of `from`, in order.
     pub fn seqs_of(&self, from: AccountIndex) -> Vec<u64> {
         self.by_seq.iter().filter(|(_, (_, t))| t.tx.from() == from).map(|(s, _)| *s).collect()

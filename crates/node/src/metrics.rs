@@ -29,6 +29,12 @@ pub struct Metrics {
     pub latest_block: AtomicU64,
     /// Gauge: latest L1 block seen.
     pub l1_head: AtomicU64,
+    /// Gauge: highest committed consensus height (sequencer-set mode).
+    pub consensus_height: AtomicU64,
+    /// Blocks this member proposed that were decided (sequencer-set mode).
+    pub blocks_proposed: AtomicU64,
+    /// Equivocations this member reported and L1 slashed (sequencer-set mode).
+    pub slashings_reported: AtomicU64,
 }
 
 impl Metrics {
@@ -39,7 +45,7 @@ impl Metrics {
 
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
-        let rows: [(&str, &str, &str, &AtomicU64); 12] = [
+        let rows: [(&str, &str, &str, &AtomicU64); 15] = [
             ("tandem_blocks_produced_total", "counter", "L2 blocks produced", &self.blocks_produced),
             ("tandem_txs_accepted_total", "counter", "transactions accepted into the mempool", &self.txs_accepted),
             ("tandem_txs_refused_total", "counter", "transactions refused at submission", &self.txs_refused),
@@ -52,6 +58,9 @@ impl Metrics {
             ("tandem_mempool_size", "gauge", "pending transactions", &self.mempool_size),
             ("tandem_latest_block", "gauge", "latest L2 block number", &self.latest_block),
             ("tandem_l1_head", "gauge", "latest L1 block seen", &self.l1_head),
+            ("tandem_consensus_height", "gauge", "highest committed consensus height", &self.consensus_height),
+            ("tandem_blocks_proposed_total", "counter", "decided blocks this member proposed", &self.blocks_proposed),
+            ("tandem_slashings_reported_total", "counter", "equivocations reported and slashed on L1", &self.slashings_reported),
         ];
         let mut out = String::new();
         for (name, kind, help, value) in rows {

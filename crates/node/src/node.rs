@@ -46,6 +46,45 @@ pub enum NodeError {
     /// A server could not start.
     #[error("server: {0}")]
     Server(String),
+    /// A decided block does not apply (cannot happen after `check_batch` accepted it).
+    #[error("block {number} does not apply at op {index}: {reason}")]
+    BlockRefused {
+        /// Block number.
+        number: u64,
+        /// Op index.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The inputs chosen for a block.
+#[derive(Debug, Clone)]
+pub struct BlockPlan {
+    /// Finality lane.
+    pub lane: Lane,
+    /// Deposits (queue order) then transactions.
+    pub inputs: Vec<BlockInput>,
+    /// Transactions refused while choosing: (mempool seq, hash, reason).
+    pub rejected: Vec<(u64, String, String)>,
+}
+
+/// A decided consensus height, persisted with the block it produced (if any).
+#[derive(Debug, Clone)]
+pub struct DecidedHeight {
+    /// Where the block came from.
+    pub info: ConsensusInfo,
+    /// The decided payload and its commit certificate, as stored (see `CONSENSUS`).
+    pub stored: Vec<u8>,
+}
+
+impl DecidedHeight {
+    /// Writes the height's record and the height cursor.
+    pub fn write(&self, txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+        txn.open_table(CONSENSUS).map_err(db_err)?.insert(self.info.height, self.stored.as_slice()).map_err(db_err)?;
+        txn.open_table(NODE_META).map_err(db_err)?.insert(META_CONSENSUS_HEIGHT, self.info.height).map_err(db_err)?;
+        Ok(())
+    }
 }
 
 /// A refusal of a submitted transaction, for RPC.
@@ -70,7 +109,7 @@ pub struct Node {
     pub(crate) db: Arc<redb::Database>,
     pub(crate) mempool: Mutex<Mempool>,
     /// Confirmed deposits not yet included, in queue order.
-    deposits: Mutex<VecDeque<QueuedDeposit>>,
+    pub(crate) deposits: Mutex<VecDeque<QueuedDeposit>>,
     pub(crate) l1: RollupClient,
     /// Metrics.
     pub metrics: Metrics,
@@ -191,27 +230,60 @@ impl Node {
         let mut ledger = lock(&self.ledger);
         let mut mempool = lock(&self.mempool);
         let mut deposits = lock(&self.deposits);
+        let number = read_meta(&self.db, META_LATEST_BLOCK)?.unwrap_or(0) + 1;
+        let plan = self.plan_block(&ledger, &mempool, &mut deposits, number)?;
+        if plan.inputs.is_empty() {
+            if !plan.rejected.is_empty() {
+                self.drop_rejected(&mut mempool, &plan.rejected)?;
+            }
+            return Ok(None);
+        }
+        let timestamp = unix_now();
+        self.commit_block(&mut ledger, &mut mempool, &mut deposits, plan, number, timestamp, None).map(Some)
+    }
+
+    /// Chooses block `number`'s inputs: confirmed deposits in queue order, then pending
+    /// transactions in arrival order, dropping (into `rejected`) any the ledger refuses, so the
+    /// plan is a batch that applies. Changes nothing.
+    pub(crate) fn plan_block(
+        &self,
+        ledger: &Ledger,
+        mempool: &Mempool,
+        deposits: &mut VecDeque<QueuedDeposit>,
+        number: u64,
+    ) -> Result<BlockPlan, NodeError> {
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         while deposits.front().is_some_and(|d| d.queue_index < next_deposit) {
             deposits.pop_front();
         }
-        let (lane, max) = self.block_lane(&deposits, &mempool);
+        let (lane, max) = self.block_lane(deposits, mempool);
         let chosen_deposits: Vec<QueuedDeposit> = deposits.iter().take(max).copied().collect();
         let mut candidates = mempool.take_candidates(max - chosen_deposits.len());
-        let number = read_meta(&self.db, META_LATEST_BLOCK)?.unwrap_or(0) + 1;
         let mut rejected: Vec<(u64, String, String)> = Vec::new();
-        let (ops, outcome) = loop {
+        loop {
             let mut ops: Vec<LedgerOp> = chosen_deposits.iter().map(|d| LedgerOp::Deposit(d.deposit)).collect();
             ops.extend(candidates.iter().map(|(_, _, tx)| LedgerOp::Tx(*tx)));
             let ops = self.producer.order(number, ops);
             if ops.is_empty() {
-                if !rejected.is_empty() {
-                    self.drop_rejected(&mut mempool, &rejected)?;
-                }
-                return Ok(None);
+                return Ok(BlockPlan { lane, inputs: vec![], rejected });
             }
-            match ledger.apply_batch(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index")) {
-                Ok(outcome) => break (ops, outcome),
+            match ledger.check_batch(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index")) {
+                Ok(()) => {
+                    let inputs = ops
+                        .iter()
+                        .zip(chosen_deposits.iter().map(Some).chain(std::iter::repeat(None)))
+                        .map(|(op, deposit)| match op {
+                            LedgerOp::Deposit(d) => BlockInput::Deposit {
+                                queue_index: deposit.map_or(0, |q| q.queue_index),
+                                to: hex0x(&d.to.0),
+                                token: d.token.get(),
+                                amount: d.amount.to_string(),
+                            },
+                            LedgerOp::Tx(tx) => BlockInput::Tx { encoded: hex0x(&tx.encode()) },
+                        })
+                        .collect();
+                    return Ok(BlockPlan { lane, inputs, rejected });
+                }
                 Err(e) if e.index >= chosen_deposits.len() => {
                     let (seq, hash, _) = candidates.remove(e.index - chosen_deposits.len());
                     warn!(block = number, tx = %hash, reason = %e.error, "dropping transaction");
@@ -223,6 +295,35 @@ impl Node {
                         reason: e.error.to_string(),
                     })
                 }
+            }
+        }
+    }
+
+    /// Applies `plan` as block `number` and persists it with everything that goes with it
+    /// (transaction records, mempool removals, deposit cursor, `consensus`'s decided height)
+    /// in one database transaction. Returns `number`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn commit_block(
+        &self,
+        ledger: &mut PersistentLedger,
+        mempool: &mut Mempool,
+        deposits: &mut VecDeque<QueuedDeposit>,
+        plan: BlockPlan,
+        number: u64,
+        timestamp: u64,
+        consensus: Option<DecidedHeight>,
+    ) -> Result<u64, NodeError> {
+        let BlockPlan { lane, inputs, rejected } = plan;
+        let ops: Vec<LedgerOp> = inputs
+            .iter()
+            .map(|i| i.to_ledger_op())
+            .collect::<Result<_, _>>()
+            .map_err(|e| NodeError::Config(format!("block {number} input: {e}")))?;
+        let deposit_count = ops.iter().take_while(|o| matches!(o, LedgerOp::Deposit(_))).count();
+        let outcome = match ledger.apply_batch(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index")) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                return Err(NodeError::BlockRefused { number, index: e.index, reason: e.error.to_string() });
             }
         };
         let public_data = encode_public_data(&outcome.ops);
@@ -239,32 +340,23 @@ impl Node {
         }
         let record = BlockRecord {
             number,
-            timestamp: unix_now(),
+            timestamp,
             prev_state_root: hex0x(&fr_to_be_bytes(&outcome.prev_root)),
             state_root: hex0x(&fr_to_be_bytes(&outcome.root)),
             intermediate_roots: outcome.intermediate_roots.iter().map(|r| hex0x(&fr_to_be_bytes(r))).collect(),
             public_data: hex0x(&public_data),
             op_count: outcome.ops.len() as u32,
-            priority_ops: chosen_deposits.len() as u32,
+            priority_ops: deposit_count as u32,
             tx_hashes: tx_updates.iter().map(|(h, _)| hex0x(h)).collect(),
             lane,
-            inputs: ops
-                .iter()
-                .zip(chosen_deposits.iter().map(Some).chain(std::iter::repeat(None)))
-                .map(|(op, deposit)| match op {
-                    LedgerOp::Deposit(d) => BlockInput::Deposit {
-                        queue_index: deposit.map_or(0, |q| q.queue_index),
-                        to: hex0x(&d.to.0),
-                        token: d.token.get(),
-                        amount: d.amount.to_string(),
-                    },
-                    LedgerOp::Tx(tx) => BlockInput::Tx { encoded: hex0x(&tx.encode()) },
-                })
-                .collect(),
+            inputs,
+            consensus: consensus.as_ref().map(|c| c.info.clone()),
         };
         let batch = BatchRecord { number, status: BatchStatus::Soft, l1_commit_tx: None, l1_finalize_tx: None, committed: None };
-        let included_seqs: Vec<u64> = candidates.iter().map(|(s, _, _)| *s).collect();
-        let new_next_deposit = next_deposit + chosen_deposits.len() as u64;
+        let included: std::collections::HashSet<String> = tx_updates.iter().map(|(h, _)| hex0x(h)).collect();
+        let included_seqs = mempool.seqs_of_hashes(&included);
+        let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
+        let new_next_deposit = next_deposit + deposit_count as u64;
         let persisted = ledger.persist_with(|txn| {
             txn.open_table(BLOCKS).map_err(db_err)?.insert(number, to_json(&record).as_slice()).map_err(db_err)?;
             txn.open_table(BATCHES).map_err(db_err)?.insert(number, to_json(&batch).as_slice()).map_err(db_err)?;
@@ -280,6 +372,9 @@ impl Node {
             for seq in included_seqs.iter().chain(rejected.iter().map(|(s, _, _)| s)) {
                 pool.remove(*seq).map_err(db_err)?;
             }
+            if let Some(decided) = &consensus {
+                decided.write(txn)?;
+            }
             let mut meta = txn.open_table(NODE_META).map_err(db_err)?;
             meta.insert(META_NEXT_DEPOSIT, new_next_deposit).map_err(db_err)?;
             meta.insert(META_LATEST_BLOCK, number).map_err(db_err)?;
@@ -293,18 +388,18 @@ impl Node {
         for seq in included_seqs.iter().chain(rejected.iter().map(|(s, _, _)| s)) {
             mempool.remove(*seq);
         }
-        for _ in 0..chosen_deposits.len() {
+        while deposits.front().is_some_and(|d| d.queue_index < new_next_deposit) {
             deposits.pop_front();
         }
         let m = &self.metrics;
         m.blocks_produced.fetch_add(1, Ordering::Relaxed);
-        m.txs_included.fetch_add(included_seqs.len() as u64, Ordering::Relaxed);
+        m.txs_included.fetch_add(tx_updates.len() as u64, Ordering::Relaxed);
         m.txs_dropped.fetch_add(rejected.len() as u64, Ordering::Relaxed);
-        m.deposits_included.fetch_add(chosen_deposits.len() as u64, Ordering::Relaxed);
+        m.deposits_included.fetch_add(deposit_count as u64, Ordering::Relaxed);
         m.latest_block.store(number, Ordering::Relaxed);
         m.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
         info!(block = number, ops = record.op_count, deposits = record.priority_ops, lane = ?lane, root = %record.state_root, "block produced");
-        Ok(Some(number))
+        Ok(number)
     }
 
     /// The lane of the next block and its op limit: a ZK-lane block (at most the circuit's
@@ -324,7 +419,7 @@ impl Node {
         }
     }
 
-    fn drop_rejected(&self, mempool: &mut Mempool, rejected: &[(u64, String, String)]) -> Result<(), NodeError> {
+    pub(crate) fn drop_rejected(&self, mempool: &mut Mempool, rejected: &[(u64, String, String)]) -> Result<(), NodeError> {
         let write = self.db.begin_write().map_err(db_err)?;
         {
             let mut txs = write.open_table(TXS).map_err(db_err)?;
@@ -392,7 +487,7 @@ impl Node {
         Ok(Some(block.batch_header()?))
     }
 
-    fn write_batch(&self, record: &BatchRecord) -> Result<(), NodeError> {
+    pub(crate) fn write_batch(&self, record: &BatchRecord) -> Result<(), NodeError> {
         let write = self.db.begin_write().map_err(db_err)?;
         write.open_table(BATCHES).map_err(db_err)?.insert(record.number, to_json(record).as_slice()).map_err(db_err)?;
         write.commit().map_err(db_err)?;

@@ -22,6 +22,11 @@ pub const NODE_META: TableDefinition<&str, u64> = TableDefinition::new("node_met
 pub const META_NEXT_DEPOSIT: &str = "next_deposit_index";
 /// `NODE_META` key: the latest block number.
 pub const META_LATEST_BLOCK: &str = "latest_block";
+/// Sequencer-set mode: every decided consensus height, payload and commit certificate
+/// (`u32 BE payload length | payload | certificate`), also the heights without an L2 block.
+pub const CONSENSUS: TableDefinition<u64, &[u8]> = TableDefinition::new("node_consensus");
+/// Meta key: highest committed consensus height.
+pub const META_CONSENSUS_HEIGHT: &str = "consensus_height";
 
 /// An L2 block.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -52,6 +57,22 @@ pub struct BlockRecord {
     /// follower replays to rebuild the state and the circuit witness.
     #[serde(default)]
     pub inputs: Vec<BlockInput>,
+    /// Sequencer-set mode: who decided this block, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consensus: Option<ConsensusInfo>,
+}
+
+/// Where a block came from in sequencer-set mode.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ConsensusInfo {
+    /// Consensus height that decided it.
+    pub height: u64,
+    /// Round it was decided in.
+    pub round: u32,
+    /// Signing-key address of its proposer (the first in line to post its batch).
+    pub proposer: String,
+    /// L1 staking epoch whose set signs its batch (and decides the next heights).
+    pub epoch: u64,
 }
 
 impl BlockRecord {

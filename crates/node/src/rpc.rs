@@ -22,11 +22,15 @@ fn err(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(code, message.into(), None::<()>)
 }
 
-fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
+pub(crate) fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
+    err(INVALID_PARAMS, message)
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
     err(INTERNAL, format!("internal error: {e}"))
 }
 
-fn decode_hex(text: &str, what: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
+pub(crate) fn decode_hex(text: &str, what: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
     let digits = text.strip_prefix("0x").ok_or_else(|| err(INVALID_PARAMS, format!("{what} must be 0x-prefixed hex")))?;
     hex::decode(digits).map_err(|e| err(INVALID_PARAMS, format!("{what} is not valid hex: {e}")))
 }
@@ -35,6 +39,29 @@ fn hash_param(text: &str) -> Result<[u8; 32], ErrorObjectOwned> {
     decode_hex(text, "transaction hash")?
         .try_into()
         .map_err(|_| err(INVALID_PARAMS, "transaction hash must be 32 bytes"))
+}
+
+/// `tandem_sendTransaction`: decodes the 0x hex parameter and hands it to `submit`.
+pub(crate) fn send_transaction(
+    params: jsonrpsee::types::Params<'_>,
+    node: &Node,
+    submit: impl FnOnce(&[u8]) -> Result<String, SubmitError>,
+) -> Result<Value, ErrorObjectOwned> {
+    let text: String = params.one()?;
+    let result = decode_hex(&text, "transaction").and_then(|bytes| {
+        submit(&bytes).map_err(|e| match e {
+            SubmitError::Malformed(m) => err(INVALID_PARAMS, m),
+            SubmitError::Refused(r) => err(REFUSED, r.to_string()),
+            SubmitError::Store(s) => internal(s),
+        })
+    });
+    match result {
+        Ok(hash) => Ok(json!({ "hash": hash, "status": "pending" })),
+        Err(e) => {
+            crate::metrics::Metrics::inc(&node.metrics.txs_refused);
+            Err(e)
+        }
+    }
 }
 
 /// Builds the RPC module over `node`.
@@ -56,24 +83,8 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
         }))
     })
     .expect("unique method name");
-    m.register_method("tandem_sendTransaction", |params, node, _| {
-        let text: String = params.one()?;
-        let result = decode_hex(&text, "transaction").and_then(|bytes| {
-            node.submit(&bytes).map_err(|e| match e {
-                SubmitError::Malformed(m) => err(INVALID_PARAMS, m),
-                SubmitError::Refused(r) => err(REFUSED, r.to_string()),
-                SubmitError::Store(s) => internal(s),
-            })
-        });
-        match result {
-            Ok(hash) => Ok(json!({ "hash": hash, "status": "pending" })),
-            Err(e) => {
-                crate::metrics::Metrics::inc(&node.metrics.txs_refused);
-                Err(e)
-            }
-        }
-    })
-    .expect("unique method name");
+    m.register_method("tandem_sendTransaction", |params, node, _| send_transaction(params, node, |b| node.submit(b)))
+        .expect("unique method name");
     m.register_method("tandem_getTransaction", |params, node, _| {
         let text: String = params.one()?;
         let hash = hash_param(&text)?;
@@ -190,6 +201,14 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
 
 /// Starts the JSON-RPC server.
 pub async fn serve_rpc(node: Arc<Node>, addr: SocketAddr) -> Result<(ServerHandle, SocketAddr), NodeError> {
+    serve_module(module(node), addr).await
+}
+
+/// Starts the JSON-RPC server with `methods`.
+pub async fn serve_module<C: Send + Sync + 'static>(
+    methods: RpcModule<C>,
+    addr: SocketAddr,
+) -> Result<(ServerHandle, SocketAddr), NodeError> {
     let config = ServerConfig::builder()
         .max_request_body_size(MAX_REQUEST_BYTES)
         .max_response_body_size(16 * 1024 * 1024)
@@ -200,7 +219,7 @@ pub async fn serve_rpc(node: Arc<Node>, addr: SocketAddr) -> Result<(ServerHandl
         .await
         .map_err(|e| NodeError::Server(format!("RPC on {addr}: {e}")))?;
     let local = server.local_addr().map_err(|e| NodeError::Server(e.to_string()))?;
-    Ok((server.start(module(node)), local))
+    Ok((server.start(methods), local))
 }
 
 /// Starts the Prometheus endpoint (`GET /metrics`).

@@ -204,9 +204,42 @@ impl Ledger {
             .map_err(|e| e.error)
     }
 
+    /// Checks that `ops` would apply as a batch (every op valid, every signature correct, fee
+    /// settlement possible) without changing anything: what a validator runs on a proposed
+    /// block. `Ok` here means `apply_batch` of the same ops on the same state succeeds.
+    pub fn check_batch(&self, ops: &[LedgerOp], fee_account: AccountIndex) -> Result<(), BatchError> {
+        self.execute(ops, fee_account).map(|_| ())
+    }
+
     /// Applies `ops` atomically, paying fees to `fee_account`. Either every op is valid and
     /// all are applied, or the first invalid op is reported and nothing changes.
     pub fn apply_batch(&mut self, ops: &[LedgerOp], fee_account: AccountIndex) -> Result<BatchOutcome, BatchError> {
+        let (overlay, public_ops, snapshots) = self.execute(ops, fee_account)?;
+        let Executed { accounts, new_pubkeys, next_index, fees } = overlay;
+        let prev_root = self.tree.root();
+        let mut intermediate_roots = self.merkleize(&snapshots);
+        // The last group is the fee settlement; its root is the batch's root.
+        intermediate_roots.truncate(ops.len());
+        for (i, account) in accounts {
+            self.dirty_accounts.insert(i);
+            self.accounts.insert(i, account);
+        }
+        for (pk, i) in new_pubkeys {
+            self.by_pubkey.entry(pk).or_insert(i);
+        }
+        self.next_index = next_index;
+        self.batches_applied += 1;
+        Ok(BatchOutcome { ops: public_ops, root: self.tree.root(), prev_root, intermediate_roots, fees })
+    }
+
+    /// Runs `ops` on a copy-on-write overlay: the changed accounts, the public ops and the
+    /// per-op account snapshots (last group: fee settlement), or the first invalid op.
+    #[allow(clippy::type_complexity)]
+    fn execute(
+        &self,
+        ops: &[LedgerOp],
+        fee_account: AccountIndex,
+    ) -> Result<(Executed, Vec<Op>, Vec<Vec<(u32, Account)>>), BatchError> {
         let mut overlay = Overlay::new(self);
         let mut public_ops = Vec::with_capacity(ops.len());
         let mut snapshots: Vec<Vec<(u32, Account)>> = Vec::with_capacity(ops.len());
@@ -243,22 +276,8 @@ impl Ledger {
         if let Some(f) = failure {
             return Err(f);
         }
-
         let Overlay { accounts, new_pubkeys, next_index, fees, .. } = overlay;
-        let prev_root = self.tree.root();
-        let mut intermediate_roots = self.merkleize(&snapshots);
-        // The last group is the fee settlement; its root is the batch's root.
-        intermediate_roots.truncate(ops.len());
-        for (i, account) in accounts {
-            self.dirty_accounts.insert(i);
-            self.accounts.insert(i, account);
-        }
-        for (pk, i) in new_pubkeys {
-            self.by_pubkey.entry(pk).or_insert(i);
-        }
-        self.next_index = next_index;
-        self.batches_applied += 1;
-        Ok(BatchOutcome { ops: public_ops, root: self.tree.root(), prev_root, intermediate_roots, fees })
+        Ok((Executed { accounts, new_pubkeys, next_index, fees }, public_ops, snapshots))
     }
 
     /// Writes the post-op account snapshots into the tree, returning the root after each op.
@@ -283,6 +302,14 @@ fn check_signature(chain_id: ChainId, check: &SignatureCheck) -> Result<(), StfE
         return Err(StfError::BadSignature { from: check.from, chain_id });
     }
     Ok(())
+}
+
+/// The account changes of an executed batch, not yet written to the ledger.
+struct Executed {
+    accounts: HashMap<u32, Account>,
+    new_pubkeys: HashMap<PackedPubKey, AccountIndex>,
+    next_index: u32,
+    fees: [Balance; MAX_TOKENS as usize],
 }
 
 /// Copy-on-write view of the ledger used during execution.
