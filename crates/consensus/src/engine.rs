@@ -188,7 +188,7 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
     let p2p = P2pConfig {
         listen_addr: config.listen.clone(),
         persistent_peers: config.peers.clone(),
-        persistent_peers_only: true,
+        persistent_peers_only: false,
         discovery: DiscoveryConfig { enabled: false, ..Default::default() },
         protocol: PubSubProtocol::default(),
         ..Default::default()

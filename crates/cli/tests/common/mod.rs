@@ -1,0 +1,335 @@
+//! A staked sequencer set on anvil: deployment, staking, and `tandem node` member processes.
+
+#![allow(dead_code)]
+
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+use tandem_crypto::field::fr_to_be_bytes;
+use tandem_crypto::PrivateKey;
+use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
+use tandem_l1::{deploy_staked_devnet, PrivateKeySigner, RollupClient, StakedDeployment, StakedParams, StakingClient, U256};
+use tandem_state::signing::sign_tx;
+use tandem_types::*;
+
+pub const CHAIN_ID: u64 = 778;
+pub const TOKEN: u128 = 1_000_000_000_000_000_000;
+pub const DEPTH: u8 = 12;
+
+pub fn tokens(n: u64) -> U256 {
+    U256::from(n) * U256::from(TOKEN)
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+pub async fn wait_for<T>(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Member `i`'s batch and vote signing key (not its L1 account).
+pub fn signing_key(i: usize) -> PrivateKeySigner {
+    PrivateKeySigner::from_bytes(&alloy::primitives::keccak256(format!("tandem.cli-test.member.{i}"))).expect("scalar")
+}
+
+pub struct Member {
+    pub index: usize,
+    pub args: Vec<String>,
+    pub rpc: HttpClient,
+    pub rpc_url: String,
+    pub p2p: String,
+    pub child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Member {
+    pub fn start(&mut self) {
+        assert!(self.child.is_none(), "member {} already running", self.index);
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .arg("node")
+            .args(&self.args)
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn tandem node");
+        self.child = Some(child);
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub async fn set(&self) -> Option<Value> {
+        self.rpc.request("tandem_sequencerSet", rpc_params![]).await.ok()
+    }
+
+    pub async fn consensus_height(&self) -> Option<u64> {
+        self.set().await?["consensusHeight"].as_u64()
+    }
+
+    pub async fn block_number(&self) -> Option<u64> {
+        self.rpc.request("tandem_blockNumber", rpc_params![]).await.ok()
+    }
+
+    pub async fn block(&self, n: u64) -> Option<Value> {
+        self.rpc.request("tandem_getBlock", rpc_params![n]).await.ok()
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub struct SetDevnet {
+    pub anvil: alloy::node_bindings::AnvilInstance,
+    pub url: String,
+    pub keys: Vec<PrivateKeySigner>,
+    pub deployment: StakedDeployment,
+    pub fee_key: PrivateKey,
+    pub members: Vec<Member>,
+    pub dir: tempfile::TempDir,
+    pub genesis_epoch: u64,
+}
+
+pub struct SetOptions {
+    pub stakes: Vec<u64>,
+    pub epoch_length: u64,
+    pub challenge_window: u64,
+    pub byzantine: Option<usize>,
+}
+
+impl SetDevnet {
+    pub fn rollup(&self, account: Option<usize>) -> RollupClient {
+        RollupClient::new(&self.url, self.deployment.rollup, account.map(|a| self.keys[a].clone())).expect("client")
+    }
+
+    pub fn staking(&self, account: usize) -> StakingClient {
+        StakingClient::new(&self.url, self.deployment.staking, Some(self.keys[account].clone())).expect("client")
+    }
+
+    /// Member `i` (L1 account `i + 1`) gets `amount` tokens and stakes them, registering its
+    /// signing key and its P2P and RPC addresses.
+    pub async fn stake(&self, i: usize, amount: U256, p2p: &str, rpc: &str) {
+        self.rollup(Some(0)).mint_dev_token(self.deployment.token, self.keys[i + 1].address(), amount).await.expect("mint");
+        let address = format!("p2p={p2p};rpc={rpc}");
+        self.staking(i + 1).stake(amount, signing_key(i).address(), address.as_bytes()).await.expect("stake");
+    }
+
+    /// Mines until the L1 clock reaches `target`.
+    pub async fn advance_to(&self, target: u64) {
+        use alloy::providers::{Provider, ProviderBuilder};
+        let provider = ProviderBuilder::new().connect_http(self.url.parse().expect("url"));
+        loop {
+            let now = self.rollup(None).latest_timestamp().await.expect("timestamp");
+            if now >= target {
+                return;
+            }
+            let _: Value = provider.raw_request("evm_increaseTime".into(), (target - now,)).await.expect("increaseTime");
+            let _: Value = provider.raw_request("evm_mine".into(), ()).await.expect("mine");
+        }
+    }
+
+    /// Mines one L1 block a second later (L1 time only moves with blocks on anvil).
+    pub async fn tick_l1(&self) {
+        let now = self.rollup(None).latest_timestamp().await.expect("timestamp");
+        self.advance_to(now + 1).await;
+    }
+
+    /// Waits until L1 has finalized batch `n`, moving L1 time on.
+    pub async fn wait_final(&self, n: u64, timeout: Duration) {
+        let rollup = self.rollup(None);
+        wait_for(&format!("batch {n} final on L1"), timeout, async || {
+            self.tick_l1().await;
+            (rollup.last_finalized_batch().await.ok()? >= n).then_some(())
+        })
+        .await
+    }
+
+    /// Moves L1 to the start of the next epoch and materializes its set.
+    pub async fn next_epoch(&self) -> u64 {
+        let staking = self.staking(0);
+        let next = staking.current_epoch().await.expect("epoch") + 1;
+        self.advance_to(staking.epoch_start(next).await.expect("start")).await;
+        staking.sync_epoch().await.expect("sync");
+        next
+    }
+
+    /// Adds a member process (not started) for member `i`.
+    pub fn add_member(&mut self, i: usize, p2p_port: u16, rpc_port: u16, byzantine: bool) {
+        let data = self.dir.path().join(format!("member{i}"));
+        let mut args: Vec<String> = [
+            "--data-dir", data.to_str().expect("utf8"),
+            "--chain-id", &CHAIN_ID.to_string(),
+            "--tree-depth", &DEPTH.to_string(),
+            "--genesis-fee-pubkey", &format!("0x{}", hex::encode(self.fee_key.public_key().pack().0)),
+            "--l1-rpc", &self.url,
+            "--rollup", &self.deployment.rollup.to_string(),
+            "--deploy-block", &self.deployment.deploy_block.to_string(),
+            "--sequencer-key", &format!("0x{}", hex::encode(self.keys[i + 1].to_bytes())),
+            "--rpc-addr", &format!("127.0.0.1:{rpc_port}"),
+            "--metrics-addr", &format!("127.0.0.1:{}", free_port()),
+            "--block-time-ms", "500",
+            "--l1-confirmations", "0",
+            "--l1-poll-ms", "300",
+            "--staking", &self.deployment.staking.to_string(),
+            "--signing-key", &format!("0x{}", hex::encode(signing_key(i).to_bytes())),
+            "--p2p-listen", &format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+            "--genesis-epoch", &self.genesis_epoch.to_string(),
+            "--post-timeout-ms", "3000",
+            "--propose-timeout-ms", "2000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        if byzantine {
+            args.push("--byzantine-equivocate".into());
+        }
+        let rpc_url = format!("http://127.0.0.1:{rpc_port}");
+        self.members.push(Member {
+            index: i,
+            args,
+            rpc: HttpClientBuilder::default().request_timeout(Duration::from_secs(10)).build(&rpc_url).expect("client"),
+            rpc_url,
+            p2p: format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
+            child: None,
+            log: self.dir.path().join(format!("member{i}.log")),
+        });
+    }
+
+    /// Deploys, stakes `stakes` (in tokens) for members 0.., moves to the next epoch (whose
+    /// set is those stakers) and starts every member.
+    pub async fn start(options: SetOptions) -> Self {
+        let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).expect("anvil (run `npm ci`)");
+        let url = anvil.endpoint();
+        let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+        let fee_key = PrivateKey::from_seed([60; 32]);
+        let genesis = tandem_node::genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).expect("genesis");
+        let params = StakedParams {
+            treasury: alloy::primitives::Address::repeat_byte(0x7e),
+            min_stake: tokens(10),
+            max_stake: tokens(10_000),
+            epoch_length: options.epoch_length,
+            unbonding_delay: options.epoch_length + options.challenge_window,
+            max_active: 8,
+            max_stakers: 16,
+            slash_bps: 1_000,
+            reporter_bps: 3_000,
+            challenge_window: options.challenge_window,
+        };
+        let deployment = deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, tokens(1_000_000)).await.expect("deploy");
+        let mut net = SetDevnet {
+            anvil,
+            url,
+            keys,
+            deployment,
+            fee_key,
+            members: vec![],
+            dir: tempfile::tempdir().expect("tempdir"),
+            genesis_epoch: 0,
+        };
+        let ports: Vec<(u16, u16)> = options.stakes.iter().map(|_| (free_port(), free_port())).collect();
+        for (i, stake) in options.stakes.iter().enumerate() {
+            let (p2p, rpc) = ports[i];
+            net.stake(i, tokens(*stake), &format!("/ip4/127.0.0.1/tcp/{p2p}"), &format!("http://127.0.0.1:{rpc}")).await;
+        }
+        net.genesis_epoch = net.next_epoch().await;
+        for (i, (p2p, rpc)) in ports.into_iter().enumerate() {
+            net.add_member(i, p2p, rpc, options.byzantine == Some(i));
+        }
+        for m in &mut net.members {
+            m.start();
+        }
+        net
+    }
+
+    /// Deposits `amount` wei for `user` on L1.
+    pub async fn deposit(&self, user: &PrivateKey, amount: u128) {
+        let pk = user.public_key();
+        self.rollup(Some(9))
+            .deposit_eth(U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())), U256::from(amount))
+            .await
+            .expect("deposit");
+    }
+
+    /// Consensus heights of the running members.
+    pub async fn heights(&self) -> Vec<Option<u64>> {
+        let mut out = vec![];
+        for m in &self.members {
+            out.push(if m.child.is_some() { m.consensus_height().await } else { None });
+        }
+        out
+    }
+
+    /// Waits until every running member has committed consensus height `h`.
+    pub async fn wait_height(&self, h: u64, timeout: Duration) {
+        wait_for(&format!("consensus height {h}"), timeout, async || {
+            let hs = self.heights().await;
+            let running: Vec<_> = self.members.iter().zip(&hs).filter(|(m, _)| m.child.is_some()).map(|(_, h)| *h).collect();
+            running.iter().all(|x| x.is_some_and(|x| x >= h)).then_some(())
+        })
+        .await
+    }
+
+    /// Prints the members' logs' tails (on failure).
+    pub fn dump_logs(&self) {
+        for m in &self.members {
+            if let Ok(text) = std::fs::read_to_string(&m.log) {
+                let lines: Vec<&str> = text.lines().collect();
+                eprintln!("----- member {} (last 60 lines) -----", m.index);
+                for l in lines.iter().filter(|l| !l.contains("round started"))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .rev()
+                    .take(60)
+                    .rev()
+                {
+                    eprintln!("{l}");
+                }
+            }
+        }
+    }
+}
+
+pub fn transfer(key: &PrivateKey, from: u32, to: &PrivateKey, amount: u128, nonce: u32) -> String {
+    let tx = Tx::Transfer(TransferTx {
+        from: AccountIndex::new(from).expect("index"),
+        to: to.public_key().pack(),
+        token: TokenId::ETH,
+        amount: PackedAmount::new(amount).expect("amount"),
+        fee: PackedFee::new(1).expect("fee"),
+        nonce,
+    });
+    format!("0x{}", hex::encode(sign_tx(key, CHAIN_ID, tx).expect("sign").encode()))
+}
+
+pub async fn account(member: &Member, key: &PrivateKey) -> Option<Value> {
+    let pk = format!("0x{}", hex::encode(key.public_key().pack().0));
+    let a: Value = member.rpc.request("tandem_getAccount", rpc_params![pk]).await.ok()?;
+    (!a.is_null()).then_some(a)
+}
+
+impl Drop for SetDevnet {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.dump_logs();
+        }
+    }
+}

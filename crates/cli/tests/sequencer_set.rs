@@ -1,0 +1,140 @@
+//! Four `tandem node` members with stakes 4/3/2/1 on anvil, over real TCP: transactions sent
+//! to any member are decided and batches signed by more than 2/3 of the stake finalize on L1;
+//! with the smallest member killed the chain goes on and the member catches up after a
+//! restart; with members holding >= 1/3 of the stake down it halts without forking and
+//! resumes when they return.
+
+mod common;
+
+use common::*;
+use jsonrpsee::core::client::ClientT;
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+use std::time::Duration;
+use tandem_crypto::PrivateKey;
+
+const LONG: Duration = Duration::from_secs(120);
+
+async fn send(member: &Member, tx: String) -> String {
+    let r: Value = member.rpc.request("tandem_sendTransaction", rpc_params![tx]).await.expect("accepted");
+    r["hash"].as_str().expect("hash").to_string()
+}
+
+async fn included_everywhere(net: &SetDevnet, hash: &str) {
+    for m in net.members.iter().filter(|m| m.child.is_some()) {
+        wait_for(&format!("{hash} included at member {}", m.index), LONG, async || {
+            let t: Value = m.rpc.request("tandem_getTransaction", rpc_params![hash.to_string()]).await.ok()?;
+            (t["status"] == "included").then_some(())
+        })
+        .await;
+    }
+}
+
+/// Every running member has the same blocks 1..=n (same state roots).
+async fn same_chain(net: &SetDevnet) -> u64 {
+    let running: Vec<&Member> = net.members.iter().filter(|m| m.child.is_some()).collect();
+    let n = {
+        let mut least = u64::MAX;
+        for m in &running {
+            least = least.min(m.block_number().await.expect("block number"));
+        }
+        least
+    };
+    for b in 1..=n {
+        let reference = running[0].block(b).await.expect("block");
+        for m in &running[1..] {
+            let other = m.block(b).await.expect("block");
+            assert_eq!(reference["stateRoot"], other["stateRoot"], "block {b}: member {} forked", m.index);
+        }
+    }
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_members_stay_live_with_one_down_and_halt_safely_without_a_third() {
+    let mut net = SetDevnet::start(SetOptions { stakes: vec![400, 300, 200, 100], epoch_length: 3_600, challenge_window: 1, byzantine: None }).await;
+    let result = tokio::time::timeout(Duration::from_secs(900), scenario(&mut net)).await;
+    if !matches!(result, Ok(())) {
+        net.dump_logs();
+        panic!("scenario failed or timed out: {result:?}");
+    }
+}
+
+async fn scenario(net: &mut SetDevnet) {
+    net.wait_height(2, LONG).await;
+    let alice = PrivateKey::from_seed([1; 32]);
+    let bob = PrivateKey::from_seed([2; 32]);
+    net.deposit(&alice, 10u128.pow(16)).await;
+    for m in &net.members {
+        wait_for("deposit credited", LONG, async || account(m, &alice).await).await;
+    }
+
+    // Sent to each member in turn (the smallest first): forwarded to whoever proposes,
+    // decided, executed by all.
+    let mut nonce = 0u32;
+    for member in [3usize, 0, 2, 1] {
+        let h = send(&net.members[member], transfer(&alice, 1, &bob, 1_000, nonce)).await;
+        nonce += 1;
+        included_everywhere(net, &h).await;
+    }
+    let blocks = same_chain(net).await;
+    assert!(blocks >= 2, "deposit and transfers in blocks");
+
+    // Batches are committed with the set's signatures and finalize.
+    let rollup = net.rollup(None);
+    net.wait_final(blocks, LONG).await;
+    let mut proposers = std::collections::BTreeSet::new();
+    for b in 1..=blocks {
+        let block = net.members[0].block(b).await.expect("block");
+        proposers.insert(block["consensus"]["proposer"].as_str().unwrap_or_default().to_string());
+    }
+    eprintln!("blocks 1..={blocks} proposed by {proposers:?}");
+
+    // The smallest member (1/10 of the stake) dies: blocks and batches go on.
+    net.members[3].kill();
+    let before = net.members[0].consensus_height().await.expect("height");
+    let h = send(&net.members[1], transfer(&alice, 1, &bob, 1_000, nonce)).await;
+    nonce += 1;
+    included_everywhere(net, &h).await;
+    net.wait_height(before + 3, LONG).await;
+    let blocks = same_chain(net).await;
+    net.wait_final(blocks, LONG).await;
+
+    // It restarts and catches up.
+    net.members[3].start();
+    let target = net.members[0].consensus_height().await.expect("height");
+    wait_for("restarted member catches up", LONG, async || (net.members[3].consensus_height().await? >= target).then_some(())).await;
+    let h = send(&net.members[3], transfer(&alice, 1, &bob, 1_000, nonce)).await;
+    nonce += 1;
+    included_everywhere(net, &h).await;
+    same_chain(net).await;
+
+    // Members 1 and 3 (3 + 1 = 4/10 of the stake) die: nothing can be decided.
+    net.members[1].kill();
+    net.members[3].kill();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stalled = net.members[0].consensus_height().await.expect("height");
+    let pending = send(&net.members[0], transfer(&alice, 1, &bob, 1_000, nonce)).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(net.members[0].consensus_height().await, Some(stalled), "decided without 2/3 of the stake");
+    assert_eq!(net.members[2].consensus_height().await, Some(stalled), "decided without 2/3 of the stake");
+    same_chain(net).await;
+
+    // They return: the chain resumes, the pending transaction is included, no fork.
+    net.members[1].start();
+    net.members[3].start();
+    included_everywhere(net, &pending).await;
+    net.wait_height(stalled + 2, LONG).await;
+    let blocks = same_chain(net).await;
+    net.wait_final(blocks, LONG).await;
+
+    // Every batch is committed exactly once, in order.
+    let events = tandem_l1::bindings::TandemRollup::new(net.deployment.rollup, rollup.provider().clone())
+        .BatchCommitted_filter()
+        .from_block(net.deployment.deploy_block)
+        .query()
+        .await
+        .expect("events");
+    let numbers: Vec<u64> = events.iter().map(|(e, _)| e.batchNumber).collect();
+    assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>(), "each batch committed once, in order");
+}
