@@ -637,6 +637,8 @@ fn member_module(member: Arc<Member>) -> RpcModule<Arc<Member>> {
         Ok::<Value, jsonrpsee::types::ErrorObjectOwned>(json!({
             "me": member.address().to_string(),
             "consensusHeight": height,
+            "heightsProposed": member.node.metrics.blocks_proposed.load(Ordering::Relaxed),
+            "slashingsReported": member.node.metrics.slashings_reported.load(Ordering::Relaxed),
             "l1Epoch": view.current_epoch,
             "sets": sets,
         }))
