@@ -344,7 +344,8 @@ impl Member {
                 warn!(epoch, error = %e, "syncEpoch failed (another member may have done it)");
             }
         }
-        if self.staking.is_materialized(epoch).await? && !lock(&self.view).sets.contains_key(&epoch) {
+        let cached = lock(&self.view).sets.contains_key(&epoch);
+        if !cached && self.staking.is_materialized(epoch).await? {
             let set = self.staking.active_set(epoch).await?;
             info!(epoch, members = set.members.len(), total_stake = %set.total_stake, "sequencer set of the epoch");
             lock(&self.view).sets.insert(epoch, set);
@@ -681,9 +682,11 @@ pub async fn run_member(
     let metrics_addr = crate::rpc::serve_metrics(node.clone(), node.config.metrics_addr).await?;
 
     // Peers: every registered member's P2P address except ours.
+    // (The epoch is read first: no lock may be held across an await.)
+    let epoch = lock(&member.view).current_epoch;
     let peers: Vec<Multiaddr> = member
         .staking
-        .member_peers(lock(&member.view).current_epoch)
+        .member_peers(epoch)
         .await?
         .into_iter()
         .filter(|p| p.signing_key != member.address())

@@ -227,7 +227,7 @@ impl SetDevnet {
             min_stake: tokens(10),
             max_stake: tokens(10_000),
             epoch_length: options.epoch_length,
-            unbonding_delay: options.epoch_length + options.challenge_window,
+            unbonding_delay: 2 * options.epoch_length + options.challenge_window,
             max_active: 8,
             max_stakers: 16,
             slash_bps: 1_000,
