@@ -8,7 +8,6 @@
 
 use alloy::primitives::{keccak256, Address as EthAddress, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
-use alloy::signers::SignerSync;
 use async_trait::async_trait;
 use borsh::{BorshDeserialize, BorshSerialize};
 use malachitebft_core_types::{
@@ -17,12 +16,6 @@ use malachitebft_core_types::{
 use malachitebft_signing::{Error as SigningError, Signer, VerificationResult, Verifier};
 
 use crate::types::{Address, Proposal, TandemContext, Vote};
-
-/// Half the secp256k1 group order: signatures with a larger `s` are refused (malleability).
-const HALF_N: U256 = U256::from_be_slice(&[
-    0x7F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x5D, 0x57, 0x6E,
-    0x73, 0x57, 0xA4, 0x50, 0x1D, 0xDF, 0xE9, 0x2F, 0x46, 0x68, 0x1B, 0x20, 0xA0,
-]);
 
 /// A 65-byte recoverable secp256k1 signature, r|s|v.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,15 +48,9 @@ pub enum SignatureError {
         /// Actual length.
         got: usize,
     },
-    /// `v` is not 27 or 28.
-    #[error("signature: v must be 27 or 28, got {0}")]
-    BadV(u8),
-    /// `s` is above half the group order.
-    #[error("signature: s is not in the lower half of the group order")]
-    HighS,
-    /// The signature does not recover to any key.
-    #[error("signature: does not recover a public key")]
-    Unrecoverable,
+    /// Refused as L1 refuses it (v, high s, unrecoverable).
+    #[error("signature: {0}")]
+    Refused(#[from] tandem_l1::staking::SignatureError),
 }
 
 /// The signing scheme: recoverable secp256k1; public key = Ethereum address.
@@ -97,23 +84,14 @@ impl SigningScheme for Secp256k1 {
     }
 }
 
-/// Signs `digest` raw: r|s|v with v 27/28 and low s.
-pub fn sign_digest(key: &PrivateKeySigner, digest: B256) -> Result<Signature, SigningError> {
-    let signature = key.sign_hash_sync(&digest).map_err(|e| SigningError::from_source(e.to_string()))?;
-    Ok(Signature(signature.normalized_s().as_bytes()))
+/// Signs `digest` raw: r|s|v with v 27/28 and low s (`tandem_l1::staking::sign_digest`).
+pub fn sign_digest(key: &PrivateKeySigner, digest: B256) -> Signature {
+    Signature(tandem_l1::staking::sign_digest(key, digest))
 }
 
 /// The address that signed `digest`, refusing anything `SequencerStaking._recover` refuses.
 pub fn recover_signer(digest: B256, signature: &Signature) -> Result<EthAddress, SignatureError> {
-    let v = signature.0[64];
-    if v != 27 && v != 28 {
-        return Err(SignatureError::BadV(v));
-    }
-    if U256::from_be_slice(&signature.0[32..64]) > HALF_N {
-        return Err(SignatureError::HighS);
-    }
-    let parsed = alloy::primitives::Signature::from_raw_array(&signature.0).map_err(|_| SignatureError::BadV(v))?;
-    parsed.recover_address_from_prehash(&digest).map_err(|_| SignatureError::Unrecoverable)
+    Ok(tandem_l1::staking::recover_signer(digest, &signature.0)?)
 }
 
 fn word_u64(x: u64) -> [u8; 32] {
@@ -150,12 +128,11 @@ pub fn vote_type_code(vote_type: VoteType) -> u8 {
     }
 }
 
-/// `SequencerStaking.voteDigest(height, round, voteType, valueId)`:
-/// keccak256(abi.encode(keccak256("tandem.vote.v1"), chainid, rollup, uint64 height,
-/// uint32 round, uint8 voteType, bytes32 valueId)), valueId = 0 for nil.
+/// `SequencerStaking.voteDigest(height, round, voteType, valueId)` for this deployment
+/// (`tandem_l1::staking::vote_digest`); `vote_type` 0 prevote, 1 precommit; nil = zero id.
 pub fn vote_digest(ctx: &TandemContext, height: u64, round: u32, vote_type: u8, value_id: B256) -> B256 {
-    let [tag, chain, rollup] = domain(ctx, "tandem.vote.v1");
-    abi_hash(&[tag, chain, rollup, word_u64(height), word_u64(round.into()), word_u64(vote_type.into()), value_id.0])
+    let vote_type = if vote_type == 0 { tandem_l1::staking::VoteType::Prevote } else { tandem_l1::staking::VoteType::Precommit };
+    tandem_l1::staking::vote_digest(ctx.l1_chain_id, ctx.rollup, height, round, vote_type, value_id)
 }
 
 fn vote_message_digest(ctx: &TandemContext, vote: &Vote) -> Result<B256, SigningError> {
@@ -232,7 +209,7 @@ impl ConsensusSigner {
 
     /// Signs a raw digest.
     pub fn sign(&self, digest: B256) -> Result<Signature, SigningError> {
-        sign_digest(&self.key, digest)
+        Ok(sign_digest(&self.key, digest))
     }
 }
 
@@ -335,33 +312,25 @@ mod tests {
     }
 
     #[test]
-    fn signatures_recover_to_the_signer_and_are_low_s() {
+    fn signatures_recover_to_the_signer() {
         let key = PrivateKeySigner::random();
-        for i in 0..32u8 {
+        for i in 0..8u8 {
             let digest = keccak256([i]);
-            let sig = sign_digest(&key, digest).expect("signs");
-            assert!(U256::from_be_slice(&sig.0[32..64]) <= HALF_N);
-            assert_eq!(recover_signer(digest, &sig), Ok(key.address()));
+            assert_eq!(recover_signer(digest, &sign_digest(&key, digest)), Ok(key.address()));
         }
+        let mut bad_v = sign_digest(&key, keccak256(b"x"));
+        bad_v.0[64] = 1;
+        assert!(recover_signer(keccak256(b"x"), &bad_v).is_err());
+        assert!(Secp256k1::decode_signature(&[0u8; 64]).is_err());
+        assert!(Secp256k1::decode_public_key(&[0u8; 21]).is_err());
     }
 
     #[test]
-    fn malleable_or_malformed_signatures_are_refused() {
-        let key = PrivateKeySigner::random();
-        let digest = keccak256(b"x");
-        let sig = sign_digest(&key, digest).expect("signs");
-        let mut bad_v = sig;
-        bad_v.0[64] = 1;
-        assert_eq!(recover_signer(digest, &bad_v), Err(SignatureError::BadV(1)));
-        // The high-s twin of a valid signature recovers the same key on a lax verifier.
-        let s = U256::from_be_slice(&sig.0[32..64]);
-        let n: U256 = (HALF_N << 1) + U256::from(1);
-        let mut high = sig;
-        high.0[32..64].copy_from_slice(&U256::to_be_bytes::<32>(&(n - s)));
-        high.0[64] = if sig.0[64] == 27 { 28 } else { 27 };
-        assert_eq!(recover_signer(digest, &high), Err(SignatureError::HighS));
-        assert!(Secp256k1::decode_signature(&[0u8; 64]).is_err());
-        assert!(Secp256k1::decode_public_key(&[0u8; 21]).is_err());
+    fn vote_digest_matches_the_pinned_contract_vector() {
+        // contracts/test/DoubleVote.t.sol pins the same vector.
+        let ctx = TandemContext { l1_chain_id: 31337, rollup: EthAddress::with_last_byte(0xaa) };
+        let digest = vote_digest(&ctx, 7, 2, 1, keccak256("tandem.value"));
+        assert_eq!(format!("{digest}"), "0x49149354867eb55afd4df45362d58c97055d42e4a0a63f674b6361c3874c3818");
     }
 
     #[tokio::test]
