@@ -172,18 +172,24 @@ impl HasEncodedLen<Response<TandemContext>> for WireCodec {
     }
 }
 
-/// Validator proof layout: public key (20) | signature (65) | peer id (rest, 1..=64 bytes).
+/// Validator proof layout: public key (20) | signature (65) | peer id length (1, 1..=64) |
+/// peer id. Exactly that many bytes.
 impl Codec<ValidatorProof<TandemContext>> for WireCodec {
     type Error = CodecError;
 
     fn decode(&self, bytes: Bytes) -> Result<ValidatorProof<TandemContext>, CodecError> {
         let err = |reason: String| CodecError { type_name: "ValidatorProof", reason };
-        if bytes.len() < 20 + 65 + 1 || bytes.len() > 20 + 65 + 64 {
-            return Err(err(format!("length {} outside 86..=149", bytes.len())));
+        let Some(&len) = bytes.get(85) else { return Err(err(format!("{} bytes is shorter than the 86-byte header", bytes.len()))) };
+        let len = usize::from(len);
+        if len == 0 || len > 64 {
+            return Err(err(format!("peer id length {len} outside 1..=64")));
+        }
+        if bytes.len() != 86 + len {
+            return Err(err(format!("{} bytes, expected {}", bytes.len(), 86 + len)));
         }
         let public_key = Secp256k1::decode_public_key(&bytes[..20]).map_err(|e| err(e.to_string()))?;
         let signature = Secp256k1::decode_signature(&bytes[20..85]).map_err(|e| err(e.to_string()))?;
-        Ok(ValidatorProof::new(public_key.0.to_vec(), bytes[85..].to_vec(), signature))
+        Ok(ValidatorProof::new(public_key.0.to_vec(), bytes[86..].to_vec(), signature))
     }
 
     fn encode(&self, proof: &ValidatorProof<TandemContext>) -> Result<Bytes, CodecError> {
@@ -194,9 +200,10 @@ impl Codec<ValidatorProof<TandemContext>> for WireCodec {
         if proof.peer_id.is_empty() || proof.peer_id.len() > 64 {
             return Err(err(format!("peer id of {} bytes", proof.peer_id.len())));
         }
-        let mut out = Vec::with_capacity(85 + proof.peer_id.len());
+        let mut out = Vec::with_capacity(86 + proof.peer_id.len());
         out.extend_from_slice(&proof.public_key);
         out.extend_from_slice(&proof.signature.0);
+        out.push(proof.peer_id.len() as u8);
         out.extend_from_slice(&proof.peer_id);
         Ok(out.into())
     }
