@@ -133,6 +133,10 @@ proptest! {
             }
         }
         prop_assume!(!ops.is_empty());
+        // check_batch (what a validator runs on a proposal) agrees and changes nothing.
+        let before = ledger.root();
+        prop_assert!(ledger.check_batch(&ops, idx(0)).is_ok());
+        prop_assert_eq!(ledger.root(), before);
         let outcome = ledger.clone().apply_batch(&ops, idx(0)).unwrap();
         prop_assert_eq!(outcome.root, scratch.root());
 
@@ -142,6 +146,8 @@ proptest! {
         if let LedgerOp::Tx(signed) = &mut poisoned[i] {
             signed.signature = key(200).sign(tandem_crypto::Fr::from(1u64)).pack();
             let before = ledger.root();
+            let checked = ledger.check_batch(&poisoned, idx(0)).unwrap_err();
+            prop_assert_eq!(checked.index, i);
             let e = ledger.apply_batch(&poisoned, idx(0)).unwrap_err();
             prop_assert_eq!(e.index, i);
             prop_assert_eq!(ledger.root(), before);
