@@ -1,8 +1,9 @@
 //! The seam between "what goes into the next block" and the rest of the node.
 //!
 //! The single sequencer orders the candidates as they come (deposits first, then
-//! transactions in arrival order). The decentralized sequencer set replaces it with a BFT
-//! engine whose decided block is what [`BlockProducer::order`] returns.
+//! transactions in arrival order). In sequencer-set mode the proposer plans its block the same
+//! way, and what the set decides reaches the node through `member::Member`'s
+//! `ConsensusApp` implementation instead.
 
 use tandem_state::LedgerOp;
 
