@@ -12,7 +12,8 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 ///         an unbonding delay, per-epoch active sets (top N by stake, frozen for the epoch),
 ///         the >2/3-of-stake signature check on batch headers, slashing for batch double signs
 ///         and consensus double votes with evidence from anyone, the fraud-proof slashing hook,
-///         and a per-epoch reward pool.
+///         and a per-epoch reward pool (funded by anyone, plus an optional per-batch emission
+///         from a reserve that the rollup moves into the signing epoch's pool on every commit).
 /// @dev Epoch rule (exact): epoch `e` covers L1 timestamps
 ///      `[genesisTime + e*epochLength, genesisTime + (e+1)*epochLength)`. The active set of
 ///      epoch `e` is computed from the stakes as they stand after every transaction whose block
@@ -24,8 +25,10 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 ///      ranked by stake (descending), ties broken by the lower staker address first.
 ///      Invariants:
 ///      - registered (in `_registry`) <=> stake >= minStake <=> stake > 0; stake <= maxStake;
-///      - token balance >= totalStaked + totalUnbonding + rewardsOutstanding (equality for a
-///        standard token: nothing else moves tokens in or out);
+///      - token balance >= totalStaked + totalUnbonding + rewardsOutstanding + emissionReserve
+///        (equality for a standard token: nothing else moves tokens in or out);
+///      - rewardsOutstanding + emissionReserve < 2^128 (checked when funding), so moving emission
+///        from the reserve to a pool never overflows and never reverts a commit;
 ///      - a signing key belongs to at most one staker, forever.
 contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
@@ -57,6 +60,9 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         uint16 slashBps;
         /// Fraction of the slashed amount paid to the reporter, in bps; the rest goes to treasury.
         uint16 reporterBps;
+        /// Emission per committed batch: moved from the emission reserve into the signing
+        /// epoch's reward pool by every `commitBatchSigned` (capped by the reserve; 0 = none).
+        uint256 emissionPerBatch;
     }
 
     struct Staker {
@@ -106,6 +112,8 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     uint32 public immutable maxStakers;
     uint16 public immutable slashBps;
     uint16 public immutable reporterBps;
+    /// @notice Emission accrued to the signing epoch's pool per committed batch (0 = off).
+    uint256 public immutable emissionPerBatch;
 
     // ---------------------------------------------------------------------------------------
     // Storage
@@ -117,8 +125,11 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     uint256 public totalStaked;
     /// @notice Sum of all unbonding (not yet withdrawn) stakes.
     uint256 public totalUnbonding;
-    /// @notice Rewards funded and not claimed (includes rounding dust).
-    uint256 public rewardsOutstanding;
+    /// @notice Rewards in pools and not claimed (includes rounding dust). Shares a slot with
+    ///         `emissionReserve` (both are touched by every emitting commit).
+    uint128 public rewardsOutstanding;
+    /// @notice Emission funded (`fundEmission`) and not yet accrued to a pool.
+    uint128 public emissionReserve;
     /// @notice Staker owning a signing key (0 if unregistered).
     mapping(address signingKey => address staker) public stakerOfKey;
     /// @notice Reward pool of an epoch.
@@ -178,6 +189,11 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     event SignersSlashed(uint64 indexed epoch, uint256 signerBitmap, address indexed challenger, uint256 totalSlashed);
     event RewardsFunded(uint64 indexed epoch, address indexed funder, uint256 amount);
     event RewardClaimed(uint64 indexed epoch, address indexed staker, uint256 amount);
+    /// @notice `funder` added `amount` to the emission reserve, now `reserve`.
+    event EmissionFunded(address indexed funder, uint256 amount, uint256 reserve);
+    /// @notice Committing batch `batchNumber` moved `amount` from the emission reserve (now
+    ///         `reserve`) into `epoch`'s pool. Not emitted when nothing moved (reserve empty).
+    event EmissionAccrued(uint64 indexed epoch, uint64 indexed batchNumber, uint256 amount, uint256 reserve);
 
     // ---------------------------------------------------------------------------------------
     // Errors
@@ -227,6 +243,10 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     error NoActiveSet(uint64 epoch);
     error NotMember(uint64 epoch, address staker);
     error RewardAlreadyClaimed(uint64 epoch, address staker);
+    /// @notice Funding would bring rewardsOutstanding + emissionReserve to `total` (>= 2^128).
+    error RewardsTooLarge(uint256 total);
+    /// @notice `emissionPerBatch` is 0: a reserve could never be paid out.
+    error EmissionDisabled();
 
     // ---------------------------------------------------------------------------------------
     // Construction and administration
@@ -250,6 +270,7 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         maxStakers = p.maxStakers;
         slashBps = p.slashBps;
         reporterBps = p.reporterBps;
+        emissionPerBatch = p.emissionPerBatch;
         genesisTime = uint64(block.timestamp);
     }
 
@@ -611,10 +632,56 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         uint256 snap;
         (epoch, snap) = _sync();
         if (_snapshots[snap].size == 0) revert NoActiveSet(epoch);
+        uint128 outstanding = _checkedRewardTotal(amount) - emissionReserve;
         stakingToken.safeTransferFrom(msg.sender, address(this), amount);
         rewardPool[epoch] += amount;
-        rewardsOutstanding += amount;
+        rewardsOutstanding = outstanding;
         emit RewardsFunded(epoch, msg.sender, amount);
+    }
+
+    /// @notice Adds `amount` of the staking token (approve first) to the emission reserve,
+    ///         paid out `emissionPerBatch` per committed batch into the signing epoch's pool.
+    ///         Refused when `emissionPerBatch` is 0. A reserve is never withdrawn.
+    function fundEmission(uint256 amount) external nonReentrant returns (uint256 reserve) {
+        if (amount == 0) revert ZeroAmount();
+        if (emissionPerBatch == 0) revert EmissionDisabled();
+        uint128 newReserve = _checkedRewardTotal(amount) - rewardsOutstanding;
+        stakingToken.safeTransferFrom(msg.sender, address(this), amount);
+        emissionReserve = newReserve;
+        reserve = newReserve;
+        emit EmissionFunded(msg.sender, amount, reserve);
+    }
+
+    /// @notice Rollup only, once per committed batch (`StakedRollup.commitBatchSigned`, after
+    ///         the commit): moves min(emissionPerBatch, emissionReserve) from the reserve into
+    ///         the pool of `epoch`, the epoch whose set signed batch `batchNumber` (the current
+    ///         one: its set is materialized by the signature check). Never reverts for the
+    ///         rollup: an empty reserve accrues 0.
+    function accrueBatchReward(uint64 epoch, uint64 batchNumber) external returns (uint256 amount) {
+        if (msg.sender != rollup) revert NotRollup(msg.sender);
+        uint128 reserve = emissionReserve;
+        if (reserve == 0) return 0;
+        // Safe: the cast value is below reserve < 2^128.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint128 moved = emissionPerBatch < reserve ? uint128(emissionPerBatch) : reserve;
+        // Safe: moved <= reserve, and rewardsOutstanding + reserve < 2^128 (funding checks).
+        unchecked {
+            reserve -= moved;
+            rewardsOutstanding += moved;
+        }
+        emissionReserve = reserve;
+        rewardPool[epoch] += moved;
+        amount = moved;
+        emit EmissionAccrued(epoch, batchNumber, amount, reserve);
+    }
+
+    /// @dev rewardsOutstanding + emissionReserve + amount, reverting at 2^128 or above.
+    function _checkedRewardTotal(uint256 amount) private view returns (uint128) {
+        uint256 total = uint256(rewardsOutstanding) + emissionReserve + amount;
+        if (total > type(uint128).max) revert RewardsTooLarge(total);
+        // Safe: checked just above.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint128(total);
     }
 
     /// @notice Pays the caller its share of `epoch`'s pool: floor(pool * stake / totalStake)
@@ -631,7 +698,9 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         if (bits & (uint256(1) << index) != 0) revert RewardAlreadyClaimed(epoch, msg.sender);
         _rewardClaimed[epoch] = bits | (uint256(1) << index);
         amount = rewardPool[epoch] * memberStake / _snapshots[s - 1].totalStake;
-        rewardsOutstanding -= amount;
+        // Safe: a share is at most its pool, and every pool is counted in rewardsOutstanding.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        rewardsOutstanding -= uint128(amount);
         emit RewardClaimed(epoch, msg.sender, amount);
         if (amount != 0) stakingToken.safeTransfer(msg.sender, amount);
     }

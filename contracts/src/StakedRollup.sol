@@ -9,7 +9,9 @@ import {SequencerStaking} from "./SequencerStaking.sol";
 ///         `commitBatchSigned`, carrying signatures of active members of the current epoch of
 ///         `staking` that hold more than 2/3 of the epoch's stake; plain `commitBatch` is
 ///         refused. Everything else (deposits, finality, withdrawals, events, StoredBatch) is
-///         TandemRollup's, unchanged.
+///         TandemRollup's, unchanged. When the staking contract has an emission
+///         (`emissionPerBatch != 0`), every signed commit accrues it to the signing epoch's
+///         reward pool (`staking.accrueBatchReward`).
 /// @dev Deploy: `staking = new SequencerStaking(owner, params)`, then
 ///      `rollup = new StakedRollup(owner, staking, genesisRoot, window)`, then
 ///      `staking.setRollup(rollup)` (owner of staking). The inherited `sequencer()` holds the
@@ -20,6 +22,9 @@ import {SequencerStaking} from "./SequencerStaking.sol";
 contract StakedRollup is TandemRollup {
     /// @notice The sequencer set whose signatures authorize commits.
     SequencerStaking public immutable staking;
+    /// @dev staking.emissionPerBatch() != 0 (immutable there): only then does a commit call
+    ///      `accrueBatchReward`, so a deployment without emission pays nothing for it.
+    bool private immutable _emits;
 
     mapping(uint64 batchNumber => uint256 record) private _batchSigners;
 
@@ -45,6 +50,7 @@ contract StakedRollup is TandemRollup {
         uint256 needed = uint256(staking_.epochLength()) + challengeWindow_;
         if (staking_.unbondingDelay() < needed) revert UnbondingDelayTooShort(staking_.unbondingDelay(), needed);
         staking = staking_;
+        _emits = staking_.emissionPerBatch() != 0;
     }
 
     /// @notice Commits the next batch with the sequencer set's signatures. Anyone may submit.
@@ -52,7 +58,9 @@ contract StakedRollup is TandemRollup {
     ///      `staking.batchDigest(header.batchNumber, keccak256(abi.encode(header)))`, sorted by
     ///      strictly ascending signer address, each from an active member of the current epoch,
     ///      together holding more than 2/3 of its stake. Then every check of `commitBatch`.
-    ///      Emits BatchSigned after BatchCommitted.
+    ///      Emits BatchSigned after BatchCommitted. With an emission, then moves
+    ///      min(emissionPerBatch, reserve) into `epoch`'s reward pool (never reverts: an empty
+    ///      reserve accrues 0; staking emits EmissionAccrued when something moved).
     function commitBatchSigned(BatchHeader calldata header, bytes calldata publicData, bytes[] calldata signatures)
         external
     {
@@ -61,6 +69,7 @@ contract StakedRollup is TandemRollup {
         _commitAuthorized(header, headerHash, publicData);
         _batchSigners[header.batchNumber] = (uint256(epoch) << 192) | bitmap;
         emit BatchSigned(header.batchNumber, epoch, bitmap);
+        if (_emits) staking.accrueBatchReward(epoch, header.batchNumber);
     }
 
     /// @notice Epoch and signer bitmap of committed batch `batchNumber` (zero once slashed, or

@@ -17,6 +17,11 @@ import {console} from "./utils/Vm.sol";
 ///         "per signer" = (exec(n) - exec(plain)) / n, the whole staked-mode overhead (external
 ///         call, epoch lookup, recording the signers) spread over the signers; "marginal" in
 ///         test_gas_commitBatchSigned_marginalPerSigner = (exec(20) - exec(4)) / 16.
+///         Those systems have no emission (emissionPerBatch = 0: the rollup skips the accrual
+///         call). Two more 4-member systems have emissionPerBatch = 1 token, one with a funded
+///         reserve and one with an empty reserve, also with batch 1 committed in epoch 1 (so
+///         the funded one's epoch pool is already non-zero); test_gas_commitBatchSigned_emission
+///         compares their batch-2 commit with the 4-member system's.
 contract SignedGasTest is StakingFixture {
     struct System {
         SequencerStaking staking;
@@ -24,8 +29,12 @@ contract SignedGasTest is StakingFixture {
         DevToken stakeToken;
     }
 
-    mapping(uint256 n => System) internal systems;
+    /// Systems by key: n (set size, no emission), EMITTING or EMPTY_RESERVE (4 members each).
+    mapping(uint256 key => System) internal systems;
     TandemRollup internal plain;
+
+    uint256 internal constant EMITTING = 1004;
+    uint256 internal constant EMPTY_RESERVE = 2004;
 
     function setUp() public override {
         uint16[3] memory sizes = [uint16(4), 10, 20];
@@ -39,6 +48,17 @@ contract SignedGasTest is StakingFixture {
             // Make the next epoch's set a new snapshot (for the materialization measurement).
             doStake(1, 1 ether);
         }
+        emission = 1 ether;
+        uint256[2] memory keys = [EMITTING, EMPTY_RESERVE];
+        for (uint256 k = 0; k < 2; k++) {
+            deploy(4, 4);
+            for (uint256 i = 1; i <= 4; i++) doStake(i, 1000 ether);
+            if (keys[k] == EMITTING) fundEmission(address(0xF00D), 1000 ether);
+            nextEpoch();
+            commitSigned(transfers(8, 999), range(1, 4));
+            systems[keys[k]] = System(staking, staked, stakeToken);
+        }
+        emission = 0;
         vm.warp(T0 + EPOCH);
         plain = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW);
         TandemRollup.BatchHeader memory h1 = nextHeaderOn(plain, transfers(8, 999));
@@ -85,7 +105,12 @@ contract SignedGasTest is StakingFixture {
     }
 
     function measureSigned(uint256 n, bytes memory data) internal returns (uint256 exec, uint256 cdGas) {
-        use(n);
+        return measureSignedOn(n, n, data);
+    }
+
+    /// @dev Batch `data` committed on system `key` signed by its members 1..n.
+    function measureSignedOn(uint256 key, uint256 n, bytes memory data) internal returns (uint256 exec, uint256 cdGas) {
+        use(key);
         TandemRollup.BatchHeader memory h = nextHeader(data);
         bytes[] memory sigs = signSorted(range(1, n), digestOf(h));
         bytes memory cd = abi.encodeCall(StakedRollup.commitBatchSigned, (h, data, sigs));
@@ -123,6 +148,43 @@ contract SignedGasTest is StakingFixture {
         uint256 exec = report(20);
         // Regression guard: ~6-7k execution gas per signer.
         assertLe(exec, 60_000 + 20 * 8_000, "commitBatchSigned execution gas regressed");
+    }
+
+    function test_gas_commitBatchSigned_emission() public {
+        bytes memory data = transfers(32, 1);
+        (uint256 base,) = measureSigned(4, data);
+        (uint256 emitting,) = measureSignedOn(EMITTING, 4, data);
+        (uint256 empty,) = measureSignedOn(EMPTY_RESERVE, 4, data);
+        assertEq(staking.emissionReserve(), 0, "empty reserve system");
+        use(EMITTING);
+        assertEq(staking.rewardPool(1), 2 ether, "two batches accrued");
+        console.log("commitBatchSigned, 32 transfers, 4 signers, emission accrual");
+        console.log("  exec gas without emission", base);
+        console.log("  exec gas with emission (pool already non-zero)", emitting);
+        console.log("  extra exec gas of the accrual", emitting - base);
+        console.log("  extra exec gas with an empty reserve", empty - base);
+        console.log("  extra exec gas of the accrual over an empty reserve", emitting - empty);
+        // Regression guard: one cold slot pair (reserve + outstanding), the pool slot, a call, an event.
+        assertLe(emitting - base, 14_000, "emission accrual gas regressed");
+        assertLe(empty - base, 3_500, "empty-reserve accrual gas regressed");
+    }
+
+    /// @dev The first emitting batch of an epoch creates that epoch's pool slot. Compared with
+    ///      the empty-reserve system (same shape, same warm slots after syncEpoch) rather than
+    ///      the no-emission one, whose new epoch is a new snapshot.
+    function test_gas_commitBatchSigned_emissionFirstBatchOfEpoch() public {
+        use(EMITTING);
+        nextEpoch();
+        staking.syncEpoch();
+        use(EMPTY_RESERVE);
+        staking.syncEpoch();
+        bytes memory data = transfers(32, 1);
+        (uint256 empty,) = measureSignedOn(EMPTY_RESERVE, 4, data);
+        (uint256 emitting,) = measureSignedOn(EMITTING, 4, data);
+        use(EMITTING);
+        assertEq(staking.rewardPool(2), 1 ether, "new pool");
+        console.log("commitBatchSigned, 32 transfers, 4 signers, first batch of an epoch (new pool slot)");
+        console.log("  extra exec gas of the accrual over an empty reserve", emitting - empty);
     }
 
     function test_gas_commitBatchSigned_marginalPerSigner() public {

@@ -23,6 +23,8 @@ abstract contract StakingFixture is RollupFixture {
     uint64 internal constant UNBONDING = 2 days;
     uint16 internal constant SLASH_BPS = 1000; // 10 %
     uint16 internal constant REPORTER_BPS = 5000; // half of it to the reporter
+    /// @dev `emissionPerBatch` of the next `deploy` (0: no emission, the rollup never accrues).
+    uint256 internal emission;
 
     function setUp() public virtual override {
         deploy(5, 8);
@@ -39,7 +41,8 @@ abstract contract StakingFixture is RollupFixture {
             maxActive: maxActive,
             maxStakers: maxStakers,
             slashBps: SLASH_BPS,
-            reporterBps: REPORTER_BPS
+            reporterBps: REPORTER_BPS,
+            emissionPerBatch: emission
         });
     }
 
@@ -77,6 +80,15 @@ abstract contract StakingFixture is RollupFixture {
         stakeToken.approve(address(staking), amount);
         vm.prank(s);
         staking.stake(amount, signerAddr(i), bytes(string.concat("10.0.0.", vm.toString(i), ":26656")));
+    }
+
+    /// @dev `funder` receives `amount` and adds it to the emission reserve.
+    function fundEmission(address funder, uint256 amount) internal {
+        stakeToken.mint(funder, amount);
+        vm.prank(funder);
+        stakeToken.approve(address(staking), amount);
+        vm.prank(funder);
+        staking.fundEmission(amount);
     }
 
     function doUnstake(uint256 i, uint256 amount) internal {

@@ -3,6 +3,12 @@ pragma solidity ^0.8.28;
 
 /// @notice The few Foundry cheatcodes Tandem's tests use (forge-std is not available offline).
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
     function prank(address msgSender) external;
@@ -35,6 +41,8 @@ interface Vm {
     function parseJsonBytes32(string calldata json, string calldata key) external pure returns (bytes32);
     function parseJsonAddress(string calldata json, string calldata key) external pure returns (address);
     function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 }
 
 /// @notice forge prints calls to this address as console output (`forge test -vv`).

@@ -249,6 +249,12 @@ pub struct StakedParams {
     pub reporter_bps: u16,
     /// The rollup's challenge window in seconds.
     pub challenge_window: u64,
+    /// Staking-token emission per committed batch (`emissionPerBatch`): every
+    /// `commitBatchSigned` moves up to this much from the emission reserve
+    /// ([`crate::StakingClient::fund_emission`]) into the signing epoch's reward pool.
+    /// Zero: no emission (the reserve cannot be funded). Absent in older JSON: zero.
+    #[serde(default)]
+    pub emission_per_batch: U256,
 }
 
 /// Where a staked devnet lives on L1.
@@ -304,6 +310,7 @@ pub async fn deploy_staked_devnet(
         maxStakers: params.max_stakers,
         slashBps: params.slash_bps,
         reporterBps: params.reporter_bps,
+        emissionPerBatch: params.emission_per_batch,
     };
     let staking = *SequencerStaking::deploy(provider.clone(), owner, sol_params).await.map_err(contract_error)?.address();
     let rollup = *StakedRollup::deploy(provider.clone(), owner, staking, genesis_root, params.challenge_window)

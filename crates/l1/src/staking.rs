@@ -1,7 +1,7 @@
 //! The staked mode on L1 (`SequencerStaking` + `StakedRollup`, contracts/README.md "Staked
 //! mode"): the digests sequencers sign (batches and consensus votes), signing and recovery in
 //! the contract's exact signature format, and [`StakingClient`] for staking, epochs, active
-//! sets, rewards and slashing evidence.
+//! sets, rewards (funded pools and the per-batch emission reserve) and slashing evidence.
 //!
 //! Signatures are 65 bytes `r ‖ s ‖ v` with `v ∈ {27, 28}` and `s ≤ secp256k1n / 2`, raw
 //! ECDSA over the digest (no EIP-191 prefix), exactly what the contract's `_recover` accepts.
@@ -336,6 +336,32 @@ impl StakingClient {
         self.sender()?;
         let receipt = confirm(self.contract().claimReward(epoch).send().await.map_err(contract_error)?).await?;
         Ok(self.event::<SequencerStaking::RewardClaimed>(&receipt)?.amount)
+    }
+
+    /// The reward pool of `epoch` (funded rewards plus the emission its batches accrued;
+    /// claims do not reduce it).
+    pub async fn reward_pool(&self, epoch: u64) -> Result<U256, L1Error> {
+        self.contract().rewardPool(epoch).call().await.map_err(contract_error)
+    }
+
+    /// Approves and adds `amount` to the emission reserve, from which every signed commit
+    /// moves up to `emissionPerBatch` into the signing epoch's pool; returns the new reserve.
+    /// Refused (`EmissionDisabled`) when the deployment has no emission.
+    pub async fn fund_emission(&self, amount: U256) -> Result<U256, L1Error> {
+        self.sender()?;
+        self.approve(amount).await?;
+        let receipt = confirm(self.contract().fundEmission(amount).send().await.map_err(contract_error)?).await?;
+        Ok(self.event::<SequencerStaking::EmissionFunded>(&receipt)?.reserve)
+    }
+
+    /// Emission funded and not yet accrued to a pool.
+    pub async fn emission_reserve(&self) -> Result<U256, L1Error> {
+        Ok(U256::from(self.contract().emissionReserve().call().await.map_err(contract_error)?))
+    }
+
+    /// Emission accrued per committed batch (zero: no emission).
+    pub async fn emission_per_batch(&self) -> Result<U256, L1Error> {
+        self.contract().emissionPerBatch().call().await.map_err(contract_error)
     }
 
     /// Share of `epoch`'s pool still due to `staker` (0 if not a member or already claimed).

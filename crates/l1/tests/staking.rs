@@ -1,7 +1,7 @@
 //! The staked mode on a real L1 (anvil): the Rust digests equal the contract's, active sets
 //! ranked as the contract ranks them, signed commits accepted above 2/3 of the stake and
-//! refused at or below it, double-vote evidence slashing and paying the reporter, rewards,
-//! and unbonding enforced by L1 time.
+//! refused at or below it, double-vote evidence slashing and paying the reporter, rewards
+//! (funded pools and the per-batch emission), and unbonding enforced by L1 time.
 
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
@@ -32,6 +32,10 @@ fn tokens(n: u64) -> U256 {
 }
 
 async fn devnet() -> Devnet {
+    devnet_with_emission(U256::ZERO).await
+}
+
+async fn devnet_with_emission(emission_per_batch: U256) -> Devnet {
     let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).expect("anvil (run `npm ci`)");
     let url = anvil.endpoint();
     let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
@@ -46,6 +50,7 @@ async fn devnet() -> Devnet {
         slash_bps: 1_000,
         reporter_bps: 3_000,
         challenge_window: WINDOW,
+        emission_per_batch,
     };
     let genesis = keccak256("genesis");
     let deployment = deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, tokens(1_000_000)).await.expect("deploy");
@@ -83,6 +88,11 @@ impl Devnet {
             let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (target - now,)).await.expect("increaseTime");
             let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.expect("mine");
         }
+    }
+
+    async fn mint(&self, to: usize, amount: U256) {
+        let owner = RollupClient::new(&self.url, self.deployment.rollup, Some(self.keys[0].clone())).expect("client");
+        owner.mint_dev_token(self.deployment.token, self.keys[to].address(), amount).await.expect("mint");
     }
 
     async fn latest_timestamp(&self) -> u64 {
@@ -288,4 +298,58 @@ async fn withdraw_is_refused_before_the_unbonding_delay_and_pays_after() {
     staker.withdraw().await.expect("paid after the delay");
     assert_eq!(staker.token_balance(who).await.expect("balance"), tokens(500));
     assert!(reverted_with(&staker.withdraw().await, "NothingToWithdraw"), "paid once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emission_accrues_per_signed_batch_and_members_claim_their_share() {
+    let net = devnet_with_emission(tokens(5)).await;
+    for (i, amount) in [(1usize, 100u64), (2, 300), (3, 600)] {
+        net.stake(i, tokens(amount)).await;
+    }
+    let funder = net.staking(5);
+    assert_eq!(funder.emission_per_batch().await.expect("parameter"), tokens(5));
+    net.mint(5, tokens(12)).await;
+    assert_eq!(funder.fund_emission(tokens(12)).await.expect("fund"), tokens(12), "new reserve");
+    assert_eq!(funder.emission_reserve().await.expect("reserve"), tokens(12));
+    let epoch = net.next_epoch().await;
+
+    let d = &net.deployment;
+    let submitter = RollupClient::new(&net.url, d.rollup, Some(net.keys[6].clone())).expect("client");
+    let mut prev = net.genesis;
+    // (signers, pool after the commit, reserve after): 5 per batch until the reserve runs
+    // dry (2 left for batch 3), then nothing, and the commit still goes through. Batch 2 is
+    // signed by members 2 and 3 only (900 of 1000): the pool is the whole set's anyway.
+    let expected = [(&[1usize, 2, 3][..], 5u64, 7u64), (&[2, 3], 10, 2), (&[3, 1, 2], 12, 0), (&[1, 2, 3], 12, 0)];
+    for (n, (signers, pool, reserve)) in (1u64..).zip(expected) {
+        let (header, data) = noop_batch(n, prev);
+        let digest = batch_digest(d.l1_chain_id, d.rollup, n, header.hash());
+        let signatures = signers.iter().map(|i| sign_digest(&signing_key(*i), digest)).collect();
+        submitter.commit_batch_signed(&header, &data, signatures).await.expect("signed commit");
+        prev = header.new_state_root;
+        assert_eq!(funder.reward_pool(epoch).await.expect("pool"), tokens(pool), "pool after batch {n}");
+        assert_eq!(funder.emission_reserve().await.expect("reserve"), tokens(reserve), "reserve after batch {n}");
+    }
+    assert_eq!(submitter.last_committed_batch().await.expect("tip"), 4, "the empty-reserve commit went through");
+    // The staking contract holds exactly the stakes and the (unclaimed) pool.
+    assert_eq!(funder.token_balance(d.staking).await.expect("balance"), tokens(1_000) + tokens(12));
+
+    let member = net.staking(1);
+    assert!(reverted_with(&member.claim_reward(epoch).await, "EpochNotOver"));
+    net.next_epoch().await;
+    let share = tokens(12) * U256::from(100) / U256::from(1_000);
+    assert_eq!(member.pending_reward(epoch, net.keys[1].address()).await.expect("pending"), share, "100/1000 of 12");
+    let before = member.token_balance(net.keys[1].address()).await.expect("balance");
+    assert_eq!(member.claim_reward(epoch).await.expect("claim"), share);
+    assert_eq!(member.token_balance(net.keys[1].address()).await.expect("balance"), before + share);
+    assert_eq!(net.staking(3).claim_reward(epoch).await.expect("claim"), tokens(12) * U256::from(6) / U256::from(10), "60%");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emission_reserve_is_refused_without_an_emission() {
+    let net = devnet().await;
+    let funder = net.staking(5);
+    assert_eq!(funder.emission_per_batch().await.expect("parameter"), U256::ZERO);
+    net.mint(5, tokens(1)).await;
+    assert!(reverted_with(&funder.fund_emission(tokens(1)).await, "EmissionDisabled"));
+    assert_eq!(funder.emission_reserve().await.expect("reserve"), U256::ZERO);
 }
