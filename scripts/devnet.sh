@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command for a fresh machine (Rust, Node.js >= 20, npm): installs the pinned npm
 # packages (anvil) if needed, builds `tandem` in release mode and runs `tandem devnet`.
-# Extra arguments go to `tandem devnet` (e.g. --challenge-window 30 --data-dir /tmp/dn).
+# Extra arguments go to `tandem devnet` (e.g. --challenge-window 30 --data-dir /tmp/dn, or
+# --sequencers 4 for a staked sequencer set of four member nodes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

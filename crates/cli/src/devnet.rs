@@ -1,8 +1,12 @@
-//! `tandem devnet`: anvil + contracts + a `tandem node` child process on this machine.
+//! `tandem devnet`: anvil + contracts + `tandem node` child processes on this machine.
 //!
-//! Each run starts a fresh L1 (anvil keeps no state between runs), so the node's data
-//! directory under the devnet directory is wiped at start; the fee collector's L2 key in
-//! the devnet directory is kept.
+//! `--sequencers 1` (the default) runs one sequencer node with the validity lane and a
+//! prover; `--sequencers N` with N >= 2 runs a staked sequencer set of N member nodes
+//! ([`set`]). Each run starts a fresh L1 (anvil keeps no state between runs), so the nodes'
+//! data directories under the devnet directory are wiped at start; the fee collector's L2 key
+//! in the devnet directory is kept.
+
+mod set;
 
 use crate::amount::format_units;
 use crate::keyfile;
@@ -41,6 +45,12 @@ pub const PROVER_ACCOUNT: usize = 6;
 /// Dev tokens minted to each funded dev account (18 decimals).
 pub const DEV_TOKENS_PER_ACCOUNT: u128 = 10_000 * 10u128.pow(18);
 
+/// Op slots of the single-sequencer devnet's validity lane when --zk-slots is not given.
+pub const DEFAULT_ZK_SLOTS: usize = 2;
+
+/// anvil accounts 2..6: the funded dev accounts printed for the wallet.
+const DEV_ACCOUNTS: std::ops::Range<usize> = 2..6;
+
 /// `tandem devnet`.
 #[derive(Debug, Args)]
 pub struct DevnetArgs {
@@ -50,12 +60,23 @@ pub struct DevnetArgs {
     /// L1 (anvil) JSON-RPC port.
     #[arg(long, default_value_t = 8545)]
     pub l1_port: u16,
-    /// L2 node JSON-RPC port.
+    /// L2 node JSON-RPC port (with --sequencers N: member i's is rpc-port + i).
     #[arg(long, default_value_t = 8645)]
     pub rpc_port: u16,
-    /// Node Prometheus metrics port.
+    /// Node Prometheus metrics port (with --sequencers N: member i's is metrics-port + i).
     #[arg(long, default_value_t = 9645)]
     pub metrics_port: u16,
+    /// Sequencers: 1 runs one sequencer node (with the ZK lane and a prover); N >= 2 runs a
+    /// staked sequencer set of N member nodes that decide blocks by consensus and post batches
+    /// signed by more than 2/3 of the stake (no ZK lane, no prover).
+    #[arg(long, default_value_t = 1)]
+    pub sequencers: usize,
+    /// With --sequencers N: consensus P2P port of member 0 (member i's is p2p-port + i).
+    #[arg(long, default_value_t = 27000)]
+    pub p2p_port: u16,
+    /// With --sequencers N: L1 staking epoch length in seconds (sets change at epoch starts).
+    #[arg(long, default_value_t = 120)]
+    pub epoch_length: u64,
     /// Target L2 block time in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub block_time_ms: u64,
@@ -77,10 +98,11 @@ pub struct DevnetArgs {
     /// Most ops per L2 block.
     #[arg(long, default_value_t = 512)]
     pub max_block_ops: usize,
-    /// Op slots of the validity circuit (ZK lane for fast withdrawals); 0 turns the ZK lane off.
-    /// The devnet runs an INSECURE local trusted setup for this shape (cached in the data dir).
-    #[arg(long, default_value_t = 2)]
-    pub zk_slots: usize,
+    /// Op slots of the validity circuit (ZK lane for fast withdrawals; default 2); 0 turns the
+    /// ZK lane off. The devnet runs an INSECURE local trusted setup for this shape (cached in
+    /// the data dir). Single-sequencer devnet only.
+    #[arg(long)]
+    pub zk_slots: Option<usize>,
     /// Let the prover also prove optimistic batches that fit the circuit, so that a fast
     /// withdrawal never waits for an older batch's challenge window (one proof per batch).
     #[arg(long)]
@@ -171,7 +193,7 @@ fn tail(path: &Path, lines: usize) -> String {
 }
 
 struct Proc {
-    name: &'static str,
+    name: String,
     child: Child,
     log: PathBuf,
 }
@@ -179,17 +201,13 @@ struct Proc {
 impl Proc {
     fn died(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
-            bail!(
-                "{} exited during startup ({status}); last lines of {}:\n{}",
-                self.name,
-                self.log.display(),
-                tail(&self.log, 30)
-            );
+            bail!("{} exited ({status}); last lines of {}:\n{}", self.name, self.log.display(), tail(&self.log, 30));
         }
         Ok(())
     }
 
-    async fn stop(&mut self, grace: Duration) {
+    /// Sends SIGTERM unless the process has exited.
+    fn term(&mut self) {
         if let Ok(Some(_)) = self.child.try_wait() {
             return;
         }
@@ -198,14 +216,24 @@ impl Proc {
                 libc::kill(pid as i32, libc::SIGTERM);
             }
         }
+    }
+
+    /// Waits up to `grace` for the process to exit, then kills it.
+    async fn reap(&mut self, grace: Duration) {
         if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
             tracing::warn!("{} did not stop within {grace:?} of SIGTERM: killing it", self.name);
             let _ = self.child.kill().await;
         }
     }
+
+    async fn stop(&mut self, grace: Duration) {
+        self.term();
+        self.reap(grace).await;
+    }
 }
 
-fn command_prefix(args: &DevnetArgs) -> String {
+/// How to call this binary in printed commands: `tandem` if that is it on the PATH, else its path.
+fn tandem_command() -> String {
     let exe = std::env::current_exe().ok();
     let mut bin = "tandem".to_string();
     let on_path = std::env::var_os("PATH")
@@ -228,7 +256,12 @@ fn command_prefix(args: &DevnetArgs) -> String {
             };
         }
     }
-    let mut prefix = format!("{bin} wallet");
+    bin
+}
+
+/// `tandem wallet` with the devnet's (member 0's) RPC URLs where they are not the defaults.
+fn command_prefix(args: &DevnetArgs) -> String {
+    let mut prefix = format!("{} wallet", tandem_command());
     if args.rpc_port != 8645 {
         prefix += &format!(" --rpc http://127.0.0.1:{}", args.rpc_port);
     }
@@ -243,6 +276,8 @@ struct Procs {
     anvil: Option<Proc>,
     node: Option<Proc>,
     prover: Option<Proc>,
+    /// Sequencer-set members (--sequencers N), by index.
+    members: Vec<Proc>,
 }
 
 impl Procs {
@@ -253,6 +288,12 @@ impl Procs {
         if let Some(node) = self.node.as_mut() {
             node.stop(Duration::from_secs(10)).await;
         }
+        for member in &mut self.members {
+            member.term();
+        }
+        for member in &mut self.members {
+            member.reap(Duration::from_secs(10)).await;
+        }
         if let Some(anvil) = self.anvil.as_mut() {
             anvil.stop(Duration::from_secs(5)).await;
         }
@@ -261,6 +302,14 @@ impl Procs {
 
 /// Runs the devnet until Ctrl-C / SIGTERM (exit 0) or until a child dies (error).
 pub async fn run(args: DevnetArgs) -> Result<()> {
+    match args.sequencers {
+        0 => bail!("--sequencers must be at least 1 (1: one sequencer; N >= 2: a staked sequencer set)"),
+        1 => run_single(args).await,
+        _ => set::run(args).await,
+    }
+}
+
+async fn run_single(args: DevnetArgs) -> Result<()> {
     use tokio::signal::unix::{signal, SignalKind};
     // Installed first, so that a signal at any point stops the children cleanly.
     let mut sigint = signal(SignalKind::interrupt())?;
@@ -335,49 +384,11 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     let _ = std::fs::remove_file(data_dir.join("devnet.json"));
 
     // L1
-    let l1_url = format!("http://127.0.0.1:{}", args.l1_port);
-    let anvil_log = data_dir.join("anvil.log");
-    let (out, err) = log_file(&anvil_log)?;
-    let mut cmd = Command::new(&anvil_bin);
-    cmd.args(["--host", "127.0.0.1", "--port", &args.l1_port.to_string(), "--hardfork", "prague"]);
-    if args.l1_block_time > 0 {
-        cmd.args(["--block-time", &args.l1_block_time.to_string()]);
-    }
-    cmd.stdin(Stdio::null()).stdout(out).stderr(err).kill_on_drop(true);
-    die_with_parent(&mut cmd);
-    eprintln!("==> starting anvil on {l1_url} (block time {} s, prague), log {}", args.l1_block_time, anvil_log.display());
-    let child = cmd.spawn().with_context(|| format!("starting {}", anvil_bin.display()))?;
-    let anvil = procs.anvil.insert(Proc { name: "anvil", child, log: anvil_log });
-
-    let signers: Vec<PrivateKeySigner> = ANVIL_KEYS.iter().map(|k| PrivateKeySigner::from_str(k).expect("valid key")).collect();
-    let probe = RollupClient::new(&l1_url, Address::ZERO, None).map_err(|e| anyhow!("{e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let l1_chain_id = loop {
-        anvil.died()?;
-        use alloy::providers::Provider;
-        if let Ok(id) = probe.provider().get_chain_id().await {
-            let accounts = probe.provider().get_accounts().await.unwrap_or_default();
-            if accounts.first() != Some(&signers[0].address()) {
-                bail!("anvil's first account is not the default dev account: was it started with another mnemonic?");
-            }
-            break id;
-        }
-        if Instant::now() > deadline {
-            bail!("anvil did not answer on {l1_url} within 30 s: see {}", anvil.log.display());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let block_time = (args.l1_block_time > 0).then_some(args.l1_block_time);
+    let L1 { url: l1_url, chain_id: l1_chain_id, signers } = start_anvil(args, &anvil_bin, &data_dir, block_time, procs).await?;
 
     // Fee collector key and genesis.
-    let fee_wallet = data_dir.join("fee-collector.json");
-    let fee_key = if fee_wallet.exists() {
-        keyfile::load(&fee_wallet)?
-    } else {
-        let key = PrivateKey::generate(&mut rand::rngs::OsRng);
-        keyfile::create(&fee_wallet, &key)?;
-        key
-    };
-    let fee_pubkey = fee_key.public_key().pack();
+    let (fee_wallet, fee_pubkey) = fee_collector(&data_dir)?;
     let genesis_root = tandem_node::genesis_root(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
 
     // Contracts.
@@ -394,7 +405,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     .await
     .map_err(|e| anyhow!("deploying the contracts: {e}"))?;
     let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone())).map_err(|e| anyhow!("{e}"))?;
-    for signer in &signers[2..6] {
+    for signer in &signers[DEV_ACCOUNTS] {
         owner
             .mint_dev_token(deployment.dev_token, signer.address(), U256::from(DEV_TOKENS_PER_ACCOUNT))
             .await
@@ -403,8 +414,9 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
 
     // Validity lane: keys (insecure local setup, cached), the verifier rendered from them,
     // compiled with the npm solc, deployed and registered.
-    let zk = if args.zk_slots > 0 {
-        let keys_dir = data_dir.join(format!("keys-s{}-d{}-c{}", args.zk_slots, args.tree_depth, args.chain_id));
+    let zk_slots = args.zk_slots.unwrap_or(DEFAULT_ZK_SLOTS);
+    let zk = if zk_slots > 0 {
+        let keys_dir = data_dir.join(format!("keys-s{zk_slots}-d{}-c{}", args.tree_depth, args.chain_id));
         let keys = match tandem_circuit::prover::ProvingKeys::load(&keys_dir) {
             Ok(keys) => {
                 eprintln!("==> validity lane: using the keys in {}", keys_dir.display());
@@ -413,7 +425,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             Err(_) => {
                 eprintln!(
                     "==> validity lane: INSECURE local trusted setup for S = {}, D = {} (devnet only), `tandem setup` log {}",
-                    args.zk_slots,
+                    zk_slots,
                     args.tree_depth,
                     data_dir.join("setup.log").display()
                 );
@@ -422,7 +434,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
                 let exe = std::env::current_exe().context("finding this executable to run `tandem setup`")?;
                 let status = Command::new(&exe)
                     .arg("setup")
-                    .args(["--slots", &args.zk_slots.to_string()])
+                    .args(["--slots", &zk_slots.to_string()])
                     .args(["--depth", &args.tree_depth.to_string()])
                     .args(["--chain-id", &args.chain_id.to_string()])
                     .args(["--seed", &DEVNET_SETUP_SEED.to_string()])
@@ -451,7 +463,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         // A fresh client: the deployment above used the owner's key through another provider,
         // so an earlier client's cached nonce is stale.
         let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone())).map_err(|e| anyhow!("{e}"))?;
-        owner.set_verifier(verifier, args.zk_slots as u32).await.map_err(|e| anyhow!("registering the verifier: {e}"))?;
+        owner.set_verifier(verifier, zk_slots as u32).await.map_err(|e| anyhow!("registering the verifier: {e}"))?;
         Some((keys_dir, verifier))
     } else {
         None
@@ -483,7 +495,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         .args(["--max-block-ops", &args.max_block_ops.to_string()])
         .args(["--l1-poll-ms", "500"])
         .args(if zk.is_some() {
-            vec!["--zk-slots".to_string(), args.zk_slots.to_string(), "--fast-withdrawal-fee".to_string(), args.fast_withdrawal_fee.to_string()]
+            vec!["--zk-slots".to_string(), zk_slots.to_string(), "--fast-withdrawal-fee".to_string(), args.fast_withdrawal_fee.to_string()]
         } else {
             vec![]
         })
@@ -495,7 +507,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     die_with_parent(&mut cmd);
     eprintln!("==> starting the node on {l2_url}, log {}", node_log.display());
     let child = cmd.spawn().with_context(|| format!("starting {} node", exe.display()))?;
-    let node = procs.node.insert(Proc { name: "node", child, log: node_log });
+    let node = procs.node.insert(Proc { name: "the node".into(), child, log: node_log });
     let anvil = procs.anvil.as_mut().expect("started above");
     let l2 = L2Client::new(&l2_url)?;
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -535,14 +547,14 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         die_with_parent(&mut cmd);
         eprintln!("==> starting the prover (anvil account {PROVER_ACCOUNT}), log {}", prover_log.display());
         let child = cmd.spawn().with_context(|| format!("starting {} prover", exe.display()))?;
-        procs.prover = Some(Proc { name: "prover", child, log: prover_log });
+        procs.prover = Some(Proc { name: "the prover".into(), child, log: prover_log });
     }
     let node = procs.node.as_mut().expect("started above");
     let anvil = procs.anvil.as_mut().expect("started above");
 
     // Summary.
     let w = command_prefix(args);
-    let dev: Vec<_> = (2..6).map(|i| (i, signers[i].address(), ANVIL_KEYS[i])).collect();
+    let dev: Vec<_> = DEV_ACCOUNTS.map(|i| (i, signers[i].address(), ANVIL_KEYS[i])).collect();
     let (_, addr2, key2) = dev[0];
     let examples = vec![
         format!("{w} new"),
@@ -582,7 +594,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         "pids": {"anvil": anvil.child.id(), "node": node.child.id(), "prover": procs.prover.as_ref().and_then(|p| p.child.id()), "devnet": std::process::id()},
         "examples": examples,
         "zkLane": zk.as_ref().map(|(dir, verifier)| json!({
-            "slots": args.zk_slots, "verifier": verifier.to_string(), "keys": dir.display().to_string(),
+            "slots": zk_slots, "verifier": verifier.to_string(), "keys": dir.display().to_string(),
             "fastWithdrawalFee": args.fast_withdrawal_fee.to_string(),
             "prover": {"address": signers[PROVER_ACCOUNT].address().to_string(), "log": data_dir.join("prover.log").display().to_string()},
             "insecureSetup": true,
@@ -603,7 +615,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     if let Some((_, verifier)) = &zk {
         text += &format!(
             "  ZK lane      verifier {verifier}, {} slots, prover {} (anvil account {PROVER_ACCOUNT}); keys from an INSECURE local setup\n",
-            args.zk_slots,
+            zk_slots,
             signers[PROVER_ACCOUNT].address()
         );
     }
@@ -625,4 +637,68 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     println!("{text}");
 
     Ok(())
+}
+
+/// The running L1.
+struct L1 {
+    url: String,
+    chain_id: u64,
+    /// anvil's default accounts, in [`ANVIL_KEYS`] order.
+    signers: Vec<PrivateKeySigner>,
+}
+
+/// Starts anvil on `--l1-port` (`block_time` None: one block per transaction) and waits until
+/// it answers with the default dev accounts.
+async fn start_anvil(args: &DevnetArgs, anvil_bin: &Path, data_dir: &Path, block_time: Option<u64>, procs: &mut Procs) -> Result<L1> {
+    let url = format!("http://127.0.0.1:{}", args.l1_port);
+    let anvil_log = data_dir.join("anvil.log");
+    let (out, err) = log_file(&anvil_log)?;
+    let mut cmd = Command::new(anvil_bin);
+    cmd.args(["--host", "127.0.0.1", "--port", &args.l1_port.to_string(), "--hardfork", "prague"]);
+    if let Some(seconds) = block_time {
+        cmd.args(["--block-time", &seconds.to_string()]);
+    }
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err).kill_on_drop(true);
+    die_with_parent(&mut cmd);
+    let mining = match block_time {
+        Some(seconds) => format!("block time {seconds} s"),
+        None => "a block per transaction".to_string(),
+    };
+    eprintln!("==> starting anvil on {url} ({mining}, prague), log {}", anvil_log.display());
+    let child = cmd.spawn().with_context(|| format!("starting {}", anvil_bin.display()))?;
+    let anvil = procs.anvil.insert(Proc { name: "anvil".into(), child, log: anvil_log });
+
+    let signers: Vec<PrivateKeySigner> = ANVIL_KEYS.iter().map(|k| PrivateKeySigner::from_str(k).expect("valid key")).collect();
+    let probe = RollupClient::new(&url, Address::ZERO, None).map_err(|e| anyhow!("{e}"))?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let chain_id = loop {
+        anvil.died()?;
+        use alloy::providers::Provider;
+        if let Ok(id) = probe.provider().get_chain_id().await {
+            let accounts = probe.provider().get_accounts().await.unwrap_or_default();
+            if accounts.first() != Some(&signers[0].address()) {
+                bail!("anvil's first account is not the default dev account: was it started with another mnemonic?");
+            }
+            break id;
+        }
+        if Instant::now() > deadline {
+            bail!("anvil did not answer on {url} within 30 s: see {}", anvil.log.display());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    Ok(L1 { url, chain_id, signers })
+}
+
+/// The fee collector's L2 wallet in the devnet directory (created on first use) and its
+/// packed public key (owner of account 0 at genesis).
+fn fee_collector(data_dir: &Path) -> Result<(PathBuf, tandem_types::PackedPubKey)> {
+    let fee_wallet = data_dir.join("fee-collector.json");
+    let fee_key = if fee_wallet.exists() {
+        keyfile::load(&fee_wallet)?
+    } else {
+        let key = PrivateKey::generate(&mut rand::rngs::OsRng);
+        keyfile::create(&fee_wallet, &key)?;
+        key
+    };
+    Ok((fee_wallet, fee_key.public_key().pack()))
 }

@@ -1,11 +1,12 @@
 //! The `tandem` command's library side: wallet file, amount parsing, node RPC client,
-//! `tandem wallet` and `tandem devnet`.
+//! `tandem wallet`, `tandem sequencer` and `tandem devnet`.
 
 pub mod amount;
 pub mod devnet;
 pub mod keyfile;
 pub mod prover_cmd;
 pub mod rpc;
+pub mod sequencer_cmd;
 pub mod wallet;
 
 /// Tracing directive every `tandem` subscriber carries: arkworks' constraint-system namespaces

@@ -1,13 +1,13 @@
-//! `tandem`: the node, the wallet and the devnet.
+//! `tandem`: the node, the wallet, the staker's commands and the devnet.
 
 use clap::{Parser, Subcommand};
-use tandem_cli::{devnet, prover_cmd, wallet};
+use tandem_cli::{devnet, prover_cmd, sequencer_cmd, wallet};
 
 mod node_cmd;
 mod setup_cmd;
 
 #[derive(Debug, Parser)]
-#[command(name = "tandem", version, about = "Tandem: a hybrid Ethereum L2 (node, wallet, devnet)")]
+#[command(name = "tandem", version, about = "Tandem: a hybrid Ethereum L2 (node, wallet, sequencer staking, devnet)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -19,7 +19,9 @@ enum Command {
     Node(node_cmd::NodeArgs),
     /// An L2 wallet: keys, deposits, transfers, withdrawals, claims.
     Wallet(wallet::WalletArgs),
-    /// A local devnet: anvil, the contracts and a node.
+    /// A staker's commands for the sequencer set on L1: stake, unstake, withdraw, claim-reward, status.
+    Sequencer(sequencer_cmd::SequencerArgs),
+    /// A local devnet: anvil, the contracts and a node (or, with --sequencers N, a staked set of N nodes).
     Devnet(devnet::DevnetArgs),
     /// Prove ZK-lane batches and submit the proofs on L1.
     Prover(prover_cmd::ProverArgs),
@@ -35,6 +37,10 @@ async fn main() {
         Command::Wallet(args) => {
             init_tracing("warn");
             wallet::run(args).await
+        }
+        Command::Sequencer(args) => {
+            init_tracing("warn");
+            sequencer_cmd::run(args).await
         }
         Command::Devnet(args) => {
             init_tracing("info");

@@ -1,6 +1,7 @@
 //! `tandem devnet` end to end through the binary: start it on free ports, run the wallet
 //! flow from its printed dev keys (deposit, transfer, withdraw, claim), then SIGTERM it and
-//! expect exit 0 with no child left.
+//! expect exit 0 with no child left; the same with `--sequencers 4` (a staked set), whose
+//! output must name each block's proposer and each batch's poster.
 
 use serde_json::Value;
 use std::path::Path;
@@ -134,5 +135,97 @@ impl Drop for DevnetGuard {
             unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
             let _ = self.0.wait();
         }
+    }
+}
+
+/// A port `p` with `p..p + n` all free right now.
+fn free_ports(n: u16) -> u16 {
+    loop {
+        let p = free_port();
+        if p.checked_add(n).is_some() && (p..p + n).all(|q| std::net::TcpListener::bind(("127.0.0.1", q)).is_ok()) {
+            return p;
+        }
+    }
+}
+
+/// Prints the end of the devnet's output when the test fails.
+struct DumpOnFailure(Vec<std::path::PathBuf>);
+
+impl Drop for DumpOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for path in &self.0 {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let lines: Vec<&str> = text.lines().collect();
+                eprintln!("----- {} (last 40 lines) -----\n{}", path.display(), lines[lines.len().saturating_sub(40)..].join("\n"));
+            }
+        }
+    }
+}
+
+#[test]
+fn staked_devnet_of_four_names_proposers_and_posters_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("devnet");
+    let out_path = dir.path().join("devnet.out");
+    let err_path = dir.path().join("devnet.err");
+    let _dump = DumpOnFailure(vec![err_path.clone(), out_path.clone(), data.join("member0.log")]);
+    let mut devnet = DevnetGuard(
+        Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .args(["devnet", "--sequencers", "4", "--data-dir"])
+            .arg(&data)
+            .args(["--l1-port", &free_port().to_string()])
+            .args(["--rpc-port", &free_ports(4).to_string()])
+            .args(["--metrics-port", &free_ports(4).to_string()])
+            .args(["--p2p-port", &free_ports(4).to_string()])
+            .args(["--challenge-window", "2", "--block-time-ms", "500", "--tree-depth", "8", "--epoch-length", "600"])
+            .stdout(std::fs::File::create(&out_path).unwrap())
+            .stderr(std::fs::File::create(&err_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let json_path = data.join("devnet.json");
+    let info = eventually("devnet.json", Duration::from_secs(120), || {
+        if let Ok(Some(status)) = devnet.0.try_wait() {
+            panic!("devnet exited early ({status})");
+        }
+        std::fs::read_to_string(&json_path).ok().and_then(|t| serde_json::from_str(&t).ok())
+    });
+    assert_eq!(info["mode"], "sequencerSet");
+    let stakes: Vec<&str> = info["members"].as_array().unwrap().iter().map(|m| m["stake"].as_str().unwrap()).collect();
+    assert_eq!(stakes, ["400000000000000000000", "300000000000000000000", "200000000000000000000", "100000000000000000000"]);
+    assert_eq!(info["l2Rpc"], info["members"][0]["rpc"]);
+    assert!(info["zkLane"].is_null());
+
+    let key = info["devAccounts"][0]["privateKey"].as_str().unwrap().to_string();
+    let d = dir.path();
+    ok(wallet(d, &info, "alice.json", &["new"]));
+    let bob = ok(wallet(d, &info, "bob.json", &["new"]))["publicKey"].as_str().unwrap().to_string();
+    ok(wallet(d, &info, "alice.json", &["--l1-key", &key, "deposit", "--amount", "3", "--wait"]));
+    let t = ok(wallet(d, &info, "alice.json", &["transfer", "--to", &bob, "--amount", "1.25", "--wait"]));
+    assert_eq!(t["status"], "included");
+    let hash = t["hash"].as_str().unwrap().to_string();
+    let block = t["transaction"]["block"].as_u64().unwrap();
+    eventually("the transfer's batch committed on L1", Duration::from_secs(60), || {
+        let s = ok(wallet(d, &info, "alice.json", &["status", &hash]));
+        (s["batch"]["status"] == "posted" || s["batch"]["status"] == "final").then_some(s)
+    });
+    let out = eventually("the devnet naming the proposer and the poster", Duration::from_secs(30), || {
+        let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+        let proposed = text.lines().any(|l| l.starts_with(&format!("[L2] block {block}: 1 transaction")) && l.contains("proposed by member"));
+        let posted = text.lines().any(|l| l.starts_with(&format!("[L1] batch {block} committed by member")) && l.contains("signed by members"));
+        (proposed && posted).then_some(Value::String(text))
+    });
+    assert!(out.as_str().unwrap().contains("Tandem devnet is running: a staked sequencer set of 4 members"));
+
+    // SIGTERM: every member and anvil stopped, exit 0.
+    let pids = info["pids"].clone();
+    unsafe { libc::kill(devnet.0.id() as i32, libc::SIGTERM) };
+    let status = devnet.0.wait().unwrap();
+    assert!(status.success(), "{status}");
+    let mut children: Vec<i64> = pids["members"].as_array().unwrap().iter().map(|p| p.as_i64().unwrap()).collect();
+    children.push(pids["anvil"].as_i64().unwrap());
+    for pid in children {
+        assert_ne!(unsafe { libc::kill(pid as i32, 0) }, 0, "child {pid} still running");
     }
 }
