@@ -87,6 +87,10 @@ pub struct NodeArgs {
     /// report it and L1 slashes it.
     #[arg(long, env = "TANDEM_BYZANTINE_EQUIVOCATE", hide = true)]
     pub byzantine_equivocate: bool,
+    /// TEST/DEMO ONLY: this member never posts batches when due, so the next member in
+    /// rotation posts them after --post-timeout-ms.
+    #[arg(long, env = "TANDEM_WITHHOLD_BATCHES", hide = true)]
+    pub withhold_batches: bool,
 }
 
 fn packed_key(text: &str) -> anyhow::Result<PackedPubKey> {
@@ -152,6 +156,7 @@ impl NodeArgs {
                 rebroadcast: propose + step * 2,
                 max_timeout: Duration::from_secs(30),
             },
+            posts_batches: !self.withhold_batches,
             byzantine: self.byzantine_equivocate.then(|| tandem_node::member::ByzantineConfig {
                 equivocate_votes: tandem_node::member::Trigger::Always,
                 ..Default::default()

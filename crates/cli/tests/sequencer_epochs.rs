@@ -16,7 +16,7 @@ fn members_of(set: &serde_json::Value) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stakers_join_and_leave_at_epoch_boundaries() {
-    let mut net = SetDevnet::start(SetOptions { stakes: vec![400, 300, 200, 100], epoch_length: 600, challenge_window: 1, byzantine: None }).await;
+    let mut net = SetDevnet::start(SetOptions { stakes: vec![400, 300, 200, 100], epoch_length: 600, challenge_window: 1, byzantine: None, withhold: None }).await;
     net.wait_height(2, LONG).await;
     let first_epoch = net.genesis_epoch;
 

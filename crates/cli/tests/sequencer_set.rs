@@ -52,7 +52,7 @@ async fn same_chain(net: &SetDevnet) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_members_stay_live_with_one_down_and_halt_safely_without_a_third() {
-    let mut net = SetDevnet::start(SetOptions { stakes: vec![400, 300, 200, 100], epoch_length: 3_600, challenge_window: 1, byzantine: None }).await;
+    let mut net = SetDevnet::start(SetOptions { stakes: vec![400, 300, 200, 100], epoch_length: 3_600, challenge_window: 1, byzantine: None, withhold: None }).await;
     let result = tokio::time::timeout(Duration::from_secs(900), scenario(&mut net)).await;
     if !matches!(result, Ok(())) {
         net.dump_logs();

@@ -17,6 +17,7 @@ async fn equivocating_member_is_slashed_on_l1_and_the_reporter_paid() {
         epoch_length: 3_600,
         challenge_window: 1,
         byzantine: Some(3),
+        withhold: None,
     })
     .await;
     let byzantine_staker = net.keys[4].address();

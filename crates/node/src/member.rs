@@ -57,6 +57,8 @@ pub struct MemberConfig {
     pub timeouts: LinearTimeouts,
     /// Misbehave on purpose (slashing demos and tests only).
     pub byzantine: Option<ByzantineConfig>,
+    /// Whether this member posts batches when due (`false` only to show the fallback poster).
+    pub posts_batches: bool,
 }
 
 /// What consensus decides at a height: the L1 epoch the proposer saw, a timestamp, the lane
@@ -410,7 +412,7 @@ impl Member {
             return Ok(());
         }
         let Some(block) = self.node.block(number)? else { return Ok(()) };
-        if self.poster_due(number, &block) != Some(self.address()) {
+        if !self.config.posts_batches || self.poster_due(number, &block) != Some(self.address()) {
             return Ok(());
         }
         let (header, public_data) = block.batch_header()?;
@@ -446,6 +448,10 @@ impl Member {
         let tx = self.node.l1.commit_batch_signed(&header, &public_data, sigs).await?;
         Metrics::inc(&self.node.metrics.batches_posted);
         info!(batch = number, l1_tx = %tx, signers = count, epoch, poster = %self.address(), "batch committed on L1");
+        if let Some(mut record) = self.node.batch(number)? {
+            record.l1_commit_tx = Some(hex0x(tx.as_slice()));
+            self.node.write_batch(&record)?;
+        }
         self.mark_posted(number).await
     }
 

@@ -114,6 +114,8 @@ pub struct SetOptions {
     pub epoch_length: u64,
     pub challenge_window: u64,
     pub byzantine: Option<usize>,
+    /// A member that never posts batches (the next in rotation must).
+    pub withhold: Option<usize>,
 }
 
 impl SetDevnet {
@@ -174,6 +176,11 @@ impl SetDevnet {
 
     /// Adds a member process (not started) for member `i`.
     pub fn add_member(&mut self, i: usize, p2p_port: u16, rpc_port: u16, byzantine: bool) {
+        self.add_member_with(i, p2p_port, rpc_port, byzantine, false)
+    }
+
+    /// [`Self::add_member`], optionally withholding batches.
+    pub fn add_member_with(&mut self, i: usize, p2p_port: u16, rpc_port: u16, byzantine: bool, withhold: bool) {
         let data = self.dir.path().join(format!("member{i}"));
         let mut args: Vec<String> = [
             "--data-dir", data.to_str().expect("utf8"),
@@ -201,6 +208,9 @@ impl SetDevnet {
         .collect();
         if byzantine {
             args.push("--byzantine-equivocate".into());
+        }
+        if withhold {
+            args.push("--withhold-batches".into());
         }
         let rpc_url = format!("http://127.0.0.1:{rpc_port}");
         self.members.push(Member {
@@ -233,6 +243,7 @@ impl SetDevnet {
             slash_bps: 1_000,
             reporter_bps: 3_000,
             challenge_window: options.challenge_window,
+            emission_per_batch: U256::ZERO,
         };
         let deployment = deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, tokens(1_000_000)).await.expect("deploy");
         let mut net = SetDevnet {
@@ -252,7 +263,7 @@ impl SetDevnet {
         }
         net.genesis_epoch = net.next_epoch().await;
         for (i, (p2p, rpc)) in ports.into_iter().enumerate() {
-            net.add_member(i, p2p, rpc, options.byzantine == Some(i));
+            net.add_member_with(i, p2p, rpc, options.byzantine == Some(i), options.withhold == Some(i));
         }
         for m in &mut net.members {
             m.start();
