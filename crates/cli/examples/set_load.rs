@@ -607,12 +607,27 @@ struct PhaseResult {
 }
 
 async fn phase(net: &SetNet, o: &Opts, users: &[User], tracker: &Arc<Mutex<Tracker>>, rate: u64) -> PhaseResult {
-    // Each account's next nonce, from the member it sends to.
-    let mut nonces = Vec::with_capacity(users.len());
-    for (a, u) in users.iter().enumerate() {
-        let acct: Value = rpc(&net.members[a % 4].rpc, "tandem_getAccount", rpc_params![format!("#{}", u.index.get())]).await.expect("account");
-        nonces.push(acct["pendingNonce"].as_u64().expect("pendingNonce") as u32);
-    }
+    // Wait for the previous phase's backlog to clear (every account's pending nonce = its
+    // applied nonce on the member it sends to), then take each account's next nonce.
+    let idle_deadline = Instant::now() + Duration::from_secs(300);
+    let nonces = loop {
+        let mut nonces = Vec::with_capacity(users.len());
+        let mut pending = 0usize;
+        for (a, u) in users.iter().enumerate() {
+            let acct: Value =
+                rpc(&net.members[a % 4].rpc, "tandem_getAccount", rpc_params![format!("#{}", u.index.get())]).await.expect("account");
+            let next = acct["pendingNonce"].as_u64().expect("pendingNonce");
+            pending += (next - acct["nonce"].as_u64().expect("nonce")) as usize;
+            nonces.push(next as u32);
+        }
+        if pending == 0 || Instant::now() > idle_deadline {
+            if pending > 0 {
+                eprintln!("  rate {rate}/s: starting with {pending} transactions of the previous phase still pending");
+            }
+            break nonces;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
     let count = (rate * o.duration_s) as usize;
     if rate == 0 {
         // Idle baseline: the set deciding empty heights, nothing submitted.
@@ -858,6 +873,10 @@ async fn batch_gas(net: &SetNet) -> Vec<(u64, u64, usize, u64)> {
         let Ok(Some(tx)) = provider.get_transaction_by_hash(hash).await else { continue };
         use alloy::consensus::Transaction as _;
         let Ok(call) = tandem_l1::bindings::staked::StakedRollup::commitBatchSignedCall::abi_decode(tx.input()) else { continue };
+        if call.header.priorityOpsCount > 0 {
+            // Deposit batches (the accounts' funding) cost more per op; left out.
+            continue;
+        }
         out.push((event.batchNumber, call.header.opCount as u64, call.signatures.len(), receipt.gas_used));
     }
     out
@@ -905,6 +924,13 @@ fn print_row(r: &PhaseResult) {
     );
     let top: Vec<String> = r.cpu.others.iter().take(5).map(|(c, u)| format!("{c} {u:.2}")).collect();
     let p = &r.pipeline;
+    if r.steady_throughput > 0.0 {
+        eprintln!(
+            "    rate {}: member CPU per included transaction {:.1} ms (all four members together)",
+            r.rate,
+            1e3 * r.cpu.members.iter().sum::<f64>() / r.steady_throughput
+        );
+    }
     let p_ms = |v: &[f64], q: f64| format!("{:.0}", percentile(v, q) * 1e3);
     eprintln!(
         "    rate {}: from the members' logs: {} proposals with inputs; propose -> committed at the proposer p50 {} / p90 {} ms; block committed at all 4 members within p50 {} / p90 {} ms of the first; rounds > 0: {}; height interval p50 {} / p90 {} ms",
@@ -969,7 +995,7 @@ async fn main() {
         e.1 += ops;
         e.2 += g;
     }
-    println!("L1 commitBatchSigned receipts ({} batches):", gas.len());
+    println!("L1 commitBatchSigned receipts, transfer-only batches ({} batches):", gas.len());
     for ((signers, b), (n, ops, total)) in by_size {
         println!("  {signers} signers, <= {b} ops (mean {:.0} ops): {n} batches, mean gasUsed {}", ops as f64 / n as f64, total / n);
     }
