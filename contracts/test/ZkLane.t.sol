@@ -23,7 +23,7 @@ contract ZkRollupHarness is TandemRollup {
 ///      dataHash tests set zkSlots above 2: only the commitment is checked there.
 contract ZkLaneTest is RollupFixture {
     uint32 internal constant SLOTS = 2;
-    string internal constant VECTORS = "../crates/l1/tests/vectors/zk_data_hash.json";
+    string internal constant VECTORS = "../vectors/zk_data_hash.json";
 
     address internal VERIFIER;
 

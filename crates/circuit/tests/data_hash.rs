@@ -22,7 +22,7 @@ fn hex_bytes(s: &str) -> Vec<u8> {
 
 #[test]
 fn native_data_hash_matches_the_l1_vectors() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../l1/tests/vectors/zk_data_hash.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../vectors/zk_data_hash.json");
     let vectors: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(!vectors.is_empty());
     for v in vectors {
