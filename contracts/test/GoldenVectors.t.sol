@@ -25,19 +25,35 @@ abstract contract GoldenVectorFiles is Test {
         while (vm.keyExistsJson(json, string.concat(base, "[", vm.toString(n), "]"))) n++;
     }
 
-    function uintAt(string memory json, string memory prefix, string memory key) internal pure returns (uint256) {
+    function uintAt(string memory json, string memory prefix, string memory key)
+        internal
+        pure
+        returns (uint256)
+    {
         return vm.parseJsonUint(json, string.concat(prefix, key));
     }
 
-    function wordAt(string memory json, string memory prefix, string memory key) internal pure returns (bytes32) {
+    function wordAt(string memory json, string memory prefix, string memory key)
+        internal
+        pure
+        returns (bytes32)
+    {
         return vm.parseJsonBytes32(json, string.concat(prefix, key));
     }
 
-    function bytesAt(string memory json, string memory prefix, string memory key) internal pure returns (bytes memory) {
+    function bytesAt(string memory json, string memory prefix, string memory key)
+        internal
+        pure
+        returns (bytes memory)
+    {
         return vm.parseJsonBytes(json, string.concat(prefix, key));
     }
 
-    function addressAt(string memory json, string memory prefix, string memory key) internal pure returns (address) {
+    function addressAt(string memory json, string memory prefix, string memory key)
+        internal
+        pure
+        returns (address)
+    {
         return vm.parseJsonAddress(json, string.concat(prefix, key));
     }
 
@@ -74,7 +90,9 @@ contract GoldenEncodingsTest is RollupFixture, GoldenVectorFiles {
             uint256 opType = uintAt(json, k, "opType");
             bytes memory encoding = bytesAt(json, k, "encoding");
             typesSeen |= uint256(1) << opType;
-            assertEq(encodeOp(json, k, opType), encoding, string.concat(name, ": fixture encoder = vector bytes"));
+            assertEq(
+                encodeOp(json, k, opType), encoding, string.concat(name, ": fixture encoder = vector bytes")
+            );
             assertEq(encoding.length, opSize(uint8(opType)), string.concat(name, ": encoded size"));
             assertEq(
                 rollup.zkDataHash(feeAccount, encoding, slots),
@@ -84,7 +102,9 @@ contract GoldenEncodingsTest is RollupFixture, GoldenVectorFiles {
             if (opType == 4) {
                 assertEq(
                     rollup.withdrawalLeaf(
-                        uint8(uintAt(json, k, "token")), uint128(uintAt(json, k, "amount")), addressAt(json, k, "toL1")
+                        uint8(uintAt(json, k, "token")),
+                        uint128(uintAt(json, k, "amount")),
+                        addressAt(json, k, "toL1")
                     ),
                     wordAt(json, k, "withdrawalLeaf"),
                     string.concat(name, ": withdrawalLeaf")
@@ -94,12 +114,19 @@ contract GoldenEncodingsTest is RollupFixture, GoldenVectorFiles {
         assertEq(typesSeen, 0x1f, "every op type has a vector");
     }
 
-    function encodeOp(string memory json, string memory k, uint256 opType) internal pure returns (bytes memory) {
+    function encodeOp(string memory json, string memory k, uint256 opType)
+        internal
+        pure
+        returns (bytes memory)
+    {
         if (opType == 0) return opNoop();
         uint8 tok = uint8(uintAt(json, k, "token"));
         if (opType == 1) {
             return opDeposit(
-                uint24(uintAt(json, k, "to")), wordAt(json, k, "pubkey"), tok, uint128(uintAt(json, k, "amount"))
+                uint24(uintAt(json, k, "to")),
+                wordAt(json, k, "pubkey"),
+                tok,
+                uint128(uintAt(json, k, "amount"))
             );
         }
         uint8 packedFee = uint8(uintAt(json, k, "packedFee"));
@@ -155,7 +182,9 @@ contract GoldenEncodingsTest is RollupFixture, GoldenVectorFiles {
                 string.concat(what, ": hash of the zkPublicData")
             );
             assertEq(
-                rollup.zkDataHash(uint32(uintAt(json, k, "feeAccount")), bytesAt(json, k, "publicData"), slots),
+                rollup.zkDataHash(
+                    uint32(uintAt(json, k, "feeAccount")), bytesAt(json, k, "publicData"), slots
+                ),
                 expected,
                 string.concat(what, ": contract zkDataHash")
             );
@@ -171,7 +200,11 @@ contract GoldenBatchesTest is RollupFixture, GoldenVectorFiles {
     bytes32 internal constant BATCH_COMMITTED =
         keccak256("BatchCommitted(uint64,bytes32,bytes32,bytes32,uint32,uint64,uint64,uint8)");
 
-    function readHeader(string memory json, string memory k) internal pure returns (TandemRollup.BatchHeader memory h) {
+    function readHeader(string memory json, string memory k)
+        internal
+        pure
+        returns (TandemRollup.BatchHeader memory h)
+    {
         h.batchNumber = uint64(uintAt(json, k, "batchNumber"));
         h.prevStateRoot = wordAt(json, k, "prevStateRoot");
         h.newStateRoot = wordAt(json, k, "newStateRoot");
@@ -279,7 +312,9 @@ contract GoldenBatchesTest is RollupFixture, GoldenVectorFiles {
         for (uint256 i; i < logs.length; i++) {
             if (logs[i].emitter != address(rollup) || logs[i].topics[0] != BATCH_COMMITTED) continue;
             found++;
-            assertEq(logs[i].topics[1], bytes32(uint256(sb.batchNumber)), string.concat(name, ": event batch"));
+            assertEq(
+                logs[i].topics[1], bytes32(uint256(sb.batchNumber)), string.concat(name, ": event batch")
+            );
             assertEq(
                 logs[i].data,
                 abi.encode(
@@ -318,7 +353,11 @@ contract GoldenBatchesTest is RollupFixture, GoldenVectorFiles {
         bytes32[] proof;
     }
 
-    function readWithdrawal(string memory json, string memory w) internal view returns (VectorWithdrawal memory v) {
+    function readWithdrawal(string memory json, string memory w)
+        internal
+        view
+        returns (VectorWithdrawal memory v)
+    {
         v.index = uint32(uintAt(json, w, "index"));
         v.tokenId = uint8(uintAt(json, w, "tokenId"));
         v.amount = uint128(uintAt(json, w, "amount"));
@@ -330,7 +369,9 @@ contract GoldenBatchesTest is RollupFixture, GoldenVectorFiles {
         return tok == 0 ? holder.balance : token.balanceOf(holder);
     }
 
-    function claimVector(string memory json, string memory w, uint64 batchNumber, string memory name) internal {
+    function claimVector(string memory json, string memory w, uint64 batchNumber, string memory name)
+        internal
+    {
         VectorWithdrawal memory v = readWithdrawal(json, w);
         assertEq(
             rollup.withdrawalLeaf(v.tokenId, v.amount, v.recipient),
@@ -339,7 +380,9 @@ contract GoldenBatchesTest is RollupFixture, GoldenVectorFiles {
         );
         uint256 before = balanceOf(v.recipient, v.tokenId);
         rollup.claimWithdrawal(batchNumber, v.index, v.tokenId, v.amount, v.recipient, v.proof);
-        assertEq(balanceOf(v.recipient, v.tokenId) - before, v.amount, string.concat(name, ": withdrawal paid"));
+        assertEq(
+            balanceOf(v.recipient, v.tokenId) - before, v.amount, string.concat(name, ": withdrawal paid")
+        );
         assertTrue(rollup.isWithdrawalClaimed(batchNumber, v.index), string.concat(name, ": claimed"));
     }
 
