@@ -416,6 +416,7 @@ contract GoldenDigestsTest is StakingFixture, GoldenVectorFiles {
         uint256 key = uintAt(json, ".", "signerKey");
         address signer = addressAt(json, ".", "signer");
         assertEq(vm.addr(key), signer, "signer of the test key");
+        activateVectorSigner(signer);
 
         uint256 n = countOf(json, ".batchDigests");
         assertGe(n, 5, "all batch digest vectors read");
@@ -425,6 +426,7 @@ contract GoldenDigestsTest is StakingFixture, GoldenVectorFiles {
                 bound.batchDigest(uint64(uintAt(json, k, "batchNumber")), wordAt(json, k, "headerHash"));
             assertEq(digest, wordAt(json, k, "digest"), string.concat("batch digest ", vm.toString(i)));
             checkSignature(json, k, key, digest, signer);
+            checkMemberSignature(digest, bytesAt(json, k, "signature"), k);
         }
         n = countOf(json, ".voteDigests");
         assertGe(n, 5, "all vote digest vectors read");
@@ -439,8 +441,34 @@ contract GoldenDigestsTest is StakingFixture, GoldenVectorFiles {
             );
             assertEq(digest, wordAt(json, k, "digest"), string.concat("vote digest ", vm.toString(i)));
             checkSignature(json, k, key, digest, signer);
+            checkMemberSignature(digest, bytesAt(json, k, "signature"), k);
         }
         assertEq(kinds, 0xf, "prevote and precommit, nil and non-nil");
+    }
+
+    /// @dev Epoch in which the vector's signer is the only member of the fixture's `staking`.
+    uint64 internal signerEpoch;
+
+    /// @dev Stakes for the vector's signing key on the fixture's staking contract and moves to
+    ///      the epoch where it is the only member, so that `signedStake` runs the contract's
+    ///      own signature check (65 bytes, v 27/28, low s) on the vector's signatures.
+    function activateVectorSigner(address signer) internal {
+        address staker = stakerAddr(1);
+        stakeToken.mint(staker, MIN_STAKE);
+        vm.prank(staker);
+        stakeToken.approve(address(staking), MIN_STAKE);
+        vm.prank(staker);
+        staking.stake(MIN_STAKE, signer, "");
+        nextEpoch();
+        signerEpoch = staking.syncEpoch();
+    }
+
+    function checkMemberSignature(bytes32 digest, bytes memory signature, string memory k) internal view {
+        bytes[] memory one = new bytes[](1);
+        one[0] = signature;
+        (uint256 bitmap, uint256 stake_) = staking.signedStake(signerEpoch, digest, one);
+        assertEq(bitmap, 1, string.concat(k, " SequencerStaking accepts the signature as member 0's"));
+        assertEq(stake_, MIN_STAKE, string.concat(k, " signed stake"));
     }
 
     function checkSignature(string memory json, string memory k, uint256 key, bytes32 digest, address signer)
