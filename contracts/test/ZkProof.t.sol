@@ -374,7 +374,7 @@ contract ZkProveGasTest is ZkProofFixture {
         console.log("  calldata gas", cdGas);
         console.log("  tx gas (21000 + calldata + exec)", 21000 + cdGas + used);
         console.log("  EIP-7623 floor", 21000 + 10 * tokens);
-        assertLe(used, 260_000, "proveBatch gas");
+        assertLe(used, 233_300, "proveBatch gas regressed"); // today 226,464
     }
 
     function test_gas_verifyProofAlone() public view {
@@ -383,8 +383,11 @@ contract ZkProveGasTest is ZkProofFixture {
         uint256[8] memory proof = fx.proof; // read the test's storage before measuring
         Verifier v = verifier;
         uint256 g = gasleft();
-        v.verifyProof(proof, input);
-        console.log("verifier.verifyProof alone (cold, from a contract)", g - gasleft());
+        bool valid = v.verifyProof(proof, input);
+        uint256 used = g - gasleft();
+        assertTrue(valid, "valid");
+        console.log("verifier.verifyProof alone (cold, from a contract)", used);
+        assertLe(used, 218_500, "verifyProof gas regressed"); // today 212,077
     }
 }
 
@@ -401,6 +404,9 @@ contract ZkFinalizeGasTest is ZkProofFixture {
         TandemRollup.StoredBatch memory b = zk;
         uint256 g = gasleft();
         rollup.finalizeBatch(b);
-        console.log("finalizeBatch of a proven ZK batch, exec gas", g - gasleft());
+        uint256 used = g - gasleft();
+        console.log("finalizeBatch of a proven ZK batch, exec gas", used);
+        assertEq(rollup.lastFinalizedBatch(), 1, "final");
+        assertLe(used, 27_200, "finalizeBatch gas regressed"); // today 26,278
     }
 }
