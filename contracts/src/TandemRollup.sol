@@ -183,6 +183,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         emit Initialized(genesisStateRoot_, challengeWindow_, genesis);
     }
 
+    /// @notice Replaces the committing sequencer. Owner only.
     /// @dev Single-sequencer mode only; in `StakedRollup` the sequencer has no power.
     function setSequencer(address newSequencer) external onlyOwner {
         if (newSequencer == address(0)) revert ZeroAddress();
@@ -191,7 +192,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     }
 
     // ---------------------------------------------------------------------------------------
-    // Batches
+    // Batch inbox: commit
     // ---------------------------------------------------------------------------------------
 
     /// @notice Commits the next batch. Sequencer only.
@@ -255,7 +256,9 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         bytes32 prevRoot = lastCommittedStateRoot;
         if (header.prevStateRoot != prevRoot) revert PrevStateRootMismatch(prevRoot, header.prevStateRoot);
         // A root the circuit cannot carry (>= r) could never be proven: refuse it here.
-        if (uint256(header.newStateRoot) >= BN254_SCALAR_FIELD) revert StateRootNotInField(header.newStateRoot);
+        if (uint256(header.newStateRoot) >= BN254_SCALAR_FIELD) {
+            revert StateRootNotInField(header.newStateRoot);
+        }
         assembly ("memory-safe") {
             let w := calldataload(add(header, 0xc0)) // word 6: uint8 lane
             if shr(8, w) { revert(0, 0) } // dirty high bits (as abi.encode; _hashHeader refuses them too)
@@ -330,6 +333,10 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         );
     }
 
+    // ---------------------------------------------------------------------------------------
+    // Finality: in order, by the challenge window or a proof
+    // ---------------------------------------------------------------------------------------
+
     /// @notice Finalizes batch `batch.batchNumber` (pass its StoredBatch, as emitted in
     ///         BatchCommitted). Anyone may call.
     /// @dev Requires: the batch is `lastFinalizedBatch + 1`, committed, `batch` hashes to its
@@ -400,6 +407,10 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         _zkBatch[batchNumber] = ZK_PROVEN;
         emit BatchProven(batchNumber, msg.sender);
     }
+
+    // ---------------------------------------------------------------------------------------
+    // Pure helpers (the reference for off-chain encoders)
+    // ---------------------------------------------------------------------------------------
 
     /// @notice Header digest: keccak256(abi.encode(header)); stored (inside the StoredBatch)
     ///         and, later, what sequencers sign.
