@@ -14,7 +14,7 @@ echo "==> cargo test (workspace)"
 cargo test --workspace --locked
 
 # Run through `sh`, not by their run bit: a lost executable bit must not skip the contract
-# tests; a missing script fails here (set -e).
+# tests, and a missing script fails the run loudly.
 echo "==> contracts: artifacts current, forge tests"
 for script in contracts/check-artifacts.sh contracts/test.sh; do
   if [ ! -f "$script" ]; then
