@@ -5,7 +5,7 @@ set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT INT TERM
-"$HERE/build.sh" "$TMP/artifacts" >/dev/null
+sh "$HERE/build.sh" "$TMP/artifacts" >/dev/null
 if diff -r "$HERE/artifacts" "$TMP/artifacts"; then
   echo "contracts/artifacts is up to date"
 else

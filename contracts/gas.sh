@@ -10,7 +10,7 @@ BIN="$ROOT/node_modules/@foundry-rs"
 FORGE="$BIN/forge-linux-amd64/bin/forge"
 ANVIL="$BIN/anvil-linux-amd64/bin/anvil"
 cd "$HERE"
-"$HERE/test.sh" --match-contract GasTest -vv | grep -v '^\s*$'
+sh "$HERE/test.sh" --match-contract GasTest -vv | grep -v '^\s*$'
 
 PORT=${ANVIL_PORT:-18545}
 "$ANVIL" --host 127.0.0.1 --port "$PORT" --hardfork prague --silent &

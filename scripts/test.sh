@@ -13,9 +13,15 @@ fi
 echo "==> cargo test (workspace)"
 cargo test --workspace --locked
 
-if [ -x contracts/test.sh ]; then
-  echo "==> contracts: artifacts current, forge tests"
-  contracts/check-artifacts.sh
-  contracts/test.sh
-fi
+# Run through `sh`, not by their run bit: a lost executable bit must not skip the contract
+# tests, and a missing script fails the run loudly.
+echo "==> contracts: artifacts current, forge tests"
+for script in contracts/check-artifacts.sh contracts/test.sh; do
+  if [ ! -f "$script" ]; then
+    echo "error: $script is missing" >&2
+    exit 1
+  fi
+done
+sh contracts/check-artifacts.sh
+sh contracts/test.sh
 echo "==> all tests passed"

@@ -31,7 +31,8 @@ contract CommitGas {
             TandemRollup.BatchHeader memory h = TandemRollup.BatchHeader({
                 batchNumber: uint64(i + 1),
                 prevStateRoot: root,
-                newStateRoot: keccak256(abi.encode(root, i)),
+                // Top 3 bits cleared: a state root must be below the BN254 scalar field modulus.
+                newStateRoot: keccak256(abi.encode(root, i)) & bytes32(type(uint256).max >> 3),
                 publicDataHash: sha256(data),
                 intermediateRootsRoot: keccak256(abi.encode("irr", i)),
                 priorityOpsCount: 0,

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {Withdrawals} from "../src/rollup/Withdrawals.sol";
 
 /// @notice Fuzzed accounting: with an L2 model that only withdraws what it holds, every
 ///         withdrawal is paid exactly once and in full, and the bridge's balance is always
@@ -78,7 +79,7 @@ contract AccountingTest is RollupFixture {
         for (uint256 j = 0; j < count; j++) {
             uint256 idx = (start + j) % count;
             claim(2, d2, idx);
-            vm.expectRevert(abi.encodeWithSelector(TandemRollup.WithdrawalAlreadyClaimed.selector, 2, idx));
+            vm.expectRevert(abi.encodeWithSelector(Withdrawals.WithdrawalAlreadyClaimed.selector, 2, idx));
             claim(2, d2, idx);
         }
         for (uint256 r = 0; r < 8; r++) {

@@ -3,6 +3,8 @@ pragma solidity ^0.8.28;
 
 import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {PublicDataParser} from "../src/rollup/PublicDataParser.sol";
+import {RollupState} from "../src/rollup/RollupState.sol";
 
 /// @notice commitBatch: every check of the header and of the public data (SPEC §4.2).
 contract CommitBatchTest is RollupFixture {
@@ -137,7 +139,7 @@ contract CommitBatchTest is RollupFixture {
         bytes memory data = transfers(1);
         TandemRollup.BatchHeader memory h = nextHeader(data);
         h.lane = 1;
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.UnsupportedLane.selector, 1));
+        expectCommitRevert(h, data, abi.encodeWithSelector(RollupState.UnsupportedLane.selector, 1));
     }
 
     function test_commitBatch_revertsWhenPublicDataHashWrong() public {
@@ -146,7 +148,7 @@ contract CommitBatchTest is RollupFixture {
         bytes32 good = h.publicDataHash;
         h.publicDataHash = keccak256(data); // keccak instead of sha256
         expectCommitRevert(
-            h, data, abi.encodeWithSelector(TandemRollup.PublicDataHashMismatch.selector, h.publicDataHash, good)
+            h, data, abi.encodeWithSelector(RollupState.PublicDataHashMismatch.selector, h.publicDataHash, good)
         );
     }
 
@@ -155,7 +157,7 @@ contract CommitBatchTest is RollupFixture {
         TandemRollup.BatchHeader memory h = nextHeader(data);
         data[5] = 0xff;
         expectCommitRevert(
-            h, data, abi.encodeWithSelector(TandemRollup.PublicDataHashMismatch.selector, h.publicDataHash, sha256(data))
+            h, data, abi.encodeWithSelector(RollupState.PublicDataHashMismatch.selector, h.publicDataHash, sha256(data))
         );
     }
 
@@ -176,7 +178,7 @@ contract CommitBatchTest is RollupFixture {
         // Includes queue entry 1 but not entry 0.
         bytes memory data = opDeposit(1, KEY_PACKED, 0, 2 ether);
         expectCommitRevert(
-            nextHeader(data), data, abi.encodeWithSelector(TandemRollup.DepositMismatch.selector, 0, 0)
+            nextHeader(data), data, abi.encodeWithSelector(PublicDataParser.DepositMismatch.selector, 0, 0)
         );
     }
 
@@ -187,7 +189,7 @@ contract CommitBatchTest is RollupFixture {
             transfers(1), opDeposit(1, KEY_PACKED, 0, 2 ether), opDeposit(1, KEY_PACKED, 0, 1 ether)
         );
         expectCommitRevert(
-            nextHeader(data), data, abi.encodeWithSelector(TandemRollup.DepositMismatch.selector, 12, 0)
+            nextHeader(data), data, abi.encodeWithSelector(PublicDataParser.DepositMismatch.selector, 12, 0)
         );
     }
 
@@ -195,7 +197,7 @@ contract CommitBatchTest is RollupFixture {
         depositEth(ALICE, 1 ether);
         bytes memory data = opDeposit(1, KEY_PACKED, 0, 1 ether + 1);
         expectCommitRevert(
-            nextHeader(data), data, abi.encodeWithSelector(TandemRollup.DepositMismatch.selector, 0, 0)
+            nextHeader(data), data, abi.encodeWithSelector(PublicDataParser.DepositMismatch.selector, 0, 0)
         );
     }
 
@@ -203,7 +205,7 @@ contract CommitBatchTest is RollupFixture {
         depositEth(ALICE, 1 ether);
         bytes memory data = opDeposit(1, B8_PACKED, 0, 1 ether);
         expectCommitRevert(
-            nextHeader(data), data, abi.encodeWithSelector(TandemRollup.DepositMismatch.selector, 0, 0)
+            nextHeader(data), data, abi.encodeWithSelector(PublicDataParser.DepositMismatch.selector, 0, 0)
         );
     }
 
@@ -211,13 +213,62 @@ contract CommitBatchTest is RollupFixture {
         depositToken(ALICE, 1 ether);
         bytes memory data = opDeposit(1, KEY_PACKED, 0, 1 ether); // ETH instead of the token
         expectCommitRevert(
-            nextHeader(data), data, abi.encodeWithSelector(TandemRollup.DepositMismatch.selector, 0, 0)
+            nextHeader(data), data, abi.encodeWithSelector(PublicDataParser.DepositMismatch.selector, 0, 0)
         );
     }
 
-    function test_commitBatch_doesNotCheckDepositAccountIndex() public {
+    /// @dev Pins a gap the L1 cannot close: a Deposit op is compared with its queue entry on
+    ///      packed key, token and amount only, never on its 3-byte account index, because the
+    ///      L1 cannot know which account a deposit lands in (L2 state decides: the key's
+    ///      existing account, else a new one; SPEC §5.1). So any index is accepted and the
+    ///      entry is consumed the same way. What checks the index is the state transition (and
+    ///      the batch circuit, which proves it): a ZK-lane batch is final only with that proof;
+    ///      for an optimistic batch the fault-proof lane (issue 10) is what makes a wrong index
+    ///      challengeable. Until then an optimistic batch with a wrong index commits.
+    function test_commitBatch_acceptsAnyDepositAccountIndex_l2StateChecksIt() public {
         depositEth(ALICE, 1 ether);
-        commit(opDeposit(0xabcdef, KEY_PACKED, 0, 1 ether));
+        uint256 beforeCommit = vm.snapshotState();
+        uint24[3] memory indices = [uint24(0), 1, 0xffffff];
+        for (uint256 i = 0; i < indices.length; i++) {
+            vm.revertToState(beforeCommit);
+            TandemRollup.StoredBatch memory sb = commit(opDeposit(indices[i], KEY_PACKED, 0, 1 ether));
+            assertEq(sb.batchNumber, 1, "committed as batch 1");
+            assertEq(sb.priorityOpsEnd, 1, "queue entry 0 consumed");
+            assertEq(rollup.pendingPriorityOps(), 0, "nothing pending");
+        }
+        // The fields the L1 can check are checked: another amount is refused.
+        vm.revertToState(beforeCommit);
+        bytes memory data = opDeposit(1, KEY_PACKED, 0, 2 ether);
+        expectCommitRevert(
+            nextHeader(data), data, abi.encodeWithSelector(PublicDataParser.DepositMismatch.selector, 0, 0)
+        );
+    }
+
+    // ------------------------------------------------------------------ state roots in the field
+
+    uint256 internal constant FIELD_MODULUS =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+
+    function test_commitBatch_acceptsNewStateRootJustBelowFieldModulus() public {
+        bytes memory data = opNoop();
+        TandemRollup.BatchHeader memory h = nextHeader(data);
+        h.newStateRoot = bytes32(FIELD_MODULUS - 1);
+        TandemRollup.StoredBatch memory sb = commitWith(h, data);
+        assertEq(sb.newStateRoot, bytes32(FIELD_MODULUS - 1), "stored");
+        assertEq(rollup.lastCommittedStateRoot(), bytes32(FIELD_MODULUS - 1), "committed root");
+    }
+
+    function test_commitBatch_refusesNewStateRootAtOrAboveFieldModulus() public {
+        bytes memory data = opNoop();
+        TandemRollup.BatchHeader memory h = nextHeader(data);
+        uint256[3] memory roots = [FIELD_MODULUS, FIELD_MODULUS + 1, type(uint256).max];
+        for (uint256 i = 0; i < roots.length; i++) {
+            h.newStateRoot = bytes32(roots[i]);
+            expectCommitRevert(
+                h, data, abi.encodeWithSelector(TandemRollup.StateRootNotInField.selector, bytes32(roots[i]))
+            );
+        }
+        assertEq(rollup.lastCommittedBatch(), 0, "nothing committed");
     }
 
     function test_commitBatch_revertsWhenPriorityCountAboveQueue() public {
@@ -234,7 +285,7 @@ contract CommitBatchTest is RollupFixture {
         bytes memory data = bytes.concat(opDeposit(1, KEY_PACKED, 0, 1 ether), opDeposit(1, KEY_PACKED, 0, 2 ether));
         TandemRollup.BatchHeader memory h = nextHeader(data);
         h.priorityOpsCount = 1;
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.PriorityOpsCountMismatch.selector, 1, 2));
+        expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.PriorityOpsCountMismatch.selector, 1, 2));
     }
 
     function test_commitBatch_revertsWhenPriorityCountAboveDeposits() public {
@@ -243,7 +294,7 @@ contract CommitBatchTest is RollupFixture {
         bytes memory data = opDeposit(1, KEY_PACKED, 0, 1 ether);
         TandemRollup.BatchHeader memory h = nextHeader(data);
         h.priorityOpsCount = 2;
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.PriorityOpsCountMismatch.selector, 2, 1));
+        expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.PriorityOpsCountMismatch.selector, 2, 1));
     }
 
     function test_commitBatch_revertsWhenDepositWithEmptyQueue() public {
@@ -251,7 +302,7 @@ contract CommitBatchTest is RollupFixture {
         TandemRollup.BatchHeader memory h = nextHeader(data);
         expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.PriorityOpsExceedQueue.selector, 1, 0));
         h.priorityOpsCount = 0;
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.PriorityOpsCountMismatch.selector, 0, 1));
+        expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.PriorityOpsCountMismatch.selector, 0, 1));
     }
 
     function test_commitBatch_revertsWhenDepositReplayedInLaterBatch() public {
@@ -269,7 +320,7 @@ contract CommitBatchTest is RollupFixture {
             bytes memory data = bytes.concat(transfers(4), abi.encodePacked(uint8(t << 5)), new bytes(11));
             TandemRollup.BatchHeader memory h = nextHeader(transfers(4));
             h.publicDataHash = sha256(data);
-            expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.UnknownOpType.selector, 48, t));
+            expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.UnknownOpType.selector, 48, t));
         }
     }
 
@@ -279,7 +330,7 @@ contract CommitBatchTest is RollupFixture {
         for (uint256 i = 0; i < data.length; i++) data[i] = full[i];
         TandemRollup.BatchHeader memory h = nextHeader(full);
         h.publicDataHash = sha256(data);
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 48, 2));
+        expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.TruncatedOp.selector, 48, 2));
     }
 
     function test_commitBatch_revertsOnTruncatedTransferInsideFastRun() public {
@@ -289,7 +340,7 @@ contract CommitBatchTest is RollupFixture {
         for (uint256 i = 0; i < data.length; i++) data[i] = full[i];
         TandemRollup.BatchHeader memory h = nextHeader(full);
         h.publicDataHash = sha256(data);
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 36, 2));
+        expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.TruncatedOp.selector, 36, 2));
     }
 
     function test_commitBatch_revertsOnTruncatedDeposit() public {
@@ -299,7 +350,7 @@ contract CommitBatchTest is RollupFixture {
         for (uint256 i = 0; i < data.length; i++) data[i] = full[i];
         TandemRollup.BatchHeader memory h = nextHeader(full);
         h.publicDataHash = sha256(data);
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 0, 1));
+        expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.TruncatedOp.selector, 0, 1));
     }
 
     function test_commitBatch_revertsOnTruncatedWithdraw() public {
@@ -308,7 +359,7 @@ contract CommitBatchTest is RollupFixture {
         for (uint256 i = 0; i < data.length; i++) data[i] = full[i];
         TandemRollup.BatchHeader memory h = nextHeader(full);
         h.publicDataHash = sha256(data);
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 1, 4));
+        expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.TruncatedOp.selector, 1, 4));
     }
 
     function test_commitBatch_revertsOnTruncatedTransferToNew() public {
@@ -317,13 +368,13 @@ contract CommitBatchTest is RollupFixture {
         for (uint256 i = 0; i < data.length; i++) data[i] = full[i];
         TandemRollup.BatchHeader memory h = nextHeader(full);
         h.publicDataHash = sha256(data);
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 0, 3));
+        expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.TruncatedOp.selector, 0, 3));
     }
 
     function test_commitBatch_revertsOnNoopWithTokenBits() public {
         bytes memory data = bytes.concat(transfers(1), hex"01");
         TandemRollup.BatchHeader memory h = nextHeader(transfers(1));
         h.publicDataHash = sha256(data);
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.NonCanonicalNoop.selector, 12, 1));
+        expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.NonCanonicalNoop.selector, 12, 1));
     }
 }

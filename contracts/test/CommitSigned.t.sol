@@ -35,6 +35,22 @@ contract CommitSignedTest is StakingFixture {
         assertEq(bitmap, 0xb, "members 0, 1, 3 signed");
     }
 
+    /// @dev The staked path runs the same commit checks: a root at the field modulus is refused
+    ///      even with valid signatures over its header; one below it goes in.
+    function test_commitBatchSigned_refusesNewStateRootAtFieldModulus() public {
+        uint256 modulus = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+        TandemRollup.BatchHeader memory h = nextHeader(opNoop());
+        h.newStateRoot = bytes32(modulus);
+        bytes[] memory sigs = signSorted(range(1, 4), digestOf(h));
+        expectSignedRevert(
+            h, opNoop(), sigs, abi.encodeWithSelector(TandemRollup.StateRootNotInField.selector, bytes32(modulus))
+        );
+        h.newStateRoot = bytes32(modulus - 1);
+        sigs = signSorted(range(1, 4), digestOf(h));
+        staked.commitBatchSigned(h, opNoop(), sigs);
+        assertEq(rollup.lastCommittedStateRoot(), bytes32(modulus - 1), "committed");
+    }
+
     function test_commitBatchSigned_emitsBatchSigned() public {
         TandemRollup.BatchHeader memory h = nextHeader(opNoop());
         bytes[] memory sigs = signSorted(range(1, 4), digestOf(h));

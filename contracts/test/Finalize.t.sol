@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {RollupState} from "../src/rollup/RollupState.sol";
 
 /// @notice finalizeBatch: in order, once, only after the challenge window, only the committed record.
 contract FinalizeTest is RollupFixture {
@@ -32,13 +33,13 @@ contract FinalizeTest is RollupFixture {
     function test_finalizeBatch_revertsWhenAlreadyFinal() public {
         TandemRollup.StoredBatch memory sb = commit(batch(1));
         finalizeAfterWindow(sb);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchAlreadyFinalized.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.BatchAlreadyFinalized.selector, 1));
         rollup.finalizeBatch(sb);
     }
 
     function test_finalizeBatch_revertsForGenesis() public {
         TandemRollup.StoredBatch memory g;
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchAlreadyFinalized.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.BatchAlreadyFinalized.selector, 0));
         rollup.finalizeBatch(g);
     }
 
@@ -75,7 +76,7 @@ contract FinalizeTest is RollupFixture {
     function test_finalizeBatch_revertsWhenNotCommitted() public {
         TandemRollup.StoredBatch memory sb;
         sb.batchNumber = 1;
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotCommitted.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.BatchNotCommitted.selector, 1));
         rollup.finalizeBatch(sb);
     }
 
@@ -84,12 +85,12 @@ contract FinalizeTest is RollupFixture {
         vm.warp(sb.committedAt + WINDOW);
         TandemRollup.StoredBatch memory forged = sb;
         forged.committedAt = sb.committedAt - 1 days; // would shorten the window
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.StoredBatchMismatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.StoredBatchMismatch.selector, 1));
         rollup.finalizeBatch(forged);
         forged = commitRecordCopy(sb);
         forged.withdrawalsRoot = keccak256("steal");
         forged.withdrawalCount = 1;
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.StoredBatchMismatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.StoredBatchMismatch.selector, 1));
         rollup.finalizeBatch(forged);
     }
 

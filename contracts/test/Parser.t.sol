@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {PublicDataParser} from "../src/rollup/PublicDataParser.sol";
 
 /// @notice The assembly parser agrees with the plain reference reader on random op mixes
 ///         (runs of transfers of every length around the three-at-a-time fast path).
@@ -51,7 +52,7 @@ contract ParserTest is RollupFixture {
         bytes memory cutData = new bytes(len);
         for (uint256 i = 0; i < len; i++) cutData[i] = data[i];
         h.publicDataHash = sha256(cutData);
-        expectCommitRevert(h, cutData, abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, lastStart, lastType));
+        expectCommitRevert(h, cutData, abi.encodeWithSelector(PublicDataParser.TruncatedOp.selector, lastStart, lastType));
     }
 
     function lastOp(bytes memory data) internal pure returns (uint256 start, uint8 t) {
@@ -87,7 +88,7 @@ contract ParserTest is RollupFixture {
             data = bytes.concat(data, tail);
             TandemRollup.BatchHeader memory h = nextHeader(opNoop());
             h.publicDataHash = sha256(data);
-            expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.UnknownOpType.selector, run * 12, 7));
+            expectCommitRevert(h, data, abi.encodeWithSelector(PublicDataParser.UnknownOpType.selector, run * 12, 7));
         }
     }
 }

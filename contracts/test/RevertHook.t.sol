@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {RollupState} from "../src/rollup/RollupState.sol";
 
 /// @dev Exposes the internal fraud-proof hook so its effect can be pinned before the
 ///      fraud-proof verifier exists.
@@ -66,7 +67,7 @@ contract RevertHookTest is RollupFixture {
         TandemRollup.StoredBatch memory sb1 = commit(opNoop());
         commit(opNoop());
         sb1.newStateRoot = keccak256("forged");
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.StoredBatchMismatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.StoredBatchMismatch.selector, 1));
         harness.revertBatchesAfter(sb1);
     }
 }

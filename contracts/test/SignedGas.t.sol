@@ -136,18 +136,18 @@ contract SignedGasTest is StakingFixture {
         console.log("  total (exec + calldata) overhead per signer", (exec + cdGas - base - plainCd) / n);
     }
 
+    // Ceilings: ~3% above the numbers in contracts/README.md ("Gas", staked mode).
+
     function test_gas_commitBatchSigned_4Signers() public {
-        report(4);
+        assertLe(report(4), 101_000, "commitBatchSigned execution gas regressed"); // today 98,058
     }
 
     function test_gas_commitBatchSigned_10Signers() public {
-        report(10);
+        assertLe(report(10), 142_700, "commitBatchSigned execution gas regressed"); // today 138,564
     }
 
     function test_gas_commitBatchSigned_20Signers() public {
-        uint256 exec = report(20);
-        // Regression guard: ~6-7k execution gas per signer.
-        assertLe(exec, 60_000 + 20 * 8_000, "commitBatchSigned execution gas regressed");
+        assertLe(report(20), 212_500, "commitBatchSigned execution gas regressed"); // today 206,303
     }
 
     function test_gas_commitBatchSigned_emission() public {
@@ -185,6 +185,7 @@ contract SignedGasTest is StakingFixture {
         assertEq(staking.rewardPool(2), 1 ether, "new pool");
         console.log("commitBatchSigned, 32 transfers, 4 signers, first batch of an epoch (new pool slot)");
         console.log("  extra exec gas of the accrual over an empty reserve", emitting - empty);
+        assertLe(emitting - empty, 28_400, "first-batch-of-epoch accrual gas regressed"); // today 27,488
     }
 
     function test_gas_commitBatchSigned_marginalPerSigner() public {
@@ -194,10 +195,14 @@ contract SignedGasTest is StakingFixture {
         console.log("commitBatchSigned marginal gas per extra signer (20 vs 4)");
         console.log("  exec", (e20 - e4) / 16);
         console.log("  calldata", (c20 - c4) / 16);
+        assertLe((e20 - e4) / 16, 7_000, "marginal exec gas per signer regressed"); // today 6,772
+        assertLe((c20 - c4) / 16, 1_500, "marginal calldata gas per signer regressed"); // today 1,450
     }
 
     function test_gas_epochMaterialization() public {
         uint16[3] memory sizes = [uint16(4), 10, 20];
+        // Today 261,401 / 565,269 / 1,067,551; ceilings ~3% above.
+        uint32[3] memory ceilings = [uint32(269_300), 582_300, 1_099_600];
         for (uint256 k = 0; k < 3; k++) {
             use(sizes[k]);
             if (k == 0) nextEpoch();
@@ -206,6 +211,7 @@ contract SignedGasTest is StakingFixture {
             uint256 used = g - gasleft();
             console.log("syncEpoch materializing a changed set of size", sizes[k]);
             console.log("  exec gas", used);
+            assertLe(used, ceilings[k], "syncEpoch materialization gas regressed");
         }
     }
 }

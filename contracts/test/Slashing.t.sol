@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {StakingFixture} from "./utils/StakingFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {RollupState} from "../src/rollup/RollupState.sol";
 import {StakedRollup} from "../src/StakedRollup.sol";
 import {SequencerStaking} from "../src/SequencerStaking.sol";
 
@@ -171,7 +172,7 @@ contract SlashingTest is StakingFixture {
         assertEq(bitmap, 0, "record cleared");
         vm.expectRevert(abi.encodeWithSelector(StakedRollup.NoSignersToSlash.selector, 2));
         harness.slashBatchSigners(2, challenger);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotCommitted.selector, 3));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.BatchNotCommitted.selector, 3));
         harness.slashBatchSigners(3, challenger);
     }
 
@@ -179,7 +180,7 @@ contract SlashingTest is StakingFixture {
         StakedRollupHarness harness = deployHarness();
         (TandemRollup.StoredBatch memory sb,) = commitSigned(opNoop(), ids(1, 2, 3));
         finalizeAfterWindow(sb);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchAlreadyFinalized.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.BatchAlreadyFinalized.selector, 1));
         harness.slashBatchSigners(1, address(this));
     }
 

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {Withdrawals} from "../src/rollup/Withdrawals.sol";
 
 contract RejectsEth {
     receive() external payable {
@@ -29,7 +30,7 @@ contract WithdrawTest is RollupFixture {
         );
         TandemRollup.StoredBatch memory sb = commit(data);
 
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotFinalized.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.BatchNotFinalized.selector, 1));
         this.claimExternal(1, data, 0);
 
         finalizeAfterWindow(sb);
@@ -38,7 +39,7 @@ contract WithdrawTest is RollupFixture {
         assertEq(count, 2, "withdrawal count");
 
         vm.expectEmit(address(rollup));
-        emit TandemRollup.WithdrawalClaimed(1, 0, BOB, 0, 3 ether);
+        emit Withdrawals.WithdrawalClaimed(1, 0, BOB, 0, 3 ether);
         claim(1, data, 0);
         vm.prank(address(0xD00D)); // anyone may trigger; money goes to the named address
         claim(1, data, 1);
@@ -50,9 +51,9 @@ contract WithdrawTest is RollupFixture {
         assertEq(rollup.tokenLocked(0), 5 ether - 7, "locked accounting");
         assertTrue(rollup.isWithdrawalClaimed(1, 0) && rollup.isWithdrawalClaimed(1, 1), "claimed flags");
 
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.WithdrawalAlreadyClaimed.selector, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.WithdrawalAlreadyClaimed.selector, 1, 0));
         claim(1, data, 0);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.WithdrawalAlreadyClaimed.selector, 1, 1));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.WithdrawalAlreadyClaimed.selector, 1, 1));
         claim(1, data, 1);
     }
 
@@ -72,7 +73,7 @@ contract WithdrawTest is RollupFixture {
         assertEq(token.balanceOf(BOB), 400e18, "bob paid exactly");
         assertEq(token.balanceOf(address(rollup)), 600e18, "rest locked");
         assertEq(rollup.tokenLocked(tokenId), 600e18, "locked accounting");
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.WithdrawalAlreadyClaimed.selector, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.WithdrawalAlreadyClaimed.selector, 1, 0));
         claim(1, data, 0);
     }
 
@@ -85,9 +86,9 @@ contract WithdrawTest is RollupFixture {
         bytes memory data = bytes.concat(opDeposit(1, KEY_PACKED, 0, 1 ether), opWithdraw(1, 0, 1 ether, 0, BOB));
         TandemRollup.StoredBatch memory sb = commit(data);
         vm.warp(sb.committedAt + WINDOW); // window passed but nobody finalized
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotFinalized.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.BatchNotFinalized.selector, 1));
         claim(1, data, 0);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotFinalized.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.BatchNotFinalized.selector, 2));
         rollup.claimWithdrawal(2, 0, 0, 1, BOB, new bytes32[](0));
     }
 
@@ -102,7 +103,7 @@ contract WithdrawTest is RollupFixture {
         for (uint256 i = 7; i > 0; i--) claim(1, data, i - 1); // any order
         for (uint256 i = 0; i < 7; i++) {
             assertEq(address(uint160(0x1000 + i)).balance, (i + 1) * 1 ether, "paid");
-            vm.expectRevert(abi.encodeWithSelector(TandemRollup.WithdrawalAlreadyClaimed.selector, 1, i));
+            vm.expectRevert(abi.encodeWithSelector(Withdrawals.WithdrawalAlreadyClaimed.selector, 1, i));
             claim(1, data, i);
         }
         assertEq(address(rollup).balance, 100 ether - 28 ether, "remaining");
@@ -116,7 +117,7 @@ contract WithdrawTest is RollupFixture {
         claim(1, data, 0);
         claim(1, data, 1);
         assertEq(BOB.balance, 2 ether, "both paid");
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.WithdrawalAlreadyClaimed.selector, 1, 1));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.WithdrawalAlreadyClaimed.selector, 1, 1));
         claim(1, data, 1);
     }
 
@@ -135,14 +136,14 @@ contract WithdrawTest is RollupFixture {
         bytes memory data = setupOneWithdrawalBatch();
         (,, Withdrawal[] memory ws) = readPublicData(data);
         bytes32[] memory proof = merkleProof(leavesOf(ws), 0);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidWithdrawalProof.selector, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.InvalidWithdrawalProof.selector, 1, 0));
         rollup.claimWithdrawal(1, 0, 0, 2 ether, BOB, proof);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidWithdrawalProof.selector, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.InvalidWithdrawalProof.selector, 1, 0));
         rollup.claimWithdrawal(1, 0, 0, 1 ether, CAROL, proof);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidWithdrawalProof.selector, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.InvalidWithdrawalProof.selector, 1, 0));
         rollup.claimWithdrawal(1, 0, tokenId, 1 ether, BOB, proof);
         // Carol's leaf at Bob's index.
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidWithdrawalProof.selector, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.InvalidWithdrawalProof.selector, 1, 0));
         rollup.claimWithdrawal(1, 0, 0, 1 ether, CAROL, merkleProof(leavesOf(ws), 1));
     }
 
@@ -152,24 +153,24 @@ contract WithdrawTest is RollupFixture {
         bytes32[] memory proof = merkleProof(leavesOf(ws), 0);
         bytes32[] memory longer = new bytes32[](proof.length + 1);
         for (uint256 i = 0; i < proof.length; i++) longer[i] = proof[i];
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidWithdrawalProof.selector, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.InvalidWithdrawalProof.selector, 1, 0));
         rollup.claimWithdrawal(1, 0, 0, 1 ether, BOB, longer);
         bytes32[] memory shorter = new bytes32[](1);
         shorter[0] = proof[0];
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidWithdrawalProof.selector, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.InvalidWithdrawalProof.selector, 1, 0));
         rollup.claimWithdrawal(1, 0, 0, 1 ether, BOB, shorter);
     }
 
     function test_claimWithdrawal_revertsOnIndexOutOfRange() public {
         setupOneWithdrawalBatch();
         // Index 3 is the zero padding node of the tree: must not be claimable.
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.WithdrawalIndexOutOfRange.selector, 1, 3, 3));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.WithdrawalIndexOutOfRange.selector, 1, 3, 3));
         rollup.claimWithdrawal(1, 3, 0, 0, address(0), new bytes32[](2));
     }
 
     function test_claimWithdrawal_revertsForBatchWithoutWithdrawals() public {
         finalizeAfterWindow(commit(opNoop()));
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.WithdrawalIndexOutOfRange.selector, 1, 0, 0));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.WithdrawalIndexOutOfRange.selector, 1, 0, 0));
         rollup.claimWithdrawal(1, 0, 0, 0, BOB, new bytes32[](0));
     }
 
@@ -180,7 +181,7 @@ contract WithdrawTest is RollupFixture {
             bytes.concat(opDeposit(1, KEY_PACKED, 0, 1 ether), opWithdraw(1, 0, 1 ether, 0, address(rejecter)));
         finalizeAfterWindow(commit(data));
         vm.expectRevert(
-            abi.encodeWithSelector(TandemRollup.EthTransferFailed.selector, address(rejecter), 1 ether)
+            abi.encodeWithSelector(Withdrawals.EthTransferFailed.selector, address(rejecter), 1 ether)
         );
         claim(1, data, 0);
         assertFalse(rollup.isWithdrawalClaimed(1, 0), "still claimable");
@@ -192,14 +193,14 @@ contract WithdrawTest is RollupFixture {
         vm.deal(address(rollup), 50 ether); // ETH force-sent to the bridge is not "locked"
         bytes memory data = bytes.concat(opDeposit(1, KEY_PACKED, 0, 1 ether), opWithdraw(1, 0, 2 ether, 0, BOB));
         finalizeAfterWindow(commit(data));
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.WithdrawalExceedsLocked.selector, 0, 1 ether, 2 ether));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.WithdrawalExceedsLocked.selector, 0, 1 ether, 2 ether));
         claim(1, data, 0);
     }
 
     function test_claimWithdrawal_revertsForUnregisteredToken() public {
         bytes memory data = opWithdraw(1, 9, 0, 0, BOB); // token 9 never registered, amount 0
         finalizeAfterWindow(commit(data));
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.UnknownTokenId.selector, 9));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.UnknownTokenId.selector, 9));
         claim(1, data, 0);
     }
 
@@ -211,7 +212,7 @@ contract WithdrawTest is RollupFixture {
         TandemRollup.StoredBatch memory sb2 = commit(d2);
         finalizeAfterWindow(sb1);
         claim(1, d1, 0);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotFinalized.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(Withdrawals.BatchNotFinalized.selector, 2));
         claim(2, d2, 0);
         finalizeAfterWindow(sb2);
         claim(2, d2, 0);

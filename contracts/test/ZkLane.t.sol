@@ -3,6 +3,9 @@ pragma solidity ^0.8.28;
 
 import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {PublicDataParser} from "../src/rollup/PublicDataParser.sol";
+import {RollupState} from "../src/rollup/RollupState.sol";
+import {ZkLane} from "../src/rollup/ZkLane.sol";
 import {Verifier} from "../src/verifiers/BatchVerifier_S2_D4.sol";
 
 /// @dev Exposes the fraud-proof hook, to pin that a revert forgets ZK commitments and proofs.
@@ -168,21 +171,21 @@ contract ZkLaneTest is RollupFixture {
 
     function test_zkDataHash_refusesMalformedData() public {
         bytes memory two = bytes.concat(transfer(1), transfer(2));
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkBatchTooLarge.selector, 2, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.ZkBatchTooLarge.selector, 2, 1));
         rollup.zkDataHash(0, two, 1);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.UnknownOpType.selector, 12, 5));
+        vm.expectRevert(abi.encodeWithSelector(PublicDataParser.UnknownOpType.selector, 12, 5));
         rollup.zkDataHash(0, bytes.concat(transfer(1), hex"a0"), 4);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 12, 1));
+        vm.expectRevert(abi.encodeWithSelector(PublicDataParser.TruncatedOp.selector, 12, 1));
         rollup.zkDataHash(0, bytes.concat(transfer(1), hex"20000000"), 4);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NonCanonicalNoop.selector, 1, 0x03));
+        vm.expectRevert(abi.encodeWithSelector(PublicDataParser.NonCanonicalNoop.selector, 1, 0x03));
         rollup.zkDataHash(0, hex"0003", 4);
         bytes memory three = bytes.concat(two, opNoop());
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkBatchTooLarge.selector, 3, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.ZkBatchTooLarge.selector, 3, 1));
         rollup.zkDataHash(0, three, 1);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkBatchTooLarge.selector, 1, 0));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.ZkBatchTooLarge.selector, 1, 0));
         rollup.zkDataHash(0, opNoop(), 0);
         // Past the slots, a malformed op is still named.
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.TruncatedOp.selector, 24, 2));
+        vm.expectRevert(abi.encodeWithSelector(PublicDataParser.TruncatedOp.selector, 24, 2));
         rollup.zkDataHash(0, bytes.concat(two, hex"40"), 1);
         assertEq(
             rollup.zkDataHash(0, "", 0), sha256(hex"00000000") & bytes32(type(uint256).max >> 3), "S = 0"
@@ -195,18 +198,18 @@ contract ZkLaneTest is RollupFixture {
         vm.expectRevert();
         rollup.setVerifier(VERIFIER, SLOTS); // not the owner
         vm.startPrank(OWNER);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZeroAddress.selector));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.ZeroAddress.selector));
         rollup.setVerifier(address(0), SLOTS);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.VerifierHasNoCode.selector, address(0xC0DE)));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.VerifierHasNoCode.selector, address(0xC0DE)));
         rollup.setVerifier(address(0xC0DE), SLOTS);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZeroZkSlots.selector));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.ZeroZkSlots.selector));
         rollup.setVerifier(VERIFIER, 0);
         vm.expectEmit(address(rollup));
-        emit TandemRollup.VerifierSet(VERIFIER, SLOTS);
+        emit ZkLane.VerifierSet(VERIFIER, SLOTS);
         rollup.setVerifier(VERIFIER, SLOTS);
         assertEq(rollup.verifier(), VERIFIER, "verifier");
         assertEq(rollup.zkSlots(), SLOTS, "slots");
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.VerifierAlreadySet.selector, VERIFIER));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.VerifierAlreadySet.selector, VERIFIER));
         rollup.setVerifier(address(rollup), 4);
         vm.stopPrank();
     }
@@ -216,7 +219,7 @@ contract ZkLaneTest is RollupFixture {
     function test_commit_zkLaneRefusedWithoutVerifier() public {
         bytes memory data = transfer(1);
         expectCommitRevert(
-            zkHeader(data), data, abi.encodeWithSelector(TandemRollup.UnsupportedLane.selector, 1)
+            zkHeader(data), data, abi.encodeWithSelector(RollupState.UnsupportedLane.selector, 1)
         );
     }
 
@@ -225,16 +228,16 @@ contract ZkLaneTest is RollupFixture {
         bytes memory data = transfer(1);
         TandemRollup.BatchHeader memory h = nextHeader(data);
         h.lane = 2;
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.UnsupportedLane.selector, 2));
+        expectCommitRevert(h, data, abi.encodeWithSelector(RollupState.UnsupportedLane.selector, 2));
         h.lane = 255;
-        expectCommitRevert(h, data, abi.encodeWithSelector(TandemRollup.UnsupportedLane.selector, 255));
+        expectCommitRevert(h, data, abi.encodeWithSelector(RollupState.UnsupportedLane.selector, 255));
     }
 
     function test_commit_zkBatchAboveSlotsRefused() public {
         enableLane(VERIFIER, SLOTS);
         bytes memory data = bytes.concat(transfer(1), transfer(2), transfer(3));
         expectCommitRevert(
-            zkHeader(data), data, abi.encodeWithSelector(TandemRollup.ZkBatchTooLarge.selector, 3, SLOTS)
+            zkHeader(data), data, abi.encodeWithSelector(RollupState.ZkBatchTooLarge.selector, 3, SLOTS)
         );
         // The same batch is fine in the optimistic lane.
         commit(data);
@@ -249,7 +252,7 @@ contract ZkLaneTest is RollupFixture {
         depositEth(address(0xD1), 1 ether);
         bytes memory dep = opDeposit(7, KEY_PACKED, 0, 2 ether); // not the queued amount
         expectCommitRevert(
-            zkHeader(dep), dep, abi.encodeWithSelector(TandemRollup.DepositMismatch.selector, 0, 0)
+            zkHeader(dep), dep, abi.encodeWithSelector(PublicDataParser.DepositMismatch.selector, 0, 0)
         );
     }
 
@@ -286,7 +289,7 @@ contract ZkLaneTest is RollupFixture {
         TandemRollup.StoredBatch memory sb = commitZk(transfer(1));
         vm.warp(sb.committedAt + WINDOW);
         sb.lane = 0;
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.StoredBatchMismatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.StoredBatchMismatch.selector, 1));
         rollup.finalizeBatch(sb);
     }
 
@@ -319,21 +322,21 @@ contract ZkLaneTest is RollupFixture {
     function test_proveBatch_revertsWithoutVerifier() public {
         commit(transfer(1));
         uint256[8] memory proof;
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.VerifierNotSet.selector));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.VerifierNotSet.selector));
         rollup.proveBatch(1, bytes32(0), bytes32(0), bytes32(0), proof);
     }
 
     function test_proveBatch_revertsForUnknownBatchGenesisAndOptimisticLane() public {
         enableLane(VERIFIER, SLOTS);
         uint256[8] memory proof;
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotCommitted.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.BatchNotCommitted.selector, 1));
         rollup.proveBatch(1, bytes32(0), bytes32(0), bytes32(0), proof);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotCommitted.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.BatchNotCommitted.selector, 0));
         rollup.proveBatch(0, GENESIS_ROOT, bytes32(0), bytes32(0), proof);
         commit(transfer(1));
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotZkBatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.NotZkBatch.selector, 1));
         rollup.proveBatch(1, bytes32(0), bytes32(0), bytes32(0), proof);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchNotCommitted.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(RollupState.BatchNotCommitted.selector, 2));
         rollup.proveBatch(2, bytes32(0), bytes32(0), bytes32(0), proof);
     }
 
@@ -344,14 +347,14 @@ contract ZkLaneTest is RollupFixture {
         commitWith(h, data);
         bytes32 dh = rollup.zkDataHash(h.feeAccount, data, SLOTS);
         uint256[8] memory proof;
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.ZkPublicInputsMismatch.selector, 1));
         rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, bytes32(uint256(dh) ^ 1), proof);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.ZkPublicInputsMismatch.selector, 1));
         rollup.proveBatch(1, h.prevStateRoot, keccak256("other root"), dh, proof);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.ZkPublicInputsMismatch.selector, 1));
         rollup.proveBatch(1, h.newStateRoot, h.prevStateRoot, dh, proof);
         // The committed inputs reach the verifier, which refuses the (all-zero) proof.
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 1, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.InvalidProof.selector, 1, address(this)));
         rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
         assertFalse(rollup.isProven(1), "not proven");
     }
@@ -372,7 +375,7 @@ contract ZkLaneTest is RollupFixture {
         bytes32 dh = refZkDataHash(h.feeAccount, data, 3);
         uint256[8] memory proof;
         // Past the commitment check: only the verifier refuses.
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 1, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.InvalidProof.selector, 1, address(this)));
         rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
     }
 
@@ -424,11 +427,11 @@ contract ZkLaneTest is RollupFixture {
         commitWith(h, data);
         bytes32 dh = refZkDataHash(feeAccount, data, 8);
         uint256[8] memory proof;
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.ZkPublicInputsMismatch.selector, 1));
         rollup.proveBatch(
             1, h.prevStateRoot, h.newStateRoot, bytes32(uint256(dh) ^ (1 << (seed % 253))), proof
         );
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 1, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.InvalidProof.selector, 1, address(this)));
         rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
     }
 
@@ -445,7 +448,7 @@ contract ZkLaneTest is RollupFixture {
         commit(transfer(9)); // batch 1 again, optimistic
         uint256[8] memory proof;
         bytes32 dh = rollup.zkDataHash(h.feeAccount, data, SLOTS);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotZkBatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.NotZkBatch.selector, 1));
         rollup.proveBatch(1, h.prevStateRoot, h.newStateRoot, dh, proof);
     }
 }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {RollupFixture} from "./utils/RollupFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
+import {ZkLane} from "../src/rollup/ZkLane.sol";
 import {Verifier} from "../src/verifiers/BatchVerifier_S2_D4.sol";
 import {console} from "./utils/Vm.sol";
 
@@ -118,7 +119,7 @@ abstract contract ZkProofFixture is RollupFixture {
     }
 
     function expectInvalid(address who, uint64 batchNumber, uint256[8] memory proof) internal {
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, batchNumber, who));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.InvalidProof.selector, batchNumber, who));
         prove(who, batchNumber, proof);
     }
 }
@@ -165,7 +166,7 @@ contract ZkProofTest is ZkProofFixture {
         rollup.finalizeBatch(zk);
 
         vm.expectEmit(address(rollup));
-        emit TandemRollup.BatchProven(1, fx.prover);
+        emit ZkLane.BatchProven(1, fx.prover);
         prove(fx.prover, 1, fx.proof);
         assertTrue(rollup.isProven(1), "proven");
 
@@ -256,7 +257,7 @@ contract ZkProofTest is ZkProofFixture {
         TandemRollup.BatchHeader memory h = fixtureHeader();
         h.lane = 0;
         commitWith(h, fx.publicData);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotZkBatch.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.NotZkBatch.selector, 1));
         prove(fx.prover, 1, fx.proof);
 
         bytes memory data = opTransfer(3, 4, 0, 5, 0);
@@ -265,22 +266,84 @@ contract ZkProofTest is ZkProofFixture {
         h2.feeAccount = fx.feeAccount;
         commitWith(h2, data);
         bytes32 dh2 = rollup.zkDataHash(h2.feeAccount, data, fx.slots);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.InvalidProof.selector, 2, fx.prover));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.InvalidProof.selector, 2, fx.prover));
         vm.prank(fx.prover);
         rollup.proveBatch(2, h2.prevStateRoot, h2.newStateRoot, dh2, fx.proof);
         // Nor can the fixture's inputs be passed for batch 2.
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.ZkPublicInputsMismatch.selector, 2));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.ZkPublicInputsMismatch.selector, 2));
         prove(fx.prover, 2, fx.proof);
     }
 
     function test_proveBatch_refusesSecondProofAndFinalBatches() public {
         TandemRollup.StoredBatch memory zk = commitFixture();
         prove(fx.prover, 1, fx.proof);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchAlreadyProven.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.BatchAlreadyProven.selector, 1));
         prove(fx.otherProver, 1, fx.otherProof);
         rollup.finalizeBatch(zk);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.BatchAlreadyProven.selector, 1));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.BatchAlreadyProven.selector, 1));
         prove(fx.prover, 1, fx.proof);
+    }
+}
+
+/// @dev Stand-in for a verifier whose `verifyProof` answers `false`.
+contract FalseVerifier {
+    function verifyProof(uint256[8] calldata, uint256[4] calldata) external pure returns (bool) {
+        return false;
+    }
+}
+
+/// @dev Stand-in for a contract without `verifyProof`: its fallback accepts any call and returns nothing.
+contract SilentFallback {
+    fallback() external {}
+}
+
+/// @dev Stand-in for a verifier that answers `true` followed by another word (64 bytes).
+contract TwoWordVerifier {
+    function verifyProof(uint256[8] calldata, uint256[4] calldata) external pure returns (bool, bool) {
+        return (true, true);
+    }
+}
+
+/// @notice A proof counts only if the verifier call returns exactly the ABI word `true`: the
+///         genuine fixture proof for the committed batch is refused once the code at the
+///         verifier address is replaced (`vm.etch`) by no code, a silent fallback, a verifier
+///         answering `false`, or one answering more than one word. The control test shows the
+///         very same call passing with the generated verifier.
+contract ZkVerifierResultTest is ZkProofFixture {
+    function setUp() public override {
+        super.setUp();
+        commitFixture();
+    }
+
+    function expectRefusedWithVerifierCode(bytes memory code) internal {
+        vm.etch(address(verifier), code);
+        assertEq(address(verifier).code.length, code.length, "code replaced");
+        expectInvalid(fx.prover, 1, fx.proof);
+        assertFalse(rollup.isProven(1), "not proven");
+    }
+
+    function test_proveBatch_generatedVerifierReturnsTrue() public {
+        uint256[4] memory input =
+            [uint256(fx.prevRoot), uint256(fx.newRoot), uint256(fx.dataHash), uint256(uint160(fx.prover))];
+        assertTrue(verifier.verifyProof(fx.proof, input), "generated verifier returns true");
+        prove(fx.prover, 1, fx.proof);
+        assertTrue(rollup.isProven(1), "proven");
+    }
+
+    function test_proveBatch_refusesVerifierWithoutCode() public {
+        expectRefusedWithVerifierCode("");
+    }
+
+    function test_proveBatch_refusesEmptyReturnData() public {
+        expectRefusedWithVerifierCode(address(new SilentFallback()).code);
+    }
+
+    function test_proveBatch_refusesFalse() public {
+        expectRefusedWithVerifierCode(address(new FalseVerifier()).code);
+    }
+
+    function test_proveBatch_refusesMoreThanOneWord() public {
+        expectRefusedWithVerifierCode(address(new TwoWordVerifier()).code);
     }
 }
 
@@ -295,7 +358,7 @@ contract ZkProveGasTest is ZkProofFixture {
 
     function test_gas_proveBatch() public {
         bytes memory cd =
-            abi.encodeCall(TandemRollup.proveBatch, (1, fx.prevRoot, fx.newRoot, fx.dataHash, fx.proof));
+            abi.encodeCall(ZkLane.proveBatch, (1, fx.prevRoot, fx.newRoot, fx.dataHash, fx.proof));
         vm.prank(fx.prover);
         uint256 g = gasleft();
         (bool ok,) = address(rollup).call(cd);
@@ -311,7 +374,7 @@ contract ZkProveGasTest is ZkProofFixture {
         console.log("  calldata gas", cdGas);
         console.log("  tx gas (21000 + calldata + exec)", 21000 + cdGas + used);
         console.log("  EIP-7623 floor", 21000 + 10 * tokens);
-        assertLe(used, 260_000, "proveBatch gas");
+        assertLe(used, 233_300, "proveBatch gas regressed"); // today 226,464
     }
 
     function test_gas_verifyProofAlone() public view {
@@ -320,8 +383,11 @@ contract ZkProveGasTest is ZkProofFixture {
         uint256[8] memory proof = fx.proof; // read the test's storage before measuring
         Verifier v = verifier;
         uint256 g = gasleft();
-        v.verifyProof(proof, input);
-        console.log("verifier.verifyProof alone (cold, from a contract)", g - gasleft());
+        bool valid = v.verifyProof(proof, input);
+        uint256 used = g - gasleft();
+        assertTrue(valid, "valid");
+        console.log("verifier.verifyProof alone (cold, from a contract)", used);
+        assertLe(used, 218_500, "verifyProof gas regressed"); // today 212,077
     }
 }
 
@@ -338,6 +404,9 @@ contract ZkFinalizeGasTest is ZkProofFixture {
         TandemRollup.StoredBatch memory b = zk;
         uint256 g = gasleft();
         rollup.finalizeBatch(b);
-        console.log("finalizeBatch of a proven ZK batch, exec gas", g - gasleft());
+        uint256 used = g - gasleft();
+        console.log("finalizeBatch of a proven ZK batch, exec gas", used);
+        assertEq(rollup.lastFinalizedBatch(), 1, "final");
+        assertLe(used, 27_200, "finalizeBatch gas regressed"); // today 26,278
     }
 }

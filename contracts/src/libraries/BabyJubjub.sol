@@ -29,6 +29,20 @@ library BabyJubjub {
         return lhs == rhs;
     }
 
+    /// @notice y of the four points of order 8 is Y8 or p - Y8 (their x is ±X8 with
+    ///         X8 = 4342719913949491028786768530115087822524712248835451589697801404893164183326).
+    uint256 internal constant Y8 = 4826523245007015323400664741523384119579596407052839571721035538011798951543;
+
+    /// @notice True iff the curve point (x, y) has order dividing 8, i.e. lies in the torsion
+    ///         subgroup: the identity (0, 1), (0, p-1) of order 2, (±x, 0) of order 4, and the
+    ///         four points (±X8, ±Y8) of order 8. The caller must have checked `isOnCurve(x, y)`
+    ///         (on the curve, y alone tells the order-8 points apart).
+    /// @dev Such a key signs for anyone: EdDSA verification multiplies by the cofactor 8, which
+    ///      sends these points to the identity.
+    function isLowOrder(uint256 x, uint256 y) internal pure returns (bool) {
+        return x == 0 || y == 0 || y == Y8 || y == P - Y8;
+    }
+
     /// @notice circomlib `packPoint(x, y)`; the caller must have checked `isOnCurve(x, y)`.
     /// @return packed `y` as 32 little-endian bytes, top bit of byte 31 = (x > (p-1)/2).
     function pack(uint256 x, uint256 y) internal pure returns (bytes32 packed) {

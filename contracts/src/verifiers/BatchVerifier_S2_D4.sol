@@ -517,7 +517,7 @@ contract Verifier {
     function verifyProof(
         uint256[8] calldata proof,
         uint256[4] calldata input
-    ) public view {
+    ) public view returns (bool) {
         (uint256 x, uint256 y) = publicInputMSM(input);
 
         // Note: The precompile expects the F2 coefficients in big-endian order.
@@ -561,5 +561,6 @@ contract Verifier {
             // We assume the contract is correctly generated, so the verification key is valid.
             revert ProofInvalid();
         }
+        return true;
     }
 }

@@ -170,11 +170,17 @@ abstract contract RollupFixture is Test {
 
     // ------------------------------------------------------------------ batches
 
+    /// @dev A test state root: `seed` with its top 3 bits cleared, so below the BN254 scalar
+    ///      field modulus (commits refuse roots >= r; real roots are Poseidon outputs).
+    function fieldRoot(bytes32 seed) internal pure returns (bytes32) {
+        return seed & bytes32(type(uint256).max >> 3);
+    }
+
     function nextHeader(bytes memory data) internal view returns (TandemRollup.BatchHeader memory h) {
         (uint256 ops, uint256 deposits,) = readPublicData(data);
         h.batchNumber = rollup.lastCommittedBatch() + 1;
         h.prevStateRoot = rollup.lastCommittedStateRoot();
-        h.newStateRoot = keccak256(abi.encode("root", h.batchNumber, data));
+        h.newStateRoot = fieldRoot(keccak256(abi.encode("root", h.batchNumber, data)));
         h.publicDataHash = sha256(data);
         h.intermediateRootsRoot = keccak256(abi.encode("intermediate", h.batchNumber));
         h.priorityOpsCount = uint32(deposits);

@@ -17,6 +17,7 @@ interface Vm {
     function deal(address account, uint256 newBalance) external;
     function load(address target, bytes32 slot) external view returns (bytes32 data);
     function store(address target, bytes32 slot, bytes32 value) external;
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
     function expectRevert() external;
     function expectRevert(bytes4 revertData) external;
     function expectRevert(bytes calldata revertData) external;

@@ -75,17 +75,39 @@ pub fn verify(vk: &VerifyingKey<Bn254>, public_inputs: &[F], proof: &Proof<Bn254
     Groth16::<Bn254>::verify(vk, public_inputs, proof).unwrap_or(false)
 }
 
-/// The Solidity verifier contract for `vk`: `verifyProof(uint256[8] proof, uint256[N] input)`
-/// with `N` = number of public inputs; proofs are passed as [`solidity_proof`] prepares them.
+/// The Solidity verifier contract for `vk`: `verifyProof(uint256[8] proof, uint256[N] input)
+/// returns (bool)` with `N` = number of public inputs; proofs are passed as [`solidity_proof`]
+/// prepares them. It reverts on an invalid proof and returns `true` otherwise: the rollup counts
+/// a proof only on an ABI-encoded `true`, so a call that returns nothing (an address without
+/// code, a fallback) never passes for a verified proof.
 pub fn solidity_verifier(vk: &VerifyingKey<Bn254>) -> String {
     use taceo_groth16_sol::askama::Template;
     let context = taceo_groth16_sol::SolidityVerifierContext {
         vk: vk.clone(),
         config: taceo_groth16_sol::SolidityVerifierConfig { pragma_version: "^0.8.24".to_string() },
     };
-    let mut out = context.render().expect("the template renders any verifying key");
+    let rendered = context.render().expect("the template renders any verifying key");
+    let mut out = return_true_from_verify_proof(&rendered);
     out.push('\n');
     out
+}
+
+/// The template's `verifyProof` returns nothing (it reverts on an invalid proof); this makes it
+/// `returns (bool)` and `return true` at its end. `verifyProof` is the template's last function,
+/// so its body ends where the contract does.
+fn return_true_from_verify_proof(rendered: &str) -> String {
+    const SIGNATURE_END: &str = ") public view {";
+    const CONTRACT_END: &str = "\n    }\n}";
+    let start = rendered.find("function verifyProof(").expect("the template has verifyProof");
+    let signature_end = start + rendered[start..].find(SIGNATURE_END).expect("verifyProof is public view");
+    let body_end = rendered.trim_end().rfind(CONTRACT_END).expect("verifyProof is the last function");
+    assert!(body_end > signature_end, "verifyProof is the last function of the template");
+    format!(
+        "{}) public view returns (bool) {{{}\n        return true;{}",
+        &rendered[..signature_end],
+        &rendered[signature_end + SIGNATURE_END.len()..body_end],
+        &rendered.trim_end()[body_end..]
+    )
 }
 
 /// The Solidity verifier of `keys`, with a header naming the shape, the chain id, the public

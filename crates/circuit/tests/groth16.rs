@@ -44,6 +44,7 @@ fn groth16_proves_a_real_batch_and_refuses_tampered_inputs() {
 
     let sol = solidity_verifier(&vk);
     assert!(sol.contains("function verifyProof(") && sol.contains("uint256[4] calldata input"));
+    assert!(sol.contains(") public view returns (bool) {") && sol.trim_end().ends_with("return true;\n    }\n}"));
     assert_eq!(solidity_proof(&proof).len(), 8);
 }
 

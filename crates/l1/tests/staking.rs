@@ -110,13 +110,20 @@ impl Devnet {
     }
 }
 
+/// `seed` with its top 3 bits cleared: below the BN254 field modulus, as the rollup requires of
+/// a committed state root (real roots are Poseidon outputs).
+fn field_root(mut seed: B256) -> B256 {
+    seed.0[0] &= 0x1f;
+    seed
+}
+
 /// A consistent header for batch `number` after root `prev`, carrying one Noop op.
 fn noop_batch(number: u64, prev: B256) -> (BatchHeader, Vec<u8>) {
     let data = vec![0u8];
     let header = BatchHeader {
         batch_number: number,
         prev_state_root: prev,
-        new_state_root: keccak256(format!("root {number}")),
+        new_state_root: field_root(keccak256(format!("root {number}"))),
         public_data_hash: B256::from(<[u8; 32]>::from(sha2::Sha256::digest(&data))),
         intermediate_roots_root: keccak256(format!("intermediate {number}")),
         priority_ops_count: 0,
