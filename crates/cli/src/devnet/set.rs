@@ -394,7 +394,7 @@ async fn wait_ready_members(procs: &mut Procs, clients: &[L2Client], members: &[
     wait_ready(&what, READY_TIMEOUT, &mut watched, async || {
         for c in clients {
             let set = c.call("tandem_sequencerSet", vec![]).await.ok()?;
-            if !opt_uint(&set, "consensusHeight").is_some_and(|h| h >= 1) {
+            if opt_uint(&set, "consensusHeight").is_none_or(|h| h < 1) {
                 return None;
             }
         }
