@@ -70,7 +70,7 @@ pub enum DevnetError {
 }
 
 impl DevnetError {
-    /// An [`DevnetError::Io`] for `what`.
+    /// A [`DevnetError::Io`] for `what`, to pass to `map_err`.
     pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let what = what.into();
         move |source| Self::Io { what, source }

@@ -117,9 +117,11 @@ fn show_value(value: &DynSolValue) -> String {
 /// as hex.
 impl std::fmt::Display for ContractRevert {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let Some((abi, selector, arguments)) = self.abi_and_arguments() else {
-            let Self::Unknown(data) = self else { unreachable!("only undecoded data has no ABI") };
+        if let Self::Unknown(data) = self {
             return write!(f, "revert data 0x{}", alloy::hex::encode(data));
+        }
+        let Some((abi, selector, arguments)) = self.abi_and_arguments() else {
+            return write!(f, "{}", self.name().unwrap_or("unknown error"));
         };
         let Some(error) = abi.errors().find(|e| e.selector() == selector) else {
             // The generated enum and its own ABI come from the same artifact.
