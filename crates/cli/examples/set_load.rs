@@ -31,11 +31,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::node_bindings::AnvilInstance;
 use alloy::providers::{Provider, ProviderBuilder};
 use alloy::sol_types::SolCall;
 use jsonrpsee::core::client::ClientT;
@@ -44,8 +43,9 @@ use jsonrpsee::rpc_params;
 use serde_json::Value;
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use tandem_l1::anvil::{anvil_binary, repo_root};
-use tandem_l1::{deploy_staked_devnet, PrivateKeySigner, RollupClient, StakedDeployment, StakedParams, StakingClient, U256};
+use tandem_devnet::anvil::{anvil_binary, repo_root, spawn_anvil, AnvilOptions};
+use tandem_devnet::{bootstrap_staked_set, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec, Supervised};
+use tandem_l1::{PrivateKeySigner, RollupClient, U256};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
 
@@ -211,7 +211,7 @@ fn cpu_between(a: &CpuSnapshot, b: &CpuSnapshot, members: &[u32], anvil: u32) ->
 // ---------------------------------------------------------------------------------------
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    tandem_devnet::free_port().expect("a free port")
 }
 
 fn signing_key(i: usize) -> PrivateKeySigner {
@@ -220,15 +220,8 @@ fn signing_key(i: usize) -> PrivateKeySigner {
 
 struct MemberProc {
     rpc: HttpClient,
-    child: Child,
+    child: Supervised,
     log: PathBuf,
-}
-
-impl Drop for MemberProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 struct SetNet {
@@ -244,26 +237,11 @@ async fn rpc<T: serde::de::DeserializeOwned>(client: &HttpClient, method: &str, 
     client.request(method, params).await.ok()
 }
 
-async fn advance_to(url: &str, rollup: &RollupClient, target: u64) {
-    let provider = ProviderBuilder::new().connect_http(url.parse().expect("url"));
-    loop {
-        let now = rollup.latest_timestamp().await.expect("timestamp");
-        if now >= target {
-            return;
-        }
-        let _: Value = provider.raw_request("evm_increaseTime".into(), (target - now,)).await.expect("increaseTime");
-        let _: Value = provider.raw_request("evm_mine".into(), ()).await.expect("mine");
-    }
-}
-
 impl SetNet {
     async fn start(o: &Opts) -> SetNet {
         assert!(o.tandem.exists(), "{} not found: run `cargo build --release -p tandem` (or pass --tandem)", o.tandem.display());
-        let accounts = (FIRST_DEPOSITOR + DEPOSITORS).to_string();
-        let anvil = Anvil::at(anvil_binary(&repo_root()))
-            .args(["--hardfork", "prague", "--accounts", accounts.as_str()])
-            .try_spawn()
-            .expect("anvil (run `npm ci`)");
+        let accounts = Some((FIRST_DEPOSITOR + DEPOSITORS) as u32);
+        let anvil = spawn_anvil(&anvil_binary(&repo_root()), &AnvilOptions { block_time: None, accounts }).expect("anvil (run `npm ci`)");
         let url = anvil.endpoint();
         let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
         let fee_key = PrivateKey::from_seed([60; 32]);
@@ -283,62 +261,60 @@ impl SetNet {
             "challenge_window": 1,
         }))
         .expect("staked params");
-        let deployment = deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, tokens(1_000_000)).await.expect("deploy");
-        let rollup0 = RollupClient::new(&url, deployment.rollup, Some(keys[0].clone())).expect("client");
         let ports: Vec<(u16, u16)> = STAKES.iter().map(|_| (free_port(), free_port())).collect();
-        for (i, stake) in STAKES.iter().enumerate() {
-            let (p2p, rpc_port) = ports[i];
-            rollup0.mint_dev_token(deployment.token, keys[i + 1].address(), tokens(*stake)).await.expect("mint");
-            let address = format!("p2p=/ip4/127.0.0.1/tcp/{p2p};rpc=http://127.0.0.1:{rpc_port}");
-            StakingClient::new(&url, deployment.staking, Some(keys[i + 1].clone()))
-                .expect("client")
-                .stake(tokens(*stake), signing_key(i).address(), address.as_bytes())
-                .await
-                .expect("stake");
-        }
-        let staking = StakingClient::new(&url, deployment.staking, Some(keys[0].clone())).expect("client");
-        let genesis_epoch = staking.current_epoch().await.expect("epoch") + 1;
-        advance_to(&url, &rollup0, staking.epoch_start(genesis_epoch).await.expect("start")).await;
-        staking.sync_epoch().await.expect("sync");
+        let stakers: Vec<StakedMember> = STAKES
+            .iter()
+            .zip(&ports)
+            .enumerate()
+            .map(|(i, (stake, (p2p, rpc_port)))| StakedMember {
+                l1: keys[i + 1].clone(),
+                signing_key: signing_key(i).address(),
+                stake: tokens(*stake),
+                network_address: format!("p2p=/ip4/127.0.0.1/tcp/{p2p};rpc=http://127.0.0.1:{rpc_port}"),
+            })
+            .collect();
+        let spec = StakedSetSpec {
+            deployer: keys[0].clone(),
+            genesis_root: genesis,
+            params: &params,
+            token_supply: tokens(1_000_000),
+            members: &stakers,
+            member_eth: None,
+        };
+        let set = bootstrap_staked_set(&url, &spec).await.expect("staked set");
+        let (deployment, genesis_epoch) = (set.deployment, set.genesis_epoch);
         let dir = tempfile::tempdir().expect("tempdir");
         let mut members = vec![];
         for (i, (p2p, rpc_port)) in ports.into_iter().enumerate() {
-            let data = dir.path().join(format!("member{i}"));
-            let args: Vec<String> = [
-                "node",
-                "--data-dir", data.to_str().expect("utf8"),
-                "--chain-id", &CHAIN_ID.to_string(),
-                "--tree-depth", &o.tree_depth.to_string(),
-                "--genesis-fee-pubkey", &format!("0x{}", hex::encode(fee_key.public_key().pack().0)),
-                "--l1-rpc", &url,
-                "--rollup", &deployment.rollup.to_string(),
-                "--deploy-block", &deployment.deploy_block.to_string(),
-                "--sequencer-key", &format!("0x{}", hex::encode(keys[i + 1].to_bytes())),
-                "--rpc-addr", &format!("127.0.0.1:{rpc_port}"),
-                "--metrics-addr", &format!("127.0.0.1:{}", free_port()),
-                "--block-time-ms", &o.block_time_ms.to_string(),
-                "--max-block-ops", &o.max_block_ops.to_string(),
-                "--l1-confirmations", "0",
-                "--l1-poll-ms", &o.l1_poll_ms.to_string(),
-                "--staking", &deployment.staking.to_string(),
-                "--signing-key", &format!("0x{}", hex::encode(signing_key(i).to_bytes())),
-                "--p2p-listen", &format!("/ip4/127.0.0.1/tcp/{p2p}"),
-                "--genesis-epoch", &genesis_epoch.to_string(),
-                "--post-timeout-ms", "5000",
-                "--propose-timeout-ms", &o.propose_timeout_ms.to_string(),
-                "--log-json",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+            let mut node = NodeCommand::new(
+                &dir.path().join(format!("member{i}")),
+                CHAIN_ID,
+                o.tree_depth,
+                fee_key.public_key().pack(),
+                &url,
+                deployment.rollup,
+                deployment.deploy_block,
+                keys[i + 1].clone(),
+                ([127, 0, 0, 1], rpc_port).into(),
+                ([127, 0, 0, 1], free_port()).into(),
+            );
+            node.block_time_ms = Some(o.block_time_ms);
+            node.max_block_ops = Some(o.max_block_ops);
+            node.l1_confirmations = Some(0);
+            node.l1_poll_ms = Some(o.l1_poll_ms);
+            node.log_json = true;
+            node.member = Some(MemberArgs {
+                staking: deployment.staking,
+                signing_key: signing_key(i),
+                p2p_port: p2p,
+                genesis_epoch,
+                post_timeout_ms: Some(5000),
+                propose_timeout_ms: Some(o.propose_timeout_ms),
+                byzantine_equivocate: false,
+                withhold_batches: false,
+            });
             let log_path = dir.path().join(format!("member{i}.log"));
-            let log = std::fs::File::create(&log_path).expect("log");
-            let child = Command::new(&o.tandem)
-                .args(&args)
-                .stdout(log.try_clone().expect("log"))
-                .stderr(log)
-                .spawn()
-                .expect("spawn tandem node");
+            let child = Supervised::spawn(format!("member {i}"), node.command(&o.tandem), &log_path).expect("spawn tandem node");
             let rpc = HttpClientBuilder::default()
                 .request_timeout(Duration::from_secs(120))
                 .build(format!("http://127.0.0.1:{rpc_port}"))
@@ -383,7 +359,7 @@ impl SetNet {
     }
 
     fn pids(&self) -> Vec<u32> {
-        self.members.iter().map(|m| m.child.id()).collect()
+        self.members.iter().filter_map(|m| m.child.pid()).collect()
     }
 }
 

@@ -20,8 +20,10 @@ use std::process::Stdio;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 use tandem_crypto::PrivateKey;
-use tandem_l1::{Address, PrivateKeySigner, RollupClient, U256};
-use tokio::process::{Child, Command};
+use tandem_devnet::anvil::{anvil_command, wait_for_anvil};
+use tandem_devnet::{wait_ready, NodeCommand, Supervised, ZkArgs};
+use tandem_l1::{PrivateKeySigner, RollupClient, U256};
+use tokio::process::Command;
 
 /// anvil's default accounts (mnemonic "test test test test test test test test test test
 /// test junk"): well-known devnet keys, never for real funds.
@@ -122,7 +124,7 @@ fn find_repo_root(args: &DevnetArgs) -> PathBuf {
     if let Some(r) = &args.repo_root {
         return r.clone();
     }
-    let built = tandem_l1::anvil::repo_root();
+    let built = tandem_devnet::anvil::repo_root();
     if built.join("package.json").exists() {
         return built;
     }
@@ -137,7 +139,7 @@ fn ensure_anvil(args: &DevnetArgs) -> Result<PathBuf> {
         return Ok(a.clone());
     }
     let root = find_repo_root(args);
-    let anvil = tandem_l1::anvil::anvil_binary(&root);
+    let anvil = tandem_devnet::anvil::anvil_binary(&root);
     if anvil.exists() {
         return Ok(anvil);
     }
@@ -173,63 +175,6 @@ fn log_file(path: &Path) -> Result<(Stdio, Stdio)> {
     let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let err = file.try_clone()?;
     Ok((Stdio::from(file), Stdio::from(err)))
-}
-
-fn die_with_parent(cmd: &mut Command) {
-    #[cfg(target_os = "linux")]
-    unsafe {
-        // The child gets SIGTERM if this process dies without stopping it (e.g. SIGKILL).
-        cmd.pre_exec(|| {
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
-    }
-}
-
-fn tail(path: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
-
-struct Proc {
-    name: String,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Proc {
-    fn died(&mut self) -> Result<()> {
-        if let Some(status) = self.child.try_wait()? {
-            bail!("{} exited ({status}); last lines of {}:\n{}", self.name, self.log.display(), tail(&self.log, 30));
-        }
-        Ok(())
-    }
-
-    /// Sends SIGTERM unless the process has exited.
-    fn term(&mut self) {
-        if let Ok(Some(_)) = self.child.try_wait() {
-            return;
-        }
-        if let Some(pid) = self.child.id() {
-            unsafe {
-                libc::kill(pid as i32, libc::SIGTERM);
-            }
-        }
-    }
-
-    /// Waits up to `grace` for the process to exit, then kills it.
-    async fn reap(&mut self, grace: Duration) {
-        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
-            tracing::warn!("{} did not stop within {grace:?} of SIGTERM: killing it", self.name);
-            let _ = self.child.kill().await;
-        }
-    }
-
-    async fn stop(&mut self, grace: Duration) {
-        self.term();
-        self.reap(grace).await;
-    }
 }
 
 /// How to call this binary in printed commands: `tandem` if that is it on the PATH, else its path.
@@ -271,31 +216,34 @@ fn command_prefix(args: &DevnetArgs) -> String {
     prefix
 }
 
+/// The devnet's children. Dropping it (a failed start) stops them all.
 #[derive(Default)]
 struct Procs {
-    anvil: Option<Proc>,
-    node: Option<Proc>,
-    prover: Option<Proc>,
+    anvil: Option<Supervised>,
+    node: Option<Supervised>,
+    prover: Option<Supervised>,
     /// Sequencer-set members (--sequencers N), by index.
-    members: Vec<Proc>,
+    members: Vec<Supervised>,
 }
 
 impl Procs {
+    /// Stops the children in dependency order: the prover and the nodes (members all at once)
+    /// before anvil.
     async fn stop_all(&mut self) {
         if let Some(prover) = self.prover.as_mut() {
-            prover.stop(Duration::from_secs(5)).await;
+            prover.stop().await;
         }
         if let Some(node) = self.node.as_mut() {
-            node.stop(Duration::from_secs(10)).await;
+            node.stop().await;
         }
         for member in &mut self.members {
-            member.term();
+            member.terminate();
         }
         for member in &mut self.members {
-            member.reap(Duration::from_secs(10)).await;
+            member.reap().await;
         }
         if let Some(anvil) = self.anvil.as_mut() {
-            anvil.stop(Duration::from_secs(5)).await;
+            anvil.stop().await;
         }
     }
 }
@@ -336,31 +284,16 @@ async fn run_single(args: DevnetArgs) -> Result<()> {
     let anvil = procs.anvil.as_mut().expect("started");
     let prover_exit = async {
         match procs.prover.as_mut() {
-            Some(p) => (p.child.wait().await, p.log.clone()),
+            Some(p) => p.exited().await,
             None => std::future::pending().await,
         }
     };
     let outcome: Result<()> = tokio::select! {
-        (status, log) = prover_exit => Err(anyhow!(
-            "the prover exited ({}); last lines of {}:\n{}",
-            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
-            log.display(),
-            tail(&log, 30)
-        )),
+        e = prover_exit => Err(e.into()),
         _ = sigint.recv() => { eprintln!("==> Ctrl-C: stopping the node and anvil"); Ok(()) }
         _ = sigterm.recv() => { eprintln!("==> SIGTERM: stopping the node and anvil"); Ok(()) }
-        status = node.child.wait() => Err(anyhow!(
-            "the node exited ({}); last lines of {}:\n{}",
-            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
-            node.log.display(),
-            tail(&node.log, 30)
-        )),
-        status = anvil.child.wait() => Err(anyhow!(
-            "anvil exited ({}); last lines of {}:\n{}",
-            status.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
-            anvil.log.display(),
-            tail(&anvil.log, 30)
-        )),
+        e = node.exited() => Err(e.into()),
+        e = anvil.exited() => Err(e.into()),
     };
     procs.stop_all().await;
     if outcome.is_ok() {
@@ -394,7 +327,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     // Contracts.
     eprintln!("==> deploying the rollup and the dev token (owner = anvil account 0, sequencer = anvil account 1)");
     let supply = U256::from(1_000_000u128 * 10u128.pow(18));
-    let deployment = tandem_l1::client::deploy_devnet(
+    let deployment = tandem_devnet::deploy_devnet(
         &l1_url,
         signers[0].clone(),
         signers[1].address(),
@@ -456,8 +389,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         };
         let source = tandem_circuit::prover::solidity_verifier(keys.vk());
         std::fs::write(keys_dir.join("Verifier.sol"), &source)?;
-        let code = tandem_l1::solc::compile(&find_repo_root(args), &source, "Verifier").map_err(|e| anyhow!("compiling the verifier: {e}"))?;
-        let verifier = tandem_l1::deploy_bytecode(&l1_url, signers[0].clone(), code.into())
+        let code = tandem_devnet::solc::compile(&find_repo_root(args), &source, "Verifier").map_err(|e| anyhow!("compiling the verifier: {e}"))?;
+        let verifier = tandem_devnet::deploy_bytecode(&l1_url, signers[0].clone(), code.into())
             .await
             .map_err(|e| anyhow!("deploying the verifier: {e}"))?;
         // A fresh client: the deployment above used the owner's key through another provider,
@@ -470,64 +403,43 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     };
 
     // Node.
-    let rpc_addr = format!("127.0.0.1:{}", args.rpc_port);
-    let metrics_addr = format!("127.0.0.1:{}", args.metrics_port);
+    let rpc_addr: std::net::SocketAddr = ([127, 0, 0, 1], args.rpc_port).into();
+    let metrics_addr: std::net::SocketAddr = ([127, 0, 0, 1], args.metrics_port).into();
     let l2_url = format!("http://{rpc_addr}");
     let metrics_url = format!("http://{metrics_addr}/metrics");
     let node_log = data_dir.join("node.log");
-    let (out, err) = log_file(&node_log)?;
     let exe = std::env::current_exe().context("finding this executable to start `tandem node`")?;
-    let mut cmd = Command::new(&exe);
-    cmd.arg("node")
-        .arg("--data-dir")
-        .arg(&node_dir)
-        .args(["--chain-id", &args.chain_id.to_string()])
-        .args(["--tree-depth", &args.tree_depth.to_string()])
-        .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
-        .args(["--l1-rpc", &l1_url])
-        .args(["--rollup", &deployment.rollup.to_string()])
-        .args(["--deploy-block", &deployment.deploy_block.to_string()])
-        .args(["--sequencer-key", ANVIL_KEYS[1]])
-        .args(["--rpc-addr", &rpc_addr])
-        .args(["--metrics-addr", &metrics_addr])
-        .args(["--block-time-ms", &args.block_time_ms.to_string()])
-        .args(["--l1-confirmations", &args.l1_confirmations.to_string()])
-        .args(["--max-block-ops", &args.max_block_ops.to_string()])
-        .args(["--l1-poll-ms", "500"])
-        .args(if zk.is_some() {
-            vec!["--zk-slots".to_string(), zk_slots.to_string(), "--fast-withdrawal-fee".to_string(), args.fast_withdrawal_fee.to_string()]
-        } else {
-            vec![]
-        })
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .kill_on_drop(true);
-    die_with_parent(&mut cmd);
+    let mut node_cmd = NodeCommand::new(
+        &node_dir,
+        args.chain_id,
+        args.tree_depth,
+        fee_pubkey,
+        &l1_url,
+        deployment.rollup,
+        deployment.deploy_block,
+        signers[1].clone(),
+        rpc_addr,
+        metrics_addr,
+    );
+    node_cmd.block_time_ms = Some(args.block_time_ms);
+    node_cmd.l1_confirmations = Some(args.l1_confirmations);
+    node_cmd.max_block_ops = Some(args.max_block_ops);
+    node_cmd.l1_poll_ms = Some(500);
+    node_cmd.zk = zk.as_ref().map(|_| ZkArgs { slots: zk_slots, fast_withdrawal_fee: args.fast_withdrawal_fee });
     eprintln!("==> starting the node on {l2_url}, log {}", node_log.display());
-    let child = cmd.spawn().with_context(|| format!("starting {} node", exe.display()))?;
-    let node = procs.node.insert(Proc { name: "the node".into(), child, log: node_log });
+    let _ = std::fs::remove_file(&node_log);
+    let node = procs.node.insert(Supervised::spawn("the node", node_cmd.command(&exe), &node_log)?);
     let anvil = procs.anvil.as_mut().expect("started above");
     let l2 = L2Client::new(&l2_url)?;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        node.died()?;
-        anvil.died()?;
-        if l2.chain_params().await.is_ok() {
-            break;
-        }
-        if Instant::now() > deadline {
-            bail!("the node did not answer on {l2_url} within 60 s: see {}", node.log.display());
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    wait_ready(&format!("the node on {l2_url} (see {})", node_log.display()), Duration::from_secs(60), &mut [node, anvil], async || {
+        l2.chain_params().await.ok()
+    })
+    .await?;
 
     // Prover.
     if let Some((keys_dir, _)) = &zk {
         let prover_log = data_dir.join("prover.log");
-        let (out, err) = log_file(&prover_log)?;
-        let mut cmd = Command::new(&exe);
+        let mut cmd = std::process::Command::new(&exe);
         cmd.arg("prover")
             .arg("--keys")
             .arg(keys_dir)
@@ -538,16 +450,10 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             .args(["--chain-id", &args.chain_id.to_string()])
             .args(["--tree-depth", &args.tree_depth.to_string()])
             .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
-            .args(if args.prove_optimistic { vec!["--prove-optimistic"] } else { vec![] })
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .kill_on_drop(true);
-        die_with_parent(&mut cmd);
+            .args(if args.prove_optimistic { vec!["--prove-optimistic"] } else { vec![] });
         eprintln!("==> starting the prover (anvil account {PROVER_ACCOUNT}), log {}", prover_log.display());
-        let child = cmd.spawn().with_context(|| format!("starting {} prover", exe.display()))?;
-        procs.prover = Some(Proc { name: "the prover".into(), child, log: prover_log });
+        let _ = std::fs::remove_file(&prover_log);
+        procs.prover = Some(Supervised::spawn("the prover", cmd, &prover_log)?.with_grace(Duration::from_secs(5)));
     }
     let node = procs.node.as_mut().expect("started above");
     let anvil = procs.anvil.as_mut().expect("started above");
@@ -590,8 +496,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             "eth": "10000", "devTokens": format_units(DEV_TOKENS_PER_ACCOUNT, 18),
         })).collect::<Vec<_>>(),
         "dataDir": data_dir.display().to_string(),
-        "logs": {"anvil": anvil.log.display().to_string(), "node": node.log.display().to_string()},
-        "pids": {"anvil": anvil.child.id(), "node": node.child.id(), "prover": procs.prover.as_ref().and_then(|p| p.child.id()), "devnet": std::process::id()},
+        "logs": {"anvil": anvil.log().display().to_string(), "node": node.log().display().to_string()},
+        "pids": {"anvil": anvil.pid(), "node": node.pid(), "prover": procs.prover.as_ref().and_then(|p| p.pid()), "devnet": std::process::id()},
         "examples": examples,
         "zkLane": zk.as_ref().map(|(dir, verifier)| json!({
             "slots": zk_slots, "verifier": verifier.to_string(), "keys": dir.display().to_string(),
@@ -630,8 +536,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     }
     text += &format!(
         "\nLogs: {} and {}\nSame as JSON: {}\nCtrl-C stops the node and anvil.\n",
-        anvil.log.display(),
-        node.log.display(),
+        anvil.log().display(),
+        node.log().display(),
         json_path.display()
     );
     println!("{text}");
@@ -652,40 +558,19 @@ struct L1 {
 async fn start_anvil(args: &DevnetArgs, anvil_bin: &Path, data_dir: &Path, block_time: Option<u64>, procs: &mut Procs) -> Result<L1> {
     let url = format!("http://127.0.0.1:{}", args.l1_port);
     let anvil_log = data_dir.join("anvil.log");
-    let (out, err) = log_file(&anvil_log)?;
-    let mut cmd = Command::new(anvil_bin);
-    cmd.args(["--host", "127.0.0.1", "--port", &args.l1_port.to_string(), "--hardfork", "prague"]);
-    if let Some(seconds) = block_time {
-        cmd.args(["--block-time", &seconds.to_string()]);
-    }
-    cmd.stdin(Stdio::null()).stdout(out).stderr(err).kill_on_drop(true);
-    die_with_parent(&mut cmd);
+    let _ = std::fs::remove_file(&anvil_log);
     let mining = match block_time {
         Some(seconds) => format!("block time {seconds} s"),
         None => "a block per transaction".to_string(),
     };
     eprintln!("==> starting anvil on {url} ({mining}, prague), log {}", anvil_log.display());
-    let child = cmd.spawn().with_context(|| format!("starting {}", anvil_bin.display()))?;
-    let anvil = procs.anvil.insert(Proc { name: "anvil".into(), child, log: anvil_log });
-
+    let cmd = anvil_command(anvil_bin, args.l1_port, block_time);
+    let anvil = procs.anvil.insert(Supervised::spawn("anvil", cmd, &anvil_log)?.with_grace(Duration::from_secs(5)));
     let signers: Vec<PrivateKeySigner> = ANVIL_KEYS.iter().map(|k| PrivateKeySigner::from_str(k).expect("valid key")).collect();
-    let probe = RollupClient::new(&url, Address::ZERO, None).map_err(|e| anyhow!("{e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let chain_id = loop {
-        anvil.died()?;
-        use alloy::providers::Provider;
-        if let Ok(id) = probe.provider().get_chain_id().await {
-            let accounts = probe.provider().get_accounts().await.unwrap_or_default();
-            if accounts.first() != Some(&signers[0].address()) {
-                bail!("anvil's first account is not the default dev account: was it started with another mnemonic?");
-            }
-            break id;
-        }
-        if Instant::now() > deadline {
-            bail!("anvil did not answer on {url} within 30 s: see {}", anvil.log.display());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let (chain_id, accounts) = wait_for_anvil(&url, anvil, Duration::from_secs(30)).await?;
+    if accounts.first() != Some(&signers[0].address()) {
+        bail!("anvil's first account is not the default dev account: was it started with another mnemonic?");
+    }
     Ok(L1 { url, chain_id, signers })
 }
 

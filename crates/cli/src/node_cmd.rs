@@ -191,3 +191,73 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     }
     .map_err(|e| anyhow!("node stopped: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::NodeArgs;
+    use clap::Parser;
+    use tandem_devnet::{MemberArgs, NodeCommand, ZkArgs};
+    use tandem_l1::{Address, PrivateKeySigner};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        node: NodeArgs,
+    }
+
+    fn key(byte: u8) -> PrivateKeySigner {
+        PrivateKeySigner::from_bytes(&tandem_l1::B256::repeat_byte(byte)).expect("scalar")
+    }
+
+    /// The devnet's builder produces exactly the flags `tandem node` parses, into the values
+    /// it was given.
+    #[test]
+    fn the_devnet_node_builder_speaks_these_flags() {
+        let fee = tandem_crypto::PrivateKey::from_seed([3; 32]).public_key().pack();
+        let mut node = NodeCommand::new(
+            std::path::Path::new("/tmp/member0"),
+            778,
+            12,
+            fee,
+            "http://127.0.0.1:8545",
+            Address::repeat_byte(1),
+            9,
+            key(2),
+            "127.0.0.1:20001".parse().expect("addr"),
+            "127.0.0.1:20002".parse().expect("addr"),
+        );
+        node.block_time_ms = Some(500);
+        node.l1_confirmations = Some(0);
+        node.max_block_ops = Some(64);
+        node.l1_poll_ms = Some(300);
+        node.zk = Some(ZkArgs { slots: 2, fast_withdrawal_fee: 7 });
+        node.member = Some(MemberArgs {
+            staking: Address::repeat_byte(4),
+            signing_key: key(5),
+            p2p_port: 20003,
+            genesis_epoch: 6,
+            post_timeout_ms: Some(3000),
+            propose_timeout_ms: Some(2000),
+            byzantine_equivocate: false,
+            withhold_batches: true,
+        });
+        node.log_json = true;
+        let argv = std::iter::once("node".to_string()).chain(node.argv());
+        let args = Cli::try_parse_from(argv).expect("tandem node accepts the builder's flags").node;
+        let config = args.config().expect("valid config");
+        assert_eq!(config.data_dir, node.data_dir);
+        assert_eq!((config.chain_id, config.tree_depth, config.genesis_fee_pubkey), (778, 12, fee));
+        assert_eq!((config.rollup, config.deploy_block), (Address::repeat_byte(1), 9));
+        assert_eq!(config.sequencer_key.address(), key(2).address());
+        assert_eq!((config.rpc_addr, config.metrics_addr), (node.rpc_addr, node.metrics_addr));
+        assert_eq!((config.block_time.as_millis(), config.l1_confirmations, config.max_block_ops), (500, 0, 64));
+        assert_eq!(config.l1_poll_interval.as_millis(), 300);
+        assert!(matches!(&config.zk_lane, Some(z) if z.slots == 2 && z.fast_withdrawal_fee == 7));
+        assert!(args.log_json);
+        let member = args.member_config().expect("valid member config").expect("member mode");
+        assert_eq!((member.staking, member.signing_key.address(), member.genesis_epoch), (Address::repeat_byte(4), key(5).address(), 6));
+        assert_eq!(member.p2p_listen.to_string(), "/ip4/127.0.0.1/tcp/20003");
+        assert_eq!(member.post_timeout.as_millis(), 3000);
+        assert!(!member.posts_batches && member.byzantine.is_none());
+    }
+}

@@ -103,26 +103,14 @@ pub async fn run(args: SequencerArgs) -> Result<()> {
 
 type Output = (Value, String);
 
-/// An L1 failure as the user should read it: unreachable endpoints say so, reverts carry the
-/// contract's decoded custom error.
+/// An L1 failure as the user should read it: unreachable endpoints say so, reverts name the
+/// contract's custom error with its fields ([`tandem_l1::ContractRevert`]'s `Display`).
 fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
     let text = e.to_string();
     if text.contains("error sending request") || text.contains("onnection refused") || text.contains("tcp connect") {
         anyhow!("L1 unreachable at {url}: is `tandem devnet` (or anvil) running? ({text})")
     } else {
-        anyhow!("{}", tidy_revert(&text))
-    }
-}
-
-/// A decoded custom error reads `Name(Name { field: value })` (the error enum's variant around
-/// the error struct): shown once, `Name { field: value }`.
-fn tidy_revert(text: &str) -> String {
-    let Some(open) = text.find('(') else { return text.to_string() };
-    let head = &text[..open];
-    let name = &head[head.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1)..];
-    match text[open + 1..].strip_prefix(name).and_then(|inner| inner.strip_suffix(')')) {
-        Some(inner) if !name.is_empty() => format!("{head}{inner}"),
-        _ => text.to_string(),
+        anyhow!("{text}")
     }
 }
 
@@ -549,16 +537,19 @@ async fn status(args: &SequencerArgs, staker: Option<Address>) -> Result<Output>
 
 #[cfg(test)]
 mod tests {
-    use super::tidy_revert;
+    use super::l1_error;
+    use alloy::sol_types::SolError;
+    use tandem_l1::bindings::SequencerStaking;
+    use tandem_l1::{Address, ContractRevert, L1Error};
 
     #[test]
-    fn decoded_reverts_name_the_error_once() {
-        assert_eq!(
-            tidy_revert("L1 contract reverted: NotMember(NotMember { epoch: 0, staker: 0xac })"),
-            "L1 contract reverted: NotMember { epoch: 0, staker: 0xac }"
-        );
-        assert_eq!(tidy_revert("L1 contract reverted: ZeroAmount(ZeroAmount)"), "L1 contract reverted: ZeroAmount");
-        assert_eq!(tidy_revert("L1 RPC: timeout (30 s)"), "L1 RPC: timeout (30 s)");
-        assert_eq!(tidy_revert("no parenthesis"), "no parenthesis");
+    fn reverts_print_the_custom_error_by_name_with_its_fields() {
+        let staker = Address::repeat_byte(0xac);
+        let data = SequencerStaking::NotMember { epoch: 0, staker }.abi_encode();
+        let e = l1_error("http://127.0.0.1:8545", L1Error::Reverted(ContractRevert::decode_staking(&data)));
+        assert_eq!(e.to_string(), format!("L1 contract reverted: NotMember {{ epoch: 0, staker: {staker} }}"));
+        let data = SequencerStaking::ZeroAmount {}.abi_encode();
+        let e = l1_error("http://127.0.0.1:8545", L1Error::Reverted(ContractRevert::decode_staking(&data)));
+        assert_eq!(e.to_string(), "L1 contract reverted: ZeroAmount");
     }
 }

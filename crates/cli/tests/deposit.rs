@@ -7,13 +7,12 @@ use tandem_l1::{PrivateKeySigner, RollupClient, B256, U256};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deposit_eth_and_dev_token_through_the_cli() {
-    let anvil = tandem_l1::anvil::spawn_anvil(&tandem_l1::anvil::anvil_binary(&tandem_l1::anvil::repo_root()), None)
-        .expect("anvil (run `npm ci` at the repository root)");
+    let anvil = tandem_devnet::anvil::test_anvil().expect("anvil (run `npm ci` at the repository root)");
     let url = anvil.endpoint();
     let deployer = PrivateKeySigner::from(anvil.keys()[0].clone());
     let depositor_key = format!("0x{}", hex::encode(anvil.keys()[2].to_bytes()));
     let sequencer = PrivateKeySigner::from(anvil.keys()[1].clone()).address();
-    let deployment = tandem_l1::client::deploy_devnet(&url, deployer.clone(), sequencer, B256::repeat_byte(1), 60, U256::from(10u128.pow(24)))
+    let deployment = tandem_devnet::deploy_devnet(&url, deployer.clone(), sequencer, B256::repeat_byte(1), 60, U256::from(10u128.pow(24)))
         .await
         .unwrap();
     let depositor = PrivateKeySigner::from(anvil.keys()[2].clone());

@@ -8,8 +8,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// A port from the devnet's cross-process allocator (see `tandem_devnet::ports`).
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    tandem_devnet::free_port().unwrap()
 }
 
 fn wallet(dir: &Path, devnet: &Value, file: &str, args: &[&str]) -> Output {
@@ -138,14 +139,9 @@ impl Drop for DevnetGuard {
     }
 }
 
-/// A port `p` with `p..p + n` all free right now.
+/// The first of `n` consecutive ports from the devnet's allocator.
 fn free_ports(n: u16) -> u16 {
-    loop {
-        let p = free_port();
-        if p.checked_add(n).is_some() && (p..p + n).all(|q| std::net::TcpListener::bind(("127.0.0.1", q)).is_ok()) {
-            return p;
-        }
-    }
+    tandem_devnet::free_ports(n).unwrap()
 }
 
 /// Prints the end of the devnet's output when the test fails.

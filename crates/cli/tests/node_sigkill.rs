@@ -1,48 +1,32 @@
-//! Killing the node with SIGKILL, between blocks and with transactions pending, then
-//! restarting it: no accepted transaction is lost, the state root of every block is the
-//! same, and the batcher resumes without posting any batch twice.
+//! Killing the node with SIGKILL, between blocks and with transactions pending (accepted, in
+//! no block yet: checked just before each kill), then restarting it: no accepted transaction is
+//! lost, the state root of every block is the same, and the batcher resumes without posting any
+//! batch twice.
 
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
+use tandem_devnet::anvil::test_anvil;
+use tandem_devnet::{deploy_devnet, free_port, NodeCommand, Supervised};
 use tandem_l1::bindings::TandemRollup;
-use tandem_l1::{deploy_devnet, PrivateKeySigner, RollupClient, U256};
+use tandem_l1::{PrivateKeySigner, RollupClient, U256};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
 
 const CHAIN_ID: u64 = 777;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+/// Block time of the node: long enough that a burst sent right after a block is still pending
+/// when it is killed.
+const BLOCK_TIME_MS: u64 = 2_000;
 
-struct NodeProcess {
-    child: Child,
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_node(args: &[String]) -> NodeProcess {
-    let child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .arg("node")
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    NodeProcess { child }
+fn start_node(node: &NodeCommand, log: &Path) -> Supervised {
+    Supervised::spawn("tandem node", node.command(Path::new(env!("CARGO_BIN_EXE_tandem"))), log).expect("spawn tandem node")
 }
 
 async fn wait_for<T>(what: &str, mut f: impl AsyncFnMut() -> Option<T>) -> T {
@@ -80,7 +64,7 @@ async fn block_roots(client: &HttpClient) -> BTreeMap<u64, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_node_restarts_without_loss_or_double_posting() {
-    let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).unwrap();
+    let anvil = test_anvil().unwrap();
     let url = anvil.endpoint();
     let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
     let fee_key = PrivateKey::from_seed([50; 32]);
@@ -88,28 +72,27 @@ async fn sigkilled_node_restarts_without_loss_or_double_posting() {
     let deployment = deploy_devnet(&url, keys[0].clone(), keys[1].address(), genesis, 3600, U256::from(1u64)).await.unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let rpc_port = free_port();
-    let args: Vec<String> = [
-        "--data-dir", dir.path().to_str().unwrap(),
-        "--chain-id", &CHAIN_ID.to_string(),
-        "--tree-depth", "12",
-        "--genesis-fee-pubkey", &format!("0x{}", hex::encode(fee_key.public_key().pack().0)),
-        "--l1-rpc", &url,
-        "--rollup", &deployment.rollup.to_string(),
-        "--deploy-block", &deployment.deploy_block.to_string(),
-        "--sequencer-key", &format!("0x{}", hex::encode(keys[1].to_bytes())),
-        "--rpc-addr", &format!("127.0.0.1:{rpc_port}"),
-        "--metrics-addr", &format!("127.0.0.1:{}", free_port()),
-        "--block-time-ms", "400",
-        "--l1-confirmations", "0",
-        "--l1-poll-ms", "200",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let rpc_port = free_port().unwrap();
+    let mut node_cmd = NodeCommand::new(
+        dir.path(),
+        CHAIN_ID,
+        12,
+        fee_key.public_key().pack(),
+        &url,
+        deployment.rollup,
+        deployment.deploy_block,
+        keys[1].clone(),
+        ([127, 0, 0, 1], rpc_port).into(),
+        ([127, 0, 0, 1], free_port().unwrap()).into(),
+    );
+    node_cmd.block_time_ms = Some(BLOCK_TIME_MS);
+    node_cmd.l1_confirmations = Some(0);
+    node_cmd.l1_poll_ms = Some(200);
+    node_cmd.data_dir = dir.path().join("node");
+    let log = dir.path().join("node.log");
     let client = HttpClientBuilder::default().build(format!("http://127.0.0.1:{rpc_port}")).unwrap();
 
-    let mut node = start_node(&args);
+    let mut node = start_node(&node_cmd, &log);
     wait_for("node RPC", async || client.request::<u64, _>("tandem_blockNumber", rpc_params![]).await.ok()).await;
 
     let alice = PrivateKey::from_seed([1; 32]);
@@ -129,27 +112,39 @@ async fn sigkilled_node_restarts_without_loss_or_double_posting() {
     let mut accepted = Vec::new();
     let mut nonce = 0u32;
     for round in 0..3 {
-        // Submit a burst, then kill: some transactions are in blocks, some still pending.
+        // A transaction included in a block marks a block boundary: the burst that follows
+        // has most of a block time before the next block.
+        let marker: Value = client.request("tandem_sendTransaction", rpc_params![transfer(&alice, 1, &bob, 1_000, nonce)]).await.unwrap();
+        let marker = marker["hash"].as_str().unwrap().to_string();
+        accepted.push(marker.clone());
+        nonce += 1;
+        wait_for("the marker's block", async || {
+            let t: Value = client.request("tandem_getTransaction", rpc_params![marker.clone()]).await.ok()?;
+            (t["status"] == "included").then_some(())
+        })
+        .await;
+        let mut burst = Vec::new();
         for _ in 0..12 {
             let r: Value = client.request("tandem_sendTransaction", rpc_params![transfer(&alice, 1, &bob, 1_000, nonce)]).await.unwrap();
-            accepted.push(r["hash"].as_str().unwrap().to_string());
+            burst.push(r["hash"].as_str().unwrap().to_string());
             nonce += 1;
         }
-        if round == 1 {
-            // This round dies between blocks, after one was produced.
-            let before: u64 = client.request("tandem_blockNumber", rpc_params![]).await.unwrap();
-            wait_for("a block", async || {
-                let n: u64 = client.request("tandem_blockNumber", rpc_params![]).await.ok()?;
-                (n > before).then_some(())
-            })
-            .await;
+        accepted.extend(burst.iter().cloned());
+        // Just before the kill: which of the burst are accepted but in no block yet.
+        let mut pending_at_kill = 0;
+        for hash in burst.iter().rev() {
+            let t: Value = client.request("tandem_getTransaction", rpc_params![hash.clone()]).await.unwrap();
+            match t["status"].as_str() {
+                Some("pending") => pending_at_kill += 1,
+                Some("included") => {}
+                other => panic!("round {round}: transaction {hash} is {other:?}, neither pending nor included"),
+            }
         }
         let roots_before = block_roots(&client).await;
-        let pending_at_kill = { let a: Value = client.request("tandem_getAccount", rpc_params![alice_pk.clone()]).await.unwrap(); nonce as u64 - a["nonce"].as_u64().unwrap() };
-        eprintln!("round {round}: killing with {} blocks, {pending_at_kill} txs pending", roots_before.len());
-        node.child.kill().unwrap(); // SIGKILL
-        node.child.wait().unwrap();
-        node = start_node(&args);
+        assert!(pending_at_kill > 0, "round {round}: no transaction was pending at the kill (the test would not test a pending mempool)");
+        eprintln!("round {round}: killing with {} blocks, {pending_at_kill} of {} transactions pending", roots_before.len(), burst.len());
+        node.kill(); // SIGKILL
+        node = start_node(&node_cmd, &log);
         wait_for("restarted node RPC", async || client.request::<u64, _>("tandem_blockNumber", rpc_params![]).await.ok()).await;
         let roots_after = block_roots(&client).await;
         for (n, root) in &roots_before {

@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use std::time::Duration;
-use tandem_l1::L1Error;
+use tandem_l1::bindings::SequencerStaking::SequencerStakingErrors;
+use tandem_l1::{ContractRevert, L1Error};
 
 const LONG: Duration = Duration::from_secs(120);
 
@@ -62,8 +63,29 @@ async fn stakers_join_and_leave_at_epoch_boundaries() {
     })
     .await;
 
+    // The leaver, still running, follows the chain but proposes nothing in the new epoch: once
+    // it has every height up to one decided under the new set, its count of proposed heights
+    // never moves again.
+    let proposed_heights = async |m: &Member| m.set().await.and_then(|s| s["heightsProposed"].as_u64());
+    let h = net.members[0].consensus_height().await.expect("height");
+    wait_for("the leaver follows the new epoch", LONG, async || (net.members[3].consensus_height().await? >= h).then_some(())).await;
+    let proposed_by_leaver = proposed_heights(&net.members[3]).await.expect("count");
+    net.wait_height(h + 4, LONG).await;
+    assert_eq!(
+        proposed_heights(&net.members[3]).await,
+        Some(proposed_by_leaver),
+        "the leaver proposed a height after leaving the set at epoch {second_epoch}"
+    );
+    // Nor is any block of the new epoch its proposal.
+    let latest = net.members[0].block_number().await.expect("blocks");
+    for b in 1..=latest {
+        let block = net.members[0].block(b).await.expect("block");
+        if block["consensus"]["epoch"] == second_epoch {
+            assert_ne!(block["consensus"]["proposer"].as_str().map(str::to_lowercase), Some(leaver_key.clone()), "block {b}");
+        }
+    }
+
     // The leaver's process can go: 1150 of 1150 stake remains among the others.
-    let proposed_by_leaver = net.members[3].set().await.expect("set")["heightsProposed"].as_u64().expect("count");
     net.members[3].kill();
     let h = net.members[0].consensus_height().await.expect("height");
     net.wait_height(h + 3, LONG).await;
@@ -74,14 +96,13 @@ async fn stakers_join_and_leave_at_epoch_boundaries() {
     }
     let blocks = net.members[0].block_number().await.expect("blocks");
     net.wait_final(blocks, LONG).await;
-    eprintln!("leaver proposed {proposed_by_leaver} heights before leaving");
 
     // Withdrawal waits for the unbonding delay (epoch + window after the unstake).
     let refused = leaver.withdraw().await;
-    assert!(matches!(&refused, Err(L1Error::Reverted(m)) if m.contains("UnbondingNotOver")), "early withdraw: {refused:?}");
+    assert!(matches!(&refused, Err(L1Error::Reverted(ContractRevert::Staking(SequencerStakingErrors::UnbondingNotOver(_))))), "early withdraw: {refused:?}");
     net.advance_to(info.unbonding_end).await;
     leaver.withdraw().await.expect("withdraw after the delay");
     assert_eq!(leaver.token_balance(net.keys[4].address()).await.expect("balance"), tokens(100));
     let again = leaver.withdraw().await;
-    assert!(matches!(&again, Err(L1Error::Reverted(m)) if m.contains("NothingToWithdraw")), "second withdraw: {again:?}");
+    assert!(matches!(&again, Err(L1Error::Reverted(ContractRevert::Staking(SequencerStakingErrors::NothingToWithdraw(_))))), "second withdraw: {again:?}");
 }

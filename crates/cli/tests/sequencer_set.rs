@@ -1,8 +1,10 @@
 //! Four `tandem node` members with stakes 4/3/2/1 on anvil, over real TCP: transactions sent
 //! to any member are decided and batches signed by more than 2/3 of the stake finalize on L1;
 //! with the smallest member killed the chain goes on and the member catches up after a
-//! restart; with members holding >= 1/3 of the stake down it halts without forking and
-//! resumes when they return.
+//! restart; with members holding >= 1/3 of the stake down it halts (no member's height moves
+//! over a measured interval) without forking and resumes when they return. Every block is
+//! proposed by a member of the set, more than one member proposes, and all members hold
+//! identical blocks at every height.
 
 mod common;
 
@@ -10,10 +12,15 @@ use common::*;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::rpc_params;
 use serde_json::Value;
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 use tandem_crypto::PrivateKey;
 
 const LONG: Duration = Duration::from_secs(120);
+/// A member whose height has not moved for this long has stopped deciding.
+const SETTLED: Duration = Duration::from_secs(3);
+/// How long the halted set is watched for any height moving.
+const HALT_WATCH: Duration = Duration::from_secs(10);
 
 async fn send(member: &Member, tx: String) -> String {
     let r: Value = member.rpc.request("tandem_sendTransaction", rpc_params![tx]).await.expect("accepted");
@@ -30,7 +37,8 @@ async fn included_everywhere(net: &SetDevnet, hash: &str) {
     }
 }
 
-/// Every running member has the same blocks 1..=n (same state roots).
+/// Every running member has the same blocks 1..=n (identical records: roots, public data,
+/// transactions, consensus height, round, proposer and epoch).
 async fn same_chain(net: &SetDevnet) -> u64 {
     let running: Vec<&Member> = net.members.iter().filter(|m| m.child.is_some()).collect();
     let n = {
@@ -44,7 +52,7 @@ async fn same_chain(net: &SetDevnet) -> u64 {
         let reference = running[0].block(b).await.expect("block");
         for m in &running[1..] {
             let other = m.block(b).await.expect("block");
-            assert_eq!(reference["stateRoot"], other["stateRoot"], "block {b}: member {} forked", m.index);
+            assert_eq!(reference, other, "block {b}: member {} differs from member {}", m.index, running[0].index);
         }
     }
     n
@@ -83,12 +91,26 @@ async fn scenario(net: &mut SetDevnet) {
     // Batches are committed with the set's signatures and finalize.
     let rollup = net.rollup(None);
     net.wait_final(blocks, LONG).await;
-    let mut proposers = std::collections::BTreeSet::new();
+    // Each block's proposer is a member of the set.
+    let set_keys: BTreeSet<String> = (0..4).map(|i| signing_key(i).address().to_string().to_lowercase()).collect();
     for b in 1..=blocks {
         let block = net.members[0].block(b).await.expect("block");
-        proposers.insert(block["consensus"]["proposer"].as_str().unwrap_or_default().to_string());
+        let proposer = block["consensus"]["proposer"].as_str().expect("a consensus proposer").to_lowercase();
+        assert!(set_keys.contains(&proposer), "block {b} proposed by {proposer}, not a member of {set_keys:?}");
     }
-    eprintln!("blocks 1..={blocks} proposed by {proposers:?}");
+    // More than one member proposes (the stake-weighted draw over the heights decided so far,
+    // empty ones included; within the deadline this fails only if one member always proposes).
+    let proposers = wait_for("a second member to propose", LONG, async || {
+        let mut proposed = vec![];
+        for m in &net.members {
+            if m.set().await?["heightsProposed"].as_u64()? > 0 {
+                proposed.push(m.index);
+            }
+        }
+        (proposed.len() > 1).then_some(proposed)
+    })
+    .await;
+    eprintln!("members {proposers:?} proposed heights");
 
     // The smallest member (1/10 of the stake) dies: blocks and batches go on.
     net.members[3].kill();
@@ -109,22 +131,35 @@ async fn scenario(net: &mut SetDevnet) {
     included_everywhere(net, &h).await;
     same_chain(net).await;
 
-    // Members 1 and 3 (3 + 1 = 4/10 of the stake) die: nothing can be decided.
+    // Members 1 and 3 (3 + 1 = 4/10 of the stake) die: nothing can be decided. A height in
+    // flight may still complete, so wait until both survivors' heights have settled.
     net.members[1].kill();
     net.members[3].kill();
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let stalled = net.members[0].consensus_height().await.expect("height");
+    let survivors = [0usize, 2];
+    let stalled = wait_for("the survivors to stop deciding", LONG, async || {
+        let first = survivor_heights(net, &survivors).await?;
+        tokio::time::sleep(SETTLED).await;
+        (survivor_heights(net, &survivors).await? == first).then_some(first)
+    })
+    .await;
     let pending = send(&net.members[0], transfer(&alice, 1, &bob, 1_000, nonce)).await;
-    tokio::time::sleep(Duration::from_secs(10)).await;
-    assert_eq!(net.members[0].consensus_height().await, Some(stalled), "decided without 2/3 of the stake");
-    assert_eq!(net.members[2].consensus_height().await, Some(stalled), "decided without 2/3 of the stake");
+    // Watched over an interval, with a transaction waiting: no survivor's height moves.
+    let watch_end = Instant::now() + HALT_WATCH;
+    let mut samples = 0;
+    while Instant::now() < watch_end {
+        let now = survivor_heights(net, &survivors).await.expect("survivors answer");
+        assert_eq!(now, stalled, "decided without 2/3 of the stake (heights of members {survivors:?})");
+        samples += 1;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(samples >= 10, "the halt was watched {samples} times only");
     same_chain(net).await;
 
     // They return: the chain resumes, the pending transaction is included, no fork.
     net.members[1].start();
     net.members[3].start();
     included_everywhere(net, &pending).await;
-    net.wait_height(stalled + 2, LONG).await;
+    net.wait_height(stalled.iter().max().expect("survivors") + 2, LONG).await;
     let blocks = same_chain(net).await;
     net.wait_final(blocks, LONG).await;
 
@@ -137,4 +172,13 @@ async fn scenario(net: &mut SetDevnet) {
         .expect("events");
     let numbers: Vec<u64> = events.iter().map(|(e, _)| e.batchNumber).collect();
     assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>(), "each batch committed once, in order");
+}
+
+/// Consensus heights of `members` (all must answer).
+async fn survivor_heights(net: &SetDevnet, members: &[usize]) -> Option<Vec<u64>> {
+    let mut heights = Vec::with_capacity(members.len());
+    for &i in members {
+        heights.push(net.members[i].consensus_height().await?);
+    }
+    Some(heights)
 }

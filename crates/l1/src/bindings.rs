@@ -5,21 +5,21 @@
 #![allow(missing_docs, clippy::too_many_arguments)]
 
 alloy::sol!(
-    #[sol(rpc)]
+    #[sol(rpc, abi)]
     #[derive(Debug)]
     TandemRollup,
     "../../contracts/artifacts/TandemRollup.json"
 );
 
 alloy::sol!(
-    #[sol(rpc)]
+    #[sol(rpc, abi)]
     #[derive(Debug)]
     DevToken,
     "../../contracts/artifacts/DevToken.json"
 );
 
 alloy::sol!(
-    #[sol(rpc)]
+    #[sol(rpc, abi)]
     #[derive(Debug)]
     SequencerStaking,
     "../../contracts/artifacts/SequencerStaking.json"
@@ -29,7 +29,7 @@ alloy::sol!(
 /// inherited structs again, which would otherwise collide with the `TandemRollup` binding.
 pub mod staked {
     alloy::sol!(
-        #[sol(rpc)]
+        #[sol(rpc, abi)]
         #[derive(Debug)]
         StakedRollup,
         "../../contracts/artifacts/StakedRollup.json"

@@ -15,7 +15,7 @@ use alloy::signers::SignerSync;
 use alloy::sol_types::{SolEvent, SolValue};
 
 use crate::bindings::{DevToken, SequencerStaking};
-use crate::client::{confirm, connect, contract_error, rpc_error, L1Error};
+use crate::client::{confirm, connect, rpc_error, staking_error, L1Error};
 
 /// Domain tag of the batch digest (`SequencerStaking.BATCH_DOMAIN_TAG`).
 pub const BATCH_DOMAIN: &[u8] = b"tandem.batch.v1";
@@ -208,18 +208,18 @@ impl StakingClient {
 
     /// The ERC-20 that is staked, slashed and paid as rewards.
     pub async fn staking_token(&self) -> Result<Address, L1Error> {
-        self.contract().stakingToken().call().await.map_err(contract_error)
+        self.contract().stakingToken().call().await.map_err(staking_error)
     }
 
     /// Balance of `owner` in the staking token.
     pub async fn token_balance(&self, owner: Address) -> Result<U256, L1Error> {
         let token = DevToken::new(self.staking_token().await?, self.provider.clone());
-        token.balanceOf(owner).call().await.map_err(contract_error)
+        token.balanceOf(owner).call().await.map_err(staking_error)
     }
 
     async fn approve(&self, amount: U256) -> Result<(), L1Error> {
         let token = DevToken::new(self.staking_token().await?, self.provider.clone());
-        confirm(token.approve(self.staking, amount).send().await.map_err(contract_error)?).await.map(|_| ())
+        confirm(token.approve(self.staking, amount).send().await.map_err(staking_error)?).await.map(|_| ())
     }
 
     /// Approves and stakes `amount` from the signer. The first stake registers `signing_key`
@@ -230,50 +230,50 @@ impl StakingClient {
         self.approve(amount).await?;
         let contract = self.contract();
         let call = contract.stake(amount, signing_key, Bytes::copy_from_slice(network_address));
-        Ok(confirm(call.send().await.map_err(contract_error)?).await?.transaction_hash)
+        Ok(confirm(call.send().await.map_err(staking_error)?).await?.transaction_hash)
     }
 
     /// Moves `amount` of the signer's active stake to unbonding (the whole unbonding balance
     /// becomes withdrawable `unbondingDelay` from now).
     pub async fn unstake(&self, amount: U256) -> Result<B256, L1Error> {
         self.sender()?;
-        Ok(confirm(self.contract().unstake(amount).send().await.map_err(contract_error)?).await?.transaction_hash)
+        Ok(confirm(self.contract().unstake(amount).send().await.map_err(staking_error)?).await?.transaction_hash)
     }
 
     /// Pays the signer's unbonding balance; refused (`UnbondingNotOver`) before its end.
     pub async fn withdraw(&self) -> Result<B256, L1Error> {
         self.sender()?;
-        Ok(confirm(self.contract().withdraw().send().await.map_err(contract_error)?).await?.transaction_hash)
+        Ok(confirm(self.contract().withdraw().send().await.map_err(staking_error)?).await?.transaction_hash)
     }
 
     /// Materializes the current epoch's set if it is not stored yet; returns the epoch of
     /// the block that included the transaction (the one it materialized).
     pub async fn sync_epoch(&self) -> Result<u64, L1Error> {
         self.sender()?;
-        let receipt = confirm(self.contract().syncEpoch().send().await.map_err(contract_error)?).await?;
+        let receipt = confirm(self.contract().syncEpoch().send().await.map_err(staking_error)?).await?;
         let block = receipt.block_number.ok_or_else(|| L1Error::Unexpected("syncEpoch receipt without a block".into()))?;
-        self.contract().currentEpoch().call().block(BlockId::number(block)).await.map_err(contract_error)
+        self.contract().currentEpoch().call().block(BlockId::number(block)).await.map_err(staking_error)
     }
 
     /// The epoch of the latest L1 block.
     pub async fn current_epoch(&self) -> Result<u64, L1Error> {
-        self.contract().currentEpoch().call().await.map_err(contract_error)
+        self.contract().currentEpoch().call().await.map_err(staking_error)
     }
 
     /// Whether `epoch`'s active set is stored on L1 (then it never changes again).
     pub async fn is_materialized(&self, epoch: u64) -> Result<bool, L1Error> {
-        self.contract().isMaterialized(epoch).call().await.map_err(contract_error)
+        self.contract().isMaterialized(epoch).call().await.map_err(staking_error)
     }
 
     /// L1 timestamp at which `epoch` starts.
     pub async fn epoch_start(&self, epoch: u64) -> Result<u64, L1Error> {
-        let start = self.contract().epochStart(epoch).call().await.map_err(contract_error)?;
+        let start = self.contract().epochStart(epoch).call().await.map_err(staking_error)?;
         u64::try_from(start).map_err(|_| L1Error::Unexpected(format!("epoch {epoch} starts at {start}, beyond u64")))
     }
 
     /// Epoch length in L1 seconds.
     pub async fn epoch_length(&self) -> Result<u64, L1Error> {
-        self.contract().epochLength().call().await.map_err(contract_error)
+        self.contract().epochLength().call().await.map_err(staking_error)
     }
 
     /// The active set of `epoch` (its snapshot if materialized; for the current or a future
@@ -284,7 +284,7 @@ impl StakingClient {
     }
 
     async fn active_set_at(&self, epoch: u64, block: BlockId) -> Result<ActiveSet, L1Error> {
-        let set = self.contract().activeSet(epoch).call().block(block).await.map_err(contract_error)?;
+        let set = self.contract().activeSet(epoch).call().block(block).await.map_err(staking_error)?;
         let n = set.stakers.len();
         if set.signingKeys.len() != n || set.stakes.len() != n {
             return Err(L1Error::Unexpected(format!("activeSet({epoch}) returned arrays of different lengths")));
@@ -299,7 +299,7 @@ impl StakingClient {
     }
 
     async fn staker_info_at(&self, staker: Address, block: BlockId) -> Result<StakerInfo, L1Error> {
-        let info = self.contract().stakerInfo(staker).call().block(block).await.map_err(contract_error)?;
+        let info = self.contract().stakerInfo(staker).call().block(block).await.map_err(staking_error)?;
         Ok(StakerInfo {
             signing_key: info.signingKey,
             active_stake: info.activeStake,
@@ -327,21 +327,21 @@ impl StakingClient {
     pub async fn fund_rewards(&self, amount: U256) -> Result<u64, L1Error> {
         self.sender()?;
         self.approve(amount).await?;
-        let receipt = confirm(self.contract().fundRewards(amount).send().await.map_err(contract_error)?).await?;
+        let receipt = confirm(self.contract().fundRewards(amount).send().await.map_err(staking_error)?).await?;
         Ok(self.event::<SequencerStaking::RewardsFunded>(&receipt)?.epoch)
     }
 
     /// Claims the signer's share of `epoch`'s pool (after the epoch, once); returns the amount.
     pub async fn claim_reward(&self, epoch: u64) -> Result<U256, L1Error> {
         self.sender()?;
-        let receipt = confirm(self.contract().claimReward(epoch).send().await.map_err(contract_error)?).await?;
+        let receipt = confirm(self.contract().claimReward(epoch).send().await.map_err(staking_error)?).await?;
         Ok(self.event::<SequencerStaking::RewardClaimed>(&receipt)?.amount)
     }
 
     /// The reward pool of `epoch` (funded rewards plus the emission its batches accrued;
     /// claims do not reduce it).
     pub async fn reward_pool(&self, epoch: u64) -> Result<U256, L1Error> {
-        self.contract().rewardPool(epoch).call().await.map_err(contract_error)
+        self.contract().rewardPool(epoch).call().await.map_err(staking_error)
     }
 
     /// Approves and adds `amount` to the emission reserve, from which every signed commit
@@ -350,23 +350,23 @@ impl StakingClient {
     pub async fn fund_emission(&self, amount: U256) -> Result<U256, L1Error> {
         self.sender()?;
         self.approve(amount).await?;
-        let receipt = confirm(self.contract().fundEmission(amount).send().await.map_err(contract_error)?).await?;
+        let receipt = confirm(self.contract().fundEmission(amount).send().await.map_err(staking_error)?).await?;
         Ok(self.event::<SequencerStaking::EmissionFunded>(&receipt)?.reserve)
     }
 
     /// Emission funded and not yet accrued to a pool.
     pub async fn emission_reserve(&self) -> Result<U256, L1Error> {
-        Ok(U256::from(self.contract().emissionReserve().call().await.map_err(contract_error)?))
+        Ok(U256::from(self.contract().emissionReserve().call().await.map_err(staking_error)?))
     }
 
     /// Emission accrued per committed batch (zero: no emission).
     pub async fn emission_per_batch(&self) -> Result<U256, L1Error> {
-        self.contract().emissionPerBatch().call().await.map_err(contract_error)
+        self.contract().emissionPerBatch().call().await.map_err(staking_error)
     }
 
     /// Share of `epoch`'s pool still due to `staker` (0 if not a member or already claimed).
     pub async fn pending_reward(&self, epoch: u64, staker: Address) -> Result<U256, L1Error> {
-        self.contract().pendingReward(epoch, staker).call().await.map_err(contract_error)
+        self.contract().pendingReward(epoch, staker).call().await.map_err(staking_error)
     }
 
     /// Submits batch double-sign evidence: one key's signatures over `batch_digest` of the
@@ -388,7 +388,7 @@ impl StakingClient {
             header_hash_b,
             Bytes::copy_from_slice(signature_b),
         );
-        let receipt = confirm(call.send().await.map_err(contract_error)?).await?;
+        let receipt = confirm(call.send().await.map_err(staking_error)?).await?;
         self.slash_report(&receipt)
     }
 
@@ -416,7 +416,7 @@ impl StakingClient {
             value_id_b,
             Bytes::copy_from_slice(signature_b),
         );
-        let receipt = confirm(call.send().await.map_err(contract_error)?).await?;
+        let receipt = confirm(call.send().await.map_err(staking_error)?).await?;
         self.slash_report(&receipt)
     }
 

@@ -6,11 +6,12 @@
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use sha2::Digest;
-use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
-use tandem_l1::bindings::SequencerStaking;
+use tandem_devnet::anvil::test_anvil;
+use tandem_devnet::{deploy_staked_devnet, StakedDeployment, StakedParams};
+use tandem_l1::bindings::SequencerStaking::{self, SequencerStakingErrors};
 use tandem_l1::{
-    batch_digest, deploy_staked_devnet, sign_digest, vote_digest, BatchHeader, L1Error, Lane, PrivateKeySigner, RollupClient,
-    StakedDeployment, StakedParams, StakingClient, VoteType,
+    batch_digest, sign_digest, vote_digest, BatchHeader, ContractRevert, L1Error, Lane, PrivateKeySigner, RollupClient, StakingClient,
+    VoteType,
 };
 
 const TOKEN: u128 = 1_000_000_000_000_000_000;
@@ -36,7 +37,7 @@ async fn devnet() -> Devnet {
 }
 
 async fn devnet_with_emission(emission_per_batch: U256) -> Devnet {
-    let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).expect("anvil (run `npm ci`)");
+    let anvil = test_anvil().expect("anvil (run `npm ci`)");
     let url = anvil.endpoint();
     let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
     let params = StakedParams {
@@ -134,8 +135,11 @@ fn noop_batch(number: u64, prev: B256) -> (BatchHeader, Vec<u8>) {
     (header, data)
 }
 
-fn reverted_with(result: &Result<impl std::fmt::Debug, L1Error>, name: &str) -> bool {
-    matches!(result, Err(L1Error::Reverted(m)) if m.contains(name))
+/// Whether `result` is the staking contract's custom error `variant` (decoded from the ABI).
+macro_rules! reverted_with {
+    ($result:expr, $variant:ident) => {
+        matches!($result, Err(L1Error::Reverted(ContractRevert::Staking(SequencerStakingErrors::$variant(_)))))
+    };
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -200,7 +204,7 @@ async fn active_set_is_ranked_by_stake_then_lower_address_with_network_addresses
     let owner = RollupClient::new(&net.url, net.deployment.rollup, Some(net.keys[0].clone())).expect("client");
     owner.mint_dev_token(net.deployment.token, net.keys[5].address(), tokens(80)).await.expect("mint");
     assert_eq!(funder.fund_rewards(tokens(80)).await.expect("fund"), epoch);
-    assert!(reverted_with(&client.claim_reward(epoch).await, "EpochNotOver"));
+    assert!(reverted_with!(&client.claim_reward(epoch).await, EpochNotOver));
     net.next_epoch().await;
     assert_eq!(client.pending_reward(epoch, net.keys[1].address()).await.expect("pending"), tokens(30), "300/800 of 80");
     let before = client.token_balance(net.keys[1].address()).await.expect("balance");
@@ -225,12 +229,12 @@ async fn signed_commit_needs_more_than_two_thirds_of_the_stake() {
 
     // Exactly 2/3 (300 + 100) and less (100 + 100) are refused.
     let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1])).await;
-    assert!(reverted_with(&refused, "InsufficientSignedStake"), "{refused:?}");
+    assert!(reverted_with!(&refused, InsufficientSignedStake), "{refused:?}");
     let refused = submitter.commit_batch_signed(&header, &data, sign(&[2, 3])).await;
-    assert!(reverted_with(&refused, "InsufficientSignedStake"), "{refused:?}");
+    assert!(reverted_with!(&refused, InsufficientSignedStake), "{refused:?}");
     // A non-member's signature is refused by name.
     let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1, 2, 9])).await;
-    assert!(reverted_with(&refused, "NotActiveMember"), "{refused:?}");
+    assert!(reverted_with!(&refused, NotActiveMember), "{refused:?}");
     // The same signer twice never reaches L1.
     let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1, 4])).await;
     assert!(matches!(refused, Err(L1Error::DuplicateSigner(a)) if a == signing_key(4).address()), "{refused:?}");
@@ -267,12 +271,12 @@ async fn double_vote_evidence_slashes_and_pays_the_reporter() {
 
     // The same offence is slashed once.
     let again = reporter.report_double_vote(9, 1, VoteType::Precommit, value_b, &sig_b, value_a, &sig_a).await;
-    assert!(reverted_with(&again, "VoteEvidenceAlreadyUsed"), "{again:?}");
+    assert!(reverted_with!(&again, VoteEvidenceAlreadyUsed), "{again:?}");
     // Two votes of different signers are no evidence.
     let other = sign_digest(&signing_key(3), vote_digest(d.l1_chain_id, d.rollup, 10, 0, VoteType::Prevote, value_b));
     let mine = sign_digest(&signing_key(2), vote_digest(d.l1_chain_id, d.rollup, 10, 0, VoteType::Prevote, value_a));
     let refused = reporter.report_double_vote(10, 0, VoteType::Prevote, value_a, &mine, value_b, &other).await;
-    assert!(reverted_with(&refused, "SignerMismatch"), "{refused:?}");
+    assert!(reverted_with!(&refused, SignerMismatch), "{refused:?}");
 
     // A batch double sign by the same key is a separate offence.
     let (ha, hb) = (keccak256("header A"), keccak256("header B"));
@@ -289,7 +293,7 @@ async fn withdraw_is_refused_before_the_unbonding_delay_and_pays_after() {
     let staker = net.stake(1, tokens(500)).await;
     let who = net.keys[1].address();
     assert_eq!(staker.token_balance(who).await.expect("balance"), U256::ZERO);
-    assert!(reverted_with(&staker.unstake(tokens(450)).await, "BelowMinStake"), "50 left would be below the minimum");
+    assert!(reverted_with!(&staker.unstake(tokens(450)).await, BelowMinStake), "50 left would be below the minimum");
     // A transaction refused at gas estimation must not stall the client's next one (nonce gap).
     staker.unstake(tokens(500)).await.expect("unstake all");
     let info = staker.staker_info(who).await.expect("info");
@@ -298,13 +302,13 @@ async fn withdraw_is_refused_before_the_unbonding_delay_and_pays_after() {
     assert_eq!(info.unbonding_end, net.latest_timestamp().await + UNBONDING, "the unstake block + the delay");
 
     let early = staker.withdraw().await;
-    assert!(reverted_with(&early, "UnbondingNotOver"), "{early:?}");
+    assert!(reverted_with!(&early, UnbondingNotOver), "{early:?}");
     net.advance_to(info.unbonding_end - 100).await;
-    assert!(reverted_with(&staker.withdraw().await, "UnbondingNotOver"));
+    assert!(reverted_with!(&staker.withdraw().await, UnbondingNotOver));
     net.advance_to(info.unbonding_end).await;
     staker.withdraw().await.expect("paid after the delay");
     assert_eq!(staker.token_balance(who).await.expect("balance"), tokens(500));
-    assert!(reverted_with(&staker.withdraw().await, "NothingToWithdraw"), "paid once");
+    assert!(reverted_with!(&staker.withdraw().await, NothingToWithdraw), "paid once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -341,7 +345,7 @@ async fn emission_accrues_per_signed_batch_and_members_claim_their_share() {
     assert_eq!(funder.token_balance(d.staking).await.expect("balance"), tokens(1_000) + tokens(12));
 
     let member = net.staking(1);
-    assert!(reverted_with(&member.claim_reward(epoch).await, "EpochNotOver"));
+    assert!(reverted_with!(&member.claim_reward(epoch).await, EpochNotOver));
     net.next_epoch().await;
     let share = tokens(12) * U256::from(100) / U256::from(1_000);
     assert_eq!(member.pending_reward(epoch, net.keys[1].address()).await.expect("pending"), share, "100/1000 of 12");
@@ -357,6 +361,6 @@ async fn emission_reserve_is_refused_without_an_emission() {
     let funder = net.staking(5);
     assert_eq!(funder.emission_per_batch().await.expect("parameter"), U256::ZERO);
     net.mint(5, tokens(1)).await;
-    assert!(reverted_with(&funder.fund_emission(tokens(1)).await, "EmissionDisabled"));
+    assert!(reverted_with!(&funder.fund_emission(tokens(1)).await, EmissionDisabled));
     assert_eq!(funder.emission_reserve().await.expect("reserve"), U256::ZERO);
 }

@@ -8,7 +8,8 @@ mod common;
 
 use alloy::providers::Provider;
 use common::*;
-use tandem_l1::{withdrawal_proof, Address, L1Error, RollupClient, U256};
+use tandem_l1::bindings::TandemRollup::TandemRollupErrors;
+use tandem_l1::{withdrawal_proof, Address, ContractRevert, L1Error, RollupClient, U256};
 use tandem_node::records::BatchStatus;
 use tandem_types::*;
 
@@ -101,7 +102,7 @@ async fn deposits_transfers_withdrawals_finalize_and_claim_once() {
     assert_eq!(rollup.balance_of(recipient, None).await.unwrap() - eth_before, U256::from(5 * 10u128.pow(17)));
     assert_eq!(rollup.balance_of(recipient, Some(deployment.dev_token)).await.unwrap(), U256::from(1_500u64));
     let again = rollup.claim_withdrawal(2, 0, &withdrawals[0], withdrawal_proof(&withdrawals, 0).unwrap()).await;
-    assert!(matches!(&again, Err(L1Error::Reverted(m)) if m.contains("WithdrawalAlreadyClaimed")), "{again:?}");
+    assert!(matches!(&again, Err(L1Error::Reverted(ContractRevert::Rollup(TandemRollupErrors::WithdrawalAlreadyClaimed(_))))), "{again:?}");
 
     // Restart: same root, nothing re-posted.
     let root = node.with_ledger(|l, _| l.root());

@@ -7,8 +7,10 @@ use alloy::providers::Provider;
 use std::time::Duration;
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
-use tandem_l1::{deploy_bytecode, deploy_devnet, Address, L1Error, PrivateKeySigner, RollupClient, U256};
+use tandem_devnet::anvil::{repo_root, test_anvil};
+use tandem_devnet::{deploy_bytecode, deploy_devnet};
+use tandem_l1::bindings::TandemRollup::TandemRollupErrors;
+use tandem_l1::{Address, ContractRevert, L1Error, PrivateKeySigner, RollupClient, U256};
 use tandem_node::producer::SoloSequencer;
 use tandem_node::records::BatchStatus;
 use tandem_node::{genesis_root, Node, NodeConfig, ZkLaneConfig};
@@ -40,14 +42,14 @@ async fn proving_optimistic_batches_makes_fast_withdrawals_independent_of_window
 }
 
 async fn run(prove_optimistic: bool) {
-    let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).unwrap();
+    let anvil = test_anvil().unwrap();
     let url = anvil.endpoint();
     let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
     let (owner, sequencer, user, prover_key) = (keys[0].clone(), keys[1].clone(), keys[2].clone(), keys[3].clone());
 
     // Keys (insecure local setup), the verifier rendered from them, compiled and deployed.
     let keys = tandem_circuit::prover::ProvingKeys::setup_insecure(SLOTS, DEPTH, CHAIN_ID, 1).unwrap();
-    let verifier_code = tandem_l1::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(keys.vk()), "Verifier").unwrap();
+    let verifier_code = tandem_devnet::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(keys.vk()), "Verifier").unwrap();
     let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
 
     let fee_key = PrivateKey::from_seed([9; 32]);
@@ -134,7 +136,7 @@ async fn run(prove_optimistic: bool) {
     let foreign = prove_batch(&keys, &replica, &ops2, AccountIndex::new(0).unwrap(), L1Address([0x99; 20])).unwrap();
     let prover_l1 = RollupClient::new(&url, deployment.rollup, Some(prover_key.clone())).unwrap();
     let refused = prover_l1.prove_batch(2, foreign.prev_root, foreign.new_root, foreign.data_hash, foreign.words).await;
-    assert!(matches!(&refused, Err(L1Error::Reverted(m)) if m.contains("InvalidProof")), "{refused:?}");
+    assert!(matches!(&refused, Err(L1Error::Reverted(ContractRevert::Rollup(TandemRollupErrors::InvalidProof(_))))), "{refused:?}");
 
     // The prover follows the chain, proves batch 2 with its own address, submits it.
     let mut prover = Prover::new(

@@ -6,13 +6,13 @@ use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Child, Command};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
-use tandem_l1::{deploy_staked_devnet, PrivateKeySigner, RollupClient, StakedDeployment, StakedParams, StakingClient, U256};
+use tandem_devnet::anvil::test_anvil;
+use tandem_devnet::{bootstrap_staked_set, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec, Supervised};
+use tandem_l1::{PrivateKeySigner, RollupClient, StakingClient, U256};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
 
@@ -24,8 +24,9 @@ pub fn tokens(n: u64) -> U256 {
     U256::from(n) * U256::from(TOKEN)
 }
 
+/// A port from the devnet's cross-process allocator (see `tandem_devnet::ports`).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    tandem_devnet::free_port().expect("a free port")
 }
 
 pub async fn wait_for<T>(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> T {
@@ -46,32 +47,26 @@ pub fn signing_key(i: usize) -> PrivateKeySigner {
 
 pub struct Member {
     pub index: usize,
-    pub args: Vec<String>,
+    pub node: NodeCommand,
     pub rpc: HttpClient,
     pub rpc_url: String,
     pub p2p: String,
-    pub child: Option<Child>,
+    /// The running `tandem node` (stopped when dropped).
+    pub child: Option<Supervised>,
     pub log: PathBuf,
 }
 
 impl Member {
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "member {} already running", self.index);
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-            .arg("node")
-            .args(&self.args)
-            .stdout(log.try_clone().expect("log file"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn tandem node");
-        self.child = Some(child);
+        let cmd = self.node.command(Path::new(env!("CARGO_BIN_EXE_tandem")));
+        self.child = Some(Supervised::spawn(format!("member {}", self.index), cmd, &self.log).expect("spawn tandem node"));
     }
 
+    /// SIGKILL: the member crashes.
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
+            c.kill();
         }
     }
 
@@ -137,16 +132,7 @@ impl SetDevnet {
 
     /// Mines until the L1 clock reaches `target`.
     pub async fn advance_to(&self, target: u64) {
-        use alloy::providers::{Provider, ProviderBuilder};
-        let provider = ProviderBuilder::new().connect_http(self.url.parse().expect("url"));
-        loop {
-            let now = self.rollup(None).latest_timestamp().await.expect("timestamp");
-            if now >= target {
-                return;
-            }
-            let _: Value = provider.raw_request("evm_increaseTime".into(), (target - now,)).await.expect("increaseTime");
-            let _: Value = provider.raw_request("evm_mine".into(), ()).await.expect("mine");
-        }
+        tandem_devnet::advance_time_to(&self.url, target).await.expect("advance L1 time");
     }
 
     /// Mines one L1 block a second later (L1 time only moves with blocks on anvil).
@@ -167,11 +153,7 @@ impl SetDevnet {
 
     /// Moves L1 to the start of the next epoch and materializes its set.
     pub async fn next_epoch(&self) -> u64 {
-        let staking = self.staking(0);
-        let next = staking.current_epoch().await.expect("epoch") + 1;
-        self.advance_to(staking.epoch_start(next).await.expect("start")).await;
-        staking.sync_epoch().await.expect("sync");
-        next
+        tandem_devnet::next_epoch(&self.url, self.deployment.staking, self.keys[0].clone()).await.expect("next epoch")
     }
 
     /// Adds a member process (not started) for member `i`.
@@ -182,40 +164,35 @@ impl SetDevnet {
     /// [`Self::add_member`], optionally withholding batches.
     pub fn add_member_with(&mut self, i: usize, p2p_port: u16, rpc_port: u16, byzantine: bool, withhold: bool) {
         let data = self.dir.path().join(format!("member{i}"));
-        let mut args: Vec<String> = [
-            "--data-dir", data.to_str().expect("utf8"),
-            "--chain-id", &CHAIN_ID.to_string(),
-            "--tree-depth", &DEPTH.to_string(),
-            "--genesis-fee-pubkey", &format!("0x{}", hex::encode(self.fee_key.public_key().pack().0)),
-            "--l1-rpc", &self.url,
-            "--rollup", &self.deployment.rollup.to_string(),
-            "--deploy-block", &self.deployment.deploy_block.to_string(),
-            "--sequencer-key", &format!("0x{}", hex::encode(self.keys[i + 1].to_bytes())),
-            "--rpc-addr", &format!("127.0.0.1:{rpc_port}"),
-            "--metrics-addr", &format!("127.0.0.1:{}", free_port()),
-            "--block-time-ms", "500",
-            "--l1-confirmations", "0",
-            "--l1-poll-ms", "300",
-            "--staking", &self.deployment.staking.to_string(),
-            "--signing-key", &format!("0x{}", hex::encode(signing_key(i).to_bytes())),
-            "--p2p-listen", &format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
-            "--genesis-epoch", &self.genesis_epoch.to_string(),
-            "--post-timeout-ms", "3000",
-            "--propose-timeout-ms", "2000",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        if byzantine {
-            args.push("--byzantine-equivocate".into());
-        }
-        if withhold {
-            args.push("--withhold-batches".into());
-        }
+        let mut node = NodeCommand::new(
+            &data,
+            CHAIN_ID,
+            DEPTH,
+            self.fee_key.public_key().pack(),
+            &self.url,
+            self.deployment.rollup,
+            self.deployment.deploy_block,
+            self.keys[i + 1].clone(),
+            ([127, 0, 0, 1], rpc_port).into(),
+            ([127, 0, 0, 1], free_port()).into(),
+        );
+        node.block_time_ms = Some(500);
+        node.l1_confirmations = Some(0);
+        node.l1_poll_ms = Some(300);
+        node.member = Some(MemberArgs {
+            staking: self.deployment.staking,
+            signing_key: signing_key(i),
+            p2p_port,
+            genesis_epoch: self.genesis_epoch,
+            post_timeout_ms: Some(3000),
+            propose_timeout_ms: Some(2000),
+            byzantine_equivocate: byzantine,
+            withhold_batches: withhold,
+        });
         let rpc_url = format!("http://127.0.0.1:{rpc_port}");
         self.members.push(Member {
             index: i,
-            args,
+            node,
             rpc: HttpClientBuilder::default().request_timeout(Duration::from_secs(10)).build(&rpc_url).expect("client"),
             rpc_url,
             p2p: format!("/ip4/127.0.0.1/tcp/{p2p_port}"),
@@ -227,7 +204,7 @@ impl SetDevnet {
     /// Deploys, stakes `stakes` (in tokens) for members 0.., moves to the next epoch (whose
     /// set is those stakers) and starts every member.
     pub async fn start(options: SetOptions) -> Self {
-        let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).expect("anvil (run `npm ci`)");
+        let anvil = test_anvil().expect("anvil (run `npm ci`)");
         let url = anvil.endpoint();
         let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
         let fee_key = PrivateKey::from_seed([60; 32]);
@@ -245,23 +222,39 @@ impl SetDevnet {
             challenge_window: options.challenge_window,
             emission_per_batch: U256::ZERO,
         };
-        let deployment = deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, tokens(1_000_000)).await.expect("deploy");
+        // Member i: L1 account i + 1 (a funded anvil account), its own signing key.
+        let ports: Vec<(u16, u16)> = options.stakes.iter().map(|_| (free_port(), free_port())).collect();
+        let stakers: Vec<StakedMember> = options
+            .stakes
+            .iter()
+            .zip(&ports)
+            .enumerate()
+            .map(|(i, (stake, (p2p, rpc)))| StakedMember {
+                l1: keys[i + 1].clone(),
+                signing_key: signing_key(i).address(),
+                stake: tokens(*stake),
+                network_address: format!("p2p=/ip4/127.0.0.1/tcp/{p2p};rpc=http://127.0.0.1:{rpc}"),
+            })
+            .collect();
+        let spec = StakedSetSpec {
+            deployer: keys[0].clone(),
+            genesis_root: genesis,
+            params: &params,
+            token_supply: tokens(1_000_000),
+            members: &stakers,
+            member_eth: None,
+        };
+        let set = bootstrap_staked_set(&url, &spec).await.expect("staked set");
         let mut net = SetDevnet {
             anvil,
             url,
             keys,
-            deployment,
+            deployment: set.deployment,
             fee_key,
             members: vec![],
             dir: tempfile::tempdir().expect("tempdir"),
-            genesis_epoch: 0,
+            genesis_epoch: set.genesis_epoch,
         };
-        let ports: Vec<(u16, u16)> = options.stakes.iter().map(|_| (free_port(), free_port())).collect();
-        for (i, stake) in options.stakes.iter().enumerate() {
-            let (p2p, rpc) = ports[i];
-            net.stake(i, tokens(*stake), &format!("/ip4/127.0.0.1/tcp/{p2p}"), &format!("http://127.0.0.1:{rpc}")).await;
-        }
-        net.genesis_epoch = net.next_epoch().await;
         for (i, (p2p, rpc)) in ports.into_iter().enumerate() {
             net.add_member_with(i, p2p, rpc, options.byzantine == Some(i), options.withhold == Some(i));
         }

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
-use tandem_l1::{deploy_devnet, Address, Deployment, PrivateKeySigner, U256};
+use tandem_devnet::anvil::test_anvil;
+use tandem_devnet::{deploy_devnet, Deployment};
+use tandem_l1::{Address, PrivateKeySigner, U256};
 use tandem_node::producer::SoloSequencer;
 use tandem_node::{genesis_root, Node, NodeConfig};
 use tandem_state::signing::sign_tx;
@@ -71,7 +72,7 @@ pub async fn harness() -> Harness {
 
 /// Like [`harness`], with the node configuration adjusted before the node opens.
 pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
-    let anvil = spawn_anvil(&anvil_binary(&repo_root()), None).unwrap();
+    let anvil = test_anvil().unwrap();
     let url = anvil.endpoint();
     let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
     let fee_key = l2_key(100);

@@ -1,0 +1,164 @@
+//! Deploying Tandem's contracts for a devnet: the single-sequencer rollup with a dev token,
+//! the staked mode (staking token, `SequencerStaking`, `StakedRollup`), and raw bytecode (the
+//! generated verifier).
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, Bytes, B256, U256};
+use alloy::providers::Provider;
+use alloy::signers::local::PrivateKeySigner;
+use serde::{Deserialize, Serialize};
+use tandem_l1::bindings::staked::StakedRollup;
+use tandem_l1::bindings::{DevToken, SequencerStaking, TandemRollup};
+use tandem_l1::{confirm, connect, L1Error};
+
+fn rpc_error(e: impl std::fmt::Display) -> L1Error {
+    L1Error::Rpc(e.to_string())
+}
+
+/// Addresses and parameters of a deployed single-sequencer Tandem instance on L1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    /// L1 chain id.
+    pub l1_chain_id: u64,
+    /// The rollup/bridge contract.
+    pub rollup: Address,
+    /// The devnet ERC-20 (token id [`Deployment::dev_token_id`] on L2).
+    pub dev_token: Address,
+    /// L2 token id of `dev_token`.
+    pub dev_token_id: u8,
+    /// L1 block of the deployment (where event scans start).
+    pub deploy_block: u64,
+    /// Challenge window in seconds.
+    pub challenge_window: u64,
+}
+
+/// Deploys contract `bytecode` (creation code with constructor arguments appended) and
+/// returns its address.
+pub async fn deploy_bytecode(rpc_url: &str, deployer: PrivateKeySigner, bytecode: Bytes) -> Result<Address, L1Error> {
+    let (provider, _) = connect(rpc_url, Some(deployer))?;
+    let tx = alloy::rpc::types::TransactionRequest::default().with_deploy_code(bytecode);
+    let receipt = confirm(provider.send_transaction(tx).await.map_err(rpc_error)?).await?;
+    receipt.contract_address.ok_or_else(|| L1Error::Unexpected("deployment receipt without a contract address".into()))
+}
+
+/// Deploys a devnet instance: the rollup (owner = deployer) from `genesis_root`, a DevToken
+/// (`dev_token_supply` minted to the deployer), and registers the token. Returns where
+/// everything is.
+pub async fn deploy_devnet(
+    rpc_url: &str,
+    deployer: PrivateKeySigner,
+    sequencer: Address,
+    genesis_root: B256,
+    challenge_window: u64,
+    dev_token_supply: U256,
+) -> Result<Deployment, L1Error> {
+    let owner = deployer.address();
+    let (provider, _) = connect(rpc_url, Some(deployer))?;
+    let rollup = *TandemRollup::deploy(provider.clone(), owner, sequencer, genesis_root, challenge_window).await?.address();
+    let token =
+        *DevToken::deploy(provider.clone(), "Tandem Dev Token".to_string(), "TDT".to_string(), 18, owner, dev_token_supply).await?.address();
+    let rollup_contract = TandemRollup::new(rollup, provider.clone());
+    confirm(rollup_contract.addToken(token).send().await?).await?;
+    let dev_token_id = rollup_contract.tokenIdOf(token).call().await?;
+    let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
+    let deploy_block = provider.get_block_number().await.map_err(rpc_error)?;
+    Ok(Deployment { l1_chain_id, rollup, dev_token: token, dev_token_id, deploy_block, challenge_window })
+}
+
+/// Parameters of a staked devnet: the `SequencerStaking.Params` (staking token and the
+/// deployment's owner aside) and the rollup's challenge window. The contracts refuse
+/// inconsistent values (`InvalidParams`, `UnbondingDelayTooShort`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakedParams {
+    /// Receives slashed stake not paid to reporters.
+    pub treasury: Address,
+    /// Minimum stake of a registered staker (> 0, < 2^96).
+    pub min_stake: U256,
+    /// Maximum stake of one staker (>= `min_stake`, < 2^96).
+    pub max_stake: U256,
+    /// Epoch length in L1 seconds (> 0).
+    pub epoch_length: u64,
+    /// Seconds from `unstake` to `withdraw`; at least `epoch_length + challenge_window`.
+    pub unbonding_delay: u64,
+    /// Size of an epoch's active set (1..=192).
+    pub max_active: u16,
+    /// Cap on registered stakers (>= `max_active`).
+    pub max_stakers: u32,
+    /// Slashed fraction of the bonded stake per offence, in basis points (<= 10 000).
+    pub slash_bps: u16,
+    /// Fraction of a slash paid to the reporter, in basis points (<= 10 000).
+    pub reporter_bps: u16,
+    /// The rollup's challenge window in seconds.
+    pub challenge_window: u64,
+    /// Staking-token emission per committed batch (`emissionPerBatch`): every
+    /// `commitBatchSigned` moves up to this much from the emission reserve
+    /// ([`tandem_l1::StakingClient::fund_emission`]) into the signing epoch's reward pool.
+    /// Zero: no emission (the reserve cannot be funded). Absent in older JSON: zero.
+    #[serde(default)]
+    pub emission_per_batch: U256,
+}
+
+/// Where a staked devnet lives on L1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StakedDeployment {
+    /// L1 chain id.
+    pub l1_chain_id: u64,
+    /// The `SequencerStaking` contract (bound to `rollup`).
+    pub staking: Address,
+    /// The `StakedRollup` (commits only with the active set's signatures).
+    pub rollup: Address,
+    /// The DevToken: the staking token, also registered on the rollup as L2 token `token_id`.
+    pub token: Address,
+    /// L2 token id of `token`.
+    pub token_id: u8,
+    /// L1 block of the deployment's last transaction (where event scans start).
+    pub deploy_block: u64,
+    /// Challenge window in seconds.
+    pub challenge_window: u64,
+}
+
+fn uint96(name: &str, value: U256) -> Result<alloy::primitives::Uint<96, 2>, L1Error> {
+    alloy::primitives::Uint::<96, 2>::checked_from_limbs_slice(value.as_limbs())
+        .ok_or_else(|| L1Error::InvalidArgument(format!("{name} = {value} does not fit in 96 bits")))
+}
+
+/// Deploys a staked devnet: a DevToken (`token_supply` minted to the deployer) as the
+/// staking token, `SequencerStaking` with `params` (owner = deployer), the `StakedRollup`
+/// from `genesis_root`, binds them (`setRollup`) and registers the token on the rollup.
+pub async fn deploy_staked_devnet(
+    rpc_url: &str,
+    deployer: PrivateKeySigner,
+    genesis_root: B256,
+    params: &StakedParams,
+    token_supply: U256,
+) -> Result<StakedDeployment, L1Error> {
+    let owner = deployer.address();
+    // Range-checked before anything is deployed.
+    let (min_stake, max_stake) = (uint96("min_stake", params.min_stake)?, uint96("max_stake", params.max_stake)?);
+    let (provider, _) = connect(rpc_url, Some(deployer))?;
+    let token =
+        *DevToken::deploy(provider.clone(), "Tandem Stake Token".to_string(), "TST".to_string(), 18, owner, token_supply).await?.address();
+    let sol_params = SequencerStaking::Params {
+        stakingToken: token,
+        treasury: params.treasury,
+        minStake: min_stake,
+        maxStake: max_stake,
+        epochLength: params.epoch_length,
+        unbondingDelay: params.unbonding_delay,
+        maxActive: params.max_active,
+        maxStakers: params.max_stakers,
+        slashBps: params.slash_bps,
+        reporterBps: params.reporter_bps,
+        emissionPerBatch: params.emission_per_batch,
+    };
+    let staking = *SequencerStaking::deploy(provider.clone(), owner, sol_params).await?.address();
+    let rollup = *StakedRollup::deploy(provider.clone(), owner, staking, genesis_root, params.challenge_window).await?.address();
+    let staking_contract = SequencerStaking::new(staking, provider.clone());
+    confirm(staking_contract.setRollup(rollup).send().await?).await?;
+    let rollup_contract = TandemRollup::new(rollup, provider.clone());
+    confirm(rollup_contract.addToken(token).send().await?).await?;
+    let token_id = rollup_contract.tokenIdOf(token).call().await?;
+    let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
+    let deploy_block = provider.get_block_number().await.map_err(rpc_error)?;
+    Ok(StakedDeployment { l1_chain_id, staking, rollup, token, token_id, deploy_block, challenge_window: params.challenge_window })
+}
