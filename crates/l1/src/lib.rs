@@ -5,7 +5,8 @@
 //! sets, rewards, slashing evidence and signed commits.
 //!
 //! Commitments that L1 and L2 must compute identically (batch header hash, withdrawal
-//! tree, intermediate-roots commitment) live in [`commitments`], next to the bindings.
+//! tree, intermediate-roots commitment) and the digests the set signs are `tandem_chain`'s;
+//! [`commitments`] converts the header into the binding structs.
 
 #![warn(missing_docs)]
 
@@ -22,11 +23,5 @@ pub use client::{
     client_chain_id, connect, deploy_bytecode, deploy_devnet, deploy_staked_devnet, CommittedBatch, Deployment, L1Error, QueuedDeposit,
     RollupClient, StakedDeployment, StakedParams,
 };
-pub use commitments::{
-    intermediate_roots_root, withdrawal_leaf, withdrawal_proof, withdrawals_root, zk_data_hash, zk_public_data, BatchHeader, Lane,
-    ZK_RECORD_BYTES,
-};
-pub use staking::{
-    batch_digest, recover_signer, sign_digest, sort_by_signer, vote_digest, ActiveSet, Member, MemberPeer, SignatureError, SlashReport,
-    StakerInfo, StakingClient, VoteType,
-};
+pub use commitments::{to_sol, to_staked_sol};
+pub use staking::{ActiveSet, Member, MemberPeer, SlashReport, StakerInfo, StakingClient};

@@ -8,10 +8,8 @@ use alloy::providers::{Provider, ProviderBuilder};
 use sha2::Digest;
 use tandem_l1::anvil::{anvil_binary, repo_root, spawn_anvil};
 use tandem_l1::bindings::SequencerStaking;
-use tandem_l1::{
-    batch_digest, deploy_staked_devnet, sign_digest, vote_digest, BatchHeader, L1Error, Lane, PrivateKeySigner, RollupClient,
-    StakedDeployment, StakedParams, StakingClient, VoteType,
-};
+use tandem_chain::{batch_digest, sign_digest, vote_digest, BatchHeader, Lane, VoteType};
+use tandem_l1::{deploy_staked_devnet, L1Error, PrivateKeySigner, RollupClient, StakedDeployment, StakedParams, StakingClient};
 
 const TOKEN: u128 = 1_000_000_000_000_000_000;
 const EPOCH: u64 = 600;

@@ -1,7 +1,7 @@
 //! Reference vectors of the validity lane's data commitment (`zk_data_hash`), for the L1
 //! contract's tests: the committed file must equal what the Rust reference computes now.
 
-use tandem_l1::{zk_data_hash, zk_public_data};
+use tandem_chain::{zk_data_hash, zk_public_data};
 use tandem_types::*;
 
 fn vectors() -> String {
