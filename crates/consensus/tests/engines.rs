@@ -15,11 +15,14 @@ use tandem_consensus::{
     LinearTimeouts, Multiaddr, PayloadRefused, TandemContext, Trigger, Validator, ValidatorSet,
 };
 
+/// A committed height: payload, certificate, proposer, round.
+type Committed = (Vec<u8>, Vec<u8>, EthAddress, u32);
+
 /// An in-memory app: payload = "h<height>:<proposer byte>"; refuses payloads containing "bad".
 struct MemoryApp {
     me: EthAddress,
     set: ValidatorSet,
-    committed: Mutex<BTreeMap<u64, (Vec<u8>, Vec<u8>, EthAddress, u32)>>,
+    committed: Mutex<BTreeMap<u64, Committed>>,
     evidence: Mutex<Vec<DoubleVote>>,
     poison_at: Option<u64>,
     /// Every payload this app built, with its height.
