@@ -9,7 +9,7 @@ import {TandemRollup} from "../src/TandemRollup.sol";
 import {SequencerStaking} from "../src/SequencerStaking.sol";
 
 /// @notice Reading the golden vectors in `../vectors` (generated from the Rust reference by
-///         `crates/l1/tests/golden_vectors.rs`; format in `vectors/README.md`).
+///         `crates/chain/tests/golden_vectors.rs`; format in `vectors/README.md`).
 abstract contract GoldenVectorFiles is Test {
     function readVectors(string memory file) internal view returns (string memory) {
         return vm.readFile(string.concat("../vectors/", file));

@@ -1,10 +1,10 @@
 //! The data commitment of SPEC.md §10: `dataHash = sha256(feeAccount (4 bytes BE) ‖ rec_1 ‖ …
 //! ‖ rec_S)` with the top 3 bits cleared, where `rec_i` is slot `i`'s op encoded as SPEC §4.2
-//! says, right-padded with zeros to [`RECORD_BYTES`] (a Noop or empty slot is all zeros).
+//! says, right-padded with zeros to [`ZK_RECORD_BYTES`] (a Noop or empty slot is all zeros).
 //!
-//! [`data_hash`] computes it natively (the same function as `tandem_l1::zk_data_hash`, kept
-//! equal by a differential test); [`enforce_data_hash`] builds the same bytes in the circuit
-//! from the slot's op variables and hashes them with arkworks' SHA-256 gadget.
+//! The bytes and their hash are `tandem_chain::zk_public_data` / `zk_data_hash`; [`data_hash`]
+//! takes the hash as a field element, and [`enforce_data_hash`] builds the same bytes in the
+//! circuit from the slot's op variables and hashes them with arkworks' SHA-256 gadget.
 //!
 //! In-circuit encoding of each field:
 //! - header byte `type << 5 | token`, the type bits linear in the one-hot op type;
@@ -29,42 +29,16 @@ use ark_r1cs_std::boolean::AllocatedBool;
 use ark_r1cs_std::prelude::*;
 use ark_r1cs_std::uint8::UInt8;
 use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
-use sha2::Digest;
+use tandem_chain::ZK_RECORD_BYTES;
 use tandem_types::{Op, PackedAmount, PackedFee};
 
 use crate::gadgets::num::range_check;
 use crate::gadgets::{Bool, FVar, F};
 
-/// Bytes of one slot's record: the largest op encoding (`Deposit`, SPEC §4.2).
-pub const RECORD_BYTES: usize = 52;
-
-/// The bytes the data hash commits to: fee account (4 bytes BE), then one record per slot.
-/// `None` if `ops` has more than `slots` ops.
-pub fn public_data(fee_account: u32, ops: &[Op], slots: usize) -> Option<Vec<u8>> {
-    if ops.len() > slots {
-        return None;
-    }
-    let mut out = Vec::with_capacity(4 + slots * RECORD_BYTES);
-    out.extend_from_slice(&fee_account.to_be_bytes());
-    for op in ops {
-        let start = out.len();
-        op.encode_into(&mut out);
-        out.resize(start + RECORD_BYTES, 0);
-    }
-    out.resize(4 + slots * RECORD_BYTES, 0);
-    Some(out)
-}
-
-/// `sha256(public_data)` with the top 3 bits cleared, big-endian.
-pub fn data_hash_bytes(fee_account: u32, ops: &[Op], slots: usize) -> Option<[u8; 32]> {
-    let mut digest: [u8; 32] = sha2::Sha256::digest(public_data(fee_account, ops, slots)?).into();
-    digest[0] &= 0x1f;
-    Some(digest)
-}
-
-/// The data hash as the field element the circuit takes as its third public input.
+/// The data hash (`tandem_chain::zk_data_hash`) as the field element the circuit takes as its
+/// third public input.
 pub fn data_hash(fee_account: u32, ops: &[Op], slots: usize) -> Option<F> {
-    data_hash_bytes(fee_account, ops, slots).map(|d| F::from_be_bytes_mod_order(&d))
+    tandem_chain::zk_data_hash(fee_account, ops, slots).map(|d| F::from_be_bytes_mod_order(d.as_slice()))
 }
 
 /// `(mantissa, exponent)` of a `PackedAmount`.
@@ -181,11 +155,11 @@ pub(crate) struct SlotRecordVars<'a> {
     pub to_l1: &'a FVar,
 }
 
-/// The record of one slot: `RECORD_BYTES` bytes as a bit stream (each byte MSB first).
+/// The record of one slot: `ZK_RECORD_BYTES` bytes as a bit stream (each byte MSB first).
 fn record_stream(cs: &ConstraintSystemRef<F>, v: &SlotRecordVars) -> Result<Vec<Bool>, SynthesisError> {
     let [noop, dep, tr, new, wd] = [&v.kind[0], &v.kind[1], &v.kind[2], &v.kind[3], &v.kind[4]];
     let used = !noop;
-    let mut out = Vec::with_capacity(RECORD_BYTES * 8);
+    let mut out = Vec::with_capacity(ZK_RECORD_BYTES * 8);
     // Header: type bits (code 1 = Deposit, 2 = Transfer, 3 = TransferToNew, 4 = Withdraw).
     out.push(wd.clone());
     out.push(tr ^ new);
@@ -204,7 +178,7 @@ fn record_stream(cs: &ConstraintSystemRef<F>, v: &SlotRecordVars) -> Result<Vec<
     let packed_amount = be_stream(v.amount_packed, 4);
     let fee = be_stream(v.fee_packed, 1);
     let l1 = be_stream(&range_check(v.to_l1, 160)?, 20);
-    let tail = (RECORD_BYTES - 4) * 8;
+    let tail = (ZK_RECORD_BYTES - 4) * 8;
     let pad = |mut s: Vec<Bool>| {
         assert!(s.len() <= tail);
         s.resize(tail, Bool::FALSE);
@@ -220,7 +194,7 @@ fn record_stream(cs: &ConstraintSystemRef<F>, v: &SlotRecordVars) -> Result<Vec<
             &[(dep, &deposit[j]), (tr, &transfer[j]), (new, &transfer_new[j]), (wd, &withdraw[j])],
         )?);
     }
-    debug_assert_eq!(out.len(), RECORD_BYTES * 8);
+    debug_assert_eq!(out.len(), ZK_RECORD_BYTES * 8);
     Ok(out)
 }
 

@@ -218,7 +218,7 @@ proptest! {
         prop_assert_eq!(roots.settled, outcome.root);
         prop_assert_eq!(circuit.public_inputs()[..2].to_vec(), vec![ledger.root(), outcome.root]);
         // The data commitment equals the L1 reference over the same ops and fee account.
-        let reference = tandem_l1::zk_data_hash(fee_account, &outcome.ops, slots).unwrap();
+        let reference = tandem_chain::zk_data_hash(fee_account, &outcome.ops, slots).unwrap();
         prop_assert_eq!(circuit.public_inputs()[2], Fr::from_be_bytes_mod_order(reference.as_slice()));
         let (ok, _) = check(circuit);
         prop_assert!(ok);
@@ -234,7 +234,7 @@ fn public_inputs_are_prev_root_new_root_data_hash_prover() {
     assert_eq!(inputs[0], ledger.root());
     assert_eq!(inputs[1], w.new_root);
     let ops: Vec<Op> = w.ops.iter().map(|o| o.op).collect();
-    let data_hash = tandem_l1::zk_data_hash(0, &ops[..1], 2).unwrap();
+    let data_hash = tandem_chain::zk_data_hash(0, &ops[..1], 2).unwrap();
     assert_eq!(inputs[2], Fr::from_be_bytes_mod_order(data_hash.as_slice()));
     assert_eq!(inputs[3], Fr::from_be_bytes_mod_order(&PROVER.0));
 }

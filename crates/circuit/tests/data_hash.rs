@@ -1,5 +1,5 @@
-//! The data commitment (SPEC §10): the native function equals the L1 reference and its
-//! vectors; the circuit binds every byte of it (wrong hash, another fee account, another
+//! The data commitment (SPEC §10): the chain's bytes match the committed vectors and the
+//! circuit's field element is their hash; the circuit binds every byte of it (wrong hash, another fee account, another
 //! encoding of the same amount, a packing that is not the amount, a tampered amount are all
 //! unsatisfiable).
 
@@ -7,7 +7,8 @@ mod common;
 
 use ark_ff::PrimeField;
 use common::*;
-use tandem_circuit::public_data::{data_hash, data_hash_bytes, public_data};
+use tandem_chain::{zk_data_hash, zk_public_data as public_data};
+use tandem_circuit::public_data::data_hash;
 use tandem_circuit::{BatchCircuit, Fr};
 use tandem_state::witness::{batch_witness, BatchWitness};
 use tandem_types::*;
@@ -37,7 +38,7 @@ fn native_data_hash_matches_the_l1_vectors() {
             rest = &rest[used..];
         }
         assert_eq!(public_data(fee, &ops, slots).unwrap(), hex_bytes(v["zkPublicData"].as_str().unwrap()));
-        assert_eq!(data_hash_bytes(fee, &ops, slots).unwrap().to_vec(), hex_bytes(v["zkDataHash"].as_str().unwrap()));
+        assert_eq!(zk_data_hash(fee, &ops, slots).unwrap().to_vec(), hex_bytes(v["zkDataHash"].as_str().unwrap()));
         assert_eq!(
             data_hash(fee, &ops, slots).unwrap(),
             Fr::from_be_bytes_mod_order(&hex_bytes(v["zkDataHash"].as_str().unwrap()))
@@ -64,7 +65,7 @@ fn circuit_hash_equals_reference_and_each_field_is_bound() {
     let ops = ops_of(&w);
     assert!(matches!(ops[2], Op::TransferToNew(_)));
     let circuit = BatchCircuit::new(&w, PROVER);
-    let reference = tandem_l1::zk_data_hash(0, &ops[..4], 5).unwrap();
+    let reference = tandem_chain::zk_data_hash(0, &ops[..4], 5).unwrap();
     assert_eq!(circuit.data_hash(), Fr::from_be_bytes_mod_order(reference.as_slice()));
     let (ok, n) = circuit.clone().check().unwrap();
     assert!(ok);

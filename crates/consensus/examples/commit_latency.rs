@@ -29,7 +29,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use alloy::primitives::{keccak256, Address as EthAddress};
 use alloy::signers::local::PrivateKeySigner;
 use tandem_consensus::{
-    run, Address, AppError, ConsensusApp, DoubleVote, EngineConfig, LinearTimeouts, Multiaddr, TandemContext, Validator,
+    run, Address, AppError, ConsensusApp, PayloadRefused, DoubleVote, EngineConfig, LinearTimeouts, Multiaddr, TandemContext, Validator,
     ValidatorSet,
 };
 
@@ -148,10 +148,10 @@ impl ConsensusApp for MemoryApp {
     fn build_payload(&self, height: u64, _budget: Duration) -> Result<Vec<u8>, AppError> {
         Ok(format!("h{height}:{}", self.me).into_bytes())
     }
-    fn check_payload(&self, height: u64, payload: &[u8]) -> Result<(), String> {
-        let text = std::str::from_utf8(payload).map_err(|e| e.to_string())?;
+    fn check_payload(&self, height: u64, payload: &[u8]) -> Result<(), PayloadRefused> {
+        let text = std::str::from_utf8(payload).map_err(PayloadRefused::new)?;
         if !text.starts_with(&format!("h{height}:")) {
-            return Err(format!("payload for another height: {text}"));
+            return Err(PayloadRefused::new(format!("payload for another height: {text}")));
         }
         Ok(())
     }

@@ -34,10 +34,60 @@ use crate::codec::{decode_certificate, encode_certificate, WireCodec};
 use crate::signing::{part_digest, recover_signer, vote_type_code, ConsensusSigner, ConsensusVerifier, Signature};
 use crate::types::{Address, BlockId, Height, ProposalPart, TandemContext, ValidatorSet};
 
-/// An application error the engine loop reports (and retries where it can).
+/// Why the app could not do what the engine asked (the engine logs it and retries where it
+/// can). The app's own error is kept as the source.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct AppError(pub String);
+#[error(transparent)]
+pub struct AppError(Box<dyn std::error::Error + Send + Sync>);
+
+impl AppError {
+    /// Wraps the app's error (any error type, or a message).
+    pub fn new(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(error.into())
+    }
+}
+
+/// Why the app refused a proposed payload (this node then votes nil). The app's reason is
+/// kept as the source.
+#[derive(Debug, thiserror::Error)]
+#[error("payload refused: {0}")]
+pub struct PayloadRefused(Box<dyn std::error::Error + Send + Sync>);
+
+impl PayloadRefused {
+    /// Wraps the app's reason (any error type, or a message).
+    pub fn new(reason: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(reason.into())
+    }
+}
+
+/// Why the engine stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The P2P identity key could not be derived.
+    #[error("network key: {0}")]
+    NetworkKey(String),
+    /// The validator proof (binding the P2P identity to the signing key) failed.
+    #[error("validator proof: {0}")]
+    ValidatorProof(String),
+    /// The consensus home directory could not be created.
+    #[error("consensus dir: {0}")]
+    Home(#[source] std::io::Error),
+    /// Malachite did not start.
+    #[error("engine start: {0}")]
+    Start(String),
+    /// Signing a proposal part failed.
+    #[error("signing part: {0}")]
+    Signing(String),
+    /// The network actor is gone.
+    #[error("network: {0}")]
+    Network(String),
+    /// A blocking app call panicked or was cancelled.
+    #[error("app task: {0}")]
+    Task(#[source] tokio::task::JoinError),
+    /// Malachite closed its channel.
+    #[error("consensus engine stopped")]
+    Stopped,
+}
 
 /// Two signed votes of one validator for different values at one (height, round, type):
 /// equivocation. Both signatures are over [`crate::signing::vote_digest`], so the pair is
@@ -71,7 +121,7 @@ pub trait ConsensusApp: Send + Sync + 'static {
     /// The payload to propose at `height`; must return within `budget`.
     fn build_payload(&self, height: u64, budget: Duration) -> Result<Vec<u8>, AppError>;
     /// Whether `payload` may be decided at `height` (`Err(reason)`: this node votes nil).
-    fn check_payload(&self, height: u64, payload: &[u8]) -> Result<(), String>;
+    fn check_payload(&self, height: u64, payload: &[u8]) -> Result<(), PayloadRefused>;
     /// Commits the decided `payload` of `height` with its encoded commit certificate.
     fn commit(&self, height: u64, round: u32, proposer: EthAddress, payload: &[u8], certificate: &[u8]) -> Result<(), AppError>;
     /// A committed height's payload and encoded certificate, for peers catching up.
@@ -132,10 +182,10 @@ impl NodeConfig for MalachiteConfig {
 
 /// The P2P identity key: derived from the signing key, so a restarted validator keeps its
 /// peer id, and separate from it, so the network layer never holds the signing secret.
-fn network_keypair(signing_key: &PrivateKeySigner) -> Result<Keypair, AppError> {
+fn network_keypair(signing_key: &PrivateKeySigner) -> Result<Keypair, EngineError> {
     let mut seed = signing_key.to_bytes().to_vec();
     seed.extend_from_slice(b"tandem.p2p-identity.v1");
-    Keypair::ed25519_from_bytes(keccak256(seed).0).map_err(|e| AppError(format!("network key: {e}")))
+    Keypair::ed25519_from_bytes(keccak256(seed).0).map_err(|e| EngineError::NetworkKey(e.to_string()))
 }
 
 /// Undecided and decided-but-uncommitted payloads, by (height, block id).
@@ -172,7 +222,7 @@ struct Driver<A: ConsensusApp> {
 
 /// Starts the engine and drives it until the engine's channel closes. Returns the engine
 /// handle's join error or the app's fatal error.
-pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(), AppError> {
+pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(), EngineError> {
     let ctx = config.ctx;
     let signer = ConsensusSigner::new(config.signing_key.clone(), ctx);
     let address = signer.address();
@@ -181,8 +231,8 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
     let proof = signer
         .sign_validator_proof(address.0.to_vec(), peer_id)
         .await
-        .map_err(|e| AppError(format!("validator proof: {e}")))?;
-    let proof_bytes = WireCodec.encode(&proof).map_err(|e| AppError(e.to_string()))?;
+        .map_err(|e| EngineError::ValidatorProof(e.to_string()))?;
+    let proof_bytes = WireCodec.encode(&proof).map_err(|e| EngineError::ValidatorProof(e.to_string()))?;
     let identity = NetworkIdentity::new_validator(config.moniker.clone(), keypair, address.to_string(), proof_bytes);
 
     let p2p = P2pConfig {
@@ -198,7 +248,7 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
         consensus: ConsensusConfig { p2p, value_payload: ValuePayload::ProposalAndParts, ..Default::default() },
         value_sync: ValueSyncConfig { enabled: true, ..Default::default() },
     };
-    std::fs::create_dir_all(&config.home).map_err(|e| AppError(format!("consensus dir: {e}")))?;
+    std::fs::create_dir_all(&config.home).map_err(EngineError::Home)?;
     let wal = WalContext::new(config.home.join("consensus.wal"), WireCodec);
     let consensus_ctx = ConsensusContext::new_validator(
         address,
@@ -223,7 +273,7 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
                     })),
                 })
                 .await
-                .map_err(|e| AppError(format!("byzantine network: {e}")))?
+                .map_err(|e| EngineError::Start(format!("byzantine network: {e}")))?
                 .with_default_consensus(consensus_ctx)
                 .with_default_sync(SyncContext::new(WireCodec))
                 .with_default_request(RequestContext::new(100))
@@ -241,7 +291,7 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
         }
     };
     let (mut channels, handle): (Channels<TandemContext>, EngineHandle) =
-        built.map_err(|e| AppError(format!("engine start: {e}")))?;
+        built.map_err(|e| EngineError::Start(e.to_string()))?;
     info!(validator = %address, listen = %config.listen, "consensus engine started");
     let mut driver = Driver { app, ctx, signer, config, proposals: Proposals::default(), current: None, commit_failed: false };
     let result = driver.drive(&mut channels).await;
@@ -250,9 +300,9 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
 }
 
 impl<A: ConsensusApp> Driver<A> {
-    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&A) -> T + Send + 'static) -> Result<T, AppError> {
+    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&A) -> T + Send + 'static) -> Result<T, EngineError> {
         let app = self.app.clone();
-        tokio::task::spawn_blocking(move || f(&app)).await.map_err(|e| AppError(format!("app task: {e}")))
+        tokio::task::spawn_blocking(move || f(&app)).await.map_err(EngineError::Task)
     }
 
     /// The validator set of `height`, retrying while the app cannot tell yet (e.g. L1 down).
@@ -260,8 +310,12 @@ impl<A: ConsensusApp> Driver<A> {
         loop {
             match self.blocking(move |app| app.validator_set(height)).await {
                 Ok(Ok(set)) => return set,
-                Ok(Err(e)) | Err(e) => {
+                Ok(Err(e)) => {
                     warn!(height, error = %e, "validator set not available yet; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(e) => {
+                    warn!(height, error = %e, "validator set task failed; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
@@ -274,7 +328,7 @@ impl<A: ConsensusApp> Driver<A> {
         HeightParams::new(set, self.config.timeouts, Some(self.config.block_time))
     }
 
-    async fn drive(&mut self, channels: &mut Channels<TandemContext>) -> Result<(), AppError> {
+    async fn drive(&mut self, channels: &mut Channels<TandemContext>) -> Result<(), EngineError> {
         while let Some(msg) = channels.consensus.recv().await {
             match msg {
                 AppMsg::ConsensusReady { reply } => {
@@ -433,7 +487,7 @@ impl<A: ConsensusApp> Driver<A> {
                 }
             }
         }
-        Err(AppError("consensus engine stopped".into()))
+        Err(EngineError::Stopped)
     }
 
     /// Signs and gossips the one part of our proposal for `id`.
@@ -444,12 +498,12 @@ impl<A: ConsensusApp> Driver<A> {
         round: Round,
         pol_round: Round,
         id: BlockId,
-    ) -> Result<(), AppError> {
+    ) -> Result<(), EngineError> {
         let Some(payload) = self.proposals.payloads.get(&(height.0, id)) else { return Ok(()) };
         let signature = self
             .signer
             .sign(part_digest(&self.ctx, height.0, round, pol_round, id.0))
-            .map_err(|e| AppError(format!("signing part: {e}")))?;
+            .map_err(|e| EngineError::Signing(e.to_string()))?;
         let part = ProposalPart { height, round, pol_round, proposer: self.signer.address(), payload: payload.clone(), signature };
         let mut stream = height.0.to_be_bytes().to_vec();
         stream.extend_from_slice(&round.as_i64().to_be_bytes());
@@ -459,7 +513,7 @@ impl<A: ConsensusApp> Driver<A> {
                 .network
                 .send(NetworkMsg::PublishProposalPart(StreamMessage::new(stream_id.clone(), seq, content)))
                 .await
-                .map_err(|e| AppError(format!("network: {e}")))?;
+                .map_err(|e| EngineError::Network(e.to_string()))?;
         }
         Ok(())
     }
@@ -495,7 +549,8 @@ impl<A: ConsensusApp> Driver<A> {
         let payload = part.payload.clone();
         let verdict = match self.blocking(move |app| app.check_payload(height, &payload)).await {
             Ok(v) => v,
-            Err(e) => Err(e.to_string()),
+            // The check did not run: not acceptable.
+            Err(e) => Err(PayloadRefused::new(e)),
         };
         if let Err(reason) = &verdict {
             warn!(height, round = %part.round, proposer = %part.proposer, %reason, "proposal refused");
@@ -538,8 +593,12 @@ impl<A: ConsensusApp> Driver<A> {
         };
         match self.blocking(move |app| app.commit(height, round, proposer, &payload, &cert)).await {
             Ok(Ok(())) => true,
-            Ok(Err(e)) | Err(e) => {
+            Ok(Err(e)) => {
                 error!(height, error = %e, "commit failed");
+                false
+            }
+            Err(e) => {
+                error!(height, error = %e, "commit task failed");
                 false
             }
         }

@@ -12,7 +12,9 @@ pub mod engine;
 pub mod signing;
 pub mod types;
 
-pub use engine::{proposer_of, run, AppError, ByzantineConfig, ConsensusApp, DoubleVote, EngineConfig, Trigger};
+pub use engine::{
+    proposer_of, run, AppError, ByzantineConfig, ConsensusApp, DoubleVote, EngineConfig, EngineError, PayloadRefused, Trigger,
+};
 pub use malachitebft_app_channel::app::net::Multiaddr;
 pub use malachitebft_app_channel::app::types::core::LinearTimeouts;
 pub use signing::{recover_signer, sign_digest, vote_digest, ConsensusSigner, Signature, SignatureError};

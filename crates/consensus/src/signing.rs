@@ -50,7 +50,7 @@ pub enum SignatureError {
     },
     /// Refused as L1 refuses it (v, high s, unrecoverable).
     #[error("signature: {0}")]
-    Refused(#[from] tandem_l1::staking::SignatureError),
+    Refused(#[from] tandem_chain::SignatureError),
 }
 
 /// The signing scheme: recoverable secp256k1; public key = Ethereum address.
@@ -84,14 +84,14 @@ impl SigningScheme for Secp256k1 {
     }
 }
 
-/// Signs `digest` raw: r|s|v with v 27/28 and low s (`tandem_l1::staking::sign_digest`).
+/// Signs `digest` raw: r|s|v with v 27/28 and low s (`tandem_chain::sign_digest`).
 pub fn sign_digest(key: &PrivateKeySigner, digest: B256) -> Signature {
-    Signature(tandem_l1::staking::sign_digest(key, digest))
+    Signature(tandem_chain::sign_digest(key, digest))
 }
 
 /// The address that signed `digest`, refusing anything `SequencerStaking._recover` refuses.
 pub fn recover_signer(digest: B256, signature: &Signature) -> Result<EthAddress, SignatureError> {
-    Ok(tandem_l1::staking::recover_signer(digest, &signature.0)?)
+    Ok(tandem_chain::recover_signer(digest, &signature.0)?)
 }
 
 fn word_u64(x: u64) -> [u8; 32] {
@@ -129,10 +129,10 @@ pub fn vote_type_code(vote_type: VoteType) -> u8 {
 }
 
 /// `SequencerStaking.voteDigest(height, round, voteType, valueId)` for this deployment
-/// (`tandem_l1::staking::vote_digest`); `vote_type` 0 prevote, 1 precommit; nil = zero id.
+/// (`tandem_chain::vote_digest`); `vote_type` 0 prevote, 1 precommit; nil = zero id.
 pub fn vote_digest(ctx: &TandemContext, height: u64, round: u32, vote_type: u8, value_id: B256) -> B256 {
-    let vote_type = if vote_type == 0 { tandem_l1::staking::VoteType::Prevote } else { tandem_l1::staking::VoteType::Precommit };
-    tandem_l1::staking::vote_digest(ctx.l1_chain_id, ctx.rollup, height, round, vote_type, value_id)
+    let vote_type = if vote_type == 0 { tandem_chain::VoteType::Prevote } else { tandem_chain::VoteType::Precommit };
+    tandem_chain::vote_digest(ctx.l1_chain_id, ctx.rollup, height, round, vote_type, value_id)
 }
 
 fn vote_message_digest(ctx: &TandemContext, vote: &Vote) -> Result<B256, SigningError> {

@@ -1,26 +1,34 @@
 //! Four Malachite engines with unequal stakes over real TCP on loopback: they decide the same
-//! blocks, proposers rotate by stake, a refused payload is never decided, and an equivocating
-//! validator's double votes come back as L1-checkable evidence.
+//! blocks, proposers rotate by stake, a refused payload (proposed by the validator the draw
+//! picks) is seen and never decided, and an equivocating validator's double votes come back
+//! as L1-checkable evidence bound to the value that was proposed and its conflicting twin.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use alloy::primitives::{Address as EthAddress, B256};
+use alloy::primitives::{keccak256, Address as EthAddress, B256};
 use alloy::signers::local::PrivateKeySigner;
 use tandem_consensus::{
-    recover_signer, run, vote_digest, AppError, ByzantineConfig, ConsensusApp, DoubleVote, EngineConfig, LinearTimeouts,
-    Multiaddr, TandemContext, Trigger, Validator, ValidatorSet,
+    proposer_of, recover_signer, run, vote_digest, AppError, ByzantineConfig, ConsensusApp, DoubleVote, EngineConfig,
+    LinearTimeouts, Multiaddr, PayloadRefused, TandemContext, Trigger, Validator, ValidatorSet,
 };
+
+/// A committed height: payload, certificate, proposer, round.
+type Committed = (Vec<u8>, Vec<u8>, EthAddress, u32);
 
 /// An in-memory app: payload = "h<height>:<proposer byte>"; refuses payloads containing "bad".
 struct MemoryApp {
     me: EthAddress,
     set: ValidatorSet,
-    committed: Mutex<BTreeMap<u64, (Vec<u8>, Vec<u8>, EthAddress)>>,
+    committed: Mutex<BTreeMap<u64, Committed>>,
     evidence: Mutex<Vec<DoubleVote>>,
     poison_at: Option<u64>,
+    /// Every payload this app built, with its height.
+    built: Mutex<Vec<(u64, Vec<u8>)>>,
+    /// Poisoned payloads this app was asked to check (and refused).
+    refused: Mutex<Vec<Vec<u8>>>,
 }
 
 impl ConsensusApp for MemoryApp {
@@ -32,24 +40,27 @@ impl ConsensusApp for MemoryApp {
     }
     fn build_payload(&self, height: u64, _budget: Duration) -> Result<Vec<u8>, AppError> {
         let tag = if self.poison_at == Some(height) { "bad" } else { "ok" };
-        Ok(format!("h{height}:{}:{tag}", self.me).into_bytes())
+        let payload = format!("h{height}:{}:{tag}", self.me).into_bytes();
+        self.built.lock().expect("lock").push((height, payload.clone()));
+        Ok(payload)
     }
-    fn check_payload(&self, height: u64, payload: &[u8]) -> Result<(), String> {
-        let text = std::str::from_utf8(payload).map_err(|e| e.to_string())?;
+    fn check_payload(&self, height: u64, payload: &[u8]) -> Result<(), PayloadRefused> {
+        let text = std::str::from_utf8(payload).map_err(PayloadRefused::new)?;
         if !text.starts_with(&format!("h{height}:")) {
-            return Err(format!("payload for another height: {text}"));
+            return Err(PayloadRefused::new(format!("payload for another height: {text}")));
         }
         if text.ends_with(":bad") {
-            return Err("poisoned".into());
+            self.refused.lock().expect("lock").push(payload.to_vec());
+            return Err(PayloadRefused::new("poisoned"));
         }
         Ok(())
     }
-    fn commit(&self, height: u64, _round: u32, proposer: EthAddress, payload: &[u8], certificate: &[u8]) -> Result<(), AppError> {
-        self.committed.lock().expect("lock").insert(height, (payload.to_vec(), certificate.to_vec(), proposer));
+    fn commit(&self, height: u64, round: u32, proposer: EthAddress, payload: &[u8], certificate: &[u8]) -> Result<(), AppError> {
+        self.committed.lock().expect("lock").insert(height, (payload.to_vec(), certificate.to_vec(), proposer, round));
         Ok(())
     }
     fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Vec<u8>)>, AppError> {
-        Ok(self.committed.lock().expect("lock").get(&height).map(|(p, c, _)| (p.clone(), c.clone())))
+        Ok(self.committed.lock().expect("lock").get(&height).map(|(p, c, _, _)| (p.clone(), c.clone())))
     }
     fn on_evidence(&self, evidence: Vec<DoubleVote>) {
         self.evidence.lock().expect("lock").extend(evidence);
@@ -70,12 +81,18 @@ struct Cluster {
     _dirs: Vec<tempfile::TempDir>,
 }
 
-async fn start(stakes: &[u64], poison: Option<(usize, u64)>, byzantine: Option<usize>) -> Cluster {
+/// Starts one engine per stake. With `poison_height`, the validator the stake-weighted draw
+/// picks to propose round 0 of that height builds a payload every node refuses there.
+async fn start(stakes: &[u64], poison_height: Option<u64>, byzantine: Option<usize>) -> Cluster {
     let keys: Vec<PrivateKeySigner> = stakes.iter().map(|_| PrivateKeySigner::random()).collect();
     let set = ValidatorSet::new(
         keys.iter().zip(stakes).map(|(k, s)| Validator { address: tandem_consensus::Address(k.address()), voting_power: *s }).collect(),
     )
     .expect("valid set");
+    let poison = poison_height.map(|h| {
+        let proposer = proposer_of(&set, h, 0).0;
+        (keys.iter().position(|k| k.address() == proposer).expect("the proposer is a member"), h)
+    });
     let ports: Vec<u16> = stakes.iter().map(|_| free_port()).collect();
     let addr = |p: u16| -> Multiaddr { format!("/ip4/127.0.0.1/tcp/{p}").parse().expect("multiaddr") };
     let mut cluster = Cluster { apps: vec![], tasks: vec![], _dirs: vec![] };
@@ -87,6 +104,8 @@ async fn start(stakes: &[u64], poison: Option<(usize, u64)>, byzantine: Option<u
             committed: Mutex::new(BTreeMap::new()),
             evidence: Mutex::new(vec![]),
             poison_at: poison.filter(|(who, _)| *who == i).map(|(_, h)| h),
+            built: Mutex::new(vec![]),
+            refused: Mutex::new(vec![]),
         });
         let config = EngineConfig {
             moniker: format!("v{i}"),
@@ -129,9 +148,23 @@ async fn wait_for_height(cluster: &Cluster, height: u64, timeout: Duration) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_validators_with_unequal_stakes_decide_the_same_blocks() {
-    // Validator 1 proposes a payload every node refuses at height 3.
-    let cluster = start(&[4, 3, 2, 1], Some((1, 3)), None).await;
+    // The proposer of height 3, round 0 proposes a payload every node refuses.
+    let cluster = start(&[4, 3, 2, 1], Some(3), None).await;
     wait_for_height(&cluster, 8, Duration::from_secs(120)).await;
+    // The poisoned payload was proposed and the other nodes saw and refused it...
+    let poisoner = cluster.apps.iter().find(|a| a.poison_at == Some(3)).expect("a poisoner");
+    let bad: Vec<Vec<u8>> = poisoner.built.lock().expect("lock").iter().filter(|(h, _)| *h == 3).map(|(_, p)| p.clone()).collect();
+    assert!(!bad.is_empty() && bad.iter().all(|p| p.ends_with(b":bad")), "the poisoner never built its payload");
+    let refusals: usize = cluster.apps.iter().filter(|a| a.me != poisoner.me).map(|a| a.refused.lock().expect("lock").len()).sum();
+    assert!(refusals >= 1, "no node was asked to check the poisoned payload");
+    for app in cluster.apps.iter().filter(|a| a.me != poisoner.me) {
+        assert!(app.refused.lock().expect("lock").iter().all(|p| bad.contains(p)), "refused a payload that was not poisoned");
+    }
+    // ... so height 3 was decided in a later round, by another proposer.
+    let (payload, _, proposer, round) = cluster.apps[0].committed.lock().expect("lock")[&3].clone();
+    assert!(round >= 1, "height 3 decided in round 0 despite the refused proposal");
+    assert_ne!(proposer, poisoner.me);
+    assert!(!payload.ends_with(b":bad"));
     let first = cluster.apps[0].committed.lock().expect("lock").clone();
     for app in &cluster.apps[1..] {
         let other = app.committed.lock().expect("lock");
@@ -139,7 +172,7 @@ async fn four_validators_with_unequal_stakes_decide_the_same_blocks() {
             assert_eq!(first[&h].0, other[&h].0, "height {h} differs");
         }
     }
-    for (h, (payload, _, proposer)) in first.range(1..=8) {
+    for (h, (payload, _, proposer, _)) in first.range(1..=8) {
         let text = String::from_utf8(payload.clone()).expect("utf8");
         assert!(!text.ends_with(":bad"), "height {h} decided a refused payload: {text}");
         assert!(text.contains(&proposer.to_string()), "height {h}: payload {text} not from recorded proposer {proposer}");
@@ -162,6 +195,9 @@ async fn equivocating_validator_is_reported_with_l1_checkable_evidence() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     let byzantine = cluster.apps[3].me;
+    // What the byzantine engine signs against its honest vote (the engine's
+    // `conflicting_vote_value_fn`): keccak of the value id, or a fixed id against nil.
+    let twin = |value: B256| if value == B256::ZERO { keccak256(b"tandem.equivocation") } else { keccak256(value) };
     for e in &evidence {
         assert_eq!(e.signer, byzantine, "only the byzantine validator equivocates");
         assert_ne!(e.first.0, e.second.0);
@@ -169,8 +205,20 @@ async fn equivocating_validator_is_reported_with_l1_checkable_evidence() {
             let digest = vote_digest(&ctx(), e.height, e.round, e.vote_type, value);
             assert_eq!(recover_signer(digest, &sig).expect("recovers"), byzantine);
         }
+        // One of the two values is the honest vote: nil, or the id of a payload some
+        // validator proposed at that height; the other is its conflicting twin.
+        let proposed: Vec<B256> = cluster
+            .apps
+            .iter()
+            .flat_map(|a| a.built.lock().expect("lock").iter().filter(|(h, _)| *h == e.height).map(|(_, p)| keccak256(p)).collect::<Vec<_>>())
+            .collect();
+        let honest = [e.first.0, e.second.0]
+            .into_iter()
+            .find(|v| *v == B256::ZERO || proposed.contains(v))
+            .unwrap_or_else(|| panic!("evidence at height {} binds no proposed value: {e:?}", e.height));
+        let other = if honest == e.first.0 { e.second.0 } else { e.first.0 };
+        assert_eq!(other, twin(honest), "the conflicting vote is not the twin of the honest one");
     }
-    let _: B256 = evidence[0].first.0;
     for t in cluster.tasks {
         t.abort();
     }

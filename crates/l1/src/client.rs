@@ -10,9 +10,9 @@ use tandem_types::{L1Deposit, PackedPubKey, TokenId};
 
 use crate::bindings::staked::StakedRollup;
 use crate::bindings::{DevToken, TandemRollup};
+use crate::commitments::{to_sol, to_staked_sol};
 use crate::revert::ContractRevert;
-use crate::commitments::BatchHeader;
-use crate::staking::{batch_digest, sort_by_signer, SignatureError};
+use tandem_chain::{batch_digest, sort_by_signer, BatchHeader, SignatureError, SignatureSetError};
 
 /// Longest wait for a sent transaction's receipt.
 const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -51,6 +51,15 @@ pub enum L1Error {
     /// Two signatures handed to the client recover to the same signer; nothing was sent.
     #[error("two signatures from signer {0}")]
     DuplicateSigner(Address),
+}
+
+impl From<SignatureSetError> for L1Error {
+    fn from(e: SignatureSetError) -> Self {
+        match e {
+            SignatureSetError::InvalidSignature { index, source } => L1Error::InvalidSignature { index, source },
+            SignatureSetError::DuplicateSigner(signer) => L1Error::DuplicateSigner(signer),
+        }
+    }
 }
 
 /// A failed call to a rollup (or the token): a revert decoded to the custom error
@@ -267,7 +276,7 @@ impl RollupClient {
     pub async fn commit_batch(&self, header: &BatchHeader, public_data: &[u8]) -> Result<B256, L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
         let contract = self.contract();
-        let call = contract.commitBatch(header.to_sol(), Bytes::copy_from_slice(public_data));
+        let call = contract.commitBatch(to_sol(header), Bytes::copy_from_slice(public_data));
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
@@ -286,9 +295,9 @@ impl RollupClient {
         self.signer.ok_or(L1Error::NoSigner)?;
         let chain_id = self.provider.get_chain_id().await.map_err(rpc_error)?;
         let digest = batch_digest(chain_id, self.rollup, header.batch_number, header.hash());
-        let sorted: Vec<Bytes> = sort_by_signer(digest, signatures)?.into_iter().map(|s| Bytes::copy_from_slice(&s)).collect();
+        let sorted: Vec<Bytes> = sort_by_signer(digest, signatures).map_err(L1Error::from)?.into_iter().map(|s| Bytes::copy_from_slice(&s)).collect();
         let contract = StakedRollup::new(self.rollup, self.provider.clone());
-        let call = contract.commitBatchSigned(header.to_staked_sol(), Bytes::copy_from_slice(public_data), sorted);
+        let call = contract.commitBatchSigned(to_staked_sol(header), Bytes::copy_from_slice(public_data), sorted);
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
@@ -353,14 +362,14 @@ impl RollupClient {
     pub async fn prove_optimistic_batch(
         &self,
         batch: &CommittedBatch,
-        header: &crate::BatchHeader,
+        header: &BatchHeader,
         public_data: &[u8],
         proof: [[u8; 32]; 8],
     ) -> Result<B256, L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
         let words = proof.map(U256::from_be_bytes);
         let contract = self.contract();
-        let call = contract.proveOptimisticBatch(batch.to_sol(), header.to_sol(), Bytes::copy_from_slice(public_data), words);
+        let call = contract.proveOptimisticBatch(batch.to_sol(), to_sol(header), Bytes::copy_from_slice(public_data), words);
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }

@@ -1,243 +1,64 @@
-//! Values that L1 and L2 compute identically: the batch header and its hash, the
-//! withdrawal tree of a batch, and the commitment to a batch's intermediate state roots.
+//! The batch header as the contract bindings take it. The header, its hash and the other
+//! commitments L1 and L2 compute identically are `tandem_chain`'s; this is only the
+//! conversion into the generated binding structs.
 
-use alloy::primitives::{keccak256, B256};
-use alloy::sol_types::SolValue;
-use tandem_types::{Op, WithdrawOp};
+use tandem_chain::BatchHeader;
 
 use crate::bindings::{staked, TandemRollup};
 
-/// How a batch becomes final on L1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lane {
-    /// Final when its challenge window passes without a successful fraud proof.
-    Optimistic = 0,
-    /// Final when a validity proof is verified (not yet accepted by the contract).
-    Zk = 1,
-}
-
-impl Lane {
-    /// The lane with contract code `code`.
-    pub fn from_code(code: u8) -> Option<Self> {
-        match code {
-            0 => Some(Lane::Optimistic),
-            1 => Some(Lane::Zk),
-            _ => None,
-        }
+/// The `TandemRollup` binding's `BatchHeader` struct (for `commitBatch`, fraud and validity
+/// proofs).
+pub fn to_sol(header: &BatchHeader) -> TandemRollup::BatchHeader {
+    TandemRollup::BatchHeader {
+        batchNumber: header.batch_number,
+        prevStateRoot: header.prev_state_root,
+        newStateRoot: header.new_state_root,
+        publicDataHash: header.public_data_hash,
+        intermediateRootsRoot: header.intermediate_roots_root,
+        priorityOpsCount: header.priority_ops_count,
+        lane: header.lane as u8,
+        opCount: header.op_count,
+        feeAccount: header.fee_account,
     }
 }
 
-/// A batch header as `commitBatch` takes it (contract struct `BatchHeader`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BatchHeader {
-    /// Consecutive from 1 (0 is genesis).
-    pub batch_number: u64,
-    /// State root before the batch (big-endian field element).
-    pub prev_state_root: B256,
-    /// State root after the batch.
-    pub new_state_root: B256,
-    /// `sha256(public data)`.
-    pub public_data_hash: B256,
-    /// [`intermediate_roots_root`] of the roots after every op.
-    pub intermediate_roots_root: B256,
-    /// Number of `Deposit` ops (priority-queue entries consumed, in order).
-    pub priority_ops_count: u32,
-    /// Finality lane.
-    pub lane: Lane,
-    /// Number of ops in the public data.
-    pub op_count: u32,
-    /// Account credited with the batch's fees.
-    pub fee_account: u32,
-}
-
-impl BatchHeader {
-    /// The contract's struct.
-    pub fn to_sol(&self) -> TandemRollup::BatchHeader {
-        TandemRollup::BatchHeader {
-            batchNumber: self.batch_number,
-            prevStateRoot: self.prev_state_root,
-            newStateRoot: self.new_state_root,
-            publicDataHash: self.public_data_hash,
-            intermediateRootsRoot: self.intermediate_roots_root,
-            priorityOpsCount: self.priority_ops_count,
-            lane: self.lane as u8,
-            opCount: self.op_count,
-            feeAccount: self.fee_account,
-        }
+/// The same struct as the `StakedRollup` binding names it (for `commitBatchSigned`).
+pub fn to_staked_sol(header: &BatchHeader) -> staked::TandemRollup::BatchHeader {
+    staked::TandemRollup::BatchHeader {
+        batchNumber: header.batch_number,
+        prevStateRoot: header.prev_state_root,
+        newStateRoot: header.new_state_root,
+        publicDataHash: header.public_data_hash,
+        intermediateRootsRoot: header.intermediate_roots_root,
+        priorityOpsCount: header.priority_ops_count,
+        lane: header.lane as u8,
+        opCount: header.op_count,
+        feeAccount: header.fee_account,
     }
-
-    /// The same struct as the `StakedRollup` binding names it (for `commitBatchSigned`).
-    pub fn to_staked_sol(&self) -> staked::TandemRollup::BatchHeader {
-        staked::TandemRollup::BatchHeader {
-            batchNumber: self.batch_number,
-            prevStateRoot: self.prev_state_root,
-            newStateRoot: self.new_state_root,
-            publicDataHash: self.public_data_hash,
-            intermediateRootsRoot: self.intermediate_roots_root,
-            priorityOpsCount: self.priority_ops_count,
-            lane: self.lane as u8,
-            opCount: self.op_count,
-            feeAccount: self.fee_account,
-        }
-    }
-
-    /// `keccak256(abi.encode(header))`, the digest the contract stores; in staked mode the
-    /// active set signs [`crate::staking::batch_digest`] of it.
-    pub fn hash(&self) -> B256 {
-        keccak256(self.to_sol().abi_encode())
-    }
-}
-
-/// The contract's withdrawal leaf: `keccak256(abi.encodePacked(uint8 token, uint128 amount, address to))`.
-pub fn withdrawal_leaf(withdrawal: &WithdrawOp) -> B256 {
-    let mut packed = [0u8; 1 + 16 + 20];
-    packed[0] = withdrawal.token.get();
-    packed[1..17].copy_from_slice(&withdrawal.amount.to_be_bytes());
-    packed[17..].copy_from_slice(&withdrawal.to_l1.0);
-    keccak256(packed)
-}
-
-/// The withdrawals of a batch, in public-data order.
-pub fn withdrawals(ops: &[Op]) -> Vec<WithdrawOp> {
-    ops.iter()
-        .filter_map(|op| match op {
-            Op::Withdraw(w) => Some(*w),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Levels of the keccak tree over `leaves`: each level pads an odd count with a zero leaf,
-/// exactly as the contract's `_withdrawalsRoot`.
-fn keccak_levels(leaves: Vec<B256>) -> Vec<Vec<B256>> {
-    let mut levels = vec![leaves];
-    while levels.last().map_or(0, Vec::len) > 1 {
-        let mut level = levels.last().expect("non-empty").clone();
-        if level.len() % 2 == 1 {
-            level.push(B256::ZERO);
-        }
-        let next = level.chunks(2).map(|pair| keccak256([pair[0].as_slice(), pair[1].as_slice()].concat())).collect();
-        *levels.last_mut().expect("non-empty") = level;
-        levels.push(next);
-    }
-    levels
-}
-
-/// Root of the batch's withdrawal tree (zero if it has none).
-pub fn withdrawals_root(withdrawals: &[WithdrawOp]) -> B256 {
-    if withdrawals.is_empty() {
-        return B256::ZERO;
-    }
-    keccak_levels(withdrawals.iter().map(withdrawal_leaf).collect())
-        .last()
-        .and_then(|l| l.first().copied())
-        .unwrap_or_default()
-}
-
-/// Sibling path proving withdrawal `index` under [`withdrawals_root`], as `claimWithdrawal`
-/// takes it. `None` if `index` is out of range.
-pub fn withdrawal_proof(withdrawals: &[WithdrawOp], index: usize) -> Option<Vec<B256>> {
-    if index >= withdrawals.len() {
-        return None;
-    }
-    let levels = keccak_levels(withdrawals.iter().map(withdrawal_leaf).collect());
-    let mut proof = Vec::new();
-    let mut i = index;
-    for level in &levels[..levels.len() - 1] {
-        proof.push(level[i ^ 1]);
-        i >>= 1;
-    }
-    Some(proof)
-}
-
-/// Bytes of one op slot in the validity circuit's data record: the largest op encoding
-/// (`Deposit`, SPEC §4.2). Each op's compact encoding is right-padded with zeros to this size;
-/// an empty slot is all zeros (which is also a padded `Noop`).
-pub const ZK_RECORD_BYTES: usize = 52;
-
-/// The bytes the validity proof of a ZK-lane batch commits to: the fee account index (4
-/// bytes, big-endian) then `slots` records of [`ZK_RECORD_BYTES`]. `None` if the batch has
-/// more ops than slots.
-pub fn zk_public_data(fee_account: u32, ops: &[Op], slots: usize) -> Option<Vec<u8>> {
-    if ops.len() > slots {
-        return None;
-    }
-    let mut out = Vec::with_capacity(4 + slots * ZK_RECORD_BYTES);
-    out.extend_from_slice(&fee_account.to_be_bytes());
-    for op in ops {
-        let start = out.len();
-        op.encode_into(&mut out);
-        out.resize(start + ZK_RECORD_BYTES, 0);
-    }
-    out.resize(4 + slots * ZK_RECORD_BYTES, 0);
-    Some(out)
-}
-
-/// The validity proof's data public input: `sha256(zk_public_data)` with the top 3 bits
-/// cleared, so that it is a BN254 field element (big-endian).
-pub fn zk_data_hash(fee_account: u32, ops: &[Op], slots: usize) -> Option<B256> {
-    use sha2::Digest;
-    let data = zk_public_data(fee_account, ops, slots)?;
-    let mut digest: [u8; 32] = sha2::Sha256::digest(&data).into();
-    digest[0] &= 0x1f;
-    Some(B256::from(digest))
-}
-
-/// Commitment to a batch's intermediate state roots: the root of the same keccak tree over
-/// the 32-byte big-endian roots (a fraud proof opens two adjacent roots with two paths).
-pub fn intermediate_roots_root(roots: &[B256]) -> B256 {
-    if roots.is_empty() {
-        return B256::ZERO;
-    }
-    keccak_levels(roots.to_vec()).last().and_then(|l| l.first().copied()).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tandem_types::{AccountIndex, L1Address, PackedFee, TokenId};
+    use alloy::primitives::{keccak256, B256};
+    use alloy::sol_types::SolValue;
+    use tandem_chain::Lane;
 
-    fn withdrawal(i: u8) -> WithdrawOp {
-        WithdrawOp {
-            from: AccountIndex::new(i as u32).unwrap(),
-            token: TokenId::new((i % 3) as u32).unwrap(),
-            amount: 1000 + i as u128,
-            fee: PackedFee::new(0).unwrap(),
-            to_l1: L1Address([i; 20]),
-        }
-    }
-
+    /// The chain's header hash is `keccak256(abi.encode(header))` of the contract's struct.
     #[test]
-    fn zk_records_pad_each_op_and_empty_slots() {
-        let ops = vec![Op::Withdraw(withdrawal(1)), Op::Noop];
-        let data = zk_public_data(7, &ops, 3).unwrap();
-        assert_eq!(data.len(), 4 + 3 * ZK_RECORD_BYTES);
-        assert_eq!(&data[..4], &[0, 0, 0, 7]);
-        assert_eq!(&data[4..4 + 41], Op::Withdraw(withdrawal(1)).encode().as_slice());
-        assert!(data[4 + 41..].iter().all(|b| *b == 0));
-        assert!(zk_public_data(7, &ops, 1).is_none());
-        let hash = zk_data_hash(7, &ops, 3).unwrap();
-        assert_eq!(hash[0] & 0xe0, 0);
-    }
-
-    #[test]
-    fn proofs_recompute_the_root_for_every_count() {
-        for count in 1..=9u8 {
-            let ws: Vec<WithdrawOp> = (0..count).map(withdrawal).collect();
-            let root = withdrawals_root(&ws);
-            for (index, w) in ws.iter().enumerate() {
-                let mut node = withdrawal_leaf(w);
-                for (level, sibling) in withdrawal_proof(&ws, index).unwrap().iter().enumerate() {
-                    node = if (index >> level) & 1 == 0 {
-                        keccak256([node.as_slice(), sibling.as_slice()].concat())
-                    } else {
-                        keccak256([sibling.as_slice(), node.as_slice()].concat())
-                    };
-                }
-                assert_eq!(node, root, "count {count} index {index}");
-            }
-            assert!(withdrawal_proof(&ws, count as usize).is_none());
-        }
+    fn chain_header_hash_equals_the_binding_encoding() {
+        let header = BatchHeader {
+            batch_number: 12,
+            prev_state_root: B256::repeat_byte(0x11),
+            new_state_root: B256::repeat_byte(0x22),
+            public_data_hash: B256::repeat_byte(0x33),
+            intermediate_roots_root: B256::repeat_byte(0x44),
+            priority_ops_count: 3,
+            lane: Lane::Zk,
+            op_count: 9,
+            fee_account: 70_000,
+        };
+        assert_eq!(header.hash(), keccak256(to_sol(&header).abi_encode()));
+        assert_eq!(header.hash(), keccak256(to_staked_sol(&header).abi_encode()));
     }
 }

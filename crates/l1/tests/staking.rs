@@ -6,13 +6,11 @@
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
 use sha2::Digest;
+use tandem_chain::{batch_digest, sign_digest, vote_digest, BatchHeader, Lane, VoteType};
 use tandem_devnet::anvil::test_anvil;
 use tandem_devnet::{deploy_staked_devnet, StakedDeployment, StakedParams};
 use tandem_l1::bindings::SequencerStaking::{self, SequencerStakingErrors};
-use tandem_l1::{
-    batch_digest, sign_digest, vote_digest, BatchHeader, ContractRevert, L1Error, Lane, PrivateKeySigner, RollupClient, StakingClient,
-    VoteType,
-};
+use tandem_l1::{ContractRevert, L1Error, PrivateKeySigner, RollupClient, StakingClient};
 
 const TOKEN: u128 = 1_000_000_000_000_000_000;
 const EPOCH: u64 = 600;

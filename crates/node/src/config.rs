@@ -1,10 +1,9 @@
-//! Node configuration and the genesis state.
+//! Node configuration (the genesis state is `tandem_chain::genesis`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use tandem_l1::{Address, PrivateKeySigner, B256};
-use tandem_state::{Ledger, LedgerConfig};
+use tandem_l1::{Address, PrivateKeySigner};
 use tandem_types::PackedPubKey;
 
 /// Everything a node needs to run.
@@ -50,20 +49,4 @@ pub struct ZkLaneConfig {
     /// A withdrawal paying at least this fee (in its token's base units) asks for fast
     /// finality: the sequencer puts it in a ZK-lane batch.
     pub fast_withdrawal_fee: u128,
-}
-
-/// The fee account's index.
-pub const FEE_ACCOUNT: u32 = 0;
-
-/// The genesis ledger: one empty account 0 owned by `fee_pubkey`.
-pub fn genesis_ledger(chain_id: u64, tree_depth: u8, fee_pubkey: PackedPubKey) -> Result<Ledger, String> {
-    let mut ledger = Ledger::new(LedgerConfig { chain_id, tree_depth })?;
-    ledger.create_genesis_account(fee_pubkey).map_err(|e| e.to_string())?;
-    Ok(ledger)
-}
-
-/// The genesis state root as the rollup contract's constructor takes it (big-endian).
-pub fn genesis_root(chain_id: u64, tree_depth: u8, fee_pubkey: PackedPubKey) -> Result<B256, String> {
-    let ledger = genesis_ledger(chain_id, tree_depth, fee_pubkey)?;
-    Ok(B256::from(tandem_crypto::field::fr_to_be_bytes(&ledger.root())))
 }

@@ -13,7 +13,9 @@ pub mod producer;
 pub mod records;
 pub mod rpc;
 
-pub use config::{genesis_ledger, genesis_root, NodeConfig, ZkLaneConfig, FEE_ACCOUNT};
+pub use config::{NodeConfig, ZkLaneConfig};
+/// Kept here for the devnet and CLI tests that build a chain's genesis through the node.
+pub use tandem_chain::genesis_root;
 pub use node::{Node, NodeError};
 
 use tracing::info;

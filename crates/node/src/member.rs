@@ -15,28 +15,26 @@ use alloy::signers::local::PrivateKeySigner;
 use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::RpcModule;
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tandem_consensus::{
-    voting_power_of_stake, AppError, ConsensusApp, DoubleVote, EngineConfig, Multiaddr, TandemContext, Validator,
-    ValidatorSet,
+use tandem_chain::{
+    batch_digest, recover_signer, sign_digest, BlockInput, BlockRecord, ConsensusInfo, ConsensusPayload, Lane, TxHash, VoteType,
+    FEE_ACCOUNT,
 };
-use tandem_l1::staking::{batch_digest, recover_signer, sign_digest, ActiveSet, StakingClient, VoteType};
-use tandem_l1::{Address, Lane, U256};
+use tandem_consensus::{
+    voting_power_of_stake, AppError, ConsensusApp, DoubleVote, EngineConfig, Multiaddr, PayloadRefused, TandemContext,
+    Validator, ValidatorSet,
+};
+use tandem_l1::staking::{ActiveSet, StakingClient};
+use tandem_l1::{Address, U256};
 use tandem_state::{LedgerOp, StoreError};
 use tracing::{error, info, warn};
 
-use crate::config::FEE_ACCOUNT;
 use crate::metrics::Metrics;
-use crate::node::{hex0x, tx_hash, BlockPlan, DecidedHeight, Node, NodeError};
+use crate::node::{hex0x, BlockPlan, DecidedHeight, Node, NodeError};
 use crate::records::*;
 
 pub use tandem_consensus::{ByzantineConfig, LinearTimeouts, Trigger};
 
-/// Version byte of [`ConsensusPayload`]'s encoding.
-pub const PAYLOAD_VERSION: u8 = 1;
-/// Largest payload a member accepts (bytes of JSON).
-pub const MAX_PAYLOAD_BYTES: usize = 3 * 1024 * 1024;
 /// Most transactions per forwarding call.
 const FORWARD_CHUNK: usize = 400;
 
@@ -59,60 +57,6 @@ pub struct MemberConfig {
     pub byzantine: Option<ByzantineConfig>,
     /// Whether this member posts batches when due (`false` only to show the fallback poster).
     pub posts_batches: bool,
-}
-
-/// What consensus decides at a height: the L1 epoch the proposer saw, a timestamp, the lane
-/// and the block's inputs. Encoded as JSON prefixed by [`PAYLOAD_VERSION`]; decoding is strict
-/// (unknown fields and trailing bytes are refused). No inputs = a height with no L2 block.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsensusPayload {
-    /// L1 staking epoch (its set signs this block's batch and decides the next height).
-    pub epoch: u64,
-    /// Unix seconds from the proposer's clock.
-    pub timestamp: u64,
-    /// Finality lane of the block's batch.
-    pub lane: Lane,
-    /// Deposits in queue order, then transactions.
-    pub inputs: Vec<BlockInput>,
-}
-
-/// Why bytes are not a [`ConsensusPayload`].
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum PayloadError {
-    /// Empty input.
-    #[error("ConsensusPayload: empty")]
-    Empty,
-    /// Over [`MAX_PAYLOAD_BYTES`].
-    #[error("ConsensusPayload: {0} bytes exceeds the {MAX_PAYLOAD_BYTES}-byte limit")]
-    TooLarge(usize),
-    /// Unknown version.
-    #[error("ConsensusPayload: unknown version {0}")]
-    Version(u8),
-    /// Bad JSON.
-    #[error("ConsensusPayload: {0}")]
-    Json(String),
-}
-
-impl ConsensusPayload {
-    /// The encoding: version byte, then JSON.
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = vec![PAYLOAD_VERSION];
-        out.extend_from_slice(&to_json(self));
-        out
-    }
-
-    /// Strict decoding.
-    pub fn decode(bytes: &[u8]) -> Result<Self, PayloadError> {
-        let (&version, body) = bytes.split_first().ok_or(PayloadError::Empty)?;
-        if bytes.len() > MAX_PAYLOAD_BYTES {
-            return Err(PayloadError::TooLarge(bytes.len()));
-        }
-        if version != PAYLOAD_VERSION {
-            return Err(PayloadError::Version(version));
-        }
-        serde_json::from_slice(body).map_err(|e| PayloadError::Json(e.to_string()))
-    }
 }
 
 /// Stored form of a decided height: `u32 BE payload length | payload | certificate`.
@@ -201,7 +145,7 @@ fn unix_now() -> u64 {
 }
 
 fn app_err(e: impl std::fmt::Display) -> AppError {
-    AppError(e.to_string())
+    AppError::new(e.to_string())
 }
 
 impl Member {
@@ -242,7 +186,7 @@ impl Member {
         }
         let set = self.runtime.block_on(async {
             if !self.staking.is_materialized(epoch).await.map_err(app_err)? {
-                return Err(AppError(format!("epoch {epoch} is not materialized on L1")));
+                return Err(AppError::new(format!("epoch {epoch} is not materialized on L1")));
             }
             self.staking.active_set(epoch).await.map_err(app_err)
         })?;
@@ -257,7 +201,7 @@ impl Member {
                 .map(|m| Validator { address: tandem_consensus::Address(m.signing_key), voting_power: voting_power_of_stake(m.stake) })
                 .collect(),
         )
-        .map_err(|e| AppError(format!("epoch {}: {e}", set.epoch)))
+        .map_err(|e| AppError::new(format!("epoch {}: {e}", set.epoch)))
     }
 
     /// Turns payload inputs into ledger ops, checking deposits against the confirmed L1 queue.
@@ -267,7 +211,7 @@ impl Member {
         let mut ops = Vec::with_capacity(payload.inputs.len());
         let mut seen_tx = false;
         for (i, input) in payload.inputs.iter().enumerate() {
-            let op = input.to_ledger_op().map_err(|e| format!("input {i}: {e}"))?;
+            let op = input.to_ledger_op();
             match input {
                 BlockInput::Deposit { queue_index, .. } => {
                     if seen_tx {
@@ -393,8 +337,7 @@ impl Member {
         let set = lock(&self.view).sets.get(&info.epoch).cloned()?;
         let order = Self::consensus_set(&set).ok()?;
         let members: Vec<Address> = order.validators().iter().map(|v| v.address.0).collect();
-        let proposer: Address = info.proposer.parse().ok()?;
-        let start = members.iter().position(|m| *m == proposer).unwrap_or(0);
+        let start = members.iter().position(|m| *m == info.proposer).unwrap_or(0);
         let since = *lock(&self.committed_at).entry(number).or_insert_with(std::time::Instant::now);
         let turns = (since.elapsed().as_millis() / self.config.post_timeout.as_millis().max(1)) as usize;
         members.get((start + turns) % members.len()).copied()
@@ -415,7 +358,8 @@ impl Member {
         if !self.config.posts_batches || self.poster_due(number, &block) != Some(self.address()) {
             return Ok(());
         }
-        let (header, public_data) = block.batch_header()?;
+        let header = block.batch_header();
+        let public_data = block.public_data;
         let digest = batch_digest(self.node.l1_chain_id, self.node.config.rollup, number, header.hash());
         let epoch = self.staking.current_epoch().await?;
         let set = self.staking.active_set(epoch).await?;
@@ -449,7 +393,7 @@ impl Member {
         Metrics::inc(&self.node.metrics.batches_posted);
         info!(batch = number, l1_tx = %tx, signers = count, epoch, poster = %self.address(), "batch committed on L1");
         if let Some(mut record) = self.node.batch(number)? {
-            record.l1_commit_tx = Some(hex0x(tx.as_slice()));
+            record.l1_commit_tx = Some(tx.to_string());
             self.node.write_batch(&record)?;
         }
         self.mark_posted(number).await
@@ -512,7 +456,7 @@ impl Member {
     }
 
     /// Accepts a transaction from a client and queues it for the other members.
-    pub fn submit(&self, bytes: &[u8]) -> Result<String, crate::node::SubmitError> {
+    pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, crate::node::SubmitError> {
         let hash = self.node.submit(bytes)?;
         lock(&self.forward_queue).push(hex0x(bytes));
         Ok(hash)
@@ -549,14 +493,14 @@ impl ConsensusApp for Member {
         Ok(payload.encode())
     }
 
-    fn check_payload(&self, height: u64, payload: &[u8]) -> Result<(), String> {
-        self.check(height, payload).map(|_| ())
+    fn check_payload(&self, height: u64, payload: &[u8]) -> Result<(), PayloadRefused> {
+        self.check(height, payload).map(|_| ()).map_err(PayloadRefused::new)
     }
 
     fn commit(&self, height: u64, round: u32, proposer: Address, bytes: &[u8], certificate: &[u8]) -> Result<(), AppError> {
         let payload = ConsensusPayload::decode(bytes).map_err(app_err)?;
         let decided = DecidedHeight {
-            info: ConsensusInfo { height, round, proposer: proposer.to_string(), epoch: payload.epoch },
+            info: ConsensusInfo { height, round, proposer, epoch: payload.epoch },
             stored: encode_decided(bytes, certificate),
         };
         if payload.inputs.is_empty() {
@@ -774,13 +718,13 @@ pub async fn run_member(
 }
 
 /// Hashes of a payload's transactions (for logs and tests).
-pub fn payload_tx_hashes(payload: &ConsensusPayload) -> HashSet<String> {
+pub fn payload_tx_hashes(payload: &ConsensusPayload) -> HashSet<TxHash> {
     payload
         .inputs
         .iter()
-        .filter_map(|i| match i.to_ledger_op() {
-            Ok(LedgerOp::Tx(tx)) => Some(hex0x(&tx_hash(&tx))),
-            _ => None,
+        .filter_map(|i| match i {
+            BlockInput::Tx { encoded } => Some(TxHash::of(encoded)),
+            BlockInput::Deposit { .. } => None,
         })
         .collect()
 }
@@ -788,50 +732,6 @@ pub fn payload_tx_hashes(payload: &ConsensusPayload) -> HashSet<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn sample() -> ConsensusPayload {
-        ConsensusPayload {
-            epoch: 3,
-            timestamp: 1_700_000_000,
-            lane: Lane::Optimistic,
-            inputs: vec![BlockInput::Deposit { queue_index: 0, to: hex0x(&[7u8; 32]), token: 0, amount: "5".into() }],
-        }
-    }
-
-    #[test]
-    fn payload_round_trips() {
-        let p = sample();
-        assert_eq!(ConsensusPayload::decode(&p.encode()), Ok(p));
-    }
-
-    #[test]
-    fn payload_decoding_is_strict() {
-        let mut bytes = sample().encode();
-        assert_eq!(ConsensusPayload::decode(&[]), Err(PayloadError::Empty));
-        bytes[0] = 9;
-        assert_eq!(ConsensusPayload::decode(&bytes), Err(PayloadError::Version(9)));
-        let mut extra = b"\x01".to_vec();
-        extra.extend_from_slice(br#"{"epoch":1,"timestamp":1,"lane":"optimistic","inputs":[],"bonus":1}"#);
-        assert!(matches!(ConsensusPayload::decode(&extra), Err(PayloadError::Json(_))));
-        let mut trailing = sample().encode();
-        trailing.extend_from_slice(b"x");
-        assert!(matches!(ConsensusPayload::decode(&trailing), Err(PayloadError::Json(_))));
-        let huge = vec![1u8; MAX_PAYLOAD_BYTES + 1];
-        assert_eq!(ConsensusPayload::decode(&huge), Err(PayloadError::TooLarge(MAX_PAYLOAD_BYTES + 1)));
-    }
-
-    #[test]
-    fn payload_decoder_never_panics() {
-        let base = sample().encode();
-        for i in 0..base.len() {
-            for b in [0u8, 0x22, 0x7d, 0xff] {
-                let mut m = base.clone();
-                m[i] = b;
-                let _ = ConsensusPayload::decode(&m);
-                let _ = ConsensusPayload::decode(&base[..i]);
-            }
-        }
-    }
 
     #[test]
     fn peer_addresses_round_trip_and_refuse_junk() {

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use tandem_state::signing::verify_tx;
 use tandem_state::{Ledger, StfError};
+use tandem_chain::TxHash;
 use tandem_types::{AccountIndex, Balance, SignedTx, Tx};
 
 /// Why a transaction was not accepted.
@@ -15,7 +16,7 @@ use tandem_types::{AccountIndex, Balance, SignedTx, Tx};
 pub enum MempoolError {
     /// The same transaction is already pending or was already included.
     #[error("transaction {0} is already known")]
-    AlreadyKnown(String),
+    AlreadyKnown(TxHash),
     /// The nonce was used by an applied transaction.
     #[error("nonce {got} of account {from} was already used (account nonce is {current}): a replay")]
     NonceUsed {
@@ -70,7 +71,7 @@ pub enum MempoolError {
 #[derive(Debug, Default)]
 pub struct Mempool {
     /// By arrival sequence number.
-    by_seq: BTreeMap<u64, (String, SignedTx)>,
+    by_seq: BTreeMap<u64, (TxHash, SignedTx)>,
     /// Per sender: pending count and pending debits per token.
     pending: HashMap<AccountIndex, PendingSender>,
     next_seq: u64,
@@ -158,7 +159,7 @@ impl Mempool {
     }
 
     /// Adds a checked (and persisted) transaction under sequence number `seq`.
-    pub fn insert(&mut self, seq: u64, hash: String, tx: SignedTx) {
+    pub fn insert(&mut self, seq: u64, hash: TxHash, tx: SignedTx) {
         let sender = self.pending.entry(tx.tx.from()).or_default();
         sender.count += 1;
         *sender.debits.entry(tx.tx.token().get()).or_insert(0) += debit_of(&tx.tx);
@@ -167,8 +168,8 @@ impl Mempool {
     }
 
     /// Up to `limit` transactions in arrival order, with their sequence numbers and hashes.
-    pub fn take_candidates(&self, limit: usize) -> Vec<(u64, String, SignedTx)> {
-        self.by_seq.iter().take(limit).map(|(s, (h, t))| (*s, h.clone(), *t)).collect()
+    pub fn take_candidates(&self, limit: usize) -> Vec<(u64, TxHash, SignedTx)> {
+        self.by_seq.iter().take(limit).map(|(s, (h, t))| (*s, *h, *t)).collect()
     }
 
     /// Removes the transaction with sequence number `seq`.
@@ -189,7 +190,7 @@ impl Mempool {
 
     /// Sequence numbers of the pending transactions whose hashes are in `hashes` (a block
     /// another member proposed may carry transactions we also hold).
-    pub fn seqs_of_hashes(&self, hashes: &std::collections::HashSet<String>) -> Vec<u64> {
+    pub fn seqs_of_hashes(&self, hashes: &std::collections::HashSet<TxHash>) -> Vec<u64> {
         self.by_seq.iter().filter(|(_, (h, _))| hashes.contains(h)).map(|(s, _)| *s).collect()
     }
 

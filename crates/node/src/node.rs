@@ -1,18 +1,18 @@
 //! The running node: shared state and the block, L1-sync, batcher and finalizer loops.
 
-use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 use tandem_crypto::field::fr_to_be_bytes;
-use tandem_l1::{BatchHeader, Lane, QueuedDeposit, RollupClient, B256};
+use tandem_chain::{BatchHeader, BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT};
+use tandem_l1::{QueuedDeposit, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
 use tandem_state::{Ledger, LedgerOp, PersistentLedger, StoreError};
 use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
 use tracing::{error, info, warn};
 
-use crate::config::{NodeConfig, FEE_ACCOUNT};
+use crate::config::NodeConfig;
 use crate::mempool::{Mempool, MempoolError};
 use crate::metrics::Metrics;
 use crate::producer::BlockProducer;
@@ -66,7 +66,7 @@ pub struct BlockPlan {
     /// Deposits (queue order) then transactions.
     pub inputs: Vec<BlockInput>,
     /// Transactions refused while choosing: (mempool seq, hash, reason).
-    pub rejected: Vec<(u64, String, String)>,
+    pub rejected: Vec<(u64, TxHash, String)>,
 }
 
 /// A decided consensus height, persisted with the block it produced (if any).
@@ -134,11 +134,6 @@ pub fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
-/// The transaction hash: sha256 of its encoding.
-pub fn tx_hash(tx: &SignedTx) -> [u8; 32] {
-    Sha256::digest(tx.encode()).into()
-}
-
 fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
@@ -163,7 +158,7 @@ impl Node {
                 for entry in table.iter().map_err(db_err)? {
                     let (seq, bytes) = entry.map_err(db_err)?;
                     let tx = SignedTx::decode(bytes.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    mempool.insert(seq.value(), hex0x(&tx_hash(&tx)), tx);
+                    mempool.insert(seq.value(), TxHash::of(&tx), tx);
                 }
             }
         }
@@ -200,11 +195,10 @@ impl Node {
     }
 
     /// Validates and durably accepts a transaction; returns its hash.
-    pub fn submit(&self, bytes: &[u8]) -> Result<String, SubmitError> {
+    pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, SubmitError> {
         let tx = SignedTx::decode(bytes).map_err(|e| SubmitError::Malformed(e.to_string()))?;
-        let hash_bytes = tx_hash(&tx);
-        let hash = hex0x(&hash_bytes);
-        if read_tx(&self.db, &hash_bytes)?.is_some_and(|r| r.status != "rejected") {
+        let hash = TxHash::of(&tx);
+        if read_tx(&self.db, &hash)?.is_some_and(|r| r.status != "rejected") {
             return Err(MempoolError::AlreadyKnown(hash).into());
         }
         let ledger = lock(&self.ledger);
@@ -215,10 +209,10 @@ impl Node {
         {
             write.open_table(MEMPOOL).map_err(db_err)?.insert(seq, tx.encode().as_slice()).map_err(db_err)?;
             let record = TxRecord { status: "pending".into(), block: None, reason: None, withdrawal: None };
-            write.open_table(TXS).map_err(db_err)?.insert(&hash_bytes, to_json(&record).as_slice()).map_err(db_err)?;
+            write.open_table(TXS).map_err(db_err)?.insert(hash.as_bytes(), to_json(&record).as_slice()).map_err(db_err)?;
         }
         write.commit().map_err(db_err)?;
-        mempool.insert(seq, hash.clone(), tx);
+        mempool.insert(seq, hash, tx);
         self.metrics.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
         Metrics::inc(&self.metrics.txs_accepted);
         Ok(hash)
@@ -259,7 +253,7 @@ impl Node {
         let (lane, max) = self.block_lane(deposits, mempool);
         let chosen_deposits: Vec<QueuedDeposit> = deposits.iter().take(max).copied().collect();
         let mut candidates = mempool.take_candidates(max - chosen_deposits.len());
-        let mut rejected: Vec<(u64, String, String)> = Vec::new();
+        let mut rejected: Vec<(u64, TxHash, String)> = Vec::new();
         loop {
             let mut ops: Vec<LedgerOp> = chosen_deposits.iter().map(|d| LedgerOp::Deposit(d.deposit)).collect();
             ops.extend(candidates.iter().map(|(_, _, tx)| LedgerOp::Tx(*tx)));
@@ -273,13 +267,8 @@ impl Node {
                         .iter()
                         .zip(chosen_deposits.iter().map(Some).chain(std::iter::repeat(None)))
                         .map(|(op, deposit)| match op {
-                            LedgerOp::Deposit(d) => BlockInput::Deposit {
-                                queue_index: deposit.map_or(0, |q| q.queue_index),
-                                to: hex0x(&d.to.0),
-                                token: d.token.get(),
-                                amount: d.amount.to_string(),
-                            },
-                            LedgerOp::Tx(tx) => BlockInput::Tx { encoded: hex0x(&tx.encode()) },
+                            LedgerOp::Deposit(d) => BlockInput::deposit(deposit.map_or(0, |q| q.queue_index), d),
+                            LedgerOp::Tx(tx) => BlockInput::Tx { encoded: *tx },
                         })
                         .collect();
                     return Ok(BlockPlan { lane, inputs, rejected });
@@ -314,11 +303,7 @@ impl Node {
         consensus: Option<DecidedHeight>,
     ) -> Result<u64, NodeError> {
         let BlockPlan { lane, inputs, rejected } = plan;
-        let ops: Vec<LedgerOp> = inputs
-            .iter()
-            .map(|i| i.to_ledger_op())
-            .collect::<Result<_, _>>()
-            .map_err(|e| NodeError::Config(format!("block {number} input: {e}")))?;
+        let ops: Vec<LedgerOp> = inputs.iter().map(BlockInput::to_ledger_op).collect();
         let deposit_count = ops.iter().take_while(|o| matches!(o, LedgerOp::Deposit(_))).count();
         let outcome = match ledger.apply_batch(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index")) {
             Ok(outcome) => outcome,
@@ -335,25 +320,25 @@ impl Node {
                     withdrawal_index += 1;
                     (number, withdrawal_index - 1)
                 });
-                tx_updates.push((tx_hash(tx), TxRecord { status: "included".into(), block: Some(number), reason: None, withdrawal }));
+                tx_updates.push((TxHash::of(tx), TxRecord { status: "included".into(), block: Some(number), reason: None, withdrawal }));
             }
         }
         let record = BlockRecord {
             number,
             timestamp,
-            prev_state_root: hex0x(&fr_to_be_bytes(&outcome.prev_root)),
-            state_root: hex0x(&fr_to_be_bytes(&outcome.root)),
-            intermediate_roots: outcome.intermediate_roots.iter().map(|r| hex0x(&fr_to_be_bytes(r))).collect(),
-            public_data: hex0x(&public_data),
+            prev_state_root: B256::from(fr_to_be_bytes(&outcome.prev_root)),
+            state_root: B256::from(fr_to_be_bytes(&outcome.root)),
+            intermediate_roots: outcome.intermediate_roots.iter().map(|r| B256::from(fr_to_be_bytes(r))).collect(),
+            public_data,
             op_count: outcome.ops.len() as u32,
             priority_ops: deposit_count as u32,
-            tx_hashes: tx_updates.iter().map(|(h, _)| hex0x(h)).collect(),
+            tx_hashes: tx_updates.iter().map(|(h, _)| *h).collect(),
             lane,
             inputs,
             consensus: consensus.as_ref().map(|c| c.info.clone()),
         };
         let batch = BatchRecord { number, status: BatchStatus::Soft, l1_commit_tx: None, l1_finalize_tx: None, committed: None };
-        let included: std::collections::HashSet<String> = tx_updates.iter().map(|(h, _)| hex0x(h)).collect();
+        let included: std::collections::HashSet<TxHash> = tx_updates.iter().map(|(h, _)| *h).collect();
         let included_seqs = mempool.seqs_of_hashes(&included);
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         let new_next_deposit = next_deposit + deposit_count as u64;
@@ -362,11 +347,11 @@ impl Node {
             txn.open_table(BATCHES).map_err(db_err)?.insert(number, to_json(&batch).as_slice()).map_err(db_err)?;
             let mut txs = txn.open_table(TXS).map_err(db_err)?;
             for (hash, rec) in &tx_updates {
-                txs.insert(hash, to_json(rec).as_slice()).map_err(db_err)?;
+                txs.insert(hash.as_bytes(), to_json(rec).as_slice()).map_err(db_err)?;
             }
             for (_, hash, reason) in &rejected {
                 let rec = TxRecord { status: "rejected".into(), block: None, reason: Some(reason.clone()), withdrawal: None };
-                txs.insert(&hash_bytes(hash), to_json(&rec).as_slice()).map_err(db_err)?;
+                txs.insert(hash.as_bytes(), to_json(&rec).as_slice()).map_err(db_err)?;
             }
             let mut pool = txn.open_table(MEMPOOL).map_err(db_err)?;
             for seq in included_seqs.iter().chain(rejected.iter().map(|(s, _, _)| s)) {
@@ -419,14 +404,14 @@ impl Node {
         }
     }
 
-    pub(crate) fn drop_rejected(&self, mempool: &mut Mempool, rejected: &[(u64, String, String)]) -> Result<(), NodeError> {
+    pub(crate) fn drop_rejected(&self, mempool: &mut Mempool, rejected: &[(u64, TxHash, String)]) -> Result<(), NodeError> {
         let write = self.db.begin_write().map_err(db_err)?;
         {
             let mut txs = write.open_table(TXS).map_err(db_err)?;
             let mut pool = write.open_table(MEMPOOL).map_err(db_err)?;
             for (seq, hash, reason) in rejected {
                 let rec = TxRecord { status: "rejected".into(), block: None, reason: Some(reason.clone()), withdrawal: None };
-                txs.insert(&hash_bytes(hash), to_json(&rec).as_slice()).map_err(db_err)?;
+                txs.insert(hash.as_bytes(), to_json(&rec).as_slice()).map_err(db_err)?;
                 pool.remove(*seq).map_err(db_err)?;
             }
         }
@@ -484,7 +469,7 @@ impl Node {
     /// The header of batch `number` (= block `number`) as L1 takes it, with its public data.
     pub fn batch_header(&self, number: u64) -> Result<Option<(BatchHeader, Vec<u8>)>, NodeError> {
         let Some(block) = read_json::<u64, BlockRecord>(&self.db, BLOCKS, number)? else { return Ok(None) };
-        Ok(Some(block.batch_header()?))
+        Ok(Some((block.batch_header(), block.public_data)))
     }
 
     pub(crate) fn write_batch(&self, record: &BatchRecord) -> Result<(), NodeError> {
@@ -505,7 +490,7 @@ impl Node {
     }
 
     /// Transaction record by hash.
-    pub fn transaction(&self, hash: &[u8; 32]) -> Result<Option<TxRecord>, StoreError> {
+    pub fn transaction(&self, hash: &TxHash) -> Result<Option<TxRecord>, StoreError> {
         read_tx(&self.db, hash)
     }
 
@@ -522,7 +507,7 @@ impl Node {
             if number > on_l1 {
                 let (header, public_data) = self.batch_header(number)?.ok_or_else(|| NodeError::Config(format!("block {number} missing")))?;
                 let tx = self.l1.commit_batch(&header, &public_data).await?;
-                record.l1_commit_tx = Some(hex0x(tx.as_slice()));
+                record.l1_commit_tx = Some(tx.to_string());
                 Metrics::inc(&self.metrics.batches_posted);
                 info!(batch = number, l1_tx = %tx, ops = header.op_count, "batch committed on L1");
             }
@@ -560,7 +545,7 @@ impl Node {
                     break;
                 }
                 let tx = self.l1.finalize_batch(&committed).await?;
-                record.l1_finalize_tx = Some(hex0x(tx.as_slice()));
+                record.l1_finalize_tx = Some(tx.to_string());
                 Metrics::inc(&self.metrics.batches_finalized);
                 info!(batch = number, l1_tx = %tx, "batch finalized on L1");
             }
@@ -625,15 +610,5 @@ impl Node {
         b.map_err(|e| NodeError::Server(e.to_string()))??;
         Ok(())
     }
-}
-
-fn hash_bytes(hash: &str) -> [u8; 32] {
-    let mut out = [0u8; 32];
-    if let Ok(bytes) = hex::decode(hash.trim_start_matches("0x")) {
-        if bytes.len() == 32 {
-            out.copy_from_slice(&bytes);
-        }
-    }
-    out
 }
 

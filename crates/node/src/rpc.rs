@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tandem_types::{AccountIndex, PackedPubKey};
 
-use crate::config::FEE_ACCOUNT;
+use tandem_chain::{Lane, TxHash, FEE_ACCOUNT};
+
 use crate::node::{hex0x, Node, NodeError, SubmitError};
 use crate::records::BatchStatus;
 
@@ -35,17 +36,15 @@ pub(crate) fn decode_hex(text: &str, what: &str) -> Result<Vec<u8>, ErrorObjectO
     hex::decode(digits).map_err(|e| err(INVALID_PARAMS, format!("{what} is not valid hex: {e}")))
 }
 
-fn hash_param(text: &str) -> Result<[u8; 32], ErrorObjectOwned> {
-    decode_hex(text, "transaction hash")?
-        .try_into()
-        .map_err(|_| err(INVALID_PARAMS, "transaction hash must be 32 bytes"))
+fn hash_param(text: &str) -> Result<TxHash, ErrorObjectOwned> {
+    text.parse().map_err(|e: tandem_chain::TxHashParseError| err(INVALID_PARAMS, e.to_string()))
 }
 
 /// `tandem_sendTransaction`: decodes the 0x hex parameter and hands it to `submit`.
 pub(crate) fn send_transaction(
     params: jsonrpsee::types::Params<'_>,
     node: &Node,
-    submit: impl FnOnce(&[u8]) -> Result<String, SubmitError>,
+    submit: impl FnOnce(&[u8]) -> Result<TxHash, SubmitError>,
 ) -> Result<Value, ErrorObjectOwned> {
     let text: String = params.one()?;
     let result = decode_hex(&text, "transaction").and_then(|bytes| {
@@ -132,7 +131,7 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     m.register_method("tandem_getBlock", |params, node, _| {
         let number: u64 = params.one()?;
         let Some(block) = node.block(number).map_err(internal)? else { return Ok(Value::Null) };
-        let ops = tandem_types::decode_public_data(&decode_hex(&block.public_data, "stored public data")?)
+        let ops = tandem_types::decode_public_data(&block.public_data)
             .map_err(internal)?
             .iter()
             .map(|op| format!("{op:?}"))
@@ -145,18 +144,18 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
     m.register_method("tandem_getBatch", |params, node, _| {
         let number: u64 = params.one()?;
         let Some(batch) = node.batch(number).map_err(internal)? else { return Ok(Value::Null) };
-        let lane = node.block(number).map_err(internal)?.map(|b| b.lane).unwrap_or(tandem_l1::Lane::Optimistic);
+        let lane = node.block(number).map_err(internal)?.map(|b| b.lane).unwrap_or(Lane::Optimistic);
         let finalizable_at = match lane {
-            tandem_l1::Lane::Optimistic => batch.committed.map(|c| c.committed_at + node.challenge_window),
-            tandem_l1::Lane::Zk => None,
+            Lane::Optimistic => batch.committed.map(|c| c.committed_at + node.challenge_window),
+            Lane::Zk => None,
         };
         let waiting_for = match (batch.status, lane) {
             (BatchStatus::Soft, _) => "posting to L1".to_string(),
-            (BatchStatus::Posted, tandem_l1::Lane::Optimistic) => format!(
+            (BatchStatus::Posted, Lane::Optimistic) => format!(
                 "challenge window (optimistic lane) until L1 time {}, and the previous batch",
                 finalizable_at.unwrap_or_default()
             ),
-            (BatchStatus::Posted, tandem_l1::Lane::Zk) => "a validity proof (ZK lane), and the previous batch".to_string(),
+            (BatchStatus::Posted, Lane::Zk) => "a validity proof (ZK lane), and the previous batch".to_string(),
             (BatchStatus::Final, _) => "nothing: final".to_string(),
         };
         Ok::<Value, ErrorObjectOwned>(json!({
@@ -178,10 +177,10 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
         let batch_number: u64 = seq.next()?;
         let index: u32 = seq.next()?;
         let Some(block) = node.block(batch_number).map_err(internal)? else { return Ok(Value::Null) };
-        let ops = tandem_types::decode_public_data(&decode_hex(&block.public_data, "stored public data")?).map_err(internal)?;
-        let withdrawals = tandem_l1::commitments::withdrawals(&ops);
+        let ops = tandem_types::decode_public_data(&block.public_data).map_err(internal)?;
+        let withdrawals = tandem_chain::withdrawals(&ops);
         let Some(w) = withdrawals.get(index as usize) else { return Ok(Value::Null) };
-        let proof = tandem_l1::withdrawal_proof(&withdrawals, index as usize).unwrap_or_default();
+        let proof = tandem_chain::withdrawal_proof(&withdrawals, index as usize).unwrap_or_default();
         let status = node.batch(batch_number).map_err(internal)?.map(|b| b.status).unwrap_or(BatchStatus::Soft);
         Ok::<Value, ErrorObjectOwned>(json!({
             "batch": batch_number,

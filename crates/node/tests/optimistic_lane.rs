@@ -8,8 +8,9 @@ mod common;
 
 use alloy::providers::Provider;
 use common::*;
+use tandem_chain::withdrawal_proof;
 use tandem_l1::bindings::TandemRollup::TandemRollupErrors;
-use tandem_l1::{withdrawal_proof, Address, ContractRevert, L1Error, RollupClient, U256};
+use tandem_l1::{Address, ContractRevert, L1Error, RollupClient, U256};
 use tandem_node::records::BatchStatus;
 use tandem_types::*;
 
@@ -92,8 +93,8 @@ async fn deposits_transfers_withdrawals_finalize_and_claim_once() {
 
     // Claims, made by a third party, pay the named recipient exactly.
     let block = node.block(2).unwrap().unwrap();
-    let ops = decode_public_data(&hex::decode(block.public_data.trim_start_matches("0x")).unwrap()).unwrap();
-    let withdrawals = tandem_l1::commitments::withdrawals(&ops);
+    let ops = decode_public_data(&block.public_data).unwrap();
+    let withdrawals = tandem_chain::withdrawals(&ops);
     assert_eq!(withdrawals.len(), 2);
     let eth_before = rollup.balance_of(recipient, None).await.unwrap();
     for (i, w) in withdrawals.iter().enumerate() {

@@ -11,8 +11,8 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use jsonrpsee::rpc_params;
 use std::time::{Duration, Instant};
 use tandem_circuit::prover::ProvingKeys;
-use tandem_l1::{Address, Lane, PrivateKeySigner, RollupClient, B256};
-use tandem_node::records::BlockRecord;
+use tandem_chain::{BlockInput, BlockRecord, GenesisError, Lane, FEE_ACCOUNT};
+use tandem_l1::{Address, PrivateKeySigner, RollupClient, B256};
 use tandem_state::{Ledger, LedgerOp};
 use tandem_types::{AccountIndex, L1Address};
 use tracing::{info, warn};
@@ -45,6 +45,20 @@ pub enum ProverError {
     /// Bad configuration or key files.
     #[error("configuration: {0}")]
     Config(String),
+    /// The chain's genesis state cannot be built from the configuration.
+    #[error("genesis: {0}")]
+    Genesis(#[from] GenesisError),
+}
+
+/// Why the proving core failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProveError {
+    /// The inputs do not apply to the ledger, or do not fit the circuit.
+    #[error("witness: {0}")]
+    Witness(String),
+    /// Groth16 proving failed.
+    #[error("proof: {0}")]
+    Proof(String),
 }
 
 /// Everything the prover needs.
@@ -94,10 +108,11 @@ pub fn prove_batch(
     inputs: &[LedgerOp],
     fee_account: AccountIndex,
     prover: L1Address,
-) -> Result<BatchProof, String> {
+) -> Result<BatchProof, ProveError> {
     let start = Instant::now();
-    let (witness, _) = tandem_state::witness::batch_witness(ledger, inputs, fee_account, keys.slots).map_err(|e| e.to_string())?;
-    let proof = tandem_circuit::prover::prove_batch(keys, &witness, prover).map_err(|e| e.to_string())?;
+    let (witness, _) =
+        tandem_state::witness::batch_witness(ledger, inputs, fee_account, keys.slots).map_err(|e| ProveError::Witness(e.to_string()))?;
+    let proof = tandem_circuit::prover::prove_batch(keys, &witness, prover).map_err(|e| ProveError::Proof(e.to_string()))?;
     let [prev_root, new_root, data_hash, _] = proof.inputs_be().map(B256::from);
     Ok(BatchProof { words: proof.words, prev_root, new_root, data_hash, elapsed: start.elapsed() })
 }
@@ -120,8 +135,7 @@ impl Prover {
                 keys.chain_id, keys.depth, config.chain_id, config.tree_depth
             )));
         }
-        let ledger = tandem_node::genesis_ledger(config.chain_id, config.tree_depth, config.genesis_fee_pubkey)
-            .map_err(ProverError::Config)?;
+        let ledger = tandem_chain::genesis_ledger(config.chain_id, config.tree_depth, config.genesis_fee_pubkey)?;
         let l2 = HttpClientBuilder::default()
             .max_response_size(64 * 1024 * 1024)
             .build(&config.l2_rpc)
@@ -153,13 +167,8 @@ impl Prover {
     pub async fn step(&mut self) -> Result<bool, ProverError> {
         let number = self.height() + 1;
         let Some(block) = self.fetch_block(number).await? else { return Ok(false) };
-        let inputs: Vec<LedgerOp> = block
-            .inputs
-            .iter()
-            .map(|i| i.to_ledger_op())
-            .collect::<Result<_, _>>()
-            .map_err(|reason| ProverError::Diverged { block: number, reason })?;
-        let fee_account = AccountIndex::new(tandem_node::FEE_ACCOUNT).expect("0 is an index");
+        let inputs: Vec<LedgerOp> = block.inputs.iter().map(BlockInput::to_ledger_op).collect();
+        let fee_account = AccountIndex::new(FEE_ACCOUNT).expect("0 is an index");
         let wanted = match block.lane {
             Lane::Zk => true,
             // Proving an optimistic batch makes it final before its window: what keeps a
@@ -175,11 +184,10 @@ impl Prover {
                 block: number,
                 reason: "L1 says committed but has no BatchCommitted event".into(),
             })?;
-            let l1_root = format!("0x{}", hex::encode(committed.new_state_root));
-            if l1_root != block.state_root {
+            if committed.new_state_root != block.state_root {
                 return Err(ProverError::Diverged {
                     block: number,
-                    reason: format!("L1 committed root {l1_root}, the sequencer's block says {}", block.state_root),
+                    reason: format!("L1 committed root {}, the sequencer's block says {}", committed.new_state_root, block.state_root),
                 });
             }
             if self.l1.is_proven(number).await? || self.l1.last_finalized_batch().await? >= number {
@@ -192,14 +200,12 @@ impl Prover {
                 let proof = tokio::task::spawn_blocking(move || prove_batch(&keys, &ledger, &batch_inputs, fee_account, prover))
                     .await
                     .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?
-                    .map_err(|reason| ProverError::Proving { batch: number, reason })?;
+                    .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?;
                 info!(batch = number, lane = ?block.lane, seconds = proof.elapsed.as_secs_f64(), "proved");
                 let submitted = match block.lane {
                     Lane::Zk => self.l1.prove_batch(number, proof.prev_root, proof.new_root, proof.data_hash, proof.words).await,
                     Lane::Optimistic => {
-                        let (header, public_data) =
-                            block.batch_header().map_err(|e| ProverError::Diverged { block: number, reason: e.to_string() })?;
-                        self.l1.prove_optimistic_batch(&committed, &header, &public_data, proof.words).await
+                        self.l1.prove_optimistic_batch(&committed, &block.batch_header(), &block.public_data, proof.words).await
                     }
                 };
                 match submitted {
@@ -215,7 +221,7 @@ impl Prover {
             .ledger
             .apply_batch(&inputs, fee_account)
             .map_err(|e| ProverError::Diverged { block: number, reason: e.to_string() })?;
-        let root = format!("0x{}", hex::encode(tandem_crypto::field::fr_to_be_bytes(&outcome.root)));
+        let root = B256::from(tandem_crypto::field::fr_to_be_bytes(&outcome.root));
         if root != block.state_root {
             return Err(ProverError::Diverged { block: number, reason: format!("root {root}, block says {}", block.state_root) });
         }

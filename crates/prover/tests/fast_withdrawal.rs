@@ -119,20 +119,20 @@ async fn run(prove_optimistic: bool) {
     });
     node.submit(&sign_tx(&alice, CHAIN_ID, transfer).unwrap().encode()).unwrap();
     assert_eq!(node.produce_block().unwrap(), Some(3));
-    assert_eq!(node.block(2).unwrap().unwrap().lane, tandem_l1::Lane::Zk);
-    assert_eq!(node.block(3).unwrap().unwrap().lane, tandem_l1::Lane::Optimistic);
+    assert_eq!(node.block(2).unwrap().unwrap().lane, tandem_chain::Lane::Zk);
+    assert_eq!(node.block(3).unwrap().unwrap().lane, tandem_chain::Lane::Optimistic);
     node.post_batches().await.unwrap();
 
     // A proof bound to another address is refused when this prover submits it.
-    let before_2 = tandem_node::genesis_ledger(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
+    let before_2 = tandem_chain::genesis_ledger(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
     let mut replica = before_2;
     for n in 1..=1u64 {
         let block = node.block(n).unwrap().unwrap();
-        let ops: Vec<_> = block.inputs.iter().map(|i| i.to_ledger_op().unwrap()).collect();
+        let ops: Vec<_> = block.inputs.iter().map(|i| i.to_ledger_op()).collect();
         replica.apply_batch(&ops, AccountIndex::new(0).unwrap()).unwrap();
     }
     let block2 = node.block(2).unwrap().unwrap();
-    let ops2: Vec<_> = block2.inputs.iter().map(|i| i.to_ledger_op().unwrap()).collect();
+    let ops2: Vec<_> = block2.inputs.iter().map(|i| i.to_ledger_op()).collect();
     let foreign = prove_batch(&keys, &replica, &ops2, AccountIndex::new(0).unwrap(), L1Address([0x99; 20])).unwrap();
     let prover_l1 = RollupClient::new(&url, deployment.rollup, Some(prover_key.clone())).unwrap();
     let refused = prover_l1.prove_batch(2, foreign.prev_root, foreign.new_root, foreign.data_hash, foreign.words).await;
@@ -173,10 +173,10 @@ async fn run(prove_optimistic: bool) {
     }
     assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Final);
 
-    let withdrawals = tandem_l1::commitments::withdrawals(
-        &decode_public_data(&hex::decode(block2.public_data.trim_start_matches("0x")).unwrap()).unwrap(),
+    let withdrawals = tandem_chain::withdrawals(
+        &decode_public_data(&block2.public_data).unwrap(),
     );
-    user_l1.claim_withdrawal(2, 0, &withdrawals[0], tandem_l1::withdrawal_proof(&withdrawals, 0).unwrap()).await.unwrap();
+    user_l1.claim_withdrawal(2, 0, &withdrawals[0], tandem_chain::withdrawal_proof(&withdrawals, 0).unwrap()).await.unwrap();
     assert_eq!(user_l1.balance_of(recipient, None).await.unwrap(), U256::from(10u128.pow(17)));
     rpc.stop().unwrap();
 }

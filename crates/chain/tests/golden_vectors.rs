@@ -3,12 +3,12 @@
 //! files byte for byte. `contracts/test/GoldenVectors.t.sol` checks the same files against the
 //! contracts, so a byte changed on either side fails the other side's tests.
 //!
-//! This file is also the generator: `TANDEM_BLESS_VECTORS=1 cargo test -p tandem-l1 --test
+//! This file is also the generator: `TANDEM_BLESS_VECTORS=1 cargo test -p tandem-chain --test
 //! golden_vectors` rewrites the files from the reference (every changed byte in the diff is a
 //! protocol change; the forge suite must then agree again).
 //!
-//! Everything that builds a vector lives in this one file, so that it can follow the
-//! reference functions to another crate by changing the imports only.
+//! Everything that builds a vector lives in this one file, beside the reference functions it
+//! calls.
 
 use std::path::{Path, PathBuf};
 
@@ -18,9 +18,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use tandem_l1::{
+use alloy::signers::local::PrivateKeySigner;
+use tandem_chain::{
     batch_digest, intermediate_roots_root, recover_signer, sign_digest, vote_digest, withdrawal_leaf, withdrawal_proof,
-    withdrawals_root, zk_data_hash, zk_public_data, BatchHeader, Lane, PrivateKeySigner, VoteType,
+    withdrawals_root, zk_data_hash, zk_public_data, BatchHeader, Lane, VoteType,
 };
 use tandem_types::{
     decode_public_data, encode_public_data, AccountIndex, DecodeReason, DepositOp, L1Address, Op, PackedAmount, PackedFee,
