@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A port from the devnet's cross-process allocator (see `tandem_devnet::ports`).
+/// A port from the devnet's cross-process allocator (`tandem_ports`).
 fn free_port() -> u16 {
     tandem_devnet::free_port().unwrap()
 }

@@ -20,7 +20,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
@@ -223,7 +222,8 @@ fn child(args: Args) {
 // ---------------------------------------------------------------------------------------
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    // Never a port another parallel test process is handed (bind-0-then-close races).
+    tandem_ports::free_port().expect("a free port")
 }
 
 /// utime + stime of a process, in seconds.

@@ -4,7 +4,6 @@
 //! as L1-checkable evidence bound to the value that was proposed and its conflicting twin.
 
 use std::collections::BTreeMap;
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -68,7 +67,8 @@ impl ConsensusApp for MemoryApp {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    // Never a port another parallel test process is handed (bind-0-then-close races).
+    tandem_ports::free_port().expect("a free port")
 }
 
 fn ctx() -> TandemContext {

@@ -56,9 +56,9 @@ pub enum DevnetError {
         /// How long.
         timeout: Duration,
     },
-    /// No block of ports could be reserved.
-    #[error("no free port: {0}")]
-    NoPort(String),
+    /// No port could be handed out.
+    #[error(transparent)]
+    Port(#[from] tandem_ports::PortError),
     /// L1 moved on while an epoch was being materialized.
     #[error("syncEpoch materialized epoch {materialized}, not {expected}: L1 time moved on unexpectedly")]
     EpochMoved {

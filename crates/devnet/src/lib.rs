@@ -2,7 +2,7 @@
 //! ([`anvil`]) and solc ([`solc`]) from the repository's npm packages, contract deployments
 //! (single sequencer and staked, [`deploy`]), the staked-set bootstrap ([`staked_set`]), the
 //! one typed builder of `tandem node` arguments ([`node_args`]), ports for child processes
-//! that no parallel test can take ([`ports`]), and child-process supervision with log files,
+//! that no parallel test can take (`tandem-ports`), and child-process supervision with log files,
 //! readiness waits and SIGTERM-then-SIGKILL stops ([`process`]).
 //!
 //! It depends on no role crate (node, prover, consensus), so their tests can use it as a
@@ -14,7 +14,6 @@ pub mod anvil;
 pub mod deploy;
 pub mod error;
 pub mod node_args;
-pub mod ports;
 pub mod process;
 pub mod solc;
 pub mod staked_set;
@@ -22,6 +21,6 @@ pub mod staked_set;
 pub use deploy::{deploy_bytecode, deploy_devnet, deploy_staked_devnet, Deployment, StakedDeployment, StakedParams};
 pub use error::DevnetError;
 pub use node_args::{MemberArgs, NodeCommand, ZkArgs};
-pub use ports::{free_port, free_ports};
+pub use tandem_ports::{free_port, free_ports, PortError};
 pub use process::{tail, wait_ready, Supervised};
 pub use staked_set::{advance_time_to, anvil_rpc, bootstrap_staked_set, next_epoch, StakedMember, StakedSet, StakedSetSpec};

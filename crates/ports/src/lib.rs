@@ -1,9 +1,10 @@
-//! Ports for child processes, safe under parallel tests.
+//! Local TCP ports for child processes and test peers, safe under parallel tests: one
+//! allocator that no two processes (or threads) can be handed the same port from.
 //!
 //! Binding port 0 and closing the socket before a child binds the port (the old `free_port`)
 //! races: between the close and the child's bind, the kernel may hand the same port to another
 //! test's `bind(0)`. Where a child can bind port 0 itself and report the address it bound, it
-//! does (anvil: [`crate::anvil::spawn_anvil`]). Where the port must be known before the child
+//! does (anvil: `tandem_devnet::anvil::spawn_anvil`). Where the port must be known before the child
 //! starts (a member's P2P address is registered on L1 before its node runs), ports come from
 //! this allocator:
 //!
@@ -17,12 +18,32 @@
 //! - within the process, a port is handed out once (never reused), and only if it can be bound
 //!   right now (something outside this scheme may hold it).
 
-use crate::error::DevnetError;
 use std::fs::File;
 use std::net::TcpListener;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::Mutex;
+
+/// Why no port could be handed out.
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// The lock file of a port block could not be opened or created.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The failure.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No block of ports could be reserved, or the request cannot be met.
+    #[error("no free port: {0}")]
+    NoPort(String),
+}
+
+fn io(what: String) -> impl FnOnce(std::io::Error) -> PortError {
+    move |source| PortError::Io { what, source }
+}
 
 /// Ports per reserved block.
 pub const BLOCK: u16 = 64;
@@ -53,14 +74,14 @@ fn lock_dir() -> PathBuf {
 }
 
 /// Takes the exclusive lock of the block at `start`, if no other process holds it.
-fn try_lock(start: u16) -> Result<Option<File>, DevnetError> {
+fn try_lock(start: u16) -> Result<Option<File>, PortError> {
     let path = lock_dir().join(format!("block-{start}.lock"));
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .map_err(DevnetError::io(format!("opening {}", path.display())))?;
+        .map_err(io(format!("opening {}", path.display())))?;
     // SAFETY: flock on a file descriptor this function owns; no memory is shared.
     let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
     Ok(locked.then_some(file))
@@ -69,11 +90,11 @@ fn try_lock(start: u16) -> Result<Option<File>, DevnetError> {
 impl Allocator {
     /// Reserves a further block, starting the search at a place that depends on the process
     /// id (so parallel processes rarely contend for the same lock).
-    fn reserve_block(&mut self) -> Result<(), DevnetError> {
-        std::fs::create_dir_all(lock_dir()).map_err(DevnetError::io(format!("creating {}", lock_dir().display())))?;
+    fn reserve_block(&mut self) -> Result<(), PortError> {
+        std::fs::create_dir_all(lock_dir()).map_err(io(format!("creating {}", lock_dir().display())))?;
         let end = range_end();
         if end < RANGE_START + BLOCK {
-            return Err(DevnetError::NoPort(format!("the ephemeral port range starts at {end}, leaving no room below it from {RANGE_START}")));
+            return Err(PortError::NoPort(format!("the ephemeral port range starts at {end}, leaving no room below it from {RANGE_START}")));
         }
         let blocks = (end - RANGE_START) / BLOCK;
         let first = (std::process::id() as u16) % blocks;
@@ -88,13 +109,13 @@ impl Allocator {
                 return Ok(());
             }
         }
-        Err(DevnetError::NoPort(format!("all {blocks} blocks of {BLOCK} ports from {RANGE_START} are held by other processes")))
+        Err(PortError::NoPort(format!("all {blocks} blocks of {BLOCK} ports from {RANGE_START} are held by other processes")))
     }
 
     /// `n` consecutive ports that can all be bound now.
-    fn take(&mut self, n: u16) -> Result<u16, DevnetError> {
+    fn take(&mut self, n: u16) -> Result<u16, PortError> {
         if n == 0 || n > BLOCK {
-            return Err(DevnetError::NoPort(format!("{n} consecutive ports asked; 1 to {BLOCK} can be given")));
+            return Err(PortError::NoPort(format!("{n} consecutive ports asked; 1 to {BLOCK} can be given")));
         }
         // Each reservation gives a fresh block, so this ends (or fails in reserve_block).
         loop {
@@ -112,12 +133,12 @@ impl Allocator {
 }
 
 /// A port no other process using this allocator is given and that can be bound now.
-pub fn free_port() -> Result<u16, DevnetError> {
+pub fn free_port() -> Result<u16, PortError> {
     free_ports(1)
 }
 
 /// The first of `n` (at most [`BLOCK`]) consecutive ports, each as [`free_port`].
-pub fn free_ports(n: u16) -> Result<u16, DevnetError> {
+pub fn free_ports(n: u16) -> Result<u16, PortError> {
     let mut allocator = ALLOCATOR.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     allocator.take(n)
 }
