@@ -266,12 +266,7 @@ impl SetNet {
             .iter()
             .zip(&ports)
             .enumerate()
-            .map(|(i, (stake, (p2p, rpc_port)))| StakedMember {
-                l1: keys[i + 1].clone(),
-                signing_key: signing_key(i).address(),
-                stake: tokens(*stake),
-                network_address: format!("p2p=/ip4/127.0.0.1/tcp/{p2p};rpc=http://127.0.0.1:{rpc_port}"),
-            })
+            .map(|(i, (stake, (p2p, rpc_port)))| StakedMember::local(keys[i + 1].clone(), signing_key(i).address(), tokens(*stake), *p2p, *rpc_port))
             .collect();
         let spec = StakedSetSpec {
             deployer: keys[0].clone(),

@@ -24,6 +24,20 @@ pub struct StakedMember {
     pub network_address: String,
 }
 
+impl StakedMember {
+    /// A member on this machine: it registers `p2p=/ip4/127.0.0.1/tcp/<p2p_port>;rpc=http://127.0.0.1:<rpc_port>`
+    /// ([`local_network_address`]).
+    pub fn local(l1: PrivateKeySigner, signing_key: Address, stake: U256, p2p_port: u16, rpc_port: u16) -> Self {
+        Self { l1, signing_key, stake, network_address: local_network_address(p2p_port, rpc_port) }
+    }
+}
+
+/// The network address a member on this machine registers on L1: its P2P listener and its
+/// JSON-RPC on 127.0.0.1 (the format `tandem node --staking` parses, SPEC §11).
+pub fn local_network_address(p2p_port: u16, rpc_port: u16) -> String {
+    format!("p2p=/ip4/127.0.0.1/tcp/{p2p_port};rpc=http://127.0.0.1:{rpc_port}")
+}
+
 /// What to bootstrap.
 #[derive(Debug, Clone)]
 pub struct StakedSetSpec<'a> {

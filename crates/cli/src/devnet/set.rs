@@ -450,11 +450,8 @@ impl Summary<'_> {
         }
         let smallest = &members[n - 1];
         let joiner = member_signing_key(n);
-        let joiner_address = format!(
-            "p2p=/ip4/127.0.0.1/tcp/{};rpc=http://127.0.0.1:{}",
-            args.p2p_port.saturating_add(n as u16),
-            args.rpc_port.saturating_add(n as u16)
-        );
+        let joiner_address =
+            tandem_devnet::staked_set::local_network_address(args.p2p_port.saturating_add(n as u16), args.rpc_port.saturating_add(n as u16));
         let sequencer_examples = vec![
             format!("{s} status --staker {}", member0.l1.address()),
             format!(
