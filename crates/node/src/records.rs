@@ -30,17 +30,8 @@ pub const CONSENSUS: TableDefinition<u64, &[u8]> = TableDefinition::new("node_co
 /// Meta key: highest committed consensus height.
 pub const META_CONSENSUS_HEIGHT: &str = "consensus_height";
 
-/// Where a batch stands on L1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BatchStatus {
-    /// Committed by the sequencer on L2 only.
-    Soft,
-    /// Committed on L1, challenge window running.
-    Posted,
-    /// Final on L1.
-    Final,
-}
+/// Where a batch stands on L1 (defined with the RPC that reports it).
+pub use tandem_api::BatchStatus;
 
 /// A batch and its L1 progress.
 #[derive(Debug, Clone, Serialize, Deserialize)]
