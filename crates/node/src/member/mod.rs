@@ -24,10 +24,11 @@ use tandem_consensus::{voting_power_of_stake, AppError, DoubleVote, EngineConfig
 use tandem_l1::staking::{ActiveSet, StakingClient};
 use tandem_l1::Address;
 use tandem_state::StoreError;
-use tracing::{error, info, warn};
+use tokio::sync::watch;
+use tracing::{info, warn};
 
-use crate::metrics::Metrics;
 use crate::node::{Node, NodeError};
+use crate::sequencing::Sequencing;
 use rpc::member_module;
 
 pub use peers::PeerAddress;
@@ -180,16 +181,16 @@ impl Member {
 }
 
 /// Runs this node as a member of the sequencer set until `shutdown` resolves: storage, RPC
-/// (with the member methods), metrics, deposit sync, the consensus engine, batch posting,
-/// finalization, evidence reporting and transaction forwarding.
+/// (with the member methods), metrics, deposit sync, the consensus engine (the member's
+/// [`Sequencing`]), batch posting with the set's signatures (its [`Posting`]), finalization,
+/// evidence reporting and transaction forwarding.
 pub async fn run_member(
     config: crate::NodeConfig,
     member_config: MemberConfig,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), NodeError> {
-    let node = Node::open(config, Box::new(crate::producer::SoloSequencer)).await?;
+    let node = Node::open(config).await?;
     let staking = StakingClient::new(&node.config.l1_rpc, member_config.staking, Some(node.config.sequencer_key.clone()))?;
-    let ctx = TandemContext { l1_chain_id: node.l1_chain_id, rollup: node.config.rollup };
     let member = Arc::new(Member {
         node: node.clone(),
         config: member_config,
@@ -209,93 +210,63 @@ pub async fn run_member(
         .register_method("tandem_sendTransaction", |params, member, _| crate::rpc::send_transaction(params, member.node(), |b| member.submit(b)))
         .expect("unique method name");
     module.merge(extra).map_err(|e| NodeError::Server(e.to_string()))?;
-    let (rpc, rpc_addr) = crate::rpc::serve_module(module, node.config.rpc_addr).await?;
-    let metrics_addr = crate::rpc::serve_metrics(node.clone(), node.config.metrics_addr).await?;
+    crate::node::run_node(node, module, member.clone(), member, shutdown).await
+}
 
-    // Peers: every registered member's P2P address except ours.
-    // (The epoch is read first: no lock may be held across an await.)
-    let epoch = lock(&member.view).current_epoch;
-    let peers: Vec<Multiaddr> = member
-        .staking
-        .member_peers(epoch)
-        .await?
-        .into_iter()
-        .filter(|p| p.signing_key != member.address())
-        .filter_map(|p| PeerAddress::decode(&p.network_address).ok().map(|a| a.p2p))
-        .collect();
-    info!(
-        rpc = %format!("http://{rpc_addr}"),
-        metrics = %format!("http://{metrics_addr}/metrics"),
-        p2p = %member.config.p2p_listen,
-        signing_key = %member.address(),
-        peers = peers.len(),
-        "sequencer-set member running"
-    );
-    let engine_config = EngineConfig {
-        moniker: format!("tandem-{}", member.address()),
-        home: node.config.data_dir.join("consensus"),
-        listen: member.config.p2p_listen.clone(),
-        peers,
-        ctx,
-        signing_key: member.config.signing_key.clone(),
-        timeouts: member.config.timeouts,
-        block_time: node.config.block_time,
-        byzantine: member.config.byzantine.clone(),
-    };
-    let engine = tokio::spawn(tandem_consensus::run(engine_config, member.clone()));
-
-    let l1_loop = {
-        let member = member.clone();
-        tokio::spawn(async move {
-            let mut scanned = None;
-            let mut tick = tokio::time::interval(member.node.config.l1_poll_interval);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                for (what, result) in [
-                    ("L1 set refresh", member.refresh_l1().await),
-                    ("deposit sync", member.node.sync_l1(&mut scanned).await),
-                    ("batch posting", member.post_next_batch().await),
-                    ("finalization", member.node.finalize_batches().await),
-                ] {
-                    if let Err(e) = result {
-                        Metrics::inc(&member.node.metrics.l1_errors);
-                        match e {
-                            NodeError::L1(_) => warn!(error = %e, "{what} failed; retrying"),
-                            other => return Err::<(), NodeError>(other),
-                        }
-                    }
+impl Sequencing for Member {
+    /// Runs the consensus engine (decided heights reach the node through the member's
+    /// `ConsensusApp::commit`) and the transaction forwarder.
+    async fn run(self: Arc<Self>, node: Arc<Node>, mut stop: watch::Receiver<bool>) -> Result<(), NodeError> {
+        // Peers: every registered member's P2P address except ours.
+        // (The epoch is read first: no lock may be held across an await.)
+        let epoch = lock(&self.view).current_epoch;
+        let peers: Vec<Multiaddr> = self
+            .staking
+            .member_peers(epoch)
+            .await?
+            .into_iter()
+            .filter(|p| p.signing_key != self.address())
+            .filter_map(|p| PeerAddress::decode(&p.network_address).ok().map(|a| a.p2p))
+            .collect();
+        info!(p2p = %self.config.p2p_listen, signing_key = %self.address(), peers = peers.len(), "sequencer-set member running");
+        let engine_config = EngineConfig {
+            moniker: format!("tandem-{}", self.address()),
+            home: node.config.data_dir.join("consensus"),
+            listen: self.config.p2p_listen.clone(),
+            peers,
+            ctx: TandemContext { l1_chain_id: node.l1_chain_id, rollup: node.config.rollup },
+            signing_key: self.config.signing_key.clone(),
+            timeouts: self.config.timeouts,
+            block_time: node.config.block_time,
+            byzantine: self.config.byzantine.clone(),
+        };
+        let mut engine = tokio::spawn(tandem_consensus::run(engine_config, self.clone()));
+        let forwarder = {
+            let member = self.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(50));
+                loop {
+                    tick.tick().await;
+                    member.forward().await;
                 }
-                member.report_evidence().await;
+            })
+        };
+        let result = tokio::select! {
+            _ = stop.changed() => {
+                engine.abort();
+                Ok(())
             }
-        })
-    };
-    let forwarder = {
-        let member = member.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_millis(50));
-            loop {
-                tick.tick().await;
-                member.forward().await;
-            }
-        })
-    };
-    tokio::pin!(shutdown);
-    let result = tokio::select! {
-        _ = &mut shutdown => Ok(()),
-        r = engine => match r {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(NodeError::Server(format!("consensus: {e}"))),
-            Err(e) => Err(NodeError::Server(format!("consensus task: {e}"))),
-        },
-        r = l1_loop => r.map_err(|e| NodeError::Server(e.to_string())).and_then(|r| r),
-    };
-    forwarder.abort();
-    let _ = rpc.stop();
-    if let Err(e) = &result {
-        error!(error = %e, "member stopped");
+            r = &mut engine => r.map_err(NodeError::from).and_then(|r| r.map_err(NodeError::from)),
+        };
+        forwarder.abort();
+        result
     }
-    result
+
+    /// Refreshes the member's view of the set and reports the evidence the engine found.
+    async fn on_l1_poll(&self) -> Result<(), NodeError> {
+        self.report_evidence().await;
+        self.refresh_l1().await
+    }
 }
 
 /// Hashes of a payload's transactions (for logs and tests).

@@ -5,13 +5,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use jsonrpsee::core::client::ClientT;
 use tandem_chain::{batch_digest, recover_signer, sign_digest, BlockRecord};
-use tandem_l1::{Address, U256};
+use tandem_l1::{Address, B256, U256};
 use tracing::{info, warn};
 
 use super::{lock, Member};
-use crate::metrics::Metrics;
-use crate::node::NodeError;
-use crate::records::*;
+use crate::node::{Node, NodeError};
+use crate::posting::Posting;
 
 impl Member {
     /// This member's signature over batch `number`'s digest, if it has the block.
@@ -34,25 +33,20 @@ impl Member {
         let turns = (since.elapsed().as_millis() / self.config.post_timeout.as_millis().max(1)) as usize;
         members.get((start + turns) % members.len()).copied()
     }
+}
 
-    /// Posts the next batch L1 does not have, when it is this member's turn: collects the
-    /// members' signatures, keeps those of the current L1 epoch's set, and commits once they
-    /// hold more than 2/3 of its stake. Marks batches other members posted.
-    pub(super) async fn post_next_batch(&self) -> Result<(), NodeError> {
-        let on_l1 = self.node.l1.last_committed_batch().await?;
-        let latest = self.node.latest_block()?;
-        self.mark_posted(on_l1.min(latest)).await?;
-        let number = on_l1 + 1;
-        if number > latest {
-            return Ok(());
-        }
-        let Some(block) = self.node.block(number)? else { return Ok(()) };
-        if !self.config.posts_batches || self.poster_due(number, &block) != Some(self.address()) {
-            return Ok(());
+impl Posting for Member {
+    /// Commits batch `number` when it is this member's turn: collects the members'
+    /// signatures, keeps those of the current L1 epoch's set, and commits once they hold more
+    /// than 2/3 of its stake.
+    async fn commit(&self, node: &Node, number: u64, block: &BlockRecord) -> Result<Option<B256>, NodeError> {
+        // Batches before `number` are on L1: their rotation timers are done.
+        lock(&self.committed_at).retain(|n, _| *n >= number);
+        if !self.config.posts_batches || self.poster_due(number, block) != Some(self.address()) {
+            return Ok(None);
         }
         let header = block.batch_header();
-        let public_data = block.public_data;
-        let digest = batch_digest(self.node.l1_chain_id, self.node.config.rollup, number, header.hash());
+        let digest = batch_digest(node.l1_chain_id, node.config.rollup, number, header.hash());
         let epoch = self.staking.current_epoch().await?;
         let set = self.staking.active_set(epoch).await?;
         let stake_of: HashMap<Address, U256> = set.members.iter().map(|m| (m.signing_key, m.stake)).collect();
@@ -77,35 +71,12 @@ impl Member {
         let signed: U256 = signatures.keys().filter_map(|k| stake_of.get(k)).fold(U256::ZERO, |a, b| a + *b);
         if signed * U256::from(3) <= set.total_stake * U256::from(2) {
             warn!(batch = number, signed = %signed, total = %set.total_stake, "not enough signatures yet to post");
-            return Ok(());
+            return Ok(None);
         }
         let sigs: Vec<[u8; 65]> = signatures.into_iter().filter(|(k, _)| stake_of.contains_key(k)).map(|(_, s)| s).collect();
         let count = sigs.len();
-        let tx = self.node.l1.commit_batch_signed(&header, &public_data, sigs).await?;
-        Metrics::inc(&self.node.metrics.batches_posted);
+        let tx = node.l1.commit_batch_signed(&header, &block.public_data, sigs).await?;
         info!(batch = number, l1_tx = %tx, signers = count, epoch, poster = %self.address(), "batch committed on L1");
-        if let Some(mut record) = self.node.batch(number)? {
-            record.l1_commit_tx = Some(tx.to_string());
-            self.node.write_batch(&record)?;
-        }
-        self.mark_posted(number).await
-    }
-
-    /// Records batches up to `through` as posted, with their L1 commit record.
-    pub(super) async fn mark_posted(&self, through: u64) -> Result<(), NodeError> {
-        for number in 1..=through {
-            let Some(mut record) = self.node.batch(number)? else { continue };
-            if record.status != BatchStatus::Soft {
-                continue;
-            }
-            record.committed = self.node.l1.committed_batch(number, self.node.config.deploy_block).await?;
-            if record.committed.is_none() {
-                return Ok(());
-            }
-            record.status = BatchStatus::Posted;
-            self.node.write_batch(&record)?;
-            lock(&self.committed_at).remove(&number);
-        }
-        Ok(())
+        Ok(Some(tx))
     }
 }
