@@ -24,6 +24,10 @@ pub const NODE_META: TableDefinition<&str, u64> = TableDefinition::new("node_met
 pub const META_NEXT_DEPOSIT: &str = "next_deposit_index";
 /// `NODE_META` key: the latest block number.
 pub const META_LATEST_BLOCK: &str = "latest_block";
+/// `NODE_META` key: every batch up to this number is marked posted (or final) here.
+pub const META_POSTED_THROUGH: &str = "posted_through";
+/// `NODE_META` key: every batch up to this number is marked final here.
+pub const META_FINALIZED_THROUGH: &str = "finalized_through";
 /// Sequencer-set mode: every decided consensus height, payload and commit certificate
 /// (`u32 BE payload length | payload | certificate`), also the heights without an L2 block.
 pub const CONSENSUS: TableDefinition<u64, &[u8]> = TableDefinition::new("node_consensus");
