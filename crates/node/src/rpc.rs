@@ -20,22 +20,9 @@ use crate::records::BatchStatus;
 pub const MAX_REQUEST_BYTES: u32 = 128 * 1024;
 
 /// Decodes `0x` hex `text`; `what` names it in the error.
-pub(crate) fn decode_hex(text: &str, what: &str) -> Result<Vec<u8>, ApiError> {
+fn decode_hex(text: &str, what: &str) -> Result<Vec<u8>, ApiError> {
     let digits = text.strip_prefix("0x").ok_or_else(|| ApiError::InvalidParams(format!("{what} must be 0x-prefixed hex")))?;
     hex::decode(digits).map_err(|e| ApiError::InvalidParams(format!("{what} is not valid hex: {e}")))
-}
-
-/// What admits a submitted transaction: the node itself, or a set member (which also
-/// forwards it to the other members).
-pub trait Submit: Send + Sync + 'static {
-    /// Validates and durably accepts the encoded transaction; returns its hash.
-    fn submit(&self, bytes: &[u8]) -> Result<TxHash, SubmitError>;
-}
-
-impl Submit for Node {
-    fn submit(&self, bytes: &[u8]) -> Result<TxHash, SubmitError> {
-        Node::submit(self, bytes)
-    }
 }
 
 impl From<SubmitError> for ApiError {
@@ -48,24 +35,19 @@ impl From<SubmitError> for ApiError {
     }
 }
 
-/// The server of [`TandemApiServer`] over a node; transactions go to its [`Submit`].
+/// The server of [`TandemApiServer`] over a node.
 pub struct NodeRpc {
     node: Arc<Node>,
-    submit: Arc<dyn Submit>,
 }
 
 impl NodeRpc {
-    /// The API of `node`, which admits transactions itself.
+    /// The API of `node`.
     pub fn new(node: Arc<Node>) -> Self {
-        Self { submit: node.clone(), node }
-    }
-
-    /// The API of `node` with transactions admitted by `submit`.
-    pub fn with_submit(node: Arc<Node>, submit: Arc<dyn Submit>) -> Self {
-        Self { node, submit }
+        Self { node }
     }
 }
 
+/// An [`ApiError::Internal`] (storage failed, or holds something it should not).
 pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e)
 }
@@ -106,7 +88,7 @@ impl TandemApiServer for NodeRpc {
     }
 
     fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx> {
-        Ok(submit_hex(&self.node, &tx_hex, |bytes| self.submit.submit(bytes))?)
+        Ok(submit_hex(&self.node, &tx_hex, |bytes| self.node.submit(bytes))?)
     }
 
     fn transaction(&self, hash: TxHash) -> RpcResult<Option<TransactionView>> {
@@ -220,12 +202,8 @@ impl TandemApiServer for NodeRpc {
     }
 }
 
-/// Member code's raw-module helpers, until its methods implement `tandem_api::MemberApi`.
-pub(crate) fn invalid_params(message: impl Into<String>) -> jsonrpsee::types::ErrorObjectOwned {
-    ApiError::InvalidParams(message.into()).into()
-}
-
-/// See [`invalid_params`]: `tandem_sendTransaction` over raw params, admitted by `submit`.
+/// `tandem_sendTransaction` with the transaction admitted by `submit`: a set member replaces
+/// the node's method with this one, submitting through itself so that it also forwards.
 pub(crate) fn send_transaction(
     params: jsonrpsee::types::Params<'_>,
     node: &Node,

@@ -1,7 +1,7 @@
 //! Transaction forwarding: transactions accepted here go to the other members.
 
-use jsonrpsee::core::client::ClientT;
-use serde_json::Value;
+use alloy::primitives::Bytes;
+use tandem_api::MemberApiClient;
 use tandem_chain::TxHash;
 use tracing::warn;
 
@@ -21,8 +21,9 @@ impl Member {
         for (_, url) in self.peer_urls() {
             let Some(client) = self.client(&url) else { continue };
             for chunk in queued.chunks(FORWARD_CHUNK) {
-                let result: Result<Value, _> =
-                    client.request("tandem_forwardTransactions", jsonrpsee::rpc_params![chunk.to_vec()]).await;
+                // The queue holds what `submit` accepted, as `0x` hex: it parses.
+                let txs = chunk.iter().filter_map(|tx| tx.parse::<Bytes>().ok()).collect();
+                let result = client.forward_transactions(txs).await;
                 if let Err(e) = result {
                     warn!(peer = %url, error = %e, "forwarding transactions failed");
                     break;

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use jsonrpsee::core::client::ClientT;
+use tandem_api::MemberApiClient;
 use tandem_chain::{batch_digest, recover_signer, sign_digest, BlockRecord};
 use tandem_l1::{Address, B256, U256};
 use tracing::{info, warn};
@@ -57,10 +57,8 @@ impl Posting for Member {
                 continue;
             }
             let Some(client) = self.client(&url) else { continue };
-            let answer: Result<Option<String>, _> = client.request("tandem_batchSignature", jsonrpsee::rpc_params![number]).await;
-            let Ok(Some(text)) = answer else { continue };
-            let Ok(bytes) = hex::decode(text.trim_start_matches("0x")) else { continue };
-            let Ok(sig) = <[u8; 65]>::try_from(bytes.as_slice()) else { continue };
+            let Ok(Some(signature)) = client.batch_signature(number).await else { continue };
+            let sig: [u8; 65] = signature.0;
             match recover_signer(digest, &sig) {
                 Ok(signer) if signer == key => {
                     signatures.insert(key, sig);

@@ -1,71 +1,70 @@
-//! The member's JSON-RPC module.
+//! The member's side of the JSON-RPC API: `tandem_api::MemberApi`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use jsonrpsee::core::RpcResult;
 use jsonrpsee::RpcModule;
-use serde_json::{json, Value};
+use tandem_api::{
+    ApiError, BatchSignature, EpochSetView, ForwardReceipt, MemberApiServer, SequencerSetView, SetMemberView, Stake,
+};
+use alloy::primitives::Bytes;
 
 use super::forwarding::FORWARD_CHUNK;
 use super::{lock, Member};
-use crate::node::hex0x;
 use crate::records::*;
 
-/// The member's extra RPC methods: `tandem_batchSignature`, `tandem_forwardTransactions`,
-/// `tandem_sequencerSet`, and `tandem_sendTransaction` (which also forwards).
-pub(super) fn member_module(member: Arc<Member>) -> RpcModule<Arc<Member>> {
-    let mut m = RpcModule::new(member);
-    m.register_method("tandem_batchSignature", |params, member, _| {
-        let number: u64 = params.one()?;
-        let sig = member.batch_signature(number).map_err(crate::rpc::internal)?;
-        Ok::<Option<String>, jsonrpsee::types::ErrorObjectOwned>(sig.map(|s| hex0x(&s)))
-    })
-    .expect("unique method name");
-    m.register_method("tandem_forwardTransactions", |params, member, _| {
-        let txs: Vec<String> = params.one()?;
+/// The server of [`MemberApiServer`] over a member.
+struct MemberRpc(Arc<Member>);
+
+impl MemberApiServer for MemberRpc {
+    fn batch_signature(&self, number: u64) -> RpcResult<Option<BatchSignature>> {
+        let signature = self.0.batch_signature(number).map_err(crate::rpc::internal)?;
+        Ok(signature.map(BatchSignature::from))
+    }
+
+    fn forward_transactions(&self, txs: Vec<Bytes>) -> RpcResult<ForwardReceipt> {
         if txs.len() > FORWARD_CHUNK {
-            return Err(crate::rpc::invalid_params(format!("at most {FORWARD_CHUNK} transactions per call")));
+            return Err(ApiError::InvalidParams(format!("at most {FORWARD_CHUNK} transactions per call")).into());
         }
-        let mut accepted = 0u32;
-        for text in &txs {
-            let Ok(bytes) = crate::rpc::decode_hex(text, "transaction") else { continue };
-            if member.node.submit(&bytes).is_ok() {
-                accepted += 1;
-            }
-        }
-        Ok(json!({ "received": txs.len(), "accepted": accepted }))
-    })
-    .expect("unique method name");
-    m.register_method("tandem_sequencerSet", |_, member, _| {
+        let accepted = txs.iter().filter(|tx| self.0.node.submit(tx).is_ok()).count();
+        Ok(ForwardReceipt { received: txs.len() as u32, accepted: accepted as u32 })
+    }
+
+    fn sequencer_set(&self) -> RpcResult<SequencerSetView> {
+        let member = &self.0;
         let view = lock(&member.view);
         let height = read_meta(&member.node.db, META_CONSENSUS_HEIGHT).ok().flatten().unwrap_or(0);
-        let sets: Vec<Value> = view
+        let sets = view
             .sets
             .iter()
             .rev()
             .take(2)
-            .map(|(e, s)| {
-                json!({
-                    "epoch": e,
-                    "totalStake": s.total_stake.to_string(),
-                    "members": s.members.iter().map(|m| json!({
-                        "staker": m.staker.to_string(),
-                        "signingKey": m.signing_key.to_string(),
-                        "stake": m.stake.to_string(),
-                    })).collect::<Vec<_>>(),
-                })
+            .map(|(epoch, set)| EpochSetView {
+                epoch: *epoch,
+                total_stake: Stake(set.total_stake),
+                members: set
+                    .members
+                    .iter()
+                    .map(|m| SetMemberView { staker: m.staker, signing_key: m.signing_key, stake: Stake(m.stake) })
+                    .collect(),
             })
             .collect();
-        Ok::<Value, jsonrpsee::types::ErrorObjectOwned>(json!({
-            "me": member.address().to_string(),
-            "consensusHeight": height,
-            "heightsProposed": member.node.metrics.blocks_proposed.load(Ordering::Relaxed),
-            "slashingsReported": member.node.metrics.slashings_reported.load(Ordering::Relaxed),
-            "l1Epoch": view.current_epoch,
-            "sets": sets,
-        }))
-    })
-    .expect("unique method name");
-    m
+        Ok(SequencerSetView {
+            me: member.address(),
+            consensus_height: height,
+            heights_proposed: member.node.metrics.blocks_proposed.load(Ordering::Relaxed),
+            slashings_reported: member.node.metrics.slashings_reported.load(Ordering::Relaxed),
+            l1_epoch: view.current_epoch,
+            sets,
+        })
+    }
 }
 
+/// The member's extra RPC methods (`tandem_api::MemberApi`), in a module over the member so
+/// that `run_member` can add the member's `tandem_sendTransaction` (which also forwards).
+pub(super) fn member_module(member: Arc<Member>) -> RpcModule<Arc<Member>> {
+    let mut module = RpcModule::new(member.clone());
+    module.merge(MemberRpc(member).into_rpc()).expect("unique method names");
+    module
+}
