@@ -3,7 +3,9 @@
 
 use crate::amount::{parse_amount, show};
 use crate::keyfile::{self, hex0x, UNENCRYPTED_WARNING};
-use crate::rpc::{self, L2Client};
+use crate::rpc::L2Client;
+use tandem_api::{AccountRef, AccountView, BatchStatus, BatchView, ChainParams, TxStatus};
+use tandem_chain::{Lane, TxHash};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
@@ -252,14 +254,13 @@ fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
     }
 }
 
-async fn rollup_address(args: &WalletArgs) -> Result<(Address, Option<rpc::ChainParams>)> {
+async fn rollup_address(args: &WalletArgs) -> Result<(Address, Option<ChainParams>)> {
     if let Some(r) = args.rollup {
         return Ok((r, None));
     }
     let l2 = L2Client::new(&args.rpc)?;
     let params = l2.chain_params().await.context("finding the rollup contract (or pass --rollup 0x…)")?;
-    let rollup = Address::from_str(&params.rollup).map_err(|_| anyhow!("node answered rollup {:?}, not an address", params.rollup))?;
-    Ok((rollup, Some(params)))
+    Ok((params.rollup, Some(params)))
 }
 
 fn u256_of(fr: &tandem_crypto::Fr) -> U256 {
@@ -301,8 +302,9 @@ async fn deposit(args: &WalletArgs, amount: &str, token: &str, wei: bool, to: Op
         );
     }
     let packed = hex0x(&recipient.pack().0);
+    let who = key_ref(&recipient);
     let l2 = L2Client::new(&args.rpc)?;
-    let before = if wait { l2.account(&packed).await?.map(|a| a.balance(token_id)).unwrap_or(0) } else { 0 };
+    let before = if wait { l2.account(who).await?.map(|a| a.balance(token_id)).unwrap_or(0) } else { 0 };
     let x = u256_of(&recipient.x());
     let y = u256_of(&recipient.y());
     let queue_index = match token_address {
@@ -319,7 +321,7 @@ async fn deposit(args: &WalletArgs, amount: &str, token: &str, wei: bool, to: Op
     if wait {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            if let Some(a) = l2.account(&packed).await? {
+            if let Some(a) = l2.account(who).await? {
                 if a.balance(token_id) >= before.saturating_add(value) {
                     human += &format!("\n  credited on L2: account #{} now has {} {}", a.index, show(a.balance(token_id), wei), token_name(token_id));
                     credited = Some(a.index);
@@ -383,8 +385,8 @@ async fn resolve_deposit_token(client: &RollupClient, token: &str) -> Result<(u8
 struct Sender {
     key: PrivateKey,
     l2: L2Client,
-    params: rpc::ChainParams,
-    account: rpc::Account,
+    params: ChainParams,
+    account: AccountView,
 }
 
 async fn sender(args: &WalletArgs) -> Result<Sender> {
@@ -392,10 +394,20 @@ async fn sender(args: &WalletArgs) -> Result<Sender> {
     let l2 = L2Client::new(&args.rpc)?;
     let params = l2.chain_params().await?;
     let packed = hex0x(&key.public_key().pack().0);
-    let account = l2.account(&packed).await?.ok_or_else(|| {
+    let account = l2.account(key_ref(&key.public_key())).await?.ok_or_else(|| {
         anyhow!("no account yet for {packed}: deposit first with `tandem wallet deposit --amount <ETH> --l1-key 0x…` (deposits show up after the L1 confirmations)")
     })?;
     Ok(Sender { key, l2, params, account })
+}
+
+/// How the node names the account of `key`.
+fn key_ref(key: &PublicKey) -> AccountRef {
+    AccountRef::Key(B256::from(key.pack().0))
+}
+
+/// The nonce the account's next transaction carries (after its pending ones).
+fn next_nonce(account: &AccountView) -> u32 {
+    account.pending_nonce.unwrap_or(account.nonce)
 }
 
 fn fee_value(fee: &str, wei: bool) -> Result<(u128, u128)> {
@@ -422,25 +434,24 @@ fn check_funds(s: &Sender, token: TokenId, amount: u128, fee: u128, wei: bool) -
 async fn submit(s: &Sender, tx: Tx, wait: bool, what: String) -> Result<Output> {
     let signed = tandem_state::signing::sign_tx(&s.key, s.params.chain_id, tx).map_err(|e| anyhow!("signing: {e}"))?;
     let hash = s.l2.send_transaction(&signed.encode()).await?;
-    let mut j = json!({"hash": hash, "status": "pending", "from": s.account.index, "nonce": tx.nonce()});
+    let mut j = json!({"hash": hash, "status": TxStatus::Pending, "from": s.account.index, "nonce": tx.nonce()});
     let mut human = format!("{what}\n  tx {hash} (nonce {}), pending", tx.nonce());
     if wait {
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             tokio::time::sleep(Duration::from_millis(300)).await;
-            if let Some(t) = s.l2.transaction(&hash).await? {
-                let status = rpc::opt_string(&t, "status").unwrap_or_default();
-                if status != "pending" {
-                    j["status"] = json!(status);
-                    j["transaction"] = t.clone();
-                    human = format!("{what}\n  tx {hash} (nonce {}): {status}", tx.nonce());
-                    if let Some(b) = rpc::opt_uint(&t, "block") {
+            if let Some(t) = s.l2.transaction(hash).await? {
+                if t.status != TxStatus::Pending {
+                    j["status"] = json!(t.status);
+                    j["transaction"] = serde_json::to_value(&t)?;
+                    human = format!("{what}\n  tx {hash} (nonce {}): {}", tx.nonce(), t.status);
+                    if let Some(b) = t.block {
                         human += &format!(" in block {b}");
                     }
-                    if let Some(r) = rpc::opt_string(&t, "reason") {
+                    if let Some(r) = &t.reason {
                         human += &format!("\n  reason: {r}");
                     }
-                    if status == "rejected" {
+                    if t.status == TxStatus::Rejected {
                         bail!("{human}");
                     }
                     break;
@@ -473,12 +484,13 @@ async fn transfer(args: &WalletArgs, to: &str, amount: &str, token: &str, fee: &
     let (asked_fee, fee_rounded) = fee_value(fee, wei)?;
     let s = sender(args).await?;
     let recipient = if let Some(index) = to.trim().strip_prefix('#') {
+        let number: u32 = index.parse().map_err(|_| anyhow!("--to #{index} is not an account index: give #<number> or a packed key"))?;
         let account = s
             .l2
-            .account(&format!("#{index}"))
+            .account(AccountRef::Index(number))
             .await?
             .ok_or_else(|| anyhow!("there is no account #{index}: give the recipient's packed key instead"))?;
-        parse_packed_key(&account.public_key)?
+        PackedPubKey(account.public_key.0)
     } else {
         parse_packed_key(to)?
     };
@@ -492,7 +504,7 @@ async fn transfer(args: &WalletArgs, to: &str, amount: &str, token: &str, fee: &
         token,
         amount: packed_amount,
         fee: PackedFee::new(fee_rounded).map_err(|e| anyhow!("{e}"))?,
-        nonce: s.account.pending_nonce,
+        nonce: next_nonce(&s.account),
     });
     let mut what = format!(
         "transfer of {} {} (fee {}) from account #{} to {}",
@@ -539,11 +551,11 @@ async fn withdraw(
     let (asked_fee, mut fee_rounded) = fee_value(fee, wei)?;
     let s = sender(args).await?;
     if fast {
-        let fast_fee: u128 = s.params.raw["fastWithdrawalFee"]
-            .as_str()
+        let fast_fee = s
+            .params
+            .fast_withdrawal_fee
             .ok_or_else(|| anyhow!("this chain has no validity lane (its node runs without --zk-slots): withdraw without --fast"))?
-            .parse()
-            .map_err(|e| anyhow!("node sent a bad fastWithdrawalFee: {e}"))?;
+            .0;
         let fast_fee = PackedFee::round_up(fast_fee).ok_or_else(|| anyhow!("fast-withdrawal fee {fast_fee} cannot be paid"))?;
         fee_rounded = fee_rounded.max(fast_fee);
     }
@@ -554,7 +566,7 @@ async fn withdraw(
         token,
         amount: value,
         fee: PackedFee::new(fee_rounded).map_err(|e| anyhow!("{e}"))?,
-        nonce: s.account.pending_nonce,
+        nonce: next_nonce(&s.account),
     });
     let mut what = format!(
         "withdrawal of {} {} (fee {}) from account #{} to L1 {to}",
@@ -588,46 +600,29 @@ async fn time_left(args: &WalletArgs, at: u64) -> String {
     }
 }
 
-fn waiting_text(batch: &Value) -> String {
-    match batch.get("waitingFor") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => String::new(),
-        Some(v) => v.to_string(),
-    }
-}
-
 async fn claim(args: &WalletArgs, batch: u64, index: u32) -> Result<Output> {
     let l2 = L2Client::new(&args.rpc)?;
     let w = l2
         .withdrawal(batch, index)
         .await?
         .ok_or_else(|| anyhow!("batch {batch} has no withdrawal #{index}: check the numbers with `tandem wallet status <withdrawal tx hash>`"))?;
-    let claimable = w.get("claimable").and_then(Value::as_bool).unwrap_or(false);
-    if !claimable {
-        let status = rpc::opt_string(&w, "status").unwrap_or_default();
-        let mut msg = format!("withdrawal #{index} of batch {batch} is not claimable yet (status {status})");
+    if !w.claimable {
+        let mut msg = format!("withdrawal #{index} of batch {batch} is not claimable yet (status {})", w.status);
         if let Some(b) = l2.batch(batch).await? {
-            let wf = waiting_text(&b);
-            if !wf.is_empty() {
-                msg += &format!("; the batch is waiting for: {wf}");
+            if !b.waiting_for.is_empty() {
+                msg += &format!("; the batch is waiting for: {}", b.waiting_for);
             }
-            if let Some(t) = rpc::opt_uint(&b, "finalizableAt") {
-                msg += &time_left(args, t as u64).await;
+            if let Some(t) = b.finalizable_at {
+                msg += &time_left(args, t).await;
             }
         }
         msg += ": try again once the batch is final";
         bail!("{msg}");
     }
-    let token = rpc::uint(&w, "tokenId")? as u32;
-    let amount = rpc::uint(&w, "amount")?;
-    let recipient = Address::from_str(&rpc::string(&w, "recipient")?).map_err(|_| anyhow!("node answered a bad recipient: {w}"))?;
-    let proof: Vec<B256> = w
-        .get("proof")
-        .and_then(Value::as_array)
-        .ok_or_else(|| anyhow!("node answer has no proof: {w}"))?
-        .iter()
-        .map(|p| p.as_str().and_then(|s| B256::from_str(s).ok()).ok_or_else(|| anyhow!("bad proof element {p}")))
-        .collect::<Result<_>>()?;
+    let token = u32::from(w.token_id);
+    let amount = w.amount.0;
+    let recipient = w.recipient;
+    let proof = w.proof;
     let signer = l1_signer(args, "claim")?;
     let (rollup, _) = rollup_address(args).await?;
     let client = RollupClient::new(&args.l1_rpc, rollup, Some(signer)).map_err(|e| l1_error(&args.l1_rpc, e))?;
@@ -657,7 +652,7 @@ async fn balance(args: &WalletArgs) -> Result<Output> {
     let key = keyfile::load(&args.wallet)?;
     let l2 = L2Client::new(&args.rpc)?;
     let packed = hex0x(&key.public_key().pack().0);
-    let Some(account) = l2.account(&packed).await? else {
+    let Some(account) = l2.account(key_ref(&key.public_key())).await? else {
         let human = format!(
             "no account yet for {packed}: deposit first with `tandem wallet deposit --amount <ETH> --l1-key 0x…` (a deposit shows up a few seconds after its L1 block is confirmed)"
         );
@@ -665,20 +660,22 @@ async fn balance(args: &WalletArgs) -> Result<Output> {
     };
     let mut human = format!(
         "account #{} ({packed})\n  nonce {} (pending {})",
-        account.index, account.nonce, account.pending_nonce
+        account.index,
+        account.nonce,
+        next_nonce(&account)
     );
-    if account.balances.iter().all(|(_, b)| *b == 0) {
+    if account.balances.values().all(|b| b.0 == 0) {
         human += "\n  no balances";
     }
     let mut balances = serde_json::Map::new();
     for (token, amount) in &account.balances {
-        if *amount > 0 {
-            human += &format!("\n  {} {}", show(*amount, false), token_name(*token));
+        if amount.0 > 0 {
+            human += &format!("\n  {} {}", show(amount.0, false), token_name(*token));
         }
-        balances.insert(token.to_string(), json!(amount.to_string()));
+        balances.insert(token.to_string(), json!(amount));
     }
     Ok((
-        json!({"publicKey": packed, "index": account.index, "nonce": account.nonce, "pendingNonce": account.pending_nonce, "balances": balances}),
+        json!({"publicKey": packed, "index": account.index, "nonce": account.nonce, "pendingNonce": next_nonce(&account), "balances": balances}),
         human,
     ))
 }
@@ -692,7 +689,7 @@ async fn status(args: &WalletArgs, hash: Option<&str>) -> Result<Output> {
             "node {}: L2 chain {} (L1 chain {}), latest block {head}\n  rollup {}, challenge window {} s",
             args.rpc, params.chain_id, params.l1_chain_id, params.rollup, params.challenge_window
         );
-        let mut j = json!({"chain": params.raw, "blockNumber": head});
+        let mut j = json!({"chain": params, "blockNumber": head});
         if args.wallet.exists() {
             let (bj, bh) = balance(args).await?;
             human += &format!("\nwallet {}: {bh}", args.wallet.display());
@@ -700,48 +697,28 @@ async fn status(args: &WalletArgs, hash: Option<&str>) -> Result<Output> {
         }
         return Ok((j, human));
     };
+    let hash: TxHash = hash.trim().parse().map_err(|e| anyhow!("{hash:?} is not a transaction hash ({e}): give the 0x… hash that send printed"))?;
     let tx = l2
         .transaction(hash)
         .await?
         .ok_or_else(|| anyhow!("the node does not know transaction {hash}: check the hash, or resend it"))?;
-    let status = rpc::opt_string(&tx, "status").unwrap_or_default();
-    let mut human = format!("tx {hash}: {status}");
+    let mut human = format!("tx {hash}: {}", tx.status);
     let mut j = json!({"transaction": tx});
-    if let Some(r) = rpc::opt_string(&tx, "reason") {
+    if let Some(r) = &tx.reason {
         human += &format!("\n  reason: {r}");
     }
-    if let Some(b) = rpc::opt_uint(&tx, "block") {
+    if let Some(b) = tx.block {
         human += &format!("\n  block {b}");
     }
-    let batch_no = rpc::opt_uint(&tx, "batch").or_else(|| rpc::opt_uint(&tx, "block")).map(|b| b as u64);
-    if let Some(n) = batch_no {
+    if let Some(n) = tx.batch.or(tx.block) {
         if let Some(b) = l2.batch(n).await? {
-            let bstatus = rpc::opt_string(&b, "status").unwrap_or_default();
-            let lane = rpc::opt_string(&b, "lane").unwrap_or_default();
-            human += &format!("\n  batch {n}: {bstatus} ({lane} lane)");
-            let wf = waiting_text(&b);
-            if !wf.is_empty() && bstatus != "final" {
-                human += &format!(", waiting for {wf}");
-            }
-            if let Some(c) = rpc::opt_string(&b, "l1CommitTx") {
-                human += &format!("\n  committed on L1 in {c}");
-            }
-            if bstatus != "final" {
-                if let Some(t) = rpc::opt_uint(&b, "finalizableAt") {
-                    human += &format!("\n  finalizable at L1 time {t}{}", time_left(args, t as u64).await);
-                }
-            }
-            if let Some(f) = rpc::opt_string(&b, "l1FinalizeTx") {
-                human += &format!("\n  finalized on L1 in {f}");
-            }
-            j["batch"] = b;
+            human += &batch_lines(args, n, &b).await;
+            j["batch"] = serde_json::to_value(&b)?;
         }
     }
-    if let Some(w) = tx.get("withdrawal").filter(|w| !w.is_null()) {
-        let wb = rpc::uint(w, "batch")? as u64;
-        let wi = rpc::uint(w, "index")? as u32;
+    if let Some(w) = tx.withdrawal {
+        let (wb, wi) = (w.batch, w.index);
         if let Some(wd) = l2.withdrawal(wb, wi).await? {
-            let claimable = wd.get("claimable").and_then(Value::as_bool).unwrap_or(false);
             let mut claimed = None;
             if let Ok((rollup, _)) = rollup_address(args).await {
                 if let Ok(c) = RollupClient::new(&args.l1_rpc, rollup, None) {
@@ -750,18 +727,43 @@ async fn status(args: &WalletArgs, hash: Option<&str>) -> Result<Output> {
             }
             human += &format!(
                 "\n  withdrawal #{wi} of batch {wb}: {} {} to {}",
-                show(rpc::opt_uint(&wd, "amount").unwrap_or(0), false),
-                token_name(rpc::opt_uint(&wd, "tokenId").unwrap_or(0) as u8),
-                rpc::opt_string(&wd, "recipient").unwrap_or_default()
+                show(wd.amount.0, false),
+                token_name(wd.token_id),
+                wd.recipient
             );
-            match (claimed, claimable) {
+            match (claimed, wd.claimable) {
                 (Some(true), _) => human += "\n  already claimed on L1",
                 (_, true) => human += &format!("\n  claimable now: tandem wallet --l1-key 0x<key> claim --batch {wb} --index {wi}"),
                 (_, false) => human += &format!("\n  not claimable yet (waits for the batch to be final); then: tandem wallet --l1-key 0x<key> claim --batch {wb} --index {wi}"),
             }
-            j["withdrawal"] = wd;
+            j["withdrawal"] = serde_json::to_value(&wd)?;
             j["claimed"] = json!(claimed);
         }
     }
     Ok((j, human))
+}
+
+/// The lines `status` prints about batch `n`.
+async fn batch_lines(args: &WalletArgs, n: u64, b: &BatchView) -> String {
+    let lane = match b.lane {
+        Lane::Optimistic => "optimistic",
+        Lane::Zk => "zk",
+    };
+    let mut human = format!("\n  batch {n}: {} ({lane} lane)", b.status);
+    let final_ = b.status == BatchStatus::Final;
+    if !b.waiting_for.is_empty() && !final_ {
+        human += &format!(", waiting for {}", b.waiting_for);
+    }
+    if let Some(c) = b.l1_commit_tx {
+        human += &format!("\n  committed on L1 in {c}");
+    }
+    if !final_ {
+        if let Some(t) = b.finalizable_at {
+            human += &format!("\n  finalizable at L1 time {t}{}", time_left(args, t).await);
+        }
+    }
+    if let Some(f) = b.l1_finalize_tx {
+        human += &format!("\n  finalized on L1 in {f}");
+    }
+    human
 }

@@ -3,10 +3,7 @@
 //! lost, the state root of every block is the same, and the batcher resumes without posting any
 //! batch twice.
 
-use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::rpc_params;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -15,7 +12,9 @@ use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::test_anvil;
 use tandem_devnet::{deploy_devnet, free_port, NodeCommand, Supervised};
 use tandem_l1::bindings::TandemRollup;
-use tandem_l1::{PrivateKeySigner, RollupClient, U256};
+use tandem_api::{AccountRef, TandemApiClient, TxStatus};
+use tandem_chain::TxHash;
+use tandem_l1::{PrivateKeySigner, RollupClient, B256, U256};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
 
@@ -52,14 +51,19 @@ fn transfer(key: &PrivateKey, from: u32, to: &PrivateKey, amount: u128, nonce: u
     format!("0x{}", hex::encode(sign_tx(key, CHAIN_ID, tx).unwrap().encode()))
 }
 
-async fn block_roots(client: &HttpClient) -> BTreeMap<u64, String> {
-    let latest: u64 = client.request("tandem_blockNumber", rpc_params![]).await.unwrap();
+async fn block_roots(client: &HttpClient) -> BTreeMap<u64, B256> {
+    let latest = client.block_number().await.unwrap();
     let mut roots = BTreeMap::new();
     for n in 1..=latest {
-        let block: Value = client.request("tandem_getBlock", rpc_params![n]).await.unwrap();
-        roots.insert(n, block["stateRoot"].as_str().unwrap().to_string());
+        let block = client.block(n).await.unwrap().expect("a block up to the latest");
+        roots.insert(n, block.block.state_root);
     }
     roots
+}
+
+/// Status of a transaction the node must know.
+async fn status(client: &HttpClient, hash: TxHash) -> Option<TxStatus> {
+    Some(client.transaction(hash).await.ok()??.status)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -93,7 +97,7 @@ async fn sigkilled_node_restarts_without_loss_or_double_posting() {
     let client = HttpClientBuilder::default().build(format!("http://127.0.0.1:{rpc_port}")).unwrap();
 
     let mut node = start_node(&node_cmd, &log);
-    wait_for("node RPC", async || client.request::<u64, _>("tandem_blockNumber", rpc_params![]).await.ok()).await;
+    wait_for("node RPC", async || client.block_number().await.ok()).await;
 
     let alice = PrivateKey::from_seed([1; 32]);
     let bob = PrivateKey::from_seed([2; 32]);
@@ -102,41 +106,30 @@ async fn sigkilled_node_restarts_without_loss_or_double_posting() {
     user.deposit_eth(U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())), U256::from(10u64.pow(15)))
         .await
         .unwrap();
-    let alice_pk = format!("0x{}", hex::encode(pk.pack().0));
-    wait_for("deposit on L2", async || {
-        let a: Value = client.request("tandem_getAccount", rpc_params![alice_pk.clone()]).await.ok()?;
-        (!a.is_null()).then_some(())
-    })
-    .await;
+    let alice_ref = AccountRef::Key(B256::from(pk.pack().0));
+    wait_for("deposit on L2", async || client.account(alice_ref).await.ok()?.map(|_| ())).await;
 
     let mut accepted = Vec::new();
     let mut nonce = 0u32;
     for round in 0..3 {
         // A transaction included in a block marks a block boundary: the burst that follows
         // has most of a block time before the next block.
-        let marker: Value = client.request("tandem_sendTransaction", rpc_params![transfer(&alice, 1, &bob, 1_000, nonce)]).await.unwrap();
-        let marker = marker["hash"].as_str().unwrap().to_string();
-        accepted.push(marker.clone());
+        let marker = client.send_transaction(transfer(&alice, 1, &bob, 1_000, nonce)).await.unwrap().hash;
+        accepted.push(marker);
         nonce += 1;
-        wait_for("the marker's block", async || {
-            let t: Value = client.request("tandem_getTransaction", rpc_params![marker.clone()]).await.ok()?;
-            (t["status"] == "included").then_some(())
-        })
-        .await;
+        wait_for("the marker's block", async || (status(&client, marker).await? == TxStatus::Included).then_some(())).await;
         let mut burst = Vec::new();
         for _ in 0..12 {
-            let r: Value = client.request("tandem_sendTransaction", rpc_params![transfer(&alice, 1, &bob, 1_000, nonce)]).await.unwrap();
-            burst.push(r["hash"].as_str().unwrap().to_string());
+            burst.push(client.send_transaction(transfer(&alice, 1, &bob, 1_000, nonce)).await.unwrap().hash);
             nonce += 1;
         }
-        accepted.extend(burst.iter().cloned());
+        accepted.extend(burst.iter().copied());
         // Just before the kill: which of the burst are accepted but in no block yet.
         let mut pending_at_kill = 0;
         for hash in burst.iter().rev() {
-            let t: Value = client.request("tandem_getTransaction", rpc_params![hash.clone()]).await.unwrap();
-            match t["status"].as_str() {
-                Some("pending") => pending_at_kill += 1,
-                Some("included") => {}
+            match status(&client, *hash).await {
+                Some(TxStatus::Pending) => pending_at_kill += 1,
+                Some(TxStatus::Included) => {}
                 other => panic!("round {round}: transaction {hash} is {other:?}, neither pending nor included"),
             }
         }
@@ -145,7 +138,7 @@ async fn sigkilled_node_restarts_without_loss_or_double_posting() {
         eprintln!("round {round}: killing with {} blocks, {pending_at_kill} of {} transactions pending", roots_before.len(), burst.len());
         node.kill(); // SIGKILL
         node = start_node(&node_cmd, &log);
-        wait_for("restarted node RPC", async || client.request::<u64, _>("tandem_blockNumber", rpc_params![]).await.ok()).await;
+        wait_for("restarted node RPC", async || client.block_number().await.ok()).await;
         let roots_after = block_roots(&client).await;
         for (n, root) in &roots_before {
             assert_eq!(roots_after.get(n), Some(root), "round {round}: block {n} changed across the restart");
@@ -154,17 +147,13 @@ async fn sigkilled_node_restarts_without_loss_or_double_posting() {
 
     // Every accepted transaction ends up included.
     for hash in &accepted {
-        wait_for("inclusion", async || {
-            let t: Value = client.request("tandem_getTransaction", rpc_params![hash.clone()]).await.ok()?;
-            (t["status"] == "included").then_some(())
-        })
-        .await;
+        wait_for("inclusion", async || (status(&client, *hash).await? == TxStatus::Included).then_some(())).await;
     }
-    let account: Value = client.request("tandem_getAccount", rpc_params![alice_pk.clone()]).await.unwrap();
-    assert_eq!(account["nonce"], accepted.len());
+    let account = client.account(alice_ref).await.unwrap().expect("alice's account");
+    assert_eq!(account.nonce as usize, accepted.len());
 
     // Every batch is on L1 exactly once.
-    let latest: u64 = client.request("tandem_blockNumber", rpc_params![]).await.unwrap();
+    let latest = client.block_number().await.unwrap();
     let rollup = RollupClient::new(&url, deployment.rollup, None).unwrap();
     wait_for("batches on L1", async || (rollup.last_committed_batch().await.ok()? == latest).then_some(())).await;
     let events = TandemRollup::new(deployment.rollup, rollup.provider().clone())

@@ -7,12 +7,19 @@ mod common;
 use common::*;
 use std::time::Duration;
 use tandem_l1::bindings::SequencerStaking::SequencerStakingErrors;
-use tandem_l1::{ContractRevert, L1Error};
+use tandem_api::SequencerSetView;
+use tandem_l1::{Address, ContractRevert, L1Error};
 
 const LONG: Duration = Duration::from_secs(120);
 
-fn members_of(set: &serde_json::Value) -> Vec<String> {
-    set["sets"][0]["members"].as_array().map_or(vec![], |m| m.iter().map(|x| x["signingKey"].as_str().unwrap_or("").to_lowercase()).collect())
+/// Signing keys of the newest epoch's set.
+fn members_of(set: &SequencerSetView) -> Vec<Address> {
+    set.sets.first().map_or(vec![], |s| s.members.iter().map(|m| m.signing_key).collect())
+}
+
+/// The newest epoch `set` knows.
+fn newest_epoch(set: &SequencerSetView) -> Option<u64> {
+    set.sets.first().map(|s| s.epoch)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -35,8 +42,8 @@ async fn stakers_join_and_leave_at_epoch_boundaries() {
     let h = net.members[0].consensus_height().await.expect("height");
     net.wait_height(h + 2, LONG).await;
     let set = net.members[0].set().await.expect("set");
-    assert_eq!(set["sets"][0]["epoch"], first_epoch);
-    assert!(members_of(&set).contains(&signing_key(3).address().to_string().to_lowercase()));
+    assert_eq!(newest_epoch(&set), Some(first_epoch));
+    assert!(members_of(&set).contains(&signing_key(3).address()));
 
     // The newcomer follows the chain without being a member.
     let target = net.members[0].consensus_height().await.expect("height");
@@ -44,11 +51,11 @@ async fn stakers_join_and_leave_at_epoch_boundaries() {
 
     // Next epoch: the members see the new set and switch to it at the next height.
     let second_epoch = net.next_epoch().await;
-    let newcomer = signing_key(4).address().to_string().to_lowercase();
-    let leaver_key = signing_key(3).address().to_string().to_lowercase();
+    let newcomer = signing_key(4).address();
+    let leaver_key = signing_key(3).address();
     wait_for("members use the new epoch's set", LONG, async || {
         let set = net.members[0].set().await?;
-        (set["sets"][0]["epoch"] == second_epoch).then_some(())
+        (newest_epoch(&set) == Some(second_epoch)).then_some(())
     })
     .await;
     let set = net.members[0].set().await.expect("set");
@@ -59,14 +66,14 @@ async fn stakers_join_and_leave_at_epoch_boundaries() {
     // The newcomer proposes (stake 250 of 1150: expected every ~5 heights).
     wait_for("newcomer proposes", LONG, async || {
         let s = net.members[4].set().await?;
-        (s["heightsProposed"].as_u64()? > 0).then_some(())
+        (s.heights_proposed > 0).then_some(())
     })
     .await;
 
     // The leaver, still running, follows the chain but proposes nothing in the new epoch: once
     // it has every height up to one decided under the new set, its count of proposed heights
     // never moves again.
-    let proposed_heights = async |m: &Member| m.set().await.and_then(|s| s["heightsProposed"].as_u64());
+    let proposed_heights = async |m: &Member| m.set().await.map(|s| s.heights_proposed);
     let h = net.members[0].consensus_height().await.expect("height");
     wait_for("the leaver follows the new epoch", LONG, async || (net.members[3].consensus_height().await? >= h).then_some(())).await;
     let proposed_by_leaver = proposed_heights(&net.members[3]).await.expect("count");
@@ -79,9 +86,9 @@ async fn stakers_join_and_leave_at_epoch_boundaries() {
     // Nor is any block of the new epoch its proposal.
     let latest = net.members[0].block_number().await.expect("blocks");
     for b in 1..=latest {
-        let block = net.members[0].block(b).await.expect("block");
-        if block["consensus"]["epoch"] == second_epoch {
-            assert_ne!(block["consensus"]["proposer"].as_str().map(str::to_lowercase), Some(leaver_key.clone()), "block {b}");
+        let consensus = net.members[0].block(b).await.expect("block").consensus.expect("a set's block has consensus info");
+        if consensus.epoch == second_epoch {
+            assert_ne!(consensus.proposer, leaver_key, "block {b}");
         }
     }
 

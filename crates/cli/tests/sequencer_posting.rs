@@ -6,9 +6,7 @@ mod common;
 
 use alloy::providers::Provider;
 use common::*;
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::rpc_params;
-use serde_json::Value;
+use tandem_api::TandemApiClient;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -31,11 +29,11 @@ async fn a_stalled_poster_is_replaced_by_the_next_member() {
     wait_for("deposit credited", LONG, async || account(&net.members[1], &alice).await).await;
 
     // Keep transactions coming until member 0 (40% of the stake) has proposed a few blocks.
-    let withholder = signing_key(0).address().to_string().to_lowercase();
+    let withholder = signing_key(0).address();
     let mut nonce = 0u32;
     let proposed_by_withholder = wait_for("blocks proposed by the withholding member", Duration::from_secs(240), async || {
         let tx = transfer(&alice, 1, &bob, 1_000, nonce);
-        let sent: Result<Value, _> = net.members[1].rpc.request("tandem_sendTransaction", rpc_params![tx]).await;
+        let sent = net.members[1].rpc.send_transaction(tx).await;
         if sent.is_ok() {
             nonce += 1;
         }
@@ -43,8 +41,7 @@ async fn a_stalled_poster_is_replaced_by_the_next_member() {
         let latest = net.members[1].block_number().await?;
         let mut mine = vec![];
         for b in 1..=latest {
-            let block = net.members[1].block(b).await?;
-            if block["consensus"]["proposer"].as_str().map(str::to_lowercase).as_deref() == Some(withholder.as_str()) {
+            if net.members[1].proposer(b).await? == withholder {
                 mine.push(b);
             }
         }

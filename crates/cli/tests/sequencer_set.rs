@@ -9,9 +9,8 @@
 mod common;
 
 use common::*;
-use jsonrpsee::core::client::ClientT;
-use jsonrpsee::rpc_params;
-use serde_json::Value;
+use tandem_api::{TandemApiClient, TxStatus};
+use tandem_chain::TxHash;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use tandem_crypto::PrivateKey;
@@ -22,16 +21,15 @@ const SETTLED: Duration = Duration::from_secs(3);
 /// How long the halted set is watched for any height moving.
 const HALT_WATCH: Duration = Duration::from_secs(10);
 
-async fn send(member: &Member, tx: String) -> String {
-    let r: Value = member.rpc.request("tandem_sendTransaction", rpc_params![tx]).await.expect("accepted");
-    r["hash"].as_str().expect("hash").to_string()
+async fn send(member: &Member, tx: String) -> TxHash {
+    member.rpc.send_transaction(tx).await.expect("accepted").hash
 }
 
-async fn included_everywhere(net: &SetDevnet, hash: &str) {
+async fn included_everywhere(net: &SetDevnet, hash: TxHash) {
     for m in net.members.iter().filter(|m| m.child.is_some()) {
         wait_for(&format!("{hash} included at member {}", m.index), LONG, async || {
-            let t: Value = m.rpc.request("tandem_getTransaction", rpc_params![hash.to_string()]).await.ok()?;
-            (t["status"] == "included").then_some(())
+            let t = m.rpc.transaction(hash).await.ok()??;
+            (t.status == TxStatus::Included).then_some(())
         })
         .await;
     }
@@ -83,7 +81,7 @@ async fn scenario(net: &mut SetDevnet) {
     for member in [3usize, 0, 2, 1] {
         let h = send(&net.members[member], transfer(&alice, 1, &bob, 1_000, nonce)).await;
         nonce += 1;
-        included_everywhere(net, &h).await;
+        included_everywhere(net, h).await;
     }
     let blocks = same_chain(net).await;
     assert!(blocks >= 2, "deposit and transfers in blocks");
@@ -92,10 +90,9 @@ async fn scenario(net: &mut SetDevnet) {
     let rollup = net.rollup(None);
     net.wait_final(blocks, LONG).await;
     // Each block's proposer is a member of the set.
-    let set_keys: BTreeSet<String> = (0..4).map(|i| signing_key(i).address().to_string().to_lowercase()).collect();
+    let set_keys: BTreeSet<tandem_l1::Address> = (0..4).map(|i| signing_key(i).address()).collect();
     for b in 1..=blocks {
-        let block = net.members[0].block(b).await.expect("block");
-        let proposer = block["consensus"]["proposer"].as_str().expect("a consensus proposer").to_lowercase();
+        let proposer = net.members[0].proposer(b).await.expect("a block with a consensus proposer");
         assert!(set_keys.contains(&proposer), "block {b} proposed by {proposer}, not a member of {set_keys:?}");
     }
     // More than one member proposes (the stake-weighted draw over the heights decided so far,
@@ -103,7 +100,7 @@ async fn scenario(net: &mut SetDevnet) {
     let proposers = wait_for("a second member to propose", LONG, async || {
         let mut proposed = vec![];
         for m in &net.members {
-            if m.set().await?["heightsProposed"].as_u64()? > 0 {
+            if m.set().await?.heights_proposed > 0 {
                 proposed.push(m.index);
             }
         }
@@ -117,7 +114,7 @@ async fn scenario(net: &mut SetDevnet) {
     let before = net.members[0].consensus_height().await.expect("height");
     let h = send(&net.members[1], transfer(&alice, 1, &bob, 1_000, nonce)).await;
     nonce += 1;
-    included_everywhere(net, &h).await;
+    included_everywhere(net, h).await;
     net.wait_height(before + 3, LONG).await;
     let blocks = same_chain(net).await;
     net.wait_final(blocks, LONG).await;
@@ -128,7 +125,7 @@ async fn scenario(net: &mut SetDevnet) {
     wait_for("restarted member catches up", LONG, async || (net.members[3].consensus_height().await? >= target).then_some(())).await;
     let h = send(&net.members[3], transfer(&alice, 1, &bob, 1_000, nonce)).await;
     nonce += 1;
-    included_everywhere(net, &h).await;
+    included_everywhere(net, h).await;
     same_chain(net).await;
 
     // Members 1 and 3 (3 + 1 = 4/10 of the stake) die: nothing can be decided. A height in
@@ -158,7 +155,7 @@ async fn scenario(net: &mut SetDevnet) {
     // They return: the chain resumes, the pending transaction is included, no fork.
     net.members[1].start();
     net.members[3].start();
-    included_everywhere(net, &pending).await;
+    included_everywhere(net, pending).await;
     net.wait_height(stalled.iter().max().expect("survivors") + 2, LONG).await;
     let blocks = same_chain(net).await;
     net.wait_final(blocks, LONG).await;

@@ -1,4 +1,5 @@
-//! The running node: shared state and the block, L1-sync, batcher and finalizer loops.
+//! The running node: shared state, block planning and commit, L1 deposit sync, and the run
+//! function that drives a [`Sequencing`] and a [`Posting`] strategy.
 
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -15,7 +16,8 @@ use tracing::{error, info, warn};
 use crate::config::NodeConfig;
 use crate::mempool::{Mempool, MempoolError};
 use crate::metrics::Metrics;
-use crate::producer::BlockProducer;
+use crate::posting::Posting;
+use crate::sequencing::Sequencing;
 use crate::records::*;
 
 /// Most pending transactions.
@@ -43,6 +45,18 @@ pub enum NodeError {
         /// Why.
         reason: String,
     },
+    /// A block (and its batch) this node committed is missing from storage.
+    #[error("block {0} missing from storage")]
+    MissingBlock(u64),
+    /// A batch marked posted has no L1 commit record.
+    #[error("batch {0} has no L1 commit record")]
+    NoL1Record(u64),
+    /// A node task panicked or was cancelled.
+    #[error("task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// The consensus engine stopped.
+    #[error("consensus: {0}")]
+    Consensus(#[from] tandem_consensus::EngineError),
     /// A server could not start.
     #[error("server: {0}")]
     Server(String),
@@ -115,7 +129,6 @@ pub struct Node {
     pub metrics: Metrics,
     pub(crate) l1_chain_id: u64,
     pub(crate) challenge_window: u64,
-    producer: Box<dyn BlockProducer>,
 }
 
 impl std::fmt::Debug for Node {
@@ -141,7 +154,7 @@ fn unix_now() -> u64 {
 impl Node {
     /// Opens the node's storage (creating the genesis state on first start), reloads the
     /// persisted mempool, and connects to L1.
-    pub async fn open(config: NodeConfig, producer: Box<dyn BlockProducer>) -> Result<Arc<Self>, NodeError> {
+    pub async fn open(config: NodeConfig) -> Result<Arc<Self>, NodeError> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| NodeError::Config(format!("data dir: {e}")))?;
         let path = config.data_dir.join("tandem.redb");
         let ledger_config = tandem_state::LedgerConfig { chain_id: config.chain_id, tree_depth: config.tree_depth };
@@ -174,7 +187,6 @@ impl Node {
             l1,
             l1_chain_id,
             challenge_window,
-            producer,
             config,
         };
         node.metrics.latest_block.store(node.latest_block()?, Ordering::Relaxed);
@@ -257,7 +269,6 @@ impl Node {
         loop {
             let mut ops: Vec<LedgerOp> = chosen_deposits.iter().map(|d| LedgerOp::Deposit(d.deposit)).collect();
             ops.extend(candidates.iter().map(|(_, _, tx)| LedgerOp::Tx(*tx)));
-            let ops = self.producer.order(number, ops);
             if ops.is_empty() {
                 return Ok(BlockPlan { lane, inputs: vec![], rejected });
             }
@@ -472,6 +483,15 @@ impl Node {
         Ok(Some((block.batch_header(), block.public_data)))
     }
 
+    /// Writes `record` and moves the `NODE_META` cursor `cursor` to its number, atomically.
+    pub(crate) fn write_batch_at(&self, record: &BatchRecord, cursor: &str) -> Result<(), NodeError> {
+        let write = self.db.begin_write().map_err(db_err)?;
+        write.open_table(BATCHES).map_err(db_err)?.insert(record.number, to_json(record).as_slice()).map_err(db_err)?;
+        write.open_table(NODE_META).map_err(db_err)?.insert(cursor, record.number).map_err(db_err)?;
+        write.commit().map_err(db_err)?;
+        Ok(())
+    }
+
     pub(crate) fn write_batch(&self, record: &BatchRecord) -> Result<(), NodeError> {
         let write = self.db.begin_write().map_err(db_err)?;
         write.open_table(BATCHES).map_err(db_err)?.insert(record.number, to_json(record).as_slice()).map_err(db_err)?;
@@ -493,122 +513,85 @@ impl Node {
     pub fn transaction(&self, hash: &TxHash) -> Result<Option<TxRecord>, StoreError> {
         read_tx(&self.db, hash)
     }
-
-    /// Posts every produced batch L1 does not have yet, in order. Never posts a number L1
-    /// already has, so a restart cannot double-post.
-    pub async fn post_batches(&self) -> Result<(), NodeError> {
-        let on_l1 = self.l1.last_committed_batch().await?;
-        let latest = self.latest_block()?;
-        for number in 1..=latest {
-            let Some(mut record) = self.batch(number)? else { continue };
-            if record.status != BatchStatus::Soft {
-                continue;
-            }
-            if number > on_l1 {
-                let (header, public_data) = self.batch_header(number)?.ok_or_else(|| NodeError::Config(format!("block {number} missing")))?;
-                let tx = self.l1.commit_batch(&header, &public_data).await?;
-                record.l1_commit_tx = Some(tx.to_string());
-                Metrics::inc(&self.metrics.batches_posted);
-                info!(batch = number, l1_tx = %tx, ops = header.op_count, "batch committed on L1");
-            }
-            record.committed = self.l1.committed_batch(number, self.config.deploy_block).await?;
-            if record.committed.is_none() {
-                return Err(NodeError::L1(tandem_l1::L1Error::Unexpected(format!("batch {number} committed but no BatchCommitted event"))));
-            }
-            record.status = BatchStatus::Posted;
-            self.write_batch(&record)?;
-        }
-        Ok(())
-    }
-
-    /// Finalizes posted batches in order once final-able (optimistic: window passed; ZK lane:
-    /// proven on L1); marks batches
-    /// L1 already finalized.
-    pub async fn finalize_batches(&self) -> Result<(), NodeError> {
-        let final_on_l1 = self.l1.last_finalized_batch().await?;
-        let now = self.l1.latest_timestamp().await?;
-        let latest = self.latest_block()?;
-        for number in 1..=latest {
-            let Some(mut record) = self.batch(number)? else { continue };
-            match record.status {
-                BatchStatus::Final => continue,
-                BatchStatus::Soft => break,
-                BatchStatus::Posted => {}
-            }
-            if number > final_on_l1 {
-                let committed = record.committed.ok_or_else(|| NodeError::Config(format!("batch {number} has no L1 record")))?;
-                let ready = match Lane::from_code(committed.lane) {
-                    Some(Lane::Zk) => self.l1.is_proven(number).await?,
-                    _ => now >= committed.committed_at + self.challenge_window || self.l1.is_proven(number).await?,
-                };
-                if !ready {
-                    break;
-                }
-                let tx = self.l1.finalize_batch(&committed).await?;
-                record.l1_finalize_tx = Some(tx.to_string());
-                Metrics::inc(&self.metrics.batches_finalized);
-                info!(batch = number, l1_tx = %tx, "batch finalized on L1");
-            }
-            record.status = BatchStatus::Final;
-            self.write_batch(&record)?;
-        }
-        Ok(())
-    }
-
-    /// Runs the block, L1-sync, batcher and finalizer loops until `shutdown` resolves.
-    pub async fn run_loops(self: Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) -> Result<(), NodeError> {
-        let blocks = {
-            let node = self.clone();
-            let mut stop = shutdown.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(node.config.block_time);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = stop.changed() => return Ok(()),
-                    }
-                    let n = node.clone();
-                    match tokio::task::spawn_blocking(move || n.produce_block()).await {
-                        Ok(Ok(_)) => {}
-                        Ok(Err(e)) => return Err(e),
-                        Err(e) => return Err(NodeError::Server(format!("block task: {e}"))),
-                    }
-                }
-            })
-        };
-        let l1_tasks = {
-            let node = self.clone();
-            let mut stop = shutdown.clone();
-            tokio::spawn(async move {
-                let mut scanned = None;
-                let mut tick = tokio::time::interval(node.config.l1_poll_interval);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = stop.changed() => return Ok::<(), NodeError>(()),
-                    }
-                    for (what, result) in [
-                        ("deposit sync", node.sync_l1(&mut scanned).await),
-                        ("batch posting", node.post_batches().await),
-                        ("finalization", node.finalize_batches().await),
-                    ] {
-                        if let Err(e) = result {
-                            Metrics::inc(&node.metrics.l1_errors);
-                            match e {
-                                NodeError::L1(_) => warn!(error = %e, "{what} failed; retrying"),
-                                other => return Err(other),
-                            }
-                        }
-                    }
-                }
-            })
-        };
-        let (a, b) = tokio::join!(blocks, l1_tasks);
-        a.map_err(|e| NodeError::Server(e.to_string()))??;
-        b.map_err(|e| NodeError::Server(e.to_string()))??;
-        Ok(())
-    }
 }
 
+/// Runs `node` until `shutdown` resolves: serves `methods` over JSON-RPC and the metrics,
+/// runs `sequencing` (which decides and commits blocks), and the L1 loop: `sequencing`'s L1
+/// duties, deposit sync, batch posting with `posting`, and finalization.
+pub async fn run_node<C, S, P>(
+    node: Arc<Node>,
+    methods: jsonrpsee::RpcModule<C>,
+    sequencing: Arc<S>,
+    posting: Arc<P>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), NodeError>
+where
+    C: Send + Sync + 'static,
+    S: Sequencing,
+    P: Posting,
+{
+    let (rpc, rpc_addr) = crate::rpc::serve_module(methods, node.config.rpc_addr).await?;
+    let metrics_addr = crate::rpc::serve_metrics(node.clone(), node.config.metrics_addr).await?;
+    info!(rpc = %format!("http://{rpc_addr}"), metrics = %format!("http://{metrics_addr}/metrics"), rollup = %node.config.rollup, "node running");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let blocks = tokio::spawn(sequencing.clone().run(node.clone(), stop_rx.clone()));
+    let l1 = tokio::spawn(l1_loop(node, sequencing, posting, stop_rx));
+    tokio::pin!(shutdown);
+    tokio::pin!(blocks);
+    tokio::pin!(l1);
+    let result = tokio::select! {
+        _ = &mut shutdown => Ok(()),
+        r = &mut blocks => r.map_err(NodeError::from).and_then(|r| r),
+        r = &mut l1 => r.map_err(NodeError::from).and_then(|r| r),
+    };
+    // Let a block or an L1 call in flight finish before returning.
+    let _ = stop_tx.send(true);
+    let stopped = async {
+        if !blocks.is_finished() {
+            blocks.await??;
+        }
+        if !l1.is_finished() {
+            l1.await??;
+        }
+        Ok::<(), NodeError>(())
+    };
+    let result = result.and(stopped.await);
+    let _ = rpc.stop();
+    if let Err(e) = &result {
+        error!(error = %e, "node stopped");
+    }
+    result
+}
+
+/// Every `l1_poll_interval`: `sequencing`'s L1 duties, deposit sync, batch posting and
+/// finalization; L1 failures are counted and retried, others stop the node.
+async fn l1_loop<S: Sequencing, P: Posting>(
+    node: Arc<Node>,
+    sequencing: Arc<S>,
+    posting: Arc<P>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> Result<(), NodeError> {
+    let mut scanned = None;
+    let mut tick = tokio::time::interval(node.config.l1_poll_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return Ok(()),
+        }
+        for (what, result) in [
+            ("sequencing L1 duties", sequencing.on_l1_poll().await),
+            ("deposit sync", node.sync_l1(&mut scanned).await),
+            ("batch posting", node.post_batches_with(&*posting).await),
+            ("finalization", node.finalize_batches().await),
+        ] {
+            if let Err(e) = result {
+                Metrics::inc(&node.metrics.l1_errors);
+                match e {
+                    NodeError::L1(_) => warn!(error = %e, "{what} failed; retrying"),
+                    other => return Err(other),
+                }
+            }
+        }
+    }
+}

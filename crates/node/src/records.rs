@@ -24,23 +24,18 @@ pub const NODE_META: TableDefinition<&str, u64> = TableDefinition::new("node_met
 pub const META_NEXT_DEPOSIT: &str = "next_deposit_index";
 /// `NODE_META` key: the latest block number.
 pub const META_LATEST_BLOCK: &str = "latest_block";
+/// `NODE_META` key: every batch up to this number is marked posted (or final) here.
+pub const META_POSTED_THROUGH: &str = "posted_through";
+/// `NODE_META` key: every batch up to this number is marked final here.
+pub const META_FINALIZED_THROUGH: &str = "finalized_through";
 /// Sequencer-set mode: every decided consensus height, payload and commit certificate
 /// (`u32 BE payload length | payload | certificate`), also the heights without an L2 block.
 pub const CONSENSUS: TableDefinition<u64, &[u8]> = TableDefinition::new("node_consensus");
 /// Meta key: highest committed consensus height.
 pub const META_CONSENSUS_HEIGHT: &str = "consensus_height";
 
-/// Where a batch stands on L1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum BatchStatus {
-    /// Committed by the sequencer on L2 only.
-    Soft,
-    /// Committed on L1, challenge window running.
-    Posted,
-    /// Final on L1.
-    Final,
-}
+/// Where a batch stands on L1 (defined with the RPC that reports it).
+pub use tandem_api::BatchStatus;
 
 /// A batch and its L1 progress.
 #[derive(Debug, Clone, Serialize, Deserialize)]

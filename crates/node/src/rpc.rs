@@ -1,61 +1,67 @@
-//! The node's JSON-RPC API (SPEC.md §7) and the metrics endpoint.
+//! The node's side of the JSON-RPC API (`tandem_api::TandemApi`, SPEC §7) and the metrics
+//! endpoint.
 
+use jsonrpsee::core::RpcResult;
 use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
-use jsonrpsee::types::ErrorObjectOwned;
-use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tandem_api::{
+    AccountRef, AccountView, Amount, ApiError, BatchView, BlockView, ChainParams, SubmittedTx, TandemApiServer,
+    TransactionView, TxStatus, WithdrawalRef, WithdrawalView,
+};
+use tandem_chain::{Lane, TxHash, FEE_ACCOUNT};
+use tandem_l1::{Address, B256};
 use tandem_types::{AccountIndex, PackedPubKey};
 
-use tandem_chain::{Lane, TxHash, FEE_ACCOUNT};
-
-use crate::node::{hex0x, Node, NodeError, SubmitError};
+use crate::node::{Node, NodeError, SubmitError};
 use crate::records::BatchStatus;
 
 /// Largest accepted request body.
 pub const MAX_REQUEST_BYTES: u32 = 128 * 1024;
 
-const INVALID_PARAMS: i32 = -32602;
-const REFUSED: i32 = -32000;
-const INTERNAL: i32 = -32603;
-
-fn err(code: i32, message: impl Into<String>) -> ErrorObjectOwned {
-    ErrorObjectOwned::owned(code, message.into(), None::<()>)
+/// Decodes `0x` hex `text`; `what` names it in the error.
+fn decode_hex(text: &str, what: &str) -> Result<Vec<u8>, ApiError> {
+    let digits = text.strip_prefix("0x").ok_or_else(|| ApiError::InvalidParams(format!("{what} must be 0x-prefixed hex")))?;
+    hex::decode(digits).map_err(|e| ApiError::InvalidParams(format!("{what} is not valid hex: {e}")))
 }
 
-pub(crate) fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
-    err(INVALID_PARAMS, message)
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::Malformed(m) => ApiError::InvalidParams(m),
+            SubmitError::Refused(r) => ApiError::Refused(r.to_string()),
+            SubmitError::Store(s) => ApiError::internal(s),
+        }
+    }
 }
 
-pub(crate) fn internal(e: impl std::fmt::Display) -> ErrorObjectOwned {
-    err(INTERNAL, format!("internal error: {e}"))
+/// The server of [`TandemApiServer`] over a node.
+pub struct NodeRpc {
+    node: Arc<Node>,
 }
 
-pub(crate) fn decode_hex(text: &str, what: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
-    let digits = text.strip_prefix("0x").ok_or_else(|| err(INVALID_PARAMS, format!("{what} must be 0x-prefixed hex")))?;
-    hex::decode(digits).map_err(|e| err(INVALID_PARAMS, format!("{what} is not valid hex: {e}")))
+impl NodeRpc {
+    /// The API of `node`.
+    pub fn new(node: Arc<Node>) -> Self {
+        Self { node }
+    }
 }
 
-fn hash_param(text: &str) -> Result<TxHash, ErrorObjectOwned> {
-    text.parse().map_err(|e: tandem_chain::TxHashParseError| err(INVALID_PARAMS, e.to_string()))
+/// An [`ApiError::Internal`] (storage failed, or holds something it should not).
+pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
+    ApiError::internal(e)
 }
 
-/// `tandem_sendTransaction`: decodes the 0x hex parameter and hands it to `submit`.
-pub(crate) fn send_transaction(
-    params: jsonrpsee::types::Params<'_>,
+/// Decodes `0x` hex `tx_hex` and admits it through `submit`; a refusal counts in the
+/// node's `txs_refused` metric.
+fn submit_hex(
     node: &Node,
+    tx_hex: &str,
     submit: impl FnOnce(&[u8]) -> Result<TxHash, SubmitError>,
-) -> Result<Value, ErrorObjectOwned> {
-    let text: String = params.one()?;
-    let result = decode_hex(&text, "transaction").and_then(|bytes| {
-        submit(&bytes).map_err(|e| match e {
-            SubmitError::Malformed(m) => err(INVALID_PARAMS, m),
-            SubmitError::Refused(r) => err(REFUSED, r.to_string()),
-            SubmitError::Store(s) => internal(s),
-        })
-    });
+) -> Result<SubmittedTx, ApiError> {
+    let result = decode_hex(tx_hex, "transaction").and_then(|bytes| Ok(submit(&bytes)?));
     match result {
-        Ok(hash) => Ok(json!({ "hash": hash, "status": "pending" })),
+        Ok(hash) => Ok(SubmittedTx { hash, status: TxStatus::Pending }),
         Err(e) => {
             crate::metrics::Metrics::inc(&node.metrics.txs_refused);
             Err(e)
@@ -63,87 +69,84 @@ pub(crate) fn send_transaction(
     }
 }
 
-/// Builds the RPC module over `node`.
-pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
-    let mut m = RpcModule::new(node);
-    m.register_method("tandem_chainParams", |_, node, _| {
+impl TandemApiServer for NodeRpc {
+    fn chain_params(&self) -> RpcResult<ChainParams> {
+        let node = &self.node;
         let c = &node.config;
-        Ok::<Value, ErrorObjectOwned>(json!({
-            "chainId": c.chain_id,
-            "treeDepth": c.tree_depth,
-            "l1ChainId": node.l1_chain_id,
-            "rollup": c.rollup.to_string(),
-            "deployBlock": c.deploy_block,
-            "challengeWindow": node.challenge_window,
-            "feeAccount": FEE_ACCOUNT,
-            "blockTimeMs": c.block_time.as_millis() as u64,
-            "zkSlots": c.zk_lane.map(|z| z.slots),
-            "fastWithdrawalFee": c.zk_lane.map(|z| z.fast_withdrawal_fee.to_string()),
-        }))
-    })
-    .expect("unique method name");
-    m.register_method("tandem_sendTransaction", |params, node, _| send_transaction(params, node, |b| node.submit(b)))
-        .expect("unique method name");
-    m.register_method("tandem_getTransaction", |params, node, _| {
-        let text: String = params.one()?;
-        let hash = hash_param(&text)?;
-        let Some(record) = node.transaction(&hash).map_err(internal)? else { return Ok(Value::Null) };
-        Ok::<Value, ErrorObjectOwned>(json!({
-            "hash": text,
-            "status": record.status,
-            "block": record.block,
-            "batch": record.block,
-            "reason": record.reason,
-            "withdrawal": record.withdrawal.map(|(b, i)| json!({ "batch": b, "index": i })),
-        }))
-    })
-    .expect("unique method name");
-    m.register_method("tandem_getAccount", |params, node, _| {
-        let who: String = params.one()?;
-        node.with_ledger(|ledger, mempool| {
-            let index = if let Some(number) = who.strip_prefix('#') {
-                let n: u32 = number.parse().map_err(|_| err(INVALID_PARAMS, "account index must be #<number>"))?;
-                AccountIndex::new(n).map_err(|e| err(INVALID_PARAMS, e.to_string()))?
-            } else {
-                let bytes: [u8; 32] = decode_hex(&who, "public key")?
-                    .try_into()
-                    .map_err(|_| err(INVALID_PARAMS, "public key must be 32 bytes (packed)"))?;
-                match ledger.index_of(&PackedPubKey(bytes)) {
-                    Some(i) => i,
-                    None => return Ok(Value::Null),
-                }
-            };
-            let Some(account) = ledger.account(index) else { return Ok(Value::Null) };
-            let balances: serde_json::Map<String, Value> =
-                account.balances().map(|(t, b)| (t.get().to_string(), Value::String(b.to_string()))).collect();
-            Ok::<Value, ErrorObjectOwned>(json!({
-                "index": index.get(),
-                "publicKey": hex0x(&account.pubkey.pack().0),
-                "nonce": account.nonce,
-                "pendingNonce": mempool.pending_nonce(ledger, index),
-                "balances": balances,
-            }))
+        Ok(ChainParams {
+            chain_id: c.chain_id,
+            tree_depth: c.tree_depth,
+            l1_chain_id: node.l1_chain_id,
+            rollup: c.rollup,
+            deploy_block: c.deploy_block,
+            challenge_window: node.challenge_window,
+            fee_account: FEE_ACCOUNT,
+            block_time_ms: c.block_time.as_millis() as u64,
+            zk_slots: c.zk_lane.map(|z| z.slots as u64),
+            fast_withdrawal_fee: c.zk_lane.map(|z| Amount(z.fast_withdrawal_fee)),
         })
-    })
-    .expect("unique method name");
-    m.register_method("tandem_blockNumber", |_, node, _| node.latest_block().map_err(internal))
-        .expect("unique method name");
-    m.register_method("tandem_getBlock", |params, node, _| {
-        let number: u64 = params.one()?;
-        let Some(block) = node.block(number).map_err(internal)? else { return Ok(Value::Null) };
+    }
+
+    fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx> {
+        Ok(submit_hex(&self.node, &tx_hex, |bytes| self.node.submit(bytes))?)
+    }
+
+    fn transaction(&self, hash: TxHash) -> RpcResult<Option<TransactionView>> {
+        let Some(record) = self.node.transaction(&hash).map_err(internal)? else { return Ok(None) };
+        let status = match record.status.as_str() {
+            "pending" => TxStatus::Pending,
+            "included" => TxStatus::Included,
+            "rejected" => TxStatus::Rejected,
+            other => return Err(internal(format!("stored transaction {hash} has status {other:?}")).into()),
+        };
+        Ok(Some(TransactionView {
+            hash,
+            status,
+            block: record.block,
+            batch: record.block,
+            reason: record.reason,
+            withdrawal: record.withdrawal.map(|(batch, index)| WithdrawalRef { batch, index }),
+        }))
+    }
+
+    fn account(&self, who: AccountRef) -> RpcResult<Option<AccountView>> {
+        let view = self.node.with_ledger(|ledger, mempool| {
+            let index = match who {
+                AccountRef::Index(n) => AccountIndex::new(n).map_err(|e| ApiError::InvalidParams(e.to_string()))?,
+                AccountRef::Key(key) => match ledger.index_of(&PackedPubKey(key.0)) {
+                    Some(i) => i,
+                    None => return Ok(None),
+                },
+            };
+            let Some(account) = ledger.account(index) else { return Ok(None) };
+            Ok::<_, ApiError>(Some(AccountView {
+                index: index.get(),
+                public_key: B256::from(account.pubkey.pack().0),
+                nonce: account.nonce,
+                pending_nonce: mempool.pending_nonce(ledger, index),
+                balances: account.balances().map(|(t, b)| (t.get(), Amount(b))).collect(),
+            }))
+        })?;
+        Ok(view)
+    }
+
+    fn block_number(&self) -> RpcResult<u64> {
+        Ok(self.node.latest_block().map_err(internal)?)
+    }
+
+    fn block(&self, number: u64) -> RpcResult<Option<BlockView>> {
+        let Some(block) = self.node.block(number).map_err(internal)? else { return Ok(None) };
         let ops = tandem_types::decode_public_data(&block.public_data)
             .map_err(internal)?
             .iter()
             .map(|op| format!("{op:?}"))
-            .collect::<Vec<_>>();
-        let mut value = serde_json::to_value(&block).map_err(internal)?;
-        value["ops"] = json!(ops);
-        Ok::<Value, ErrorObjectOwned>(value)
-    })
-    .expect("unique method name");
-    m.register_method("tandem_getBatch", |params, node, _| {
-        let number: u64 = params.one()?;
-        let Some(batch) = node.batch(number).map_err(internal)? else { return Ok(Value::Null) };
+            .collect();
+        Ok(Some(BlockView { block, ops }))
+    }
+
+    fn batch(&self, number: u64) -> RpcResult<Option<BatchView>> {
+        let node = &self.node;
+        let Some(batch) = node.batch(number).map_err(internal)? else { return Ok(None) };
         let lane = node.block(number).map_err(internal)?.map(|b| b.lane).unwrap_or(Lane::Optimistic);
         let finalizable_at = match lane {
             Lane::Optimistic => batch.committed.map(|c| c.committed_at + node.challenge_window),
@@ -158,44 +161,61 @@ pub fn module(node: Arc<Node>) -> RpcModule<Arc<Node>> {
             (BatchStatus::Posted, Lane::Zk) => "a validity proof (ZK lane), and the previous batch".to_string(),
             (BatchStatus::Final, _) => "nothing: final".to_string(),
         };
-        Ok::<Value, ErrorObjectOwned>(json!({
-            "number": batch.number,
-            "lane": lane,
-            "status": batch.status,
-            "waitingFor": waiting_for,
-            "blocks": [batch.number],
-            "l1CommitTx": batch.l1_commit_tx,
-            "l1FinalizeTx": batch.l1_finalize_tx,
-            "committedAt": batch.committed.map(|c| c.committed_at),
-            "finalizableAt": finalizable_at,
-            "withdrawalCount": batch.committed.map(|c| c.withdrawal_count),
+        let l1_tx = |tx: &Option<String>| -> Result<Option<B256>, ApiError> {
+            tx.as_deref()
+                .map(|t| t.parse::<B256>().map_err(|e| internal(format!("stored L1 transaction {t:?} of batch {number}: {e}"))))
+                .transpose()
+        };
+        Ok(Some(BatchView {
+            number: batch.number,
+            lane,
+            status: batch.status,
+            waiting_for,
+            blocks: vec![batch.number],
+            l1_commit_tx: l1_tx(&batch.l1_commit_tx)?,
+            l1_finalize_tx: l1_tx(&batch.l1_finalize_tx)?,
+            committed_at: batch.committed.map(|c| c.committed_at),
+            finalizable_at,
+            withdrawal_count: batch.committed.map(|c| c.withdrawal_count),
         }))
-    })
-    .expect("unique method name");
-    m.register_method("tandem_getWithdrawal", |params, node, _| {
-        let mut seq = params.sequence();
-        let batch_number: u64 = seq.next()?;
-        let index: u32 = seq.next()?;
-        let Some(block) = node.block(batch_number).map_err(internal)? else { return Ok(Value::Null) };
+    }
+
+    fn withdrawal(&self, batch: u64, index: u32) -> RpcResult<Option<WithdrawalView>> {
+        let node = &self.node;
+        let Some(block) = node.block(batch).map_err(internal)? else { return Ok(None) };
         let ops = tandem_types::decode_public_data(&block.public_data).map_err(internal)?;
         let withdrawals = tandem_chain::withdrawals(&ops);
-        let Some(w) = withdrawals.get(index as usize) else { return Ok(Value::Null) };
+        let Some(w) = withdrawals.get(index as usize) else { return Ok(None) };
         let proof = tandem_chain::withdrawal_proof(&withdrawals, index as usize).unwrap_or_default();
-        let status = node.batch(batch_number).map_err(internal)?.map(|b| b.status).unwrap_or(BatchStatus::Soft);
-        Ok::<Value, ErrorObjectOwned>(json!({
-            "batch": batch_number,
-            "index": index,
-            "tokenId": w.token.get(),
-            "amount": w.amount.to_string(),
-            "recipient": w.to_l1.to_string(),
-            "l2From": w.from.get(),
-            "status": status,
-            "claimable": status == BatchStatus::Final,
-            "proof": proof.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        let status = node.batch(batch).map_err(internal)?.map(|b| b.status).unwrap_or(BatchStatus::Soft);
+        Ok(Some(WithdrawalView {
+            batch,
+            index,
+            token_id: w.token.get(),
+            amount: Amount(w.amount),
+            recipient: Address::from(w.to_l1.0),
+            l2_from: w.from.get(),
+            status,
+            claimable: status == BatchStatus::Final,
+            proof,
         }))
-    })
-    .expect("unique method name");
-    m
+    }
+}
+
+/// `tandem_sendTransaction` with the transaction admitted by `submit`: a set member replaces
+/// the node's method with this one, submitting through itself so that it also forwards.
+pub(crate) fn send_transaction(
+    params: jsonrpsee::types::Params<'_>,
+    node: &Node,
+    submit: impl FnOnce(&[u8]) -> Result<TxHash, SubmitError>,
+) -> RpcResult<SubmittedTx> {
+    let text: String = params.one()?;
+    Ok(submit_hex(node, &text, submit)?)
+}
+
+/// The RPC module of `node` alone.
+pub fn module(node: Arc<Node>) -> RpcModule<NodeRpc> {
+    NodeRpc::new(node).into_rpc()
 }
 
 /// Starts the JSON-RPC server.

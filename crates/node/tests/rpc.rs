@@ -5,15 +5,23 @@
 mod common;
 
 use common::*;
-use jsonrpsee::core::client::ClientT;
+use jsonrpsee::core::ClientError;
 use jsonrpsee::http_client::HttpClientBuilder;
-use jsonrpsee::rpc_params;
-use serde_json::Value;
-use tandem_l1::{RollupClient, U256};
+use tandem_api::{AccountRef, BatchStatus, SubmittedTx, TandemApiClient, TxStatus, INVALID_PARAMS, REFUSED};
+use tandem_chain::{Lane, TxHash};
+use tandem_l1::{RollupClient, B256, U256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
+}
+
+/// The server's error code and message of a refused call; panics on any other outcome.
+fn refused(r: Result<SubmittedTx, ClientError>) -> (i32, String) {
+    match r {
+        Err(ClientError::Call(e)) => (e.code(), e.message().to_string()),
+        other => panic!("expected a refusal by the server, got {other:?}"),
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -21,6 +29,8 @@ async fn bad_requests_are_refused_with_reasons_and_the_node_keeps_serving() {
     let h = harness().await;
     let (rpc, addr) = tandem_node::rpc::serve_rpc(h.node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let metrics = tandem_node::rpc::serve_metrics(h.node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    // The client allows far larger requests than the server, so that the oversized request
+    // below reaches the server and it is the server that refuses it.
     let client = HttpClientBuilder::default().max_request_size(8 * 1024 * 1024).build(format!("http://{addr}")).unwrap();
 
     // Fund alice through L1 and a block.
@@ -35,54 +45,67 @@ async fn bad_requests_are_refused_with_reasons_and_the_node_keeps_serving() {
 
     let send = |tx: String| {
         let client = &client;
-        async move { client.request::<Value, _>("tandem_sendTransaction", rpc_params![tx]).await }
-    };
-    let refused = |r: Result<Value, jsonrpsee::core::ClientError>| match r {
-        Err(jsonrpsee::core::ClientError::Call(e)) => format!("{} {}", e.code(), e.message()),
-        other => panic!("expected a refusal, got {other:?}"),
+        async move { client.send_transaction(tx).await }
     };
 
-    let e = refused(send("zz".into()).await);
-    assert!(e.contains("-32602") && e.contains("0x-prefixed hex"), "{e}");
-    let e = refused(send("0x12".into()).await);
-    assert!(e.contains("-32602") && e.contains("invalid SignedTx"), "{e}");
-    let e = refused(send(hex0x(&transfer(&bob, 1, &bob, 0, 10, 0, 0))).await);
-    assert!(e.contains("-32000") && e.contains("signature does not verify"), "{e}");
-    let e = refused(send(hex0x(&transfer(&alice, 1, &bob, 0, 2_000_000, 0, 0))).await);
-    assert!(e.contains("insufficient balance"), "{e}");
-    let e = refused(send(hex0x(&transfer(&alice, 5, &bob, 0, 1, 0, 0))).await);
-    assert!(e.contains("account #5 does not exist"), "{e}");
+    let (code, message) = refused(send("zz".into()).await);
+    assert_eq!((code, message.as_str()), (INVALID_PARAMS, "transaction must be 0x-prefixed hex"));
+    let (code, message) = refused(send("0x12".into()).await);
+    assert_eq!(code, INVALID_PARAMS);
+    assert!(message.contains("invalid SignedTx"), "{message}");
+    let (code, message) = refused(send(hex0x(&transfer(&bob, 1, &bob, 0, 10, 0, 0))).await);
+    assert_eq!(code, REFUSED);
+    assert!(message.contains("signature does not verify"), "{message}");
+    let (code, message) = refused(send(hex0x(&transfer(&alice, 1, &bob, 0, 2_000_000, 0, 0))).await);
+    assert_eq!(code, REFUSED);
+    assert!(message.contains("insufficient balance"), "{message}");
+    let (code, message) = refused(send(hex0x(&transfer(&alice, 5, &bob, 0, 1, 0, 0))).await);
+    assert_eq!(code, REFUSED);
+    assert!(message.contains("account #5 does not exist"), "{message}");
+
+    // 200 kB of hex: over the server's 128 KiB limit, under the client's. The server answers
+    // HTTP 413 (jsonrpsee's "request too big"), which the client reports as a rejection.
     let oversized = format!("0x{}", "ab".repeat(100_000));
-    assert!(send(oversized).await.is_err(), "a 200 kB request must be refused");
+    assert!(oversized.len() > tandem_node::rpc::MAX_REQUEST_BYTES as usize);
+    match send(oversized).await {
+        Err(ClientError::Transport(e)) => match e.downcast_ref::<jsonrpsee::http_client::transport::Error>() {
+            Some(jsonrpsee::http_client::transport::Error::Rejected { status_code }) => assert_eq!(*status_code, 413),
+            _ => panic!("expected the server's HTTP 413, got transport error {e}"),
+        },
+        other => panic!("expected the server's HTTP 413, got {other:?}"),
+    }
+    assert_eq!(client.block_number().await.unwrap(), 1, "the node keeps serving after an oversized request");
 
     // A good transfer goes through; its replay is refused.
     let good = hex0x(&transfer(&alice, 1, &bob, 0, 1_000, 0, 0));
     let accepted = send(good.clone()).await.unwrap();
-    assert_eq!(accepted["status"], "pending");
+    assert_eq!(accepted.status, TxStatus::Pending);
     h.node.produce_block().unwrap();
-    let e = refused(send(good).await);
-    assert!(e.contains("already known"), "{e}");
-    let e = refused(send(hex0x(&transfer(&alice, 1, &bob, 0, 5, 0, 0))).await);
-    assert!(e.contains("already used"), "{e}");
+    let (code, message) = refused(send(good).await);
+    assert_eq!((code, message), (REFUSED, format!("transaction {} is already known", accepted.hash)));
+    let (code, message) = refused(send(hex0x(&transfer(&alice, 1, &bob, 0, 5, 0, 0))).await);
+    assert_eq!(code, REFUSED);
+    assert!(message.contains("already used"), "{message}");
 
     // Reads still work and say the right things.
-    let number: u64 = client.request("tandem_blockNumber", rpc_params![]).await.unwrap();
-    assert_eq!(number, 2);
-    let tx: Value = client.request("tandem_getTransaction", rpc_params![accepted["hash"].as_str().unwrap()]).await.unwrap();
-    assert_eq!(tx["status"], "included");
-    assert_eq!(tx["block"], 2);
-    let bob_account: Value = client.request("tandem_getAccount", rpc_params![hex0x(&bob.public_key().pack().0)]).await.unwrap();
-    assert_eq!(bob_account["balances"]["0"], "1000");
-    assert_eq!(bob_account["index"], 2);
-    let by_index: Value = client.request("tandem_getAccount", rpc_params!["#1"]).await.unwrap();
-    assert_eq!(by_index["nonce"], 1);
-    let batch: Value = client.request("tandem_getBatch", rpc_params![2]).await.unwrap();
-    assert_eq!(batch["status"], "soft");
-    assert_eq!(batch["lane"], "optimistic");
-    let params: Value = client.request("tandem_chainParams", rpc_params![]).await.unwrap();
-    assert_eq!(params["chainId"], CHAIN_ID);
-    let missing: Value = client.request("tandem_getBlock", rpc_params![99]).await.unwrap();
-    assert!(missing.is_null());
+    assert_eq!(client.block_number().await.unwrap(), 2);
+    let tx = client.transaction(accepted.hash).await.unwrap().expect("known");
+    assert_eq!((tx.status, tx.block, tx.batch), (TxStatus::Included, Some(2), Some(2)));
+    assert_eq!(client.transaction(TxHash([7; 32])).await.unwrap(), None);
+    let bob_key = AccountRef::Key(B256::from(bob.public_key().pack().0));
+    let bob_account = client.account(bob_key).await.unwrap().expect("bob has an account");
+    assert_eq!((bob_account.index, bob_account.balance(0)), (2, 1000));
+    let by_index = client.account(AccountRef::Index(1)).await.unwrap().expect("alice has an account");
+    assert_eq!(by_index.nonce, 1);
+    assert_eq!(client.account(AccountRef::Index(99)).await.unwrap(), None);
+    let batch = client.batch(2).await.unwrap().expect("batch 2");
+    assert_eq!((batch.status, batch.lane, batch.blocks), (BatchStatus::Soft, Lane::Optimistic, vec![2]));
+    let params = client.chain_params().await.unwrap();
+    assert_eq!((params.chain_id, params.rollup), (CHAIN_ID, h.deployment.rollup));
+    let block = client.block(2).await.unwrap().expect("block 2");
+    assert_eq!(block.block, h.node.block(2).unwrap().unwrap());
+    assert_eq!(block.ops.len() as u32, block.block.op_count);
+    assert_eq!(client.block(99).await.unwrap(), None);
 
     let mut stream = tokio::net::TcpStream::connect(metrics).await.unwrap();
     stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();

@@ -6,9 +6,8 @@
 //! The proving core ([`prove_batch`]: ledger state + block inputs → Solidity-ready proof) is
 //! a library function so that the prover market can reuse it.
 
-use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::rpc_params;
+use tandem_api::TandemApiClient;
 use std::time::{Duration, Instant};
 use tandem_circuit::prover::ProvingKeys;
 use tandem_chain::{BlockInput, BlockRecord, GenesisError, Lane, FEE_ACCOUNT};
@@ -20,9 +19,9 @@ use tracing::{info, warn};
 /// Why the prover stopped or a step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProverError {
-    /// The sequencer RPC failed or served something inconsistent.
+    /// The sequencer RPC failed, or served something that is not a block.
     #[error("L2 RPC: {0}")]
-    Rpc(String),
+    Rpc(#[from] jsonrpsee::core::ClientError),
     /// L1 failed.
     #[error("L1: {0}")]
     L1(#[from] tandem_l1::L1Error),
@@ -138,8 +137,7 @@ impl Prover {
         let ledger = tandem_chain::genesis_ledger(config.chain_id, config.tree_depth, config.genesis_fee_pubkey)?;
         let l2 = HttpClientBuilder::default()
             .max_response_size(64 * 1024 * 1024)
-            .build(&config.l2_rpc)
-            .map_err(|e| ProverError::Rpc(e.to_string()))?;
+            .build(&config.l2_rpc)?;
         let l1 = RollupClient::new(&config.l1_rpc, config.rollup, Some(config.prover_key.clone()))?;
         Ok(Self { config, keys, ledger, l2, l1 })
     }
@@ -150,15 +148,7 @@ impl Prover {
     }
 
     async fn fetch_block(&self, number: u64) -> Result<Option<BlockRecord>, ProverError> {
-        let value: serde_json::Value = self
-            .l2
-            .request("tandem_getBlock", rpc_params![number])
-            .await
-            .map_err(|e| ProverError::Rpc(e.to_string()))?;
-        if value.is_null() {
-            return Ok(None);
-        }
-        serde_json::from_value(value).map(Some).map_err(|e| ProverError::Rpc(format!("block {number}: {e}")))
+        Ok(self.l2.block(number).await?.map(|view| view.block))
     }
 
     /// Follows one step: applies the next block if there is one, proving it first if it is

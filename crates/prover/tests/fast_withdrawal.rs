@@ -11,7 +11,6 @@ use tandem_devnet::anvil::{repo_root, test_anvil};
 use tandem_devnet::{deploy_bytecode, deploy_devnet};
 use tandem_l1::bindings::TandemRollup::TandemRollupErrors;
 use tandem_l1::{Address, ContractRevert, L1Error, PrivateKeySigner, RollupClient, U256};
-use tandem_node::producer::SoloSequencer;
 use tandem_node::records::BatchStatus;
 use tandem_node::{genesis_root, Node, NodeConfig, ZkLaneConfig};
 use tandem_prover::{prove_batch, Prover, ProverConfig};
@@ -76,7 +75,7 @@ async fn run(prove_optimistic: bool) {
         l1_poll_interval: Duration::from_millis(100),
         zk_lane: Some(ZkLaneConfig { slots: SLOTS, fast_withdrawal_fee: FAST_FEE }),
     };
-    let node = Node::open(config, Box::new(SoloSequencer)).await.unwrap();
+    let node = Node::open(config).await.unwrap();
     let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
 
     // Batch 1 (optimistic): alice's deposit; let it become final.

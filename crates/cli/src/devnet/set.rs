@@ -14,13 +14,13 @@ use super::{
 };
 use crate::amount::format_units;
 use crate::keyfile;
-use crate::rpc::{opt_uint, L2Client};
+use crate::rpc::L2Client;
 use alloy::providers::{DynProvider, Provider};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
+use tandem_chain::BlockRecord;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 use tandem_devnet::{
     anvil_rpc, bootstrap_staked_set, wait_ready, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec,
@@ -393,8 +393,8 @@ async fn wait_ready_members(procs: &mut Procs, clients: &[L2Client], members: &[
     let mut watched: Vec<&mut Supervised> = procs.members.iter_mut().chain(procs.anvil.as_mut()).collect();
     wait_ready(&what, READY_TIMEOUT, &mut watched, async || {
         for c in clients {
-            let set = c.call("tandem_sequencerSet", vec![]).await.ok()?;
-            if opt_uint(&set, "consensusHeight").is_none_or(|h| h < 1) {
+            let set = c.sequencer_set().await.ok()?;
+            if set.consensus_height < 1 {
                 return None;
             }
         }
@@ -633,27 +633,25 @@ impl Follower {
         }
         let Some((i, head)) = source else { return };
         while self.next_block <= head {
-            let Ok(block) = self.clients[i].call("tandem_getBlock", vec![Value::from(self.next_block)]).await else { return };
-            if block.is_null() {
-                return;
-            }
-            println!("{}", self.block_line(&block));
+            let Ok(Some(block)) = self.clients[i].block(self.next_block).await else { return };
+            println!("{}", self.block_line(&block.block));
             self.next_block += 1;
         }
     }
 
-    fn block_line(&self, block: &Value) -> String {
-        let number = opt_uint(block, "number").unwrap_or(self.next_block as u128);
-        let txs = block.get("txHashes").and_then(Value::as_array).map_or(0, Vec::len) as u128;
-        let deposits = opt_uint(block, "priorityOps").unwrap_or(0);
-        let consensus = block.get("consensus").cloned().unwrap_or(Value::Null);
-        let who = match consensus.get("proposer").and_then(Value::as_str).and_then(|p| Address::from_str(p).ok()) {
-            Some(proposer) => Self::name(&self.by_signing_key, proposer),
+    fn block_line(&self, block: &BlockRecord) -> String {
+        let who = match &block.consensus {
+            Some(c) => Self::name(&self.by_signing_key, c.proposer),
             None => "an unknown proposer".to_string(),
         };
-        let mut line = format!("[L2] block {number}: {}, {}; proposed by {who}", plural(txs, "transaction"), plural(deposits, "deposit"));
-        if let (Some(h), Some(r), Some(e)) = (opt_uint(&consensus, "height"), opt_uint(&consensus, "round"), opt_uint(&consensus, "epoch")) {
-            line += &format!(" at consensus height {h} round {r}, epoch {e}");
+        let mut line = format!(
+            "[L2] block {}: {}, {}; proposed by {who}",
+            block.number,
+            plural(block.tx_hashes.len() as u128, "transaction"),
+            plural(u128::from(block.priority_ops), "deposit")
+        );
+        if let Some(c) = &block.consensus {
+            line += &format!(" at consensus height {} round {}, epoch {}", c.height, c.round, c.epoch);
         }
         line
     }

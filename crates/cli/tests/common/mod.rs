@@ -2,10 +2,9 @@
 
 #![allow(dead_code)]
 
-use jsonrpsee::core::client::ClientT;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use jsonrpsee::rpc_params;
-use serde_json::Value;
+use tandem_api::{AccountRef, AccountView, MemberApiClient, SequencerSetView, TandemApiClient};
+use tandem_chain::BlockRecord;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tandem_crypto::field::fr_to_be_bytes;
@@ -70,20 +69,26 @@ impl Member {
         }
     }
 
-    pub async fn set(&self) -> Option<Value> {
-        self.rpc.request("tandem_sequencerSet", rpc_params![]).await.ok()
+    pub async fn set(&self) -> Option<SequencerSetView> {
+        self.rpc.sequencer_set().await.ok()
     }
 
     pub async fn consensus_height(&self) -> Option<u64> {
-        self.set().await?["consensusHeight"].as_u64()
+        Some(self.set().await?.consensus_height)
     }
 
     pub async fn block_number(&self) -> Option<u64> {
-        self.rpc.request("tandem_blockNumber", rpc_params![]).await.ok()
+        self.rpc.block_number().await.ok()
     }
 
-    pub async fn block(&self, n: u64) -> Option<Value> {
-        self.rpc.request("tandem_getBlock", rpc_params![n]).await.ok()
+    /// Block `n`, if the member answers and has it.
+    pub async fn block(&self, n: u64) -> Option<BlockRecord> {
+        Some(self.rpc.block(n).await.ok()??.block)
+    }
+
+    /// Proposer of block `n` (every block of a set has one).
+    pub async fn proposer(&self, n: u64) -> Option<tandem_l1::Address> {
+        Some(self.block(n).await?.consensus?.proposer)
     }
 }
 
@@ -319,10 +324,9 @@ pub fn transfer(key: &PrivateKey, from: u32, to: &PrivateKey, amount: u128, nonc
     format!("0x{}", hex::encode(sign_tx(key, CHAIN_ID, tx).expect("sign").encode()))
 }
 
-pub async fn account(member: &Member, key: &PrivateKey) -> Option<Value> {
-    let pk = format!("0x{}", hex::encode(key.public_key().pack().0));
-    let a: Value = member.rpc.request("tandem_getAccount", rpc_params![pk]).await.ok()?;
-    (!a.is_null()).then_some(a)
+pub async fn account(member: &Member, key: &PrivateKey) -> Option<AccountView> {
+    let who = AccountRef::Key(tandem_l1::B256::from(key.public_key().pack().0));
+    member.rpc.account(who).await.ok()?
 }
 
 impl Drop for SetDevnet {

@@ -9,7 +9,6 @@ use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::test_anvil;
 use tandem_devnet::{deploy_devnet, Deployment};
 use tandem_l1::{Address, PrivateKeySigner, U256};
-use tandem_node::producer::SoloSequencer;
 use tandem_node::{genesis_root, Node, NodeConfig};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
@@ -51,7 +50,7 @@ pub fn withdraw(key: &PrivateKey, from: u32, to: Address, token: u32, amount: u1
 }
 
 pub async fn open(config: &NodeConfig) -> Arc<Node> {
-    Node::open(config.clone(), Box::new(SoloSequencer)).await.unwrap()
+    Node::open(config.clone()).await.unwrap()
 }
 
 /// Anvil with a deployed rollup and an opened node.

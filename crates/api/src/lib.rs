@@ -1,0 +1,93 @@
+//! The one definition of Tandem's JSON-RPC (SPEC §7 and §11 "RPC"): the methods as jsonrpsee
+//! traits, and their params and results as typed serde structs.
+//!
+//! [`TandemApiServer`] / [`TandemApiClient`] are the node's methods, [`MemberApiServer`] /
+//! [`MemberApiClient`] the extra methods of a sequencer-set member. The node implements the
+//! server traits; the wallet, the prover, the members (towards each other) and the tests
+//! call the generated clients (`TandemApiClient` is implemented for every jsonrpsee client,
+//! e.g. `jsonrpsee::http_client::HttpClient`). The JSON is SPEC §7's: camelCase fields,
+//! amounts as decimal strings, hashes and byte strings as `0x` hex, absent values as `null`.
+//!
+//! Errors are JSON-RPC error objects with the stable codes of [`ApiError`]: `-32602`
+//! (invalid params), `-32000` (refused by the rules, the message says which rule) and
+//! `-32603` (internal).
+
+use jsonrpsee::core::RpcResult;
+use jsonrpsee::proc_macros::rpc;
+
+mod errors;
+mod types;
+
+pub use errors::{ApiError, INTERNAL, INVALID_PARAMS, REFUSED};
+pub use types::{
+    AccountRef, AccountRefParseError, AccountView, Amount, BatchSignature, BatchStatus, BatchView, BlockView, ChainParams,
+    EpochSetView, ForwardReceipt, SequencerSetView, SetMemberView, Stake, SubmittedTx, TransactionView, TxStatus,
+    WithdrawalRef, WithdrawalView,
+};
+
+/// The node's JSON-RPC methods (namespace `tandem`, SPEC §7).
+#[rpc(server, client, namespace = "tandem")]
+pub trait TandemApi {
+    /// `tandem_chainParams`: the chain's parameters. Errors: none.
+    #[method(name = "chainParams")]
+    fn chain_params(&self) -> RpcResult<ChainParams>;
+
+    /// `tandem_sendTransaction`: submits a signed transaction, `0x` hex of its SPEC §4.3
+    /// encoding. Errors: `-32602` when the text is not `0x` hex or the bytes are not a
+    /// transaction (the message says which); `-32000` when the rules refuse it (bad
+    /// signature, nonce, balance, unknown account, already known; the message is the reason);
+    /// `-32603` when the store fails.
+    #[method(name = "sendTransaction")]
+    fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx>;
+
+    /// `tandem_getTransaction`: a transaction's fate, `null` if unknown. Errors: `-32602`
+    /// for a malformed hash, `-32603` when the store fails.
+    #[method(name = "getTransaction")]
+    fn transaction(&self, hash: tandem_chain::TxHash) -> RpcResult<Option<TransactionView>>;
+
+    /// `tandem_getAccount`: an account by `"#<index>"` or packed public key, `null` if none.
+    /// Errors: `-32602` for a malformed reference or an index out of range.
+    #[method(name = "getAccount")]
+    fn account(&self, who: AccountRef) -> RpcResult<Option<AccountView>>;
+
+    /// `tandem_blockNumber`: the latest L2 block (0 = genesis). Errors: `-32603` when the
+    /// store fails.
+    #[method(name = "blockNumber")]
+    fn block_number(&self) -> RpcResult<u64>;
+
+    /// `tandem_getBlock`: block `number`, `null` if there is none. Errors: `-32602` for a
+    /// number that is not a `u64`, `-32603` when the store fails.
+    #[method(name = "getBlock")]
+    fn block(&self, number: u64) -> RpcResult<Option<BlockView>>;
+
+    /// `tandem_getBatch`: batch `number` and where it stands on L1, `null` if there is none.
+    /// Errors: `-32602` for a number that is not a `u64`, `-32603` when the store fails.
+    #[method(name = "getBatch")]
+    fn batch(&self, number: u64) -> RpcResult<Option<BatchView>>;
+
+    /// `tandem_getWithdrawal`: withdrawal `index` of batch `batch` with its inclusion proof,
+    /// `null` if there is none. Errors: `-32602` for params of the wrong type, `-32603` when
+    /// the store fails.
+    #[method(name = "getWithdrawal")]
+    fn withdrawal(&self, batch: u64, index: u32) -> RpcResult<Option<WithdrawalView>>;
+}
+
+/// The extra methods of a sequencer-set member (namespace `tandem`, SPEC §11 "RPC").
+#[rpc(server, client, namespace = "tandem")]
+pub trait MemberApi {
+    /// `tandem_batchSignature`: this member's signature over batch `number`'s digest, `null`
+    /// while it has not decided that block. Errors: `-32603` when the store fails.
+    #[method(name = "batchSignature")]
+    fn batch_signature(&self, number: u64) -> RpcResult<Option<BatchSignature>>;
+
+    /// `tandem_forwardTransactions`: transactions another member accepted (`0x` hex of their
+    /// encodings), admitted here as if submitted; refused ones are counted, not reported.
+    /// Errors: `-32602` for more transactions than the member's forwarding chunk.
+    #[method(name = "forwardTransactions")]
+    fn forward_transactions(&self, txs: Vec<alloy::primitives::Bytes>) -> RpcResult<ForwardReceipt>;
+
+    /// `tandem_sequencerSet`: this member, its consensus progress and the latest two L1
+    /// epochs' sets. Errors: none.
+    #[method(name = "sequencerSet")]
+    fn sequencer_set(&self) -> RpcResult<SequencerSetView>;
+}

@@ -1,0 +1,41 @@
+//! Transaction forwarding: transactions accepted here go to the other members.
+
+use alloy::primitives::Bytes;
+use tandem_api::MemberApiClient;
+use tandem_chain::TxHash;
+use tracing::warn;
+
+use super::{lock, Member};
+use crate::node::hex0x;
+
+/// Most transactions per forwarding call.
+pub(super) const FORWARD_CHUNK: usize = 400;
+
+impl Member {
+    /// Forwards transactions accepted here to the other members, in chunks.
+    pub(super) async fn forward(&self) {
+        let queued: Vec<String> = std::mem::take(&mut *lock(&self.forward_queue));
+        if queued.is_empty() {
+            return;
+        }
+        for (_, url) in self.peer_urls() {
+            let Some(client) = self.client(&url) else { continue };
+            for chunk in queued.chunks(FORWARD_CHUNK) {
+                // The queue holds what `submit` accepted, as `0x` hex: it parses.
+                let txs = chunk.iter().filter_map(|tx| tx.parse::<Bytes>().ok()).collect();
+                let result = client.forward_transactions(txs).await;
+                if let Err(e) = result {
+                    warn!(peer = %url, error = %e, "forwarding transactions failed");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Accepts a transaction from a client and queues it for the other members.
+    pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, crate::node::SubmitError> {
+        let hash = self.node.submit(bytes)?;
+        lock(&self.forward_queue).push(hex0x(bytes));
+        Ok(hash)
+    }
+}
