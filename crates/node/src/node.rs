@@ -83,6 +83,20 @@ pub struct BlockPlan {
     pub rejected: Vec<(u64, TxHash, String)>,
 }
 
+/// A block ready to commit: its number and time, its inputs, and, in sequencer-set mode, the
+/// consensus height that decided it.
+#[derive(Debug, Clone)]
+pub struct DecidedBlock {
+    /// Block number: the latest block + 1.
+    pub number: u64,
+    /// Unix time the block carries.
+    pub timestamp: u64,
+    /// Its lane and inputs (and the transactions refused while planning it).
+    pub plan: BlockPlan,
+    /// The decided height it came from (`None` for the single sequencer).
+    pub consensus: Option<DecidedHeight>,
+}
+
 /// A decided consensus height, persisted with the block it produced (if any).
 #[derive(Debug, Clone)]
 pub struct DecidedHeight {
@@ -244,8 +258,8 @@ impl Node {
             }
             return Ok(None);
         }
-        let timestamp = unix_now();
-        self.commit_block(&mut ledger, &mut mempool, &mut deposits, plan, number, timestamp, None).map(Some)
+        let block = DecidedBlock { number, timestamp: unix_now(), plan, consensus: None };
+        self.commit_block(&mut ledger, &mut mempool, &mut deposits, block).map(Some)
     }
 
     /// Chooses block `number`'s inputs: confirmed deposits in queue order, then pending
@@ -299,21 +313,17 @@ impl Node {
         }
     }
 
-    /// Applies `plan` as block `number` and persists it with everything that goes with it
-    /// (transaction records, mempool removals, deposit cursor, `consensus`'s decided height)
-    /// in one database transaction. Returns `number`.
-    #[allow(clippy::too_many_arguments)]
+    /// Applies `block` and persists it with everything that goes with it (transaction records,
+    /// mempool removals, deposit cursor, the decided consensus height) in one database
+    /// transaction. Returns its number.
     pub(crate) fn commit_block(
         &self,
         ledger: &mut PersistentLedger,
         mempool: &mut Mempool,
         deposits: &mut VecDeque<QueuedDeposit>,
-        plan: BlockPlan,
-        number: u64,
-        timestamp: u64,
-        consensus: Option<DecidedHeight>,
+        block: DecidedBlock,
     ) -> Result<u64, NodeError> {
-        let BlockPlan { lane, inputs, rejected } = plan;
+        let DecidedBlock { number, timestamp, plan: BlockPlan { lane, inputs, rejected }, consensus } = block;
         let ops: Vec<LedgerOp> = inputs.iter().map(BlockInput::to_ledger_op).collect();
         let deposit_count = ops.iter().take_while(|o| matches!(o, LedgerOp::Deposit(_))).count();
         let outcome = match ledger.apply_batch(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index")) {

@@ -11,7 +11,7 @@ use tracing::info;
 
 use super::{app_err, lock, unix_now, Member};
 use crate::metrics::Metrics;
-use crate::node::{BlockPlan, DecidedHeight};
+use crate::node::{BlockPlan, DecidedBlock, DecidedHeight};
 use crate::records::*;
 
 /// Stored form of a decided height: `u32 BE payload length | payload | certificate`.
@@ -156,10 +156,13 @@ impl ConsensusApp for Member {
             let mut mempool = lock(&self.node.mempool);
             let mut deposits = lock(&self.node.deposits);
             let number = self.node.latest_block().map_err(app_err)? + 1;
-            let plan = BlockPlan { lane: payload.lane, inputs: payload.inputs, rejected: vec![] };
-            self.node
-                .commit_block(&mut ledger, &mut mempool, &mut deposits, plan, number, payload.timestamp, Some(decided))
-                .map_err(app_err)?;
+            let block = DecidedBlock {
+                number,
+                timestamp: payload.timestamp,
+                plan: BlockPlan { lane: payload.lane, inputs: payload.inputs, rejected: vec![] },
+                consensus: Some(decided),
+            };
+            self.node.commit_block(&mut ledger, &mut mempool, &mut deposits, block).map_err(app_err)?;
             lock(&self.committed_at).insert(number, std::time::Instant::now());
         }
         self.node.metrics.consensus_height.store(height, Ordering::Relaxed);
