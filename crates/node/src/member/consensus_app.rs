@@ -120,14 +120,25 @@ pub enum PayloadCheckError {
     Ops(#[from] BatchError),
 }
 
+/// A decided height as stored: its payload, decoded and as decided, and its certificate.
+pub(super) struct StoredHeight {
+    /// The payload, decoded.
+    pub(super) payload: ConsensusPayload,
+    /// The payload bytes the set decided.
+    pub(super) bytes: Vec<u8>,
+    /// The commit certificate.
+    pub(super) certificate: Vec<u8>,
+}
+
 impl Member {
-    pub(super) fn stored_height(&self, height: u64) -> Result<Option<(ConsensusPayload, Vec<u8>, Vec<u8>)>, StoreError> {
+    /// Decided height `height`, if this member has it.
+    pub(super) fn stored_height(&self, height: u64) -> Result<Option<StoredHeight>, StoreError> {
         let read = self.node.db.begin_read().map_err(db_err)?;
         let Ok(table) = read.open_table(CONSENSUS) else { return Ok(None) };
         let Some(entry) = table.get(height).map_err(db_err)? else { return Ok(None) };
-        let (payload, cert) = decode_decided(entry.value())?;
-        let decoded = ConsensusPayload::decode(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(Some((decoded, payload, cert)))
+        let (bytes, certificate) = decode_decided(entry.value())?;
+        let payload = ConsensusPayload::decode(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Some(StoredHeight { payload, bytes, certificate }))
     }
 
     /// Turns payload inputs into ledger ops, checking deposits against the confirmed L1 queue.
@@ -260,7 +271,7 @@ impl ConsensusApp for Member {
     }
 
     fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Vec<u8>)>, AppError> {
-        Ok(self.stored_height(height).map_err(app_err)?.map(|(_, p, c)| (p, c)))
+        Ok(self.stored_height(height).map_err(app_err)?.map(|s| (s.bytes, s.certificate)))
     }
 
     fn on_evidence(&self, evidence: Vec<DoubleVote>) {

@@ -111,7 +111,7 @@ impl Member {
             return Ok((self.config.genesis_epoch, 0));
         }
         match self.stored_height(height)? {
-            Some((p, _, _)) => Ok((p.epoch, p.timestamp)),
+            Some(stored) => Ok((stored.payload.epoch, stored.payload.timestamp)),
             None => Err(StoreError::Corrupt(format!("consensus height {height} missing"))),
         }
     }
