@@ -1,7 +1,7 @@
 //! The genesis state and the chain parameters fixed at genesis.
 
 use alloy::primitives::B256;
-use tandem_state::{Ledger, LedgerConfig, StfError};
+use tandem_state::{Ledger, LedgerConfig, LedgerConfigError, StfError};
 use tandem_types::PackedPubKey;
 
 /// The fee account's index: account 0, created at genesis, credited with every batch's fees.
@@ -12,7 +12,7 @@ pub const FEE_ACCOUNT: u32 = 0;
 pub enum GenesisError {
     /// The ledger parameters (chain id, tree depth) are refused; the ledger says why.
     #[error("genesis ledger parameters: {0}")]
-    Parameters(String),
+    Parameters(#[source] LedgerConfigError),
     /// The fee account cannot be created (e.g. the fee key does not unpack to a point).
     #[error("genesis fee account: {0}")]
     FeeAccount(#[source] StfError),

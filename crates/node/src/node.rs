@@ -9,7 +9,7 @@ use tandem_crypto::field::fr_to_be_bytes;
 use tandem_chain::{BatchHeader, BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT};
 use tandem_l1::{QueuedDeposit, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
-use tandem_state::{Ledger, LedgerOp, PersistentLedger, StoreError};
+use tandem_state::{Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
 use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
 use tracing::{error, info, warn};
 
@@ -34,16 +34,19 @@ pub enum NodeError {
     /// L1 failed in a way the node cannot go on from.
     #[error("L1: {0}")]
     L1(#[from] tandem_l1::L1Error),
-    /// Bad configuration.
-    #[error("configuration: {0}")]
-    Config(String),
+    /// The data directory cannot be created.
+    #[error("data dir: {0}")]
+    DataDir(#[source] std::io::Error),
+    /// The genesis fee account cannot be created (e.g. the fee key is not a curve point).
+    #[error("genesis fee account: {0}")]
+    Genesis(#[source] StfError),
     /// A deposit from L1 could not be applied (cannot happen with the contract's checks).
     #[error("deposit {queue_index} cannot be applied: {reason}")]
     DepositRefused {
         /// Priority-queue index.
         queue_index: u64,
         /// Why.
-        reason: String,
+        reason: StfError,
     },
     /// A block (and its batch) this node committed is missing from storage.
     #[error("block {0} missing from storage")]
@@ -60,6 +63,9 @@ pub enum NodeError {
     /// A server could not start.
     #[error("server: {0}")]
     Server(String),
+    /// The RPC methods of the node and the member clash.
+    #[error("RPC methods: {0}")]
+    RpcMethods(#[from] jsonrpsee::core::RegisterMethodError),
     /// A decided block does not apply (cannot happen after `check_batch` accepted it).
     #[error("block {number} does not apply at op {index}: {reason}")]
     BlockRefused {
@@ -68,7 +74,7 @@ pub enum NodeError {
         /// Op index.
         index: usize,
         /// Why.
-        reason: String,
+        reason: StfError,
     },
 }
 
@@ -81,6 +87,20 @@ pub struct BlockPlan {
     pub inputs: Vec<BlockInput>,
     /// Transactions refused while choosing: (mempool seq, hash, reason).
     pub rejected: Vec<(u64, TxHash, String)>,
+}
+
+/// A block ready to commit: its number and time, its inputs, and, in sequencer-set mode, the
+/// consensus height that decided it.
+#[derive(Debug, Clone)]
+pub struct DecidedBlock {
+    /// Block number: the latest block + 1.
+    pub number: u64,
+    /// Unix time the block carries.
+    pub timestamp: u64,
+    /// Its lane and inputs (and the transactions refused while planning it).
+    pub plan: BlockPlan,
+    /// The decided height it came from (`None` for the single sequencer).
+    pub consensus: Option<DecidedHeight>,
 }
 
 /// A decided consensus height, persisted with the block it produced (if any).
@@ -155,12 +175,12 @@ impl Node {
     /// Opens the node's storage (creating the genesis state on first start), reloads the
     /// persisted mempool, and connects to L1.
     pub async fn open(config: NodeConfig) -> Result<Arc<Self>, NodeError> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| NodeError::Config(format!("data dir: {e}")))?;
+        std::fs::create_dir_all(&config.data_dir).map_err(NodeError::DataDir)?;
         let path = config.data_dir.join("tandem.redb");
         let ledger_config = tandem_state::LedgerConfig { chain_id: config.chain_id, tree_depth: config.tree_depth };
         let mut ledger = PersistentLedger::open(&path, ledger_config)?;
         if ledger.account_count() == 0 {
-            ledger.create_genesis_account(config.genesis_fee_pubkey).map_err(|e| NodeError::Config(e.to_string()))?;
+            ledger.create_genesis_account(config.genesis_fee_pubkey).map_err(NodeError::Genesis)?;
             ledger.persist()?;
         }
         let db = ledger.database();
@@ -244,8 +264,8 @@ impl Node {
             }
             return Ok(None);
         }
-        let timestamp = unix_now();
-        self.commit_block(&mut ledger, &mut mempool, &mut deposits, plan, number, timestamp, None).map(Some)
+        let block = DecidedBlock { number, timestamp: unix_now(), plan, consensus: None };
+        self.commit_block(&mut ledger, &mut mempool, &mut deposits, block).map(Some)
     }
 
     /// Chooses block `number`'s inputs: confirmed deposits in queue order, then pending
@@ -292,34 +312,30 @@ impl Node {
                 Err(e) => {
                     return Err(NodeError::DepositRefused {
                         queue_index: chosen_deposits[e.index].queue_index,
-                        reason: e.error.to_string(),
+                        reason: e.error,
                     })
                 }
             }
         }
     }
 
-    /// Applies `plan` as block `number` and persists it with everything that goes with it
-    /// (transaction records, mempool removals, deposit cursor, `consensus`'s decided height)
-    /// in one database transaction. Returns `number`.
-    #[allow(clippy::too_many_arguments)]
+    /// Applies `block` and persists it with everything that goes with it (transaction records,
+    /// mempool removals, deposit cursor, the decided consensus height) in one database
+    /// transaction. Returns its number.
     pub(crate) fn commit_block(
         &self,
         ledger: &mut PersistentLedger,
         mempool: &mut Mempool,
         deposits: &mut VecDeque<QueuedDeposit>,
-        plan: BlockPlan,
-        number: u64,
-        timestamp: u64,
-        consensus: Option<DecidedHeight>,
+        block: DecidedBlock,
     ) -> Result<u64, NodeError> {
-        let BlockPlan { lane, inputs, rejected } = plan;
+        let DecidedBlock { number, timestamp, plan: BlockPlan { lane, inputs, rejected }, consensus } = block;
         let ops: Vec<LedgerOp> = inputs.iter().map(BlockInput::to_ledger_op).collect();
         let deposit_count = ops.iter().take_while(|o| matches!(o, LedgerOp::Deposit(_))).count();
         let outcome = match ledger.apply_batch(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index")) {
             Ok(outcome) => outcome,
             Err(e) => {
-                return Err(NodeError::BlockRefused { number, index: e.index, reason: e.error.to_string() });
+                return Err(NodeError::BlockRefused { number, index: e.index, reason: e.error });
             }
         };
         let public_data = encode_public_data(&outcome.ops);

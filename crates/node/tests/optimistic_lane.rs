@@ -11,7 +11,10 @@ use common::*;
 use tandem_chain::withdrawal_proof;
 use tandem_l1::bindings::TandemRollup::TandemRollupErrors;
 use tandem_l1::{Address, ContractRevert, L1Error, RollupClient, U256};
+use tandem_node::mempool::MempoolError;
+use tandem_node::node::SubmitError;
 use tandem_node::records::BatchStatus;
+use tandem_state::StfError;
 use tandem_types::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,23 +53,23 @@ async fn deposits_transfers_withdrawals_finalize_and_claim_once() {
 
     // Bad input is refused with its reason, and nothing changes.
     let replay = transfer(&alice, 1, &bob, 0, 10u128.pow(17), 10u128.pow(12), 0);
-    let e = node.submit(&replay).unwrap_err().to_string();
-    assert!(e.contains("already known"), "{e}");
-    let e = node.submit(&transfer(&alice, 1, &bob, 0, 1, 0, 0)).unwrap_err().to_string();
-    assert!(e.contains("taken by a pending transaction"), "{e}");
-    let e = node.submit(&transfer(&alice, 1, &bob, 0, 10u128.pow(20), 0, 2)).unwrap_err().to_string();
-    assert!(e.contains("insufficient balance"), "{e}");
-    let e = node.submit(&transfer(&carol, 1, &bob, 0, 1, 0, 2)).unwrap_err().to_string();
-    assert!(e.contains("signature does not verify"), "{e}");
-    let e = node.submit(&transfer(&alice, 9, &bob, 0, 1, 0, 0)).unwrap_err().to_string();
-    assert!(e.contains("does not exist"), "{e}");
-    let e = node.submit(&[0xff, 1, 2]).unwrap_err().to_string();
-    assert!(e.contains("invalid SignedTx"), "{e}");
+    let e = node.submit(&replay).unwrap_err();
+    assert!(matches!(e, SubmitError::Refused(MempoolError::AlreadyKnown(_))), "{e:?}");
+    let e = node.submit(&transfer(&alice, 1, &bob, 0, 1, 0, 0)).unwrap_err();
+    assert!(matches!(e, SubmitError::Refused(MempoolError::NonceTaken { got: 0, expected: 2, .. })), "{e:?}");
+    let e = node.submit(&transfer(&alice, 1, &bob, 0, 10u128.pow(20), 0, 2)).unwrap_err();
+    assert!(matches!(e, SubmitError::Refused(MempoolError::InsufficientBalance { .. })), "{e:?}");
+    let e = node.submit(&transfer(&carol, 1, &bob, 0, 1, 0, 2)).unwrap_err();
+    assert!(matches!(e, SubmitError::Refused(MempoolError::Rule(StfError::BadSignature { .. }))), "{e:?}");
+    let e = node.submit(&transfer(&alice, 9, &bob, 0, 1, 0, 0)).unwrap_err();
+    assert!(matches!(e, SubmitError::Refused(MempoolError::Rule(StfError::AccountNotFound(_)))), "{e:?}");
+    let e = node.submit(&[0xff, 1, 2]).unwrap_err();
+    assert!(matches!(&e, SubmitError::Malformed(m) if m.contains("invalid SignedTx")), "{e:?}");
 
     assert_eq!(node.produce_block().unwrap(), Some(2));
     assert_eq!(node.produce_block().unwrap(), None, "empty blocks are not produced");
-    let e = node.submit(&transfer(&alice, 1, &bob, 0, 7, 0, 0)).unwrap_err().to_string();
-    assert!(e.contains("already used") && e.contains("replay"), "{e}");
+    let e = node.submit(&transfer(&alice, 1, &bob, 0, 7, 0, 0)).unwrap_err();
+    assert!(matches!(e, SubmitError::Refused(MempoolError::NonceUsed { got: 0, current: 2, .. })), "{e:?}");
     node.with_ledger(|ledger, mempool| {
         assert!(mempool.is_empty());
         let carol_index = ledger.index_of(&carol.public_key().pack()).unwrap();

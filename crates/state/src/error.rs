@@ -115,6 +115,14 @@ pub struct BatchError {
     pub error: StfError,
 }
 
+/// Chain parameters the ledger cannot work with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LedgerConfigError {
+    /// The account tree depth is outside `1..=24`.
+    #[error("tree depth {0} outside 1..=24")]
+    TreeDepth(u8),
+}
+
 /// Storage failures.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -127,6 +135,9 @@ pub enum StoreError {
     /// The store was created with different chain parameters.
     #[error("store belongs to another chain configuration: {0}")]
     ConfigMismatch(String),
+    /// The chain parameters the store is opened with are unusable.
+    #[error("chain parameters: {0}")]
+    InvalidConfig(#[from] LedgerConfigError),
 }
 
 macro_rules! db_error {

@@ -20,7 +20,7 @@ use tandem_types::{
 };
 
 use crate::account::Account;
-use crate::error::{BatchError, StfError};
+use crate::error::{BatchError, LedgerConfigError, StfError};
 use crate::signing::{transfer_message, withdraw_message};
 use crate::tree::{MerkleProof, SparseMerkleTree};
 
@@ -38,9 +38,9 @@ impl LedgerConfig {
     pub const DEFAULT_TREE_DEPTH: u8 = 24;
 
     /// Checks the parameters are usable.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LedgerConfigError> {
         if !(1..=ACCOUNT_INDEX_BITS as u8).contains(&self.tree_depth) {
-            return Err(format!("tree depth {} outside 1..=24", self.tree_depth));
+            return Err(LedgerConfigError::TreeDepth(self.tree_depth));
         }
         Ok(())
     }
@@ -115,7 +115,7 @@ pub struct Ledger {
 
 impl Ledger {
     /// An empty in-memory ledger.
-    pub fn new(config: LedgerConfig) -> Result<Self, String> {
+    pub fn new(config: LedgerConfig) -> Result<Self, LedgerConfigError> {
         config.validate()?;
         Ok(Self {
             config,

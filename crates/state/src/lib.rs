@@ -15,7 +15,7 @@ pub mod tree;
 pub mod witness;
 
 pub use account::Account;
-pub use error::{BatchError, StfError, StoreError};
+pub use error::{BatchError, LedgerConfigError, StfError, StoreError};
 pub use ledger::{BatchOutcome, Ledger, LedgerConfig, LedgerOp};
 pub use store::PersistentLedger;
 /// The embedded database, re-exported so that callers of [`PersistentLedger::persist_with`] use the same version.

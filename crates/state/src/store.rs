@@ -90,7 +90,7 @@ impl PersistentLedger {
     /// existing one must have been created with the same config.
     pub fn open(path: &Path, config: LedgerConfig) -> Result<Self, StoreError> {
         let db = Database::create(path)?;
-        let mut ledger = Ledger::new(config).map_err(StoreError::ConfigMismatch)?;
+        let mut ledger = Ledger::new(config)?;
         let read = db.begin_read()?;
         let meta = match read.open_table(META) {
             Ok(t) => Some(t),

@@ -6,12 +6,12 @@ use std::time::Duration;
 use tandem_chain::{BlockInput, ConsensusInfo, ConsensusPayload, Lane, FEE_ACCOUNT};
 use tandem_consensus::{AppError, ConsensusApp, DoubleVote, PayloadRefused, ValidatorSet};
 use tandem_l1::Address;
-use tandem_state::{LedgerOp, StoreError};
+use tandem_state::{BatchError, LedgerOp, StoreError};
 use tracing::info;
 
 use super::{app_err, lock, unix_now, Member};
 use crate::metrics::Metrics;
-use crate::node::{BlockPlan, DecidedHeight};
+use crate::node::{BlockPlan, DecidedBlock, DecidedHeight};
 use crate::records::*;
 
 /// Stored form of a decided height: `u32 BE payload length | payload | certificate`.
@@ -31,19 +31,119 @@ fn decode_decided(stored: &[u8]) -> Result<(Vec<u8>, Vec<u8>), StoreError> {
     Ok((payload, stored[4 + len..].to_vec()))
 }
 
+/// Why a proposed payload is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadCheckError {
+    /// The bytes do not decode.
+    #[error(transparent)]
+    Decode(#[from] tandem_chain::PayloadError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The height is not the one after the last committed.
+    #[error("height {height} is not next (last committed {last})")]
+    NotNext {
+        /// Proposed height.
+        height: u64,
+        /// Last committed height.
+        last: u64,
+    },
+    /// The epoch is older than the previous height's.
+    #[error("epoch {epoch} goes back from {previous}")]
+    EpochBack {
+        /// Proposed epoch.
+        epoch: u64,
+        /// The previous height's epoch.
+        previous: u64,
+    },
+    /// The new epoch's set is not available (not materialized on L1, or L1 unreachable).
+    #[error("epoch {epoch}: {source}")]
+    Epoch {
+        /// Proposed epoch.
+        epoch: u64,
+        /// Why its set is not available.
+        source: AppError,
+    },
+    /// The timestamp goes back or runs ahead of this node's clock.
+    #[error("timestamp {timestamp} outside [{previous}, now + 10 s]")]
+    Timestamp {
+        /// Proposed timestamp.
+        timestamp: u64,
+        /// The previous height's timestamp.
+        previous: u64,
+    },
+    /// A ZK-lane block on a chain without the lane.
+    #[error("ZK lane on a chain without one")]
+    NoZkLane,
+    /// More inputs than the lane allows.
+    #[error("{count} inputs exceed the {max} the lane allows")]
+    TooManyInputs {
+        /// Inputs in the payload.
+        count: usize,
+        /// The lane's limit.
+        max: usize,
+    },
+    /// A deposit after a transaction.
+    #[error("input {input}: deposit after a transaction")]
+    DepositAfterTx {
+        /// Input position.
+        input: usize,
+    },
+    /// A deposit out of queue order.
+    #[error("input {input}: deposit {queue_index} out of order (expected {expected})")]
+    DepositOutOfOrder {
+        /// Input position.
+        input: usize,
+        /// Its queue index.
+        queue_index: u64,
+        /// The next queue index.
+        expected: u64,
+    },
+    /// A deposit that differs from L1's.
+    #[error("input {input}: deposit {queue_index} differs from L1")]
+    DepositDiffers {
+        /// Input position.
+        input: usize,
+        /// Its queue index.
+        queue_index: u64,
+    },
+    /// A deposit this node has not seen confirmed on L1 yet.
+    #[error("input {input}: deposit {queue_index} not confirmed on L1 here yet")]
+    DepositUnconfirmed {
+        /// Input position.
+        input: usize,
+        /// Its queue index.
+        queue_index: u64,
+    },
+    /// The inputs do not apply to the ledger.
+    #[error(transparent)]
+    Ops(#[from] BatchError),
+}
+
+/// A decided height as stored: its payload, decoded and as decided, and its certificate.
+pub(super) struct StoredHeight {
+    /// The payload, decoded.
+    pub(super) payload: ConsensusPayload,
+    /// The payload bytes the set decided.
+    pub(super) bytes: Vec<u8>,
+    /// The commit certificate.
+    pub(super) certificate: Vec<u8>,
+}
+
 impl Member {
-    pub(super) fn stored_height(&self, height: u64) -> Result<Option<(ConsensusPayload, Vec<u8>, Vec<u8>)>, StoreError> {
+    /// Decided height `height`, if this member has it.
+    pub(super) fn stored_height(&self, height: u64) -> Result<Option<StoredHeight>, StoreError> {
         let read = self.node.db.begin_read().map_err(db_err)?;
         let Ok(table) = read.open_table(CONSENSUS) else { return Ok(None) };
         let Some(entry) = table.get(height).map_err(db_err)? else { return Ok(None) };
-        let (payload, cert) = decode_decided(entry.value())?;
-        let decoded = ConsensusPayload::decode(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok(Some((decoded, payload, cert)))
+        let (bytes, certificate) = decode_decided(entry.value())?;
+        let payload = ConsensusPayload::decode(&bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(Some(StoredHeight { payload, bytes, certificate }))
     }
 
     /// Turns payload inputs into ledger ops, checking deposits against the confirmed L1 queue.
-    fn check_inputs(&self, payload: &ConsensusPayload) -> Result<Vec<LedgerOp>, String> {
-        let next_deposit = read_meta(&self.node.db, META_NEXT_DEPOSIT).map_err(|e| e.to_string())?.unwrap_or(0);
+    fn check_inputs(&self, payload: &ConsensusPayload) -> Result<Vec<LedgerOp>, PayloadCheckError> {
+        let next_deposit = read_meta(&self.node.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         let deposits = lock(&self.node.deposits);
         let mut ops = Vec::with_capacity(payload.inputs.len());
         let mut seen_tx = false;
@@ -52,17 +152,17 @@ impl Member {
             match input {
                 BlockInput::Deposit { queue_index, .. } => {
                     if seen_tx {
-                        return Err(format!("input {i}: deposit after a transaction"));
+                        return Err(PayloadCheckError::DepositAfterTx { input: i });
                     }
                     let expected = next_deposit + i as u64;
                     if *queue_index != expected {
-                        return Err(format!("input {i}: deposit {queue_index} out of order (expected {expected})"));
+                        return Err(PayloadCheckError::DepositOutOfOrder { input: i, queue_index: *queue_index, expected });
                     }
                     let known = deposits.iter().find(|d| d.queue_index == expected);
                     match (known, &op) {
                         (Some(d), LedgerOp::Deposit(dep)) if d.deposit == *dep => {}
-                        (Some(_), _) => return Err(format!("input {i}: deposit {expected} differs from L1")),
-                        (None, _) => return Err(format!("input {i}: deposit {expected} not confirmed on L1 here yet")),
+                        (Some(_), _) => return Err(PayloadCheckError::DepositDiffers { input: i, queue_index: expected }),
+                        (None, _) => return Err(PayloadCheckError::DepositUnconfirmed { input: i, queue_index: expected }),
                     }
                 }
                 BlockInput::Tx { .. } => seen_tx = true,
@@ -72,36 +172,34 @@ impl Member {
         Ok(ops)
     }
 
-    fn check(&self, height: u64, bytes: &[u8]) -> Result<ConsensusPayload, String> {
-        let payload = ConsensusPayload::decode(bytes).map_err(|e| e.to_string())?;
-        let last = read_meta(&self.node.db, META_CONSENSUS_HEIGHT).map_err(|e| e.to_string())?.unwrap_or(0);
+    fn check(&self, height: u64, bytes: &[u8]) -> Result<ConsensusPayload, PayloadCheckError> {
+        let payload = ConsensusPayload::decode(bytes)?;
+        let last = read_meta(&self.node.db, META_CONSENSUS_HEIGHT)?.unwrap_or(0);
         if height != last + 1 {
-            return Err(format!("height {height} is not next (last committed {last})"));
+            return Err(PayloadCheckError::NotNext { height, last });
         }
-        let (prev_epoch, prev_time) = self.epoch_and_time_of(last).map_err(|e| e.to_string())?;
+        let (prev_epoch, prev_time) = self.epoch_and_time_of(last)?;
         if payload.epoch < prev_epoch {
-            return Err(format!("epoch {} goes back from {prev_epoch}", payload.epoch));
+            return Err(PayloadCheckError::EpochBack { epoch: payload.epoch, previous: prev_epoch });
         }
         if payload.epoch != prev_epoch {
-            self.active_set(payload.epoch).map_err(|e| e.to_string())?;
+            self.active_set(payload.epoch).map_err(|source| PayloadCheckError::Epoch { epoch: payload.epoch, source })?;
         }
         if payload.timestamp < prev_time || payload.timestamp > unix_now() + 10 {
-            return Err(format!("timestamp {} outside [{prev_time}, now + 10 s]", payload.timestamp));
+            return Err(PayloadCheckError::Timestamp { timestamp: payload.timestamp, previous: prev_time });
         }
         let max = match (payload.lane, self.node.config.zk_lane) {
             (Lane::Zk, Some(zk)) => zk.slots.min(self.node.config.max_block_ops),
-            (Lane::Zk, None) => return Err("ZK lane on a chain without one".into()),
+            (Lane::Zk, None) => return Err(PayloadCheckError::NoZkLane),
             _ => self.node.config.max_block_ops,
         };
         if payload.inputs.len() > max {
-            return Err(format!("{} inputs exceed the {max} the lane allows", payload.inputs.len()));
+            return Err(PayloadCheckError::TooManyInputs { count: payload.inputs.len(), max });
         }
         let ops = self.check_inputs(&payload)?;
         if !ops.is_empty() {
             let ledger = lock(&self.node.ledger);
-            ledger
-                .check_batch(&ops, tandem_types::AccountIndex::new(FEE_ACCOUNT).expect("0 is an index"))
-                .map_err(|e| format!("op {}: {}", e.index, e.error))?;
+            ledger.check_batch(&ops, tandem_types::AccountIndex::new(FEE_ACCOUNT).expect("0 is an index"))?;
         }
         Ok(payload)
     }
@@ -156,10 +254,13 @@ impl ConsensusApp for Member {
             let mut mempool = lock(&self.node.mempool);
             let mut deposits = lock(&self.node.deposits);
             let number = self.node.latest_block().map_err(app_err)? + 1;
-            let plan = BlockPlan { lane: payload.lane, inputs: payload.inputs, rejected: vec![] };
-            self.node
-                .commit_block(&mut ledger, &mut mempool, &mut deposits, plan, number, payload.timestamp, Some(decided))
-                .map_err(app_err)?;
+            let block = DecidedBlock {
+                number,
+                timestamp: payload.timestamp,
+                plan: BlockPlan { lane: payload.lane, inputs: payload.inputs, rejected: vec![] },
+                consensus: Some(decided),
+            };
+            self.node.commit_block(&mut ledger, &mut mempool, &mut deposits, block).map_err(app_err)?;
             lock(&self.committed_at).insert(number, std::time::Instant::now());
         }
         self.node.metrics.consensus_height.store(height, Ordering::Relaxed);
@@ -170,7 +271,7 @@ impl ConsensusApp for Member {
     }
 
     fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Vec<u8>)>, AppError> {
-        Ok(self.stored_height(height).map_err(app_err)?.map(|(_, p, c)| (p, c)))
+        Ok(self.stored_height(height).map_err(app_err)?.map(|s| (s.bytes, s.certificate)))
     }
 
     fn on_evidence(&self, evidence: Vec<DoubleVote>) {

@@ -31,7 +31,8 @@ use crate::node::{Node, NodeError};
 use crate::sequencing::Sequencing;
 use rpc::member_module;
 
-pub use peers::PeerAddress;
+pub use consensus_app::PayloadCheckError;
+pub use peers::{PeerAddress, PeerAddressError};
 pub use tandem_consensus::{ByzantineConfig, LinearTimeouts, Trigger};
 
 /// Sequencer-set parameters of this member.
@@ -110,7 +111,7 @@ impl Member {
             return Ok((self.config.genesis_epoch, 0));
         }
         match self.stored_height(height)? {
-            Some((p, _, _)) => Ok((p.epoch, p.timestamp)),
+            Some(stored) => Ok((stored.payload.epoch, stored.payload.timestamp)),
             None => Err(StoreError::Corrupt(format!("consensus height {height} missing"))),
         }
     }
@@ -209,7 +210,7 @@ pub async fn run_member(
     extra
         .register_method("tandem_sendTransaction", |params, member, _| crate::rpc::send_transaction(params, member.node(), |b| member.submit(b)))
         .expect("unique method name");
-    module.merge(extra).map_err(|e| NodeError::Server(e.to_string()))?;
+    module.merge(extra)?;
     crate::node::run_node(node, module, member.clone(), member, shutdown).await
 }
 

@@ -8,6 +8,28 @@ use tandem_l1::Address;
 
 use super::{lock, Member};
 
+/// Why a registered network address does not parse.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerAddressError {
+    /// The bytes are not UTF-8.
+    #[error("network address is not UTF-8")]
+    NotUtf8(#[source] std::str::Utf8Error),
+    /// The `p2p=` value is not a multiaddr.
+    #[error("p2p address {value:?}: {source}")]
+    P2p {
+        /// The value given.
+        value: String,
+        /// Why it does not parse.
+        source: <Multiaddr as std::str::FromStr>::Err,
+    },
+    /// A field other than `p2p=…` or `rpc=http(s)://…`.
+    #[error("network address field {0:?} is not p2p=… or rpc=http(s)://…")]
+    Field(String),
+    /// One of the two fields is missing.
+    #[error("network address needs both p2p= and rpc=")]
+    Incomplete,
+}
+
 /// A peer member as registered on L1: `p2p=<multiaddr>;rpc=<url>` (UTF-8).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeerAddress {
@@ -24,20 +46,22 @@ impl PeerAddress {
     }
 
     /// Parses the registered form.
-    pub fn decode(bytes: &[u8]) -> Result<Self, String> {
-        let text = std::str::from_utf8(bytes).map_err(|_| "network address is not UTF-8".to_string())?;
+    pub fn decode(bytes: &[u8]) -> Result<Self, PeerAddressError> {
+        let text = std::str::from_utf8(bytes).map_err(PeerAddressError::NotUtf8)?;
         let mut p2p = None;
         let mut rpc = None;
         for field in text.split(';') {
             match field.split_once('=') {
-                Some(("p2p", v)) => p2p = Some(v.parse::<Multiaddr>().map_err(|e| format!("p2p address {v:?}: {e}"))?),
+                Some(("p2p", v)) => {
+                    p2p = Some(v.parse::<Multiaddr>().map_err(|source| PeerAddressError::P2p { value: v.to_string(), source })?)
+                }
                 Some(("rpc", v)) if v.starts_with("http://") || v.starts_with("https://") => rpc = Some(v.to_string()),
-                _ => return Err(format!("network address field {field:?} is not p2p=… or rpc=http(s)://…")),
+                _ => return Err(PeerAddressError::Field(field.to_string())),
             }
         }
         match (p2p, rpc) {
             (Some(p2p), Some(rpc)) => Ok(Self { p2p, rpc }),
-            _ => Err("network address needs both p2p= and rpc=".into()),
+            _ => Err(PeerAddressError::Incomplete),
         }
     }
 }
@@ -66,10 +90,10 @@ mod tests {
     #[test]
     fn peer_addresses_round_trip_and_refuse_junk() {
         let a = PeerAddress { p2p: "/ip4/127.0.0.1/tcp/27000".parse().expect("multiaddr"), rpc: "http://127.0.0.1:9000".into() };
-        assert_eq!(PeerAddress::decode(&a.encode()), Ok(a));
-        assert!(PeerAddress::decode(b"p2p=/ip4/1.2.3.4/tcp/1").is_err());
-        assert!(PeerAddress::decode(b"p2p=nonsense;rpc=http://x").is_err());
-        assert!(PeerAddress::decode(b"rpc=ftp://x;p2p=/ip4/1.2.3.4/tcp/1").is_err());
-        assert!(PeerAddress::decode(&[0xff, 0xfe]).is_err());
+        assert_eq!(PeerAddress::decode(&a.encode()).expect("decodes"), a);
+        assert!(matches!(PeerAddress::decode(b"p2p=/ip4/1.2.3.4/tcp/1"), Err(PeerAddressError::Incomplete)));
+        assert!(matches!(PeerAddress::decode(b"p2p=nonsense;rpc=http://x"), Err(PeerAddressError::P2p { .. })));
+        assert!(matches!(PeerAddress::decode(b"rpc=ftp://x;p2p=/ip4/1.2.3.4/tcp/1"), Err(PeerAddressError::Field(_))));
+        assert!(matches!(PeerAddress::decode(&[0xff, 0xfe]), Err(PeerAddressError::NotUtf8(_))));
     }
 }
