@@ -60,9 +60,17 @@ pub enum NodeError {
     /// The consensus engine stopped.
     #[error("consensus: {0}")]
     Consensus(#[from] tandem_consensus::EngineError),
-    /// A server could not start.
-    #[error("server: {0}")]
-    Server(String),
+    /// A server (JSON-RPC or metrics) could not bind or read its address.
+    #[error("{what} server on {addr}: {source}")]
+    Server {
+        /// Which server.
+        what: &'static str,
+        /// Where it was to listen.
+        addr: std::net::SocketAddr,
+        /// Why it could not.
+        #[source]
+        source: std::io::Error,
+    },
     /// The RPC methods of the node and the member clash.
     #[error("RPC methods: {0}")]
     RpcMethods(#[from] jsonrpsee::core::RegisterMethodError),
@@ -124,9 +132,9 @@ impl DecidedHeight {
 /// A refusal of a submitted transaction, for RPC.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
-    /// Bytes that do not decode.
+    /// Bytes that do not decode as a signed transaction.
     #[error("{0}")]
-    Malformed(String),
+    Malformed(#[from] tandem_types::DecodeError),
     /// Refused by the mempool or the rules.
     #[error("{0}")]
     Refused(#[from] MempoolError),
@@ -228,7 +236,7 @@ impl Node {
 
     /// Validates and durably accepts a transaction; returns its hash.
     pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, SubmitError> {
-        let tx = SignedTx::decode(bytes).map_err(|e| SubmitError::Malformed(e.to_string()))?;
+        let tx = SignedTx::decode(bytes)?;
         let hash = TxHash::of(&tx);
         if read_tx(&self.db, &hash)?.is_some_and(|r| r.status != "rejected") {
             return Err(MempoolError::AlreadyKnown(hash).into());

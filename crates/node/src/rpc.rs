@@ -28,22 +28,32 @@ fn decode_hex(text: &str, what: &str) -> Result<Vec<u8>, ApiError> {
 impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         match e {
-            SubmitError::Malformed(m) => ApiError::InvalidParams(m),
+            SubmitError::Malformed(e) => ApiError::InvalidParams(e.to_string()),
             SubmitError::Refused(r) => ApiError::Refused(r.to_string()),
             SubmitError::Store(s) => ApiError::internal(s),
         }
     }
 }
 
+/// How `tandem_sendTransaction` admits a decoded transaction: the node's own mempool, or
+/// (a set member) a submitter that also forwards it to the other members.
+pub type Submitter = Arc<dyn Fn(&[u8]) -> Result<TxHash, SubmitError> + Send + Sync>;
+
 /// The server of [`TandemApiServer`] over a node.
 pub struct NodeRpc {
     node: Arc<Node>,
+    submitter: Option<Submitter>,
 }
 
 impl NodeRpc {
-    /// The API of `node`.
+    /// The API of `node`; transactions go to its mempool.
     pub fn new(node: Arc<Node>) -> Self {
-        Self { node }
+        Self { node, submitter: None }
+    }
+
+    /// The API of `node`, admitting transactions through `submitter` instead.
+    pub fn with_submitter(node: Arc<Node>, submitter: Submitter) -> Self {
+        Self { node, submitter: Some(submitter) }
     }
 }
 
@@ -88,7 +98,10 @@ impl TandemApiServer for NodeRpc {
     }
 
     fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx> {
-        Ok(submit_hex(&self.node, &tx_hex, |bytes| self.node.submit(bytes))?)
+        Ok(match &self.submitter {
+            Some(submit) => submit_hex(&self.node, &tx_hex, |bytes| submit(bytes))?,
+            None => submit_hex(&self.node, &tx_hex, |bytes| self.node.submit(bytes))?,
+        })
     }
 
     fn transaction(&self, hash: TxHash) -> RpcResult<Option<TransactionView>> {
@@ -202,17 +215,6 @@ impl TandemApiServer for NodeRpc {
     }
 }
 
-/// `tandem_sendTransaction` with the transaction admitted by `submit`: a set member replaces
-/// the node's method with this one, submitting through itself so that it also forwards.
-pub(crate) fn send_transaction(
-    params: jsonrpsee::types::Params<'_>,
-    node: &Node,
-    submit: impl FnOnce(&[u8]) -> Result<TxHash, SubmitError>,
-) -> RpcResult<SubmittedTx> {
-    let text: String = params.one()?;
-    Ok(submit_hex(node, &text, submit)?)
-}
-
 /// The RPC module of `node` alone.
 pub fn module(node: Arc<Node>) -> RpcModule<NodeRpc> {
     NodeRpc::new(node).into_rpc()
@@ -236,8 +238,8 @@ pub async fn serve_module<C: Send + Sync + 'static>(
         .set_config(config)
         .build(addr)
         .await
-        .map_err(|e| NodeError::Server(format!("RPC on {addr}: {e}")))?;
-    let local = server.local_addr().map_err(|e| NodeError::Server(e.to_string()))?;
+        .map_err(|source| NodeError::Server { what: "JSON-RPC", addr, source })?;
+    let local = server.local_addr().map_err(|source| NodeError::Server { what: "JSON-RPC", addr, source })?;
     Ok((server.start(methods), local))
 }
 
@@ -250,8 +252,8 @@ pub async fn serve_metrics(node: Arc<Node>, addr: SocketAddr) -> Result<SocketAd
             async move { node.metrics.render() }
         }),
     );
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| NodeError::Server(format!("metrics on {addr}: {e}")))?;
-    let local = listener.local_addr().map_err(|e| NodeError::Server(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| NodeError::Server { what: "metrics", addr, source })?;
+    let local = listener.local_addr().map_err(|source| NodeError::Server { what: "metrics", addr, source })?;
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "metrics server stopped");

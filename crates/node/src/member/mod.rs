@@ -204,13 +204,14 @@ pub async fn run_member(
         http: Mutex::new(HashMap::new()),
     });
     member.refresh_l1().await?;
-    let mut module = crate::rpc::module(node.clone());
-    module.remove_method("tandem_sendTransaction");
-    let mut extra = member_module(member.clone());
-    extra
-        .register_method("tandem_sendTransaction", |params, member, _| crate::rpc::send_transaction(params, member.node(), |b| member.submit(b)))
-        .expect("unique method name");
-    module.merge(extra)?;
+    // The member admits transactions through itself, so that it also forwards them.
+    let submitter = {
+        let member = member.clone();
+        std::sync::Arc::new(move |bytes: &[u8]| member.submit(bytes)) as crate::rpc::Submitter
+    };
+    let mut module = jsonrpsee::RpcModule::new(());
+    module.merge(tandem_api::TandemApiServer::into_rpc(crate::rpc::NodeRpc::with_submitter(node.clone(), submitter)))?;
+    module.merge(member_module(member.clone()))?;
     crate::node::run_node(node, module, member.clone(), member, shutdown).await
 }
 

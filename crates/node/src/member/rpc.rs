@@ -61,8 +61,7 @@ impl MemberApiServer for MemberRpc {
     }
 }
 
-/// The member's extra RPC methods (`tandem_api::MemberApi`), in a module over the member so
-/// that `run_member` can add the member's `tandem_sendTransaction` (which also forwards).
+/// The member's extra RPC methods (`tandem_api::MemberApi`).
 pub(super) fn member_module(member: Arc<Member>) -> RpcModule<Arc<Member>> {
     let mut module = RpcModule::new(member.clone());
     module.merge(MemberRpc(member).into_rpc()).expect("unique method names");
