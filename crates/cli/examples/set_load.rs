@@ -245,7 +245,7 @@ impl SetNet {
         let url = anvil.endpoint();
         let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
         let fee_key = PrivateKey::from_seed([60; 32]);
-        let genesis = tandem_node::genesis_root(CHAIN_ID, o.tree_depth, fee_key.public_key().pack()).expect("genesis");
+        let genesis = tandem_chain::genesis_root(CHAIN_ID, o.tree_depth, fee_key.public_key().pack()).expect("genesis");
         let epoch_length = 86_400;
         // From JSON, so that fields added later with a serde default keep their defaults.
         let params: StakedParams = serde_json::from_value(serde_json::json!({

@@ -322,7 +322,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
 
     // Fee collector key and genesis.
     let (fee_wallet, fee_pubkey) = fee_collector(&data_dir)?;
-    let genesis_root = tandem_node::genesis_root(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
+    let genesis_root = tandem_chain::genesis_root(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
 
     // Contracts.
     eprintln!("==> deploying the rollup and the dev token (owner = anvil account 0, sequencer = anvil account 1)");

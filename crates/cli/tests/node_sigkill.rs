@@ -72,7 +72,7 @@ async fn sigkilled_node_restarts_without_loss_or_double_posting() {
     let url = anvil.endpoint();
     let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
     let fee_key = PrivateKey::from_seed([50; 32]);
-    let genesis = tandem_node::genesis_root(CHAIN_ID, 12, fee_key.public_key().pack()).unwrap();
+    let genesis = tandem_chain::genesis_root(CHAIN_ID, 12, fee_key.public_key().pack()).unwrap();
     let deployment = deploy_devnet(&url, keys[0].clone(), keys[1].address(), genesis, 3600, U256::from(1u64)).await.unwrap();
 
     let dir = tempfile::tempdir().unwrap();

@@ -18,7 +18,6 @@ pub mod sequencing;
 
 pub use config::{NodeConfig, ZkLaneConfig};
 /// Kept here for the devnet and CLI tests that build a chain's genesis through the node.
-pub use tandem_chain::genesis_root;
 pub use node::{Node, NodeError};
 
 use std::sync::Arc;

@@ -285,7 +285,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
     };
 
     let (fee_wallet, fee_pubkey) = fee_collector(&data_dir)?;
-    let genesis_root = tandem_node::genesis_root(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
+    let genesis_root = tandem_chain::genesis_root(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
 
     // Contracts.
     let deployer = signers[0].clone();

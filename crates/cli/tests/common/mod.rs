@@ -213,7 +213,7 @@ impl SetDevnet {
         let url = anvil.endpoint();
         let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
         let fee_key = PrivateKey::from_seed([60; 32]);
-        let genesis = tandem_node::genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).expect("genesis");
+        let genesis = tandem_chain::genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).expect("genesis");
         let params = StakedParams {
             treasury: alloy::primitives::Address::repeat_byte(0x7e),
             min_stake: tokens(10),

@@ -9,7 +9,8 @@ use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::test_anvil;
 use tandem_devnet::{deploy_devnet, Deployment};
 use tandem_l1::{Address, PrivateKeySigner, U256};
-use tandem_node::{genesis_root, Node, NodeConfig};
+use tandem_chain::genesis_root;
+use tandem_node::{Node, NodeConfig};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
 
