@@ -12,7 +12,7 @@ use crate::bindings::staked::StakedRollup;
 use crate::bindings::{DevToken, TandemRollup};
 use crate::commitments::{to_sol, to_staked_sol};
 use crate::revert::ContractRevert;
-use tandem_chain::{batch_digest, sort_by_signer, BatchHeader, SignatureError, SignatureSetError};
+use tandem_chain::{batch_digest, sort_by_signer, BatchHeader, SignatureSetError};
 
 /// Longest wait for a sent transaction's receipt.
 const RECEIPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -39,27 +39,10 @@ pub enum L1Error {
     /// A caller-supplied argument is out of the contract's range; nothing was sent.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
-    /// Signature `index` of those handed to the client is refused; nothing was sent.
-    #[error("signature {index}: {source}")]
-    InvalidSignature {
-        /// Position in the caller's list.
-        index: usize,
-        /// Why it is refused.
-        #[source]
-        source: SignatureError,
-    },
-    /// Two signatures handed to the client recover to the same signer; nothing was sent.
-    #[error("two signatures from signer {0}")]
-    DuplicateSigner(Address),
-}
-
-impl From<SignatureSetError> for L1Error {
-    fn from(e: SignatureSetError) -> Self {
-        match e {
-            SignatureSetError::InvalidSignature { index, source } => L1Error::InvalidSignature { index, source },
-            SignatureSetError::DuplicateSigner(signer) => L1Error::DuplicateSigner(signer),
-        }
-    }
+    /// The signatures handed to the client cannot authorize the batch (one is refused, or two
+    /// recover to the same signer); nothing was sent.
+    #[error(transparent)]
+    Signatures(#[from] SignatureSetError),
 }
 
 /// A failed call to a rollup (or the token): a revert decoded to the custom error

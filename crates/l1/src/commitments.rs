@@ -6,35 +6,34 @@ use tandem_chain::BatchHeader;
 
 use crate::bindings::{staked, TandemRollup};
 
+/// The two bindings generate two structs for the one contract struct `BatchHeader`
+/// (`StakedRollup`'s ABI repeats `TandemRollup`'s); both are filled field for field here.
+macro_rules! binding_header {
+    ($ty:path, $header:expr) => {{
+        let header = $header;
+        $ty {
+            batchNumber: header.batch_number,
+            prevStateRoot: header.prev_state_root,
+            newStateRoot: header.new_state_root,
+            publicDataHash: header.public_data_hash,
+            intermediateRootsRoot: header.intermediate_roots_root,
+            priorityOpsCount: header.priority_ops_count,
+            lane: header.lane as u8,
+            opCount: header.op_count,
+            feeAccount: header.fee_account,
+        }
+    }};
+}
+
 /// The `TandemRollup` binding's `BatchHeader` struct (for `commitBatch`, fraud and validity
 /// proofs).
 pub fn to_sol(header: &BatchHeader) -> TandemRollup::BatchHeader {
-    TandemRollup::BatchHeader {
-        batchNumber: header.batch_number,
-        prevStateRoot: header.prev_state_root,
-        newStateRoot: header.new_state_root,
-        publicDataHash: header.public_data_hash,
-        intermediateRootsRoot: header.intermediate_roots_root,
-        priorityOpsCount: header.priority_ops_count,
-        lane: header.lane as u8,
-        opCount: header.op_count,
-        feeAccount: header.fee_account,
-    }
+    binding_header!(TandemRollup::BatchHeader, header)
 }
 
 /// The same struct as the `StakedRollup` binding names it (for `commitBatchSigned`).
 pub fn to_staked_sol(header: &BatchHeader) -> staked::TandemRollup::BatchHeader {
-    staked::TandemRollup::BatchHeader {
-        batchNumber: header.batch_number,
-        prevStateRoot: header.prev_state_root,
-        newStateRoot: header.new_state_root,
-        publicDataHash: header.public_data_hash,
-        intermediateRootsRoot: header.intermediate_roots_root,
-        priorityOpsCount: header.priority_ops_count,
-        lane: header.lane as u8,
-        opCount: header.op_count,
-        feeAccount: header.fee_account,
-    }
+    binding_header!(staked::TandemRollup::BatchHeader, header)
 }
 
 #[cfg(test)]

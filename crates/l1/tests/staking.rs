@@ -235,7 +235,7 @@ async fn signed_commit_needs_more_than_two_thirds_of_the_stake() {
     assert!(reverted_with!(&refused, NotActiveMember), "{refused:?}");
     // The same signer twice never reaches L1.
     let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1, 4])).await;
-    assert!(matches!(refused, Err(L1Error::DuplicateSigner(a)) if a == signing_key(4).address()), "{refused:?}");
+    assert!(matches!(refused, Err(L1Error::Signatures(tandem_chain::SignatureSetError::DuplicateSigner(a))) if a == signing_key(4).address()), "{refused:?}");
     assert_eq!(submitter.last_committed_batch().await.expect("tip"), 0);
 
     // 500 of 600, handed over in an order that is not the signers' address order.
