@@ -32,7 +32,7 @@ import {ZkLane} from "./rollup/ZkLane.sol";
 ///      - A lane-1 (ZK) batch is final only once proven (`proveBatch`), never by the window;
 ///        a lane-0 batch after its window or once proven (`proveOptimisticBatch`). Both only
 ///        after their predecessor.
-///      - No owner power takes effect faster than users can leave (SPEC §12): the verifier is
+///      - No owner power takes effect faster than users can leave (SPEC §13): the verifier is
 ///        fixed at deployment; the sequencer changes only `adminDelay` after it was announced
 ///        (`proposeSequencer` → `executeSequencerChange`), and `adminDelay` is at least
 ///        `FORCED_WITHDRAWAL_DEADLINE + challengeWindow + EXIT_MARGIN`; `addToken` only adds a
@@ -512,7 +512,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
 
     /// @dev Whether the sequencer may be changed at all: yes here (single-sequencer mode);
     ///      `StakedRollup` overrides it to refuse (the staked set is not the owner's to replace).
-    function _checkSequencerChangeAllowed() internal pure virtual {}
+    function _checkSequencerChangeAllowed() internal view virtual {}
 
     /// @dev Authorization of a plain `commitBatch`: `msg.sender == sequencer`. `StakedRollup`
     ///      overrides it to refuse (its commits go through `commitBatchSigned`).

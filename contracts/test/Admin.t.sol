@@ -10,7 +10,7 @@ import {SequencerStaking} from "../src/SequencerStaking.sol";
 import {RollupState} from "../src/rollup/RollupState.sol";
 import {console} from "./utils/Vm.sol";
 
-/// @notice No owner power takes effect faster than users can leave (SPEC §12), single mode:
+/// @notice No owner power takes effect faster than users can leave (SPEC §13), single mode:
 ///         the sequencer changes only `adminDelay` after an announcement, the delay has a
 ///         floor derived from the forced-withdrawal deadline, and a renounced owner stops nothing.
 contract AdminDelayTest is RollupFixture {
@@ -146,6 +146,33 @@ contract AdminDelayTest is RollupFixture {
         vm.warp(block.timestamp + ADMIN_DELAY);
         rollup.executeSequencerChange();
         assertEq(rollup.sequencer(), NEXT, "announced change is not stranded");
+    }
+
+    /// @dev Gas of the three sequencer-change calls, each with the rollup's storage cold.
+    ///      Printed with -vv; BENCHMARKS.md records the numbers.
+    function test_gas_sequencerChangeCalls() public {
+        vm.cool(address(rollup));
+        vm.prank(OWNER);
+        uint256 g = gasleft();
+        rollup.proposeSequencer(NEXT);
+        uint256 propose = g - gasleft();
+        vm.cool(address(rollup));
+        vm.prank(OWNER);
+        g = gasleft();
+        rollup.cancelSequencerChange();
+        uint256 cancel = g - gasleft();
+        vm.prank(OWNER);
+        rollup.proposeSequencer(NEXT);
+        vm.warp(block.timestamp + ADMIN_DELAY);
+        vm.cool(address(rollup));
+        g = gasleft();
+        rollup.executeSequencerChange();
+        uint256 execute = g - gasleft();
+        console.log("proposeSequencer gas", propose);
+        console.log("cancelSequencerChange gas", cancel);
+        console.log("executeSequencerChange gas", execute);
+        assertEq(rollup.sequencer(), NEXT, "executed");
+        assertLt(propose + cancel + execute, 100_000, "admin calls stay cheap");
     }
 
     function test_ownershipTransfer_takesTwoSteps() public {
