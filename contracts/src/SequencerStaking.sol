@@ -31,8 +31,10 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 ///      - a signing key belongs to at most one staker, forever;
 ///      - no owner: the rollup is fixed at deployment and every parameter is immutable;
 ///      - materializing a set is bounded (MAX_SET_SIZE members from at most MAX_STAKERS
-///        registered stakers; measured in BENCHMARKS.md, under 10 M gas), and only a stake
-///        change of at least `minStake` (or a full exit) can force one: a dust top-up cannot.
+///        registered stakers; measured in BENCHMARKS.md, under 10 M gas), and only a change
+///        that may alter the ranked set forces a new one: a change of at least `minStake` (or
+///        a full exit) by a member, or by a staker that enters the set; a dust top-up cannot,
+///        and neither can a staker outside a full set that stays outside.
 contract SequencerStaking is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -158,8 +160,14 @@ contract SequencerStaking is ReentrancyGuardTransient {
     /// Epoch -> snapshot id + 1 (0 = not materialized).
     mapping(uint64 epoch => uint256 snapshotIdPlusOne) private _epochSnap;
     mapping(uint64 epoch => uint256 bits) private _rewardClaimed;
-    /// True when stakes or the registry changed since the last snapshot.
+    /// True when a change since the newest snapshot may have changed the ranked set (its
+    /// members or their stakes). Invariant: !_dirty => the live top `maxActive` equals the
+    /// newest snapshot.
     bool private _dirty = true;
+    /// Rank key of the last member of the newest snapshot when it is full (`maxActive`
+    /// members); 0 when it is not. A change whose old and new rank keys are both below it
+    /// cannot change the set (`_noteChange`).
+    uint256 private _cutoff;
 
     // ---------------------------------------------------------------------------------------
     // Events
@@ -328,9 +336,14 @@ contract SequencerStaking is ReentrancyGuardTransient {
         // forge-lint: disable-next-line(unsafe-typecast)
         st.stake = uint96(newStake);
         totalStaked += amount;
-        if (st.registryPos == 0) _register(msg.sender, newStake);
-        else _registry[st.registryPos - 1] = _packMember(msg.sender, newStake);
-        _dirty = true;
+        uint256 packed = _packMember(msg.sender, newStake);
+        if (st.registryPos == 0) {
+            _register(msg.sender, newStake);
+            _noteChange(0, packed);
+        } else {
+            _noteChange(_registry[st.registryPos - 1], packed);
+            _registry[st.registryPos - 1] = packed;
+        }
         emit Staked(msg.sender, amount, newStake);
     }
 
@@ -354,10 +367,16 @@ contract SequencerStaking is ReentrancyGuardTransient {
         // forge-lint: disable-next-line(unsafe-typecast)
         st.stake = uint96(remaining);
         totalStaked -= amount;
-        if (remaining == 0) _unregister(st);
-        else _registry[st.registryPos - 1] = _packMember(msg.sender, remaining);
+        uint256 before = _registry[st.registryPos - 1];
+        if (remaining == 0) {
+            _noteChange(before, 0);
+            _unregister(st);
+        } else {
+            uint256 packed = _packMember(msg.sender, remaining);
+            _noteChange(before, packed);
+            _registry[st.registryPos - 1] = packed;
+        }
         uint64 end = _startUnbonding(st, amount);
-        _dirty = true;
         emit Unstaked(msg.sender, amount, remaining, end);
     }
 
@@ -608,16 +627,19 @@ contract SequencerStaking is ReentrancyGuardTransient {
         totalStaked -= fromActive;
         totalUnbonding -= fromLeaving;
         if (st.registryPos != 0) {
+            uint256 before = _registry[st.registryPos - 1];
             if (active < minStake) {
+                _noteChange(before, 0);
                 st.stake = 0;
                 totalStaked -= active;
                 _unregister(st);
                 if (active != 0) _startUnbonding(st, active);
                 emit Unregistered(staker, active);
             } else {
-                _registry[st.registryPos - 1] = _packMember(staker, active);
+                uint256 packed = _packMember(staker, active);
+                _noteChange(before, packed);
+                _registry[st.registryPos - 1] = packed;
             }
-            _dirty = true;
         }
         toReporter = amount * reporterBps / BPS;
         emit Slashed(staker, amount, reporter, toReporter);
@@ -828,10 +850,11 @@ contract SequencerStaking is ReentrancyGuardTransient {
                 // forge-lint: disable-next-line(unsafe-typecast)
                 _snapKey[snap][_stakers[address(uint160(m))].signingKey] = (st << 16) | (i + 1);
             }
-            // Safe: at most 192 stakes below 2^96 each; ranked.length <= 192.
+            // Safe: at most MAX_SET_SIZE stakes below 2^96 each; ranked.length <= MAX_SET_SIZE.
             // forge-lint: disable-next-line(unsafe-typecast)
             _snapshots.push(SetSnapshot({totalStake: uint128(total), size: uint16(ranked.length)}));
             _dirty = false;
+            _cutoff = ranked.length == maxActive ? _rankKey(ranked[ranked.length - 1]) : 0;
         } else {
             snap = _snapshots.length - 1;
         }
@@ -878,6 +901,16 @@ contract SequencerStaking is ReentrancyGuardTransient {
         }
     }
 
+    /// @dev Registry entry `before` (0: was not registered) became `after_` (0: left). Marks the
+    ///      set dirty unless both rank below the newest full snapshot's last member: then the
+    ///      top `maxActive` is the same (every member still outranks both), so a staker outside
+    ///      the set can never force a re-ranking without entering it.
+    function _noteChange(uint256 before, uint256 after_) private {
+        if (_dirty) return;
+        uint256 cutoff = _cutoff;
+        if ((before != 0 && _rankKey(before) >= cutoff) || (after_ != 0 && _rankKey(after_) >= cutoff)) _dirty = true;
+    }
+
     function _rankKey(uint256 member) private pure returns (uint256) {
         return (member & ~ADDRESS_MASK) | (~member & ADDRESS_MASK);
     }
@@ -903,6 +936,7 @@ contract SequencerStaking is ReentrancyGuardTransient {
             if (_rankKey(packed) <= lowKey) revert RegistryFull(low >> 160);
             // forge-lint: disable-next-line(unsafe-typecast)
             address evicted = address(uint160(low));
+            _noteChange(low, 0);
             Staker storage ev = _stakers[evicted];
             uint256 amount = ev.stake;
             ev.stake = 0;

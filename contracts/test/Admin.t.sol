@@ -189,8 +189,8 @@ contract AdminDelayTest is RollupFixture {
     }
 }
 
-/// @notice Staked mode: the owner has no power over the sequencer set; staking has no owner readyAt
-///         all and is bound to its rollup readyAt deployment; a dust stake change cannot force a new
+/// @notice Staked mode: the owner has no power over the sequencer set; staking has no owner at
+///         all and is bound to its rollup at deployment; a dust stake change cannot force a new
 ///         set; materializing the largest allowed set stays under 10 M gas.
 contract StakedAdminTest is StakingFixture {
     function test_stakedMode_ownerCannotReplaceTheSequencerSet() public {
@@ -203,7 +203,7 @@ contract StakedAdminTest is StakingFixture {
     }
 
     function test_staking_isBoundToItsRollupAtDeployment() public {
-        assertEq(staking.rollup(), address(staked), "bound readyAt deployment");
+        assertEq(staking.rollup(), address(staked), "bound at deployment");
         SequencerStaking other = new SequencerStaking(address(0xaa), params(5, 8));
         vm.expectRevert(abi.encodeWithSelector(StakedRollup.StakingBoundElsewhere.selector, address(0xaa)));
         new StakedRollup(OWNER, other, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY);
@@ -266,7 +266,40 @@ contract StakedAdminTest is StakingFixture {
         }
     }
 
-    /// @dev Epoch materialization readyAt the largest set the constructor allows (MAX_SET_SIZE
+    /// @dev With a full set (3 of 5), stakers outside it change their stake, leave or join
+    ///      below the last member: the next epoch reuses the snapshot. One entering the set, or
+    ///      a member changing its stake, makes a new one.
+    function test_changesBelowAFullSet_doNotForceANewSet() public {
+        deploy(3, 8);
+        doStake(1, 1000 ether);
+        doStake(2, 900 ether);
+        doStake(3, 800 ether);
+        doStake(4, 200 ether);
+        doStake(5, 150 ether);
+        nextEpoch();
+        uint64 e = staking.syncEpoch(); // snapshot 1 = {1, 2, 3}
+        doStake(4, 100 ether); // 300 < 800
+        doUnstake(5, 150 ether); // leaves
+        doStake(6, 100 ether); // newcomer below the set
+        nextEpoch();
+        vm.expectEmit(address(staking));
+        emit SequencerStaking.EpochSetMaterialized(e + 1, 1, 2700 ether, 3);
+        staking.syncEpoch();
+        doStake(4, 600 ether); // 900 ether: enters behind staker 2 (same stake, lower address first)
+        nextEpoch();
+        vm.expectEmit(address(staking));
+        emit SequencerStaking.EpochSetMaterialized(e + 2, 2, 2800 ether, 3);
+        staking.syncEpoch();
+        assertTrue(isActive(e + 2, stakerAddr(4)), "staker 4 entered");
+        assertFalse(isActive(e + 2, stakerAddr(3)), "staker 3 dropped out");
+        doStake(1, MIN_STAKE); // a member's stake changes its weight
+        nextEpoch();
+        vm.expectEmit(address(staking));
+        emit SequencerStaking.EpochSetMaterialized(e + 3, 3, 2900 ether, 3);
+        staking.syncEpoch();
+    }
+
+    /// @dev Epoch materialization at the largest set the constructor allows (MAX_SET_SIZE
     ///      members, MAX_STAKERS registered), in the ranking's worst order (every staker
     ///      outranks all registered before it), with the staking contract's storage cold.
     ///      Printed with -vv; BENCHMARKS.md records the number.
