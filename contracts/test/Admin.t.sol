@@ -175,6 +175,19 @@ contract AdminDelayTest is RollupFixture {
         assertLt(propose + cancel + execute, 100_000, "admin calls stay cheap");
     }
 
+    /// @dev The instant powers this issue removed are gone from the ABI: the old selectors
+    ///      hit no function (and there is no fallback).
+    function test_instantAdminFunctions_doNotExist() public {
+        vm.startPrank(OWNER);
+        (bool ok,) = address(rollup).call(abi.encodeWithSignature("setSequencer(address)", NEXT));
+        assertFalse(ok, "setSequencer");
+        (ok,) = address(rollup).call(abi.encodeWithSignature("setVerifier(address,uint32)", address(this), 2));
+        assertFalse(ok, "setVerifier");
+        vm.stopPrank();
+        assertEq(rollup.sequencer(), SEQUENCER, "sequencer unchanged");
+        assertEq(rollup.verifier(), address(0), "verifier unchanged");
+    }
+
     function test_ownershipTransfer_takesTwoSteps() public {
         vm.prank(OWNER);
         rollup.transferOwnership(ALICE);
@@ -204,6 +217,10 @@ contract StakedAdminTest is StakingFixture {
 
     function test_staking_isBoundToItsRollupAtDeployment() public {
         assertEq(staking.rollup(), address(staked), "bound at deployment");
+        (bool ok,) = address(staking).call(abi.encodeWithSignature("setRollup(address)", address(0xBEEF)));
+        assertFalse(ok, "no setRollup");
+        (ok,) = address(staking).call(abi.encodeWithSignature("owner()"));
+        assertFalse(ok, "no owner");
         SequencerStaking other = new SequencerStaking(address(0xaa), params(5, 8));
         vm.expectRevert(abi.encodeWithSelector(StakedRollup.StakingBoundElsewhere.selector, address(0xaa)));
         new StakedRollup(OWNER, other, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY);
