@@ -306,10 +306,10 @@ contract SequencerStaking is ReentrancyGuardTransient {
     ///         unique, permanent); later calls pass it again or address(0). A non-empty
     ///         `networkAddress` (e.g. "host:port") replaces the stored one.
     /// @dev The new stake counts from the next epoch on. Resulting stake must be in
-    ///      [minStake, maxStake], and `amount` at least minStake (a change that small or larger
-    ///      is what may force a new set at the next epoch; dust top-ups are refused). When the registry is full, a newcomer must outrank the lowest
-    ///      registered staker (more stake, or equal stake and a lower address), who is pushed out
-    ///      (all its stake starts unbonding).
+    ///      [minStake, maxStake], and `amount` at least minStake (dust top-ups are refused: a
+    ///      member's change makes the next epoch re-rank its set). When the registry is full,
+    ///      a newcomer must outrank the lowest registered staker (more stake, or equal stake and
+    ///      a lower address), who is pushed out (all its stake starts unbonding).
     function stake(uint256 amount, address signingKey, bytes calldata networkAddress) external nonReentrant {
         _sync();
         if (amount == 0) revert ZeroAmount();
