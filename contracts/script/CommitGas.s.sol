@@ -23,7 +23,9 @@ contract CommitGas {
 
     function run() external {
         vm.startBroadcast();
-        TandemRollup rollup = new TandemRollup(msg.sender, msg.sender, keccak256("genesis"), 3600);
+        TandemRollup rollup = new TandemRollup(
+            msg.sender, msg.sender, keccak256("genesis"), 3600, address(0), 0, 1 hours + 3600 + 1 days
+        );
         uint256[4] memory sizes = [uint256(8), 32, 128, 512];
         bytes32 root = keccak256("genesis");
         for (uint256 i = 0; i < sizes.length; i++) {

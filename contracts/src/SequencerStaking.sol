@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 /// @title SequencerStaking
@@ -29,8 +28,14 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 ///        (equality for a standard token: nothing else moves tokens in or out);
 ///      - rewardsOutstanding + emissionReserve < 2^128 (checked when funding), so moving emission
 ///        from the reserve to a pool never overflows and never reverts a commit;
-///      - a signing key belongs to at most one staker, forever.
-contract SequencerStaking is Ownable, ReentrancyGuardTransient {
+///      - a signing key belongs to at most one staker, forever;
+///      - no owner: the rollup is fixed at deployment and every parameter is immutable;
+///      - materializing a set is bounded (MAX_SET_SIZE members from at most MAX_STAKERS
+///        registered stakers; measured in BENCHMARKS.md, under 10 M gas), and only a change
+///        that may alter the ranked set forces a new one: a change of at least `minStake` (or
+///        a full exit) by a member, or by a staker that enters the set; a dust top-up cannot,
+///        and neither can a staker outside a full set that stays outside.
+contract SequencerStaking is ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     // ---------------------------------------------------------------------------------------
@@ -54,7 +59,7 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         uint64 unbondingDelay;
         /// N: size of an epoch's active set (1..MAX_SET_SIZE).
         uint16 maxActive;
-        /// Cap on registered stakers (>= maxActive): bounds the cost of materializing a set.
+        /// Cap on registered stakers (maxActive..MAX_STAKERS): bounds the cost of materializing a set.
         uint32 maxStakers;
         /// Fraction of a staker's bonded stake (stake + unbonding) slashed per offence, in bps.
         uint16 slashBps;
@@ -85,9 +90,13 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
 
     /// @notice Basis points denominator.
     uint256 public constant BPS = 10_000;
-    /// @notice Largest active set: a batch's signers fit a 192-bit bitmap (the rollup packs
-    ///         it with the 64-bit epoch into one slot).
-    uint256 public constant MAX_SET_SIZE = 192;
+    /// @notice Largest active set. A batch's signers fit a 192-bit bitmap (the rollup packs it
+    ///         with the 64-bit epoch into one slot); the bound is lower so that materializing
+    ///         the largest set from the largest registry stays under 10 M gas (BENCHMARKS.md).
+    uint256 public constant MAX_SET_SIZE = 128;
+    /// @notice Largest registry (`maxStakers`): bounds the ranking pass of a materialization
+    ///         and the eviction scan of a full registry.
+    uint256 public constant MAX_STAKERS = 160;
     /// @notice Longest network address accepted, in bytes.
     uint256 public constant MAX_NETWORK_ADDRESS_LENGTH = 256;
     /// @notice Domain tag of the batch digest: keccak256("tandem.batch.v1").
@@ -119,8 +128,9 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     // Storage
     // ---------------------------------------------------------------------------------------
 
-    /// @notice The rollup whose batches are signed (part of the digest); set once by the owner.
-    address public rollup;
+    /// @notice The rollup whose batches are signed (part of the digest; the only caller of
+    ///         `slashSigners` and `accrueBatchReward`), fixed at deployment.
+    address public immutable rollup;
     /// @notice Sum of all active stakes.
     uint256 public totalStaked;
     /// @notice Sum of all unbonding (not yet withdrawn) stakes.
@@ -150,13 +160,20 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     /// Epoch -> snapshot id + 1 (0 = not materialized).
     mapping(uint64 epoch => uint256 snapshotIdPlusOne) private _epochSnap;
     mapping(uint64 epoch => uint256 bits) private _rewardClaimed;
-    /// True when stakes or the registry changed since the last snapshot.
+    /// True when a change since the newest snapshot may have changed the ranked set (its
+    /// members or their stakes). Invariant: !_dirty => the live top `maxActive` equals the
+    /// newest snapshot.
     bool private _dirty = true;
+    /// Rank key of the last member of the newest snapshot when it is full (`maxActive`
+    /// members); 0 when it is not. A change whose old and new rank keys are both below it
+    /// cannot change the set (`_noteChange`).
+    uint256 private _cutoff;
 
     // ---------------------------------------------------------------------------------------
     // Events
     // ---------------------------------------------------------------------------------------
 
+    /// @notice This staking contract serves `rollup` (emitted at deployment).
     event RollupSet(address indexed rollup);
     event SigningKeyRegistered(address indexed staker, address indexed signingKey);
     event NetworkAddressSet(address indexed staker, bytes networkAddress);
@@ -202,8 +219,6 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     error InvalidParams();
     error ZeroAddress();
     error ZeroAmount();
-    error RollupAlreadySet(address rollup);
-    error RollupNotSet();
     error NotRollup(address caller);
     error SigningKeyTaken(address signingKey, address owner);
     error SigningKeyMismatch(address registered, address given);
@@ -213,6 +228,9 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     error BelowMinStake(uint256 stake, uint256 minStake);
     error AboveMaxStake(uint256 stake, uint256 maxStake);
     error InsufficientStake(uint256 stake, uint256 amount);
+    /// @notice A stake change of `amount` is below `minStake` (and does not empty the stake):
+    ///         dust changes would force a new set every epoch.
+    error StakeChangeTooSmall(uint256 amount, uint256 minStake);
     /// @notice The registry is full and the newcomer does not outrank its lowest staker (`lowestStake`).
     error RegistryFull(uint256 lowestStake);
     error NothingToWithdraw();
@@ -252,14 +270,18 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     // Construction and administration
     // ---------------------------------------------------------------------------------------
 
-    /// @param owner_ May call `setRollup` once; no other power.
-    constructor(address owner_, Params memory p) Ownable(owner_) {
-        if (address(p.stakingToken) == address(0) || p.treasury == address(0)) revert ZeroAddress();
+    /// @param rollup_ The rollup served, fixed: deploy this contract first with the address the
+    ///        `StakedRollup` will get (it checks `rollup()` at construction).
+    constructor(address rollup_, Params memory p) {
+        if (rollup_ == address(0) || address(p.stakingToken) == address(0) || p.treasury == address(0)) {
+            revert ZeroAddress();
+        }
         if (
             p.minStake == 0 || p.maxStake < p.minStake || p.epochLength == 0 || p.unbondingDelay < p.epochLength
-                || p.maxActive == 0 || p.maxActive > MAX_SET_SIZE || p.maxStakers < p.maxActive || p.slashBps > BPS
-                || p.reporterBps > BPS
+                || p.maxActive == 0 || p.maxActive > MAX_SET_SIZE || p.maxStakers < p.maxActive
+                || p.maxStakers > MAX_STAKERS || p.slashBps > BPS || p.reporterBps > BPS
         ) revert InvalidParams();
+        rollup = rollup_;
         stakingToken = p.stakingToken;
         treasury = p.treasury;
         minStake = p.minStake;
@@ -272,14 +294,6 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         reporterBps = p.reporterBps;
         emissionPerBatch = p.emissionPerBatch;
         genesisTime = uint64(block.timestamp);
-    }
-
-    /// @notice Binds the rollup (its address is in the signed digest; only it may call
-    ///         `slashSigners`). Owner only, once.
-    function setRollup(address rollup_) external onlyOwner {
-        if (rollup_ == address(0)) revert ZeroAddress();
-        if (rollup != address(0)) revert RollupAlreadySet(rollup);
-        rollup = rollup_;
         emit RollupSet(rollup_);
     }
 
@@ -292,9 +306,10 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     ///         unique, permanent); later calls pass it again or address(0). A non-empty
     ///         `networkAddress` (e.g. "host:port") replaces the stored one.
     /// @dev The new stake counts from the next epoch on. Resulting stake must be in
-    ///      [minStake, maxStake]. When the registry is full, a newcomer must outrank the lowest
-    ///      registered staker (more stake, or equal stake and a lower address), who is pushed out
-    ///      (all its stake starts unbonding).
+    ///      [minStake, maxStake], and `amount` at least minStake (dust top-ups are refused: a
+    ///      member's change makes the next epoch re-rank its set). When the registry is full,
+    ///      a newcomer must outrank the lowest registered staker (more stake, or equal stake and
+    ///      a lower address), who is pushed out (all its stake starts unbonding).
     function stake(uint256 amount, address signingKey, bytes calldata networkAddress) external nonReentrant {
         _sync();
         if (amount == 0) revert ZeroAmount();
@@ -314,20 +329,27 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         uint256 newStake = uint256(st.stake) + amount;
         if (newStake < minStake) revert BelowMinStake(newStake, minStake);
         if (newStake > maxStake) revert AboveMaxStake(newStake, maxStake);
+        if (amount < minStake) revert StakeChangeTooSmall(amount, minStake);
 
         stakingToken.safeTransferFrom(msg.sender, address(this), amount);
         // Safe: newStake <= maxStake, a uint96.
         // forge-lint: disable-next-line(unsafe-typecast)
         st.stake = uint96(newStake);
         totalStaked += amount;
-        if (st.registryPos == 0) _register(msg.sender, newStake);
-        else _registry[st.registryPos - 1] = _packMember(msg.sender, newStake);
-        _dirty = true;
+        uint256 packed = _packMember(msg.sender, newStake);
+        if (st.registryPos == 0) {
+            _register(msg.sender, newStake);
+            _noteChange(0, packed);
+        } else {
+            _noteChange(_registry[st.registryPos - 1], packed);
+            _registry[st.registryPos - 1] = packed;
+        }
         emit Staked(msg.sender, amount, newStake);
     }
 
     /// @notice Moves `amount` of the caller's active stake to unbonding. The remaining stake
-    ///         must be 0 (the caller leaves the registry) or >= minStake.
+    ///         must be 0 (the caller leaves the registry, whatever `amount`) or >= minStake,
+    ///         and then `amount` must be at least minStake too (no dust changes).
     /// @dev Takes effect for the set from the next epoch on; the current epoch's set keeps the
     ///      caller's old stake. The caller's whole unbonding balance becomes withdrawable at
     ///      `now + unbondingDelay` (the timer restarts with every unstake). Unbonding stake stays
@@ -340,14 +362,21 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         if (amount > current) revert InsufficientStake(current, amount);
         uint256 remaining = current - amount;
         if (remaining != 0 && remaining < minStake) revert BelowMinStake(remaining, minStake);
+        if (remaining != 0 && amount < minStake) revert StakeChangeTooSmall(amount, minStake);
         // Safe: remaining <= current, a uint96; amount <= current.
         // forge-lint: disable-next-line(unsafe-typecast)
         st.stake = uint96(remaining);
         totalStaked -= amount;
-        if (remaining == 0) _unregister(st);
-        else _registry[st.registryPos - 1] = _packMember(msg.sender, remaining);
+        uint256 before = _registry[st.registryPos - 1];
+        if (remaining == 0) {
+            _noteChange(before, 0);
+            _unregister(st);
+        } else {
+            uint256 packed = _packMember(msg.sender, remaining);
+            _noteChange(before, packed);
+            _registry[st.registryPos - 1] = packed;
+        }
         uint64 end = _startUnbonding(st, amount);
-        _dirty = true;
         emit Unstaked(msg.sender, amount, remaining, end);
     }
 
@@ -399,7 +428,6 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         external
         returns (uint64 epoch, uint256 signerBitmap)
     {
-        if (rollup == address(0)) revert RollupNotSet();
         uint256 snap;
         (epoch, snap) = _sync();
         (signerBitmap,) = _checkSignatures(epoch, snap, batchDigest(batchNumber, headerHash), signatures, true);
@@ -483,7 +511,6 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         bytes32 headerHashB,
         bytes calldata signatureB
     ) external nonReentrant returns (uint256 slashed) {
-        if (rollup == address(0)) revert RollupNotSet();
         if (headerHashA == headerHashB) revert SameHeader();
         address staker = _equivocator(
             batchDigest(batchNumber, headerHashA), signatureA, batchDigest(batchNumber, headerHashB), signatureB
@@ -512,7 +539,6 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         bytes32 valueIdB,
         bytes calldata signatureB
     ) external nonReentrant returns (uint256 slashed) {
-        if (rollup == address(0)) revert RollupNotSet();
         if (voteType > VOTE_PRECOMMIT) revert InvalidVoteType(voteType);
         if (valueIdA == valueIdB) revert SameValue();
         address staker = _equivocator(
@@ -601,16 +627,19 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
         totalStaked -= fromActive;
         totalUnbonding -= fromLeaving;
         if (st.registryPos != 0) {
+            uint256 before = _registry[st.registryPos - 1];
             if (active < minStake) {
+                _noteChange(before, 0);
                 st.stake = 0;
                 totalStaked -= active;
                 _unregister(st);
                 if (active != 0) _startUnbonding(st, active);
                 emit Unregistered(staker, active);
             } else {
-                _registry[st.registryPos - 1] = _packMember(staker, active);
+                uint256 packed = _packMember(staker, active);
+                _noteChange(before, packed);
+                _registry[st.registryPos - 1] = packed;
             }
-            _dirty = true;
         }
         toReporter = amount * reporterBps / BPS;
         emit Slashed(staker, amount, reporter, toReporter);
@@ -821,10 +850,11 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
                 // forge-lint: disable-next-line(unsafe-typecast)
                 _snapKey[snap][_stakers[address(uint160(m))].signingKey] = (st << 16) | (i + 1);
             }
-            // Safe: at most 192 stakes below 2^96 each; ranked.length <= 192.
+            // Safe: at most MAX_SET_SIZE stakes below 2^96 each; ranked.length <= MAX_SET_SIZE.
             // forge-lint: disable-next-line(unsafe-typecast)
             _snapshots.push(SetSnapshot({totalStake: uint128(total), size: uint16(ranked.length)}));
             _dirty = false;
+            _cutoff = ranked.length == maxActive ? _rankKey(ranked[ranked.length - 1]) : 0;
         } else {
             snap = _snapshots.length - 1;
         }
@@ -834,26 +864,51 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
     }
 
     /// @dev The top `maxActive` registered stakers, best first, packed (stake << 160 | address).
-    ///      Rank key: stake << 160 | ~address (larger = better: more stake, then lower address).
+    ///      Rank key: stake << 160 | ~address (larger = better: more stake, then lower address);
+    ///      the key is an involution of the packed member (`_rankKey(_rankKey(m)) == m`), so the
+    ///      selection keeps keys only. One pass over the registry with insertion into a sorted
+    ///      array of at most `maxActive` keys; a staker that does not beat the current last key
+    ///      of a full array costs one comparison. Worst case (every staker beats all before
+    ///      it): registry length * maxActive moves, bounded by MAX_STAKERS * MAX_SET_SIZE.
     function _topN() private view returns (uint256[] memory top) {
         uint256 cap = maxActive;
         uint256 k = _registry.length;
-        top = new uint256[](cap < k ? cap : k);
+        uint256 n = cap < k ? cap : k;
+        top = new uint256[](n);
         uint256 len;
-        for (uint256 j; j < k; ++j) {
-            uint256 m = _registry[j];
-            uint256 key = _rankKey(m);
-            // Position: first i with rankKey(top[i]) < key.
-            uint256 i = len;
-            while (i != 0 && _rankKey(top[i - 1]) < key) --i;
-            if (i >= cap) continue;
-            uint256 end = len < cap ? len : cap - 1;
-            for (uint256 t = end; t > i; --t) {
-                top[t] = top[t - 1];
+        // Safe: every index stays in [0, n); `len` <= n.
+        unchecked {
+            for (uint256 j; j < k; ++j) {
+                uint256 key = _rankKey(_registry[j]);
+                uint256 i = len;
+                if (len == n) {
+                    if (key <= top[n - 1]) continue;
+                    i = n - 1; // the last key drops out
+                } else {
+                    ++len;
+                }
+                while (i != 0) {
+                    uint256 above = top[i - 1];
+                    if (above >= key) break;
+                    top[i] = above;
+                    --i;
+                }
+                top[i] = key;
             }
-            top[i] = m;
-            if (len < cap) ++len;
+            for (uint256 i; i < n; ++i) {
+                top[i] = _rankKey(top[i]);
+            }
         }
+    }
+
+    /// @dev Registry entry `before` (0: was not registered) became `after_` (0: left). Marks the
+    ///      set dirty unless both rank below the newest full snapshot's last member: then the
+    ///      top `maxActive` is the same (every member still outranks both), so a staker outside
+    ///      the set can never force a re-ranking without entering it.
+    function _noteChange(uint256 before, uint256 after_) private {
+        if (_dirty) return;
+        uint256 cutoff = _cutoff;
+        if ((before != 0 && _rankKey(before) >= cutoff) || (after_ != 0 && _rankKey(after_) >= cutoff)) _dirty = true;
     }
 
     function _rankKey(uint256 member) private pure returns (uint256) {
@@ -881,6 +936,7 @@ contract SequencerStaking is Ownable, ReentrancyGuardTransient {
             if (_rankKey(packed) <= lowKey) revert RegistryFull(low >> 160);
             // forge-lint: disable-next-line(unsafe-typecast)
             address evicted = address(uint160(low));
+            _noteChange(low, 0);
             Staker storage ev = _stakers[evicted];
             uint256 amount = ev.stake;
             ev.stake = 0;

@@ -12,10 +12,12 @@ import {SequencerStaking} from "./SequencerStaking.sol";
 ///         TandemRollup's, unchanged. When the staking contract has an emission
 ///         (`emissionPerBatch != 0`), every signed commit accrues it to the signing epoch's
 ///         reward pool (`staking.accrueBatchReward`).
-/// @dev Deploy: `staking = new SequencerStaking(owner, params)`, then
-///      `rollup = new StakedRollup(owner, staking, genesisRoot, window)`, then
-///      `staking.setRollup(rollup)` (owner of staking). The inherited `sequencer()` holds the
-///      staking address and has no power here (`setSequencer` changes nothing that matters).
+/// @dev Deploy: `staking = new SequencerStaking(rollupAddress, params)` with the address the
+///      rollup will get (the deployer's next CREATE address), then `rollup = new
+///      StakedRollup(owner, staking, ...)` (it refuses a staking contract bound to another
+///      address). Nobody can rebind either. The inherited `sequencer()` holds the staking
+///      address and has no power here; the owner cannot replace it (`proposeSequencer` is
+///      refused) nor the set: only staking changes the set.
 ///      Per committed batch the signers are kept as one slot: epoch << 192 | signer bitmap
 ///      (bit i = member i of the epoch's ranked set), read by the fraud-proof hook
 ///      `_slashBatchSigners`.
@@ -39,12 +41,25 @@ contract StakedRollup is TandemRollup {
     error UnbondingDelayTooShort(uint64 unbondingDelay, uint256 needed);
     /// @notice No (more) signers to slash for batch `batchNumber`.
     error NoSignersToSlash(uint64 batchNumber);
+    /// @notice The staking contract is bound to `rollup`, not to this rollup.
+    error StakingBoundElsewhere(address rollup);
+    /// @notice In staked mode the sequencer set comes from staking: the owner cannot replace it.
+    error SequencerFixedInStakedMode();
 
-    /// @param owner_ May register tokens.
-    /// @param staking_ The sequencer set (its `setRollup` must then be called with this rollup).
-    constructor(address owner_, SequencerStaking staking_, bytes32 genesisStateRoot_, uint64 challengeWindow_)
-        TandemRollup(owner_, address(staking_), genesisStateRoot_, challengeWindow_)
-    {
+    /// @param owner_ May register tokens (no power over the set).
+    /// @param staking_ The sequencer set, deployed bound to this rollup's address.
+    /// @dev The other parameters are TandemRollup's.
+    constructor(
+        address owner_,
+        SequencerStaking staking_,
+        bytes32 genesisStateRoot_,
+        uint64 challengeWindow_,
+        address verifier_,
+        uint32 zkSlots_,
+        uint64 adminDelay_
+    ) TandemRollup(owner_, address(staking_), genesisStateRoot_, challengeWindow_, verifier_, zkSlots_, adminDelay_) {
+        address bound = staking_.rollup();
+        if (bound != address(this)) revert StakingBoundElsewhere(bound);
         // Signers must stay slashable until every batch they may sign is past its window: a
         // member leaving at the start of an epoch can sign until its end.
         uint256 needed = uint256(staking_.epochLength()) + challengeWindow_;
@@ -78,6 +93,13 @@ contract StakedRollup is TandemRollup {
         uint256 r = _batchSigners[batchNumber];
         // forge-lint: disable-next-line(unsafe-typecast)
         return (uint64(r >> 192), r & ((uint256(1) << 192) - 1));
+    }
+
+    /// @dev Staked mode: the owner cannot replace the sequencer set.
+    function _checkSequencerChangeAllowed() internal view override {
+        // (Written as a condition that always holds, as in `_authorizeCommit`, so the compiler
+        // keeps the shared path of `proposeSequencer`.)
+        if (address(staking) != address(0)) revert SequencerFixedInStakedMode();
     }
 
     /// @dev Staked mode: `commitBatch` is refused.

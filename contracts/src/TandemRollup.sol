@@ -32,6 +32,12 @@ import {ZkLane} from "./rollup/ZkLane.sol";
 ///      - A lane-1 (ZK) batch is final only once proven (`proveBatch`), never by the window;
 ///        a lane-0 batch after its window or once proven (`proveOptimisticBatch`). Both only
 ///        after their predecessor.
+///      - No owner power takes effect faster than users can leave (SPEC §13): the verifier is
+///        fixed at deployment; the sequencer changes only `adminDelay` after it was announced
+///        (`proposeSequencer` → `executeSequencerChange`), and `adminDelay` is at least
+///        `FORCED_WITHDRAWAL_DEADLINE + challengeWindow + EXIT_MARGIN`; `addToken` only adds a
+///        token id and changes nothing for existing ones. Renouncing or losing ownership stops
+///        no user function.
 contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     // ---------------------------------------------------------------------------------------
     // Types
@@ -52,7 +58,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         bytes32 intermediateRootsRoot;
         /// Number of priority-queue entries (Deposit ops) the batch consumes; checked.
         uint32 priorityOpsCount;
-        /// 0 = optimistic lane; 1 = ZK lane (accepted once `setVerifier` was called; at most
+        /// 0 = optimistic lane; 1 = ZK lane (accepted when deployed with a verifier; at most
         /// `zkSlots` ops; final only with a validity proof).
         uint8 lane;
         /// Number of ops in `publicData`; checked.
@@ -88,6 +94,22 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     uint64 public immutable challengeWindow;
     /// @notice State root of the genesis (batch 0).
     bytes32 public immutable genesisStateRoot;
+    /// @notice Longest time a priority request (deposit, forced withdrawal) may wait for
+    ///         inclusion before users may leave without the sequencer (DESIGN §5: one hour by
+    ///         default; devnets may use minutes, never more). The admin delay is derived from
+    ///         it, so it is the upper bound any deployment's deadline must respect.
+    uint64 public constant FORCED_WITHDRAWAL_DEADLINE = 1 hours;
+    /// @notice Time a user needs on top of that deadline and the challenge window to leave:
+    ///         to notice an announced change, get its forced request onto L1 and then its claim
+    ///         or exit included, even under L1 congestion and offline for a night.
+    uint64 public constant EXIT_MARGIN = 1 days;
+    /// @notice Seconds between announcing a sequencer change and the earliest moment it can
+    ///         take effect; at least `minAdminDelay(challengeWindow)`, fixed at deployment.
+    uint64 public immutable adminDelay;
+    /// @notice Announced next sequencer (address(0): none pending).
+    address public pendingSequencer;
+    /// @notice Earliest timestamp at which `pendingSequencer` can take effect (0: none pending).
+    uint64 public pendingSequencerAt;
     // The BN254 scalar field modulus r: the circuit's field, so a state root must be below it.
     uint256 private constant BN254_SCALAR_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -101,6 +123,10 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     event Initialized(bytes32 genesisStateRoot, uint64 challengeWindow, StoredBatch genesisRecord);
     /// @notice The committing sequencer changed.
     event SequencerChanged(address indexed previousSequencer, address indexed newSequencer);
+    /// @notice The owner announced `newSequencer`; it can take effect from `executableAt`.
+    event SequencerChangeProposed(address indexed newSequencer, uint64 executableAt);
+    /// @notice The announced change to `newSequencer` was withdrawn (cancelled or replaced).
+    event SequencerChangeCancelled(address indexed newSequencer);
     /// @notice Batch `batchNumber` was committed; the fields are its StoredBatch (pass them to
     ///         `finalizeBatch`). Its header and public data are the calldata of this transaction.
     event BatchCommitted(
@@ -147,6 +173,12 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     error CannotRevertFinalized(uint64 batchNumber);
     /// @notice There are no committed batches after `batchNumber` to revert.
     error NothingToRevert(uint64 batchNumber);
+    /// @notice `adminDelay` is below `minimum` = FORCED_WITHDRAWAL_DEADLINE + challengeWindow + EXIT_MARGIN.
+    error AdminDelayTooShort(uint64 adminDelay, uint256 minimum);
+    /// @notice No sequencer change is pending.
+    error NoPendingSequencerChange();
+    /// @notice The pending sequencer change can take effect only from `executableAt`.
+    error SequencerChangeNotReady(uint64 executableAt);
 
     // ---------------------------------------------------------------------------------------
     // Construction and administration
@@ -154,14 +186,27 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
 
     /// @notice Creates the rollup at genesis: batch 0 with state root `genesisStateRoot_` is
     ///         committed and final; only ETH (id 0) is registered.
-    /// @param owner_ May register tokens and change the sequencer.
+    /// @param owner_ May register tokens and announce a sequencer change (two-step transfer).
     /// @param sequencer_ The address allowed to commit batches.
     /// @param genesisStateRoot_ State root of the empty (or pre-filled) genesis state.
     /// @param challengeWindow_ Seconds an optimistic batch waits before it can be finalized.
-    constructor(address owner_, address sequencer_, bytes32 genesisStateRoot_, uint64 challengeWindow_)
-        Ownable(owner_)
-    {
+    /// @param verifier_ Groth16 verifier of the validity lane, or address(0) for none (fixed).
+    /// @param zkSlots_ Op slots of the verifier's circuit (0 without a verifier).
+    /// @param adminDelay_ Seconds from announcing a sequencer change to its earliest effect
+    ///        (>= `minAdminDelay(challengeWindow_)`).
+    constructor(
+        address owner_,
+        address sequencer_,
+        bytes32 genesisStateRoot_,
+        uint64 challengeWindow_,
+        address verifier_,
+        uint32 zkSlots_,
+        uint64 adminDelay_
+    ) Ownable(owner_) ZkLane(verifier_, zkSlots_) {
         if (sequencer_ == address(0)) revert ZeroAddress();
+        uint256 minDelay = minAdminDelay(challengeWindow_);
+        if (adminDelay_ < minDelay) revert AdminDelayTooShort(adminDelay_, minDelay);
+        adminDelay = adminDelay_;
         sequencer = sequencer_;
         challengeWindow = challengeWindow_;
         genesisStateRoot = genesisStateRoot_;
@@ -183,12 +228,50 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         emit Initialized(genesisStateRoot_, challengeWindow_, genesis);
     }
 
-    /// @notice Replaces the committing sequencer. Owner only.
-    /// @dev Single-sequencer mode only; in `StakedRollup` the sequencer has no power.
-    function setSequencer(address newSequencer) external onlyOwner {
+    /// @notice The shortest admin delay a rollup with challenge window `challengeWindow_`
+    ///         accepts: FORCED_WITHDRAWAL_DEADLINE + challengeWindow_ + EXIT_MARGIN, the time a
+    ///         user needs to leave (forced request included by the deadline, its batch final
+    ///         after the window, the claim or exit on L1).
+    function minAdminDelay(uint64 challengeWindow_) public pure returns (uint256) {
+        return uint256(FORCED_WITHDRAWAL_DEADLINE) + challengeWindow_ + EXIT_MARGIN;
+    }
+
+    /// @notice Announces `newSequencer`; it can take effect `adminDelay` seconds from now
+    ///         (`executeSequencerChange`). Owner only. A pending announcement is replaced (and
+    ///         its clock restarts). Refused in staked mode (`StakedRollup`).
+    function proposeSequencer(address newSequencer) external onlyOwner {
+        _checkSequencerChangeAllowed();
         if (newSequencer == address(0)) revert ZeroAddress();
-        emit SequencerChanged(sequencer, newSequencer);
-        sequencer = newSequencer;
+        address pending = pendingSequencer;
+        if (pending != address(0)) emit SequencerChangeCancelled(pending);
+        uint64 executableAt = uint64(block.timestamp) + adminDelay;
+        pendingSequencer = newSequencer;
+        pendingSequencerAt = executableAt;
+        emit SequencerChangeProposed(newSequencer, executableAt);
+    }
+
+    /// @notice Withdraws the pending sequencer change. Owner only.
+    function cancelSequencerChange() external onlyOwner {
+        address pending = pendingSequencer;
+        if (pending == address(0)) revert NoPendingSequencerChange();
+        delete pendingSequencer;
+        delete pendingSequencerAt;
+        emit SequencerChangeCancelled(pending);
+    }
+
+    /// @notice Makes the pending sequencer change take effect, from `pendingSequencerAt` on.
+    ///         Anyone may call: the change was announced `adminDelay` ago, so it does not
+    ///         depend on the owner still holding its key (and renouncing ownership does not
+    ///         cancel it: cancel first).
+    function executeSequencerChange() external {
+        address pending = pendingSequencer;
+        if (pending == address(0)) revert NoPendingSequencerChange();
+        uint64 executableAt = pendingSequencerAt;
+        if (block.timestamp < executableAt) revert SequencerChangeNotReady(executableAt);
+        delete pendingSequencer;
+        delete pendingSequencerAt;
+        emit SequencerChanged(sequencer, pending);
+        sequencer = pending;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -426,6 +509,10 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     // ---------------------------------------------------------------------------------------
     // Internal hooks (seams for the staked sequencer set and fraud proofs)
     // ---------------------------------------------------------------------------------------
+
+    /// @dev Whether the sequencer may be changed at all: yes here (single-sequencer mode);
+    ///      `StakedRollup` overrides it to refuse (the staked set is not the owner's to replace).
+    function _checkSequencerChangeAllowed() internal view virtual {}
 
     /// @dev Authorization of a plain `commitBatch`: `msg.sender == sequencer`. `StakedRollup`
     ///      overrides it to refuse (its commits go through `commitBatchSigned`).

@@ -202,11 +202,20 @@ contract CommitSignedTest is StakingFixture {
     }
 
     function test_constructor_requiresUnbondingDelayCoveringEpochAndWindow() public {
+        SequencerStaking s = boundStaking();
+        uint64 window = UNBONDING - EPOCH + 1;
         vm.expectRevert(
             abi.encodeWithSelector(StakedRollup.UnbondingDelayTooShort.selector, UNBONDING, uint256(UNBONDING) + 1)
         );
-        new StakedRollup(OWNER, staking, GENESIS_ROOT, UNBONDING - EPOCH + 1);
-        new StakedRollup(OWNER, staking, GENESIS_ROOT, UNBONDING - EPOCH);
+        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days);
+        s = boundStaking();
+        window = UNBONDING - EPOCH;
+        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days);
+    }
+
+    /// @dev A fresh staking contract bound to this contract's next CREATE address.
+    function boundStaking() internal returns (SequencerStaking) {
+        return new SequencerStaking(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), params(5, 8));
     }
 
     function test_unchangedSet_signaturesStayValidAcrossEpochs() public {
@@ -251,9 +260,7 @@ contract CommitSignedTest is StakingFixture {
 contract DigestVectorTest is StakingFixture {
     function test_batchDigest_matchesOffChainVector() public {
         assertEq(block.chainid, 31337, "forge default chain id");
-        SequencerStaking s = new SequencerStaking(OWNER, params(5, 8));
-        vm.prank(OWNER);
-        s.setRollup(address(0xaa));
+        SequencerStaking s = new SequencerStaking(address(0xaa), params(5, 8));
         assertEq(s.BATCH_DOMAIN_TAG(), keccak256("tandem.batch.v1"), "tag");
         assertEq(
             s.BATCH_DOMAIN_TAG(), 0xef1f54dd602f17e387a19cc45b9e2f7875084aacc800786bba840364b29e6f3a, "tag value"

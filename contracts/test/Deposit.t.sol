@@ -321,31 +321,6 @@ contract DepositTest is RollupFixture {
         rollup.addToken(address(0x1234));
     }
 
-    // ------------------------------------------------------------------ administration
-
-    function test_setSequencer_movesCommitRight() public {
-        vm.expectEmit(address(rollup));
-        emit TandemRollup.SequencerChanged(SEQUENCER, ALICE);
-        vm.prank(OWNER);
-        rollup.setSequencer(ALICE);
-        bytes memory data = opNoop();
-        TandemRollup.BatchHeader memory h = nextHeader(data);
-        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotSequencer.selector, SEQUENCER));
-        vm.prank(SEQUENCER);
-        rollup.commitBatch(h, data);
-        vm.prank(ALICE);
-        rollup.commitBatch(h, data);
-    }
-
-    function test_setSequencer_revertsForNonOwnerOrZero() public {
-        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, ALICE));
-        vm.prank(ALICE);
-        rollup.setSequencer(ALICE);
-        vm.expectRevert(RollupState.ZeroAddress.selector);
-        vm.prank(OWNER);
-        rollup.setSequencer(address(0));
-    }
-
     function test_constructor_setsGenesis() public {
         assertEq(rollup.lastCommittedBatch(), 0, "no batches");
         assertEq(rollup.lastFinalizedBatch(), 0, "genesis final");
@@ -357,7 +332,7 @@ contract DepositTest is RollupFixture {
         TandemRollup.StoredBatch memory g = TandemRollup.StoredBatch(0, 0, uint64(T0), 0, 0, 0, GENESIS_ROOT, 0);
         assertEq(rollup.batchRecordHash(0), keccak256(abi.encode(g)), "genesis record");
         vm.expectRevert(RollupState.ZeroAddress.selector);
-        new TandemRollup(OWNER, address(0), GENESIS_ROOT, WINDOW);
+        new TandemRollup(OWNER, address(0), GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY);
     }
 
     function test_hashHelpers_matchAbiEncoding() public view {

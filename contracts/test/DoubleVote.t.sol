@@ -30,9 +30,7 @@ contract DoubleVoteTest is StakingFixture {
 
     function test_voteDigest_matchesOffChainVector() public {
         assertEq(block.chainid, 31337, "forge default chain id");
-        SequencerStaking s = new SequencerStaking(OWNER, params(5, 8));
-        vm.prank(OWNER);
-        s.setRollup(address(0xaa));
+        SequencerStaking s = new SequencerStaking(address(0xaa), params(5, 8));
         assertEq(s.VOTE_DOMAIN_TAG(), keccak256("tandem.vote.v1"), "tag");
         assertEq(s.VOTE_DOMAIN_TAG(), 0xffbc25c58cf4bae3b7ce8b7aec2172a71a59fe9547c4d541f433da43725e4757, "tag value");
         bytes32 valueId = keccak256("tandem.value");
@@ -249,15 +247,5 @@ contract DoubleVoteTest is StakingFixture {
         bytes memory sb = vote(4, 12, 0, PRECOMMIT, b);
         vm.expectRevert(abi.encodeWithSelector(SequencerStaking.NothingToSlash.selector, stakerAddr(4)));
         staking.reportDoubleVote(12, 0, PRECOMMIT, a, sa, b, sb);
-    }
-
-    function test_doubleVote_refusedBeforeTheRollupIsSet() public {
-        SequencerStaking s = new SequencerStaking(OWNER, params(5, 8));
-        bytes32 a = keccak256("block A");
-        bytes32 b = keccak256("block B");
-        bytes memory sa = signDigest(keyOf(1), s.voteDigest(12, 0, PRECOMMIT, a));
-        bytes memory sb = signDigest(keyOf(1), s.voteDigest(12, 0, PRECOMMIT, b));
-        vm.expectRevert(SequencerStaking.RollupNotSet.selector);
-        s.reportDoubleVote(12, 0, PRECOMMIT, a, sa, b, sb);
     }
 }

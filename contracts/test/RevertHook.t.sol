@@ -8,7 +8,9 @@ import {RollupState} from "../src/rollup/RollupState.sol";
 /// @dev Exposes the internal fraud-proof hook so its effect can be pinned before the
 ///      fraud-proof verifier exists.
 contract RollupHarness is TandemRollup {
-    constructor(address o, address s, bytes32 g, uint64 w) TandemRollup(o, s, g, w) {}
+    constructor(address o, address s, bytes32 g, uint64 w)
+        TandemRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days)
+    {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {
         _revertBatchesAfter(lastKept);

@@ -46,7 +46,7 @@ contract SignedGasTest is StakingFixture {
             commitSigned(transfers(8, 999), range(1, n));
             systems[n] = System(staking, staked, stakeToken);
             // Make the next epoch's set a new snapshot (for the materialization measurement).
-            doStake(1, 1 ether);
+            doStake(1, MIN_STAKE);
         }
         emission = 1 ether;
         uint256[2] memory keys = [EMITTING, EMPTY_RESERVE];
@@ -60,7 +60,7 @@ contract SignedGasTest is StakingFixture {
         }
         emission = 0;
         vm.warp(T0 + EPOCH);
-        plain = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW);
+        plain = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY);
         TandemRollup.BatchHeader memory h1 = nextHeaderOn(plain, transfers(8, 999));
         vm.prank(SEQUENCER);
         plain.commitBatch(h1, transfers(8, 999));

@@ -9,7 +9,9 @@ import {SequencerStaking} from "../src/SequencerStaking.sol";
 
 /// @dev Exposes the fraud-proof hook so it can be pinned before the fraud-proof verifier exists.
 contract StakedRollupHarness is StakedRollup {
-    constructor(address o, SequencerStaking s, bytes32 g, uint64 w) StakedRollup(o, s, g, w) {}
+    constructor(address o, SequencerStaking s, bytes32 g, uint64 w)
+        StakedRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days)
+    {}
 
     function slashBatchSigners(uint64 batchNumber, address challenger) external returns (uint256) {
         return _slashBatchSigners(batchNumber, challenger);
@@ -146,10 +148,8 @@ contract SlashingTest is StakingFixture {
     /// @dev Fresh staking + harness rollup with members 1, 2, 3 (1000 each), in epoch 1.
     function deployHarness() internal returns (StakedRollupHarness harness) {
         vm.warp(T0);
-        staking = new SequencerStaking(OWNER, params(5, 8));
+        staking = new SequencerStaking(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), params(5, 8));
         harness = new StakedRollupHarness(OWNER, staking, GENESIS_ROOT, WINDOW);
-        vm.prank(OWNER);
-        staking.setRollup(address(harness));
         staked = harness;
         rollup = harness;
         doStake(1, 1000 ether);

@@ -182,19 +182,18 @@ contract StakingTest is StakingFixture {
         SequencerStaking.Params memory p = params(5, 8);
         p.unbondingDelay = EPOCH - 1;
         vm.expectRevert(SequencerStaking.InvalidParams.selector);
-        new SequencerStaking(OWNER, p);
-        p = params(193, 200);
+        new SequencerStaking(address(staked), p);
+        p = params(uint16(staking.MAX_SET_SIZE()) + 1, 200);
         vm.expectRevert(SequencerStaking.InvalidParams.selector);
-        new SequencerStaking(OWNER, p);
+        new SequencerStaking(address(staked), p);
         p = params(5, 4);
         vm.expectRevert(SequencerStaking.InvalidParams.selector);
-        new SequencerStaking(OWNER, p);
-    }
-
-    function test_setRollup_onlyOwnerOnce() public {
-        vm.expectRevert(abi.encodeWithSelector(SequencerStaking.RollupAlreadySet.selector, address(staked)));
-        vm.prank(OWNER);
-        staking.setRollup(address(0xBEEF));
+        new SequencerStaking(address(staked), p);
+        p = params(5, uint32(staking.MAX_STAKERS()) + 1);
+        vm.expectRevert(SequencerStaking.InvalidParams.selector);
+        new SequencerStaking(address(staked), p);
+        vm.expectRevert(SequencerStaking.ZeroAddress.selector);
+        new SequencerStaking(address(0), params(5, 8));
     }
 
     /// @dev Random stake/unstake/withdraw/fund/claim/double-sign-slash sequences over 4 stakers: the token
@@ -210,13 +209,14 @@ contract StakingTest is StakingFixture {
             (, uint256 active, uint256 unbonding,,,) = staking.stakerInfo(stakerAddr(i));
             if (action == 0 || action == 1) {
                 uint256 room = MAX_STAKE - active;
-                uint256 amount = bound(r >> 16, active == 0 ? MIN_STAKE : 1, room == 0 ? 1 : room);
-                if (room >= amount && active + amount >= MIN_STAKE) {
+                // Every stake change is at least MIN_STAKE (dust changes are refused).
+                uint256 amount = bound(r >> 16, MIN_STAKE, room < MIN_STAKE ? MIN_STAKE : room);
+                if (room >= amount) {
                     doStake(i, amount);
                     minted += amount;
                 }
             } else if (action == 2 && active != 0) {
-                uint256 amount = bound(r >> 16, 1, active);
+                uint256 amount = bound(r >> 16, MIN_STAKE, active);
                 if (active - amount != 0 && active - amount < MIN_STAKE) amount = active;
                 doUnstake(i, amount);
             } else if (action == 3 && unbonding != 0) {

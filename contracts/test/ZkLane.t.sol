@@ -10,7 +10,9 @@ import {Verifier} from "../src/verifiers/BatchVerifier_S2_D4.sol";
 
 /// @dev Exposes the fraud-proof hook, to pin that a revert forgets ZK commitments and proofs.
 contract ZkRollupHarness is TandemRollup {
-    constructor(address o, address s, bytes32 g, uint64 w) TandemRollup(o, s, g, w) {}
+    constructor(address o, address s, bytes32 g, uint64 w, address v, uint32 slots)
+        TandemRollup(o, s, g, w, v, slots, 1 hours + w + 1 days)
+    {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {
         _revertBatchesAfter(lastKept);
@@ -18,7 +20,7 @@ contract ZkRollupHarness is TandemRollup {
 }
 
 /// @notice Validity lane without proofs: the data commitment `zkDataHash` (against the Rust
-///         side's reference vectors and an independent byte-by-byte reference), `setVerifier`,
+///         side's reference vectors and an independent byte-by-byte reference), the verifier fixed at deployment,
 ///         the lane rules of commitBatch / finalizeBatch, and every way `proveBatch` refuses
 ///         before it reaches the verifier. Real proofs: `ZkProof.t.sol`.
 /// @dev The lane runs on the real generated verifier (S = 2, D = 4); no proof here is valid,
@@ -35,9 +37,9 @@ contract ZkLaneTest is RollupFixture {
         VERIFIER = address(new Verifier());
     }
 
+    /// @dev Replaces the rollup by a fresh one with validity-lane verifier `v` of `slots` op slots.
     function enableLane(address v, uint32 slots) internal {
-        vm.prank(OWNER);
-        rollup.setVerifier(v, slots);
+        deployRollup(GENESIS_ROOT, v, slots);
     }
 
     function zkHeader(bytes memory data) internal view returns (TandemRollup.BatchHeader memory h) {
@@ -192,26 +194,20 @@ contract ZkLaneTest is RollupFixture {
         );
     }
 
-    // ------------------------------------------------------------------ setVerifier
+    // ------------------------------------------------------------------ verifier: fixed at deployment
 
-    function test_setVerifier_ownerOnlyOnceWithCodeAndSlots() public {
-        vm.expectRevert();
-        rollup.setVerifier(VERIFIER, SLOTS); // not the owner
-        vm.startPrank(OWNER);
-        vm.expectRevert(abi.encodeWithSelector(RollupState.ZeroAddress.selector));
-        rollup.setVerifier(address(0), SLOTS);
+    function test_constructor_verifierNeedsCodeAndSlots() public {
         vm.expectRevert(abi.encodeWithSelector(ZkLane.VerifierHasNoCode.selector, address(0xC0DE)));
-        rollup.setVerifier(address(0xC0DE), SLOTS);
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0xC0DE), SLOTS, ADMIN_DELAY);
         vm.expectRevert(abi.encodeWithSelector(ZkLane.ZeroZkSlots.selector));
-        rollup.setVerifier(VERIFIER, 0);
-        vm.expectEmit(address(rollup));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, VERIFIER, 0, ADMIN_DELAY);
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.ZkSlotsWithoutVerifier.selector, SLOTS));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), SLOTS, ADMIN_DELAY);
+        vm.expectEmit();
         emit ZkLane.VerifierSet(VERIFIER, SLOTS);
-        rollup.setVerifier(VERIFIER, SLOTS);
-        assertEq(rollup.verifier(), VERIFIER, "verifier");
-        assertEq(rollup.zkSlots(), SLOTS, "slots");
-        vm.expectRevert(abi.encodeWithSelector(ZkLane.VerifierAlreadySet.selector, VERIFIER));
-        rollup.setVerifier(address(rollup), 4);
-        vm.stopPrank();
+        TandemRollup r = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, VERIFIER, SLOTS, ADMIN_DELAY);
+        assertEq(r.verifier(), VERIFIER, "verifier");
+        assertEq(r.zkSlots(), SLOTS, "slots");
     }
 
     // ------------------------------------------------------------------ commit lane rules
@@ -438,9 +434,8 @@ contract ZkLaneTest is RollupFixture {
     // ------------------------------------------------------------------ revert hook
 
     function test_revertHook_forgetsZkCommitment() public {
-        ZkRollupHarness harness = new ZkRollupHarness(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW);
+        ZkRollupHarness harness = new ZkRollupHarness(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, VERIFIER, SLOTS);
         rollup = harness;
-        enableLane(VERIFIER, SLOTS);
         bytes memory data = transfer(1);
         TandemRollup.BatchHeader memory h = zkHeader(data);
         commitWith(h, data);

@@ -9,7 +9,9 @@ import {console} from "./utils/Vm.sol";
 
 /// @dev Exposes the fraud-proof revert hook (as in RevertHook.t.sol).
 contract OptimisticRevertHarness is TandemRollup {
-    constructor(address o, address s, bytes32 g, uint64 w) TandemRollup(o, s, g, w) {}
+    constructor(address o, address s, bytes32 g, uint64 w, address v, uint32 slots, uint64 delay)
+        TandemRollup(o, s, g, w, v, slots, delay)
+    {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {
         _revertBatchesAfter(lastKept);
@@ -88,9 +90,7 @@ contract ZkOptimisticTest is ZkOptimisticFixture {
 
     function test_proveOptimistic_provenBatchStillWaitsForPredecessor() public {
         // Batch 1: optimistic, unproven, ends at the fixture's prevRoot; batch 2: the fixture (lane 0).
-        deployRollup(keccak256("another genesis"));
-        vm.prank(OWNER);
-        rollup.setVerifier(address(verifier), fx.slots);
+        deployZkRollup(keccak256("another genesis"));
         bytes memory data = opTransfer(1, 2, 0, 1, 0);
         TandemRollup.BatchHeader memory h = nextHeader(data);
         h.newStateRoot = fx.prevRoot;
@@ -314,13 +314,13 @@ contract ZkOptimisticTest is ZkOptimisticFixture {
     // ------------------------------------------------------------------ revert hook
 
     function test_proveOptimistic_revertHookClearsMarker() public {
-        OptimisticRevertHarness harness = new OptimisticRevertHarness(OWNER, SEQUENCER, fx.prevRoot, WINDOW);
+        OptimisticRevertHarness harness = new OptimisticRevertHarness(
+            OWNER, SEQUENCER, fx.prevRoot, WINDOW, address(verifier), fx.slots, ADMIN_DELAY
+        );
         rollup = harness;
         vm.deal(address(0xD1), fx.depositAmount);
         vm.prank(address(0xD1));
         rollup.depositETH{value: fx.depositAmount}(fx.depositX, fx.depositY);
-        vm.prank(OWNER);
-        rollup.setVerifier(address(verifier), fx.slots);
 
         TandemRollup.StoredBatch memory sb = commitFixtureOptimistic();
         proveOpt(fx.prover, sb, hdr, fx.publicData, fx.proof);

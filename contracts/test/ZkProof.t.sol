@@ -71,14 +71,23 @@ abstract contract ZkProofFixture is RollupFixture {
         assertTrue(fx.prover != fx.otherProver, "two provers");
 
         vm.warp(T0);
-        deployRollup(fx.prevRoot);
         verifier = new Verifier();
-        vm.prank(OWNER);
-        rollup.setVerifier(address(verifier), fx.slots);
+        deployZkRollup(fx.prevRoot);
     }
 
+    /// @dev A fresh rollup from `genesis` with the validity lane on (`verifier`, S = fx.slots).
+    function deployZkRollup(bytes32 genesis) internal {
+        deployRollup(genesis, address(verifier), fx.slots);
+        depositFixture();
+    }
+
+    /// @dev A fresh rollup from `genesis`, validity lane off.
     function deployRollup(bytes32 genesis) internal {
-        rollup = new TandemRollup(OWNER, SEQUENCER, genesis, WINDOW);
+        deployRollup(genesis, address(0), 0);
+        depositFixture();
+    }
+
+    function depositFixture() internal {
         vm.deal(address(0xD1), fx.depositAmount);
         vm.prank(address(0xD1));
         rollup.depositETH{value: fx.depositAmount}(fx.depositX, fx.depositY);
@@ -200,9 +209,7 @@ contract ZkProofTest is ZkProofFixture {
 
     function test_proveBatch_provenZkBatchWaitsForOptimisticPredecessor() public {
         // A rollup whose optimistic batch 1 ends at the fixture's prevRoot; batch 2 = fixture.
-        deployRollup(keccak256("another genesis"));
-        vm.prank(OWNER);
-        rollup.setVerifier(address(verifier), fx.slots);
+        deployZkRollup(keccak256("another genesis"));
         bytes memory data = opTransfer(1, 2, 0, 1, 0);
         TandemRollup.BatchHeader memory h = nextHeader(data);
         h.newStateRoot = fx.prevRoot;
@@ -251,9 +258,7 @@ contract ZkProofTest is ZkProofFixture {
     function test_proveBatch_refusesProofForAnotherBatch() public {
         // Batch 1: the fixture's batch (optimistic lane: not provable); batch 2: another ZK
         // batch from the fixture's newRoot. The fixture's proof is for neither.
-        deployRollup(fx.prevRoot);
-        vm.prank(OWNER);
-        rollup.setVerifier(address(verifier), fx.slots);
+        deployZkRollup(fx.prevRoot);
         TandemRollup.BatchHeader memory h = fixtureHeader();
         h.lane = 0;
         commitWith(h, fx.publicData);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 
 /// @title RollupState
 /// @notice The state every part of `TandemRollup` shares: the committed and final tips, the
@@ -10,7 +10,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 ///         `ZkLane`, `Withdrawals`, and `TandemRollup` itself for the batch inbox and
 ///         finality) inherit it; each keeps its own extra storage.
 /// @dev One declaration order for the shared slots, so the hot slot below stays packed.
-abstract contract RollupState is Ownable {
+abstract contract RollupState is Ownable2Step {
     /// @notice Token id of ETH; ids 1..31 are ERC-20 tokens registered with `addToken`.
     uint8 public constant ETH_TOKEN_ID = 0;
     /// @notice Lane of optimistic batches (final after the challenge window).
@@ -59,7 +59,7 @@ abstract contract RollupState is Ownable {
 
     /// @notice An address argument was zero.
     error ZeroAddress();
-    /// @notice Lane `lane` is not accepted: lanes above 1, or lane 1 before `setVerifier`.
+    /// @notice Lane `lane` is not accepted: lanes above 1, or lane 1 without a verifier.
     error UnsupportedLane(uint8 lane);
     /// @notice A ZK batch (or `zkDataHash` input) has `opCount` ops, more than the circuit's `zkSlots`.
     error ZkBatchTooLarge(uint256 opCount, uint256 zkSlots);

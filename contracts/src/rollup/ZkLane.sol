@@ -5,7 +5,7 @@ import {IBatchVerifier} from "../interfaces/IBatchVerifier.sol";
 import {PublicDataParser} from "./PublicDataParser.sol";
 
 /// @title ZkLane
-/// @notice The validity lane (SPEC §10): the Groth16 verifier (set once by the owner), the
+/// @notice The validity lane (SPEC §10): the Groth16 verifier (fixed at deployment), the
 ///         per-batch commitment to a ZK batch's public inputs stored at commit, `proveBatch`,
 ///         and the data commitment `zkDataHash` both the commit and the proofs use. A proof
 ///         counts only if the verifier call succeeds and returns exactly `true` (one ABI word 1).
@@ -21,28 +21,32 @@ abstract contract ZkLane is PublicDataParser {
     // `_zkBatch` value of a proven batch (a keccak commitment is never 1).
     bytes32 internal constant ZK_PROVEN = bytes32(uint256(1));
 
-    /// @notice Groth16 verifier of the validity lane (address(0) until `setVerifier`; set once).
-    address public verifier;
-    /// @notice Op slots `S` of the circuit behind `verifier`: a ZK batch has at most this many ops.
-    uint32 public zkSlots;
+    /// @notice Groth16 verifier of the validity lane, fixed at deployment (address(0): the
+    ///         validity lane is off for good). No owner can change it: a verifier that accepts
+    ///         anything would finalize any state at once, faster than users can leave.
+    address public immutable verifier;
+    /// @notice Op slots `S` of the circuit behind `verifier`: a ZK batch has at most this many
+    ///         ops (0 exactly when there is no verifier).
+    uint32 public immutable zkSlots;
     /// @dev Per committed ZK batch: keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash))
     ///      (the proof's public inputs but the prover) until proven, then ZK_PROVEN; 0 for
     ///      optimistic batches until proven by `proveOptimisticBatch`, then ZK_PROVEN (cleared
     ///      when a revert drops the batch).
     mapping(uint64 batchNumber => bytes32 commitment) internal _zkBatch;
 
-    /// @notice The validity lane was enabled: ZK batches of at most `zkSlots` ops, proven against `verifier`.
+    /// @notice The validity lane is on (emitted at deployment): ZK batches of at most `zkSlots`
+    ///         ops, proven against `verifier`.
     event VerifierSet(address indexed verifier, uint32 zkSlots);
     /// @notice ZK batch `batchNumber` was proven by `prover` (it is final once its predecessor is
     ///         and someone calls `finalizeBatch`).
     event BatchProven(uint64 indexed batchNumber, address indexed prover);
 
-    /// @notice The verifier was already set (to `verifier`); it is set once.
-    error VerifierAlreadySet(address verifier);
     /// @notice `verifier` has no code.
     error VerifierHasNoCode(address verifier);
-    /// @notice `zkSlots` must be at least 1.
+    /// @notice A verifier needs `zkSlots` of at least 1.
     error ZeroZkSlots();
+    /// @notice `zkSlots` (`zkSlots`) given without a verifier.
+    error ZkSlotsWithoutVerifier(uint32 zkSlots);
     /// @notice No verifier is set: the validity lane is off.
     error VerifierNotSet();
     /// @notice Batch `batchNumber` is committed in the optimistic lane (or is genesis).
@@ -55,18 +59,19 @@ abstract contract ZkLane is PublicDataParser {
     error InvalidProof(uint64 batchNumber, address prover);
 
 
-    /// @notice Enables the validity lane, once: ZK batches (lane 1) of at most `zkSlots_` ops,
-    ///         proven by `verifier_`, a Groth16 verifier of the batch circuit with `S = zkSlots_`
-    ///         (`IBatchVerifier`). Owner only; neither value can change afterwards.
-    function setVerifier(address verifier_, uint32 zkSlots_) external onlyOwner {
-        address current = verifier;
-        if (current != address(0)) revert VerifierAlreadySet(current);
-        if (verifier_ == address(0)) revert ZeroAddress();
-        if (verifier_.code.length == 0) revert VerifierHasNoCode(verifier_);
-        if (zkSlots_ == 0) revert ZeroZkSlots();
+    /// @param verifier_ Groth16 verifier of the batch circuit with `S = zkSlots_`
+    ///        (`IBatchVerifier`), or address(0) for no validity lane (then `zkSlots_` is 0).
+    /// @param zkSlots_ Op slots of that circuit (>= 1 with a verifier).
+    constructor(address verifier_, uint32 zkSlots_) {
+        if (verifier_ == address(0)) {
+            if (zkSlots_ != 0) revert ZkSlotsWithoutVerifier(zkSlots_);
+        } else {
+            if (verifier_.code.length == 0) revert VerifierHasNoCode(verifier_);
+            if (zkSlots_ == 0) revert ZeroZkSlots();
+            emit VerifierSet(verifier_, zkSlots_);
+        }
         verifier = verifier_;
         zkSlots = zkSlots_;
-        emit VerifierSet(verifier_, zkSlots_);
     }
 
     /// @notice Proves committed ZK batch `batchNumber` with Groth16 `proof` over the public

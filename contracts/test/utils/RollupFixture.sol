@@ -17,6 +17,8 @@ abstract contract RollupFixture is Test {
     address internal constant SEQUENCER = address(0x5E0);
     bytes32 internal constant GENESIS_ROOT = keccak256("tandem.genesis");
     uint64 internal constant WINDOW = 1 days;
+    /// @dev The shortest admin delay the rollup accepts with WINDOW.
+    uint64 internal constant ADMIN_DELAY = 1 hours + WINDOW + 1 days;
     uint256 internal constant T0 = 1_700_000_000;
 
     // Baby Jubjub point from the brief; circomlib packs it to KEY_PACKED.
@@ -42,7 +44,13 @@ abstract contract RollupFixture is Test {
 
     function setUp() public virtual {
         vm.warp(T0);
-        rollup = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW);
+        deployRollup(GENESIS_ROOT, address(0), 0);
+    }
+
+    /// @dev A fresh rollup from `genesisRoot` with validity-lane `verifier` of `slots` op slots
+    ///      (address(0), 0: none), and a fresh DevToken registered on it.
+    function deployRollup(bytes32 genesisRoot, address verifier, uint32 slots) internal {
+        rollup = new TandemRollup(OWNER, SEQUENCER, genesisRoot, WINDOW, verifier, slots, ADMIN_DELAY);
         token = new DevToken("Tandem Dev", "TDEV", 18, address(this), 0);
         vm.prank(OWNER);
         tokenId = rollup.addToken(address(token));

@@ -49,10 +49,10 @@ abstract contract StakingFixture is RollupFixture {
     function deploy(uint16 maxActive, uint32 maxStakers) internal {
         vm.warp(T0);
         stakeToken = new DevToken("Tandem Stake", "TSTK", 18, address(this), 0);
-        staking = new SequencerStaking(OWNER, params(maxActive, maxStakers));
-        staked = new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW);
-        vm.prank(OWNER);
-        staking.setRollup(address(staked));
+        // Staking is bound to the rollup's address: this contract's next CREATE.
+        address next = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        staking = new SequencerStaking(next, params(maxActive, maxStakers));
+        staked = new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY);
         rollup = staked;
         token = new DevToken("Tandem Dev", "TDEV", 18, address(this), 0);
         vm.prank(OWNER);

@@ -41,6 +41,10 @@ abstract contract Test {
         if (a > b) revert AssertionFailedUint(what, a, b);
     }
 
+    function assertLt(uint256 a, uint256 b, string memory what) internal pure {
+        if (a >= b) revert AssertionFailedUint(what, a, b);
+    }
+
     function assertGe(uint256 a, uint256 b, string memory what) internal pure {
         if (a < b) revert AssertionFailedUint(what, a, b);
     }

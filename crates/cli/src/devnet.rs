@@ -324,29 +324,9 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     let (fee_wallet, fee_pubkey) = fee_collector(&data_dir)?;
     let genesis_root = tandem_chain::genesis_root(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
 
-    // Contracts.
-    eprintln!("==> deploying the rollup and the dev token (owner = anvil account 0, sequencer = anvil account 1)");
-    let supply = U256::from(1_000_000u128 * 10u128.pow(18));
-    let deployment = tandem_devnet::deploy_devnet(
-        &l1_url,
-        signers[0].clone(),
-        signers[1].address(),
-        genesis_root,
-        args.challenge_window,
-        supply,
-    )
-    .await
-    .map_err(|e| anyhow!("deploying the contracts: {e}"))?;
-    let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone())).map_err(|e| anyhow!("{e}"))?;
-    for signer in &signers[DEV_ACCOUNTS] {
-        owner
-            .mint_dev_token(deployment.dev_token, signer.address(), U256::from(DEV_TOKENS_PER_ACCOUNT))
-            .await
-            .map_err(|e| anyhow!("minting dev tokens: {e}"))?;
-    }
-
     // Validity lane: keys (insecure local setup, cached), the verifier rendered from them,
-    // compiled with the npm solc, deployed and registered.
+    // compiled with the npm solc and deployed, before the rollup: the rollup fixes its
+    // verifier at construction (no owner can swap it later).
     let zk_slots = args.zk_slots.unwrap_or(DEFAULT_ZK_SLOTS);
     let zk = if zk_slots > 0 {
         let keys_dir = data_dir.join(format!("keys-s{zk_slots}-d{}-c{}", args.tree_depth, args.chain_id));
@@ -393,14 +373,32 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         let verifier = tandem_devnet::deploy_bytecode(&l1_url, signers[0].clone(), code.into())
             .await
             .map_err(|e| anyhow!("deploying the verifier: {e}"))?;
-        // A fresh client: the deployment above used the owner's key through another provider,
-        // so an earlier client's cached nonce is stale.
-        let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone())).map_err(|e| anyhow!("{e}"))?;
-        owner.set_verifier(verifier, zk_slots as u32).await.map_err(|e| anyhow!("registering the verifier: {e}"))?;
         Some((keys_dir, verifier))
     } else {
         None
     };
+
+    // Contracts.
+    eprintln!("==> deploying the rollup and the dev token (owner = anvil account 0, sequencer = anvil account 1)");
+    let supply = U256::from(1_000_000u128 * 10u128.pow(18));
+    let deployment = tandem_devnet::deploy_devnet_with_verifier(
+        &l1_url,
+        signers[0].clone(),
+        signers[1].address(),
+        genesis_root,
+        args.challenge_window,
+        zk.as_ref().map(|(_, verifier)| (*verifier, zk_slots as u32)),
+        supply,
+    )
+    .await
+    .map_err(|e| anyhow!("deploying the contracts: {e}"))?;
+    let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone())).map_err(|e| anyhow!("{e}"))?;
+    for signer in &signers[DEV_ACCOUNTS] {
+        owner
+            .mint_dev_token(deployment.dev_token, signer.address(), U256::from(DEV_TOKENS_PER_ACCOUNT))
+            .await
+            .map_err(|e| anyhow!("minting dev tokens: {e}"))?;
+    }
 
     // Node.
     let rpc_addr: std::net::SocketAddr = ([127, 0, 0, 1], args.rpc_port).into();

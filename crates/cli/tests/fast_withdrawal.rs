@@ -8,7 +8,7 @@ use std::time::Duration;
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::{repo_root, test_anvil};
-use tandem_devnet::{deploy_bytecode, deploy_devnet};
+use tandem_devnet::{deploy_bytecode, deploy_devnet_with_verifier};
 use tandem_l1::bindings::TandemRollup::TandemRollupErrors;
 use tandem_l1::{Address, ContractRevert, L1Error, PrivateKeySigner, RollupClient, U256};
 use tandem_node::records::BatchStatus;
@@ -54,9 +54,10 @@ async fn run(prove_optimistic: bool) {
 
     let fee_key = PrivateKey::from_seed([9; 32]);
     let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
-    let deployment = deploy_devnet(&url, owner.clone(), sequencer.address(), genesis, WINDOW, U256::from(1u64)).await.unwrap();
-    let owner_l1 = RollupClient::new(&url, deployment.rollup, Some(owner)).unwrap();
-    owner_l1.set_verifier(verifier, SLOTS as u32).await.unwrap();
+    let deployment =
+        deploy_devnet_with_verifier(&url, owner.clone(), sequencer.address(), genesis, WINDOW, Some((verifier, SLOTS as u32)), U256::from(1u64))
+            .await
+            .unwrap();
 
     let dir = tempfile::tempdir().unwrap();
     let config = NodeConfig {

@@ -41,9 +41,19 @@ pub async fn deploy_bytecode(rpc_url: &str, deployer: PrivateKeySigner, bytecode
     receipt.contract_address.ok_or_else(|| L1Error::Unexpected("deployment receipt without a contract address".into()))
 }
 
-/// Deploys a devnet instance: the rollup (owner = deployer) from `genesis_root`, a DevToken
-/// (`dev_token_supply` minted to the deployer), and registers the token. Returns where
-/// everything is.
+/// The shortest admin delay (seconds from announcing a sequencer change to its effect) the
+/// rollup accepts with `challenge_window`: its `minAdminDelay`, i.e. the forced-withdrawal
+/// deadline bound (`FORCED_WITHDRAWAL_DEADLINE`, 1 h) + the challenge window + the exit margin
+/// (`EXIT_MARGIN`, 1 day), mirrored here because it is needed before the contract exists
+/// (the constructor refuses anything shorter). Devnets deploy with it.
+pub fn min_admin_delay(challenge_window: u64) -> u64 {
+    const FORCED_WITHDRAWAL_DEADLINE: u64 = 3600;
+    const EXIT_MARGIN: u64 = 86_400;
+    FORCED_WITHDRAWAL_DEADLINE.saturating_add(challenge_window).saturating_add(EXIT_MARGIN)
+}
+
+/// Deploys a devnet instance without a validity lane: [`deploy_devnet_with_verifier`] with
+/// no verifier.
 pub async fn deploy_devnet(
     rpc_url: &str,
     deployer: PrivateKeySigner,
@@ -52,9 +62,30 @@ pub async fn deploy_devnet(
     challenge_window: u64,
     dev_token_supply: U256,
 ) -> Result<Deployment, L1Error> {
+    deploy_devnet_with_verifier(rpc_url, deployer, sequencer, genesis_root, challenge_window, None, dev_token_supply).await
+}
+
+/// Deploys a devnet instance: the rollup (owner = deployer) from `genesis_root`, with the
+/// validity lane's `verifier` (its address and the circuit's op slots; fixed for the rollup's
+/// life, `None`: no validity lane) and the shortest admin delay ([`min_admin_delay`]), a
+/// DevToken (`dev_token_supply` minted to the deployer), and registers the token. Returns
+/// where everything is.
+pub async fn deploy_devnet_with_verifier(
+    rpc_url: &str,
+    deployer: PrivateKeySigner,
+    sequencer: Address,
+    genesis_root: B256,
+    challenge_window: u64,
+    verifier: Option<(Address, u32)>,
+    dev_token_supply: U256,
+) -> Result<Deployment, L1Error> {
     let owner = deployer.address();
     let (provider, _) = connect(rpc_url, Some(deployer))?;
-    let rollup = *TandemRollup::deploy(provider.clone(), owner, sequencer, genesis_root, challenge_window).await?.address();
+    let (verifier, zk_slots) = verifier.unwrap_or((Address::ZERO, 0));
+    let admin_delay = min_admin_delay(challenge_window);
+    let rollup = *TandemRollup::deploy(provider.clone(), owner, sequencer, genesis_root, challenge_window, verifier, zk_slots, admin_delay)
+        .await?
+        .address();
     let token =
         *DevToken::deploy(provider.clone(), "Tandem Dev Token".to_string(), "TDT".to_string(), 18, owner, dev_token_supply).await?.address();
     let rollup_contract = TandemRollup::new(rollup, provider.clone());
@@ -80,9 +111,9 @@ pub struct StakedParams {
     pub epoch_length: u64,
     /// Seconds from `unstake` to `withdraw`; at least `epoch_length + challenge_window`.
     pub unbonding_delay: u64,
-    /// Size of an epoch's active set (1..=192).
+    /// Size of an epoch's active set (1..=128, `MAX_SET_SIZE`).
     pub max_active: u16,
-    /// Cap on registered stakers (>= `max_active`).
+    /// Cap on registered stakers (`max_active..=160`, `MAX_STAKERS`).
     pub max_stakers: u32,
     /// Slashed fraction of the bonded stake per offence, in basis points (<= 10 000).
     pub slash_bps: u16,
@@ -123,8 +154,10 @@ fn uint96(name: &str, value: U256) -> Result<alloy::primitives::Uint<96, 2>, L1E
 }
 
 /// Deploys a staked devnet: a DevToken (`token_supply` minted to the deployer) as the
-/// staking token, `SequencerStaking` with `params` (owner = deployer), the `StakedRollup`
-/// from `genesis_root`, binds them (`setRollup`) and registers the token on the rollup.
+/// staking token, `SequencerStaking` with `params` bound to the address the rollup gets next
+/// (the deployer's next CREATE address; staking has no owner), the `StakedRollup` from
+/// `genesis_root` (owner = deployer, no validity lane, the shortest admin delay), and
+/// registers the token on the rollup. Nothing else may send from the deployer meanwhile.
 pub async fn deploy_staked_devnet(
     rpc_url: &str,
     deployer: PrivateKeySigner,
@@ -151,10 +184,24 @@ pub async fn deploy_staked_devnet(
         reporterBps: params.reporter_bps,
         emissionPerBatch: params.emission_per_batch,
     };
-    let staking = *SequencerStaking::deploy(provider.clone(), owner, sol_params).await?.address();
-    let rollup = *StakedRollup::deploy(provider.clone(), owner, staking, genesis_root, params.challenge_window).await?.address();
-    let staking_contract = SequencerStaking::new(staking, provider.clone());
-    confirm(staking_contract.setRollup(rollup).send().await?).await?;
+    // Staking is deployed at the deployer's current nonce, the rollup right after it (its
+    // constructor refuses a staking contract bound to another address).
+    let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
+    let next_rollup = owner.create(nonce + 1);
+    let staking = *SequencerStaking::deploy(provider.clone(), next_rollup, sol_params).await?.address();
+    let admin_delay = min_admin_delay(params.challenge_window);
+    let rollup = *StakedRollup::deploy(
+        provider.clone(),
+        owner,
+        staking,
+        genesis_root,
+        params.challenge_window,
+        Address::ZERO,
+        0,
+        admin_delay,
+    )
+    .await?
+    .address();
     let rollup_contract = TandemRollup::new(rollup, provider.clone());
     confirm(rollup_contract.addToken(token).send().await?).await?;
     let token_id = rollup_contract.tokenIdOf(token).call().await?;

@@ -18,7 +18,10 @@ pub mod process;
 pub mod solc;
 pub mod staked_set;
 
-pub use deploy::{deploy_bytecode, deploy_devnet, deploy_staked_devnet, Deployment, StakedDeployment, StakedParams};
+pub use deploy::{
+    deploy_bytecode, deploy_devnet, deploy_devnet_with_verifier, deploy_staked_devnet, min_admin_delay, Deployment, StakedDeployment,
+    StakedParams,
+};
 pub use error::DevnetError;
 pub use node_args::{MemberArgs, NodeCommand, ZkArgs};
 pub use tandem_ports::{free_port, free_ports, PortError};

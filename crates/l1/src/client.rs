@@ -315,13 +315,6 @@ impl RollupClient {
         Ok(confirm(pending).await?.transaction_hash)
     }
 
-    /// Registers the validity-lane verifier and the circuit's op slots (owner, once).
-    pub async fn set_verifier(&self, verifier: Address, slots: u32) -> Result<B256, L1Error> {
-        self.signer.ok_or(L1Error::NoSigner)?;
-        let pending = self.contract().setVerifier(verifier, slots).send().await.map_err(contract_error)?;
-        Ok(confirm(pending).await?.transaction_hash)
-    }
-
     /// Submits a validity proof of ZK-lane batch `batch_number`; the proof must bind this
     /// client's signing address.
     pub async fn prove_batch(

@@ -1,7 +1,8 @@
 //! The staked mode on a real L1 (anvil): the Rust digests equal the contract's, active sets
 //! ranked as the contract ranks them, signed commits accepted above 2/3 of the stake and
 //! refused at or below it, double-vote evidence slashing and paying the reporter, rewards
-//! (funded pools and the per-batch emission), and unbonding enforced by L1 time.
+//! (funded pools and the per-batch emission), unbonding enforced by L1 time, and what the
+//! deployment fixes (staking bound to its rollup, the admin delay, no owner power over the set).
 
 use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::providers::{Provider, ProviderBuilder};
@@ -361,4 +362,35 @@ async fn emission_reserve_is_refused_without_an_emission() {
     net.mint(5, tokens(1)).await;
     assert!(reverted_with!(&funder.fund_emission(tokens(1)).await, EmissionDisabled));
     assert_eq!(funder.emission_reserve().await.expect("reserve"), U256::ZERO);
+}
+
+/// No admin shortcut (SPEC §13) as deployed: staking is bound to its rollup at deployment, the
+/// rollup's admin delay is the contract's floor (which the Rust mirror equals), the owner
+/// cannot replace the staked set, and a dust top-up is refused by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deployment_fixes_the_binding_and_admin_delay_and_refuses_set_changes_by_owner_or_dust() {
+    let net = devnet().await;
+    let (owner_provider, _) = tandem_l1::connect(&net.url, Some(net.keys[0].clone())).expect("provider");
+    let staking = SequencerStaking::new(net.deployment.staking, owner_provider.clone());
+    assert_eq!(staking.rollup().call().await.expect("rollup"), net.deployment.rollup, "bound at deployment");
+    let rollup = tandem_l1::bindings::staked::StakedRollup::new(net.deployment.rollup, owner_provider);
+    let floor = rollup.minAdminDelay(WINDOW).call().await.expect("floor");
+    assert_eq!(floor, U256::from(tandem_devnet::min_admin_delay(WINDOW)), "the Rust mirror equals the contract's floor");
+    assert_eq!(rollup.adminDelay().call().await.expect("delay"), tandem_devnet::min_admin_delay(WINDOW));
+
+    let refused = rollup.proposeSequencer(net.keys[0].address()).send().await.map_err(tandem_l1::contract_error);
+    assert!(
+        matches!(
+            refused,
+            Err(L1Error::Reverted(ContractRevert::StakedRollup(
+                tandem_l1::bindings::staked::StakedRollup::StakedRollupErrors::SequencerFixedInStakedMode(_)
+            )))
+        ),
+        "{refused:?}"
+    );
+
+    let client = net.stake(1, tokens(500)).await;
+    net.mint(1, U256::from(1u64)).await;
+    let refused = client.stake(U256::from(1u64), Address::ZERO, b"").await;
+    assert!(reverted_with!(&refused, StakeChangeTooSmall), "{refused:?}");
 }
