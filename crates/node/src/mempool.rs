@@ -6,7 +6,6 @@
 //! arrival order and each account's are in nonce order.
 
 use std::collections::{BTreeMap, HashMap};
-use tandem_state::signing::verify_tx;
 use tandem_state::{Ledger, StfError};
 use tandem_chain::TxHash;
 use tandem_types::{AccountIndex, Balance, SignedTx, Tx};
@@ -139,7 +138,8 @@ impl Mempool {
         if got > expected {
             return Err(MempoolError::NonceGap { from, got, expected });
         }
-        verify_tx(ledger.config().chain_id, tx, &account.pubkey)?;
+        // Remembered by the ledger, so applying the block does not verify it again.
+        ledger.verified_signatures().verify(tx, &account.pubkey)?;
         let token = tx.tx.token();
         let needed = match &tx.tx {
             Tx::Transfer(t) => t.amount.value().checked_add(t.fee.value()),

@@ -9,7 +9,7 @@ use tandem_crypto::field::fr_to_be_bytes;
 use tandem_chain::{BatchHeader, BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT};
 use tandem_l1::{QueuedDeposit, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
-use tandem_state::{Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
+use tandem_state::{BlockOutcome, Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
 use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
 use tracing::{error, info, warn};
 
@@ -74,7 +74,8 @@ pub enum NodeError {
     /// The RPC methods of the node and the member clash.
     #[error("RPC methods: {0}")]
     RpcMethods(#[from] jsonrpsee::core::RegisterMethodError),
-    /// A decided block does not apply (cannot happen after `check_batch` accepted it).
+    /// A decided block does not apply: a deposit or the fee settlement is refused (a
+    /// transaction never refuses a block; it is skipped).
     #[error("block {number} does not apply at op {index}: {reason}")]
     BlockRefused {
         /// Block number.
@@ -86,15 +87,14 @@ pub enum NodeError {
     },
 }
 
-/// The inputs chosen for a block.
+/// The inputs chosen for a block. Nothing in it has been executed: an input that turns out
+/// invalid is skipped when the block is applied (deferred execution).
 #[derive(Debug, Clone)]
 pub struct BlockPlan {
     /// Finality lane.
     pub lane: Lane,
     /// Deposits (queue order) then transactions.
     pub inputs: Vec<BlockInput>,
-    /// Transactions refused while choosing: (mempool seq, hash, reason).
-    pub rejected: Vec<(u64, TxHash, String)>,
 }
 
 /// A block ready to commit: its number and time, its inputs, and, in sequencer-set mode, the
@@ -105,7 +105,7 @@ pub struct DecidedBlock {
     pub number: u64,
     /// Unix time the block carries.
     pub timestamp: u64,
-    /// Its lane and inputs (and the transactions refused while planning it).
+    /// Its lane and inputs.
     pub plan: BlockPlan,
     /// The decided height it came from (`None` for the single sequencer).
     pub consensus: Option<DecidedHeight>,
@@ -259,103 +259,77 @@ impl Node {
     }
 
     /// Produces the next block from confirmed deposits and pending transactions, if there is
-    /// anything to include. Returns its number.
+    /// anything to include. Returns its number, or `None` when nothing was pending or every
+    /// pending transaction was skipped.
     pub fn produce_block(&self) -> Result<Option<u64>, NodeError> {
         let mut ledger = lock(&self.ledger);
         let mut mempool = lock(&self.mempool);
         let mut deposits = lock(&self.deposits);
         let number = read_meta(&self.db, META_LATEST_BLOCK)?.unwrap_or(0) + 1;
-        let plan = self.plan_block(&ledger, &mempool, &mut deposits, number)?;
+        let plan = self.plan_block(&mempool, &mut deposits)?;
         if plan.inputs.is_empty() {
-            if !plan.rejected.is_empty() {
-                self.drop_rejected(&mut mempool, &plan.rejected)?;
-            }
             return Ok(None);
         }
         let block = DecidedBlock { number, timestamp: unix_now(), plan, consensus: None };
-        self.commit_block(&mut ledger, &mut mempool, &mut deposits, block).map(Some)
+        self.commit_block(&mut ledger, &mut mempool, &mut deposits, block)
     }
 
-    /// Chooses block `number`'s inputs: confirmed deposits in queue order, then pending
-    /// transactions in arrival order, dropping (into `rejected`) any the ledger refuses, so the
-    /// plan is a batch that applies. Changes nothing.
-    pub(crate) fn plan_block(
-        &self,
-        ledger: &Ledger,
-        mempool: &Mempool,
-        deposits: &mut VecDeque<QueuedDeposit>,
-        number: u64,
-    ) -> Result<BlockPlan, NodeError> {
+    /// Chooses the next block's inputs: confirmed deposits in queue order, then pending
+    /// transactions in arrival order, up to the lane's limit. Executes nothing: the block
+    /// runs once, when it is committed. Changes nothing but dropping deposits already taken.
+    pub(crate) fn plan_block(&self, mempool: &Mempool, deposits: &mut VecDeque<QueuedDeposit>) -> Result<BlockPlan, NodeError> {
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         while deposits.front().is_some_and(|d| d.queue_index < next_deposit) {
             deposits.pop_front();
         }
         let (lane, max) = self.block_lane(deposits, mempool);
-        let chosen_deposits: Vec<QueuedDeposit> = deposits.iter().take(max).copied().collect();
-        let mut candidates = mempool.take_candidates(max - chosen_deposits.len());
-        let mut rejected: Vec<(u64, TxHash, String)> = Vec::new();
-        loop {
-            let mut ops: Vec<LedgerOp> = chosen_deposits.iter().map(|d| LedgerOp::Deposit(d.deposit)).collect();
-            ops.extend(candidates.iter().map(|(_, _, tx)| LedgerOp::Tx(*tx)));
-            if ops.is_empty() {
-                return Ok(BlockPlan { lane, inputs: vec![], rejected });
-            }
-            match ledger.check_batch(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index")) {
-                Ok(()) => {
-                    let inputs = ops
-                        .iter()
-                        .zip(chosen_deposits.iter().map(Some).chain(std::iter::repeat(None)))
-                        .map(|(op, deposit)| match op {
-                            LedgerOp::Deposit(d) => BlockInput::deposit(deposit.map_or(0, |q| q.queue_index), d),
-                            LedgerOp::Tx(tx) => BlockInput::Tx { encoded: *tx },
-                        })
-                        .collect();
-                    return Ok(BlockPlan { lane, inputs, rejected });
-                }
-                Err(e) if e.index >= chosen_deposits.len() => {
-                    let (seq, hash, _) = candidates.remove(e.index - chosen_deposits.len());
-                    warn!(block = number, tx = %hash, reason = %e.error, "dropping transaction");
-                    rejected.push((seq, hash, e.error.to_string()));
-                }
-                Err(e) => {
-                    return Err(NodeError::DepositRefused {
-                        queue_index: chosen_deposits[e.index].queue_index,
-                        reason: e.error,
-                    })
-                }
-            }
-        }
+        let mut inputs: Vec<BlockInput> =
+            deposits.iter().take(max).map(|d| BlockInput::deposit(d.queue_index, &d.deposit)).collect();
+        let room = max - inputs.len();
+        inputs.extend(mempool.take_candidates(room).into_iter().map(|(_, _, tx)| BlockInput::Tx { encoded: tx }));
+        Ok(BlockPlan { lane, inputs })
     }
 
-    /// Applies `block` and persists it with everything that goes with it (transaction records,
-    /// mempool removals, deposit cursor, the decided consensus height) in one database
-    /// transaction. Returns its number.
+    /// Applies `block` once and persists the result with everything that goes with it
+    /// (transaction records, mempool removals, deposit cursor, the decided consensus height)
+    /// in one database transaction. A transaction that breaks a rule is skipped (deferred
+    /// execution: every member skips the same ones) and recorded as rejected with its reason,
+    /// unless the same transaction was already included (a replay must not hide the original).
+    /// Returns the new block's number, or `None` when no input applied.
     pub(crate) fn commit_block(
         &self,
         ledger: &mut PersistentLedger,
         mempool: &mut Mempool,
         deposits: &mut VecDeque<QueuedDeposit>,
         block: DecidedBlock,
-    ) -> Result<u64, NodeError> {
-        let DecidedBlock { number, timestamp, plan: BlockPlan { lane, inputs, rejected }, consensus } = block;
+    ) -> Result<Option<u64>, NodeError> {
+        let DecidedBlock { number, timestamp, plan: BlockPlan { lane, inputs }, consensus } = block;
         let ops: Vec<LedgerOp> = inputs.iter().map(BlockInput::to_ledger_op).collect();
-        let deposit_count = ops.iter().take_while(|o| matches!(o, LedgerOp::Deposit(_))).count();
-        let outcome = match ledger.apply_batch(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index")) {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                return Err(NodeError::BlockRefused { number, index: e.index, reason: e.error });
-            }
-        };
-        let public_data = encode_public_data(&outcome.ops);
+        let BlockOutcome { batch: outcome, applied, skipped } = ledger
+            .apply_block(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index"))
+            .map_err(|e| NodeError::BlockRefused { number, index: e.index, reason: e.error })?;
+        let skipped: Vec<(TxHash, String)> = skipped
+            .iter()
+            .filter_map(|(i, error)| match &inputs[*i] {
+                BlockInput::Tx { encoded } => Some((TxHash::of(encoded), error.to_string())),
+                BlockInput::Deposit { .. } => None,
+            })
+            .collect();
+        for (hash, reason) in &skipped {
+            warn!(block = number, tx = %hash, reason, "skipping transaction");
+        }
+        let inputs: Vec<BlockInput> = applied.iter().map(|i| inputs[*i].clone()).collect();
+        let deposit_count = inputs.iter().filter(|i| matches!(i, BlockInput::Deposit { .. })).count();
+        let produced = !outcome.ops.is_empty();
         let mut withdrawal_index = 0u32;
         let mut tx_updates = Vec::new();
-        for (op, ledger_op) in outcome.ops.iter().zip(&ops) {
-            if let LedgerOp::Tx(tx) = ledger_op {
+        for (op, input) in outcome.ops.iter().zip(&inputs) {
+            if let BlockInput::Tx { encoded } = input {
                 let withdrawal = matches!(op, Op::Withdraw(_)).then(|| {
                     withdrawal_index += 1;
                     (number, withdrawal_index - 1)
                 });
-                tx_updates.push((TxHash::of(tx), TxRecord { status: "included".into(), block: Some(number), reason: None, withdrawal }));
+                tx_updates.push((TxHash::of(encoded), TxRecord { status: "included".into(), block: Some(number), reason: None, withdrawal }));
             }
         }
         let record = BlockRecord {
@@ -364,7 +338,7 @@ impl Node {
             prev_state_root: B256::from(fr_to_be_bytes(&outcome.prev_root)),
             state_root: B256::from(fr_to_be_bytes(&outcome.root)),
             intermediate_roots: outcome.intermediate_roots.iter().map(|r| B256::from(fr_to_be_bytes(r))).collect(),
-            public_data,
+            public_data: encode_public_data(&outcome.ops),
             op_count: outcome.ops.len() as u32,
             priority_ops: deposit_count as u32,
             tx_hashes: tx_updates.iter().map(|(h, _)| *h).collect(),
@@ -373,23 +347,32 @@ impl Node {
             consensus: consensus.as_ref().map(|c| c.info.clone()),
         };
         let batch = BatchRecord { number, status: BatchStatus::Soft, l1_commit_tx: None, l1_finalize_tx: None, committed: None };
-        let included: std::collections::HashSet<TxHash> = tx_updates.iter().map(|(h, _)| *h).collect();
-        let included_seqs = mempool.seqs_of_hashes(&included);
+        let done: std::collections::HashSet<TxHash> = tx_updates.iter().map(|(h, _)| *h).chain(skipped.iter().map(|(h, _)| *h)).collect();
+        let done_seqs = mempool.seqs_of_hashes(&done);
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         let new_next_deposit = next_deposit + deposit_count as u64;
         let persisted = ledger.persist_with(|txn| {
-            txn.open_table(BLOCKS).map_err(db_err)?.insert(number, to_json(&record).as_slice()).map_err(db_err)?;
-            txn.open_table(BATCHES).map_err(db_err)?.insert(number, to_json(&batch).as_slice()).map_err(db_err)?;
             let mut txs = txn.open_table(TXS).map_err(db_err)?;
-            for (hash, rec) in &tx_updates {
-                txs.insert(hash.as_bytes(), to_json(rec).as_slice()).map_err(db_err)?;
+            if produced {
+                txn.open_table(BLOCKS).map_err(db_err)?.insert(number, to_json(&record).as_slice()).map_err(db_err)?;
+                txn.open_table(BATCHES).map_err(db_err)?.insert(number, to_json(&batch).as_slice()).map_err(db_err)?;
+                for (hash, rec) in &tx_updates {
+                    txs.insert(hash.as_bytes(), to_json(rec).as_slice()).map_err(db_err)?;
+                }
             }
-            for (_, hash, reason) in &rejected {
+            for (hash, reason) in &skipped {
+                let earlier: Option<TxRecord> = match txs.get(hash.as_bytes()).map_err(db_err)? {
+                    Some(bytes) => serde_json::from_slice(bytes.value()).ok(),
+                    None => None,
+                };
+                if earlier.is_some_and(|r| r.status == "included") {
+                    continue;
+                }
                 let rec = TxRecord { status: "rejected".into(), block: None, reason: Some(reason.clone()), withdrawal: None };
                 txs.insert(hash.as_bytes(), to_json(&rec).as_slice()).map_err(db_err)?;
             }
             let mut pool = txn.open_table(MEMPOOL).map_err(db_err)?;
-            for seq in included_seqs.iter().chain(rejected.iter().map(|(s, _, _)| s)) {
+            for seq in &done_seqs {
                 pool.remove(*seq).map_err(db_err)?;
             }
             if let Some(decided) = &consensus {
@@ -397,7 +380,9 @@ impl Node {
             }
             let mut meta = txn.open_table(NODE_META).map_err(db_err)?;
             meta.insert(META_NEXT_DEPOSIT, new_next_deposit).map_err(db_err)?;
-            meta.insert(META_LATEST_BLOCK, number).map_err(db_err)?;
+            if produced {
+                meta.insert(META_LATEST_BLOCK, number).map_err(db_err)?;
+            }
             Ok(())
         });
         if let Err(e) = persisted {
@@ -405,21 +390,24 @@ impl Node {
             error!(block = number, error = %e, "could not persist block; stopping");
             return Err(e.into());
         }
-        for seq in included_seqs.iter().chain(rejected.iter().map(|(s, _, _)| s)) {
+        for seq in &done_seqs {
             mempool.remove(*seq);
         }
         while deposits.front().is_some_and(|d| d.queue_index < new_next_deposit) {
             deposits.pop_front();
         }
         let m = &self.metrics;
+        m.txs_dropped.fetch_add(skipped.len() as u64, Ordering::Relaxed);
+        m.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
+        if !produced {
+            return Ok(None);
+        }
         m.blocks_produced.fetch_add(1, Ordering::Relaxed);
         m.txs_included.fetch_add(tx_updates.len() as u64, Ordering::Relaxed);
-        m.txs_dropped.fetch_add(rejected.len() as u64, Ordering::Relaxed);
         m.deposits_included.fetch_add(deposit_count as u64, Ordering::Relaxed);
         m.latest_block.store(number, Ordering::Relaxed);
-        m.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
         info!(block = number, ops = record.op_count, deposits = record.priority_ops, lane = ?lane, root = %record.state_root, "block produced");
-        Ok(number)
+        Ok(Some(number))
     }
 
     /// The lane of the next block and its op limit: a ZK-lane block (at most the circuit's
@@ -439,24 +427,6 @@ impl Node {
         }
     }
 
-    pub(crate) fn drop_rejected(&self, mempool: &mut Mempool, rejected: &[(u64, TxHash, String)]) -> Result<(), NodeError> {
-        let write = self.db.begin_write().map_err(db_err)?;
-        {
-            let mut txs = write.open_table(TXS).map_err(db_err)?;
-            let mut pool = write.open_table(MEMPOOL).map_err(db_err)?;
-            for (seq, hash, reason) in rejected {
-                let rec = TxRecord { status: "rejected".into(), block: None, reason: Some(reason.clone()), withdrawal: None };
-                txs.insert(hash.as_bytes(), to_json(&rec).as_slice()).map_err(db_err)?;
-                pool.remove(*seq).map_err(db_err)?;
-            }
-        }
-        write.commit().map_err(db_err)?;
-        for (seq, _, _) in rejected {
-            mempool.remove(*seq);
-        }
-        self.metrics.txs_dropped.fetch_add(rejected.len() as u64, Ordering::Relaxed);
-        Ok(())
-    }
 
     /// Scans L1 for newly confirmed deposits (from `*scanned + 1` to head − confirmations),
     /// rewinding after a reorg of scanned blocks.

@@ -13,6 +13,7 @@
 
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use tandem_crypto::{verify, Fr, PublicKey, Signature};
 use tandem_types::{
     AccountIndex, Balance, ChainId, DepositOp, L1Deposit, Op, PackedPubKey, PackedSignature,
@@ -22,6 +23,7 @@ use tandem_types::{
 use crate::account::Account;
 use crate::error::{BatchError, LedgerConfigError, StfError};
 use crate::signing::{transfer_message, withdraw_message};
+use crate::verified::VerifiedSignatures;
 use crate::tree::{MerkleProof, SparseMerkleTree};
 
 /// Chain parameters the state transition depends on.
@@ -72,6 +74,21 @@ pub struct BatchOutcome {
     pub root: Fr,
 }
 
+/// What applying a decided block produced (see [`Ledger::apply_block`]).
+///
+/// Invariant: `applied` and `skipped` partition the block's input positions, each in
+/// increasing order, and `applied.len() == batch.ops.len()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockOutcome {
+    /// The batch of the ops that applied. When none did, `ops` is empty, both roots are
+    /// the unchanged state root and nothing was applied.
+    pub batch: BatchOutcome,
+    /// For each op of `batch.ops`, its position among the block's inputs.
+    pub applied: Vec<usize>,
+    /// The transactions that did not apply, by input position, with the rule each broke.
+    pub skipped: Vec<(usize, StfError)>,
+}
+
 /// What a signature signs; the message hash is computed in the parallel phase.
 enum SignedMessage {
     Transfer(tandem_types::TransferTx, PublicKey),
@@ -111,6 +128,8 @@ pub struct Ledger {
     pub(crate) batches_applied: u64,
     /// Accounts changed since the last persist (see `store`).
     pub(crate) dirty_accounts: HashSet<u32>,
+    /// Signatures already verified for this chain (shared by clones: entries are facts).
+    pub(crate) verified: Arc<VerifiedSignatures>,
 }
 
 impl Ledger {
@@ -125,7 +144,14 @@ impl Ledger {
             next_index: 0,
             batches_applied: 0,
             dirty_accounts: HashSet::new(),
+            verified: Arc::new(VerifiedSignatures::new(config.chain_id, VerifiedSignatures::DEFAULT_CAPACITY)),
         })
+    }
+
+    /// The signatures this ledger (and its clones) already verified: a mempool checks
+    /// admissions through it so that applying the block does not verify them again.
+    pub fn verified_signatures(&self) -> &VerifiedSignatures {
+        &self.verified
     }
 
     /// Chain parameters.
@@ -214,11 +240,87 @@ impl Ledger {
     /// Applies `ops` atomically, paying fees to `fee_account`. Either every op is valid and
     /// all are applied, or the first invalid op is reported and nothing changes.
     pub fn apply_batch(&mut self, ops: &[LedgerOp], fee_account: AccountIndex) -> Result<BatchOutcome, BatchError> {
-        let (overlay, public_ops, snapshots) = self.execute(ops, fee_account)?;
-        let Executed { accounts, new_pubkeys, next_index, fees } = overlay;
+        let (executed, public_ops, snapshots) = self.execute(ops, fee_account)?;
+        Ok(self.write_executed(executed, public_ops, &snapshots))
+    }
+
+    /// Applies a block the sequencer set decided: every deposit must apply (they come from
+    /// L1's queue, which the set already checked), while a transaction that breaks a rule
+    /// (signature, nonce, balance, ...) against the state left by the ops before it is
+    /// skipped and reported, deterministically, so every member derives the same batch.
+    ///
+    /// The ops that apply and their public data, roots and fees are exactly what
+    /// [`Ledger::apply_batch`] gives for the block with the skipped transactions removed.
+    /// The block runs once: signatures of senders that exist before the block are checked
+    /// in parallel first (free when already verified, e.g. at mempool admission through
+    /// [`Ledger::verified_signatures`]), the rest as their op executes. A refused deposit or
+    /// the fee settlement refuses the whole block and changes nothing.
+    pub fn apply_block(
+        &mut self,
+        ops: &[LedgerOp],
+        fee_account: AccountIndex,
+    ) -> Result<BlockOutcome, BatchError> {
+        let verified = Arc::clone(&self.verified);
+        // Keys never change once an account exists, so these signers are final.
+        let early: Vec<Option<(PublicKey, Result<(), StfError>)>> = ops
+            .par_iter()
+            .map(|op| match op {
+                LedgerOp::Tx(signed) => self.accounts.get(&signed.tx.from().get()).map(|a| (a.pubkey, verified.verify(signed, &a.pubkey))),
+                LedgerOp::Deposit(_) => None,
+            })
+            .collect();
+        let mut overlay = Overlay::new(self);
+        let mut public_ops = Vec::with_capacity(ops.len());
+        let mut snapshots: Vec<Vec<(u32, Account)>> = Vec::with_capacity(ops.len() + 1);
+        let mut applied = Vec::with_capacity(ops.len());
+        let mut skipped = Vec::new();
+        for (i, op) in ops.iter().enumerate() {
+            let mark = overlay.begin_op();
+            let mut checks = Vec::with_capacity(1);
+            let result = overlay.execute_ledger_op(i, op, fee_account, &mut checks).and_then(|done| {
+                if let (LedgerOp::Tx(signed), Some(check)) = (op, checks.first()) {
+                    match &early[i] {
+                        Some((signer, verdict)) if *signer == check.signer => verdict.clone()?,
+                        _ => verified.verify(signed, &check.signer)?,
+                    }
+                }
+                Ok(done)
+            });
+            match (result, op) {
+                (Ok((public, touched)), _) => {
+                    public_ops.push(public);
+                    snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect());
+                    applied.push(i);
+                }
+                (Err(error), LedgerOp::Deposit(_)) => return Err(BatchError { index: i, error }),
+                (Err(error), LedgerOp::Tx(_)) => {
+                    overlay.undo(mark);
+                    skipped.push((i, error));
+                }
+            }
+        }
+        overlay.end_ops();
+        if public_ops.is_empty() {
+            let root = self.tree.root();
+            let batch = BatchOutcome { ops: vec![], intermediate_roots: vec![], fees: [0; MAX_TOKENS as usize], prev_root: root, root };
+            return Ok(BlockOutcome { batch, applied, skipped });
+        }
+        match overlay.settle_fees(fee_account) {
+            Ok(touched) => snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect()),
+            Err(error) => return Err(BatchError { index: ops.len() - 1, error }),
+        }
+        let Overlay { accounts, new_pubkeys, next_index, fees, .. } = overlay;
+        let executed = Executed { accounts, new_pubkeys, next_index, fees };
+        let batch = self.write_executed(executed, public_ops, &snapshots);
+        Ok(BlockOutcome { batch, applied, skipped })
+    }
+
+    /// Writes an executed batch into the state and the tree: the root after each op (the
+    /// last snapshot group is the fee settlement, whose root is the batch's root).
+    fn write_executed(&mut self, executed: Executed, ops: Vec<Op>, snapshots: &[Vec<(u32, Account)>]) -> BatchOutcome {
+        let Executed { accounts, new_pubkeys, next_index, fees } = executed;
         let prev_root = self.tree.root();
-        let mut intermediate_roots = self.merkleize(&snapshots);
-        // The last group is the fee settlement; its root is the batch's root.
+        let mut intermediate_roots = self.merkleize(snapshots);
         intermediate_roots.truncate(ops.len());
         for (i, account) in accounts {
             self.dirty_accounts.insert(i);
@@ -229,7 +331,7 @@ impl Ledger {
         }
         self.next_index = next_index;
         self.batches_applied += 1;
-        Ok(BatchOutcome { ops: public_ops, root: self.tree.root(), prev_root, intermediate_roots, fees })
+        BatchOutcome { ops, root: self.tree.root(), prev_root, intermediate_roots, fees }
     }
 
     /// Runs `ops` on a copy-on-write overlay: the changed accounts, the public ops and the
@@ -320,6 +422,17 @@ struct Overlay<'a> {
     next_index: u32,
     /// Fees collected so far in the batch, per token id.
     fees: [Balance; MAX_TOKENS as usize],
+    /// While an op runs under [`Overlay::begin_op`]: each account it changed, with the
+    /// overlay's entry before its first change (`None`: there was none).
+    undo_accounts: Option<Vec<(u32, Option<Account>)>>,
+    /// Keys the running op registered in `new_pubkeys`.
+    undo_pubkeys: Vec<PackedPubKey>,
+}
+
+/// The overlay's scalar state before an op, to restore if the op is skipped.
+struct OpMark {
+    next_index: u32,
+    fees: [Balance; MAX_TOKENS as usize],
 }
 
 impl<'a> Overlay<'a> {
@@ -330,6 +443,45 @@ impl<'a> Overlay<'a> {
             new_pubkeys: HashMap::new(),
             next_index: base.next_index,
             fees: [0; MAX_TOKENS as usize],
+            undo_accounts: None,
+            undo_pubkeys: Vec::new(),
+        }
+    }
+
+    /// Starts journaling one op so that [`Overlay::undo`] can take it back.
+    fn begin_op(&mut self) -> OpMark {
+        self.undo_accounts = Some(Vec::with_capacity(3));
+        self.undo_pubkeys.clear();
+        OpMark { next_index: self.next_index, fees: self.fees }
+    }
+
+    /// Takes back every change since [`Overlay::begin_op`] returned `mark`.
+    fn undo(&mut self, mark: OpMark) {
+        for (index, before) in self.undo_accounts.take().unwrap_or_default().into_iter().rev() {
+            match before {
+                Some(account) => self.accounts.insert(index, account),
+                None => self.accounts.remove(&index),
+            };
+        }
+        for key in self.undo_pubkeys.drain(..) {
+            self.new_pubkeys.remove(&key);
+        }
+        self.next_index = mark.next_index;
+        self.fees = mark.fees;
+    }
+
+    /// Stops journaling (the fee settlement after the last op is never taken back).
+    fn end_ops(&mut self) {
+        self.undo_accounts = None;
+        self.undo_pubkeys.clear();
+    }
+
+    /// Records `key`'s overlay entry before the running op's first change to it.
+    fn journal(&mut self, key: u32) {
+        if let Some(log) = &mut self.undo_accounts {
+            if !log.iter().any(|(k, _)| *k == key) {
+                log.push((key, self.accounts.get(&key).cloned()));
+            }
         }
     }
 
@@ -358,6 +510,7 @@ impl<'a> Overlay<'a> {
 
     fn get_mut(&mut self, index: AccountIndex) -> Result<&mut Account, StfError> {
         let key = index.get();
+        self.journal(key);
         if !self.accounts.contains_key(&key) {
             let account = self.base.accounts.get(&key).ok_or(StfError::AccountNotFound(index))?;
             self.accounts.insert(key, account.clone());
@@ -377,9 +530,13 @@ impl<'a> Overlay<'a> {
     }
 
     fn create(&mut self, index: AccountIndex, packed: PackedPubKey, pubkey: PublicKey) {
+        self.journal(index.get());
         self.accounts.insert(index.get(), Account::new(pubkey));
         if self.index_of(&packed).is_none() {
             self.new_pubkeys.insert(packed, index);
+            if self.undo_accounts.is_some() {
+                self.undo_pubkeys.push(packed);
+            }
         }
         self.next_index = self.next_index.max(index.get() + 1);
     }

@@ -12,11 +12,13 @@ pub mod ledger;
 pub mod signing;
 pub mod store;
 pub mod tree;
+pub mod verified;
 pub mod witness;
 
 pub use account::Account;
 pub use error::{BatchError, LedgerConfigError, StfError, StoreError};
-pub use ledger::{BatchOutcome, Ledger, LedgerConfig, LedgerOp};
+pub use ledger::{BatchOutcome, BlockOutcome, Ledger, LedgerConfig, LedgerOp};
+pub use verified::VerifiedSignatures;
 pub use store::PersistentLedger;
 /// The embedded database, re-exported so that callers of [`PersistentLedger::persist_with`] use the same version.
 pub use redb;

@@ -3,10 +3,10 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tandem_chain::{BlockInput, ConsensusInfo, ConsensusPayload, Lane, FEE_ACCOUNT};
+use tandem_chain::{BlockInput, ConsensusInfo, ConsensusPayload, Lane};
 use tandem_consensus::{AppError, ConsensusApp, DoubleVote, PayloadRefused, ValidatorSet};
 use tandem_l1::Address;
-use tandem_state::{BatchError, LedgerOp, StoreError};
+use tandem_state::{LedgerOp, StoreError};
 use tracing::info;
 
 use super::{app_err, lock, unix_now, Member};
@@ -115,9 +115,6 @@ pub enum PayloadCheckError {
         /// Its queue index.
         queue_index: u64,
     },
-    /// The inputs do not apply to the ledger.
-    #[error(transparent)]
-    Ops(#[from] BatchError),
 }
 
 /// A decided height as stored: its payload, decoded and as decided, and its certificate.
@@ -141,14 +138,13 @@ impl Member {
         Ok(Some(StoredHeight { payload, bytes, certificate }))
     }
 
-    /// Turns payload inputs into ledger ops, checking deposits against the confirmed L1 queue.
-    fn check_inputs(&self, payload: &ConsensusPayload) -> Result<Vec<LedgerOp>, PayloadCheckError> {
+    /// Checks the payload's deposits against the confirmed L1 queue: in order, first, and
+    /// equal to L1's.
+    fn check_inputs(&self, payload: &ConsensusPayload) -> Result<(), PayloadCheckError> {
         let next_deposit = read_meta(&self.node.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         let deposits = lock(&self.node.deposits);
-        let mut ops = Vec::with_capacity(payload.inputs.len());
         let mut seen_tx = false;
         for (i, input) in payload.inputs.iter().enumerate() {
-            let op = input.to_ledger_op();
             match input {
                 BlockInput::Deposit { queue_index, .. } => {
                     if seen_tx {
@@ -159,17 +155,16 @@ impl Member {
                         return Err(PayloadCheckError::DepositOutOfOrder { input: i, queue_index: *queue_index, expected });
                     }
                     let known = deposits.iter().find(|d| d.queue_index == expected);
-                    match (known, &op) {
-                        (Some(d), LedgerOp::Deposit(dep)) if d.deposit == *dep => {}
+                    match (known, input.to_ledger_op()) {
+                        (Some(d), LedgerOp::Deposit(dep)) if d.deposit == dep => {}
                         (Some(_), _) => return Err(PayloadCheckError::DepositDiffers { input: i, queue_index: expected }),
                         (None, _) => return Err(PayloadCheckError::DepositUnconfirmed { input: i, queue_index: expected }),
                     }
                 }
                 BlockInput::Tx { .. } => seen_tx = true,
             }
-            ops.push(op);
         }
-        Ok(ops)
+        Ok(())
     }
 
     fn check(&self, height: u64, bytes: &[u8]) -> Result<ConsensusPayload, PayloadCheckError> {
@@ -196,11 +191,9 @@ impl Member {
         if payload.inputs.len() > max {
             return Err(PayloadCheckError::TooManyInputs { count: payload.inputs.len(), max });
         }
-        let ops = self.check_inputs(&payload)?;
-        if !ops.is_empty() {
-            let ledger = lock(&self.node.ledger);
-            ledger.check_batch(&ops, tandem_types::AccountIndex::new(FEE_ACCOUNT).expect("0 is an index"))?;
-        }
+        // Deposits are checked against L1 here; transactions are not executed: the block runs
+        // once, on commit, where every member skips the same invalid ones.
+        self.check_inputs(&payload)?;
         Ok(payload)
     }
 }
@@ -220,16 +213,10 @@ impl ConsensusApp for Member {
         let (prev_epoch, prev_time) = self.epoch_and_time_of(last).map_err(app_err)?;
         let epoch = self.proposal_epoch(prev_epoch);
         let plan = {
-            let ledger = lock(&self.node.ledger);
             let mempool = lock(&self.node.mempool);
             let mut deposits = lock(&self.node.deposits);
-            let number = self.node.latest_block().map_err(app_err)? + 1;
-            self.node.plan_block(&ledger, &mempool, &mut deposits, number).map_err(app_err)?
+            self.node.plan_block(&mempool, &mut deposits).map_err(app_err)?
         };
-        if !plan.rejected.is_empty() {
-            let mut mempool = lock(&self.node.mempool);
-            self.node.drop_rejected(&mut mempool, &plan.rejected).map_err(app_err)?;
-        }
         let payload = ConsensusPayload { epoch, timestamp: unix_now().max(prev_time), lane: plan.lane, inputs: plan.inputs };
         info!(height, epoch, inputs = payload.inputs.len(), "proposing");
         Ok(payload.encode())
@@ -257,11 +244,12 @@ impl ConsensusApp for Member {
             let block = DecidedBlock {
                 number,
                 timestamp: payload.timestamp,
-                plan: BlockPlan { lane: payload.lane, inputs: payload.inputs, rejected: vec![] },
+                plan: BlockPlan { lane: payload.lane, inputs: payload.inputs },
                 consensus: Some(decided),
             };
-            self.node.commit_block(&mut ledger, &mut mempool, &mut deposits, block).map_err(app_err)?;
-            lock(&self.committed_at).insert(number, std::time::Instant::now());
+            if let Some(number) = self.node.commit_block(&mut ledger, &mut mempool, &mut deposits, block).map_err(app_err)? {
+                lock(&self.committed_at).insert(number, std::time::Instant::now());
+            }
         }
         self.node.metrics.consensus_height.store(height, Ordering::Relaxed);
         if proposer == self.address() {
