@@ -71,8 +71,6 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     let key = info["devAccounts"][0]["privateKey"].as_str().unwrap().to_string();
     let l1_address = info["devAccounts"][0]["address"].as_str().unwrap().to_string();
     let d = dir.path();
-    let page = http_get(info["dashboard"].as_str().unwrap());
-    assert!(page.starts_with("HTTP/1.1 200") && page.contains("<title>Tandem dashboard</title>"), "{page}");
 
     ok(wallet(d, &info, "alice.json", &["new"]));
     let bob = ok(wallet(d, &info, "bob.json", &["new"]))["publicKey"].as_str().unwrap().to_string();
@@ -85,6 +83,10 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
 
     let t = ok(wallet(d, &info, "alice.json", &["transfer", "--to", &bob, "--amount", "1.25", "--fee", "0.01", "--wait"]));
     assert_eq!(t["status"], "included");
+    // The single sequencer's dashboard in the browser: the transfer, its batch final.
+    let block = t["transaction"]["block"].as_u64().unwrap();
+    let browser = browser_check(info["dashboard"].as_str().unwrap(), t["hash"].as_str().unwrap(), block, "", None);
+    assert!(browser.contains("single sequencer shown") && browser.contains("all dashboard checks passed"), "{browser}");
     let t = ok(wallet(d, &info, "alice.json", &["transfer", "--to", &bob, "--amount", "5", "--token", "dev", "--wait"]));
     assert_eq!(t["status"], "included");
     let b = ok(wallet(d, &info, "bob.json", &["balance"]));
@@ -129,18 +131,6 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
         // signal 0: does the process still exist? (it was reaped by the devnet)
         assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "{name} still running");
     }
-}
-
-/// `GET url` over HTTP/1.1: the whole response (status line, headers, body).
-fn http_get(url: &str) -> String {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("an http URL");
-    let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut text = String::new();
-    stream.read_to_string(&mut text).unwrap();
-    text
 }
 
 /// Runs `tests/browser/dashboard.mjs` (npm playwright-core driving Debian's Chromium) against

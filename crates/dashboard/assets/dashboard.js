@@ -15,7 +15,7 @@ const state = {
   blocks: new Map(),
   batches: new Map(),
   set: null,
-  setServed: true,
+  setServed: false,
 };
 
 class ApiError extends Error {
@@ -95,6 +95,8 @@ function setStatus(text, isError) {
 
 async function refresh() {
   if (!state.params) {
+    const served = await (await fetch("/api", { cache: "no-store" })).json();
+    state.setServed = served.methods.includes("tandem_sequencerSet");
     state.params = await call("tandem_chainParams");
     renderChainLine();
     renderInactivePanels();
@@ -125,15 +127,7 @@ async function refresh() {
       if (batch) state.batches.set(n, batch);
     }),
   );
-  if (state.setServed) {
-    try {
-      state.set = await call("tandem_sequencerSet");
-    } catch (e) {
-      if (e.code !== -32601) throw e;
-      state.setServed = false;
-      state.set = null;
-    }
-  }
+  if (state.setServed) state.set = await call("tandem_sequencerSet");
   renderBlocks();
   renderChart();
   renderSet();
@@ -316,8 +310,8 @@ function renderSet() {
         el("td", { class: "num stake" }, units18(m.stake)),
         el("td", { class: "num" }, `${share}%`),
         el("td", { class: "num" }, proposed.get(m.signingKey.toLowerCase()) ?? 0),
-        el("td", { class: "mono", title: m.staker }, short(m.staker)),
-        el("td", { class: "mono", title: m.signingKey }, short(m.signingKey)),
+        el("td", { class: "mono addr", title: m.staker }, short(m.staker)),
+        el("td", { class: "mono addr wide", title: m.signingKey }, short(m.signingKey)),
       );
     });
     children.push(
@@ -328,7 +322,7 @@ function renderSet() {
         el(
           "table",
           { id: "members" },
-          el("thead", {}, el("tr", {}, el("th", {}, "#"), el("th", {}, "stake"), el("th", {}, "share"), el("th", {}, "blocks proposed"), el("th", {}, "staker"), el("th", {}, "signing key"))),
+          el("thead", {}, el("tr", {}, el("th", {}, "#"), el("th", {}, "stake"), el("th", {}, "share"), el("th", { title: "blocks proposed among those shown" }, "blocks"), el("th", {}, "staker"), el("th", { class: "wide" }, "signing key"))),
           el("tbody", {}, ...rows),
         ),
       ),

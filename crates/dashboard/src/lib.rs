@@ -9,7 +9,8 @@
 //! through the dashboard's port can change state. The page is served with a
 //! `Content-Security-Policy` that lets it load and fetch from its own origin only.
 //!
-//! `GET /api/<method>?params=<JSON array>` answers `{"result": …}` or `{"error": {"code",
+//! `GET /api` lists the read methods this node serves; `GET /api/<method>?params=<JSON array>`
+//! answers `{"result": …}` or `{"error": {"code",
 //! "message"}}`: HTTP 200 for a result and for the method's own refusals (JSON-RPC `-32602`,
 //! `-32000`: bad input is an answer, as in JSON-RPC over HTTP), 404 for a method the
 //! dashboard does not serve, 400 for a query that is not a JSON array, 500 when the node fails
@@ -79,6 +80,7 @@ pub fn router(methods: impl Into<Methods>) -> Router {
         .route("/", get(|| async { asset(INDEX_HTML, "text/html; charset=utf-8") }))
         .route("/dashboard.js", get(|| async { asset(DASHBOARD_JS, "text/javascript; charset=utf-8") }))
         .route("/dashboard.css", get(|| async { asset(DASHBOARD_CSS, "text/css; charset=utf-8") }))
+        .route("/api", get(served))
         .route("/api/{method}", get(api))
         .with_state(methods)
 }
@@ -129,6 +131,13 @@ fn params_of(query: Option<&str>) -> Result<Value, String> {
         Ok(_) => Err("params must be a JSON array".into()),
         Err(e) => Err(format!("params are not JSON: {e}")),
     }
+}
+
+/// `GET /api`: the read methods this node serves (a single sequencer has no
+/// `tandem_sequencerSet`), so the page asks only for what exists.
+async fn served(State(methods): State<Methods>) -> Response {
+    let served: Vec<&str> = READ_METHODS.iter().copied().filter(|m| methods.method_names().any(|n| n == *m)).collect();
+    answer(StatusCode::OK, json!({ "methods": served }))
 }
 
 async fn api(State(methods): State<Methods>, Path(method): Path<String>, RawQuery(query): RawQuery) -> Response {
@@ -227,6 +236,9 @@ mod tests {
             assert_eq!(http(addr, "GET", asset).await.0, 200, "{asset}");
         }
 
+        let (status, body) = http(addr, "GET", "/api").await;
+        assert_eq!(status, 200);
+        assert!(body.contains(r#"{"methods":["tandem_getBlock"]}"#), "{body}");
         let (status, body) = http(addr, "GET", "/api/tandem_getBlock?params=%5B7%5D").await;
         assert_eq!(status, 200);
         assert!(body.contains(r#"{"result":{"number":7}}"#), "{body}");
