@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every Tandem test. Installs what the tests need first (pinned npm packages: Foundry,
-# solc, circomlibjs), so it works on a fresh machine with Rust, Node.js and npm.
+# solc, circomlibjs, playwright-core; Debian's chromium for the dashboard's browser test), so
+# it works on a fresh machine with Rust, Node.js and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,15 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || ! npm ls --depth=0 >/dev/null 2>&1; then
   echo "==> installing pinned npm packages (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The dashboard's browser test (crates/cli/tests/devnet.rs) drives Debian's Chromium.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing Chromium (apt-get) for the dashboard's browser test"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
 fi
 
 echo "==> cargo test (workspace)"

@@ -20,7 +20,7 @@ mod types;
 
 pub use errors::{ApiError, INTERNAL, INVALID_PARAMS, REFUSED};
 pub use types::{
-    AccountRef, AccountRefParseError, AccountView, Amount, BatchSignature, BatchStatus, BatchView, BlockView, ChainParams,
+    AccountRef, AccountRefParseError, AccountView, Amount, BatchSignature, BatchSignersView, BatchStatus, BatchView, BlockView, ChainParams,
     EpochSetView, ForwardReceipt, SequencerSetView, SetMemberView, Stake, SubmittedTx, TransactionView, TxStatus,
     WithdrawalRef, WithdrawalView,
 };

@@ -282,8 +282,43 @@ pub struct BatchView {
     pub committed_at: Option<u64>,
     /// Optimistic lane: the L1 time from which it can be finalized.
     pub finalizable_at: Option<u64>,
+    /// Unix time (the node's clock, like block timestamps) at which the node saw it final
+    /// (`null` before): its block's `timestamp` to this is its time to finality.
+    pub finalized_at: Option<u64>,
     /// Withdrawals in the batch (once committed).
     pub withdrawal_count: Option<u32>,
+    /// The L1 account that committed it (the sequencer, or the set member that posted it).
+    #[serde(default, with = "checksummed_option")]
+    pub poster: Option<Address>,
+    /// Sequencer-set mode: the members whose signatures committed it.
+    pub signers: Option<BatchSignersView>,
+}
+
+/// The set's signatures over a committed batch (`StakedRollup.BatchSigned`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchSignersView {
+    /// The staking epoch whose active set signed.
+    pub epoch: u64,
+    /// Bit `i` set: member `i` of that epoch's set (`tandem_sequencerSet` order) signed;
+    /// `0x` hex.
+    pub signer_bitmap: U256,
+}
+
+/// An optional address, EIP-55 checksummed.
+mod checksummed_option {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(address: &Option<Address>, serializer: S) -> Result<S::Ok, S::Error> {
+        match address {
+            Some(a) => serializer.collect_str(&a.to_checksum(None)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Address>, D::Error> {
+        Option::<Address>::deserialize(deserializer)
+    }
 }
 
 /// `tandem_getWithdrawal`.

@@ -68,6 +68,9 @@ pub struct DevnetArgs {
     /// Node Prometheus metrics port (with --sequencers N: member i's is metrics-port + i).
     #[arg(long, default_value_t = 9645)]
     pub metrics_port: u16,
+    /// Web dashboard port of the node (with --sequencers N: member i's is dashboard-port + i).
+    #[arg(long, default_value_t = 8745)]
+    pub dashboard_port: u16,
     /// Sequencers: 1 runs one sequencer node (with the ZK lane and a prover); N >= 2 runs a
     /// staked sequencer set of N member nodes that decide blocks by consensus and post batches
     /// signed by more than 2/3 of the stake (no ZK lane, no prover).
@@ -306,6 +309,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     check_port_free(args.l1_port, "--l1-port")?;
     check_port_free(args.rpc_port, "--rpc-port")?;
     check_port_free(args.metrics_port, "--metrics-port")?;
+    check_port_free(args.dashboard_port, "--dashboard-port")?;
     let anvil_bin = ensure_anvil(args)?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
@@ -405,6 +409,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     let metrics_addr: std::net::SocketAddr = ([127, 0, 0, 1], args.metrics_port).into();
     let l2_url = format!("http://{rpc_addr}");
     let metrics_url = format!("http://{metrics_addr}/metrics");
+    let dashboard_addr: std::net::SocketAddr = ([127, 0, 0, 1], args.dashboard_port).into();
+    let dashboard_url = format!("http://{dashboard_addr}/");
     let node_log = data_dir.join("node.log");
     let exe = std::env::current_exe().context("finding this executable to start `tandem node`")?;
     let mut node_cmd = NodeCommand::new(
@@ -419,6 +425,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         rpc_addr,
         metrics_addr,
     );
+    node_cmd.dashboard_addr = Some(dashboard_addr);
     node_cmd.block_time_ms = Some(args.block_time_ms);
     node_cmd.l1_confirmations = Some(args.l1_confirmations);
     node_cmd.max_block_ops = Some(args.max_block_ops);
@@ -477,6 +484,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         "l1Rpc": l1_url,
         "l2Rpc": l2_url,
         "metrics": metrics_url,
+        "dashboard": dashboard_url,
         "l1ChainId": l1_chain_id,
         "chainId": args.chain_id,
         "treeDepth": args.tree_depth,
@@ -512,6 +520,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     text += &format!("  L1 RPC       {l1_url}   (anvil, chain id {l1_chain_id})\n");
     text += &format!("  L2 RPC       {l2_url}   (chain id {})\n", args.chain_id);
     text += &format!("  metrics      {metrics_url}\n");
+    text += &format!("  dashboard    {dashboard_url}   (open in a browser: blocks, batches, finality; read-only)\n");
     text += &format!("  rollup       {}\n", deployment.rollup);
     text += &format!("  dev token    {} (L2 token id {}, 18 decimals)\n", deployment.dev_token, deployment.dev_token_id);
     text += &format!("  deploy block {}, challenge window {} s, L2 block time {} ms\n", deployment.deploy_block, args.challenge_window, args.block_time_ms);

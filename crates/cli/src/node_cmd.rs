@@ -42,6 +42,10 @@ pub struct NodeArgs {
     /// Prometheus metrics listen address.
     #[arg(long, env = "TANDEM_METRICS_ADDR", default_value = "127.0.0.1:9645")]
     pub metrics_addr: SocketAddr,
+    /// Web dashboard listen address (a read-only page of blocks, batches, finality and the
+    /// sequencer set); no dashboard when absent.
+    #[arg(long, env = "TANDEM_DASHBOARD_ADDR")]
+    pub dashboard_addr: Option<SocketAddr>,
     /// Target block time in milliseconds.
     #[arg(long, env = "TANDEM_BLOCK_TIME_MS", default_value_t = 1000)]
     pub block_time_ms: u64,
@@ -121,6 +125,7 @@ impl NodeArgs {
             sequencer_key,
             rpc_addr: self.rpc_addr,
             metrics_addr: self.metrics_addr,
+            dashboard_addr: self.dashboard_addr,
             block_time: Duration::from_millis(self.block_time_ms.max(10)),
             l1_confirmations: self.l1_confirmations,
             max_block_ops: self.max_block_ops,
@@ -242,6 +247,7 @@ mod tests {
             withhold_batches: true,
         });
         node.log_json = true;
+        node.dashboard_addr = Some("127.0.0.1:20004".parse().expect("addr"));
         let argv = std::iter::once("node".to_string()).chain(node.argv());
         let args = Cli::try_parse_from(argv).expect("tandem node accepts the builder's flags").node;
         let config = args.config().expect("valid config");
@@ -250,6 +256,7 @@ mod tests {
         assert_eq!((config.rollup, config.deploy_block), (Address::repeat_byte(1), 9));
         assert_eq!(config.sequencer_key.address(), key(2).address());
         assert_eq!((config.rpc_addr, config.metrics_addr), (node.rpc_addr, node.metrics_addr));
+        assert_eq!(config.dashboard_addr, node.dashboard_addr);
         assert_eq!((config.block_time.as_millis(), config.l1_confirmations, config.max_block_ops), (500, 0, 64));
         assert_eq!(config.l1_poll_interval.as_millis(), 300);
         assert!(matches!(&config.zk_lane, Some(z) if z.slots == 2 && z.fast_withdrawal_fee == 7));

@@ -1,7 +1,9 @@
 //! `tandem devnet` end to end through the binary: start it on free ports, run the wallet
 //! flow from its printed dev keys (deposit, transfer, withdraw, claim), then SIGTERM it and
 //! expect exit 0 with no child left; the same with `--sequencers 4` (a staked set), whose
-//! output must name each block's proposer and each batch's poster.
+//! output must name each block's proposer and each batch's poster, and whose dashboard is
+//! driven in headless Chromium (`tests/browser/dashboard.mjs`): the members and their stakes,
+//! a wallet transfer, its batch turning final, clear messages for bad input, no console error.
 
 use serde_json::Value;
 use std::path::Path;
@@ -51,6 +53,7 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
         .args(["--l1-port", &free_port().to_string()])
         .args(["--rpc-port", &free_port().to_string()])
         .args(["--metrics-port", &free_port().to_string()])
+        .args(["--dashboard-port", &free_port().to_string()])
         .args(["--challenge-window", "2", "--block-time-ms", "200"])
         // A small tree keeps the validity lane's (insecure, local) setup and proofs quick.
         .args(["--tree-depth", "4", "--zk-slots", "2"])
@@ -80,6 +83,10 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
 
     let t = ok(wallet(d, &info, "alice.json", &["transfer", "--to", &bob, "--amount", "1.25", "--fee", "0.01", "--wait"]));
     assert_eq!(t["status"], "included");
+    // The single sequencer's dashboard in the browser: the transfer, its batch final.
+    let block = t["transaction"]["block"].as_u64().unwrap();
+    let browser = browser_check(info["dashboard"].as_str().unwrap(), t["hash"].as_str().unwrap(), block, "", None);
+    assert!(browser.contains("single sequencer shown") && browser.contains("all dashboard checks passed"), "{browser}");
     let t = ok(wallet(d, &info, "alice.json", &["transfer", "--to", &bob, "--amount", "5", "--token", "dev", "--wait"]));
     assert_eq!(t["status"], "included");
     let b = ok(wallet(d, &info, "bob.json", &["balance"]));
@@ -124,6 +131,27 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
         // signal 0: does the process still exist? (it was reaped by the devnet)
         assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "{name} still running");
     }
+}
+
+/// Runs `tests/browser/dashboard.mjs` (npm playwright-core driving Debian's Chromium) against
+/// the dashboard at `url`; panics with its output unless every check passed. Returns its stdout.
+fn browser_check(url: &str, tx_hash: &str, tx_block: u64, stakes: &str, screenshots: Option<&Path>) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut cmd = Command::new("node");
+    cmd.current_dir(&root)
+        .arg("tests/browser/dashboard.mjs")
+        .env("DASHBOARD_URL", url)
+        .env("TX_HASH", tx_hash)
+        .env("TX_BLOCK", tx_block.to_string())
+        .env("EXPECT_STAKES", stakes)
+        .env("FINAL_TIMEOUT_MS", "60000");
+    if let Some(dir) = screenshots {
+        cmd.env("SCREENSHOT_DIR", dir);
+    }
+    let out = cmd.output().expect("running node (Node.js >= 20; ./scripts/test.sh installs the npm packages and Chromium)");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "the dashboard failed in the browser:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    stdout
 }
 
 /// Stops the devnet (and so its children) if the test fails before it does: SIGTERM, which
@@ -173,6 +201,7 @@ fn staked_devnet_of_four_names_proposers_and_posters_and_stops_cleanly() {
             .args(["--l1-port", &free_port().to_string()])
             .args(["--rpc-port", &free_ports(4).to_string()])
             .args(["--metrics-port", &free_ports(4).to_string()])
+            .args(["--dashboard-port", &free_ports(4).to_string()])
             .args(["--p2p-port", &free_ports(4).to_string()])
             .args(["--challenge-window", "2", "--block-time-ms", "500", "--tree-depth", "8", "--epoch-length", "600"])
             .stdout(std::fs::File::create(&out_path).unwrap())
@@ -213,6 +242,14 @@ fn staked_devnet_of_four_names_proposers_and_posters_and_stops_cleanly() {
         (proposed && posted).then_some(Value::String(text))
     });
     assert!(out.as_str().unwrap().contains("Tandem devnet is running: a staked sequencer set of 4 members"));
+    assert_eq!(info["dashboard"], info["members"][0]["dashboard"]);
+
+    // The dashboard in a real browser: the set, the transfer, its batch final, bad input.
+    let shots = std::env::var_os("TANDEM_DASHBOARD_SCREENSHOTS").map(std::path::PathBuf::from);
+    let browser = browser_check(info["dashboard"].as_str().unwrap(), &hash, block, "400,300,200,100", shots.as_deref());
+    for line in ["members and stakes shown: 400, 300, 200, 100", &format!("batch {block} final on the page"), "all dashboard checks passed"] {
+        assert!(browser.contains(line), "the browser check did not report {line:?}:\n{browser}");
+    }
 
     // SIGTERM: every member and anvil stopped, exit 0.
     let pids = info["pids"].clone();

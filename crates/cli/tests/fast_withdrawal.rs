@@ -71,6 +71,7 @@ async fn run(prove_optimistic: bool) {
         sequencer_key: sequencer,
         rpc_addr: "127.0.0.1:0".parse().unwrap(),
         metrics_addr: "127.0.0.1:0".parse().unwrap(),
+        dashboard_addr: None,
         block_time: Duration::from_millis(100),
         l1_confirmations: 0,
         max_block_ops: 64,

@@ -74,6 +74,8 @@ pub struct NodeCommand {
     pub rpc_addr: SocketAddr,
     /// `--metrics-addr`.
     pub metrics_addr: SocketAddr,
+    /// `--dashboard-addr` (no dashboard when `None`).
+    pub dashboard_addr: Option<SocketAddr>,
     /// `--block-time-ms`.
     pub block_time_ms: Option<u64>,
     /// `--l1-confirmations`.
@@ -116,6 +118,7 @@ impl NodeCommand {
             sequencer_key,
             rpc_addr,
             metrics_addr,
+            dashboard_addr: None,
             block_time_ms: None,
             l1_confirmations: None,
             max_block_ops: None,
@@ -161,6 +164,7 @@ impl NodeCommand {
                 args.push(value);
             }
         };
+        optional("--dashboard-addr", self.dashboard_addr.map(|a| a.to_string()));
         optional("--block-time-ms", self.block_time_ms.map(|v| v.to_string()));
         optional("--l1-confirmations", self.l1_confirmations.map(|v| v.to_string()));
         optional("--max-block-ops", self.max_block_ops.map(|v| v.to_string()));
@@ -221,7 +225,7 @@ mod tests {
         );
         let plain = node.argv();
         assert_eq!(plain.len(), 20);
-        assert!(!plain.iter().any(|a| a == "--staking" || a == "--zk-slots" || a == "--block-time-ms"));
+        assert!(!plain.iter().any(|a| a == "--staking" || a == "--zk-slots" || a == "--block-time-ms" || a == "--dashboard-addr"));
         assert_eq!(plain[plain.iter().position(|a| a == "--sequencer-key").expect("flag") + 1], format!("0x{}", "02".repeat(32)));
         node.block_time_ms = Some(500);
         node.member = Some(MemberArgs {

@@ -106,6 +106,28 @@ pub struct CommittedBatch {
     pub withdrawals_root: B256,
 }
 
+/// Who committed a batch on L1, and with which signatures (staked mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitOrigin {
+    /// The commit transaction.
+    pub l1_tx: B256,
+    /// Its sender: the sequencer, or the set member that posted the batch.
+    pub poster: Address,
+    /// On a `StakedRollup`: the `BatchSigned` event of the same transaction.
+    pub signed: Option<BatchSigners>,
+}
+
+/// The set's signatures over a batch, as `StakedRollup.BatchSigned` reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchSigners {
+    /// The staking epoch whose active set signed.
+    pub epoch: u64,
+    /// Bit `i` set: member `i` of that epoch's active set (in `activeSet` order) signed.
+    pub signer_bitmap: U256,
+}
+
 impl CommittedBatch {
     fn to_sol(self) -> TandemRollup::StoredBatch {
         TandemRollup::StoredBatch {
@@ -306,6 +328,43 @@ impl RollupClient {
             new_state_root: e.newStateRoot,
             withdrawals_root: e.withdrawalsRoot,
         }))
+    }
+
+    /// Who committed batch `number` (its latest `BatchCommitted` event's transaction and
+    /// sender) and, on a `StakedRollup`, the `BatchSigned` event of that transaction; `None`
+    /// while L1 has no commit of it.
+    pub async fn commit_origin(&self, number: u64, from_block: u64) -> Result<Option<CommitOrigin>, L1Error> {
+        let logs = self
+            .contract()
+            .BatchCommitted_filter()
+            .topic1(U256::from(number))
+            .from_block(from_block)
+            .query()
+            .await
+            .map_err(contract_error)?;
+        let Some((_, log)) = logs.last() else { return Ok(None) };
+        let (Some(l1_tx), Some(block)) = (log.transaction_hash, log.block_number) else {
+            return Err(L1Error::Unexpected(format!("BatchCommitted of batch {number} has no transaction or block")));
+        };
+        let receipt = self
+            .provider
+            .get_transaction_receipt(l1_tx)
+            .await
+            .map_err(|e| L1Error::Rpc(e.to_string()))?
+            .ok_or_else(|| L1Error::Unexpected(format!("no receipt for the commit {l1_tx} of batch {number}")))?;
+        // A plain TandemRollup never emits BatchSigned, so this finds nothing there.
+        let signed = StakedRollup::new(self.rollup, self.provider.clone())
+            .BatchSigned_filter()
+            .topic1(U256::from(number))
+            .from_block(block)
+            .to_block(block)
+            .query()
+            .await
+            .map_err(contract_error)?
+            .into_iter()
+            .find(|(_, l)| l.transaction_hash == Some(l1_tx))
+            .map(|(e, _)| BatchSigners { epoch: e.epoch, signer_bitmap: e.signerBitmap });
+        Ok(Some(CommitOrigin { l1_tx, poster: receipt.from, signed }))
     }
 
     /// Finalizes a committed batch whose window has passed.

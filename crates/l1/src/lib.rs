@@ -19,7 +19,7 @@ pub mod staking;
 pub use alloy::primitives::{Address, B256, U256};
 pub use alloy::signers::local::PrivateKeySigner;
 pub use client::{
-    client_chain_id, confirm, connect, contract_error, staking_error, CommittedBatch, L1Error, QueuedDeposit, RollupClient,
+    client_chain_id, confirm, connect, contract_error, staking_error, BatchSigners, CommitOrigin, CommittedBatch, L1Error, QueuedDeposit, RollupClient,
 };
 pub use revert::ContractRevert;
 pub use commitments::{to_sol, to_staked_sol};

@@ -29,6 +29,8 @@ pub struct NodeConfig {
     pub rpc_addr: SocketAddr,
     /// Prometheus metrics listen address.
     pub metrics_addr: SocketAddr,
+    /// Web dashboard listen address (`tandem_dashboard`, read-only); `None` serves none.
+    pub dashboard_addr: Option<SocketAddr>,
     /// Target time between blocks.
     pub block_time: Duration,
     /// L1 blocks a deposit must be buried under before L2 credits it (reorg safety).

@@ -1,10 +1,11 @@
 //! The Tandem sequencer node: mempool with per-account nonce ordering, block production
 //! behind the [`sequencing::Sequencing`] seam, an L1 watcher for deposits, the batcher
 //! (one path, with a [`posting::Posting`] strategy) and the finalizer, crash-safe storage
-//! shared with the ledger, JSON-RPC and Prometheus metrics. The single sequencer runs
-//! [`sequencing::SoloSequencer`] with [`posting::DirectPosting`]; in sequencer-set mode
-//! ([`member`]) blocks come from consensus among the staked members and batches carry their
-//! signatures.
+//! shared with the ledger, JSON-RPC, Prometheus metrics and the read-only web dashboard
+//! (`tandem_dashboard`, on its own port when [`NodeConfig::dashboard_addr`] is set). The
+//! single sequencer runs [`sequencing::SoloSequencer`] with [`posting::DirectPosting`]; in
+//! sequencer-set mode ([`member`]) blocks come from consensus among the staked members and
+//! batches carry their signatures.
 
 pub mod config;
 pub mod member;

@@ -71,6 +71,9 @@ pub enum NodeError {
         #[source]
         source: std::io::Error,
     },
+    /// The dashboard could not start.
+    #[error(transparent)]
+    Dashboard(#[from] tandem_dashboard::DashboardError),
     /// The RPC methods of the node and the member clash.
     #[error("RPC methods: {0}")]
     RpcMethods(#[from] jsonrpsee::core::RegisterMethodError),
@@ -175,7 +178,8 @@ pub fn hex0x(bytes: &[u8]) -> String {
     format!("0x{}", hex::encode(bytes))
 }
 
-fn unix_now() -> u64 {
+/// Unix seconds by this machine's clock (the clock of block timestamps).
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
@@ -346,7 +350,7 @@ impl Node {
             inputs,
             consensus: consensus.as_ref().map(|c| c.info.clone()),
         };
-        let batch = BatchRecord { number, status: BatchStatus::Soft, l1_commit_tx: None, l1_finalize_tx: None, committed: None };
+        let batch = BatchRecord { number, status: BatchStatus::Soft, l1_commit_tx: None, l1_finalize_tx: None, committed: None, finalized_at: None, origin: None };
         let done: std::collections::HashSet<TxHash> = tx_updates.iter().map(|(h, _)| *h).chain(skipped.iter().map(|(h, _)| *h)).collect();
         let done_seqs = mempool.seqs_of_hashes(&done);
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
@@ -524,9 +528,14 @@ where
     S: Sequencing,
     P: Posting,
 {
+    let dashboard_methods = jsonrpsee::Methods::clone(&methods);
     let (rpc, rpc_addr) = crate::rpc::serve_module(methods, node.config.rpc_addr).await?;
     let metrics_addr = crate::rpc::serve_metrics(node.clone(), node.config.metrics_addr).await?;
     info!(rpc = %format!("http://{rpc_addr}"), metrics = %format!("http://{metrics_addr}/metrics"), rollup = %node.config.rollup, "node running");
+    if let Some(addr) = node.config.dashboard_addr {
+        let dashboard = tandem_dashboard::serve(dashboard_methods, addr).await?;
+        info!(dashboard = %format!("http://{dashboard}/"), "dashboard running (read-only)");
+    }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let blocks = tokio::spawn(sequencing.clone().run(node.clone(), stop_rx.clone()));
     let l1 = tokio::spawn(l1_loop(node, sequencing, posting, stop_rx));

@@ -74,6 +74,11 @@ impl Node {
                 if record.committed.is_none() {
                     return Ok(());
                 }
+                record.origin = self.l1.commit_origin(number, self.config.deploy_block).await?;
+                if let Some(origin) = &record.origin {
+                    // Members that did not post learn the commit transaction here.
+                    record.l1_commit_tx.get_or_insert_with(|| origin.l1_tx.to_string());
+                }
                 record.status = BatchStatus::Posted;
             }
             self.write_batch_at(&record, META_POSTED_THROUGH)?;
@@ -109,6 +114,7 @@ impl Node {
                 info!(batch = number, l1_tx = %tx, "batch finalized on L1");
             }
             record.status = BatchStatus::Final;
+            record.finalized_at = Some(crate::node::unix_now());
             self.write_batch_at(&record, META_FINALIZED_THROUGH)?;
             number += 1;
         }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use tandem_chain::TxHash;
-use tandem_l1::CommittedBatch;
+use tandem_l1::{CommitOrigin, CommittedBatch};
 use tandem_state::redb::{self, TableDefinition};
 use tandem_state::StoreError;
 
@@ -51,6 +51,14 @@ pub struct BatchRecord {
     pub l1_finalize_tx: Option<String>,
     /// The stored record from `BatchCommitted`.
     pub committed: Option<CommittedBatch>,
+    /// Unix time (this node's clock, like block timestamps) at which this node saw the batch
+    /// final; `None` before, and for batches a node of an earlier version marked final.
+    #[serde(default)]
+    pub finalized_at: Option<u64>,
+    /// Who committed it on L1 and, in sequencer-set mode, which members signed it; recorded
+    /// with `committed` (`None` before, and for batches an earlier version marked posted).
+    #[serde(default)]
+    pub origin: Option<CommitOrigin>,
 }
 
 /// A user transaction's fate.

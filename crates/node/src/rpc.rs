@@ -6,7 +6,7 @@ use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tandem_api::{
-    AccountRef, AccountView, Amount, ApiError, BatchView, BlockView, ChainParams, SubmittedTx, TandemApiServer,
+    AccountRef, AccountView, Amount, ApiError, BatchSignersView, BatchView, BlockView, ChainParams, SubmittedTx, TandemApiServer,
     TransactionView, TxStatus, WithdrawalRef, WithdrawalView,
 };
 use tandem_chain::{Lane, TxHash, FEE_ACCOUNT};
@@ -189,7 +189,10 @@ impl TandemApiServer for NodeRpc {
             l1_finalize_tx: l1_tx(&batch.l1_finalize_tx)?,
             committed_at: batch.committed.map(|c| c.committed_at),
             finalizable_at,
+            finalized_at: batch.finalized_at,
             withdrawal_count: batch.committed.map(|c| c.withdrawal_count),
+            poster: batch.origin.map(|o| o.poster),
+            signers: batch.origin.and_then(|o| o.signed).map(|s| BatchSignersView { epoch: s.epoch, signer_bitmap: s.signer_bitmap }),
         }))
     }
 

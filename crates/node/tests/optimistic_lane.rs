@@ -85,14 +85,25 @@ async fn deposits_transfers_withdrawals_finalize_and_claim_once() {
     assert_eq!(rollup.last_committed_batch().await.unwrap(), 2);
     node.finalize_batches().await.unwrap();
     assert_eq!(rollup.last_finalized_batch().await.unwrap(), 0, "window still open");
-    assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Posted);
+    let posted = node.batch(2).unwrap().unwrap();
+    assert_eq!(posted.status, BatchStatus::Posted);
+    // Who committed it, from L1: the sequencer's key, in the transaction the batcher sent; a
+    // single sequencer's batch carries no set signatures.
+    let origin = posted.origin.expect("commit origin recorded when marked posted");
+    assert_eq!(origin.poster, config.sequencer_key.address());
+    assert_eq!(Some(origin.l1_tx.to_string()), posted.l1_commit_tx);
+    assert!(origin.signed.is_none());
+    assert!(posted.finalized_at.is_none());
 
     let provider = rollup.provider();
     let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (WINDOW + 1,)).await.unwrap();
     let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
     node.finalize_batches().await.unwrap();
     assert_eq!(rollup.last_finalized_batch().await.unwrap(), 2);
-    assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Final);
+    let finalized = node.batch(2).unwrap().unwrap();
+    assert_eq!(finalized.status, BatchStatus::Final);
+    let block_time = node.block(2).unwrap().unwrap().timestamp;
+    assert!(finalized.finalized_at.is_some_and(|t| t >= block_time), "finalized_at {:?}, block at {block_time}", finalized.finalized_at);
 
     // Claims, made by a third party, pay the named recipient exactly.
     let block = node.block(2).unwrap().unwrap();

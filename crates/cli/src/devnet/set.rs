@@ -103,6 +103,7 @@ struct Member {
     signing: PrivateKeySigner,
     rpc_port: u16,
     metrics_port: u16,
+    dashboard_port: u16,
     p2p_port: u16,
     dir: PathBuf,
     log: PathBuf,
@@ -115,6 +116,10 @@ impl Member {
 
     fn metrics_url(&self) -> String {
         format!("http://127.0.0.1:{}/metrics", self.metrics_port)
+    }
+
+    fn dashboard_url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.dashboard_port)
     }
 
     fn p2p(&self) -> String {
@@ -148,11 +153,14 @@ fn plan(args: &DevnetArgs, data_dir: &Path) -> Result<Vec<Member>> {
             signing: member_signing_key(i),
             rpc_port: port(args.rpc_port, i, "--rpc-port")?,
             metrics_port: port(args.metrics_port, i, "--metrics-port")?,
+            dashboard_port: port(args.dashboard_port, i, "--dashboard-port")?,
             p2p_port: port(args.p2p_port, i, "--p2p-port")?,
             dir: data_dir.join(format!("member{i}")),
             log: data_dir.join(format!("member{i}.log")),
         };
-        for (p, flag) in [(m.rpc_port, "--rpc-port"), (m.metrics_port, "--metrics-port"), (m.p2p_port, "--p2p-port")] {
+        for (p, flag) in
+            [(m.rpc_port, "--rpc-port"), (m.metrics_port, "--metrics-port"), (m.dashboard_port, "--dashboard-port"), (m.p2p_port, "--p2p-port")]
+        {
             let what = format!("{flag} + {i} (member {i})");
             if let Some(other) = used.insert(p, what.clone()) {
                 bail!("port {p} would serve both {other} and {what}: the port ranges overlap, move one of the flags");
@@ -241,6 +249,7 @@ fn spawn_member(args: &DevnetArgs, exe: &Path, chain: &Chain, m: &Member) -> Res
         ([127, 0, 0, 1], m.rpc_port).into(),
         ([127, 0, 0, 1], m.metrics_port).into(),
     );
+    node.dashboard_addr = Some(([127, 0, 0, 1], m.dashboard_port).into());
     node.block_time_ms = Some(args.block_time_ms);
     node.l1_confirmations = Some(args.l1_confirmations);
     node.max_block_ops = Some(args.max_block_ops);
@@ -472,6 +481,7 @@ impl Summary<'_> {
                     "index": m.index,
                     "rpc": m.rpc_url(),
                     "metrics": m.metrics_url(),
+                    "dashboard": m.dashboard_url(),
                     "p2p": m.p2p(),
                     "networkAddress": m.network_address(),
                     "stake": m.stake.to_string(),
@@ -489,6 +499,7 @@ impl Summary<'_> {
             "l1Rpc": l1_url,
             "l2Rpc": member0.rpc_url(),
             "metrics": member0.metrics_url(),
+            "dashboard": member0.dashboard_url(),
             "l1ChainId": l1_chain_id,
             "chainId": args.chain_id,
             "treeDepth": args.tree_depth,
@@ -529,6 +540,10 @@ impl Summary<'_> {
         let mut text = format!("\nTandem devnet is running: a staked sequencer set of {n} members\n");
         text += &format!("  L1 RPC        {l1_url}   (anvil, chain id {l1_chain_id}, a block every {} s)\n", args.l1_block_time);
         text += &format!("  L2 RPC        {}   (member 0; every member serves the chain, chain id {})\n", member0.rpc_url(), args.chain_id);
+        text += &format!(
+            "  dashboard     {}   (member 0; open in a browser: blocks, batches, finality, the set; read-only)\n",
+            member0.dashboard_url()
+        );
         text += &format!("  rollup        {} (StakedRollup: a batch commits with signatures of > 2/3 of the epoch's stake)\n", d.rollup);
         text += &format!(
             "  staking       {} (SequencerStaking: epochs of {} s, genesis epoch {}, unbonding {} s, slash {}%, reporter {}% of it)\n",
@@ -553,7 +568,15 @@ impl Summary<'_> {
         text += &format!("  fee account   #0, key {} ({})\n", keyfile::hex0x(&chain.fee_pubkey.0), fee_wallet.display());
         text += &format!("\nMembers (total stake {}; INSECURE keys derived from public labels, devnet only):\n", show(total));
         for m in members.iter() {
-            text += &format!("  [{}] stake {}   RPC {}   metrics {}   P2P {}\n", m.index, show(m.stake), m.rpc_url(), m.metrics_url(), m.p2p());
+            text += &format!(
+                "  [{}] stake {}   RPC {}   metrics {}   dashboard {}   P2P {}\n",
+                m.index,
+                show(m.stake),
+                m.rpc_url(),
+                m.metrics_url(),
+                m.dashboard_url(),
+                m.p2p()
+            );
             text += &format!("      staker (L1)  {}  key {}\n", m.l1.address(), key_hex(&m.l1));
             text += &format!("      signing key  {}  key {}\n", m.signing.address(), key_hex(&m.signing));
             text += &format!("      data {}, log {}\n", m.dir.display(), m.log.display());

@@ -92,6 +92,7 @@ pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
         sequencer_key: keys[1].clone(),
         rpc_addr: "127.0.0.1:0".parse().unwrap(),
         metrics_addr: "127.0.0.1:0".parse().unwrap(),
+        dashboard_addr: None,
         block_time: Duration::from_millis(100),
         l1_confirmations: 0,
         max_block_ops: 64,
