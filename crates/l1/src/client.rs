@@ -307,8 +307,13 @@ impl RollupClient {
         Ok(confirm(pending).await?.transaction_hash)
     }
 
-    /// The stored record of batch `number`, from its `BatchCommitted` event.
-    pub async fn committed_batch(&self, number: u64, from_block: u64) -> Result<Option<CommittedBatch>, L1Error> {
+    /// Batch `number`'s latest `BatchCommitted` event since `from_block`, with its log: the
+    /// latest commit of a number wins (earlier ones were reverted).
+    async fn latest_commit_log(
+        &self,
+        number: u64,
+        from_block: u64,
+    ) -> Result<Option<(TandemRollup::BatchCommitted, alloy::rpc::types::Log)>, L1Error> {
         let logs = self
             .contract()
             .BatchCommitted_filter()
@@ -317,8 +322,12 @@ impl RollupClient {
             .query()
             .await
             .map_err(contract_error)?;
-        // The latest commit of this number wins (earlier ones were reverted by a fraud proof).
-        Ok(logs.last().map(|(e, _)| CommittedBatch {
+        Ok(logs.into_iter().next_back())
+    }
+
+    /// The stored record of batch `number`, from its `BatchCommitted` event.
+    pub async fn committed_batch(&self, number: u64, from_block: u64) -> Result<Option<CommittedBatch>, L1Error> {
+        Ok(self.latest_commit_log(number, from_block).await?.map(|(e, _)| CommittedBatch {
             batch_number: e.batchNumber,
             lane: e.lane,
             committed_at: e.committedAt,
@@ -334,15 +343,7 @@ impl RollupClient {
     /// sender) and, on a `StakedRollup`, the `BatchSigned` event of that transaction; `None`
     /// while L1 has no commit of it.
     pub async fn commit_origin(&self, number: u64, from_block: u64) -> Result<Option<CommitOrigin>, L1Error> {
-        let logs = self
-            .contract()
-            .BatchCommitted_filter()
-            .topic1(U256::from(number))
-            .from_block(from_block)
-            .query()
-            .await
-            .map_err(contract_error)?;
-        let Some((_, log)) = logs.last() else { return Ok(None) };
+        let Some((_, log)) = self.latest_commit_log(number, from_block).await? else { return Ok(None) };
         let (Some(l1_tx), Some(block)) = (log.transaction_hash, log.block_number) else {
             return Err(L1Error::Unexpected(format!("BatchCommitted of batch {number} has no transaction or block")));
         };
