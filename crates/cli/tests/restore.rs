@@ -170,6 +170,20 @@ async fn restore_from_l1_alone_reaches_the_live_nodes_root_after_100_batches() {
     }
     assert!((1..=4).all(|t| kinds.get(&t).copied().unwrap_or(0) > 0), "op types (1 deposit .. 4 withdraw): {kinds:?}");
 
+    // Before every batch is final: --include-unfinal also applies the committed ones, says
+    // which are not final, and reaches the node's root of the last one.
+    let out = restore(&url, &deployment.rollup.to_string(), &fee_key, deployment.deploy_block, &["--include-unfinal"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (last_batch, last_final) = (v["lastBatch"].as_u64().unwrap(), v["lastFinalBatch"].as_u64().unwrap());
+    eprintln!("--include-unfinal: batches 1..={last_batch}, final through {last_final}");
+    assert!(last_batch >= last_final);
+    assert_eq!(v["unfinalBatches"].as_u64().unwrap(), last_batch - last_final);
+    if last_batch > 0 {
+        let root = client.block(last_batch).await.unwrap().expect("a committed block").block.state_root;
+        assert_eq!(v["stateRoot"], root.to_string());
+    }
+
     // Every batch final on L1 (one-second window: L1 time moves with each mined block).
     let rollup = RollupClient::new(&url, deployment.rollup, None).unwrap();
     wait_for("every batch final", Duration::from_secs(180), async || {

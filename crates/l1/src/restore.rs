@@ -300,9 +300,7 @@ pub async fn restore(
     for number in 1..=last {
         let event = commits.remove(&number).ok_or(RestoreError::MissingCommit { batch: number, from: params.deploy_block, to: head })?;
         let stored = contract.batchRecordHash(number).call().block(at).await.map_err(contract_error)?;
-        if keccak256(event.record.abi_encode()) != stored {
-            return Err(RestoreError::RecordMismatch { batch: number });
-        }
+        check_record(number, &event.record, stored)?;
         let tx = provider.get_transaction_by_hash(event.tx).await.map_err(rpc_error)?.ok_or_else(|| RestoreError::CommitTransaction {
             batch: number,
             tx: event.tx,
@@ -381,6 +379,15 @@ pub fn decode_commit(
         return Err(RestoreError::PublicDataHash { batch, expected: header.public_data_hash, got });
     }
     Ok((header, public_data.to_vec()))
+}
+
+/// Checks that `record` (from a `BatchCommitted` event of batch `batch`) is the one the
+/// contract stores: `keccak256(abi.encode(record)) == stored` (`batchRecordHash(batch)`).
+fn check_record(batch: u64, record: &TandemRollup::StoredBatch, stored: B256) -> Result<(), RestoreError> {
+    if record.batchNumber != batch || keccak256(record.abi_encode()) != stored {
+        return Err(RestoreError::RecordMismatch { batch });
+    }
+    Ok(())
 }
 
 /// Checks that the deposit ops of batch `batch` are, in order, the queue entries
@@ -507,6 +514,29 @@ mod tests {
         data[last] ^= 1;
         let e = decode_commit(3, TX, ROLLUP, Some(ROLLUP), &commit_input(&header, &data), &record).unwrap_err();
         assert!(matches!(e, RestoreError::PublicDataHash { batch: 3, expected, .. } if expected == header.public_data_hash), "{e}");
+    }
+
+    /// The record hash is the contract's (golden vector `every-op-type` of vectors/batches.json,
+    /// checked against the contract by GoldenVectors.t.sol); any other record is refused.
+    #[test]
+    fn only_the_stored_record_is_accepted() {
+        let b = |hex: &str| hex.parse::<B256>().unwrap();
+        let record = TandemRollup::StoredBatch {
+            batchNumber: 1,
+            lane: 0,
+            committedAt: 1_700_000_000,
+            priorityOpsEnd: 2,
+            withdrawalCount: 3,
+            headerHash: b("0xdc093722e401f194c9fc7bbe6c42255c7d610229ed2998d76f571c8b7cf2407d"),
+            newStateRoot: b("0x0012d67bf7d3eca7f7810e028c053f8e8664bf086e153edcb55073a4b38557d3"),
+            withdrawalsRoot: b("0x1f1b5f34b4cffe55b86652b03aac4718423676b31d3597a5084493afc64f43f5"),
+        };
+        let stored = b("0xde993fb4e18bfd4a81259fd6dba30026c1ca8900ccf9ddab4ce21a01d936c29f");
+        check_record(1, &record, stored).unwrap();
+        // A reverted commit of the same number (another record) is refused.
+        let reverted = TandemRollup::StoredBatch { committedAt: 1_700_000_001, ..record.clone() };
+        assert!(matches!(check_record(1, &reverted, stored), Err(RestoreError::RecordMismatch { batch: 1 })));
+        assert!(matches!(check_record(2, &record, stored), Err(RestoreError::RecordMismatch { batch: 2 })));
     }
 
     #[test]
