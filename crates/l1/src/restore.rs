@@ -292,10 +292,14 @@ pub async fn restore(
             deposits.insert(event.queueIndex, L1Deposit { to: PackedPubKey(event.packedKey.0), token, amount: event.amount });
         }
         progress(RestoreProgress::Logs { from, to, head });
-        from = to + 1;
+        match to.checked_add(1) {
+            Some(next) => from = next,
+            None => break,
+        }
     }
 
-    let mut batches = Vec::with_capacity(last as usize);
+    // Sized by what L1 showed, not by the number the RPC answered (which could be anything).
+    let mut batches = Vec::with_capacity(commits.len());
     let mut queue_position = 0u64;
     for number in 1..=last {
         let event = commits.remove(&number).ok_or(RestoreError::MissingCommit { batch: number, from: params.deploy_block, to: head })?;
