@@ -172,7 +172,7 @@ async fn restore_from_l1_alone_reaches_the_live_nodes_root_after_100_batches() {
 
     // Before every batch is final: --include-unfinal also applies the committed ones, says
     // which are not final, and reaches the node's root of the last one.
-    let out = restore(&url, &deployment.rollup.to_string(), &fee_key, deployment.deploy_block, &["--include-unfinal"], None);
+    let out = restore(&url, &deployment.rollup.to_string(), &fee_key, deployment.deploy_block, &["--json", "--include-unfinal"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let (last_batch, last_final) = (v["lastBatch"].as_u64().unwrap(), v["lastFinalBatch"].as_u64().unwrap());
@@ -203,7 +203,7 @@ async fn restore_from_l1_alone_reaches_the_live_nodes_root_after_100_batches() {
     assert!(node_accounts.iter().all(Option::is_some), "accounts 0..8 exist: {node_accounts:?}");
     drop(node); // restore needs no L2 node
 
-    let mut args = vec!["--log-range".to_string(), "25".to_string()];
+    let mut args = vec!["--json".to_string(), "--log-range".to_string(), "25".to_string()];
     for i in 0..8 {
         args.extend(["--account".to_string(), i.to_string()]);
     }
@@ -238,6 +238,13 @@ async fn restore_from_l1_alone_reaches_the_live_nodes_root_after_100_batches() {
     let again = restore(&url, &deployment.rollup.to_string(), &fee_key, deployment.deploy_block, &[], Some(&out_file));
     assert!(!again.status.success() && String::from_utf8_lossy(&again.stderr).contains("exists"));
 
+    // The human output says what was restored.
+    let human = restore(&url, &deployment.rollup.to_string(), &fee_key, deployment.deploy_block, &["--account", "1"], None);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(human.status.success(), "{}", String::from_utf8_lossy(&human.stderr));
+    assert!(text.contains(&format!("final batches:   1..={latest}")) && text.contains(&node_root.to_string()), "{text}");
+    assert!(text.contains("account #1:") && !text.contains("NOT FINAL"), "{text}");
+
     // A wrong rollup address (the dev token) is refused, as are wrong genesis parameters.
     let wrong = restore(&url, &deployment.dev_token.to_string(), &fee_key, deployment.deploy_block, &[], None);
     assert!(!wrong.status.success(), "restore accepted the dev token as a rollup");
@@ -247,10 +254,10 @@ async fn restore_from_l1_alone_reaches_the_live_nodes_root_after_100_batches() {
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong rollup or parameters"), "{}", String::from_utf8_lossy(&wrong.stderr));
 }
 
-/// Runs `tandem restore --json` against `rollup` with the devnet's genesis parameters.
+/// Runs `tandem restore` against `rollup` with the devnet's genesis parameters.
 fn restore(url: &str, rollup: &str, fee_key: &PrivateKey, deploy_block: u64, extra: &[&str], out: Option<&Path>) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tandem"));
-    cmd.args(["restore", "--json", "--l1-rpc", url, "--rollup", rollup])
+    cmd.args(["restore", "--l1-rpc", url, "--rollup", rollup])
         .args(["--chain-id", &CHAIN_ID.to_string(), "--tree-depth", &DEPTH.to_string()])
         .args(["--genesis-fee-pubkey", &format!("0x{}", hex::encode(fee_key.public_key().pack().0))])
         .args(["--deploy-block", &deploy_block.to_string()])
