@@ -1,10 +1,11 @@
 //! The `tandem` command's library side: wallet file, amount parsing, node RPC client,
-//! `tandem wallet`, `tandem sequencer` and `tandem devnet`.
+//! `tandem wallet`, `tandem sequencer`, `tandem devnet` and `tandem restore`.
 
 pub mod amount;
 pub mod devnet;
 pub mod keyfile;
 pub mod prover_cmd;
+pub mod restore_cmd;
 pub mod rpc;
 pub mod sequencer_cmd;
 pub mod wallet;

@@ -1,7 +1,7 @@
 //! `tandem`: the node, the wallet, the staker's commands and the devnet.
 
 use clap::{Parser, Subcommand};
-use tandem_cli::{devnet, prover_cmd, sequencer_cmd, wallet};
+use tandem_cli::{devnet, prover_cmd, restore_cmd, sequencer_cmd, wallet};
 
 mod node_cmd;
 mod setup_cmd;
@@ -25,6 +25,8 @@ enum Command {
     Devnet(devnet::DevnetArgs),
     /// Prove ZK-lane batches and submit the proofs on L1.
     Prover(prover_cmd::ProverArgs),
+    /// Rebuild the L2 state from L1 alone (no L2 node), checking every batch against L1.
+    Restore(restore_cmd::RestoreArgs),
     /// INSECURE local setup of the validity circuit: proving key, verifying key, Solidity verifier.
     Setup(setup_cmd::SetupArgs),
 }
@@ -47,6 +49,10 @@ async fn main() {
             devnet::run(args).await
         }
         Command::Setup(args) => setup_cmd::run(args),
+        Command::Restore(args) => {
+            init_tracing("warn");
+            restore_cmd::run(args).await
+        }
         Command::Prover(args) => {
             init_tracing("info");
             prover_cmd::run(args).await

@@ -6,13 +6,15 @@
 //!
 //! Commitments that L1 and L2 must compute identically (batch header hash, withdrawal
 //! tree, intermediate-roots commitment) and the digests the set signs are `tandem_chain`'s;
-//! [`commitments`] converts the header into the binding structs.
+//! [`commitments`] converts the header into the binding structs. [`restore`] rebuilds the L2
+//! state from L1 alone (events and commit calldata, each checked against the contract).
 
 #![warn(missing_docs)]
 
 pub mod bindings;
 pub mod client;
 pub mod commitments;
+pub mod restore;
 pub mod revert;
 pub mod staking;
 

@@ -315,6 +315,36 @@ impl Ledger {
         Ok(BlockOutcome { batch, applied, skipped })
     }
 
+    /// Applies a batch given as public-data ops (what L1 stores of a committed batch, e.g. when
+    /// restoring the state from L1 alone), paying fees to `fee_account`. Every rule of
+    /// SPEC §5.1 is checked except the signatures, which public data does not carry: a batch
+    /// L1 accepted was authorized by its sequencer (or set) and, once final, by the challenge
+    /// window or a validity proof. `Op::Noop` changes nothing (its root is the previous one).
+    ///
+    /// Atomic like [`Ledger::apply_batch`], with the same fee settlement: for the public ops
+    /// that `apply_batch` produced from signed inputs, the outcome (ops, every root, fees) is
+    /// exactly `apply_batch`'s. An empty batch changes no account (it still counts as a batch).
+    pub fn apply_public_batch(&mut self, ops: &[Op], fee_account: AccountIndex) -> Result<BatchOutcome, BatchError> {
+        let mut overlay = Overlay::new(self);
+        overlay.attested = true;
+        let mut snapshots: Vec<Vec<(u32, Account)>> = Vec::with_capacity(ops.len() + 1);
+        // Stays empty: an attested overlay queues no signature checks.
+        let mut checks = Vec::new();
+        for (index, op) in ops.iter().enumerate() {
+            let touched = overlay
+                .execute_op(index, op, None, fee_account, &mut checks)
+                .map_err(|error| BatchError { index, error })?;
+            snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect());
+        }
+        if !ops.is_empty() {
+            let touched = overlay.settle_fees(fee_account).map_err(|error| BatchError { index: ops.len() - 1, error })?;
+            snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect());
+        }
+        let Overlay { accounts, new_pubkeys, next_index, fees, .. } = overlay;
+        let executed = Executed { accounts, new_pubkeys, next_index, fees };
+        Ok(self.write_executed(executed, ops.to_vec(), &snapshots))
+    }
+
     /// Writes an executed batch into the state and the tree: the root after each op (the
     /// last snapshot group is the fee settlement, whose root is the batch's root).
     fn write_executed(&mut self, executed: Executed, ops: Vec<Op>, snapshots: &[Vec<(u32, Account)>]) -> BatchOutcome {
@@ -427,6 +457,9 @@ struct Overlay<'a> {
     undo_accounts: Option<Vec<(u32, Option<Account>)>>,
     /// Keys the running op registered in `new_pubkeys`.
     undo_pubkeys: Vec<PackedPubKey>,
+    /// The ops are public data L1 attests to ([`Ledger::apply_public_batch`]): they carry no
+    /// signatures, so signed ops are authorized by that attestation instead of a signature.
+    attested: bool,
 }
 
 /// The overlay's scalar state before an op, to restore if the op is skipped.
@@ -445,6 +478,7 @@ impl<'a> Overlay<'a> {
             fees: [0; MAX_TOKENS as usize],
             undo_accounts: None,
             undo_pubkeys: Vec::new(),
+            attested: false,
         }
     }
 
@@ -726,7 +760,7 @@ impl<'a> Overlay<'a> {
         fee_account: AccountIndex,
         checks: &mut Vec<SignatureCheck>,
     ) -> Result<(), StfError> {
-        let signature = *signature.ok_or(StfError::MissingSignature(from))?;
+        let signature = if self.attested { None } else { Some(*signature.ok_or(StfError::MissingSignature(from))?) };
         if fee != 0 {
             self.check_range(fee_account)?;
             if !self.exists(fee_account) {
@@ -745,7 +779,9 @@ impl<'a> Overlay<'a> {
         sender.nonce = next_nonce;
         let collected = &mut self.fees[token.get() as usize];
         *collected = collected.checked_add(fee).ok_or(StfError::BalanceOverflow { index: fee_account, token: token.get() })?;
-        checks.push(SignatureCheck { op_index, from, signer, message, signature });
+        if let Some(signature) = signature {
+            checks.push(SignatureCheck { op_index, from, signer, message, signature });
+        }
         Ok(())
     }
 }
