@@ -98,10 +98,7 @@ pub struct NodeArgs {
 }
 
 fn packed_key(text: &str) -> anyhow::Result<PackedPubKey> {
-    let bytes = hex::decode(text.trim_start_matches("0x")).context("genesis fee public key is not hex")?;
-    let bytes: [u8; 32] = bytes.try_into().map_err(|_| anyhow!("genesis fee public key must be 32 bytes (packed)"))?;
-    tandem_crypto::PublicKey::unpack(&PackedPubKey(bytes)).context("genesis fee public key")?;
-    Ok(PackedPubKey(bytes))
+    tandem_cli::wallet::parse_packed_key(text).context("genesis fee public key")
 }
 
 impl NodeArgs {

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
-use tandem_l1::restore::{restore, RestoreParams, RestoreProgress, Restored, DEFAULT_LOG_RANGE};
+use tandem_restore::{restore, RestoreParams, RestoreProgress, Restored, DEFAULT_LOG_RANGE};
 use tandem_l1::Address;
 use tandem_state::{PersistentLedger, StoreError};
 use tandem_types::{AccountIndex, PackedPubKey};
@@ -52,9 +52,7 @@ pub struct RestoreArgs {
 }
 
 fn packed_key(text: &str) -> anyhow::Result<PackedPubKey> {
-    let bytes = hex::decode(text.trim_start_matches("0x")).context("genesis fee public key is not hex")?;
-    let bytes: [u8; 32] = bytes.try_into().map_err(|_| anyhow::anyhow!("genesis fee public key must be 32 bytes (packed)"))?;
-    Ok(PackedPubKey(bytes))
+    crate::wallet::parse_packed_key(text).context("genesis fee public key")
 }
 
 /// Runs `tandem restore`.

@@ -226,7 +226,9 @@ pub fn parse_l2_token(text: &str) -> Result<TokenId> {
     TokenId::new(id).map_err(|_| anyhow!("token id {id} is out of range: token ids are 0-31"))
 }
 
-fn parse_packed_key(text: &str) -> Result<PackedPubKey> {
+/// Parses `0x` + 64 hex digits as a packed Baby Jubjub public key, refusing bytes that are
+/// not a valid key, with a message that says which.
+pub fn parse_packed_key(text: &str) -> Result<PackedPubKey> {
     let t = text.trim();
     let h = t.strip_prefix("0x").unwrap_or(t);
     let bytes = hex::decode(h).map_err(|_| anyhow!("{t:?} is not a packed public key: expected 0x + 64 hex digits (see `tandem wallet address`)"))?;

@@ -75,15 +75,15 @@ async fn a_stalled_poster_is_replaced_by_the_next_member() {
 
     // Restore from L1 alone reads the set's signed commits (`commitBatchSigned` calldata) and
     // reaches the members' root of the last final batch.
-    let params = tandem_l1::restore::RestoreParams {
+    let params = tandem_restore::RestoreParams {
         chain_id: CHAIN_ID,
         tree_depth: DEPTH,
         genesis_fee_pubkey: net.fee_key.public_key().pack(),
         deploy_block: net.deployment.deploy_block,
-        log_range: tandem_l1::restore::DEFAULT_LOG_RANGE,
+        log_range: tandem_restore::DEFAULT_LOG_RANGE,
         include_unfinal: false,
     };
-    let restored = tandem_l1::restore::restore(rollup.provider(), net.deployment.rollup, params, &mut |_| {}).await.expect("restore");
+    let restored = tandem_restore::restore(rollup.provider(), net.deployment.rollup, params, &mut |_| {}).await.expect("restore");
     assert!(restored.last_final_batch >= last);
     let block = net.members[1].block(restored.last_final_batch).await.expect("the last final block");
     assert_eq!(restored.root(), block.state_root, "restored root of batch {}", restored.last_final_batch);

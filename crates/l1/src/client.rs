@@ -69,7 +69,8 @@ impl From<alloy::contract::Error> for L1Error {
     }
 }
 
-pub(crate) fn rpc_error(e: impl std::fmt::Display) -> L1Error {
+/// An RPC or transport failure as an [`L1Error`] (its message kept).
+pub fn rpc_error(e: impl std::fmt::Display) -> L1Error {
     L1Error::Rpc(e.to_string())
 }
 

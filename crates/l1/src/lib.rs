@@ -6,22 +6,20 @@
 //!
 //! Commitments that L1 and L2 must compute identically (batch header hash, withdrawal
 //! tree, intermediate-roots commitment) and the digests the set signs are `tandem_chain`'s;
-//! [`commitments`] converts the header into the binding structs. [`restore`] rebuilds the L2
-//! state from L1 alone (events and commit calldata, each checked against the contract).
+//! [`commitments`] converts the header into the binding structs.
 
 #![warn(missing_docs)]
 
 pub mod bindings;
 pub mod client;
 pub mod commitments;
-pub mod restore;
 pub mod revert;
 pub mod staking;
 
 pub use alloy::primitives::{Address, B256, U256};
 pub use alloy::signers::local::PrivateKeySigner;
 pub use client::{
-    client_chain_id, confirm, connect, contract_error, staking_error, BatchSigners, CommitOrigin, CommittedBatch, L1Error, QueuedDeposit, RollupClient,
+    client_chain_id, confirm, connect, contract_error, rpc_error, staking_error, BatchSigners, CommitOrigin, CommittedBatch, L1Error, QueuedDeposit, RollupClient,
 };
 pub use revert::ContractRevert;
 pub use commitments::{to_sol, to_staked_sol};

@@ -1,4 +1,5 @@
-//! Restore from L1 alone: rebuilds the L2 state from the rollup's events and the calldata of
+//! Restore from L1 alone (the `tandem restore` command and, later, exits that need no L2
+//! node): rebuilds the L2 state from the rollup's events and the calldata of
 //! its commit transactions, trusting no L2 node (SPEC §14).
 //!
 //! Everything read is checked against what the contract itself stores, at one pinned L1
@@ -22,9 +23,9 @@ use tandem_crypto::field::fr_to_be_bytes;
 use tandem_state::{BatchError, Ledger};
 use tandem_types::{decode_public_data, AccountIndex, DecodeError, L1Deposit, Op, PackedPubKey, TokenId};
 
-use crate::bindings::staked::StakedRollup;
-use crate::bindings::TandemRollup;
-use crate::client::{contract_error, rpc_error, L1Error};
+use tandem_l1::bindings::staked::StakedRollup;
+use tandem_l1::bindings::TandemRollup;
+use tandem_l1::{contract_error, rpc_error, L1Error};
 
 /// Default number of L1 blocks per `eth_getLogs` request (public endpoints cap the range).
 pub const DEFAULT_LOG_RANGE: u64 = 2_000;
@@ -417,7 +418,7 @@ fn check_deposits(batch: u64, ops: &[Op], queue: &BTreeMap<u64, L1Deposit>, star
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commitments::{to_sol, to_staked_sol};
+    use tandem_l1::{to_sol, to_staked_sol};
     use tandem_types::{encode_public_data, DepositOp, PackedAmount, PackedFee, TransferOp};
 
     const ROLLUP: Address = Address::repeat_byte(0x42);
