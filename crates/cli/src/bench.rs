@@ -185,10 +185,10 @@ pub fn run_ledger(args: &LedgerBenchArgs) -> Result<Vec<LedgerBenchRow>> {
             }
         }
         times.sort_by(f64::total_cmp);
-        let median_ms = if times.len() % 2 == 1 {
-            times[times.len() / 2]
-        } else {
+        let median_ms = if times.len().is_multiple_of(2) {
             (times[times.len() / 2 - 1] + times[times.len() / 2]) / 2.0
+        } else {
+            times[times.len() / 2]
         };
         let transfers_per_s = args.transfers as f64 / (median_ms / 1e3);
         rows.push(LedgerBenchRow {

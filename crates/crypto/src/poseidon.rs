@@ -136,8 +136,8 @@ impl OptimizedPoseidon {
         // Carry the partial rounds' constants on x[1..] forward through the MDS matrix.
         let mut partial_constants = Vec::with_capacity(partial_rounds);
         let mut carry = vec![Fr::zero(); t];
-        for round in half_full..half_full + partial_rounds {
-            let mut effective: Vec<Fr> = constants[round].iter().zip(&carry).map(|(c, d)| *c + d).collect();
+        for round_constants in &constants[half_full..half_full + partial_rounds] {
+            let mut effective: Vec<Fr> = round_constants.iter().zip(&carry).map(|(c, d)| *c + d).collect();
             partial_constants.push(effective[0]);
             effective[0] = Fr::zero();
             dense_mul(&mds, &mut effective);

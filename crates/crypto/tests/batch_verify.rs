@@ -151,7 +151,7 @@ fn s_half_off_by_one_is_found() {
     packed[32..].copy_from_slice(&s.into_bigint().to_bytes_le());
     items[0].2 = Signature::unpack(&PackedSignature(packed)).unwrap();
     let verdicts = batch_then_locate(&items, &mut rng);
-    assert_eq!(verdicts[0], false);
+    assert!(!verdicts[0]);
     assert!(verdicts[1..].iter().all(|v| *v));
 }
 
