@@ -1,7 +1,8 @@
 //! The `tandem` command's library side: wallet file, amount parsing, node RPC client,
-//! `tandem wallet`, `tandem sequencer`, `tandem devnet` and `tandem restore`.
+//! `tandem wallet`, `tandem sequencer`, `tandem devnet`, `tandem restore` and `tandem bench`.
 
 pub mod amount;
+pub mod bench;
 pub mod devnet;
 pub mod keyfile;
 pub mod prover_cmd;

@@ -1,7 +1,7 @@
 //! `tandem`: the node, the wallet, the staker's commands and the devnet.
 
 use clap::{Parser, Subcommand};
-use tandem_cli::{devnet, prover_cmd, restore_cmd, sequencer_cmd, wallet};
+use tandem_cli::{bench, devnet, prover_cmd, restore_cmd, sequencer_cmd, wallet};
 
 mod node_cmd;
 mod setup_cmd;
@@ -29,6 +29,8 @@ enum Command {
     Restore(restore_cmd::RestoreArgs),
     /// INSECURE local setup of the validity circuit: proving key, verifying key, Solidity verifier.
     Setup(setup_cmd::SetupArgs),
+    /// Benchmarks: a table (or JSON) of what BENCHMARKS.md records.
+    Bench(bench::BenchArgs),
 }
 
 #[tokio::main]
@@ -53,6 +55,7 @@ async fn main() {
             init_tracing("warn");
             restore_cmd::run(args).await
         }
+        Command::Bench(args) => bench::run(args),
         Command::Prover(args) => {
             init_tracing("info");
             prover_cmd::run(args).await
