@@ -7,6 +7,10 @@
 //! valid does *merkleization* write the overlay into the state and record the state root
 //! after every op. So a batch is atomic: an invalid op anywhere leaves the state untouched.
 //!
+//! A block the sequencer set decided runs once through [`Ledger::apply_block`] instead: it
+//! skips (and reports) each transaction that breaks a rule rather than refusing the block,
+//! so its batch is the atomic batch of the inputs that applied.
+//!
 //! Fees are collected per token during the batch and credited to the batch's fee account
 //! in one *fee settlement* step after the last op (as zkSync Lite did): every op then
 //! touches only its own accounts, which saves one leaf and one Merkle path per op in the
