@@ -208,6 +208,20 @@ fn tandem_command() -> String {
 }
 
 /// `tandem wallet` with the devnet's (member 0's) RPC URLs where they are not the defaults.
+/// The `tandem restore` command for this devnet: rebuilds the L2 state from L1 alone.
+fn restore_example(args: &DevnetArgs, rollup: &tandem_l1::Address, deploy_block: u64, fee_pubkey: &tandem_types::PackedPubKey) -> String {
+    let mut cmd = format!("{} restore", tandem_command());
+    if args.l1_port != 8545 {
+        cmd += &format!(" --l1-rpc http://127.0.0.1:{}", args.l1_port);
+    }
+    cmd + &format!(
+        " --rollup {rollup} --deploy-block {deploy_block} --chain-id {} --tree-depth {} --genesis-fee-pubkey {} --account 1   # the L2 state from L1 alone, no L2 node",
+        args.chain_id,
+        args.tree_depth,
+        keyfile::hex0x(&fee_pubkey.0)
+    )
+}
+
 fn command_prefix(args: &DevnetArgs) -> String {
     let mut prefix = format!("{} wallet", tandem_command());
     if args.rpc_port != 8645 {
@@ -479,6 +493,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         format!("{w} withdraw --to {addr2} --amount 0.5 --fast --wait   # ZK lane: final once proven"),
         format!("{w} status <tx hash printed by withdraw>"),
         format!("{w} --l1-key {key2} claim --batch <batch> --index <index>"),
+        restore_example(args, &deployment.rollup, deployment.deploy_block, &fee_pubkey),
     ];
     let summary = json!({
         "l1Rpc": l1_url,

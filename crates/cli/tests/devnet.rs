@@ -111,6 +111,13 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     let again = wallet(d, &info, "alice.json", &["--l1-key", &key, "claim", "--batch", &batch, "--index", &index]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("already claimed"));
 
+    // The restore command the devnet prints rebuilds the state from L1 alone.
+    let restore = info["examples"].as_array().unwrap().iter().filter_map(|e| e.as_str()).find(|e| e.contains(" restore ")).unwrap();
+    let out = std::process::Command::new("sh").arg("-c").arg(restore).current_dir(d).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{restore}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("every batch checked") && text.contains("account #1"), "{text}");
+
     // A fast withdrawal goes into a ZK-lane batch, final on L1 through the prover's proof.
     let f = ok(wallet(d, &info, "alice.json", &["withdraw", "--to", &l1_address, "--amount", "0.1", "--fast", "--wait"]));
     assert_eq!(f["status"], "included");

@@ -452,6 +452,7 @@ impl Summary<'_> {
             format!("{w} withdraw --to {addr2} --amount 0.5 --wait"),
             format!("{w} status <tx hash printed by withdraw>"),
             format!("{w} --l1-key {key2} claim --batch <batch> --index <index>"),
+            super::restore_example(args, &d.rollup, d.deploy_block, &chain.fee_pubkey),
         ];
         let mut s = format!("{} sequencer --staking {}", tandem_command(), d.staking);
         if args.l1_port != 8545 {
