@@ -12,13 +12,6 @@ use tandem_types::*;
 const KEYS: u8 = 6;
 const TOKENS: u32 = 3;
 
-#[derive(Debug, Clone)]
-enum Action {
-    Deposit { key: u8, token: u32, amount: u128 },
-    Transfer { from: u8, to: u8, token: u32, amount: u64, fee: u8 },
-    Withdraw { from: u8, token: u32, amount: u64, fee: u8 },
-}
-
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         (0..KEYS, 0..TOKENS, 1u128..1_000_000).prop_map(|(key, token, amount)| Action::Deposit { key, token, amount }),
@@ -27,25 +20,6 @@ fn action() -> impl Strategy<Value = Action> {
         (0..KEYS, 0..TOKENS, 0u64..300_000, 0u8..8)
             .prop_map(|(from, token, amount, fee)| Action::Withdraw { from, token, amount, fee }),
     ]
-}
-
-/// Turns an action into a signed op for the current state, or `None` if the signer has no
-/// account yet (such an op cannot even be addressed).
-fn to_op(ledger: &Ledger, action: &Action, chain_id: ChainId) -> Option<LedgerOp> {
-    let index_of = |k: u8| ledger.index_of(&key(k).public_key().pack());
-    Some(match *action {
-        Action::Deposit { key: k, token: t, amount } => deposit(&key(k), t, amount),
-        Action::Transfer { from, to, token: t, amount, fee } => {
-            let index = index_of(from)?;
-            let nonce = ledger.account(index)?.nonce;
-            LedgerOp::Tx(transfer_tx(chain_id, &key(from), index, &key(to), t, amount as u128, fee as u128, nonce))
-        }
-        Action::Withdraw { from, token: t, amount, fee } => {
-            let index = index_of(from)?;
-            let nonce = ledger.account(index)?.nonce;
-            LedgerOp::Tx(withdraw_tx(chain_id, &key(from), index, t, amount as u128, fee as u128, nonce))
-        }
-    })
 }
 
 fn supply(ledger: &Ledger) -> HashMap<u8, u128> {

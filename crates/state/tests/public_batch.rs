@@ -6,18 +6,11 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use tandem_state::{Ledger, LedgerOp, StfError};
+use tandem_state::{Ledger, StfError};
 use tandem_types::*;
 
 const KEYS: u8 = 7;
 const TOKENS: u32 = 3;
-
-#[derive(Debug, Clone)]
-enum Action {
-    Deposit { key: u8, token: u32, amount: u128 },
-    Transfer { from: u8, to: u8, token: u32, amount: u64, fee: u8 },
-    Withdraw { from: u8, token: u32, amount: u64, fee: u8 },
-}
 
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
@@ -26,24 +19,6 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(from, to, token, amount, fee)| Action::Transfer { from, to, token, amount, fee }),
         1 => (0..KEYS, 0..TOKENS, 0u64..300_000, 0u8..8).prop_map(|(from, token, amount, fee)| Action::Withdraw { from, token, amount, fee }),
     ]
-}
-
-/// A signed input for `action` against `ledger`, or `None` if its sender has no account.
-fn to_op(ledger: &Ledger, action: &Action) -> Option<LedgerOp> {
-    let index_of = |k: u8| ledger.index_of(&key(k).public_key().pack());
-    Some(match *action {
-        Action::Deposit { key: k, token: t, amount } => deposit(&key(k), t, amount),
-        Action::Transfer { from, to, token: t, amount, fee } => {
-            let index = index_of(from)?;
-            let nonce = ledger.account(index)?.nonce;
-            LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(from), index, &key(to), t, amount as u128, fee as u128, nonce))
-        }
-        Action::Withdraw { from, token: t, amount, fee } => {
-            let index = index_of(from)?;
-            let nonce = ledger.account(index)?.nonce;
-            LedgerOp::Tx(withdraw_tx(CHAIN_ID, &key(from), index, t, amount as u128, fee as u128, nonce))
-        }
-    })
 }
 
 /// Every account as (index, leaf hash, nonce), sorted: equal states have equal lists.
@@ -78,7 +53,7 @@ proptest! {
             let mut scratch = signed.clone();
             let mut ops = Vec::new();
             for action in actions {
-                if let Some(op) = to_op(&scratch, action) {
+                if let Some(op) = to_op(&scratch, action, CHAIN_ID) {
                     if scratch.apply(op, idx(0)).is_ok() {
                         ops.push(op);
                     }

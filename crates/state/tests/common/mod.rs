@@ -76,3 +76,30 @@ pub fn genesis(depth: u8) -> Ledger {
     ledger.apply(deposit(&key(0), 0, 1_000), idx(0)).unwrap();
     ledger
 }
+
+/// A random user action, turned into a signed op against a state by [`to_op`].
+#[derive(Debug, Clone)]
+pub enum Action {
+    Deposit { key: u8, token: u32, amount: u128 },
+    Transfer { from: u8, to: u8, token: u32, amount: u64, fee: u8 },
+    Withdraw { from: u8, token: u32, amount: u64, fee: u8 },
+}
+
+/// Turns an action into a signed op for the current state, or `None` if the signer has no
+/// account yet (such an op cannot even be addressed).
+pub fn to_op(ledger: &Ledger, action: &Action, chain_id: ChainId) -> Option<LedgerOp> {
+    let index_of = |k: u8| ledger.index_of(&key(k).public_key().pack());
+    Some(match *action {
+        Action::Deposit { key: k, token: t, amount } => deposit(&key(k), t, amount),
+        Action::Transfer { from, to, token: t, amount, fee } => {
+            let index = index_of(from)?;
+            let nonce = ledger.account(index)?.nonce;
+            LedgerOp::Tx(transfer_tx(chain_id, &key(from), index, &key(to), t, amount as u128, fee as u128, nonce))
+        }
+        Action::Withdraw { from, token: t, amount, fee } => {
+            let index = index_of(from)?;
+            let nonce = ledger.account(index)?.nonce;
+            LedgerOp::Tx(withdraw_tx(chain_id, &key(from), index, t, amount as u128, fee as u128, nonce))
+        }
+    })
+}
