@@ -24,7 +24,7 @@ contract CommitGas {
     function run() external {
         vm.startBroadcast();
         TandemRollup rollup = new TandemRollup(
-            msg.sender, msg.sender, keccak256("genesis"), 3600, address(0), 0, 1 hours + 3600 + 1 days
+            msg.sender, msg.sender, keccak256("genesis"), 3600, address(0), 0, 1 hours + 3600 + 1 days, address(0)
         );
         uint256[4] memory sizes = [uint256(8), 32, 128, 512];
         bytes32 root = keccak256("genesis");

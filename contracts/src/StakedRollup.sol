@@ -56,8 +56,13 @@ contract StakedRollup is TandemRollup {
         uint64 challengeWindow_,
         address verifier_,
         uint32 zkSlots_,
-        uint64 adminDelay_
-    ) TandemRollup(owner_, address(staking_), genesisStateRoot_, challengeWindow_, verifier_, zkSlots_, adminDelay_) {
+        uint64 adminDelay_,
+        address market_
+    )
+        TandemRollup(
+            owner_, address(staking_), genesisStateRoot_, challengeWindow_, verifier_, zkSlots_, adminDelay_, market_
+        )
+    {
         address bound = staking_.rollup();
         if (bound != address(this)) revert StakingBoundElsewhere(bound);
         // Signers must stay slashable until every batch they may sign is past its window: a
@@ -76,8 +81,11 @@ contract StakedRollup is TandemRollup {
     ///      Emits BatchSigned after BatchCommitted. With an emission, then moves
     ///      min(emissionPerBatch, reserve) into `epoch`'s reward pool (never reverts: an empty
     ///      reserve accrues 0; staking emits EmissionAccrued when something moved).
+    ///      With value: opens the batch's prover-market job, refundable to msg.sender, as
+    ///      `commitBatch` does.
     function commitBatchSigned(BatchHeader calldata header, bytes calldata publicData, bytes[] calldata signatures)
         external
+        payable
     {
         bytes32 headerHash = _hashHeader(header);
         (uint64 epoch, uint256 bitmap) = staking.verifyBatchSignatures(header.batchNumber, headerHash, signatures);
@@ -85,6 +93,7 @@ contract StakedRollup is TandemRollup {
         _batchSigners[header.batchNumber] = (uint256(epoch) << 192) | bitmap;
         emit BatchSigned(header.batchNumber, epoch, bitmap);
         if (_emits) staking.accrueBatchReward(epoch, header.batchNumber);
+        if (msg.value != 0) _openJob(header.batchNumber);
     }
 
     /// @notice Epoch and signer bitmap of committed batch `batchNumber` (zero once slashed, or

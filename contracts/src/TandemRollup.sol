@@ -6,6 +6,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {PriorityQueue} from "./rollup/PriorityQueue.sol";
 import {Withdrawals} from "./rollup/Withdrawals.sol";
 import {ZkLane} from "./rollup/ZkLane.sol";
+import {IProverMarket} from "./interfaces/IProverMarket.sol";
 
 /// @title TandemRollup
 /// @notice L1 rollup and bridge of Tandem: token registry, deposit priority queue, batch
@@ -179,6 +180,8 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     error NoPendingSequencerChange();
     /// @notice The pending sequencer change can take effect only from `executableAt`.
     error SequencerChangeNotReady(uint64 executableAt);
+    /// @notice A commit sent value (a market job's escrow) but the rollup has no prover market.
+    error NoMarket();
 
     // ---------------------------------------------------------------------------------------
     // Construction and administration
@@ -194,6 +197,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     /// @param zkSlots_ Op slots of the verifier's circuit (0 without a verifier).
     /// @param adminDelay_ Seconds from announcing a sequencer change to its earliest effect
     ///        (>= `minAdminDelay(challengeWindow_)`).
+    /// @param market_ Prover market bound to this rollup's address, or address(0) for none (fixed).
     constructor(
         address owner_,
         address sequencer_,
@@ -201,8 +205,9 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         uint64 challengeWindow_,
         address verifier_,
         uint32 zkSlots_,
-        uint64 adminDelay_
-    ) Ownable(owner_) ZkLane(verifier_, zkSlots_) {
+        uint64 adminDelay_,
+        address market_
+    ) Ownable(owner_) ZkLane(verifier_, zkSlots_, market_) {
         if (sequencer_ == address(0)) revert ZeroAddress();
         uint256 minDelay = minAdminDelay(challengeWindow_);
         if (adminDelay_ < minDelay) revert AdminDelayTooShort(adminDelay_, minDelay);
@@ -288,10 +293,22 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     ///      Effects: stores the StoredBatch hash, consumes the queue entries, moves the committed
     ///      tip, emits BatchCommitted. Withdraw ops are committed as a Merkle root (see README).
     ///      A ZK batch also stores keccak256(prevStateRoot, newStateRoot, zkDataHash(...)) for `proveBatch`.
-    function commitBatch(BatchHeader calldata header, bytes calldata publicData) external {
+    ///      With value: opens the batch's prover-market job with msg.value as escrow, refundable
+    ///      to msg.sender (`market.openJob`; `NoMarket` without a market). Without value:
+    ///      nothing more.
+    function commitBatch(BatchHeader calldata header, bytes calldata publicData) external payable {
         bytes32 headerHash = _hashHeader(header);
         _authorizeCommit(headerHash);
         _commitAuthorized(header, headerHash, publicData);
+        if (msg.value != 0) _openJob(header.batchNumber);
+    }
+
+    /// @dev Opens the market job of just-committed batch `batchNumber` with all of msg.value,
+    ///      refundable to msg.sender (the poster). The rollup keeps none of it.
+    function _openJob(uint64 batchNumber) internal {
+        address m = market;
+        if (m == address(0)) revert NoMarket();
+        IProverMarket(m).openJob{value: msg.value}(batchNumber, msg.sender);
     }
 
     /// @dev `keccak256(abi.encode(header))`, hashing the header's nine static words straight
@@ -461,7 +478,8 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     ///      verifier accepts `proof` for (header.prevStateRoot, header.newStateRoot,
     ///      zkDataHash(header.feeAccount, publicData, zkSlots), msg.sender) (`InvalidProof`).
     ///      Effects: the batch is proven (`isProven`), so `finalizeBatch` accepts it at once
-    ///      when its predecessor is final; emits BatchProven.
+    ///      when its predecessor is final; emits BatchProven; settles the batch's market job
+    ///      for msg.sender as `proveBatch` does.
     ///      The commit parsed this public data strictly (the record pins the header, the header
     ///      pins sha256(publicData), and opCount is the counted number of ops), so the data hash
     ///      is computed on the unchecked path.
@@ -489,6 +507,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         _verifyProof(v, batchNumber, header.prevStateRoot, header.newStateRoot, dataHash, proof);
         _zkBatch[batchNumber] = ZK_PROVEN;
         emit BatchProven(batchNumber, msg.sender);
+        _notifyMarket(batchNumber);
     }
 
     // ---------------------------------------------------------------------------------------

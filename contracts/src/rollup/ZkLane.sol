@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IBatchVerifier} from "../interfaces/IBatchVerifier.sol";
+import {IProverMarket} from "../interfaces/IProverMarket.sol";
 import {PublicDataParser} from "./PublicDataParser.sol";
 
 /// @title ZkLane
@@ -9,8 +10,11 @@ import {PublicDataParser} from "./PublicDataParser.sol";
 ///         per-batch commitment to a ZK batch's public inputs stored at commit, `proveBatch`,
 ///         and the data commitment `zkDataHash` both the commit and the proofs use. A proof
 ///         counts only if the verifier call succeeds and returns exactly `true` (one ABI word 1).
-/// @dev `TandemRollup` calls `_checkZkLane` and `_storeZkCommitment` from its commit and
-///      `_verifyProof` from `proveOptimisticBatch`; finality reads `_zkBatch` (ZK_PROVEN).
+///         The prover market (SPEC §15), if set, is told of every accepted proof (`onProven`)
+///         in the same transaction, so it pays the address the proof is bound to.
+/// @dev `TandemRollup` calls `_checkZkLane` and `_storeZkCommitment` from its commit,
+///      `_verifyProof` and `_notifyMarket` from `proveOptimisticBatch`, and opens market jobs at
+///      commit; finality reads `_zkBatch` (ZK_PROVEN).
 abstract contract ZkLane is PublicDataParser {
     /// @notice Bytes per op record in the validity lane's data commitment (the largest op,
     ///         Deposit); see `zkDataHash`.
@@ -28,6 +32,12 @@ abstract contract ZkLane is PublicDataParser {
     /// @notice Op slots `S` of the circuit behind `verifier`: a ZK batch has at most this many
     ///         ops (0 exactly when there is no verifier).
     uint32 public immutable zkSlots;
+    /// @notice The prover market (`IProverMarket`), fixed at deployment, bound to this rollup
+    ///         (address(0): none). Commits with value open its jobs; every accepted proof
+    ///         settles the batch's job (`onProven`), which may refuse the proof only while
+    ///         another prover's lock is active (`IProverMarket.JobLocked`), at most until the
+    ///         job's deadline.
+    address public immutable market;
     /// @dev Per committed ZK batch: keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash))
     ///      (the proof's public inputs but the prover) until proven, then ZK_PROVEN; 0 for
     ///      optimistic batches until proven by `proveOptimisticBatch`, then ZK_PROVEN (cleared
@@ -57,12 +67,18 @@ abstract contract ZkLane is PublicDataParser {
     error ZkPublicInputsMismatch(uint64 batchNumber);
     /// @notice The verifier refused the proof for `batchNumber` with `prover` as the bound address.
     error InvalidProof(uint64 batchNumber, address prover);
+    /// @notice The prover market `market` has no code.
+    error MarketHasNoCode(address market);
+    /// @notice The prover market serves `rollup`, not this rollup.
+    error MarketNotBound(address rollup);
 
 
     /// @param verifier_ Groth16 verifier of the batch circuit with `S = zkSlots_`
     ///        (`IBatchVerifier`), or address(0) for no validity lane (then `zkSlots_` is 0).
     /// @param zkSlots_ Op slots of that circuit (>= 1 with a verifier).
-    constructor(address verifier_, uint32 zkSlots_) {
+    /// @param market_ Prover market deployed with this rollup's address (`rollup()` must be
+    ///        this contract), or address(0) for none.
+    constructor(address verifier_, uint32 zkSlots_, address market_) {
         if (verifier_ == address(0)) {
             if (zkSlots_ != 0) revert ZkSlotsWithoutVerifier(zkSlots_);
         } else {
@@ -70,8 +86,14 @@ abstract contract ZkLane is PublicDataParser {
             if (zkSlots_ == 0) revert ZeroZkSlots();
             emit VerifierSet(verifier_, zkSlots_);
         }
+        if (market_ != address(0)) {
+            if (market_.code.length == 0) revert MarketHasNoCode(market_);
+            address bound = IProverMarket(market_).rollup();
+            if (bound != address(this)) revert MarketNotBound(bound);
+        }
         verifier = verifier_;
         zkSlots = zkSlots_;
+        market = market_;
     }
 
     /// @notice Proves committed ZK batch `batchNumber` with Groth16 `proof` over the public
@@ -105,6 +127,14 @@ abstract contract ZkLane is PublicDataParser {
         _verifyProof(v, batchNumber, prevStateRoot, newStateRoot, dataHash, proof);
         _zkBatch[batchNumber] = ZK_PROVEN;
         emit BatchProven(batchNumber, msg.sender);
+        _notifyMarket(batchNumber);
+    }
+
+    /// @dev After a proof of `batchNumber` bound to msg.sender was accepted and recorded: the
+    ///      market (if any) settles its job for msg.sender. Without an open job it does nothing.
+    function _notifyMarket(uint64 batchNumber) internal {
+        address m = market;
+        if (m != address(0)) IProverMarket(m).onProven(batchNumber, msg.sender);
     }
 
     /// @dev Calls `v.verifyProof(proof, [prevStateRoot, newStateRoot, dataHash, msg.sender])`;
