@@ -2,6 +2,9 @@
 pragma solidity ^0.8.28;
 
 import {ZkProofFixture} from "./ZkProof.t.sol";
+import {StakingFixture} from "./utils/StakingFixture.sol";
+import {StakedRollup} from "../src/StakedRollup.sol";
+import {SequencerStaking} from "../src/SequencerStaking.sol";
 import {MarketParams} from "./ProverMarket.t.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
 import {ZkLane} from "../src/rollup/ZkLane.sol";
@@ -381,5 +384,68 @@ contract MarketGasTest is MarketRollupFixture {
         console.log("withdraw exec gas", used);
         assertEq(market.owed(fx.prover), 0, "paid");
         assertLe(used, 15_400, "withdraw gas regressed"); // today 14,870
+    }
+}
+
+/// @notice Staked mode: `commitBatchSigned` with value opens the job, refundable to whoever
+///         submitted the signed commit; without a market the value is refused.
+contract StakedMarketTest is StakingFixture, MarketParams {
+    ProverMarket internal market;
+    address internal constant SUBMITTER = address(0x5B);
+
+    function setUp() public override {
+        super.setUp(); // staked rollup without a market
+        doStake(1, 100 ether);
+        doStake(2, 100 ether);
+        doStake(3, 100 ether);
+        nextEpoch();
+    }
+
+    /// @dev Staking, market, rollup: both bound to the rollup's predicted address (nonce + 2).
+    function deployWithMarket() internal {
+        address next = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 2);
+        staking = new SequencerStaking(next, params(5, 8));
+        market = newMarket(next);
+        staked = new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(market));
+        rollup = staked;
+        assertEq(address(staked), next, "predicted");
+        doStake(1, 100 ether);
+        doStake(2, 100 ether);
+        doStake(3, 100 ether);
+        nextEpoch();
+    }
+
+    function signedCommitWithValue(uint256 value, bytes memory err) internal {
+        bytes memory data = opNoop();
+        TandemRollup.BatchHeader memory h = nextHeader(data);
+        bytes[] memory sigs = signSorted(range(1, 3), digestOf(h));
+        vm.deal(SUBMITTER, value);
+        vm.prank(SUBMITTER);
+        if (err.length != 0) vm.expectRevert(err);
+        staked.commitBatchSigned{value: value}(h, data, sigs);
+    }
+
+    function test_commitBatchSigned_withValue_refusedWithoutMarket() public {
+        signedCommitWithValue(1 ether, abi.encodeWithSelector(TandemRollup.NoMarket.selector));
+        signedCommitWithValue(0, ""); // the same commit without value goes in
+        assertEq(rollup.lastCommittedBatch(), 1, "committed");
+    }
+
+    function test_commitBatchSigned_withValue_opensTheJobForTheSubmitter() public {
+        deployWithMarket();
+        vm.expectEmit(address(market));
+        emit ProverMarket.JobOpened(1, 1, SUBMITTER, 0.1 ether, 1 ether, uint64(block.timestamp + JOB_TIMEOUT));
+        signedCommitWithValue(1 ether, "");
+        assertEq(market.job(1).funder, SUBMITTER, "funder");
+        assertEq(address(market).balance, 1 ether, "escrow");
+    }
+
+    function test_stakedRollup_refusesUnboundMarket_andStaysUnderTheSizeLimit() public {
+        ProverMarket unbound = newMarket(address(0xDEAD));
+        address next = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
+        SequencerStaking s = new SequencerStaking(next, params(5, 8));
+        vm.expectRevert(abi.encodeWithSelector(ZkLane.MarketNotBound.selector, address(0xDEAD)));
+        new StakedRollup(OWNER, s, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(unbound));
+        assertLt(address(staked).code.length, 24_577, "EIP-170 limit");
     }
 }
