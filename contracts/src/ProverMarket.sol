@@ -301,15 +301,10 @@ contract ProverMarket {
             }
         }
         if (!ownLock) price = block.timestamp <= _deadline(openedAt) ? _price(cap, openedAt, block.timestamp) : 0;
-        uint256 burned = pool * burnBps / BPS;
-        uint256 reward = pool - burned;
+        uint256 reward = _splitPool(pool);
         r.status = JobStatus.Fulfilled;
         r.slashedPool = SafeCast.toUint128(pool);
-        if (burned != 0) totalBurned += burned;
-        Account storage a = _accounts[prover];
-        // The prover's own collateral comes back with an active lock (it is not earned).
-        a.owed += SafeCast.toUint128(price + reward + (ownLock ? _collateral(cap) : 0));
-        a.earned += SafeCast.toUint128(price + reward);
+        _creditProver(prover, price + reward, ownLock ? _collateral(cap) : 0);
         uint256 refund = cap - price;
         if (refund != 0) _accounts[r.funder].owed += SafeCast.toUint128(refund);
         emit JobFulfilled(batchNumber, jobId, prover, price, reward, refund);
@@ -458,11 +453,28 @@ contract ProverMarket {
                 pool += _slash(batchNumber, r.jobId, locker, cap);
             }
         }
-        burned = pool * burnBps / BPS;
-        refund = cap + pool - burned;
+        uint256 rest = _splitPool(pool);
+        burned = pool - rest;
+        refund = cap + rest;
         r.slashedPool = SafeCast.toUint128(pool);
-        if (burned != 0) totalBurned += burned;
         _accounts[r.funder].owed += SafeCast.toUint128(refund);
+    }
+
+    /// @dev Burns burnBps of a slashed `pool` (counted in totalBurned) and returns the rest.
+    function _splitPool(uint256 pool) private returns (uint256 rest) {
+        uint256 burned = pool * burnBps / BPS;
+        if (burned != 0) totalBurned += burned;
+        rest = pool - burned;
+    }
+
+    /// @dev Credits a settling prover: `payout` (price + pool share, earned) and its own
+    ///      `collateral` back (not earned). Nothing to write when both are 0 (a late proof).
+    function _creditProver(address prover, uint256 payout, uint256 collateral) private {
+        uint256 credit = payout + collateral;
+        if (credit == 0) return;
+        Account storage a = _accounts[prover];
+        a.owed += SafeCast.toUint128(credit);
+        a.earned += SafeCast.toUint128(payout);
     }
 
     /// @dev Emits LockSlashed for `locker`'s expired lock and returns its collateral (for the pool).
