@@ -20,7 +20,8 @@ import {IProverMarket} from "./interfaces/IProverMarket.sol";
 ///      after a revert (the rollup re-commits it and `openJob` cancels the old job first).
 ///      Payouts are pull-only (`owed`, `withdraw`).
 ///      Invariant (fuzzed in `test/ProverMarket.t.sol`): `address(this).balance` = Σ owed +
-///      Σ over Open jobs (cap + collateral of its lock, if any + slashedPool) + totalBurned.
+///      Σ over Open jobs (cap + collateral of its lock, if any + slashedPool) + totalBurned
+///      (plus ETH force-sent without a call, e.g. by selfdestruct, which nobody can take out).
 ///      So money in (escrows + collaterals) = money out (withdrawals) + totalBurned + what is
 ///      still held. A lock's collateral is held exactly while the job is Open and has a locker
 ///      (returned, slashed into the pool, or replaced when the next lock slashes it).
