@@ -33,7 +33,7 @@ import {IProverMarket} from "./interfaces/IProverMarket.sol";
 ///      Storage per job: 3 slots (funder|openedAt|jobId|status, cap|slashedPool,
 ///      locker|lockedAt); `deadline`, `floor`, the collateral, `lockDeadline` and `lockedPrice`
 ///      are derived from those and the immutables.
-contract ProverMarket {
+contract ProverMarket is IProverMarket {
     /// @notice Life of a job: None (never opened) → Open → Fulfilled (proven) | Reclaimed
     ///         (deadline passed, escrow back) | Cancelled (its batch number was committed again).
     enum JobStatus {
@@ -274,7 +274,7 @@ contract ProverMarket {
 
     /// @notice Settles batch `batchNumber`'s job for `prover`, whose proof of it the rollup has
     ///         just verified. Rollup only. Without an open job: returns (never reverts then).
-    /// @dev While another prover's lock is active: reverts `IProverMarket.JobLocked` (the rollup
+    /// @dev While another prover's lock is active: reverts `IProverMarket.LockedByAnotherProver` (the rollup
     ///      then refuses the proof). Price: the lock's price when `prover` holds the active
     ///      lock (its collateral comes back); otherwise an expired lock is slashed first and the
     ///      price is priceAt(now) up to the deadline, 0 after it. The slashed pool goes
@@ -294,7 +294,7 @@ contract ProverMarket {
             uint256 lockDeadline = _lockDeadline(openedAt, r.lockedAt);
             if (block.timestamp < lockDeadline) {
                 // forge-lint: disable-next-line(unsafe-typecast)
-                if (locker != prover) revert IProverMarket.JobLocked(batchNumber, locker, uint64(lockDeadline));
+                if (locker != prover) revert IProverMarket.LockedByAnotherProver(batchNumber, locker, uint64(lockDeadline));
                 price = _price(cap, openedAt, r.lockedAt);
                 ownLock = true;
             } else {

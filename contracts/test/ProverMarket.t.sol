@@ -144,8 +144,8 @@ contract ProverMarketTest is MarketParams {
         new ProverMarket(address(1), 10_000, 1, 5, 5, 1, 10_000);
     }
 
-    /// @dev The interface the rollup calls is the market's (ProverMarket cannot inherit it: it
-    ///      emits an event named like the interface's error).
+    /// @dev The interface the rollup calls is the market's (it inherits it; its ABI carries the
+    ///      interface's error, so clients decode a refused proof).
     function test_interface_selectorsMatch() public view {
         assertEq(uint32(IProverMarket.rollup.selector), uint32(market.rollup.selector), "rollup");
         assertEq(uint32(IProverMarket.openJob.selector), uint32(market.openJob.selector), "openJob");
@@ -347,7 +347,7 @@ contract ProverMarketTest is MarketParams {
         open(1, CAP);
         lockAs(P1, 1);
         vm.warp(T0 + LOCK_TIMEOUT - 1);
-        vm.expectRevert(abi.encodeWithSelector(IProverMarket.JobLocked.selector, 1, P1, uint64(T0 + LOCK_TIMEOUT)));
+        vm.expectRevert(abi.encodeWithSelector(IProverMarket.LockedByAnotherProver.selector, 1, P1, uint64(T0 + LOCK_TIMEOUT)));
         market.onProven(1, P2);
         // From the lock deadline on, the lock has expired: P2's proof settles the job.
         vm.warp(T0 + LOCK_TIMEOUT);

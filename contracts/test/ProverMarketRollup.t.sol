@@ -149,7 +149,7 @@ contract ProverMarketRollupTest is MarketRollupFixture {
         uint64 lockDeadline = uint64(block.timestamp + LOCK_TIMEOUT);
 
         // The other prover's genuine proof (bound to its own address) is refused by the rollup.
-        vm.expectRevert(abi.encodeWithSelector(IProverMarket.JobLocked.selector, 1, fx.prover, lockDeadline));
+        vm.expectRevert(abi.encodeWithSelector(IProverMarket.LockedByAnotherProver.selector, 1, fx.prover, lockDeadline));
         prove(fx.otherProver, 1, fx.otherProof);
         assertFalse(rollup.isProven(1), "not proven");
 
@@ -232,7 +232,7 @@ contract ProverMarketRollupTest is MarketRollupFixture {
         vm.prank(fx.prover);
         vm.expectRevert(
             abi.encodeWithSelector(
-                IProverMarket.JobLocked.selector, 1, fx.otherProver, uint64(block.timestamp + LOCK_TIMEOUT)
+                IProverMarket.LockedByAnotherProver.selector, 1, fx.otherProver, uint64(block.timestamp + LOCK_TIMEOUT)
             )
         );
         rollup.proveOptimisticBatch{gas: 2_000_000}(sb, h, fx.publicData, fx.proof);

@@ -5,15 +5,13 @@ pragma solidity ^0.8.28;
 /// @notice What the rollup sees of the prover market (`ProverMarket`, SPEC §15): the rollup it
 ///         is bound to, opening a job with the poster's escrow at commit, and the settlement
 ///         hook called in the same transaction as every accepted proof.
-/// @dev `ProverMarket` does not inherit this interface: it also emits an event named
-///      `JobLocked`, and Solidity refuses an event and an error of one name in one contract.
-///      The error is declared here (selector `IProverMarket.JobLocked.selector`), the event in
-///      `ProverMarket`; `test/ProverMarket.t.sol` pins that the function selectors agree.
+/// @dev The refusal of another prover's proof (`LockedByAnotherProver`) is declared here, in
+///      what the rollup calls; `ProverMarket` implements this interface.
 interface IProverMarket {
     /// @notice Batch `batchNumber`'s job is locked by `locker` until `lockDeadline` (exclusive):
     ///         only `locker`'s proof is accepted before then (`onProven` reverts with it, so
     ///         the rollup refuses another prover's proof).
-    error JobLocked(uint64 batchNumber, address locker, uint64 lockDeadline);
+    error LockedByAnotherProver(uint64 batchNumber, address locker, uint64 lockDeadline);
 
     /// @notice The rollup this market serves; only it may open jobs and report proofs.
     function rollup() external view returns (address);
@@ -24,7 +22,7 @@ interface IProverMarket {
 
     /// @notice Settles batch `batchNumber`'s job for `prover` (the address the verified proof is
     ///         bound to). Rollup only, right after a proof was verified. Returns without effect
-    ///         when the batch has no open job; reverts `JobLocked` while another prover's lock
+    ///         when the batch has no open job; reverts `LockedByAnotherProver` while another prover's lock
     ///         is active.
     function onProven(uint64 batchNumber, address prover) external;
 }

@@ -35,7 +35,7 @@ abstract contract ZkLane is PublicDataParser {
     /// @notice The prover market (`IProverMarket`), fixed at deployment, bound to this rollup
     ///         (address(0): none). Commits with value open its jobs; every accepted proof
     ///         settles the batch's job (`onProven`), which may refuse the proof only while
-    ///         another prover's lock is active (`IProverMarket.JobLocked`), at most until the
+    ///         another prover's lock is active (`IProverMarket.LockedByAnotherProver`), at most until the
     ///         job's deadline.
     address public immutable market;
     /// @dev Per committed ZK batch: keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash))

@@ -70,6 +70,21 @@ pub struct ConsensusInfo {
 }
 
 impl BlockRecord {
+    /// Sum of the fees the block's transactions pay in `token` (what the fee account collects
+    /// from this block in that token). Saturates: it is never more than the tokens that exist.
+    pub fn fees_in(&self, token: tandem_types::TokenId) -> u128 {
+        self.inputs
+            .iter()
+            .filter_map(|input| match input {
+                BlockInput::Tx { encoded } if encoded.tx.token() == token => Some(match encoded.tx {
+                    tandem_types::Tx::Transfer(t) => t.fee.value(),
+                    tandem_types::Tx::Withdraw(w) => w.fee.value(),
+                }),
+                _ => None,
+            })
+            .fold(0u128, u128::saturating_add)
+    }
+
     /// The block's batch header as L1 takes it (batch number = block number, fee account
     /// [`FEE_ACCOUNT`]); it commits to [`BlockRecord::public_data`].
     pub fn batch_header(&self) -> BatchHeader {

@@ -177,6 +177,13 @@ pub type ScalarBigInt = <Fr as PrimeField>::BigInt;
 pub trait ProverBackend: Sync {
     /// Short name for logs.
     fn name(&self) -> &'static str;
+    /// Called once with the keys before the first proof: a device backend uploads the proving
+    /// key's bases (`a_query`, `b_g1_query`, `b_g2_query`, `h_query`, `l_query`) here and
+    /// keeps them resident, so each proof moves only its scalars. The CPU needs nothing.
+    fn prepare(&self, keys: &ProvingKeys) -> Result<(), ProverError> {
+        let _ = keys;
+        Ok(())
+    }
     /// The coefficients of `h(X) = (A(X)·B(X) - C(X)) / Z(X)` (libsnark's reduction) from the
     /// R1CS matrices and the full assignment `[1, inputs.., witnesses..]`.
     fn witness_map(
@@ -222,6 +229,86 @@ impl ProverBackend for CpuBackend {
 
     fn msm_g2(&self, bases: &[G2Affine], scalars: &[ScalarBigInt]) -> G2Projective {
         G2Projective::msm_bigint(bases, scalars)
+    }
+}
+
+/// A stage of one proof that has just finished (see [`ObservedBackend`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProvingStage {
+    /// The QAP witness map (the FFTs).
+    Ffts,
+    /// The `done`-th of the proof's [`MSMS_PER_PROOF`] multi-scalar multiplications.
+    Msm {
+        /// How many MSMs are finished, this one included.
+        done: usize,
+    },
+}
+
+/// Multi-scalar multiplications in one proof: four in G1 (`h`, `l`, `a`, `b`) and one in G2.
+pub const MSMS_PER_PROOF: usize = 5;
+
+/// A backend that reports each finished stage to `on_stage` (with the time since the
+/// previous report) and delegates the work to `inner`: what a live progress line per proof
+/// is built from. The MSM counter counts calls, so one instance serves one proof.
+pub struct ObservedBackend<'a> {
+    inner: &'a dyn ProverBackend,
+    on_stage: &'a (dyn Fn(ProvingStage, std::time::Duration) + Sync),
+    msms: std::sync::atomic::AtomicUsize,
+    last: std::sync::Mutex<std::time::Instant>,
+}
+
+impl<'a> ObservedBackend<'a> {
+    /// Wraps `inner` for one proof.
+    pub fn new(inner: &'a dyn ProverBackend, on_stage: &'a (dyn Fn(ProvingStage, std::time::Duration) + Sync)) -> Self {
+        Self { inner, on_stage, msms: 0.into(), last: std::sync::Mutex::new(std::time::Instant::now()) }
+    }
+
+    fn report(&self, stage: ProvingStage) {
+        let now = std::time::Instant::now();
+        let elapsed = match self.last.lock() {
+            Ok(mut last) => now.duration_since(std::mem::replace(&mut *last, now)),
+            Err(_) => std::time::Duration::ZERO,
+        };
+        (self.on_stage)(stage, elapsed);
+    }
+
+    fn msm_done(&self) {
+        let done = self.msms.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        self.report(ProvingStage::Msm { done });
+    }
+}
+
+impl ProverBackend for ObservedBackend<'_> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn prepare(&self, keys: &ProvingKeys) -> Result<(), ProverError> {
+        self.inner.prepare(keys)
+    }
+
+    fn witness_map(
+        &self,
+        matrices: &[Matrix<Fr>],
+        num_inputs: usize,
+        num_constraints: usize,
+        full_assignment: &[Fr],
+    ) -> Result<Vec<Fr>, ProverError> {
+        let h = self.inner.witness_map(matrices, num_inputs, num_constraints, full_assignment)?;
+        self.report(ProvingStage::Ffts);
+        Ok(h)
+    }
+
+    fn msm_g1(&self, bases: &[G1Affine], scalars: &[ScalarBigInt]) -> G1Projective {
+        let r = self.inner.msm_g1(bases, scalars);
+        self.msm_done();
+        r
+    }
+
+    fn msm_g2(&self, bases: &[G2Affine], scalars: &[ScalarBigInt]) -> G2Projective {
+        let r = self.inner.msm_g2(bases, scalars);
+        self.msm_done();
+        r
     }
 }
 

@@ -27,7 +27,7 @@ use tokio::process::Command;
 
 /// anvil's default accounts (mnemonic "test test test test test test test test test test
 /// test junk"): well-known devnet keys, never for real funds.
-pub const ANVIL_KEYS: [&str; 7] = [
+pub const ANVIL_KEYS: [&str; 10] = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
     "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
@@ -35,14 +35,21 @@ pub const ANVIL_KEYS: [&str; 7] = [
     "0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a",
     "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba",
     "0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4ec1564e",
+    "0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356",
+    "0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97",
+    "0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6",
 ];
 
 /// Seed of the devnet's (public, hence insecure) trusted setup: the same as the committed
 /// verifiers in contracts/src/verifiers, so a devnet of that shape deploys the same verifier.
 pub const DEVNET_SETUP_SEED: u64 = 2024;
 
-/// The anvil account the devnet's prover submits proofs from.
+/// The anvil account the devnet's first prover submits proofs from (prover i uses account
+/// `PROVER_ACCOUNT + i`).
 pub const PROVER_ACCOUNT: usize = 6;
+
+/// Most provers a devnet runs (anvil's accounts 6..=9).
+pub const MAX_PROVERS: usize = 4;
 
 /// Dev tokens minted to each funded dev account (18 decimals).
 pub const DEV_TOKENS_PER_ACCOUNT: u128 = 10_000 * 10u128.pow(18);
@@ -112,6 +119,24 @@ pub struct DevnetArgs {
     /// withdrawal never waits for an older batch's challenge window (one proof per batch).
     #[arg(long)]
     pub prove_optimistic: bool,
+    /// Provers competing in the prover market (1 to 4; with the ZK lane). Prover i proves with
+    /// half the threads of prover i-1 (all cores for prover 0), so their speeds differ.
+    #[arg(long, default_value_t = 2)]
+    pub provers: usize,
+    /// Status port of prover 0 (`tandem prover status`; prover i's is this + i).
+    #[arg(long, default_value_t = 8790)]
+    pub prover_status_port: u16,
+    /// Let the provers race without locking jobs (for measuring wasted work).
+    #[arg(long)]
+    pub provers_race: bool,
+    /// What a second of proving costs every prover, in wei (their `--wei-per-second`).
+    /// Default: measured at start so that the fastest prover breaks even at a quarter of a
+    /// fast withdrawal's fee (the job's escrow), the slower ones later on the price ramp.
+    #[arg(long)]
+    pub prover_wei_per_second: Option<u128>,
+    /// Market lock window in seconds (how long a locked job is exclusive).
+    #[arg(long, default_value_t = 60)]
+    pub market_lock_timeout: u64,
     /// Fee (wei) from which a withdrawal is fast (ZK lane).
     #[arg(long, default_value_t = 1_000_000_000_000_000)]
     pub fast_withdrawal_fee: u128,
@@ -238,7 +263,8 @@ fn command_prefix(args: &DevnetArgs) -> String {
 struct Procs {
     anvil: Option<Supervised>,
     node: Option<Supervised>,
-    prover: Option<Supervised>,
+    /// The market's provers, by index.
+    provers: Vec<Supervised>,
     /// Sequencer-set members (--sequencers N), by index.
     members: Vec<Supervised>,
 }
@@ -247,8 +273,11 @@ impl Procs {
     /// Stops the children in dependency order: the prover and the nodes (members all at once)
     /// before anvil.
     async fn stop_all(&mut self) {
-        if let Some(prover) = self.prover.as_mut() {
-            prover.stop().await;
+        for prover in &mut self.provers {
+            prover.terminate();
+        }
+        for prover in &mut self.provers {
+            prover.reap().await;
         }
         if let Some(node) = self.node.as_mut() {
             node.stop().await;
@@ -299,14 +328,23 @@ async fn run_single(args: DevnetArgs) -> Result<()> {
     }
     let node = procs.node.as_mut().expect("started");
     let anvil = procs.anvil.as_mut().expect("started");
-    let prover_exit = async {
-        match procs.prover.as_mut() {
-            Some(p) => p.exited().await,
-            None => std::future::pending().await,
+    // A prover that dies is reported, not fatal: the market reopens a job whose lock
+    // expires, and the other provers take it (that is what the market is for).
+    let provers = &mut procs.provers;
+    let prover_watch = async move {
+        let mut reported = vec![false; provers.len()];
+        loop {
+            for (i, prover) in provers.iter_mut().enumerate() {
+                if !reported[i] && !prover.is_running() {
+                    reported[i] = true;
+                    eprintln!("==> prover {i} exited; the others go on (see {})", prover.log().display());
+                }
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     };
     let outcome: Result<()> = tokio::select! {
-        e = prover_exit => Err(e.into()),
+        () = prover_watch => Ok(()),
         _ = sigint.recv() => { eprintln!("==> Ctrl-C: stopping the node and anvil"); Ok(()) }
         _ = sigterm.recv() => { eprintln!("==> SIGTERM: stopping the node and anvil"); Ok(()) }
         e = node.exited() => Err(e.into()),
@@ -324,6 +362,13 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     check_port_free(args.rpc_port, "--rpc-port")?;
     check_port_free(args.metrics_port, "--metrics-port")?;
     check_port_free(args.dashboard_port, "--dashboard-port")?;
+    if args.zk_slots != Some(0) && !(1..=MAX_PROVERS).contains(&args.provers) {
+        bail!("--provers must be 1 to {MAX_PROVERS} (anvil accounts {PROVER_ACCOUNT}..={})", PROVER_ACCOUNT + MAX_PROVERS - 1);
+    }
+    for i in 0..args.provers {
+        let port = args.prover_status_port.checked_add(i as u16).ok_or_else(|| anyhow!("--prover-status-port + {i} is past 65535"))?;
+        check_port_free(port, "--prover-status-port")?;
+    }
     let anvil_bin = ensure_anvil(args)?;
     std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
@@ -406,6 +451,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         genesis_root,
         args.challenge_window,
         zk.as_ref().map(|(_, verifier)| (*verifier, zk_slots as u32)),
+        zk.as_ref().map(|_| tandem_l1::MarketParams { lock_timeout: args.market_lock_timeout, ..tandem_devnet::devnet_market_params() }),
         supply,
     )
     .await
@@ -444,7 +490,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     node_cmd.l1_confirmations = Some(args.l1_confirmations);
     node_cmd.max_block_ops = Some(args.max_block_ops);
     node_cmd.l1_poll_ms = Some(500);
-    node_cmd.zk = zk.as_ref().map(|_| ZkArgs { slots: zk_slots, fast_withdrawal_fee: args.fast_withdrawal_fee });
+    node_cmd.zk = zk.as_ref().map(|_| ZkArgs { slots: zk_slots, fast_withdrawal_fee: args.fast_withdrawal_fee, escrow_proof_fees: true });
     eprintln!("==> starting the node on {l2_url}, log {}", node_log.display());
     let _ = std::fs::remove_file(&node_log);
     let node = procs.node.insert(Supervised::spawn("the node", node_cmd.command(&exe), &node_log)?);
@@ -455,24 +501,62 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     })
     .await?;
 
-    // Prover.
+    // Provers: the market's miners, each with its own key, thread count and status port,
+    // started one after the other so that each measures its proving speed alone.
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut provers = Vec::new();
     if let Some((keys_dir, _)) = &zk {
-        let prover_log = data_dir.join("prover.log");
-        let mut cmd = std::process::Command::new(&exe);
-        cmd.arg("prover")
-            .arg("--keys")
-            .arg(keys_dir)
-            .args(["--l2-rpc", &l2_url])
-            .args(["--l1-rpc", &l1_url])
-            .args(["--rollup", &deployment.rollup.to_string()])
-            .args(["--prover-key", ANVIL_KEYS[PROVER_ACCOUNT]])
-            .args(["--chain-id", &args.chain_id.to_string()])
-            .args(["--tree-depth", &args.tree_depth.to_string()])
-            .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
-            .args(if args.prove_optimistic { vec!["--prove-optimistic"] } else { vec![] });
-        eprintln!("==> starting the prover (anvil account {PROVER_ACCOUNT}), log {}", prover_log.display());
-        let _ = std::fs::remove_file(&prover_log);
-        procs.prover = Some(Supervised::spawn("the prover", cmd, &prover_log)?.with_grace(Duration::from_secs(5)));
+        let wei_per_second = match args.prover_wei_per_second {
+            Some(w) => w,
+            None => {
+                eprintln!("==> measuring one proof on {cores} threads to price a prover-second");
+                let keys = tandem_circuit::prover::ProvingKeys::load(keys_dir).map_err(|e| anyhow!("loading the keys: {e}"))?;
+                let genesis = tandem_chain::genesis_ledger(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
+                let me = tandem_types::L1Address(signers[PROVER_ACCOUNT].address().0 .0);
+                let elapsed = tokio::task::spawn_blocking(move || tandem_prover::measure_proving(&keys, &genesis, me))
+                    .await?
+                    .map_err(|e| anyhow!("measuring a proof: {e}"))?;
+                let w = (args.fast_withdrawal_fee as f64 / 4.0 / elapsed.as_secs_f64().max(0.001)) as u128;
+                eprintln!("    one proof took {:.2} s: a prover-second costs {w} wei", elapsed.as_secs_f64());
+                w
+            }
+        };
+        let http = reqwest::Client::new();
+        for i in 0..args.provers {
+            let account = PROVER_ACCOUNT + i;
+            let threads = (cores >> i).max(1);
+            let status_url = format!("http://127.0.0.1:{}", args.prover_status_port + i as u16);
+            let prover_log = data_dir.join(format!("prover-{i}.log"));
+            let mut cmd = std::process::Command::new(&exe);
+            cmd.arg("prover")
+                .arg("--keys")
+                .arg(keys_dir)
+                .args(["--l2-rpc", &l2_url])
+                .args(["--l1-rpc", &l1_url])
+                .args(["--rollup", &deployment.rollup.to_string()])
+                .args(["--prover-key", ANVIL_KEYS[account]])
+                .args(["--chain-id", &args.chain_id.to_string()])
+                .args(["--tree-depth", &args.tree_depth.to_string()])
+                .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
+                .args(["--status-addr", &format!("127.0.0.1:{}", args.prover_status_port + i as u16)])
+                .args(if args.prove_optimistic { vec!["--prove-optimistic"] } else { vec![] })
+                .args(if args.provers_race { vec!["--no-lock"] } else { vec![] })
+                .args(["--wei-per-second", &wei_per_second.to_string()])
+                .env("RAYON_NUM_THREADS", threads.to_string());
+            eprintln!("==> starting prover {i} (anvil account {account}, {threads} threads), log {}", prover_log.display());
+            let _ = std::fs::remove_file(&prover_log);
+            procs.provers.push(Supervised::spawn(format!("prover {i}"), cmd, &prover_log)?.with_grace(Duration::from_secs(5)));
+            let prover = procs.provers.last_mut().expect("pushed above");
+            let status = format!("{status_url}/status");
+            wait_ready(&format!("prover {i} measuring its speed (see {})", prover_log.display()), Duration::from_secs(300), &mut [prover], async || {
+                http.get(&status).send().await.ok().filter(|r| r.status().is_success())
+            })
+            .await?;
+            provers.push(json!({
+                "index": i, "address": signers[account].address().to_string(), "privateKey": ANVIL_KEYS[account],
+                "threads": threads, "status": status_url, "log": prover_log.display().to_string(),
+            }));
+        }
     }
     let node = procs.node.as_mut().expect("started above");
     let anvil = procs.anvil.as_mut().expect("started above");
@@ -518,12 +602,13 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         })).collect::<Vec<_>>(),
         "dataDir": data_dir.display().to_string(),
         "logs": {"anvil": anvil.log().display().to_string(), "node": node.log().display().to_string()},
-        "pids": {"anvil": anvil.pid(), "node": node.pid(), "prover": procs.prover.as_ref().and_then(|p| p.pid()), "devnet": std::process::id()},
+        "pids": {"anvil": anvil.pid(), "node": node.pid(), "provers": procs.provers.iter().map(|p| p.pid()).collect::<Vec<_>>(), "devnet": std::process::id()},
         "examples": examples,
         "zkLane": zk.as_ref().map(|(dir, verifier)| json!({
             "slots": zk_slots, "verifier": verifier.to_string(), "keys": dir.display().to_string(),
             "fastWithdrawalFee": args.fast_withdrawal_fee.to_string(),
-            "prover": {"address": signers[PROVER_ACCOUNT].address().to_string(), "log": data_dir.join("prover.log").display().to_string()},
+            "market": deployment.market.map(|m| m.to_string()),
+            "provers": provers,
             "insecureSetup": true,
         })),
     });
@@ -541,11 +626,23 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     text += &format!("  deploy block {}, challenge window {} s, L2 block time {} ms\n", deployment.deploy_block, args.challenge_window, args.block_time_ms);
     text += &format!("  sequencer    {} (anvil account 1)\n", signers[1].address());
     if let Some((_, verifier)) = &zk {
-        text += &format!(
-            "  ZK lane      verifier {verifier}, {} slots, prover {} (anvil account {PROVER_ACCOUNT}); keys from an INSECURE local setup\n",
-            zk_slots,
-            signers[PROVER_ACCOUNT].address()
-        );
+        text += &format!("  ZK lane      verifier {verifier}, {zk_slots} slots; keys from an INSECURE local setup\n");
+        if let Some(market) = deployment.market {
+            text += &format!(
+                "  market       {market} (proof jobs escrow each ZK batch's fast-lane fees; {})\n",
+                if args.provers_race { "provers race without locks" } else { "provers lock before proving" }
+            );
+        }
+        for p in &provers {
+            text += &format!(
+                "  prover {}     {} ({} threads)  status: {} prover status --url {}\n",
+                p["index"],
+                p["address"].as_str().unwrap_or_default(),
+                p["threads"],
+                exe.display(),
+                p["status"].as_str().unwrap_or_default()
+            );
+        }
     }
     text += &format!("  fee account  #0, key {} ({})\n", keyfile::hex0x(&fee_pubkey.0), fee_wallet.display());
     text += "\nFunded dev accounts (L1; 10000 ETH and 10000 DEV each; well-known anvil keys, devnet only):\n";

@@ -23,8 +23,8 @@ enum Command {
     Sequencer(sequencer_cmd::SequencerArgs),
     /// A local devnet: anvil, the contracts and a node (or, with --sequencers N, a staked set of N nodes).
     Devnet(devnet::DevnetArgs),
-    /// Prove ZK-lane batches and submit the proofs on L1.
-    Prover(prover_cmd::ProverArgs),
+    /// The prover market miner: price, lock, prove and submit batch proofs on L1 (`status`: its tally).
+    Prover(prover_cmd::ProverCli),
     /// Rebuild the L2 state from L1 alone (no L2 node), checking every batch against L1.
     Restore(restore_cmd::RestoreArgs),
     /// INSECURE local setup of the validity circuit: proving key, verifying key, Solidity verifier.

@@ -65,6 +65,10 @@ pub struct NodeArgs {
     /// Fee (token base units) from which a withdrawal is fast (ZK lane).
     #[arg(long, env = "TANDEM_FAST_WITHDRAWAL_FEE", default_value_t = 1_000_000_000_000_000)]
     pub fast_withdrawal_fee: u128,
+    /// Escrow each ZK-lane batch's ETH fees in the rollup's prover market with its commit (the
+    /// batch's proof reward; the rollup must have a market).
+    #[arg(long, env = "TANDEM_ESCROW_PROOF_FEES")]
+    pub escrow_proof_fees: bool,
     /// Log as JSON lines instead of human-readable text.
     #[arg(long, env = "TANDEM_LOG_JSON")]
     pub log_json: bool,
@@ -127,7 +131,11 @@ impl NodeArgs {
             l1_confirmations: self.l1_confirmations,
             max_block_ops: self.max_block_ops,
             l1_poll_interval: Duration::from_millis(self.l1_poll_ms.max(10)),
-            zk_lane: self.zk_slots.map(|slots| tandem_node::ZkLaneConfig { slots, fast_withdrawal_fee: self.fast_withdrawal_fee }),
+            zk_lane: self.zk_slots.map(|slots| tandem_node::ZkLaneConfig {
+                slots,
+                fast_withdrawal_fee: self.fast_withdrawal_fee,
+                escrow_proof_fees: self.escrow_proof_fees,
+            }),
         })
     }
 }
@@ -232,7 +240,7 @@ mod tests {
         node.l1_confirmations = Some(0);
         node.max_block_ops = Some(64);
         node.l1_poll_ms = Some(300);
-        node.zk = Some(ZkArgs { slots: 2, fast_withdrawal_fee: 7 });
+        node.zk = Some(ZkArgs { slots: 2, fast_withdrawal_fee: 7, escrow_proof_fees: true });
         node.member = Some(MemberArgs {
             staking: Address::repeat_byte(4),
             signing_key: key(5),
@@ -256,7 +264,7 @@ mod tests {
         assert_eq!(config.dashboard_addr, node.dashboard_addr);
         assert_eq!((config.block_time.as_millis(), config.l1_confirmations, config.max_block_ops), (500, 0, 64));
         assert_eq!(config.l1_poll_interval.as_millis(), 300);
-        assert!(matches!(&config.zk_lane, Some(z) if z.slots == 2 && z.fast_withdrawal_fee == 7));
+        assert!(matches!(&config.zk_lane, Some(z) if z.slots == 2 && z.fast_withdrawal_fee == 7 && z.escrow_proof_fees));
         assert!(args.log_json);
         let member = args.member_config().expect("valid member config").expect("member mode");
         assert_eq!((member.staking, member.signing_key.address(), member.genesis_epoch), (Address::repeat_byte(4), key(5).address(), 6));

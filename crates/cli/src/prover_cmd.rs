@@ -1,14 +1,44 @@
-//! `tandem prover`: follows a chain and proves its ZK-lane batches on L1.
+//! `tandem prover`: a miner in the prover market. It follows a chain, prices the proof jobs
+//! of its batches, locks what pays, proves and submits on L1; `tandem prover status` prints a
+//! running miner's tally.
 
-use anyhow::{anyhow, Context, Result};
-use clap::Args;
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use tandem_l1::{Address, PrivateKeySigner};
+use tandem_prover::miner::{MinerPolicy, MinerStatus};
 use tandem_prover::{Prover, ProverConfig};
 use tandem_types::PackedPubKey;
 
-/// Flags of `tandem prover`.
+/// `tandem prover`: run the miner (flags below), or a subcommand.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct ProverCli {
+    /// A subcommand instead of running the miner.
+    #[command(subcommand)]
+    pub command: Option<ProverCommand>,
+    /// The miner's flags.
+    #[command(flatten)]
+    pub run: Option<ProverArgs>,
+}
+
+/// Subcommands of `tandem prover`.
+#[derive(Debug, Subcommand)]
+pub enum ProverCommand {
+    /// Prints a running miner's tally: proofs/hour, wins, losses, earnings, collateral at risk.
+    Status {
+        /// The miner's status endpoint (its `--status-addr`).
+        #[arg(long, default_value = "http://127.0.0.1:8790")]
+        url: String,
+        /// Print the JSON as served.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Flags of `tandem prover` (the miner).
 #[derive(Debug, Args)]
 pub struct ProverArgs {
     /// Directory with the proving key (`tandem setup --out DIR`).
@@ -42,10 +72,87 @@ pub struct ProverArgs {
     /// Polling interval in milliseconds.
     #[arg(long, default_value_t = 500)]
     pub poll_ms: u64,
+    /// What one second of this machine's proving time costs you, in wei: the miner takes a
+    /// market job once its price covers this times its measured proof time, plus gas.
+    #[arg(long, default_value_t = 20_000_000_000_000)]
+    pub wei_per_second: u128,
+    /// Race for jobs without locking them first (no collateral; work may be wasted when
+    /// another prover is faster or locks the job meanwhile).
+    #[arg(long)]
+    pub no_lock: bool,
+    /// TEST ONLY: hold the first lock taken without proving (for testing a prover killed
+    /// while it holds a lock).
+    #[arg(long, hide = true)]
+    pub test_stall_after_lock: bool,
+    /// Status endpoint (`/status` JSON, `/metrics` Prometheus).
+    #[arg(long, env = "TANDEM_PROVER_STATUS_ADDR", default_value = "127.0.0.1:8790")]
+    pub status_addr: SocketAddr,
 }
 
-/// Runs the prover until SIGINT or SIGTERM.
-pub async fn run(args: ProverArgs) -> Result<()> {
+/// Runs `tandem prover` (the miner, or a subcommand).
+pub async fn run(cli: ProverCli) -> Result<()> {
+    match (cli.command, cli.run) {
+        (Some(ProverCommand::Status { url, json }), _) => status(&url, json).await,
+        (None, Some(args)) => run_miner(args).await,
+        (None, None) => bail!("give the miner's flags (see `tandem prover --help`) or a subcommand"),
+    }
+}
+
+/// Reads a miner's `/status` and prints it.
+async fn status(url: &str, json: bool) -> Result<()> {
+    let endpoint = format!("{}/status", url.trim_end_matches('/'));
+    let body = reqwest::get(&endpoint)
+        .await
+        .with_context(|| format!("no miner answers at {endpoint} (is `tandem prover` running with this --status-addr?)"))?
+        .error_for_status()
+        .with_context(|| format!("{endpoint} refused"))?
+        .text()
+        .await
+        .with_context(|| format!("reading {endpoint}"))?;
+    let status: MinerStatus = serde_json::from_str(&body).with_context(|| format!("{endpoint} did not serve a miner status"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+        return Ok(());
+    }
+    print!("{}", render_status(&status));
+    Ok(())
+}
+
+/// The human-readable tally.
+pub fn render_status(s: &MinerStatus) -> String {
+    let losses = s.wasted + s.locks_lost + s.locks_expired;
+    format!(
+        "prover              {}
+         mode                {}
+         seconds per proof   {:.2} (measured at start)
+         uptime              {:.0} s
+         proofs/hour         {:.1}
+         wins                {}
+         losses              {losses} (wasted proofs {}, locks lost {}, own locks expired {})
+         proofs computed     {} ({:.1} s proving)
+         locks taken         {}
+         earnings            {} wei
+         collateral at risk  {} wei
+",
+        s.prover,
+        if s.locking { "locks jobs before proving" } else { "races without locks" },
+        s.seconds_per_proof,
+        s.uptime_seconds,
+        s.proofs_per_hour,
+        s.wins,
+        s.wasted,
+        s.locks_lost,
+        s.locks_expired,
+        s.proofs_computed,
+        s.proving_seconds,
+        s.locks_taken,
+        s.earned_wei,
+        s.collateral_at_risk_wei,
+    )
+}
+
+/// Runs the miner until SIGINT or SIGTERM.
+async fn run_miner(args: ProverArgs) -> Result<()> {
     let prover_key: PrivateKeySigner =
         args.prover_key.trim_start_matches("0x").parse().context("prover key is not a 32-byte hex private key")?;
     let fee: [u8; 32] = hex::decode(args.genesis_fee_pubkey.trim_start_matches("0x"))
@@ -66,8 +173,13 @@ pub async fn run(args: ProverArgs) -> Result<()> {
         genesis_fee_pubkey: PackedPubKey(fee),
         prove_optimistic: args.prove_optimistic,
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
+        policy: MinerPolicy { wei_per_second: args.wei_per_second, lock: !args.no_lock },
+        test_stall_after_lock: args.test_stall_after_lock,
     };
-    let prover = Prover::new(config, keys).map_err(|e| anyhow!("{e}"))?;
+    tracing::info!("measuring this machine's proving speed (one proof)");
+    let prover = Prover::new(config, keys).await.map_err(|e| anyhow!("{e}"))?;
+    let status_addr = tandem_prover::status::serve_status(prover.books(), args.status_addr).await?;
+    tracing::info!(status = %format!("http://{status_addr}/status"), metrics = %format!("http://{status_addr}/metrics"), "miner running");
     let shutdown = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
         tokio::select! {

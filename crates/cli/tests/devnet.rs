@@ -7,67 +7,19 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-/// A port from the devnet's cross-process allocator (`tandem_ports`).
-fn free_port() -> u16 {
-    tandem_devnet::free_port().unwrap()
-}
-
-fn wallet(dir: &Path, devnet: &Value, file: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .current_dir(dir)
-        .env_remove("TANDEM_L1_KEY")
-        .env_remove("TANDEM_ROLLUP")
-        .args(["wallet", "--json", "--wallet", file])
-        .args(["--rpc", devnet["l2Rpc"].as_str().unwrap(), "--l1-rpc", devnet["l1Rpc"].as_str().unwrap()])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(out: Output) -> Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<Value>) -> Value {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
+mod devnet_process;
+use devnet_process::*;
 
 #[test]
 fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("devnet");
-    let mut devnet = DevnetGuard(Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .args(["devnet", "--data-dir"])
-        .arg(&data)
-        .args(["--l1-port", &free_port().to_string()])
-        .args(["--rpc-port", &free_port().to_string()])
-        .args(["--metrics-port", &free_port().to_string()])
-        .args(["--dashboard-port", &free_port().to_string()])
-        .args(["--challenge-window", "2", "--block-time-ms", "200"])
-        // A small tree keeps the validity lane's (insecure, local) setup and proofs quick.
-        .args(["--tree-depth", "4", "--zk-slots", "2"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap());
-    let json_path = data.join("devnet.json");
-    let info = eventually("devnet.json", Duration::from_secs(120), || {
-        if let Ok(Some(status)) = devnet.0.try_wait() {
-            panic!("devnet exited early ({status}); see {}", data.display());
-        }
-        std::fs::read_to_string(&json_path).ok().and_then(|t| serde_json::from_str(&t).ok())
-    });
+    // A small tree keeps the validity lane's (insecure, local) setup and proofs quick.
+    let mut devnet = start_devnet(&data, &["--challenge-window", "2", "--block-time-ms", "200", "--tree-depth", "4", "--zk-slots", "2"]);
+    let info = devnet_info(&mut devnet, &data);
     let key = info["devAccounts"][0]["privateKey"].as_str().unwrap().to_string();
     let l1_address = info["devAccounts"][0]["address"].as_str().unwrap().to_string();
     let d = dir.path();
@@ -133,8 +85,12 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     unsafe { libc::kill(devnet.0.id() as i32, libc::SIGTERM) };
     let status = devnet.0.wait().unwrap();
     assert!(status.success(), "{status}");
-    for name in ["node", "anvil", "prover"] {
-        let pid = pids[name].as_i64().unwrap() as i32;
+    let provers = pids["provers"].as_array().unwrap();
+    assert_eq!(provers.len(), 2, "the devnet runs two provers by default");
+    let named = ["node", "anvil"].iter().map(|name| (name.to_string(), pids[*name].clone()));
+    let provers = provers.iter().enumerate().map(|(i, pid)| (format!("prover {i}"), pid.clone()));
+    for (name, pid) in named.chain(provers) {
+        let pid = pid.as_i64().unwrap() as i32;
         // signal 0: does the process still exist? (it was reaped by the devnet)
         assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "{name} still running");
     }
@@ -159,24 +115,6 @@ fn browser_check(url: &str, tx_hash: &str, tx_block: u64, stakes: &str, screensh
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "the dashboard failed in the browser:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     stdout
-}
-
-/// Stops the devnet (and so its children) if the test fails before it does: SIGTERM, which
-/// the devnet handles by stopping anvil, the node and the prover.
-struct DevnetGuard(std::process::Child);
-
-impl Drop for DevnetGuard {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
-            let _ = self.0.wait();
-        }
-    }
-}
-
-/// The first of `n` consecutive ports from the devnet's allocator.
-fn free_ports(n: u16) -> u16 {
-    tandem_devnet::free_ports(n).unwrap()
 }
 
 /// Prints the end of the devnet's output when the test fails.
@@ -216,13 +154,7 @@ fn staked_devnet_of_four_names_proposers_and_posters_and_stops_cleanly() {
             .spawn()
             .unwrap(),
     );
-    let json_path = data.join("devnet.json");
-    let info = eventually("devnet.json", Duration::from_secs(120), || {
-        if let Ok(Some(status)) = devnet.0.try_wait() {
-            panic!("devnet exited early ({status})");
-        }
-        std::fs::read_to_string(&json_path).ok().and_then(|t| serde_json::from_str(&t).ok())
-    });
+    let info = devnet_info(&mut devnet, &data);
     assert_eq!(info["mode"], "sequencerSet");
     let stakes: Vec<&str> = info["members"].as_array().unwrap().iter().map(|m| m["stake"].as_str().unwrap()).collect();
     assert_eq!(stakes, ["400000000000000000000", "300000000000000000000", "200000000000000000000", "100000000000000000000"]);

@@ -55,7 +55,7 @@ async fn run(prove_optimistic: bool) {
     let fee_key = PrivateKey::from_seed([9; 32]);
     let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
     let deployment =
-        deploy_devnet_with_verifier(&url, owner.clone(), sequencer.address(), genesis, WINDOW, Some((verifier, SLOTS as u32)), U256::from(1u64))
+        deploy_devnet_with_verifier(&url, owner.clone(), sequencer.address(), genesis, WINDOW, Some((verifier, SLOTS as u32)), None, U256::from(1u64))
             .await
             .unwrap();
 
@@ -76,7 +76,7 @@ async fn run(prove_optimistic: bool) {
         l1_confirmations: 0,
         max_block_ops: 64,
         l1_poll_interval: Duration::from_millis(100),
-        zk_lane: Some(ZkLaneConfig { slots: SLOTS, fast_withdrawal_fee: FAST_FEE }),
+        zk_lane: Some(ZkLaneConfig { slots: SLOTS, fast_withdrawal_fee: FAST_FEE, escrow_proof_fees: false }),
     };
     let node = Node::open(config).await.unwrap();
     let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
@@ -152,11 +152,14 @@ async fn run(prove_optimistic: bool) {
             genesis_fee_pubkey: fee_key.public_key().pack(),
             prove_optimistic,
             poll_interval: Duration::from_millis(100),
+            policy: tandem_prover::miner::MinerPolicy { wei_per_second: 0, lock: true },
+            test_stall_after_lock: false,
         },
         keys,
     )
+    .await
     .unwrap();
-    while prover.height() < 3 {
+    while prover.height() < 3 || prover.pending_jobs() > 0 {
         assert!(prover.step().await.unwrap(), "prover stalled at {}", prover.height());
     }
     assert!(user_l1.is_proven(2).await.unwrap());

@@ -8,8 +8,8 @@ use alloy::providers::Provider;
 use alloy::signers::local::PrivateKeySigner;
 use serde::{Deserialize, Serialize};
 use tandem_l1::bindings::staked::StakedRollup;
-use tandem_l1::bindings::{DevToken, SequencerStaking, TandemRollup};
-use tandem_l1::{confirm, connect, L1Error};
+use tandem_l1::bindings::{DevToken, ProverMarket, SequencerStaking, TandemRollup};
+use tandem_l1::{confirm, connect, L1Error, MarketParams};
 
 fn rpc_error(e: impl std::fmt::Display) -> L1Error {
     L1Error::Rpc(e.to_string())
@@ -30,6 +30,16 @@ pub struct Deployment {
     pub deploy_block: u64,
     /// Challenge window in seconds.
     pub challenge_window: u64,
+    /// The rollup's prover market (SPEC §15), if it has one.
+    #[serde(default)]
+    pub market: Option<Address>,
+}
+
+/// Market parameters of a devnet: a 10% floor rising to the whole escrow in 30 s, a 60 s lock
+/// window against a 300 s job deadline, 10% collateral of which half is burned when a lock
+/// expires (Boundless's defaults scaled to a devnet's seconds-long proofs).
+pub fn devnet_market_params() -> MarketParams {
+    MarketParams { floor_bps: 1_000, ramp_up: 30, lock_timeout: 60, job_timeout: 300, collateral_bps: 1_000, burn_bps: 5_000 }
 }
 
 /// Deploys contract `bytecode` (creation code with constructor arguments appended) and
@@ -62,14 +72,18 @@ pub async fn deploy_devnet(
     challenge_window: u64,
     dev_token_supply: U256,
 ) -> Result<Deployment, L1Error> {
-    deploy_devnet_with_verifier(rpc_url, deployer, sequencer, genesis_root, challenge_window, None, dev_token_supply).await
+    deploy_devnet_with_verifier(rpc_url, deployer, sequencer, genesis_root, challenge_window, None, None, dev_token_supply).await
 }
 
 /// Deploys a devnet instance: the rollup (owner = deployer) from `genesis_root`, with the
 /// validity lane's `verifier` (its address and the circuit's op slots; fixed for the rollup's
-/// life, `None`: no validity lane) and the shortest admin delay ([`min_admin_delay`]), a
-/// DevToken (`dev_token_supply` minted to the deployer), and registers the token. Returns
-/// where everything is.
+/// life, `None`: no validity lane), its prover market with `market` parameters (`None`: no
+/// market), the shortest admin delay ([`min_admin_delay`]), a DevToken (`dev_token_supply`
+/// minted to the deployer), and registers the token. The market and the rollup name each
+/// other: the market is deployed first, bound to the rollup's predicted CREATE address (the
+/// deployer's next nonce), which the rollup's constructor checks. Nothing else may send from
+/// the deployer meanwhile. Returns where everything is.
+#[allow(clippy::too_many_arguments)]
 pub async fn deploy_devnet_with_verifier(
     rpc_url: &str,
     deployer: PrivateKeySigner,
@@ -77,15 +91,36 @@ pub async fn deploy_devnet_with_verifier(
     genesis_root: B256,
     challenge_window: u64,
     verifier: Option<(Address, u32)>,
+    market: Option<MarketParams>,
     dev_token_supply: U256,
 ) -> Result<Deployment, L1Error> {
     let owner = deployer.address();
     let (provider, _) = connect(rpc_url, Some(deployer))?;
     let (verifier, zk_slots) = verifier.unwrap_or((Address::ZERO, 0));
     let admin_delay = min_admin_delay(challenge_window);
-    let rollup = *TandemRollup::deploy(provider.clone(), owner, sequencer, genesis_root, challenge_window, verifier, zk_slots, admin_delay)
-        .await?
-        .address();
+    let market = match market {
+        None => Address::ZERO,
+        Some(p) => {
+            let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
+            let predicted_rollup = owner.create(nonce + 1);
+            *ProverMarket::deploy(
+                provider.clone(),
+                predicted_rollup,
+                p.floor_bps,
+                p.ramp_up,
+                p.lock_timeout,
+                p.job_timeout,
+                p.collateral_bps,
+                p.burn_bps,
+            )
+            .await?
+            .address()
+        }
+    };
+    let rollup =
+        *TandemRollup::deploy(provider.clone(), owner, sequencer, genesis_root, challenge_window, verifier, zk_slots, admin_delay, market)
+            .await?
+            .address();
     let token =
         *DevToken::deploy(provider.clone(), "Tandem Dev Token".to_string(), "TDT".to_string(), 18, owner, dev_token_supply).await?.address();
     let rollup_contract = TandemRollup::new(rollup, provider.clone());
@@ -93,7 +128,8 @@ pub async fn deploy_devnet_with_verifier(
     let dev_token_id = rollup_contract.tokenIdOf(token).call().await?;
     let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
     let deploy_block = provider.get_block_number().await.map_err(rpc_error)?;
-    Ok(Deployment { l1_chain_id, rollup, dev_token: token, dev_token_id, deploy_block, challenge_window })
+    let market = (market != Address::ZERO).then_some(market);
+    Ok(Deployment { l1_chain_id, rollup, dev_token: token, dev_token_id, deploy_block, challenge_window, market })
 }
 
 /// Parameters of a staked devnet: the `SequencerStaking.Params` (staking token and the
@@ -199,6 +235,7 @@ pub async fn deploy_staked_devnet(
         Address::ZERO,
         0,
         admin_delay,
+        Address::ZERO,
     )
     .await?
     .address();

@@ -20,6 +20,8 @@ pub struct ZkArgs {
     pub slots: usize,
     /// Fee (token base units) from which a withdrawal is fast.
     pub fast_withdrawal_fee: u128,
+    /// `--escrow-proof-fees`: escrow each ZK batch's ETH fees in the prover market.
+    pub escrow_proof_fees: bool,
 }
 
 /// Sequencer-set membership (`--staking` and the consensus flags).
@@ -186,6 +188,9 @@ impl NodeCommand {
             if m.withhold_batches {
                 args.push("--withhold-batches".into());
             }
+        }
+        if self.zk.as_ref().is_some_and(|zk| zk.escrow_proof_fees) {
+            args.push("--escrow-proof-fees".into());
         }
         if self.log_json {
             args.push("--log-json".into());

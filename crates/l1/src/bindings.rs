@@ -1,5 +1,6 @@
 //! Contract bindings generated from the committed forge artifacts in `contracts/artifacts/`
 //! (so building never needs node or solc): `TandemRollup` (single-sequencer rollup), `DevToken`,
+//! `ProverMarket` (the proof market),
 //! `SequencerStaking` and `staked::StakedRollup` (the staked mode).
 
 #![allow(missing_docs, clippy::too_many_arguments)]
@@ -35,3 +36,10 @@ pub mod staked {
         "../../contracts/artifacts/StakedRollup.json"
     );
 }
+
+alloy::sol!(
+    #[sol(rpc, abi)]
+    #[derive(Debug)]
+    ProverMarket,
+    "../../contracts/artifacts/ProverMarket.json"
+);

@@ -280,9 +280,16 @@ impl RollupClient {
 
     /// Commits a batch; returns the L1 transaction hash once mined.
     pub async fn commit_batch(&self, header: &BatchHeader, public_data: &[u8]) -> Result<B256, L1Error> {
+        self.commit_batch_with_escrow(header, public_data, U256::ZERO).await
+    }
+
+    /// Commits a batch sending `escrow` wei along: a non-zero escrow opens the batch's proof
+    /// job in the rollup's prover market (SPEC §15; `NoMarket` without one). Returns the L1
+    /// transaction hash once mined.
+    pub async fn commit_batch_with_escrow(&self, header: &BatchHeader, public_data: &[u8], escrow: U256) -> Result<B256, L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
         let contract = self.contract();
-        let call = contract.commitBatch(to_sol(header), Bytes::copy_from_slice(public_data));
+        let call = contract.commitBatch(to_sol(header), Bytes::copy_from_slice(public_data)).value(escrow);
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
@@ -409,6 +416,12 @@ impl RollupClient {
         let call = contract.proveOptimisticBatch(batch.to_sol(), to_sol(header), Bytes::copy_from_slice(public_data), words);
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// The rollup's prover market (`None`: it has none).
+    pub async fn market(&self) -> Result<Option<Address>, L1Error> {
+        let market = self.contract().market().call().await.map_err(contract_error)?;
+        Ok((market != Address::ZERO).then_some(market))
     }
 
     /// Whether batch `batch_number` has a verified validity proof.

@@ -8,7 +8,7 @@ use alloy::primitives::Bytes;
 use alloy::sol_types::SolInterface;
 
 use crate::bindings::staked::StakedRollup;
-use crate::bindings::{DevToken, SequencerStaking, TandemRollup};
+use crate::bindings::{DevToken, ProverMarket, SequencerStaking, TandemRollup};
 
 /// A decoded custom error of a Tandem contract. Errors are told apart by their selector, and a
 /// few (`ZeroAmount()`, `ZeroAddress()`, the OpenZeppelin ones) are declared by several
@@ -25,15 +25,32 @@ pub enum ContractRevert {
     Staking(SequencerStaking::SequencerStakingErrors),
     /// An error of the `DevToken` ERC-20.
     Token(DevToken::DevTokenErrors),
+    /// An error of the `ProverMarket` (also bubbled up through a rollup's proof calls).
+    Market(ProverMarket::ProverMarketErrors),
     /// Revert data no Tandem ABI decodes (a `require` string, a panic code, another contract).
     Unknown(Bytes),
 }
 
 impl ContractRevert {
     /// Decodes revert `data` (selector and arguments) of a call to a rollup: against the
-    /// rollup's ABI, then the staked rollup's, the staking contract's and the token's.
+    /// rollup's ABI, then the staked rollup's, the staking contract's, the market's and the
+    /// token's.
     pub fn decode(data: &[u8]) -> Self {
-        Self::rollup(data).or_else(|| Self::staking(data)).or_else(|| Self::token(data)).unwrap_or_else(|| Self::unknown(data))
+        Self::rollup(data)
+            .or_else(|| Self::staking(data))
+            .or_else(|| Self::market(data))
+            .or_else(|| Self::token(data))
+            .unwrap_or_else(|| Self::unknown(data))
+    }
+
+    /// Decodes revert `data` of a call to the prover market: against its ABI, then the
+    /// rollup's.
+    pub fn decode_market(data: &[u8]) -> Self {
+        Self::market(data).or_else(|| Self::rollup(data)).unwrap_or_else(|| Self::unknown(data))
+    }
+
+    fn market(data: &[u8]) -> Option<Self> {
+        ProverMarket::ProverMarketErrors::abi_decode(data).map(Self::Market).ok()
     }
 
     /// Decodes revert `data` of a call to the staking contract: against its ABI, then the
@@ -68,6 +85,7 @@ impl ContractRevert {
             Self::StakedRollup(e) => StakedRollup::StakedRollupErrors::name_by_selector(e.selector()),
             Self::Staking(e) => SequencerStaking::SequencerStakingErrors::name_by_selector(e.selector()),
             Self::Token(e) => DevToken::DevTokenErrors::name_by_selector(e.selector()),
+            Self::Market(e) => ProverMarket::ProverMarketErrors::name_by_selector(e.selector()),
             Self::Unknown(_) => None,
         }
     }
@@ -79,6 +97,7 @@ impl ContractRevert {
             Self::StakedRollup(e) => Some((StakedRollup::abi::contract(), e.selector(), e.abi_encode_raw_vec())),
             Self::Staking(e) => Some((SequencerStaking::abi::contract(), e.selector(), e.abi_encode_raw_vec())),
             Self::Token(e) => Some((DevToken::abi::contract(), e.selector(), e.abi_encode_raw_vec())),
+            Self::Market(e) => Some((ProverMarket::abi::contract(), e.selector(), e.abi_encode_raw_vec())),
             Self::Unknown(_) => None,
         }
     }
@@ -159,6 +178,19 @@ mod tests {
         assert!(matches!(ContractRevert::decode(&data), ContractRevert::Rollup(TandemRollup::TandemRollupErrors::ZeroAmount(_))));
         assert_eq!(ContractRevert::decode_staking(&data).to_string(), "ZeroAmount");
         assert_eq!(ContractRevert::decode(&data).name(), Some("ZeroAmount"));
+    }
+
+    #[test]
+    fn market_errors_decode_from_the_market_and_through_the_rollup() {
+        let locker = Address::repeat_byte(0x11);
+        // A proof refused during another prover's lock: raised by the market, bubbled up by
+        // the rollup's proveBatch.
+        let data = crate::bindings::ProverMarket::LockedByAnotherProver { batchNumber: 4, locker, lockDeadline: 99 }.abi_encode();
+        let revert = ContractRevert::decode(&data);
+        assert!(matches!(&revert, ContractRevert::Market(_)), "{revert:?}");
+        assert_eq!(revert.to_string(), format!("LockedByAnotherProver {{ batchNumber: 4, locker: {locker}, lockDeadline: 99 }}"));
+        let data = crate::bindings::ProverMarket::JobAlreadyLocked { batchNumber: 4, locker, lockDeadline: 99 }.abi_encode();
+        assert_eq!(ContractRevert::decode_market(&data).name(), Some("JobAlreadyLocked"));
     }
 
     #[test]

@@ -51,4 +51,8 @@ pub struct ZkLaneConfig {
     /// A withdrawal paying at least this fee (in its token's base units) asks for fast
     /// finality: the sequencer puts it in a ZK-lane batch.
     pub fast_withdrawal_fee: u128,
+    /// Escrow each ZK-lane batch's ETH fees in the rollup's prover market with its commit
+    /// (SPEC §15): the fast-lane fees users paid on L2 become the batch's proof reward on L1,
+    /// paid by the poster. The rollup must have a market.
+    pub escrow_proof_fees: bool,
 }

@@ -33,8 +33,12 @@ pub struct DirectPosting;
 impl Posting for DirectPosting {
     async fn commit(&self, node: &Node, number: u64, block: &BlockRecord) -> Result<Option<B256>, NodeError> {
         let header = block.batch_header();
-        let tx = node.l1.commit_batch(&header, &block.public_data).await?;
-        info!(batch = number, l1_tx = %tx, ops = header.op_count, "batch committed on L1");
+        let escrow = match node.config.zk_lane {
+            Some(zk) if zk.escrow_proof_fees && block.lane == Lane::Zk => block.fees_in(tandem_types::TokenId::ETH),
+            _ => 0,
+        };
+        let tx = node.l1.commit_batch_with_escrow(&header, &block.public_data, tandem_l1::U256::from(escrow)).await?;
+        info!(batch = number, l1_tx = %tx, ops = header.op_count, proof_escrow_wei = escrow, "batch committed on L1");
         Ok(Some(tx))
     }
 }

@@ -1,20 +1,30 @@
-//! The prover role: follows the chain block by block from a sequencer's RPC (which serves
-//! each block's signed inputs), keeps its own replica of the state, and for every ZK-lane
-//! batch committed on L1 builds the circuit witness from its replica, proves it, and submits
-//! the proof with its own L1 key (the proof binds that address).
+//! The prover role, a miner in the prover market: follows the chain block by block from a
+//! sequencer's RPC (which serves each block's signed inputs), keeps its own replica of the
+//! state, and for every batch committed on L1 that it proves (ZK lane, optionally optimistic
+//! batches that fit the circuit) decides from the market's price whether the job pays its
+//! cost ([`miner`]), locks it with collateral, builds the witness from the state before the
+//! batch, proves it, and submits the proof with its own L1 key (the proof binds that
+//! address, and the market pays that address).
 //!
 //! The proving core ([`prove_batch`]: ledger state + block inputs → Solidity-ready proof) is
-//! a library function so that the prover market can reuse it.
+//! a library function; [`measure_proving`] times it at start.
+
+pub mod miner;
+pub mod status;
 
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use tandem_api::TandemApiClient;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tandem_circuit::prover::ProvingKeys;
+use tandem_circuit::prover::{CpuBackend, ObservedBackend, ProverBackend, ProvingKeys, ProvingStage, MSMS_PER_PROOF};
 use tandem_chain::{BlockInput, BlockRecord, GenesisError, Lane, FEE_ACCOUNT};
-use tandem_l1::{Address, PrivateKeySigner, RollupClient, B256};
+use tandem_l1::{Address, CommittedBatch, ContractRevert, JobStatus, L1Error, MarketClient, PrivateKeySigner, RollupClient, B256, U256};
 use tandem_state::{Ledger, LedgerOp};
 use tandem_types::{AccountIndex, L1Address};
 use tracing::{info, warn};
+
+use crate::miner::{job_cost, MinerBooks, MinerPolicy, MinerStatus};
 
 /// Why the prover stopped or a step failed.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +92,11 @@ pub struct ProverConfig {
     pub prove_optimistic: bool,
     /// Polling interval.
     pub poll_interval: Duration,
+    /// How the miner prices and takes market jobs.
+    pub policy: MinerPolicy,
+    /// TEST ONLY: after taking a lock, stop working (hold the lock until killed), so a test
+    /// can kill a prover that holds a lock.
+    pub test_stall_after_lock: bool,
 }
 
 /// A proof ready for `proveBatch`: the circuit's proof and public inputs as L1 takes them.
@@ -108,38 +123,144 @@ pub fn prove_batch(
     fee_account: AccountIndex,
     prover: L1Address,
 ) -> Result<BatchProof, ProveError> {
+    prove_batch_observed(keys, ledger, inputs, fee_account, prover, &|_, _| {})
+}
+
+/// [`prove_batch`] reporting each finished stage (witness, FFTs, each MSM) to `on_stage`.
+pub fn prove_batch_observed(
+    keys: &ProvingKeys,
+    ledger: &Ledger,
+    inputs: &[LedgerOp],
+    fee_account: AccountIndex,
+    prover: L1Address,
+    on_stage: &(dyn Fn(ProofProgress, Duration) + Sync),
+) -> Result<BatchProof, ProveError> {
     let start = Instant::now();
     let (witness, _) =
         tandem_state::witness::batch_witness(ledger, inputs, fee_account, keys.slots).map_err(|e| ProveError::Witness(e.to_string()))?;
-    let proof = tandem_circuit::prover::prove_batch(keys, &witness, prover).map_err(|e| ProveError::Proof(e.to_string()))?;
+    on_stage(ProofProgress::Witness, start.elapsed());
+    let forward = |stage, elapsed| on_stage(ProofProgress::Groth16(stage), elapsed);
+    let backend = ObservedBackend::new(&CpuBackend, &forward);
+    let proof =
+        tandem_circuit::prover::prove_batch_with(&backend, keys, &witness, prover, None).map_err(|e| ProveError::Proof(e.to_string()))?;
     let [prev_root, new_root, data_hash, _] = proof.inputs_be().map(B256::from);
     Ok(BatchProof { words: proof.words, prev_root, new_root, data_hash, elapsed: start.elapsed() })
 }
 
-/// The prover's state: its replica and connections.
+/// A finished step of one proof (for the live progress line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofProgress {
+    /// The circuit witness was built from the replica.
+    Witness,
+    /// A Groth16 stage (FFTs, or one of the MSMs).
+    Groth16(ProvingStage),
+}
+
+impl std::fmt::Display for ProofProgress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Witness => write!(f, "witness"),
+            Self::Groth16(ProvingStage::Ffts) => write!(f, "FFTs"),
+            Self::Groth16(ProvingStage::Msm { done }) => write!(f, "MSM {done}/{MSMS_PER_PROOF}"),
+        }
+    }
+}
+
+/// Times one proof of an empty batch on the genesis state of the keys' chain: the miner's
+/// measured proving speed. The circuit has a fixed number of op slots, so every job of these
+/// keys costs the same proving time whatever its op count.
+pub fn measure_proving(keys: &ProvingKeys, genesis: &Ledger, prover: L1Address) -> Result<Duration, ProveError> {
+    let fee_account = AccountIndex::new(FEE_ACCOUNT).expect("0 is an index");
+    Ok(prove_batch(keys, genesis, &[], fee_account, prover)?.elapsed)
+}
+
+/// A batch this prover may prove: the state before it, its inputs, and what L1 committed.
+#[derive(Clone)]
+struct PendingJob {
+    number: u64,
+    block: BlockRecord,
+    inputs: Vec<LedgerOp>,
+    before: Ledger,
+    committed: CommittedBatch,
+}
+
+/// Batches kept waiting for a proof at most (locked by others, or not paying yet); the
+/// replica stops following until one is settled.
+const MAX_PENDING: usize = 64;
+
+/// What to do with one pending job now.
+enum Action {
+    /// Prove it (no market job, our lock, or a race start).
+    Prove,
+    /// Lock it with this collateral, then prove it.
+    Lock(U256),
+    /// Leave it for now.
+    Wait,
+    /// Someone proved it or it is final: forget it.
+    Drop,
+}
+
+/// The prover's state: its replica, pending jobs, connections and books.
 pub struct Prover {
     config: ProverConfig,
     keys: ProvingKeys,
     ledger: Ledger,
+    pending: VecDeque<PendingJob>,
     l2: HttpClient,
     l1: RollupClient,
+    market: Option<(MarketClient, tandem_l1::MarketParams)>,
+    seconds_per_proof: f64,
+    books: Arc<Mutex<MinerBooks>>,
 }
 
 impl Prover {
-    /// Connects and starts a replica at genesis.
-    pub fn new(config: ProverConfig, keys: ProvingKeys) -> Result<Self, ProverError> {
+    /// Connects, finds the rollup's market, starts a replica at genesis and measures the
+    /// proving speed with one proof.
+    pub async fn new(config: ProverConfig, keys: ProvingKeys) -> Result<Self, ProverError> {
         if keys.chain_id != config.chain_id || keys.depth != config.tree_depth {
             return Err(ProverError::Config(format!(
                 "keys are for chain {} depth {}, the chain is {} depth {}",
                 keys.chain_id, keys.depth, config.chain_id, config.tree_depth
             )));
         }
+        CpuBackend.prepare(&keys).map_err(|e| ProverError::Config(e.to_string()))?;
         let ledger = tandem_chain::genesis_ledger(config.chain_id, config.tree_depth, config.genesis_fee_pubkey)?;
         let l2 = HttpClientBuilder::default()
             .max_response_size(64 * 1024 * 1024)
             .build(&config.l2_rpc)?;
         let l1 = RollupClient::new(&config.l1_rpc, config.rollup, Some(config.prover_key.clone()))?;
-        Ok(Self { config, keys, ledger, l2, l1 })
+        let market = match l1.market().await? {
+            Some(address) => {
+                let client = MarketClient::new(&config.l1_rpc, address, Some(config.prover_key.clone()))?;
+                let params = client.params().await?;
+                info!(market = %address, ?params, "the rollup has a prover market");
+                Some((client, params))
+            }
+            None => None,
+        };
+        let me = L1Address(config.prover_key.address().0 .0);
+        let (k, g) = (keys.clone(), ledger.clone());
+        let elapsed = tokio::task::spawn_blocking(move || measure_proving(&k, &g, me))
+            .await
+            .map_err(|e| ProverError::Proving { batch: 0, reason: e.to_string() })?
+            .map_err(|e| ProverError::Proving { batch: 0, reason: format!("measuring the proving speed: {e}") })?;
+        let seconds_per_proof = elapsed.as_secs_f64();
+        info!(seconds_per_proof, slots = keys.slots, threads = rayon_threads(), "measured proving speed");
+        let mut books = MinerBooks::new(config.prover_key.address().to_string(), config.policy.lock && market.is_some());
+        books.status.seconds_per_proof = seconds_per_proof;
+        books.status.earned_wei = "0".into();
+        books.status.collateral_at_risk_wei = "0".into();
+        Ok(Self {
+            config,
+            keys,
+            ledger,
+            pending: VecDeque::new(),
+            l2,
+            l1,
+            market,
+            seconds_per_proof,
+            books: Arc::new(Mutex::new(books)),
+        })
     }
 
     /// Number of blocks the replica has applied.
@@ -147,25 +268,52 @@ impl Prover {
         self.ledger.batches_applied()
     }
 
+    /// Batches waiting for a proof (by this prover or another).
+    pub fn pending_jobs(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// A handle on the miner's books, for the status endpoint.
+    pub fn books(&self) -> Arc<Mutex<MinerBooks>> {
+        self.books.clone()
+    }
+
+    /// The current tally.
+    pub fn status(&self) -> MinerStatus {
+        self.books.lock().map(|b| b.snapshot()).unwrap_or_default()
+    }
+
+    fn tally(&self, update: impl FnOnce(&mut MinerStatus)) {
+        if let Ok(mut books) = self.books.lock() {
+            update(&mut books.status);
+        }
+    }
+
     async fn fetch_block(&self, number: u64) -> Result<Option<BlockRecord>, ProverError> {
         Ok(self.l2.block(number).await?.map(|view| view.block))
     }
 
-    /// Follows one step: applies the next block if there is one, proving it first if it is
-    /// a ZK-lane batch that L1 has committed and nobody has proven. Returns whether it
-    /// advanced.
-    pub async fn step(&mut self) -> Result<bool, ProverError> {
-        let number = self.height() + 1;
-        let Some(block) = self.fetch_block(number).await? else { return Ok(false) };
-        let inputs: Vec<LedgerOp> = block.inputs.iter().map(BlockInput::to_ledger_op).collect();
-        let fee_account = AccountIndex::new(FEE_ACCOUNT).expect("0 is an index");
-        let wanted = match block.lane {
+    fn wants(&self, block: &BlockRecord) -> bool {
+        match block.lane {
             Lane::Zk => true,
             // Proving an optimistic batch makes it final before its window: what keeps a
             // later fast withdrawal from waiting for an older window.
             Lane::Optimistic => self.config.prove_optimistic && block.op_count as usize <= self.keys.slots,
-        };
-        if wanted {
+        }
+    }
+
+    /// Applies the next block to the replica; a batch this prover wants becomes a pending
+    /// job first (with the state before it), once L1 has committed it. Returns whether it
+    /// advanced.
+    async fn follow(&mut self) -> Result<bool, ProverError> {
+        if self.pending.len() >= MAX_PENDING {
+            return Ok(false);
+        }
+        let number = self.height() + 1;
+        let Some(block) = self.fetch_block(number).await? else { return Ok(false) };
+        let inputs: Vec<LedgerOp> = block.inputs.iter().map(BlockInput::to_ledger_op).collect();
+        let fee_account = AccountIndex::new(FEE_ACCOUNT).expect("0 is an index");
+        if self.wants(&block) {
             if self.l1.last_committed_batch().await? < number {
                 return Ok(false);
             }
@@ -180,32 +328,7 @@ impl Prover {
                     reason: format!("L1 committed root {}, the sequencer's block says {}", committed.new_state_root, block.state_root),
                 });
             }
-            if self.l1.is_proven(number).await? || self.l1.last_finalized_batch().await? >= number {
-                info!(batch = number, "already proven or final");
-            } else {
-                let prover = L1Address(self.config.prover_key.address().0 .0);
-                let ledger = self.ledger.clone();
-                let keys = self.keys.clone();
-                let batch_inputs = inputs.clone();
-                let proof = tokio::task::spawn_blocking(move || prove_batch(&keys, &ledger, &batch_inputs, fee_account, prover))
-                    .await
-                    .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?
-                    .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?;
-                info!(batch = number, lane = ?block.lane, seconds = proof.elapsed.as_secs_f64(), "proved");
-                let submitted = match block.lane {
-                    Lane::Zk => self.l1.prove_batch(number, proof.prev_root, proof.new_root, proof.data_hash, proof.words).await,
-                    Lane::Optimistic => {
-                        self.l1.prove_optimistic_batch(&committed, &block.batch_header(), &block.public_data, proof.words).await
-                    }
-                };
-                match submitted {
-                    Ok(tx) => info!(batch = number, l1_tx = %tx, "proof accepted on L1"),
-                    Err(e) if self.l1.is_proven(number).await.unwrap_or(false) => {
-                        info!(batch = number, error = %e, "another prover was first")
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
+            self.pending.push_back(PendingJob { number, block: block.clone(), inputs: inputs.clone(), before: self.ledger.clone(), committed });
         }
         let outcome = self
             .ledger
@@ -216,6 +339,160 @@ impl Prover {
             return Err(ProverError::Diverged { block: number, reason: format!("root {root}, block says {}", block.state_root) });
         }
         Ok(true)
+    }
+
+    /// What to do with `job` now (reads L1 and the market).
+    async fn decide(&mut self, job: &PendingJob) -> Result<Action, ProverError> {
+        let number = job.number;
+        if self.l1.is_proven(number).await? || self.l1.last_finalized_batch().await? >= number {
+            return Ok(Action::Drop);
+        }
+        let Some((market, params)) = &self.market else { return Ok(Action::Prove) };
+        let me = self.config.prover_key.address();
+        let Some(market_job) = market.job(number).await? else { return Ok(Action::Prove) };
+        if market_job.status != JobStatus::Open {
+            // Reclaimed or cancelled: nobody pays, but the chain still needs the proof.
+            return Ok(Action::Prove);
+        }
+        let now = self.l1.latest_timestamp().await?;
+        if market_job.locked_at(now) {
+            return Ok(if market_job.locker == me { Action::Prove } else { Action::Wait });
+        }
+        if market_job.locker == me {
+            // Our own lock ran out before the proof landed: its collateral is lost.
+            self.tally(|s| s.locks_expired += 1);
+        }
+        let gas_price = market.gas_price().await?;
+        let collateral = market.required_collateral(number).await?;
+        let lock_window = Duration::from_secs(params.lock_timeout.min(market_job.deadline.saturating_sub(now)));
+        let cost = job_cost(&self.config.policy, self.seconds_per_proof, gas_price, collateral, lock_window);
+        if now >= market_job.deadline {
+            // Past its deadline a job pays no price (only a slashed pool, if any): prove it
+            // for the chain's sake, without a lock.
+            return Ok(Action::Prove);
+        }
+        if self.config.policy.lock {
+            let price = market.price_at(number, now).await?;
+            Ok(if price >= cost { Action::Lock(collateral) } else { Action::Wait })
+        } else {
+            let finish = now + self.seconds_per_proof.ceil() as u64;
+            let price = market.price_at(number, finish).await?;
+            Ok(if price >= cost { Action::Prove } else { Action::Wait })
+        }
+    }
+
+    /// Works on the pending jobs in order: drops the settled ones and proves at most one.
+    /// Returns whether it proved or dropped something.
+    async fn work(&mut self) -> Result<bool, ProverError> {
+        let mut index = 0;
+        let mut changed = false;
+        while index < self.pending.len() {
+            let job = self.pending[index].clone();
+            match self.decide(&job).await? {
+                Action::Drop => {
+                    self.pending.remove(index);
+                    changed = true;
+                    continue;
+                }
+                Action::Wait => index += 1,
+                Action::Prove => {
+                    self.prove_and_submit(&job).await?;
+                    return Ok(true);
+                }
+                Action::Lock(collateral) => {
+                    let Some((market, _)) = &self.market else { return Ok(changed) };
+                    match market.lock(job.number, collateral).await {
+                        Ok(tx) => {
+                            info!(batch = job.number, collateral = %collateral, l1_tx = %tx, "locked the job");
+                            self.tally(|s| {
+                                s.locks_taken += 1;
+                                s.collateral_at_risk_wei = collateral.to_string();
+                            });
+                            if self.config.test_stall_after_lock {
+                                warn!(batch = job.number, "TEST ONLY: holding the lock without proving");
+                                std::future::pending::<()>().await;
+                            }
+                            self.prove_and_submit(&job).await?;
+                            return Ok(true);
+                        }
+                        Err(L1Error::Reverted(ContractRevert::Market(e))) => {
+                            info!(batch = job.number, error = ?e, "lock lost to another prover");
+                            self.tally(|s| s.locks_lost += 1);
+                            index += 1;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn prove_and_submit(&mut self, job: &PendingJob) -> Result<(), ProverError> {
+        let number = job.number;
+        let prover = L1Address(self.config.prover_key.address().0 .0);
+        let (keys, ledger, inputs) = (self.keys.clone(), job.before.clone(), job.inputs.clone());
+        let fee_account = AccountIndex::new(FEE_ACCOUNT).expect("0 is an index");
+        let started = Instant::now();
+        let proof = tokio::task::spawn_blocking(move || {
+            let progress = move |stage: ProofProgress, elapsed: Duration| {
+                info!(batch = number, stage = %stage, seconds = elapsed.as_secs_f64(), "proving");
+            };
+            prove_batch_observed(&keys, &ledger, &inputs, fee_account, prover, &progress)
+        })
+        .await
+        .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?
+        .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?;
+        let seconds = started.elapsed().as_secs_f64();
+        self.tally(|s| {
+            s.proofs_computed += 1;
+            s.proving_seconds += seconds;
+        });
+        info!(batch = number, lane = ?job.block.lane, seconds, "proved");
+        let submitted = match job.block.lane {
+            Lane::Zk => self.l1.prove_batch(number, proof.prev_root, proof.new_root, proof.data_hash, proof.words).await,
+            Lane::Optimistic => {
+                self.l1.prove_optimistic_batch(&job.committed, &job.block.batch_header(), &job.block.public_data, proof.words).await
+            }
+        };
+        match submitted {
+            Ok(tx) => {
+                info!(batch = number, l1_tx = %tx, "proof accepted on L1");
+                self.tally(|s| {
+                    s.wins += 1;
+                    s.collateral_at_risk_wei = "0".into();
+                });
+            }
+            Err(L1Error::Reverted(e)) => {
+                warn!(batch = number, error = %e, "proof refused: the work is wasted");
+                self.tally(|s| {
+                    s.wasted += 1;
+                    s.collateral_at_risk_wei = "0".into();
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.refresh_earnings().await;
+        Ok(())
+    }
+
+    async fn refresh_earnings(&self) {
+        if let Some((market, _)) = &self.market {
+            match market.earned(self.config.prover_key.address()).await {
+                Ok(earned) => self.tally(|s| s.earned_wei = earned.to_string()),
+                Err(e) => warn!(error = %e, "reading earnings"),
+            }
+        }
+    }
+
+    /// One round: follows the chain as far as it can, then works on the pending jobs.
+    /// Returns whether anything moved.
+    pub async fn step(&mut self) -> Result<bool, ProverError> {
+        let mut advanced = false;
+        while self.follow().await? {
+            advanced = true;
+        }
+        Ok(self.work().await? || advanced)
     }
 
     /// Runs until `shutdown` resolves.
@@ -241,4 +518,10 @@ impl Prover {
             }
         }
     }
+}
+
+fn rayon_threads() -> usize {
+    std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    })
 }
