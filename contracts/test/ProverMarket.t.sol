@@ -16,8 +16,26 @@ abstract contract MarketParams is Test {
     uint16 internal constant COLLATERAL_BPS = 5000;
     uint16 internal constant BURN_BPS = 5000;
 
+    ProverMarket internal market;
+
     function newMarket(address rollup_) internal returns (ProverMarket) {
         return new ProverMarket(rollup_, FLOOR_BPS, RAMP_UP, LOCK_TIMEOUT, JOB_TIMEOUT, COLLATERAL_BPS, BURN_BPS);
+    }
+
+    /// @dev `p` locks batch `n`'s job with exactly the required collateral.
+    function lockAs(address p, uint64 n) internal {
+        uint256 c = market.requiredCollateral(n);
+        vm.deal(p, p.balance + c);
+        vm.prank(p);
+        market.lock{value: c}(n);
+    }
+
+    /// @dev `who` withdraws what it is owed; returns what it received.
+    function pullAs(address who) internal returns (uint256 got) {
+        uint256 before = who.balance;
+        vm.prank(who);
+        market.withdraw();
+        got = who.balance - before;
     }
 }
 
@@ -78,7 +96,6 @@ contract Reenterer {
 ///         reclaim, cancellation, pull payouts and their reentrancy safety, and the escrow
 ///         accounting fuzz. The rollup integration with real proofs is `ProverMarketRollupTest`.
 contract ProverMarketTest is MarketParams {
-    ProverMarket internal market;
 
     uint256 internal constant T0 = 1_700_000_000;
     uint256 internal constant CAP = 1 ether;
@@ -99,19 +116,6 @@ contract ProverMarketTest is MarketParams {
         market.openJob{value: cap}(n, FUNDER);
     }
 
-    function lockAs(address p, uint64 n) internal {
-        uint256 c = market.requiredCollateral(n);
-        vm.deal(p, p.balance + c);
-        vm.prank(p);
-        market.lock{value: c}(n);
-    }
-
-    function pullAs(address who) internal returns (uint256 got) {
-        uint256 before = who.balance;
-        vm.prank(who);
-        market.withdraw();
-        got = who.balance - before;
-    }
 
     // ------------------------------------------------------------------ construction
 

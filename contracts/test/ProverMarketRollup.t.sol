@@ -29,7 +29,6 @@ contract MarketRollupHarness is TandemRollup {
 ///         lane 1 with an escrow (`commitBatch{value}`), provers lock and prove through
 ///         `proveBatch`, and the market pays the address each proof is bound to.
 abstract contract MarketRollupFixture is ZkProofFixture, MarketParams {
-    ProverMarket internal market;
     uint256 internal constant ESCROW = 1 ether;
     uint256 internal constant COLLATERAL = 0.5 ether;
 
@@ -67,20 +66,6 @@ abstract contract MarketRollupFixture is ZkProofFixture, MarketParams {
             withdrawalsRoot: bytes32(0)
         });
         assertEq(rollup.batchRecordHash(h.batchNumber), keccak256(abi.encode(sb)), "stored batch record");
-    }
-
-    function lockAs(address p, uint64 n) internal {
-        uint256 c = market.requiredCollateral(n);
-        vm.deal(p, p.balance + c);
-        vm.prank(p);
-        market.lock{value: c}(n);
-    }
-
-    function pullAs(address who) internal returns (uint256 got) {
-        uint256 before = who.balance;
-        vm.prank(who);
-        market.withdraw();
-        got = who.balance - before;
     }
 }
 
@@ -390,7 +375,6 @@ contract MarketGasTest is MarketRollupFixture {
 /// @notice Staked mode: `commitBatchSigned` with value opens the job, refundable to whoever
 ///         submitted the signed commit; without a market the value is refused.
 contract StakedMarketTest is StakingFixture, MarketParams {
-    ProverMarket internal market;
     address internal constant SUBMITTER = address(0x5B);
 
     function setUp() public override {
