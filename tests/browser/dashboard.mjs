@@ -7,7 +7,8 @@
 //
 // Environment: DASHBOARD_URL, TX_HASH and TX_BLOCK (a wallet transfer and its block),
 // EXPECT_STAKES (a sequencer set's stakes in whole tokens, in the set's order; empty for a
-// single sequencer), optional
+// single sequencer), EXPECT_MARKET (the rollup's prover market address; empty: the page must
+// say the chain has none), optional
 // SCREENSHOT_DIR (writes dashboard.png and dashboard-phone.png there), CHROMIUM (default
 // /usr/bin/chromium), FINAL_TIMEOUT_MS (how long the transfer's batch may take to turn final
 // on the page; default 60000).
@@ -26,6 +27,7 @@ const txHash = need("TX_HASH");
 const txBlock = need("TX_BLOCK");
 const stakes = (process.env.EXPECT_STAKES || "").split(",").filter((s) => s !== "");
 const staked = stakes.length > 0;
+const expectMarket = process.env.EXPECT_MARKET || "";
 const screenshots = process.env.SCREENSHOT_DIR;
 const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 const finalTimeout = Number(process.env.FINAL_TIMEOUT_MS || 60000);
@@ -108,6 +110,17 @@ try {
   } else {
     await page.waitForFunction(() => document.getElementById("set").textContent.includes("This node is a single sequencer"), null, { timeout: 20000 });
     console.log("single sequencer shown");
+  }
+
+  // The prover market panel: the market's address when the rollup has one, else "not active".
+  const marketText = () => document.getElementById("market").textContent;
+  if (expectMarket) {
+    await page.waitForFunction((m) => document.getElementById("market").textContent.includes(`Active: market ${m}`), expectMarket, { timeout: 20000 });
+    console.log(`prover market ${expectMarket} shown`);
+  } else {
+    await page.waitForFunction(() => document.getElementById("market").textContent.includes("Not active on this chain: the rollup has no prover market"), null, { timeout: 20000 });
+    check(!(await page.evaluate(marketText)).includes("Active: market"), "no market shown on a chain without one");
+    console.log("no prover market shown");
   }
 
   // The wallet's transfer: in the latest blocks, and found by its hash.

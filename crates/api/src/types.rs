@@ -84,6 +84,9 @@ pub struct ChainParams {
     /// ZK lane: the withdrawal fee from which a withdrawal's block goes to the ZK lane;
     /// `null` when the node runs no ZK lane.
     pub fast_withdrawal_fee: Option<Amount>,
+    /// The rollup's prover market (SPEC §15); `null` when it has none.
+    #[serde(default, with = "checksummed_option")]
+    pub market: Option<Address>,
 }
 
 /// Where a submitted transaction stands.
@@ -443,11 +446,16 @@ mod tests {
             block_time_ms: 500,
             zk_slots: None,
             fast_withdrawal_fee: None,
+            market: None,
         };
         let json = serde_json::to_value(&params).unwrap();
         assert_eq!(json["rollup"], "0x5FbDB2315678afecb367f032d93F642f64180aa3");
-        assert!(json["zkSlots"].is_null());
+        assert!(json["zkSlots"].is_null() && json["market"].is_null());
         assert_eq!(serde_json::from_value::<ChainParams>(json).unwrap(), params);
+        let with_market = ChainParams { market: Some(rollup), ..params };
+        let json = serde_json::to_value(&with_market).unwrap();
+        assert_eq!(json["market"], "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+        assert_eq!(serde_json::from_value::<ChainParams>(json).unwrap(), with_market);
 
         let stake = Stake(U256::from(10).pow(U256::from(30)));
         let json = serde_json::to_value(stake).unwrap();

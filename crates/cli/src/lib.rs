@@ -3,6 +3,7 @@
 
 pub mod amount;
 pub mod bench;
+pub mod chain_args;
 pub mod devnet;
 pub mod keyfile;
 pub mod prover_cmd;

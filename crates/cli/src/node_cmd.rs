@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 use tandem_l1::{Address, PrivateKeySigner};
 use tandem_node::NodeConfig;
-use tandem_types::PackedPubKey;
+use tandem_cli::chain_args::ChainArgs;
 
 /// Flags of `tandem node`.
 #[derive(Debug, Args)]
@@ -15,21 +15,9 @@ pub struct NodeArgs {
     /// Where the node keeps its database.
     #[arg(long, env = "TANDEM_DATA_DIR", default_value = ".tandem-node")]
     pub data_dir: PathBuf,
-    /// L2 chain id.
-    #[arg(long, env = "TANDEM_CHAIN_ID")]
-    pub chain_id: u64,
-    /// Account tree depth (1-24).
-    #[arg(long, env = "TANDEM_TREE_DEPTH", default_value_t = 24)]
-    pub tree_depth: u8,
-    /// Packed public key (0x hex) owning account 0 at genesis; receives the fees.
-    #[arg(long, env = "TANDEM_GENESIS_FEE_PUBKEY")]
-    pub genesis_fee_pubkey: String,
-    /// L1 JSON-RPC URL.
-    #[arg(long, env = "TANDEM_L1_RPC", default_value = "http://127.0.0.1:8545")]
-    pub l1_rpc: String,
-    /// Rollup contract address.
-    #[arg(long, env = "TANDEM_ROLLUP")]
-    pub rollup: Address,
+    /// The chain and its rollup on L1.
+    #[command(flatten)]
+    pub chain: ChainArgs,
     /// L1 block of the rollup deployment.
     #[arg(long, env = "TANDEM_DEPLOY_BLOCK", default_value_t = 0)]
     pub deploy_block: u64,
@@ -101,27 +89,20 @@ pub struct NodeArgs {
     pub withhold_batches: bool,
 }
 
-fn packed_key(text: &str) -> anyhow::Result<PackedPubKey> {
-    tandem_cli::wallet::parse_packed_key(text).context("genesis fee public key")
-}
-
 impl NodeArgs {
     fn config(&self) -> anyhow::Result<NodeConfig> {
         let sequencer_key: PrivateKeySigner =
             self.sequencer_key.trim_start_matches("0x").parse().context("sequencer key is not a 32-byte hex private key")?;
-        if !(1..=24).contains(&self.tree_depth) {
-            anyhow::bail!("tree depth must be between 1 and 24");
-        }
         if self.max_block_ops == 0 {
             anyhow::bail!("max block ops must be positive");
         }
         Ok(NodeConfig {
             data_dir: self.data_dir.clone(),
-            chain_id: self.chain_id,
-            tree_depth: self.tree_depth,
-            genesis_fee_pubkey: packed_key(&self.genesis_fee_pubkey)?,
-            l1_rpc: self.l1_rpc.clone(),
-            rollup: self.rollup,
+            chain_id: self.chain.chain_id,
+            tree_depth: self.chain.tree_depth,
+            genesis_fee_pubkey: self.chain.genesis_fee_pubkey,
+            l1_rpc: self.chain.l1_rpc.clone(),
+            rollup: self.chain.rollup,
             deploy_block: self.deploy_block,
             sequencer_key,
             rpc_addr: self.rpc_addr,

@@ -7,10 +7,11 @@ use clap::{Args, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use tandem_l1::{Address, PrivateKeySigner};
+use tandem_l1::PrivateKeySigner;
 use tandem_prover::miner::{MinerPolicy, MinerStatus};
 use tandem_prover::{Prover, ProverConfig};
-use tandem_types::PackedPubKey;
+
+use crate::chain_args::ChainArgs;
 
 /// `tandem prover`: run the miner (flags below), or a subcommand.
 #[derive(Debug, Args)]
@@ -19,6 +20,10 @@ pub struct ProverCli {
     /// A subcommand instead of running the miner.
     #[command(subcommand)]
     pub command: Option<ProverCommand>,
+    /// The chain the miner proves (a separate flatten: clap cannot tell a nested one apart
+    /// when the whole is optional).
+    #[command(flatten)]
+    pub chain: Option<ChainArgs>,
     /// The miner's flags.
     #[command(flatten)]
     pub run: Option<ProverArgs>,
@@ -47,24 +52,9 @@ pub struct ProverArgs {
     /// Sequencer JSON-RPC URL (serves each block's signed inputs).
     #[arg(long, env = "TANDEM_RPC", default_value = "http://127.0.0.1:8645")]
     pub l2_rpc: String,
-    /// L1 JSON-RPC URL.
-    #[arg(long, env = "TANDEM_L1_RPC", default_value = "http://127.0.0.1:8545")]
-    pub l1_rpc: String,
-    /// Rollup contract address.
-    #[arg(long, env = "TANDEM_ROLLUP")]
-    pub rollup: Address,
     /// L1 private key (0x hex) that submits proofs; the proofs are bound to its address.
     #[arg(long, env = "TANDEM_PROVER_KEY", hide_env_values = true)]
     pub prover_key: String,
-    /// L2 chain id.
-    #[arg(long, env = "TANDEM_CHAIN_ID")]
-    pub chain_id: u64,
-    /// Account tree depth.
-    #[arg(long, env = "TANDEM_TREE_DEPTH", default_value_t = 24)]
-    pub tree_depth: u8,
-    /// Packed public key (0x hex) owning account 0 at genesis.
-    #[arg(long, env = "TANDEM_GENESIS_FEE_PUBKEY")]
-    pub genesis_fee_pubkey: String,
     /// Also prove optimistic batches that fit the circuit (final before their window, so fast
     /// withdrawals after them do not wait).
     #[arg(long)]
@@ -91,10 +81,10 @@ pub struct ProverArgs {
 
 /// Runs `tandem prover` (the miner, or a subcommand).
 pub async fn run(cli: ProverCli) -> Result<()> {
-    match (cli.command, cli.run) {
-        (Some(ProverCommand::Status { url, json }), _) => status(&url, json).await,
-        (None, Some(args)) => run_miner(args).await,
-        (None, None) => bail!("give the miner's flags (see `tandem prover --help`) or a subcommand"),
+    match (cli.command, cli.chain, cli.run) {
+        (Some(ProverCommand::Status { url, json }), _, _) => status(&url, json).await,
+        (None, Some(chain), Some(args)) => run_miner(chain, args).await,
+        _ => bail!("give the miner's flags (see `tandem prover --help`) or a subcommand"),
     }
 }
 
@@ -152,25 +142,21 @@ pub fn render_status(s: &MinerStatus) -> String {
 }
 
 /// Runs the miner until SIGINT or SIGTERM.
-async fn run_miner(args: ProverArgs) -> Result<()> {
+async fn run_miner(chain: ChainArgs, args: ProverArgs) -> Result<()> {
     let prover_key: PrivateKeySigner =
         args.prover_key.trim_start_matches("0x").parse().context("prover key is not a 32-byte hex private key")?;
-    let fee: [u8; 32] = hex::decode(args.genesis_fee_pubkey.trim_start_matches("0x"))
-        .context("genesis fee public key is not hex")?
-        .try_into()
-        .map_err(|_| anyhow!("genesis fee public key must be 32 bytes (packed)"))?;
     tracing::info!(keys = %args.keys.display(), "loading the proving key");
     let keys = tandem_circuit::prover::ProvingKeys::load(&args.keys)
         .with_context(|| format!("loading keys from {} (create them with `tandem setup`)", args.keys.display()))?;
     tracing::info!(slots = keys.slots, depth = keys.depth, prover = %prover_key.address(), "prover running");
     let config = ProverConfig {
         l2_rpc: args.l2_rpc,
-        l1_rpc: args.l1_rpc,
-        rollup: args.rollup,
+        l1_rpc: chain.l1_rpc,
+        rollup: chain.rollup,
         prover_key,
-        chain_id: args.chain_id,
-        tree_depth: args.tree_depth,
-        genesis_fee_pubkey: PackedPubKey(fee),
+        chain_id: chain.chain_id,
+        tree_depth: chain.tree_depth,
+        genesis_fee_pubkey: chain.genesis_fee_pubkey,
         prove_optimistic: args.prove_optimistic,
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
         policy: MinerPolicy { wei_per_second: args.wei_per_second, lock: !args.no_lock },
@@ -188,4 +174,46 @@ async fn run_miner(args: ProverArgs) -> Result<()> {
         }
     };
     prover.run(shutdown).await.map_err(|e| anyhow!("prover stopped: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        prover: ProverCli,
+    }
+
+    fn parse(args: &[&str]) -> Result<ProverCli, String> {
+        Cli::try_parse_from(std::iter::once("prover").chain(args.iter().copied())).map(|c| c.prover).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn parses_the_miner_and_the_status_subcommand() {
+        let fee = tandem_crypto::PrivateKey::from_seed([3; 32]).public_key().pack();
+        let fee = format!("0x{}", hex::encode(fee.0));
+        let rollup = "0x0101010101010101010101010101010101010101";
+        let key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+        let miner = ["--keys", "k", "--chain-id", "3", "--genesis-fee-pubkey", &fee, "--rollup", rollup, "--prover-key", key];
+        let cli = parse(&miner).expect("miner flags");
+        assert!(cli.command.is_none());
+        let (chain, run) = (cli.chain.expect("chain flags seen"), cli.run.expect("miner flags seen"));
+        assert_eq!((chain.chain_id, run.keys.display().to_string(), run.no_lock), (3, "k".to_string(), false));
+        let status = parse(&["status", "--url", "http://127.0.0.1:9"]).expect("status");
+        assert!(matches!(status.command, Some(ProverCommand::Status { ref url, json: false }) if url == "http://127.0.0.1:9"));
+        let missing = parse(&["--keys", "k"]).unwrap_err();
+        assert!(missing.contains("--chain-id"), "{missing}");
+    }
+
+    #[test]
+    fn the_status_table_names_every_number() {
+        let s = MinerStatus { prover: "0xabc".into(), locking: true, wins: 7, wasted: 1, locks_lost: 2, earned_wei: "5".into(), ..MinerStatus::default() };
+        let text = render_status(&s);
+        assert!(text.contains("wins                7"), "{text}");
+        assert!(text.contains("losses              3 (wasted proofs 1, locks lost 2, own locks expired 0)"), "{text}");
+        assert!(text.contains("earnings            5 wei") && text.contains("locks jobs before proving"), "{text}");
+    }
 }

@@ -8,31 +8,19 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 use tandem_restore::{restore, RestoreParams, RestoreProgress, Restored, DEFAULT_LOG_RANGE};
-use tandem_l1::Address;
+use crate::chain_args::ChainArgs;
 use tandem_state::{PersistentLedger, StoreError};
-use tandem_types::{AccountIndex, PackedPubKey};
+use tandem_types::AccountIndex;
 
 /// Flags of `tandem restore` (the chain parameters take the node's environment variables).
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// L1 JSON-RPC URL.
-    #[arg(long, env = "TANDEM_L1_RPC", default_value = "http://127.0.0.1:8545")]
-    pub l1_rpc: String,
-    /// Rollup contract address.
-    #[arg(long, env = "TANDEM_ROLLUP")]
-    pub rollup: Address,
+    /// The chain and its rollup on L1.
+    #[command(flatten)]
+    pub chain: ChainArgs,
     /// L1 block of the rollup deployment (logs are read from here).
     #[arg(long, env = "TANDEM_DEPLOY_BLOCK", default_value_t = 0)]
     pub deploy_block: u64,
-    /// L2 chain id.
-    #[arg(long, env = "TANDEM_CHAIN_ID")]
-    pub chain_id: u64,
-    /// Account tree depth (1-24).
-    #[arg(long, env = "TANDEM_TREE_DEPTH", default_value_t = 24)]
-    pub tree_depth: u8,
-    /// Packed public key (0x hex) owning account 0 at genesis.
-    #[arg(long, env = "TANDEM_GENESIS_FEE_PUBKEY")]
-    pub genesis_fee_pubkey: String,
     /// L1 blocks per eth_getLogs request.
     #[arg(long, default_value_t = DEFAULT_LOG_RANGE)]
     pub log_range: u64,
@@ -51,9 +39,6 @@ pub struct RestoreArgs {
     pub json: bool,
 }
 
-fn packed_key(text: &str) -> anyhow::Result<PackedPubKey> {
-    crate::wallet::parse_packed_key(text).context("genesis fee public key")
-}
 
 /// Runs `tandem restore`.
 pub async fn run(args: RestoreArgs) -> anyhow::Result<()> {
@@ -63,14 +48,14 @@ pub async fn run(args: RestoreArgs) -> anyhow::Result<()> {
         }
     }
     let params = RestoreParams {
-        chain_id: args.chain_id,
-        tree_depth: args.tree_depth,
-        genesis_fee_pubkey: packed_key(&args.genesis_fee_pubkey)?,
+        chain_id: args.chain.chain_id,
+        tree_depth: args.chain.tree_depth,
+        genesis_fee_pubkey: args.chain.genesis_fee_pubkey,
         deploy_block: args.deploy_block,
         log_range: args.log_range,
         include_unfinal: args.include_unfinal,
     };
-    let (provider, _) = tandem_l1::connect(&args.l1_rpc, None)?;
+    let (provider, _) = tandem_l1::connect(&args.chain.l1_rpc, None)?;
     let started = Instant::now();
     let mut stderr = std::io::stderr();
     let mut report = |p: RestoreProgress| {
@@ -83,7 +68,7 @@ pub async fn run(args: RestoreArgs) -> anyhow::Result<()> {
             RestoreProgress::Batch { .. } => Ok(()),
         };
     };
-    let restored = restore(&provider, args.rollup, params, &mut report).await?;
+    let restored = restore(&provider, args.chain.rollup, params, &mut report).await?;
     let elapsed_ms = started.elapsed().as_millis() as u64;
     if let Some(out) = &args.out {
         write_ledger(out, &restored).with_context(|| format!("writing {}", out.display()))?;

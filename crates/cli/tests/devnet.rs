@@ -37,8 +37,10 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     assert_eq!(t["status"], "included");
     // The single sequencer's dashboard in the browser: the transfer, its batch final.
     let block = t["transaction"]["block"].as_u64().unwrap();
-    let browser = browser_check(info["dashboard"].as_str().unwrap(), t["hash"].as_str().unwrap(), block, "", None);
+    let market = info["zkLane"]["market"].as_str().expect("the single-sequencer devnet deploys a prover market");
+    let browser = browser_check(info["dashboard"].as_str().unwrap(), t["hash"].as_str().unwrap(), block, "", market, None);
     assert!(browser.contains("single sequencer shown") && browser.contains("all dashboard checks passed"), "{browser}");
+    assert!(browser.contains(&format!("prover market {market} shown")), "{browser}");
     let t = ok(wallet(d, &info, "alice.json", &["transfer", "--to", &bob, "--amount", "5", "--token", "dev", "--wait"]));
     assert_eq!(t["status"], "included");
     let b = ok(wallet(d, &info, "bob.json", &["balance"]));
@@ -98,7 +100,7 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
 
 /// Runs `tests/browser/dashboard.mjs` (npm playwright-core driving Debian's Chromium) against
 /// the dashboard at `url`; panics with its output unless every check passed. Returns its stdout.
-fn browser_check(url: &str, tx_hash: &str, tx_block: u64, stakes: &str, screenshots: Option<&Path>) -> String {
+fn browser_check(url: &str, tx_hash: &str, tx_block: u64, stakes: &str, market: &str, screenshots: Option<&Path>) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut cmd = Command::new("node");
     cmd.current_dir(&root)
@@ -107,6 +109,7 @@ fn browser_check(url: &str, tx_hash: &str, tx_block: u64, stakes: &str, screensh
         .env("TX_HASH", tx_hash)
         .env("TX_BLOCK", tx_block.to_string())
         .env("EXPECT_STAKES", stakes)
+        .env("EXPECT_MARKET", market)
         .env("FINAL_TIMEOUT_MS", "60000");
     if let Some(dir) = screenshots {
         cmd.env("SCREENSHOT_DIR", dir);
@@ -185,7 +188,8 @@ fn staked_devnet_of_four_names_proposers_and_posters_and_stops_cleanly() {
 
     // The dashboard in a real browser: the set, the transfer, its batch final, bad input.
     let shots = std::env::var_os("TANDEM_DASHBOARD_SCREENSHOTS").map(std::path::PathBuf::from);
-    let browser = browser_check(info["dashboard"].as_str().unwrap(), &hash, block, "400,300,200,100", shots.as_deref());
+    let browser = browser_check(info["dashboard"].as_str().unwrap(), &hash, block, "400,300,200,100", "", shots.as_deref());
+    assert!(browser.contains("no prover market shown"), "{browser}");
     for line in ["members and stakes shown: 400, 300, 200, 100", &format!("batch {block} final on the page"), "all dashboard checks passed"] {
         assert!(browser.contains(line), "the browser check did not report {line:?}:\n{browser}");
     }

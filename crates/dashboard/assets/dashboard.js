@@ -99,7 +99,7 @@ async function refresh() {
     state.setServed = served.methods.includes("tandem_sequencerSet");
     state.params = await call("tandem_chainParams");
     renderChainLine();
-    renderInactivePanels();
+    renderChallengesAndMarket();
   }
   const head = await call("tandem_blockNumber");
   state.head = head;
@@ -331,7 +331,7 @@ function renderSet() {
   box.replaceChildren(...children);
 }
 
-function renderInactivePanels() {
+function renderChallengesAndMarket() {
   const p = state.params;
   document.getElementById("challenges").replaceChildren(
     el(
@@ -340,10 +340,16 @@ function renderInactivePanels() {
       `Not active on this chain: fault challenges are not built yet. Optimistic batches become final when their ${p.challengeWindow} s challenge window passes; nothing can be challenged.`,
     ),
   );
-  const zk = p.zkSlots
-    ? "ZK-lane batches are proven by a prover the operator runs; there are no jobs, prices, locks or earnings to show."
-    : "This chain has no ZK lane.";
-  document.getElementById("market").replaceChildren(el("p", { class: "inactive" }, `Not active on this chain: the prover market is not built yet. ${zk}`));
+  const market = document.getElementById("market");
+  if (p.market) {
+    market.replaceChildren(
+      el("p", {}, `Active: market ${p.market}. Every ZK-lane batch escrows the fast-lane fees it collected as a proof job; its price rises from a floor to the escrow, provers lock jobs with collateral and are paid on L1 by the market (SPEC §15). A batch shows "final" once its proof is in.`),
+      el("p", { class: "inactive" }, "Provers' wins, losses and earnings: tandem prover status --url <prover status URL> (the devnet prints one per prover); jobs, locks and payouts are the market's L1 events."),
+    );
+  } else {
+    const zk = p.zkSlots ? "ZK-lane batches are proven without payment by whoever runs a prover." : "This chain has no ZK lane.";
+    market.replaceChildren(el("p", { class: "inactive" }, `Not active on this chain: the rollup has no prover market. ${zk}`));
+  }
 }
 
 // ---- lookup ----------------------------------------------------------------------------

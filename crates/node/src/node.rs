@@ -48,6 +48,10 @@ pub enum NodeError {
         /// Why.
         reason: StfError,
     },
+    /// The node is told to escrow proof fees but the rollup has no prover market (every ZK
+    /// commit would revert `NoMarket`).
+    #[error("--escrow-proof-fees needs a prover market, and rollup {0} has none")]
+    NoMarket(tandem_l1::Address),
     /// A block (and its batch) this node committed is missing from storage.
     #[error("block {0} missing from storage")]
     MissingBlock(u64),
@@ -160,6 +164,8 @@ pub struct Node {
     pub metrics: Metrics,
     pub(crate) l1_chain_id: u64,
     pub(crate) challenge_window: u64,
+    /// The rollup's prover market (read from L1 at start; fixed at the rollup's deployment).
+    pub(crate) market: Option<tandem_l1::Address>,
 }
 
 impl std::fmt::Debug for Node {
@@ -210,6 +216,10 @@ impl Node {
         let l1 = RollupClient::new(&config.l1_rpc, config.rollup, Some(config.sequencer_key.clone()))?;
         let l1_chain_id = tandem_l1::client_chain_id(&l1).await?;
         let challenge_window = l1.challenge_window().await?;
+        let market = l1.market().await?;
+        if market.is_none() && config.zk_lane.is_some_and(|zk| zk.escrow_proof_fees) {
+            return Err(NodeError::NoMarket(config.rollup));
+        }
         let node = Self {
             metrics: Metrics::default(),
             ledger: Mutex::new(ledger),
@@ -219,6 +229,7 @@ impl Node {
             l1,
             l1_chain_id,
             challenge_window,
+            market,
             config,
         };
         node.metrics.latest_block.store(node.latest_block()?, Ordering::Relaxed);

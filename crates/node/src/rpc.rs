@@ -94,6 +94,7 @@ impl TandemApiServer for NodeRpc {
             block_time_ms: c.block_time.as_millis() as u64,
             zk_slots: c.zk_lane.map(|z| z.slots as u64),
             fast_withdrawal_fee: c.zk_lane.map(|z| Amount(z.fast_withdrawal_fee)),
+            market: node.market,
         })
     }
 

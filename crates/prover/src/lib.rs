@@ -14,7 +14,7 @@ pub mod status;
 
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use tandem_api::TandemApiClient;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tandem_circuit::prover::{CpuBackend, ObservedBackend, ProverBackend, ProvingKeys, ProvingStage, MSMS_PER_PROOF};
@@ -211,6 +211,8 @@ pub struct Prover {
     market: Option<(MarketClient, tandem_l1::MarketParams)>,
     seconds_per_proof: f64,
     books: Arc<Mutex<MinerBooks>>,
+    /// Market job ids whose lock of ours expired unproven (counted once each).
+    expired_locks: HashSet<u64>,
 }
 
 impl Prover {
@@ -260,6 +262,7 @@ impl Prover {
             market,
             seconds_per_proof,
             books: Arc::new(Mutex::new(books)),
+            expired_locks: HashSet::new(),
         })
     }
 
@@ -358,7 +361,7 @@ impl Prover {
         if market_job.locked_at(now) {
             return Ok(if market_job.locker == me { Action::Prove } else { Action::Wait });
         }
-        if market_job.locker == me {
+        if market_job.locker == me && self.expired_locks.insert(market_job.job_id) {
             // Our own lock ran out before the proof landed: its collateral is lost.
             self.tally(|s| s.locks_expired += 1);
         }
