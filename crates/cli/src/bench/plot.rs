@@ -85,7 +85,15 @@ pub fn latency_plot_svg(report: &SetBenchReport) -> Result<String> {
             .y_label_area_size(70)
             .build_cartesian_2d(0f64..x_max, (lat_lo..lat_hi).log_scale())
             .map_err(drawing)?;
-        chart.configure_mesh().x_desc("offered load (tx/s)").y_desc("latency (s, log scale)").draw().map_err(drawing)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_desc("offered load (tx/s)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_desc("latency (s, log scale)")
+            .y_label_formatter(&|y| if *y < 10.0 { format!("{y:.1}") } else { format!("{y:.0}") })
+            .draw()
+            .map_err(drawing)?;
         for (i, (name, color)) in SERIES.iter().enumerate() {
             let series: Vec<(f64, f64)> = points.iter().filter_map(|p| p.latency_s.map(|l| (p.offered, l[i]))).collect();
             chart
@@ -104,7 +112,15 @@ pub fn latency_plot_svg(report: &SetBenchReport) -> Result<String> {
             .y_label_area_size(70)
             .build_cartesian_2d(0f64..x_max, 0f64..tp_max)
             .map_err(drawing)?;
-        chart.configure_mesh().x_desc("offered load (tx/s)").y_desc("included (tx/s)").draw().map_err(drawing)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_desc("offered load (tx/s)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_desc("included (tx/s)")
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .draw()
+            .map_err(drawing)?;
         chart
             .draw_series(LineSeries::new(vec![(0.0, 0.0), (x_max, x_max)], IDEAL.stroke_width(1)))
             .map_err(drawing)?
