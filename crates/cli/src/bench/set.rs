@@ -1406,6 +1406,12 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn max_set_size_is_the_staking_contracts() {
+        let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../contracts/src/SequencerStaking.sol")).unwrap();
+        assert!(source.contains(&format!("uint256 public constant MAX_SET_SIZE = {MAX_SET_SIZE};")));
+    }
+
+    #[test]
     fn stakes_step_down_by_a_hundred() {
         assert_eq!(stakes_tokens(4), vec![400, 300, 200, 100]);
         assert_eq!(stakes_tokens(1), vec![100]);
