@@ -6,7 +6,7 @@
 //! data directories under the devnet directory are wiped at start; the fee collector's L2 key
 //! in the devnet directory is kept.
 
-mod set;
+pub(crate) mod set;
 
 use crate::amount::format_units;
 use crate::keyfile;

@@ -55,7 +55,7 @@ async fn main() {
             init_tracing("warn");
             restore_cmd::run(args).await
         }
-        Command::Bench(args) => bench::run(args),
+        Command::Bench(args) => bench::run(args).await,
         Command::Prover(args) => {
             init_tracing("info");
             prover_cmd::run(args).await

@@ -1,12 +1,9 @@
-//! `tandem bench`: measurements whose results go into BENCHMARKS.md, printed as a table or
-//! as JSON.
-//!
 //! `tandem bench ledger` times `Ledger::apply_batch` on one block of signed ETH transfers
 //! between existing accounts (signature checks, nonce and balance rules, the state root
 //! after every op, fee settlement), once per thread count, on a dedicated rayon pool.
 
 use anyhow::{bail, ensure, Context, Result};
-use clap::{Args, Subcommand};
+use clap::Args;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -16,20 +13,6 @@ use tandem_state::{Ledger, LedgerConfig, LedgerOp};
 use tandem_types::{
     AccountIndex, ChainId, L1Deposit, PackedAmount, PackedFee, TokenId, TransferTx, Tx, ACCOUNT_INDEX_BITS,
 };
-
-/// `tandem bench`.
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    #[command(subcommand)]
-    pub command: BenchCommand,
-}
-
-/// What to measure.
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Transfer application by one ledger: throughput per thread count.
-    Ledger(LedgerBenchArgs),
-}
 
 /// Parameters of `tandem bench ledger`.
 #[derive(Debug, Clone, Args)]
@@ -220,21 +203,6 @@ pub fn ledger_table(rows: &[LedgerBenchRow]) -> String {
         ));
     }
     out
-}
-
-/// Runs `tandem bench`.
-pub fn run(args: BenchArgs) -> Result<()> {
-    match args.command {
-        BenchCommand::Ledger(args) => {
-            let rows = run_ledger(&args)?;
-            if args.json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
-                print!("{}", ledger_table(&rows));
-            }
-            Ok(())
-        }
-    }
 }
 
 #[cfg(test)]

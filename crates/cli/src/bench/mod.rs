@@ -1,0 +1,64 @@
+//! `tandem bench`: measurements whose results go into BENCHMARKS.md, printed as a table or
+//! as JSON.
+//!
+//! - `tandem bench ledger` ([`ledger`]): transfer application by one ledger, per thread count.
+//! - `tandem bench set` ([`set`]): a staked sequencer set of `tandem node` processes on anvil
+//!   under offered load: latency per transaction, included throughput, CPU per process, and
+//!   (`--plot`) an SVG of latency against offered load ([`plot`]).
+
+pub mod ledger;
+pub mod plot;
+pub mod set;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+
+pub use ledger::{ledger_table, run_ledger, LedgerBenchArgs, LedgerBenchRow};
+pub use set::{run_set, set_table, SetBenchArgs, SetBenchReport, SetBenchRow};
+
+/// `tandem bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub command: BenchCommand,
+}
+
+/// What to measure.
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Transfer application by one ledger: throughput per thread count.
+    Ledger(LedgerBenchArgs),
+    /// A staked sequencer set under offered load: latency, throughput and CPU per rate.
+    Set(SetBenchArgs),
+}
+
+/// Runs `tandem bench`.
+pub async fn run(args: BenchArgs) -> Result<()> {
+    match args.command {
+        BenchCommand::Ledger(args) => {
+            let rows = run_ledger(&args)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print!("{}", ledger_table(&rows));
+            }
+            Ok(())
+        }
+        BenchCommand::Set(args) => {
+            let report = run_set(&args).await?;
+            if let Some(path) = &args.plot {
+                let svg = plot::latency_plot_svg(&report)?;
+                std::fs::write(path, svg).with_context(|| format!("writing the plot to {}", path.display()))?;
+                eprintln!("plot written to {}", path.display());
+            }
+            if args.json {
+                // The table still shows on the terminal; stdout is the JSON alone.
+                eprint!("{}", set_table(&report));
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", set_table(&report));
+            }
+            Ok(())
+        }
+    }
+}
