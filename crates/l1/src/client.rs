@@ -117,6 +117,24 @@ pub struct CommitOrigin {
     pub poster: Address,
     /// On a `StakedRollup`: the `BatchSigned` event of the same transaction.
     pub signed: Option<BatchSigners>,
+    /// L1 block of the commit (0 in records written before it was kept). The next batch's
+    /// commit is never earlier, so it bounds that batch's log search from below.
+    #[serde(default)]
+    pub l1_block: u64,
+}
+
+/// The stored record a `BatchCommitted` event carries.
+fn committed_from_event(e: &TandemRollup::BatchCommitted) -> CommittedBatch {
+    CommittedBatch {
+        batch_number: e.batchNumber,
+        lane: e.lane,
+        committed_at: e.committedAt,
+        priority_ops_end: e.priorityOpsEnd,
+        withdrawal_count: e.withdrawalCount,
+        header_hash: e.headerHash,
+        new_state_root: e.newStateRoot,
+        withdrawals_root: e.withdrawalsRoot,
+    }
 }
 
 /// The set's signatures over a batch, as `StakedRollup.BatchSigned` reports them.
@@ -335,23 +353,15 @@ impl RollupClient {
 
     /// The stored record of batch `number`, from its `BatchCommitted` event.
     pub async fn committed_batch(&self, number: u64, from_block: u64) -> Result<Option<CommittedBatch>, L1Error> {
-        Ok(self.latest_commit_log(number, from_block).await?.map(|(e, _)| CommittedBatch {
-            batch_number: e.batchNumber,
-            lane: e.lane,
-            committed_at: e.committedAt,
-            priority_ops_end: e.priorityOpsEnd,
-            withdrawal_count: e.withdrawalCount,
-            header_hash: e.headerHash,
-            new_state_root: e.newStateRoot,
-            withdrawals_root: e.withdrawalsRoot,
-        }))
+        Ok(self.latest_commit_log(number, from_block).await?.map(|(e, _)| committed_from_event(&e)))
     }
 
-    /// Who committed batch `number` (its latest `BatchCommitted` event's transaction and
-    /// sender) and, on a `StakedRollup`, the `BatchSigned` event of that transaction; `None`
-    /// while L1 has no commit of it.
-    pub async fn commit_origin(&self, number: u64, from_block: u64) -> Result<Option<CommitOrigin>, L1Error> {
-        let Some((_, log)) = self.latest_commit_log(number, from_block).await? else { return Ok(None) };
+    /// Batch `number`'s stored record and who committed it (its latest `BatchCommitted`
+    /// event's transaction, block and sender, and on a `StakedRollup` the `BatchSigned` event
+    /// of that transaction), from one log search starting at L1 block `from_block`; `None`
+    /// while L1 has no commit of it there.
+    pub async fn commit_record(&self, number: u64, from_block: u64) -> Result<Option<(CommittedBatch, CommitOrigin)>, L1Error> {
+        let Some((event, log)) = self.latest_commit_log(number, from_block).await? else { return Ok(None) };
         let (Some(l1_tx), Some(block)) = (log.transaction_hash, log.block_number) else {
             return Err(L1Error::Unexpected(format!("BatchCommitted of batch {number} has no transaction or block")));
         };
@@ -373,7 +383,7 @@ impl RollupClient {
             .into_iter()
             .find(|(_, l)| l.transaction_hash == Some(l1_tx))
             .map(|(e, _)| BatchSigners { epoch: e.epoch, signer_bitmap: e.signerBitmap });
-        Ok(Some(CommitOrigin { l1_tx, poster: receipt.from, signed }))
+        Ok(Some((committed_from_event(&event), CommitOrigin { l1_tx, poster: receipt.from, signed, l1_block: block })))
     }
 
     /// Finalizes a committed batch whose window has passed.

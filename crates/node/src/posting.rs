@@ -68,22 +68,28 @@ impl Node {
     }
 
     /// Advances the posted cursor through `through`, recording each batch's L1 commit record;
-    /// stops at the first whose `BatchCommitted` event this node cannot see yet.
+    /// stops at the first whose `BatchCommitted` event this node cannot see yet. One log
+    /// search per batch, from the previous batch's commit block (a batch is committed after
+    /// its predecessor, also after a revert), so the cost does not grow with the chain's age.
     async fn mark_posted(&self, through: u64) -> Result<(), NodeError> {
         let mut number = read_meta(&self.db, META_POSTED_THROUGH)?.unwrap_or(0) + 1;
+        let mut from_block = match number.checked_sub(1).filter(|n| *n > 0) {
+            Some(previous) => self.batch(previous)?.and_then(|r| r.origin).map_or(0, |o| o.l1_block),
+            None => 0,
+        }
+        .max(self.config.deploy_block);
         while number <= through {
             let mut record = self.batch(number)?.ok_or(NodeError::MissingBlock(number))?;
             if record.status == BatchStatus::Soft {
-                record.committed = self.l1.committed_batch(number, self.config.deploy_block).await?;
-                if record.committed.is_none() {
-                    return Ok(());
-                }
-                record.origin = self.l1.commit_origin(number, self.config.deploy_block).await?;
-                if let Some(origin) = &record.origin {
-                    // Members that did not post learn the commit transaction here.
-                    record.l1_commit_tx.get_or_insert_with(|| origin.l1_tx.to_string());
-                }
+                let Some((committed, origin)) = self.l1.commit_record(number, from_block).await? else { return Ok(()) };
+                record.committed = Some(committed);
+                // Members that did not post learn the commit transaction here.
+                record.l1_commit_tx.get_or_insert_with(|| origin.l1_tx.to_string());
+                record.origin = Some(origin);
                 record.status = BatchStatus::Posted;
+            }
+            if let Some(origin) = &record.origin {
+                from_block = from_block.max(origin.l1_block);
             }
             self.write_batch_at(&record, META_POSTED_THROUGH)?;
             number += 1;
