@@ -344,9 +344,8 @@ impl Prover {
         Ok(true)
     }
 
-    /// What to do with `job` now (reads L1 and the market).
-    async fn decide(&mut self, job: &PendingJob) -> Result<Action, ProverError> {
-        let number = job.number;
+    /// What to do with pending batch `number` now (reads L1 and the market).
+    async fn decide(&mut self, number: u64) -> Result<Action, ProverError> {
         if self.l1.is_proven(number).await? || self.l1.last_finalized_batch().await? >= number {
             return Ok(Action::Drop);
         }
@@ -365,15 +364,15 @@ impl Prover {
             // Our own lock ran out before the proof landed: its collateral is lost.
             self.tally(|s| s.locks_expired += 1);
         }
-        let gas_price = market.gas_price().await?;
-        let collateral = market.required_collateral(number).await?;
-        let lock_window = Duration::from_secs(params.lock_timeout.min(market_job.deadline.saturating_sub(now)));
-        let cost = job_cost(&self.config.policy, self.seconds_per_proof, gas_price, collateral, lock_window);
         if now >= market_job.deadline {
             // Past its deadline a job pays no price (only a slashed pool, if any): prove it
             // for the chain's sake, without a lock.
             return Ok(Action::Prove);
         }
+        let gas_price = market.gas_price().await?;
+        let collateral = market.required_collateral(number).await?;
+        let lock_window = Duration::from_secs(params.lock_timeout.min(market_job.deadline.saturating_sub(now)));
+        let cost = job_cost(&self.config.policy, self.seconds_per_proof, gas_price, collateral, lock_window);
         if self.config.policy.lock {
             let price = market.price_at(number, now).await?;
             Ok(if price >= cost { Action::Lock(collateral) } else { Action::Wait })
@@ -390,8 +389,8 @@ impl Prover {
         let mut index = 0;
         let mut changed = false;
         while index < self.pending.len() {
-            let job = self.pending[index].clone();
-            match self.decide(&job).await? {
+            let number = self.pending[index].number;
+            match self.decide(number).await? {
                 Action::Drop => {
                     self.pending.remove(index);
                     changed = true;
@@ -399,27 +398,30 @@ impl Prover {
                 }
                 Action::Wait => index += 1,
                 Action::Prove => {
+                    // The job (with its replica state) is copied only to prove it.
+                    let job = self.pending[index].clone();
                     self.prove_and_submit(&job).await?;
                     return Ok(true);
                 }
                 Action::Lock(collateral) => {
                     let Some((market, _)) = &self.market else { return Ok(changed) };
-                    match market.lock(job.number, collateral).await {
+                    match market.lock(number, collateral).await {
                         Ok(tx) => {
-                            info!(batch = job.number, collateral = %collateral, l1_tx = %tx, "locked the job");
+                            info!(batch = number, collateral = %collateral, l1_tx = %tx, "locked the job");
                             self.tally(|s| {
                                 s.locks_taken += 1;
                                 s.collateral_at_risk_wei = collateral.to_string();
                             });
                             if self.config.test_stall_after_lock {
-                                warn!(batch = job.number, "TEST ONLY: holding the lock without proving");
+                                warn!(batch = number, "TEST ONLY: holding the lock without proving");
                                 std::future::pending::<()>().await;
                             }
+                            let job = self.pending[index].clone();
                             self.prove_and_submit(&job).await?;
                             return Ok(true);
                         }
                         Err(L1Error::Reverted(ContractRevert::Market(e))) => {
-                            info!(batch = job.number, error = ?e, "lock lost to another prover");
+                            info!(batch = number, error = ?e, "lock lost to another prover");
                             self.tally(|s| s.locks_lost += 1);
                             index += 1;
                         }
