@@ -2,6 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Vm} from "../test/utils/Vm.sol";
+import {Verifier as ExitVerifier} from "../src/verifiers/BatchVerifier_S2_D4.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
 
 /// @notice Deploys a rollup on a real node (anvil, see gas.sh) and commits batches of 32, 128
@@ -24,7 +25,16 @@ contract CommitGas {
     function run() external {
         vm.startBroadcast();
         TandemRollup rollup = new TandemRollup(
-            msg.sender, msg.sender, keccak256("genesis"), 3600, address(0), 0, 1 hours + 3600 + 1 days, address(0)
+            msg.sender,
+            msg.sender,
+            keccak256("genesis"),
+            3600,
+            address(0),
+            0,
+            1 hours + 3600 + 1 days,
+            address(0),
+            address(new ExitVerifier()),
+            1 hours
         );
         uint256[4] memory sizes = [uint256(8), 32, 128, 512];
         bytes32 root = keccak256("genesis");

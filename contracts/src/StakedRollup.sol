@@ -57,10 +57,21 @@ contract StakedRollup is TandemRollup {
         address verifier_,
         uint32 zkSlots_,
         uint64 adminDelay_,
-        address market_
+        address market_,
+        address exitVerifier_,
+        uint64 priorityDeadline_
     )
         TandemRollup(
-            owner_, address(staking_), genesisStateRoot_, challengeWindow_, verifier_, zkSlots_, adminDelay_, market_
+            owner_,
+            address(staking_),
+            genesisStateRoot_,
+            challengeWindow_,
+            verifier_,
+            zkSlots_,
+            adminDelay_,
+            market_,
+            exitVerifier_,
+            priorityDeadline_
         )
     {
         address bound = staking_.rollup();
@@ -82,7 +93,7 @@ contract StakedRollup is TandemRollup {
     ///      min(emissionPerBatch, reserve) into `epoch`'s reward pool (never reverts: an empty
     ///      reserve accrues 0; staking emits EmissionAccrued when something moved).
     ///      With value: opens the batch's prover-market job, refundable to msg.sender, as
-    ///      `commitBatch` does.
+    ///      `commitBatch` does. Refused during exodus (`ExodusActive`), after the signature check.
     function commitBatchSigned(BatchHeader calldata header, bytes calldata publicData, bytes[] calldata signatures)
         external
         payable

@@ -6,6 +6,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {PriorityQueue} from "./rollup/PriorityQueue.sol";
 import {Withdrawals} from "./rollup/Withdrawals.sol";
 import {ZkLane} from "./rollup/ZkLane.sol";
+import {Exodus} from "./rollup/Exodus.sol";
 import {IProverMarket} from "./interfaces/IProverMarket.sol";
 
 /// @title TandemRollup
@@ -14,8 +15,8 @@ import {IProverMarket} from "./interfaces/IProverMarket.sol";
 ///         lane: after a challenge window; validity lane: once a Groth16 proof is verified,
 ///         SPEC §10), and withdrawals paid exactly once.
 /// @dev The parts live in `rollup/`: `RollupState` (shared storage), `PriorityQueue` (tokens,
-///      deposits), `PublicDataParser`, `ZkLane` (verifier, proofs, data commitment) and
-///      `Withdrawals` (claims). This file holds what takes the batch types: the batch inbox
+///      deposits), `PublicDataParser`, `ZkLane` (verifier, proofs, data commitment),
+///      `Withdrawals` (claims) and `Exodus` (priority deadlines, exodus mode, exits, refunds). This file holds what takes the batch types: the batch inbox
 ///      (`commitBatch`) and finality (`finalizeBatch`, `proveOptimisticBatch`, the revert hook).
 ///      The types are declared here because the ABI names them `TandemRollup.BatchHeader` /
 ///      `TandemRollup.StoredBatch` (the Rust bindings depend on it), and a base contract cannot
@@ -39,7 +40,11 @@ import {IProverMarket} from "./interfaces/IProverMarket.sol";
 ///        `FORCED_WITHDRAWAL_DEADLINE + challengeWindow + EXIT_MARGIN`; `addToken` only adds a
 ///        token id and changes nothing for existing ones. Renouncing or losing ownership stops
 ///        no user function.
-contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
+///      - Every deposit is consumed by a committed batch within `priorityDeadline` (a commit
+///        leaving an expired entry pending is refused); otherwise anyone may start exodus
+///        (`activateExodus`, permanent): nothing is committed, proven, finalized or deposited
+///        any more, and users leave with `exit`, `refundDeposit` and `claimWithdrawal`.
+contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     // ---------------------------------------------------------------------------------------
     // Types
     // ---------------------------------------------------------------------------------------
@@ -95,11 +100,6 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     uint64 public immutable challengeWindow;
     /// @notice State root of the genesis (batch 0).
     bytes32 public immutable genesisStateRoot;
-    /// @notice Longest time a priority request (deposit, forced withdrawal) may wait for
-    ///         inclusion before users may leave without the sequencer (DESIGN §5: one hour by
-    ///         default; devnets may use minutes, never more). The admin delay is derived from
-    ///         it, so it is the upper bound any deployment's deadline must respect.
-    uint64 public constant FORCED_WITHDRAWAL_DEADLINE = 1 hours;
     /// @notice Time a user needs on top of that deadline and the challenge window to leave:
     ///         to notice an announced change, get its forced request onto L1 and then its claim
     ///         or exit included, even under L1 congestion and offline for a night.
@@ -198,6 +198,8 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     /// @param adminDelay_ Seconds from announcing a sequencer change to its earliest effect
     ///        (>= `minAdminDelay(challengeWindow_)`).
     /// @param market_ Prover market bound to this rollup's address, or address(0) for none (fixed).
+    /// @param exitVerifier_ Groth16 verifier of the exit circuit (`IExitVerifier`; must have code; fixed).
+    /// @param priorityDeadline_ Seconds a deposit may wait for a batch (1..FORCED_WITHDRAWAL_DEADLINE; fixed).
     constructor(
         address owner_,
         address sequencer_,
@@ -206,8 +208,10 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         address verifier_,
         uint32 zkSlots_,
         uint64 adminDelay_,
-        address market_
-    ) Ownable(owner_) ZkLane(verifier_, zkSlots_, market_) {
+        address market_,
+        address exitVerifier_,
+        uint64 priorityDeadline_
+    ) Ownable(owner_) ZkLane(verifier_, zkSlots_, market_) Exodus(exitVerifier_, priorityDeadline_) {
         if (sequencer_ == address(0)) revert ZeroAddress();
         uint256 minDelay = minAdminDelay(challengeWindow_);
         if (adminDelay_ < minDelay) revert AdminDelayTooShort(adminDelay_, minDelay);
@@ -284,12 +288,14 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     // ---------------------------------------------------------------------------------------
 
     /// @notice Commits the next batch. Sequencer only.
-    /// @dev Checks: caller authorized; `batchNumber == lastCommittedBatch + 1`; `prevStateRoot ==
+    /// @dev Checks: caller authorized; exodus not active (`ExodusActive`); `batchNumber == lastCommittedBatch + 1`; `prevStateRoot ==
     ///      lastCommittedStateRoot`; lane 0, or lane 1 once a verifier is set and with at most
     ///      `zkSlots` ops; `sha256(publicData) == publicDataHash`; the public
     ///      data parses strictly (SPEC §4.2); its Deposit ops equal the next `priorityOpsCount`
     ///      queue entries in order (the account index is not checked); `opCount` ops;
-    ///      `newStateRoot` below the BN254 scalar field modulus.
+    ///      `newStateRoot` below the BN254 scalar field modulus; the queue entry left at the
+    ///      head after the batch, if any, not past its deadline (`ExpiredPriorityOpNotConsumed`;
+    ///      accepted at exactly the deadline second).
     ///      Effects: stores the StoredBatch hash, consumes the queue entries, moves the committed
     ///      tip, emits BatchCommitted. Withdraw ops are committed as a Merkle root (see README).
     ///      A ZK batch also stores keccak256(prevStateRoot, newStateRoot, zkDataHash(...)) for `proveBatch`.
@@ -309,6 +315,26 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         address m = market;
         if (m == address(0)) revert NoMarket();
         IProverMarket(m).openJob{value: msg.value}(batchNumber, msg.sender);
+    }
+
+    /// @dev `keccak256(abi.encode(batch))`, hashing the record's eight static words straight
+    ///      from calldata. Like `abi.encode`, it reverts (without data) if a narrow field has
+    ///      dirty high bits.
+    function _recordHash(StoredBatch calldata batch) internal pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            // Words 0-4: uint64 batchNumber, uint8 lane, uint64 committedAt, uint64 priorityOpsEnd,
+            // uint32 withdrawalCount.
+            if or(
+                or(shr(64, calldataload(batch)), shr(8, calldataload(add(batch, 0x20)))),
+                or(
+                    or(shr(64, calldataload(add(batch, 0x40))), shr(64, calldataload(add(batch, 0x60)))),
+                    shr(32, calldataload(add(batch, 0x80)))
+                )
+            ) { revert(0, 0) }
+            let m := mload(0x40)
+            calldatacopy(m, batch, 0x100)
+            h := keccak256(m, 0x100)
+        }
     }
 
     /// @dev `keccak256(abi.encode(header))`, hashing the header's nine static words straight
@@ -337,6 +363,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     function _commitAuthorized(BatchHeader calldata header, bytes32 headerHash, bytes calldata publicData)
         internal
     {
+        _requireNoExodus();
         uint8 lane = _checkHeader(header, publicData);
         (uint64 priorityOpsEnd, uint256 withdrawalCount, bytes32 withdrawalsRoot) = _checkOps(header, publicData);
         // Safe: withdrawalCount <= publicData.length / 41, far below 2^32 for any calldata.
@@ -376,16 +403,18 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     {
         uint32 priorityOps = header.priorityOpsCount;
         uint64 head = _priorityHead;
+        uint64 tail = _priorityTail; // same slot as exodusActive: warm
         if (priorityOps != 0) {
-            uint64 pending = _priorityTail - head;
+            uint64 pending = tail - head;
             if (priorityOps > pending) revert PriorityOpsExceedQueue(priorityOps, pending);
         }
+        priorityOpsEnd = head + priorityOps;
+        // The entry left at the head (if any) must not be past its deadline.
+        _checkPriorityDeadline(priorityOpsEnd, tail);
         uint256 opCount;
         (opCount, withdrawalCount, withdrawalsRoot) = _processPublicData(publicData, head, priorityOps);
         if (opCount != header.opCount) revert OpCountMismatch(header.opCount, opCount);
-        priorityOpsEnd = head;
         if (priorityOps != 0) {
-            priorityOpsEnd = head + priorityOps;
             // Safe: priorityOpsEnd <= priorityTail < 2^48.
             // forge-lint: disable-next-line(unsafe-typecast)
             _priorityHead = uint48(priorityOpsEnd);
@@ -439,18 +468,19 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
 
     /// @notice Finalizes batch `batch.batchNumber` (pass its StoredBatch, as emitted in
     ///         BatchCommitted). Anyone may call.
-    /// @dev Requires: the batch is `lastFinalizedBatch + 1`, committed, `batch` hashes to its
+    /// @dev Requires: exodus not active (`ExodusActive`); the batch is `lastFinalizedBatch + 1`, committed, `batch` hashes to its
     ///      record, and: lane 0: `block.timestamp >= committedAt + challengeWindow`, or proven
     ///      (`proveOptimisticBatch`), whichever comes first; lane 1:
     ///      proven (`proveBatch`), at any time (never by the window).
     ///      Effects: the batch is final; its withdrawals become claimable.
     function finalizeBatch(StoredBatch calldata batch) external {
+        _requireNoExodus();
         uint64 batchNumber = batch.batchNumber;
         uint64 lastFinal = lastFinalizedBatch;
         if (batchNumber <= lastFinal) revert BatchAlreadyFinalized(batchNumber);
         if (batchNumber != lastFinal + 1) revert PreviousBatchNotFinalized(batchNumber, lastFinal);
         if (batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
-        if (keccak256(abi.encode(batch)) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
+        if (_recordHash(batch) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
         // A committed record has lane 0 or 1 (commitBatch refuses the others).
         if (batch.lane == LANE_ZK) {
             if (_zkBatch[batchNumber] != ZK_PROVEN) revert NotProven(batchNumber);
@@ -469,7 +499,8 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     ///         behind it then never waits for that window). Anyone may call (the proof binds
     ///         `msg.sender`, as in `proveBatch`).
     /// @dev `batch` is the batch's StoredBatch (as for `finalizeBatch`), `header` and
-    ///      `publicData` the arguments of its commit. Requires: a verifier is set; the batch is
+    ///      `publicData` the arguments of its commit. Requires: exodus not active
+    ///      (`ExodusActive`); a verifier is set; the batch is
     ///      not final (`BatchAlreadyFinalized`), committed (`BatchNotCommitted`), `batch` hashes
     ///      to its record (`StoredBatchMismatch`), lane 0 (`UnsupportedLane(lane)`), not proven
     ///      yet (`BatchAlreadyProven`); `hashHeader(header) == batch.headerHash`
@@ -489,13 +520,14 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
         bytes calldata publicData,
         uint256[8] calldata proof
     ) external {
+        _requireNoExodus();
         address v = verifier;
         if (v == address(0)) revert VerifierNotSet();
         uint64 batchNumber = batch.batchNumber;
         if (batchNumber <= lastFinalizedBatch) revert BatchAlreadyFinalized(batchNumber);
         // A dropped (reverted) number keeps its old record until recommitted: refuse it.
         if (batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
-        if (keccak256(abi.encode(batch)) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
+        if (_recordHash(batch) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
         if (batch.lane != LANE_OPTIMISTIC) revert UnsupportedLane(batch.lane);
         if (_zkBatch[batchNumber] == ZK_PROVEN) revert BatchAlreadyProven(batchNumber);
         if (_hashHeader(header) != batch.headerHash) revert StoredBatchMismatch(batchNumber);
@@ -511,18 +543,40 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane {
     }
 
     // ---------------------------------------------------------------------------------------
+    // Exodus (the rest is in `rollup/Exodus.sol`)
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Starts exodus mode for good. Anyone may call, once the oldest queue entry not
+    ///         consumed by a committed batch is past its deadline (`priorityOpDeadline(priorityHead)
+    ///         < block.timestamp`): the sequencer(s) stopped including deposits.
+    /// @dev `lastFinal` is the StoredBatch of `lastFinalizedBatch` (`StoredBatchMismatch`).
+    ///      Refused when active (`ExodusActive`) and without an expired entry
+    ///      (`Exodus.NoExpiredPriorityOp`). Effects: `exodusActive`; `exodusStateRoot` =
+    ///      lastFinalizedStateRoot (what exits prove against); `exodusPriorityEnd` =
+    ///      lastFinal.priorityOpsEnd (entries from there on are refundable); emits
+    ///      ExodusActivated. Committed batches that are not final are dropped for good.
+    function activateExodus(StoredBatch calldata lastFinal) external {
+        _requireNoExodus();
+        uint64 n = lastFinal.batchNumber;
+        if (n != lastFinalizedBatch || _recordHash(lastFinal) != batchRecordHash[n]) {
+            revert StoredBatchMismatch(n);
+        }
+        _activateExodus(n, lastFinal.priorityOpsEnd);
+    }
+
+    // ---------------------------------------------------------------------------------------
     // Pure helpers (the reference for off-chain encoders)
     // ---------------------------------------------------------------------------------------
 
     /// @notice Header digest: keccak256(abi.encode(header)); stored (inside the StoredBatch)
     ///         and, later, what sequencers sign.
     function hashHeader(BatchHeader calldata header) external pure returns (bytes32) {
-        return keccak256(abi.encode(header));
+        return _hashHeader(header);
     }
 
     /// @notice keccak256(abi.encode(batch)), the value kept in `batchRecordHash`.
     function hashStoredBatch(StoredBatch calldata batch) external pure returns (bytes32) {
-        return keccak256(abi.encode(batch));
+        return _recordHash(batch);
     }
 
     // ---------------------------------------------------------------------------------------

@@ -207,10 +207,10 @@ contract CommitSignedTest is StakingFixture {
         vm.expectRevert(
             abi.encodeWithSelector(StakedRollup.UnbondingDelayTooShort.selector, UNBONDING, uint256(UNBONDING) + 1)
         );
-        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0));
+        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE);
         s = boundStaking();
         window = UNBONDING - EPOCH;
-        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0));
+        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE);
     }
 
     /// @dev A fresh staking contract bound to this contract's next CREATE address.

@@ -99,3 +99,36 @@ contract GasTest is RollupFixture {
         measure(data, "commitBatch, 16 withdrawals", 16, 50_200); // today 48,734
     }
 }
+
+/// @notice Gas of a deposit (`./test.sh --match-contract DepositGasTest -vv`): the second
+///         deposit of its kind (queue tail, tokenLocked and, for ERC-20, the balances already
+///         non-zero), a single call in its own transaction (cold storage, as on L1).
+contract DepositGasTest is RollupFixture {
+    address internal constant DEPOSITOR = address(0xD0);
+
+    function setUp() public override {
+        super.setUp();
+        depositEth(DEPOSITOR, 1 ether);
+        depositToken(DEPOSITOR, 1 ether);
+        token.mint(DEPOSITOR, 1 ether);
+        vm.prank(DEPOSITOR);
+        token.approve(address(rollup), 1 ether);
+        vm.deal(DEPOSITOR, 1 ether);
+    }
+
+    function test_gas_depositETH() public {
+        vm.prank(DEPOSITOR);
+        uint256 g = gasleft();
+        rollup.depositETH{value: 1 ether}(KEY_X, KEY_Y);
+        uint256 exec = g - gasleft();
+        console.log("depositETH exec gas", exec);
+    }
+
+    function test_gas_depositERC20() public {
+        vm.prank(DEPOSITOR);
+        uint256 g = gasleft();
+        rollup.depositERC20(address(token), 1 ether, KEY_X, KEY_Y);
+        uint256 exec = g - gasleft();
+        console.log("depositERC20 exec gas", exec);
+    }
+}

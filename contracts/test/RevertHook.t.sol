@@ -8,8 +8,8 @@ import {RollupState} from "../src/rollup/RollupState.sol";
 /// @dev Exposes the internal fraud-proof hook so its effect can be pinned before the
 ///      fraud-proof verifier exists.
 contract RollupHarness is TandemRollup {
-    constructor(address o, address s, bytes32 g, uint64 w)
-        TandemRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0))
+    constructor(address o, address s, bytes32 g, uint64 w, address x)
+        TandemRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0), x, 1 hours)
     {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {
@@ -23,7 +23,7 @@ contract RevertHookTest is RollupFixture {
 
     function setUp() public override {
         vm.warp(T0);
-        harness = new RollupHarness(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW);
+        harness = new RollupHarness(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, exitVerifier);
         rollup = harness;
         genesis = TandemRollup.StoredBatch(0, 0, uint64(T0), 0, 0, 0, GENESIS_ROOT, 0);
     }

@@ -9,8 +9,8 @@ import {SequencerStaking} from "../src/SequencerStaking.sol";
 
 /// @dev Exposes the fraud-proof hook so it can be pinned before the fraud-proof verifier exists.
 contract StakedRollupHarness is StakedRollup {
-    constructor(address o, SequencerStaking s, bytes32 g, uint64 w)
-        StakedRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0))
+    constructor(address o, SequencerStaking s, bytes32 g, uint64 w, address x)
+        StakedRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0), x, 1 hours)
     {}
 
     function slashBatchSigners(uint64 batchNumber, address challenger) external returns (uint256) {
@@ -149,7 +149,7 @@ contract SlashingTest is StakingFixture {
     function deployHarness() internal returns (StakedRollupHarness harness) {
         vm.warp(T0);
         staking = new SequencerStaking(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), params(5, 8));
-        harness = new StakedRollupHarness(OWNER, staking, GENESIS_ROOT, WINDOW);
+        harness = new StakedRollupHarness(OWNER, staking, GENESIS_ROOT, WINDOW, exitVerifier);
         staked = harness;
         rollup = harness;
         doStake(1, 1000 ether);

@@ -9,8 +9,8 @@ import {console} from "./utils/Vm.sol";
 
 /// @dev Exposes the fraud-proof revert hook (as in RevertHook.t.sol).
 contract OptimisticRevertHarness is TandemRollup {
-    constructor(address o, address s, bytes32 g, uint64 w, address v, uint32 slots, uint64 delay)
-        TandemRollup(o, s, g, w, v, slots, delay, address(0))
+    constructor(address o, address s, bytes32 g, uint64 w, address v, uint32 slots, uint64 delay, address x)
+        TandemRollup(o, s, g, w, v, slots, delay, address(0), x, 1 hours)
     {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {
@@ -315,7 +315,7 @@ contract ZkOptimisticTest is ZkOptimisticFixture {
 
     function test_proveOptimistic_revertHookClearsMarker() public {
         OptimisticRevertHarness harness = new OptimisticRevertHarness(
-            OWNER, SEQUENCER, fx.prevRoot, WINDOW, address(verifier), fx.slots, ADMIN_DELAY
+            OWNER, SEQUENCER, fx.prevRoot, WINDOW, address(verifier), fx.slots, ADMIN_DELAY, exitVerifier
         );
         rollup = harness;
         vm.deal(address(0xD1), fx.depositAmount);

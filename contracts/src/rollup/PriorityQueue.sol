@@ -13,7 +13,9 @@ import {RollupState} from "./RollupState.sol";
 ///         locks ETH or a registered ERC-20 on L1 and appends one queue entry naming the L2
 ///         owner key (circomlib-packed Baby Jubjub point, SPEC §2), the token and the amount;
 ///         committed batches consume the entries in order (`PublicDataParser`).
-/// @dev Invariants: entries `[priorityHead, priorityTail)` are pending; per token,
+/// @dev Invariants: entries `[priorityHead, priorityTail)` are pending; every entry `i <
+///      priorityTail` has its depositor and queue time in `_priorityOpInfo[i]` (one slot,
+///      never changed); per token,
 ///      `tokenLocked` (deposited - claimed) stays below 2^128; a deposit key is on the curve,
 ///      has coordinates below p and is not one of the 8 points of order dividing 8 (SPEC §2).
 abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
@@ -21,6 +23,11 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
 
     /// @notice Number of token ids (ETH included): the L2 token tree has depth 5.
     uint8 public constant MAX_TOKENS = 32;
+
+    /// @dev Per queue entry: `uint64 queuedAt << 160 | address depositor` (one slot; the
+    ///      depositor is never zero, so a zero slot means "not queued"). Read by the priority
+    ///      deadline (`Exodus`) and by deposit refunds.
+    mapping(uint64 index => uint256 info) internal _priorityOpInfo;
 
     /// @notice ERC-20 `token` got id `tokenId`; ids never change once given.
     event TokenAdded(uint8 indexed tokenId, address indexed token);
@@ -65,10 +72,13 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
 
 
     /// @notice Deposits `msg.value` wei of ETH to the L2 account of Baby Jubjub key (pubX, pubY).
-    /// @dev Refuses a zero value, a value >= 2^128, an invalid key, and a locked total >= 2^128.
-    ///      Appends one priority-queue entry and emits DepositQueued.
+    /// @dev Refuses during exodus (`ExodusActive`), a zero value, a value >= 2^128, an invalid
+    ///      key, and a locked total >= 2^128. Appends one priority-queue entry (msg.sender is
+    ///      its depositor, refunded if exodus comes before a final batch credits it) and emits
+    ///      DepositQueued.
     /// @return queueIndex Index of the new priority-queue entry.
     function depositETH(uint256 pubX, uint256 pubY) external payable nonReentrant returns (uint64 queueIndex) {
+        _requireNoExodus();
         if (msg.value == 0) revert ZeroAmount();
         if (msg.value > type(uint128).max) revert AmountTooLarge(msg.value);
         bytes32 key = _packKey(pubX, pubY);
@@ -77,14 +87,16 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
 
     /// @notice Deposits `amount` of registered ERC-20 `token` (pulled with transferFrom; approve
     ///         first) to the L2 account of Baby Jubjub key (pubX, pubY).
-    /// @dev Refuses unregistered tokens, zero amounts, invalid keys, tokens that deliver a
-    ///      different amount than requested, and a locked total >= 2^128.
+    /// @dev Refuses during exodus (`ExodusActive`), unregistered tokens, zero amounts, invalid
+    ///      keys, tokens that deliver a different amount than requested, and a locked total >=
+    ///      2^128. msg.sender is the entry's depositor (see `depositETH`).
     /// @return queueIndex Index of the new priority-queue entry.
     function depositERC20(address token, uint128 amount, uint256 pubX, uint256 pubY)
         external
         nonReentrant
         returns (uint64 queueIndex)
     {
+        _requireNoExodus();
         uint8 tokenId = tokenIdOf[token];
         if (tokenId == 0) revert UnknownToken(token);
         if (amount == 0) revert ZeroAmount();
@@ -104,6 +116,12 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
     /// @notice Number of entries ever queued; the next deposit gets this index.
     function priorityTail() external view returns (uint64) {
         return _priorityTail;
+    }
+
+    /// @notice The address that made deposit `queueIndex` (the one a refund pays);
+    ///         address(0) for an index not queued yet.
+    function depositorOf(uint64 queueIndex) external view returns (address) {
+        return address(uint160(_priorityOpInfo[queueIndex]));
     }
 
     /// @notice Number of queued deposits not yet consumed by a committed batch.
@@ -134,6 +152,7 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
         _priorityTail = tail + 1; // checked: stays below 2^48
         queueIndex = tail;
         priorityQueue[queueIndex] = keccak256(abi.encodePacked(key, tokenId, amount));
+        _priorityOpInfo[queueIndex] = (uint256(block.timestamp) << 160) | uint256(uint160(msg.sender));
         emit DepositQueued(queueIndex, key, tokenId, amount);
     }
 }

@@ -42,6 +42,14 @@ abstract contract RollupState is Ownable2Step {
     uint64 public lastFinalizedBatch;
     /// @notice Number of registered token ids, ETH included (ids `0..tokenCount-1` are valid).
     uint8 public tokenCount;
+    /// @notice Exodus mode (`Exodus`): set once by `activateExodus`, never cleared. While set,
+    ///         no batch is committed, proven or finalized and no deposit is taken; users leave
+    ///         with `exit` (balances at the last final batch) and `refundDeposit`.
+    /// @dev In the slot of `_priorityTail`, which deposits write and commits read anyway.
+    bool public exodusActive;
+    /// @dev `exodusPriorityEnd()`: the last final batch's priorityOpsEnd at activation; queue
+    ///      entries from it on were never credited by a final batch and are refundable.
+    uint48 internal _exodusPriorityEnd;
 
     /// @notice New state root of batch `lastFinalizedBatch`.
     bytes32 public lastFinalizedStateRoot;
@@ -71,10 +79,23 @@ abstract contract RollupState is Ownable2Step {
     error BatchNotCommitted(uint64 batchNumber);
     /// @notice The StoredBatch passed for `batchNumber` is not the committed one.
     error StoredBatchMismatch(uint64 batchNumber);
+    /// @notice Exodus mode is active: batches, proofs and deposits are refused for good.
+    error ExodusActive();
+
+    /// @notice Longest time a priority request (deposit, forced withdrawal) may wait for
+    ///         inclusion before users may leave without the sequencer (DESIGN §5: one hour by
+    ///         default; devnets may use minutes, never more). The admin delay is derived from
+    ///         it, so it is the upper bound any deployment's `priorityDeadline` must respect.
+    uint64 public constant FORCED_WITHDRAWAL_DEADLINE = 1 hours;
 
     /// @notice Number of the last committed batch (0 = only genesis). Never decreases except
     ///         through a fraud-proof revert (not implemented yet).
     function lastCommittedBatch() public view returns (uint64) {
         return _lastCommittedBatch;
+    }
+
+    /// @dev Refuses when exodus mode is active (every batch-, proof- and deposit-taking entry).
+    function _requireNoExodus() internal view {
+        if (exodusActive) revert ExodusActive();
     }
 }

@@ -77,7 +77,13 @@ abstract contract Withdrawals is ReentrancyGuardTransient, RollupState {
         if (amount > locked) revert WithdrawalExceedsLocked(tokenId, locked, amount);
         tokenLocked[tokenId] = locked - amount;
         emit WithdrawalClaimed(batchNumber, index, recipient, tokenId, amount);
+        _pay(tokenId, recipient, amount);
+    }
 
+    /// @dev Pays `amount` of `tokenId` to `recipient` (ETH by call, an ERC-20 by transfer);
+    ///      `UnknownTokenId` for an ERC-20 id without a token. Callers update `tokenLocked`
+    ///      first and hold the reentrancy guard (claims, exits, refunds).
+    function _pay(uint8 tokenId, address recipient, uint128 amount) internal {
         if (tokenId == ETH_TOKEN_ID) {
             (bool ok,) = recipient.call{value: amount}("");
             if (!ok) revert EthTransferFailed(recipient, amount);

@@ -102,7 +102,7 @@ abstract contract ZkLane is PublicDataParser {
     ///         made for their own address).
     /// @dev `prevStateRoot`, `newStateRoot` are the batch header's; `dataHash` is
     ///      `zkDataHash(header.feeAccount, publicData, zkSlots)` (all three are checked against
-    ///      the commitment stored at commit). Requires: a verifier is set; the batch is
+    ///      the commitment stored at commit). Requires: exodus not active (`ExodusActive`); a verifier is set; the batch is
     ///      committed, in lane 1, not proven yet; the verifier accepts the proof. Effects: the
     ///      batch is proven (`isProven`), so `finalizeBatch` accepts it once its predecessor is
     ///      final; emits BatchProven.
@@ -113,6 +113,7 @@ abstract contract ZkLane is PublicDataParser {
         bytes32 dataHash,
         uint256[8] calldata proof
     ) external {
+        _requireNoExodus();
         address v = verifier;
         if (v == address(0)) revert VerifierNotSet();
         bytes32 commitment = _zkBatch[batchNumber];

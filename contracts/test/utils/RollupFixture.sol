@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {Test} from "./Test.sol";
 import {TandemRollup} from "../../src/TandemRollup.sol";
 import {DevToken} from "../../src/DevToken.sol";
+import {Verifier as ExitVerifierD4} from "../../src/verifiers/BatchVerifier_S2_D4.sol";
 
 /// @notice Shared set-up for rollup tests: a deployed rollup with one registered DevToken,
 ///         encoders for every op of SPEC §4.2, a reference (slow, plain Solidity) reader of
@@ -20,6 +21,11 @@ abstract contract RollupFixture is Test {
     /// @dev The shortest admin delay the rollup accepts with WINDOW.
     uint64 internal constant ADMIN_DELAY = 1 hours + WINDOW + 1 days;
     uint256 internal constant T0 = 1_700_000_000;
+    /// @dev Priority deadline of every test rollup: the largest allowed (FORCED_WITHDRAWAL_DEADLINE).
+    uint64 internal constant PRIORITY_DEADLINE = 1 hours;
+    /// @dev The exit verifier every test rollup gets (deployed with the test contract, so
+    ///      CREATE-address predictions in setUp are not disturbed).
+    address internal exitVerifier = address(new ExitVerifierD4());
 
     // Baby Jubjub point from the brief; circomlib packs it to KEY_PACKED.
     uint256 internal constant KEY_X =
@@ -50,7 +56,7 @@ abstract contract RollupFixture is Test {
     /// @dev A fresh rollup from `genesisRoot` with validity-lane `verifier` of `slots` op slots
     ///      (address(0), 0: none), and a fresh DevToken registered on it.
     function deployRollup(bytes32 genesisRoot, address verifier, uint32 slots) internal {
-        rollup = new TandemRollup(OWNER, SEQUENCER, genesisRoot, WINDOW, verifier, slots, ADMIN_DELAY, address(0));
+        rollup = new TandemRollup(OWNER, SEQUENCER, genesisRoot, WINDOW, verifier, slots, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE);
         token = new DevToken("Tandem Dev", "TDEV", 18, address(this), 0);
         vm.prank(OWNER);
         tokenId = rollup.addToken(address(token));
