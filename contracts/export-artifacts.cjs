@@ -15,6 +15,7 @@ const CONTRACTS = [
   ['DevToken.sol', 'DevToken'],
   ['ISequencerAuthority.sol', 'ISequencerAuthority'],
   ['IBatchVerifier.sol', 'IBatchVerifier'],
+  ['IExitVerifier.sol', 'IExitVerifier'],
   ['SequencerStaking.sol', 'SequencerStaking'],
   ['StakedRollup.sol', 'StakedRollup'],
   ['ProverMarket.sol', 'ProverMarket'],

@@ -71,7 +71,7 @@ contract ZkCommitGasS2Test is ZkCommitGasBase {
     }
 
     function ceilings() internal pure override returns (uint256, uint256) {
-        return (37_800, 64_700); // today 36,661 / 62,816
+        return (40_300, 64_700); // today 39,111 / 62,937
     }
 }
 
@@ -81,7 +81,7 @@ contract ZkCommitGasS32Test is ZkCommitGasBase {
     }
 
     function ceilings() internal pure override returns (uint256, uint256) {
-        return (38_500, 69_900); // today 37,388 / 67,874
+        return (41_000, 69_900); // today 39,838 / 67,995
     }
 }
 
@@ -91,7 +91,7 @@ contract ZkCommitGasS128Test is ZkCommitGasBase {
     }
 
     function ceilings() internal pure override returns (uint256, uint256) {
-        return (40_900, 86_500); // today 39,651 / 83,973
+        return (43_400, 86_500); // today 42,101 / 84,094
     }
 }
 
@@ -101,6 +101,6 @@ contract ZkCommitGasS512Test is ZkCommitGasBase {
     }
 
     function ceilings() internal pure override returns (uint256, uint256) {
-        return (51_900, 155_400); // today 50,339 / 150,855
+        return (54_400, 155_400); // today 52,789 / 150,976
     }
 }
