@@ -23,6 +23,8 @@ const CONTRACTS = [
   // Generated Groth16 verifiers (contract `Verifier` in each file), exported under the file's name.
   ['BatchVerifier_S2_D4.sol', 'Verifier', 'BatchVerifier_S2_D4'],
   ['BatchVerifier_S4_D24.sol', 'Verifier', 'BatchVerifier_S4_D24'],
+  ['ExitVerifier_D4.sol', 'Verifier', 'ExitVerifier_D4'],
+  ['ExitVerifier_D24.sol', 'Verifier', 'ExitVerifier_D24'],
 ];
 
 const [outDir, artDir] = process.argv.slice(2);

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {Vm} from "../test/utils/Vm.sol";
-import {Verifier as ExitVerifier} from "../src/verifiers/BatchVerifier_S2_D4.sol";
+import {Verifier as ExitVerifier} from "../src/verifiers/ExitVerifier_D4.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
 
 /// @notice Deploys a rollup on a real node (anvil, see gas.sh) and commits batches of 32, 128

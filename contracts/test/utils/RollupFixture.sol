@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {Test} from "./Test.sol";
 import {TandemRollup} from "../../src/TandemRollup.sol";
 import {DevToken} from "../../src/DevToken.sol";
-import {Verifier as ExitVerifierD4} from "../../src/verifiers/BatchVerifier_S2_D4.sol";
+import {Verifier as ExitVerifierD4} from "../../src/verifiers/ExitVerifier_D4.sol";
 
 /// @notice Shared set-up for rollup tests: a deployed rollup with one registered DevToken,
 ///         encoders for every op of SPEC §4.2, a reference (slow, plain Solidity) reader of
