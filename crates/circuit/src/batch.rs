@@ -307,15 +307,15 @@ impl BatchCircuit {
     }
 }
 
-fn bits_of(cs: &ConstraintSystemRef<F>, value: u32, n: usize) -> Result<Vec<Bool>, SynthesisError> {
+pub(crate) fn bits_of(cs: &ConstraintSystemRef<F>, value: u32, n: usize) -> Result<Vec<Bool>, SynthesisError> {
     (0..n).map(|i| Bool::new_witness(cs.clone(), || Ok((value >> i) & 1 == 1))).collect()
 }
 
-fn witness(cs: &ConstraintSystemRef<F>, value: F) -> Result<FVar, SynthesisError> {
+pub(crate) fn witness(cs: &ConstraintSystemRef<F>, value: F) -> Result<FVar, SynthesisError> {
     FVar::new_witness(cs.clone(), || Ok(value))
 }
 
-fn witnesses(cs: &ConstraintSystemRef<F>, values: &[F]) -> Result<Vec<FVar>, SynthesisError> {
+pub(crate) fn witnesses(cs: &ConstraintSystemRef<F>, values: &[F]) -> Result<Vec<FVar>, SynthesisError> {
     values.iter().map(|v| witness(cs, *v)).collect()
 }
 

@@ -6,6 +6,8 @@
 //! - [`batch`]: [`BatchCircuit`], `S` op slots padded with Noop, then fee settlement, chaining
 //!   the state root from `prev_root` to `new_root`; its witness comes from
 //!   `tandem_state::witness`.
+//! - [`exit`]: [`exit::ExitCircuit`], the exodus exit proof (an account's balance under the
+//!   last final root, and its key's consent to the L1 recipient).
 //! - [`public_data`]: the data commitment (SPEC.md §10), natively and in the circuit
 //!   (SHA-256 over the fee account and fixed-size op records).
 //! - [`prover`]: Groth16 setup (local, insecure: devnets and tests only), proving,
@@ -18,6 +20,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod exit;
 pub mod gadgets;
 pub mod prover;
 pub mod public_data;

@@ -95,6 +95,14 @@ pub struct DevnetArgs {
     /// Challenge window of the optimistic lane, in seconds.
     #[arg(long, default_value_t = 60)]
     pub challenge_window: u64,
+    /// Seconds a deposit may wait in the priority queue before anyone can start exodus
+    /// (SPEC §16; at most 3600, the mainnet bound; minutes on a devnet).
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub priority_deadline: u64,
+    /// TEST ONLY: the sequencer never includes a deposit to this packed L2 key, nor any
+    /// deposit queued after it (a censoring sequencer, to exercise exodus).
+    #[arg(long, hide = true)]
+    pub test_censor_deposits_to: Option<String>,
     /// anvil block time in seconds (0 = mine one block per transaction).
     #[arg(long, default_value_t = 1)]
     pub l1_block_time: u64,
@@ -146,6 +154,22 @@ pub struct DevnetArgs {
     /// anvil binary; default: node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil under the repository root.
     #[arg(long, env = "TANDEM_ANVIL")]
     pub anvil: Option<PathBuf>,
+}
+
+/// The exit verifier and priority deadline of the devnet's rollup: the committed verifier for
+/// the default chain id at depth 4 or 24, else one rendered from the public seed
+/// (`tandem_circuit::exit::DEVNET_EXIT_SEED`, INSECURE) and compiled here.
+pub(crate) fn exodus_params(args: &DevnetArgs) -> Result<tandem_devnet::ExodusParams> {
+    if args.chain_id == tandem_devnet::COMMITTED_EXIT_VERIFIER_CHAIN_ID {
+        if let Some(p) = tandem_devnet::ExodusParams::committed(args.tree_depth, args.priority_deadline) {
+            return Ok(p);
+        }
+    }
+    use tandem_circuit::exit::{exit_verifier_file, ExitKeys, DEVNET_EXIT_SEED};
+    let keys = ExitKeys::setup_insecure(args.tree_depth, args.chain_id, DEVNET_EXIT_SEED).map_err(|e| anyhow!("exit keys: {e}"))?;
+    let source = exit_verifier_file(&keys, Some(DEVNET_EXIT_SEED));
+    let code = tandem_devnet::solc::compile(&find_repo_root(args), &source, "Verifier").map_err(|e| anyhow!("compiling the exit verifier: {e}"))?;
+    Ok(tandem_devnet::ExodusParams { exit_verifier_code: code.into(), priority_deadline: args.priority_deadline })
 }
 
 fn find_repo_root(args: &DevnetArgs) -> PathBuf {
@@ -452,6 +476,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         args.challenge_window,
         zk.as_ref().map(|(_, verifier)| (*verifier, zk_slots as u32)),
         zk.as_ref().map(|_| tandem_l1::MarketParams { lock_timeout: args.market_lock_timeout, ..tandem_devnet::devnet_market_params() }),
+        &exodus_params(args)?,
         supply,
     )
     .await

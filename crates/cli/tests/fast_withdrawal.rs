@@ -55,7 +55,7 @@ async fn run(prove_optimistic: bool) {
     let fee_key = PrivateKey::from_seed([9; 32]);
     let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
     let deployment =
-        deploy_devnet_with_verifier(&url, owner.clone(), sequencer.address(), genesis, WINDOW, Some((verifier, SLOTS as u32)), None, U256::from(1u64))
+        deploy_devnet_with_verifier(&url, owner.clone(), sequencer.address(), genesis, WINDOW, Some((verifier, SLOTS as u32)), None, &tandem_devnet::ExodusParams::unexercised(), U256::from(1u64))
             .await
             .unwrap();
 

@@ -117,18 +117,23 @@ fn market_phase(d: &Path, info: &Value, market: &Market, jobs: usize, race: bool
     for f in &fulfilled {
         *paid.entry(f.prover).or_default() += f.price + f.collateral_reward;
     }
-    let statuses: Vec<Value> = provers.iter().map(|p| prover_status(p["status"].as_str().unwrap())).collect();
-    for (i, (p, s)) in provers.iter().zip(&statuses).enumerate() {
+    let mut statuses = Vec::new();
+    for (i, p) in provers.iter().enumerate() {
         let a = p["address"].as_str().unwrap();
         let earned = cast_earned(&market.l1_rpc, &market.address, a);
         let events = paid.get(&addresses[i]).copied().unwrap_or_default();
         assert_eq!(earned, events, "prover {i}: earnings on L1 equal the market's events");
-        assert_eq!(s["earnedWei"].as_str().unwrap(), earned.to_string(), "prover {i}: its status shows the L1 earnings");
+        // The status re-reads earnings every idle round, so it catches up within a poll.
+        let s = eventually(&format!("prover {i}: its status shows the L1 earnings {earned}"), Duration::from_secs(30), || {
+            let s = prover_status(p["status"].as_str().unwrap());
+            (s["earnedWei"].as_str() == Some(earned.to_string().as_str())).then_some(s)
+        });
         println!(
             "prover {i} ({} threads): {:.2} s/proof measured, {} wins, {} proofs computed, {} wasted, {} locks lost, earned {} wei",
             p["threads"], s["secondsPerProof"].as_f64().unwrap(), wins.get(&addresses[i]).copied().unwrap_or(0),
             s["proofsComputed"], s["wasted"], s["locksLost"], earned
         );
+        statuses.push(s);
     }
     let wins: Vec<u64> = addresses.iter().map(|a| wins.get(a).copied().unwrap_or(0)).collect();
     assert_eq!(wins.iter().sum::<u64>(), jobs as u64);

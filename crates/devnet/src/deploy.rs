@@ -42,6 +42,41 @@ pub fn devnet_market_params() -> MarketParams {
     MarketParams { floor_bps: 1_000, ramp_up: 30, lock_timeout: 60, job_timeout: 300, collateral_bps: 1_000, burn_bps: 5_000 }
 }
 
+/// The exodus side of a deployment (SPEC §16): the exit circuit's verifier, deployed with the
+/// rollup and fixed for its life, and how long a priority op may wait before anyone can start
+/// exodus.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExodusParams {
+    /// Creation code of the exit verifier (the Groth16 verifier of
+    /// `tandem_circuit::exit::ExitCircuit` at the chain's tree depth and chain id).
+    pub exit_verifier_code: Bytes,
+    /// Seconds a deposit may wait in the priority queue (1..=3600, `FORCED_WITHDRAWAL_DEADLINE`).
+    pub priority_deadline: u64,
+}
+
+/// Chain id of the committed exit verifiers (`contracts/src/verifiers/ExitVerifier_D*.sol`).
+pub const COMMITTED_EXIT_VERIFIER_CHAIN_ID: u64 = 31_337_001;
+
+impl ExodusParams {
+    /// The committed exit verifier for tree depth `depth` (4: tests, 24: the devnet default;
+    /// rendered for chain id [`COMMITTED_EXIT_VERIFIER_CHAIN_ID`] from the public seed,
+    /// INSECURE) with `priority_deadline`; `None` for other depths.
+    pub fn committed(depth: u8, priority_deadline: u64) -> Option<Self> {
+        let exit_verifier_code = match depth {
+            4 => tandem_l1::bindings::exit_verifiers::ExitVerifierD4::BYTECODE.clone(),
+            24 => tandem_l1::bindings::exit_verifiers::ExitVerifierD24::BYTECODE.clone(),
+            _ => return None,
+        };
+        Some(Self { exit_verifier_code, priority_deadline })
+    }
+
+    /// For deployments whose exits are not exercised (tests of other parts): the depth-4
+    /// verifier and the longest deadline (one hour).
+    pub fn unexercised() -> Self {
+        Self::committed(4, 3600).expect("depth 4 is committed")
+    }
+}
+
 /// Deploys contract `bytecode` (creation code with constructor arguments appended) and
 /// returns its address.
 pub async fn deploy_bytecode(rpc_url: &str, deployer: PrivateKeySigner, bytecode: Bytes) -> Result<Address, L1Error> {
@@ -63,7 +98,7 @@ pub fn min_admin_delay(challenge_window: u64) -> u64 {
 }
 
 /// Deploys a devnet instance without a validity lane: [`deploy_devnet_with_verifier`] with
-/// no verifier.
+/// no verifier and [`ExodusParams::unexercised`] (exits are not for this instance).
 pub async fn deploy_devnet(
     rpc_url: &str,
     deployer: PrivateKeySigner,
@@ -72,14 +107,26 @@ pub async fn deploy_devnet(
     challenge_window: u64,
     dev_token_supply: U256,
 ) -> Result<Deployment, L1Error> {
-    deploy_devnet_with_verifier(rpc_url, deployer, sequencer, genesis_root, challenge_window, None, None, dev_token_supply).await
+    deploy_devnet_with_verifier(
+        rpc_url,
+        deployer,
+        sequencer,
+        genesis_root,
+        challenge_window,
+        None,
+        None,
+        &ExodusParams::unexercised(),
+        dev_token_supply,
+    )
+    .await
 }
 
 /// Deploys a devnet instance: the rollup (owner = deployer) from `genesis_root`, with the
 /// validity lane's `verifier` (its address and the circuit's op slots; fixed for the rollup's
 /// life, `None`: no validity lane), its prover market with `market` parameters (`None`: no
 /// market), the shortest admin delay ([`min_admin_delay`]), a DevToken (`dev_token_supply`
-/// minted to the deployer), and registers the token. The market and the rollup name each
+/// minted to the deployer), the exit verifier and the priority deadline of `exodus`, and
+/// registers the token. The market and the rollup name each
 /// other: the market is deployed first, bound to the rollup's predicted CREATE address (the
 /// deployer's next nonce), which the rollup's constructor checks. Nothing else may send from
 /// the deployer meanwhile. Returns where everything is.
@@ -92,9 +139,11 @@ pub async fn deploy_devnet_with_verifier(
     challenge_window: u64,
     verifier: Option<(Address, u32)>,
     market: Option<MarketParams>,
+    exodus: &ExodusParams,
     dev_token_supply: U256,
 ) -> Result<Deployment, L1Error> {
     let owner = deployer.address();
+    let exit_verifier = deploy_bytecode(rpc_url, deployer.clone(), exodus.exit_verifier_code.clone()).await?;
     let (provider, _) = connect(rpc_url, Some(deployer))?;
     let (verifier, zk_slots) = verifier.unwrap_or((Address::ZERO, 0));
     let admin_delay = min_admin_delay(challenge_window);
@@ -117,10 +166,21 @@ pub async fn deploy_devnet_with_verifier(
             .address()
         }
     };
-    let rollup =
-        *TandemRollup::deploy(provider.clone(), owner, sequencer, genesis_root, challenge_window, verifier, zk_slots, admin_delay, market)
-            .await?
-            .address();
+    let rollup = *TandemRollup::deploy(
+        provider.clone(),
+        owner,
+        sequencer,
+        genesis_root,
+        challenge_window,
+        verifier,
+        zk_slots,
+        admin_delay,
+        market,
+        exit_verifier,
+        exodus.priority_deadline,
+    )
+    .await?
+    .address();
     let token =
         *DevToken::deploy(provider.clone(), "Tandem Dev Token".to_string(), "TDT".to_string(), 18, owner, dev_token_supply).await?.address();
     let rollup_contract = TandemRollup::new(rollup, provider.clone());
@@ -193,15 +253,18 @@ fn uint96(name: &str, value: U256) -> Result<alloy::primitives::Uint<96, 2>, L1E
 /// staking token, `SequencerStaking` with `params` bound to the address the rollup gets next
 /// (the deployer's next CREATE address; staking has no owner), the `StakedRollup` from
 /// `genesis_root` (owner = deployer, no validity lane, the shortest admin delay), and
-/// registers the token on the rollup. Nothing else may send from the deployer meanwhile.
+/// registers the token on the rollup; the exit verifier and priority deadline come from
+/// `exodus`. Nothing else may send from the deployer meanwhile.
 pub async fn deploy_staked_devnet(
     rpc_url: &str,
     deployer: PrivateKeySigner,
     genesis_root: B256,
     params: &StakedParams,
+    exodus: &ExodusParams,
     token_supply: U256,
 ) -> Result<StakedDeployment, L1Error> {
     let owner = deployer.address();
+    let exit_verifier = deploy_bytecode(rpc_url, deployer.clone(), exodus.exit_verifier_code.clone()).await?;
     // Range-checked before anything is deployed.
     let (min_stake, max_stake) = (uint96("min_stake", params.min_stake)?, uint96("max_stake", params.max_stake)?);
     let (provider, _) = connect(rpc_url, Some(deployer))?;
@@ -236,6 +299,8 @@ pub async fn deploy_staked_devnet(
         0,
         admin_delay,
         Address::ZERO,
+        exit_verifier,
+        exodus.priority_deadline,
     )
     .await?
     .address();

@@ -43,3 +43,20 @@ alloy::sol!(
     ProverMarket,
     "../../contracts/artifacts/ProverMarket.json"
 );
+
+/// The committed exit verifiers (`contracts/src/verifiers/ExitVerifier_D*.sol`, chain id
+/// 31337001, INSECURE public seed): their creation code for deployments, and the interface.
+pub mod exit_verifiers {
+    alloy::sol!(
+        #[sol(rpc, abi)]
+        #[derive(Debug)]
+        ExitVerifierD4,
+        "../../contracts/artifacts/ExitVerifier_D4.json"
+    );
+    alloy::sol!(
+        #[sol(rpc, abi)]
+        #[derive(Debug)]
+        ExitVerifierD24,
+        "../../contracts/artifacts/ExitVerifier_D24.json"
+    );
+}

@@ -516,6 +516,9 @@ impl Prover {
                 },
             };
             if !advanced {
+                // Earnings also change without our own proof landing in this process (a
+                // receipt that timed out, a slashed lock's pool): idle rounds re-read them.
+                self.refresh_earnings().await;
                 tokio::select! {
                     _ = &mut shutdown => return Ok(()),
                     _ = tokio::time::sleep(self.config.poll_interval) => {}

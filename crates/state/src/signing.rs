@@ -1,7 +1,7 @@
 //! Domain-separated signing messages of user transactions (SPEC.md §4.4).
 
 use tandem_crypto::{poseidon, Fr, PublicKey};
-use tandem_types::{ChainId, L1Address, TransferTx, WithdrawTx};
+use tandem_types::{AccountIndex, ChainId, L1Address, TokenId, TransferTx, WithdrawTx};
 
 /// "tandem.transfer.v1" as a big-endian integer: separates transfer messages from every
 /// other message a key may sign.
@@ -12,6 +12,12 @@ pub fn transfer_tag() -> Fr {
 /// "tandem.withdraw.v1" as a big-endian integer.
 pub fn withdraw_tag() -> Fr {
     tag(b"tandem.withdraw.v1")
+}
+
+/// "tandem.exit.v1" as a big-endian integer: an exit authorization (SPEC.md §16) can never
+/// be replayed as a transfer or a withdrawal, nor the reverse.
+pub fn exit_tag() -> Fr {
+    tag(b"tandem.exit.v1")
 }
 
 fn tag(ascii: &[u8]) -> Fr {
@@ -53,6 +59,19 @@ pub fn withdraw_message(chain_id: ChainId, tx: &WithdrawTx) -> Fr {
         Fr::from(tx.amount),
         Fr::from(tx.fee.value()),
         Fr::from(tx.nonce as u64),
+    ])
+}
+
+/// `H(TAG_EXIT, chain_id, account, token, recipient)`: the account owner's consent that its
+/// whole balance of `token` leave, during exodus, to L1 address `recipient` (SPEC.md §16).
+/// No nonce: each (account, token) exits at most once, which L1 enforces.
+pub fn exit_message(chain_id: ChainId, account: AccountIndex, token: TokenId, recipient: &L1Address) -> Fr {
+    poseidon(&[
+        exit_tag(),
+        Fr::from(chain_id),
+        Fr::from(account.get() as u64),
+        Fr::from(token.get() as u64),
+        address_to_fr(recipient),
     ])
 }
 

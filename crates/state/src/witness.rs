@@ -160,6 +160,17 @@ fn balance_tree(account: &Account) -> SparseMerkleTree {
     tree
 }
 
+/// Account `index`'s leaf contents, its balance of `token` and both paths under `ledger`'s
+/// current root (what an exit proof needs, SPEC.md §16). An empty slot reads as balance 0.
+pub fn account_witness(ledger: &Ledger, index: AccountIndex, token: TokenId) -> AccountWitness {
+    let account = ledger.account(index);
+    let (balance, balance_proof) = match account {
+        Some(a) => (a.balance(token), balance_proof(a, token)),
+        None => (0, empty_balance_proof()),
+    };
+    AccountWitness { index: index.get(), account: account.cloned(), token, balance, balance_proof, proof: ledger.proof(index) }
+}
+
 /// Path of `token` in `account`'s balance tree.
 pub fn balance_proof(account: &Account, token: TokenId) -> MerkleProof {
     balance_tree(account).proof(token.get() as u32)

@@ -621,10 +621,12 @@ impl SetNet {
         let stakers: Vec<StakedMember> = (0..n)
             .map(|i| StakedMember::local(member_l1_key(i), member_signing_key(i).address(), tokens(stakes[i]), ports[i].0, ports[i].1))
             .collect();
+        let exodus = tandem_devnet::ExodusParams::unexercised();
         let spec = StakedSetSpec {
             deployer: keys[0].clone(),
             genesis_root: genesis,
             params: &params,
+            exodus: &exodus,
             token_supply: tokens(stakes.iter().sum::<u64>() + 1_000),
             members: &stakers,
             member_eth: Some(U256::from(MEMBER_ETH_WEI)),

@@ -320,10 +320,12 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
         .iter()
         .map(|m| StakedMember { l1: m.l1.clone(), signing_key: m.signing.address(), stake: m.stake, network_address: m.network_address() })
         .collect();
+    let exodus = super::exodus_params(&args)?;
     let spec = StakedSetSpec {
         deployer: deployer.clone(),
         genesis_root,
         params: &params,
+        exodus: &exodus,
         token_supply: tokens(TOKEN_SUPPLY_TOKENS),
         members: &stakers,
         member_eth: Some(U256::from(MEMBER_ETH_WEI)),

@@ -236,10 +236,12 @@ impl SetDevnet {
             .enumerate()
             .map(|(i, (stake, (p2p, rpc)))| StakedMember::local(keys[i + 1].clone(), signing_key(i).address(), tokens(*stake), *p2p, *rpc))
             .collect();
+        let exodus = tandem_devnet::ExodusParams::unexercised();
         let spec = StakedSetSpec {
             deployer: keys[0].clone(),
             genesis_root: genesis,
             params: &params,
+            exodus: &exodus,
             token_supply: tokens(1_000_000),
             members: &stakers,
             member_eth: None,
