@@ -5,6 +5,7 @@ pub mod amount;
 pub mod bench;
 pub mod chain_args;
 pub mod devnet;
+pub mod exodus_cmd;
 pub mod keyfile;
 pub mod prover_cmd;
 pub mod restore_cmd;

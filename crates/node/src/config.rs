@@ -41,6 +41,9 @@ pub struct NodeConfig {
     pub l1_poll_interval: Duration,
     /// The validity lane, if this chain has one.
     pub zk_lane: Option<ZkLaneConfig>,
+    /// TEST ONLY: never include a deposit to this key nor any deposit queued after it (a
+    /// censoring sequencer, for exodus tests). `None` in every real deployment.
+    pub test_censor_deposits_to: Option<PackedPubKey>,
 }
 
 /// Parameters of the validity (ZK) lane.

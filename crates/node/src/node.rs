@@ -5,8 +5,10 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
+use tandem_chain::{
+    BatchHeader, BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT,
+};
 use tandem_crypto::field::fr_to_be_bytes;
-use tandem_chain::{BatchHeader, BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT};
 use tandem_l1::{QueuedDeposit, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
 use tandem_state::{BlockOutcome, Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
@@ -17,8 +19,8 @@ use crate::config::NodeConfig;
 use crate::mempool::{Mempool, MempoolError};
 use crate::metrics::Metrics;
 use crate::posting::Posting;
-use crate::sequencing::Sequencing;
 use crate::records::*;
+use crate::sequencing::Sequencing;
 
 /// Most pending transactions.
 const MEMPOOL_CAPACITY: usize = 20_000;
@@ -130,8 +132,14 @@ pub struct DecidedHeight {
 impl DecidedHeight {
     /// Writes the height's record and the height cursor.
     pub fn write(&self, txn: &redb::WriteTransaction) -> Result<(), StoreError> {
-        txn.open_table(CONSENSUS).map_err(db_err)?.insert(self.info.height, self.stored.as_slice()).map_err(db_err)?;
-        txn.open_table(NODE_META).map_err(db_err)?.insert(META_CONSENSUS_HEIGHT, self.info.height).map_err(db_err)?;
+        txn.open_table(CONSENSUS)
+            .map_err(db_err)?
+            .insert(self.info.height, self.stored.as_slice())
+            .map_err(db_err)?;
+        txn.open_table(NODE_META)
+            .map_err(db_err)?
+            .insert(META_CONSENSUS_HEIGHT, self.info.height)
+            .map_err(db_err)?;
         Ok(())
     }
 }
@@ -170,7 +178,9 @@ pub struct Node {
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("Node")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -186,7 +196,10 @@ pub fn hex0x(bytes: &[u8]) -> String {
 
 /// Unix seconds by this machine's clock (the clock of block timestamps).
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl Node {
@@ -195,10 +208,15 @@ impl Node {
     pub async fn open(config: NodeConfig) -> Result<Arc<Self>, NodeError> {
         std::fs::create_dir_all(&config.data_dir).map_err(NodeError::DataDir)?;
         let path = config.data_dir.join("tandem.redb");
-        let ledger_config = tandem_state::LedgerConfig { chain_id: config.chain_id, tree_depth: config.tree_depth };
+        let ledger_config = tandem_state::LedgerConfig {
+            chain_id: config.chain_id,
+            tree_depth: config.tree_depth,
+        };
         let mut ledger = PersistentLedger::open(&path, ledger_config)?;
         if ledger.account_count() == 0 {
-            ledger.create_genesis_account(config.genesis_fee_pubkey).map_err(NodeError::Genesis)?;
+            ledger
+                .create_genesis_account(config.genesis_fee_pubkey)
+                .map_err(NodeError::Genesis)?;
             ledger.persist()?;
         }
         let db = ledger.database();
@@ -208,12 +226,17 @@ impl Node {
             if let Ok(table) = read.open_table(MEMPOOL) {
                 for entry in table.iter().map_err(db_err)? {
                     let (seq, bytes) = entry.map_err(db_err)?;
-                    let tx = SignedTx::decode(bytes.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let tx = SignedTx::decode(bytes.value())
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     mempool.insert(seq.value(), TxHash::of(&tx), tx);
                 }
             }
         }
-        let l1 = RollupClient::new(&config.l1_rpc, config.rollup, Some(config.sequencer_key.clone()))?;
+        let l1 = RollupClient::new(
+            &config.l1_rpc,
+            config.rollup,
+            Some(config.sequencer_key.clone()),
+        )?;
         let l1_chain_id = tandem_l1::client_chain_id(&l1).await?;
         let challenge_window = l1.challenge_window().await?;
         let market = l1.market().await?;
@@ -232,8 +255,12 @@ impl Node {
             market,
             config,
         };
-        node.metrics.latest_block.store(node.latest_block()?, Ordering::Relaxed);
-        node.metrics.mempool_size.store(lock(&node.mempool).len() as u64, Ordering::Relaxed);
+        node.metrics
+            .latest_block
+            .store(node.latest_block()?, Ordering::Relaxed);
+        node.metrics
+            .mempool_size
+            .store(lock(&node.mempool).len() as u64, Ordering::Relaxed);
         Ok(Arc::new(node))
     }
 
@@ -262,13 +289,28 @@ impl Node {
         // Durable before we say yes: an accepted transaction survives a crash.
         let write = self.db.begin_write().map_err(db_err)?;
         {
-            write.open_table(MEMPOOL).map_err(db_err)?.insert(seq, tx.encode().as_slice()).map_err(db_err)?;
-            let record = TxRecord { status: "pending".into(), block: None, reason: None, withdrawal: None };
-            write.open_table(TXS).map_err(db_err)?.insert(hash.as_bytes(), to_json(&record).as_slice()).map_err(db_err)?;
+            write
+                .open_table(MEMPOOL)
+                .map_err(db_err)?
+                .insert(seq, tx.encode().as_slice())
+                .map_err(db_err)?;
+            let record = TxRecord {
+                status: "pending".into(),
+                block: None,
+                reason: None,
+                withdrawal: None,
+            };
+            write
+                .open_table(TXS)
+                .map_err(db_err)?
+                .insert(hash.as_bytes(), to_json(&record).as_slice())
+                .map_err(db_err)?;
         }
         write.commit().map_err(db_err)?;
         mempool.insert(seq, hash, tx);
-        self.metrics.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
+        self.metrics
+            .mempool_size
+            .store(mempool.len() as u64, Ordering::Relaxed);
         Metrics::inc(&self.metrics.txs_accepted);
         Ok(hash)
     }
@@ -285,23 +327,43 @@ impl Node {
         if plan.inputs.is_empty() {
             return Ok(None);
         }
-        let block = DecidedBlock { number, timestamp: unix_now(), plan, consensus: None };
+        let block = DecidedBlock {
+            number,
+            timestamp: unix_now(),
+            plan,
+            consensus: None,
+        };
         self.commit_block(&mut ledger, &mut mempool, &mut deposits, block)
     }
 
     /// Chooses the next block's inputs: confirmed deposits in queue order, then pending
     /// transactions in arrival order, up to the lane's limit. Executes nothing: the block
     /// runs once, when it is committed. Changes nothing but dropping deposits already taken.
-    pub(crate) fn plan_block(&self, mempool: &Mempool, deposits: &mut VecDeque<QueuedDeposit>) -> Result<BlockPlan, NodeError> {
+    pub(crate) fn plan_block(
+        &self,
+        mempool: &Mempool,
+        deposits: &mut VecDeque<QueuedDeposit>,
+    ) -> Result<BlockPlan, NodeError> {
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
-        while deposits.front().is_some_and(|d| d.queue_index < next_deposit) {
+        while deposits
+            .front()
+            .is_some_and(|d| d.queue_index < next_deposit)
+        {
             deposits.pop_front();
         }
         let (lane, max) = self.block_lane(deposits, mempool);
-        let mut inputs: Vec<BlockInput> =
-            deposits.iter().take(max).map(|d| BlockInput::deposit(d.queue_index, &d.deposit)).collect();
+        let mut inputs: Vec<BlockInput> = deposits
+            .iter()
+            .take(max)
+            .map(|d| BlockInput::deposit(d.queue_index, &d.deposit))
+            .collect();
         let room = max - inputs.len();
-        inputs.extend(mempool.take_candidates(room).into_iter().map(|(_, _, tx)| BlockInput::Tx { encoded: tx }));
+        inputs.extend(
+            mempool
+                .take_candidates(room)
+                .into_iter()
+                .map(|(_, _, tx)| BlockInput::Tx { encoded: tx }),
+        );
         Ok(BlockPlan { lane, inputs })
     }
 
@@ -318,11 +380,24 @@ impl Node {
         deposits: &mut VecDeque<QueuedDeposit>,
         block: DecidedBlock,
     ) -> Result<Option<u64>, NodeError> {
-        let DecidedBlock { number, timestamp, plan: BlockPlan { lane, inputs }, consensus } = block;
+        let DecidedBlock {
+            number,
+            timestamp,
+            plan: BlockPlan { lane, inputs },
+            consensus,
+        } = block;
         let ops: Vec<LedgerOp> = inputs.iter().map(BlockInput::to_ledger_op).collect();
-        let BlockOutcome { batch: outcome, applied, skipped } = ledger
+        let BlockOutcome {
+            batch: outcome,
+            applied,
+            skipped,
+        } = ledger
             .apply_block(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index"))
-            .map_err(|e| NodeError::BlockRefused { number, index: e.index, reason: e.error })?;
+            .map_err(|e| NodeError::BlockRefused {
+                number,
+                index: e.index,
+                reason: e.error,
+            })?;
         let skipped: Vec<(TxHash, String)> = skipped
             .iter()
             .filter_map(|(i, error)| match &inputs[*i] {
@@ -334,7 +409,10 @@ impl Node {
             warn!(block = number, tx = %hash, reason, "skipping transaction");
         }
         let inputs: Vec<BlockInput> = applied.iter().map(|i| inputs[*i].clone()).collect();
-        let deposit_count = inputs.iter().filter(|i| matches!(i, BlockInput::Deposit { .. })).count();
+        let deposit_count = inputs
+            .iter()
+            .filter(|i| matches!(i, BlockInput::Deposit { .. }))
+            .count();
         let produced = !outcome.ops.is_empty();
         let mut withdrawal_index = 0u32;
         let mut tx_updates = Vec::new();
@@ -344,7 +422,15 @@ impl Node {
                     withdrawal_index += 1;
                     (number, withdrawal_index - 1)
                 });
-                tx_updates.push((TxHash::of(encoded), TxRecord { status: "included".into(), block: Some(number), reason: None, withdrawal }));
+                tx_updates.push((
+                    TxHash::of(encoded),
+                    TxRecord {
+                        status: "included".into(),
+                        block: Some(number),
+                        reason: None,
+                        withdrawal,
+                    },
+                ));
             }
         }
         let record = BlockRecord {
@@ -352,7 +438,11 @@ impl Node {
             timestamp,
             prev_state_root: B256::from(fr_to_be_bytes(&outcome.prev_root)),
             state_root: B256::from(fr_to_be_bytes(&outcome.root)),
-            intermediate_roots: outcome.intermediate_roots.iter().map(|r| B256::from(fr_to_be_bytes(r))).collect(),
+            intermediate_roots: outcome
+                .intermediate_roots
+                .iter()
+                .map(|r| B256::from(fr_to_be_bytes(r)))
+                .collect(),
             public_data: encode_public_data(&outcome.ops),
             op_count: outcome.ops.len() as u32,
             priority_ops: deposit_count as u32,
@@ -361,18 +451,37 @@ impl Node {
             inputs,
             consensus: consensus.as_ref().map(|c| c.info.clone()),
         };
-        let batch = BatchRecord { number, status: BatchStatus::Soft, l1_commit_tx: None, l1_finalize_tx: None, committed: None, finalized_at: None, origin: None };
-        let done: std::collections::HashSet<TxHash> = tx_updates.iter().map(|(h, _)| *h).chain(skipped.iter().map(|(h, _)| *h)).collect();
+        let batch = BatchRecord {
+            number,
+            status: BatchStatus::Soft,
+            l1_commit_tx: None,
+            l1_finalize_tx: None,
+            committed: None,
+            finalized_at: None,
+            origin: None,
+        };
+        let done: std::collections::HashSet<TxHash> = tx_updates
+            .iter()
+            .map(|(h, _)| *h)
+            .chain(skipped.iter().map(|(h, _)| *h))
+            .collect();
         let done_seqs = mempool.seqs_of_hashes(&done);
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         let new_next_deposit = next_deposit + deposit_count as u64;
         let persisted = ledger.persist_with(|txn| {
             let mut txs = txn.open_table(TXS).map_err(db_err)?;
             if produced {
-                txn.open_table(BLOCKS).map_err(db_err)?.insert(number, to_json(&record).as_slice()).map_err(db_err)?;
-                txn.open_table(BATCHES).map_err(db_err)?.insert(number, to_json(&batch).as_slice()).map_err(db_err)?;
+                txn.open_table(BLOCKS)
+                    .map_err(db_err)?
+                    .insert(number, to_json(&record).as_slice())
+                    .map_err(db_err)?;
+                txn.open_table(BATCHES)
+                    .map_err(db_err)?
+                    .insert(number, to_json(&batch).as_slice())
+                    .map_err(db_err)?;
                 for (hash, rec) in &tx_updates {
-                    txs.insert(hash.as_bytes(), to_json(rec).as_slice()).map_err(db_err)?;
+                    txs.insert(hash.as_bytes(), to_json(rec).as_slice())
+                        .map_err(db_err)?;
                 }
             }
             for (hash, reason) in &skipped {
@@ -383,8 +492,14 @@ impl Node {
                 if earlier.is_some_and(|r| r.status == "included") {
                     continue;
                 }
-                let rec = TxRecord { status: "rejected".into(), block: None, reason: Some(reason.clone()), withdrawal: None };
-                txs.insert(hash.as_bytes(), to_json(&rec).as_slice()).map_err(db_err)?;
+                let rec = TxRecord {
+                    status: "rejected".into(),
+                    block: None,
+                    reason: Some(reason.clone()),
+                    withdrawal: None,
+                };
+                txs.insert(hash.as_bytes(), to_json(&rec).as_slice())
+                    .map_err(db_err)?;
             }
             let mut pool = txn.open_table(MEMPOOL).map_err(db_err)?;
             for seq in &done_seqs {
@@ -394,7 +509,8 @@ impl Node {
                 decided.write(txn)?;
             }
             let mut meta = txn.open_table(NODE_META).map_err(db_err)?;
-            meta.insert(META_NEXT_DEPOSIT, new_next_deposit).map_err(db_err)?;
+            meta.insert(META_NEXT_DEPOSIT, new_next_deposit)
+                .map_err(db_err)?;
             if produced {
                 meta.insert(META_LATEST_BLOCK, number).map_err(db_err)?;
             }
@@ -408,18 +524,25 @@ impl Node {
         for seq in &done_seqs {
             mempool.remove(*seq);
         }
-        while deposits.front().is_some_and(|d| d.queue_index < new_next_deposit) {
+        while deposits
+            .front()
+            .is_some_and(|d| d.queue_index < new_next_deposit)
+        {
             deposits.pop_front();
         }
         let m = &self.metrics;
-        m.txs_dropped.fetch_add(skipped.len() as u64, Ordering::Relaxed);
-        m.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
+        m.txs_dropped
+            .fetch_add(skipped.len() as u64, Ordering::Relaxed);
+        m.mempool_size
+            .store(mempool.len() as u64, Ordering::Relaxed);
         if !produced {
             return Ok(None);
         }
         m.blocks_produced.fetch_add(1, Ordering::Relaxed);
-        m.txs_included.fetch_add(tx_updates.len() as u64, Ordering::Relaxed);
-        m.deposits_included.fetch_add(deposit_count as u64, Ordering::Relaxed);
+        m.txs_included
+            .fetch_add(tx_updates.len() as u64, Ordering::Relaxed);
+        m.deposits_included
+            .fetch_add(deposit_count as u64, Ordering::Relaxed);
         m.latest_block.store(number, Ordering::Relaxed);
         info!(block = number, ops = record.op_count, deposits = record.priority_ops, lane = ?lane, root = %record.state_root, "block produced");
         Ok(Some(number))
@@ -429,7 +552,9 @@ impl Node {
     /// slots) when a fast withdrawal fits in it, else an optimistic one.
     fn block_lane(&self, deposits: &VecDeque<QueuedDeposit>, mempool: &Mempool) -> (Lane, usize) {
         let max = self.config.max_block_ops;
-        let Some(zk) = self.config.zk_lane else { return (Lane::Optimistic, max) };
+        let Some(zk) = self.config.zk_lane else {
+            return (Lane::Optimistic, max);
+        };
         let deposits_in = deposits.len().min(zk.slots);
         let fast_fits = mempool
             .take_candidates(zk.slots - deposits_in)
@@ -442,7 +567,6 @@ impl Node {
         }
     }
 
-
     /// Scans L1 for newly confirmed deposits (from `*scanned + 1` to head − confirmations),
     /// rewinding after a reorg of scanned blocks.
     pub async fn sync_l1(&self, scanned: &mut Option<(u64, B256)>) -> Result<(), NodeError> {
@@ -453,10 +577,19 @@ impl Node {
             if self.l1.block_hash(number).await? != Some(hash) {
                 // Blocks we scanned were replaced: forget deposits not yet included from the
                 // rewound range and scan it again.
-                let rewind_to = number.saturating_sub(self.config.l1_confirmations + 1).max(self.config.deploy_block);
-                warn!(from = number, to = rewind_to, "L1 reorg detected; rescanning deposits");
+                let rewind_to = number
+                    .saturating_sub(self.config.l1_confirmations + 1)
+                    .max(self.config.deploy_block);
+                warn!(
+                    from = number,
+                    to = rewind_to,
+                    "L1 reorg detected; rescanning deposits"
+                );
                 lock(&self.deposits).retain(|d| d.l1_block <= rewind_to);
-                *scanned = Some((rewind_to, self.l1.block_hash(rewind_to).await?.unwrap_or_default()));
+                *scanned = Some((
+                    rewind_to,
+                    self.l1.block_hash(rewind_to).await?.unwrap_or_default(),
+                ));
             }
         }
         let mut from = scanned.map_or(self.config.deploy_block, |(n, _)| n + 1);
@@ -470,6 +603,17 @@ impl Node {
                     let expected = next_included.max(queue.back().map_or(0, |b| b.queue_index + 1));
                     if d.queue_index < expected {
                         continue;
+                    }
+                    if let Some(censored) = &self.config.test_censor_deposits_to {
+                        // TEST ONLY: the censored deposit and every later one (the queue is
+                        // consumed in order) are never included.
+                        if d.deposit.to == *censored || d.queue_index > expected {
+                            warn!(
+                                queue_index = d.queue_index,
+                                "TEST ONLY: censoring the deposit"
+                            );
+                            continue;
+                        }
                     }
                     if d.queue_index != expected {
                         return Err(NodeError::L1(tandem_l1::L1Error::Unexpected(format!(
@@ -488,22 +632,40 @@ impl Node {
 
     /// The header of batch `number` (= block `number`) as L1 takes it, with its public data.
     pub fn batch_header(&self, number: u64) -> Result<Option<(BatchHeader, Vec<u8>)>, NodeError> {
-        let Some(block) = read_json::<u64, BlockRecord>(&self.db, BLOCKS, number)? else { return Ok(None) };
+        let Some(block) = read_json::<u64, BlockRecord>(&self.db, BLOCKS, number)? else {
+            return Ok(None);
+        };
         Ok(Some((block.batch_header(), block.public_data)))
     }
 
     /// Writes `record` and moves the `NODE_META` cursor `cursor` to its number, atomically.
-    pub(crate) fn write_batch_at(&self, record: &BatchRecord, cursor: &str) -> Result<(), NodeError> {
+    pub(crate) fn write_batch_at(
+        &self,
+        record: &BatchRecord,
+        cursor: &str,
+    ) -> Result<(), NodeError> {
         let write = self.db.begin_write().map_err(db_err)?;
-        write.open_table(BATCHES).map_err(db_err)?.insert(record.number, to_json(record).as_slice()).map_err(db_err)?;
-        write.open_table(NODE_META).map_err(db_err)?.insert(cursor, record.number).map_err(db_err)?;
+        write
+            .open_table(BATCHES)
+            .map_err(db_err)?
+            .insert(record.number, to_json(record).as_slice())
+            .map_err(db_err)?;
+        write
+            .open_table(NODE_META)
+            .map_err(db_err)?
+            .insert(cursor, record.number)
+            .map_err(db_err)?;
         write.commit().map_err(db_err)?;
         Ok(())
     }
 
     pub(crate) fn write_batch(&self, record: &BatchRecord) -> Result<(), NodeError> {
         let write = self.db.begin_write().map_err(db_err)?;
-        write.open_table(BATCHES).map_err(db_err)?.insert(record.number, to_json(record).as_slice()).map_err(db_err)?;
+        write
+            .open_table(BATCHES)
+            .map_err(db_err)?
+            .insert(record.number, to_json(record).as_slice())
+            .map_err(db_err)?;
         write.commit().map_err(db_err)?;
         Ok(())
     }
@@ -586,12 +748,32 @@ async fn l1_loop<S: Sequencing, P: Posting>(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<(), NodeError> {
     let mut scanned = None;
+    let mut exodus_seen = false;
     let mut tick = tokio::time::interval(node.config.l1_poll_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.changed() => return Ok(()),
+        }
+        // Exodus is final: L1 takes no more batches, proofs or finalizations, so this node's
+        // L1 duties end (it keeps running and serving reads); users leave with
+        // `tandem wallet exit`.
+        if exodus_seen {
+            continue;
+        }
+        match node.l1.exodus_state().await {
+            Ok(state) if state.active => {
+                error!(frozen_root = %state.state_root, "exodus is active on L1: the rollup takes no more batches; L1 duties stopped");
+                exodus_seen = true;
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                Metrics::inc(&node.metrics.l1_errors);
+                warn!(error = %e, "reading the exodus state failed; retrying");
+                continue;
+            }
         }
         for (what, result) in [
             ("sequencing L1 duties", sequencing.on_l1_poll().await),

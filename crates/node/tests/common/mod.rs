@@ -4,12 +4,12 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use tandem_chain::genesis_root;
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::test_anvil;
 use tandem_devnet::{deploy_devnet, Deployment};
 use tandem_l1::{Address, PrivateKeySigner, U256};
-use tandem_chain::genesis_root;
 use tandem_node::{Node, NodeConfig};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
@@ -23,10 +23,21 @@ pub fn l2_key(i: u8) -> PrivateKey {
 
 pub fn xy(key: &PrivateKey) -> (U256, U256) {
     let pk = key.public_key();
-    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
+    (
+        U256::from_be_bytes(fr_to_be_bytes(&pk.x())),
+        U256::from_be_bytes(fr_to_be_bytes(&pk.y())),
+    )
 }
 
-pub fn transfer(key: &PrivateKey, from: u32, to: &PrivateKey, token: u32, amount: u128, fee: u128, nonce: u32) -> Vec<u8> {
+pub fn transfer(
+    key: &PrivateKey,
+    from: u32,
+    to: &PrivateKey,
+    token: u32,
+    amount: u128,
+    fee: u128,
+    nonce: u32,
+) -> Vec<u8> {
     let tx = Tx::Transfer(TransferTx {
         from: AccountIndex::new(from).unwrap(),
         to: to.public_key().pack(),
@@ -38,7 +49,15 @@ pub fn transfer(key: &PrivateKey, from: u32, to: &PrivateKey, token: u32, amount
     sign_tx(key, CHAIN_ID, tx).unwrap().encode()
 }
 
-pub fn withdraw(key: &PrivateKey, from: u32, to: Address, token: u32, amount: u128, fee: u128, nonce: u32) -> Vec<u8> {
+pub fn withdraw(
+    key: &PrivateKey,
+    from: u32,
+    to: Address,
+    token: u32,
+    amount: u128,
+    fee: u128,
+    nonce: u32,
+) -> Vec<u8> {
     let tx = Tx::Withdraw(WithdrawTx {
         from: AccountIndex::new(from).unwrap(),
         to_l1: L1Address(to.0 .0),
@@ -74,12 +93,23 @@ pub async fn harness() -> Harness {
 pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
     let anvil = test_anvil().unwrap();
     let url = anvil.endpoint();
-    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+    let keys: Vec<PrivateKeySigner> = anvil
+        .keys()
+        .iter()
+        .map(|k| PrivateKeySigner::from(k.clone()))
+        .collect();
     let fee_key = l2_key(100);
     let genesis = genesis_root(CHAIN_ID, 10, fee_key.public_key().pack()).unwrap();
-    let deployment = deploy_devnet(&url, keys[0].clone(), keys[1].address(), genesis, WINDOW, U256::from(10u128.pow(24)))
-        .await
-        .unwrap();
+    let deployment = deploy_devnet(
+        &url,
+        keys[0].clone(),
+        keys[1].address(),
+        genesis,
+        WINDOW,
+        U256::from(10u128.pow(24)),
+    )
+    .await
+    .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig {
         data_dir: dir.path().to_path_buf(),
@@ -98,8 +128,18 @@ pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
         max_block_ops: 64,
         l1_poll_interval: Duration::from_millis(100),
         zk_lane: None,
+        test_censor_deposits_to: None,
     };
     adjust(&mut config);
     let node = open(&config).await;
-    Harness { anvil, url, keys, deployment, config, node, fee_key, dir }
+    Harness {
+        anvil,
+        url,
+        keys,
+        deployment,
+        config,
+        node,
+        fee_key,
+        dir,
+    }
 }
