@@ -76,10 +76,7 @@ impl BlockRecord {
         self.inputs
             .iter()
             .filter_map(|input| match input {
-                BlockInput::Tx { encoded } if encoded.tx.token() == token => Some(match encoded.tx {
-                    tandem_types::Tx::Transfer(t) => t.fee.value(),
-                    tandem_types::Tx::Withdraw(w) => w.fee.value(),
-                }),
+                BlockInput::Tx { encoded } if encoded.tx.token() == token => Some(encoded.tx.fee().value()),
                 _ => None,
             })
             .fold(0u128, u128::saturating_add)

@@ -7,8 +7,8 @@
 //! Merkle paths, the EdDSA signature) is private. The chain id is a circuit constant, so a
 //! proof for one deployment's chain is useless on another.
 //!
-//! Small on purpose (one account path, one balance path, one signature: about 13 k
-//! constraints at depth 24): a user proves it on its own machine in seconds, with keys from
+//! Small on purpose (one account path, one balance path, one signature): a user proves it on
+//! its own machine in about a second (BENCHMARKS.md), with keys from
 //! [`ExitKeys::setup_insecure`] on devnets.
 
 use ark_bn254::Bn254;

@@ -689,7 +689,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
                 .args(["--wei-per-second", &wei_per_second.to_string()])
                 .env("RAYON_NUM_THREADS", threads.to_string());
             eprintln!(
-                "==> starting prover {i} (anvil account {account}, {threads} threads), log {}",
+                "==> starting prover {i} (anvil account {account}, {threads} thread{}), log {}",
+                if threads == 1 { "" } else { "s" },
                 prover_log.display()
             );
             let _ = std::fs::remove_file(&prover_log);
@@ -820,10 +821,11 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         }
         for p in &provers {
             text += &format!(
-                "  prover {}     {} ({} threads)  status: {} prover status --url {}\n",
+                "  prover {}     {} ({} thread{})  status: {} prover status --url {}\n",
                 p["index"],
                 p["address"].as_str().unwrap_or_default(),
                 p["threads"],
+                if p["threads"] == 1 { "" } else { "s" },
                 exe.display(),
                 p["status"].as_str().unwrap_or_default()
             );

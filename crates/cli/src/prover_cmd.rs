@@ -112,18 +112,18 @@ async fn status(url: &str, json: bool) -> Result<()> {
 pub fn render_status(s: &MinerStatus) -> String {
     let losses = s.wasted + s.locks_lost + s.locks_expired;
     format!(
-        "prover              {}
-         mode                {}
-         seconds per proof   {:.2} (measured at start)
-         uptime              {:.0} s
-         proofs/hour         {:.1}
-         wins                {}
-         losses              {losses} (wasted proofs {}, locks lost {}, own locks expired {})
-         proofs computed     {} ({:.1} s proving)
-         locks taken         {}
-         earnings            {} wei
-         collateral at risk  {} wei
-",
+        "prover              {}\n\
+         mode                {}\n\
+         seconds per proof   {:.2} (measured at start)\n\
+         uptime              {:.0} s\n\
+         proofs/hour         {:.1}\n\
+         wins                {}\n\
+         losses              {losses} (wasted proofs {}, locks lost {}, own locks expired {})\n\
+         proofs computed     {} ({:.1} s proving)\n\
+         locks taken         {}\n\
+         earnings            {} wei\n\
+         collateral at risk  {} wei\n",
+
         s.prover,
         if s.locking { "locks jobs before proving" } else { "races without locks" },
         s.seconds_per_proof,
@@ -215,5 +215,8 @@ mod tests {
         assert!(text.contains("wins                7"), "{text}");
         assert!(text.contains("losses              3 (wasted proofs 1, locks lost 2, own locks expired 0)"), "{text}");
         assert!(text.contains("earnings            5 wei") && text.contains("locks jobs before proving"), "{text}");
+        // Every line starts with its label, unindented.
+        assert!(text.lines().all(|l| l.starts_with(|c: char| c.is_ascii_lowercase())), "{text}");
+        assert_eq!(text.lines().count(), 11, "{text}");
     }
 }

@@ -16,6 +16,7 @@ use alloy::eips::BlockId;
 use alloy::primitives::{keccak256, Address, Bytes, B256};
 use alloy::providers::Provider;
 use alloy::sol_types::{SolCall, SolValue};
+use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use tandem_chain::{genesis_ledger, BatchHeader, GenesisError, Lane};
@@ -26,6 +27,10 @@ use tandem_types::{decode_public_data, AccountIndex, DecodeError, L1Deposit, Op,
 use tandem_l1::bindings::staked::StakedRollup;
 use tandem_l1::bindings::TandemRollup;
 use tandem_l1::{contract_error, rpc_error, L1Error};
+
+/// Batches fetched ahead of the one being applied (record hash and commit transaction): that
+/// many RPC round trips overlap, and at most that many fetched batches wait in memory.
+const PREFETCH: usize = 8;
 
 /// Default number of L1 blocks per `eth_getLogs` request (public endpoints cap the range).
 pub const DEFAULT_LOG_RANGE: u64 = 2_000;
@@ -302,15 +307,25 @@ pub async fn restore(
     // Sized by what L1 showed, not by the number the RPC answered (which could be anything).
     let mut batches = Vec::with_capacity(commits.len());
     let mut queue_position = 0u64;
-    for number in 1..=last {
-        let event = commits.remove(&number).ok_or(RestoreError::MissingCommit { batch: number, from: params.deploy_block, to: head })?;
-        let stored = contract.batchRecordHash(number).call().block(at).await.map_err(contract_error)?;
+    // Each batch's stored record hash and commit transaction are fetched up to PREFETCH
+    // batches ahead of the one being applied (in order), so the round trips overlap.
+    let fetches = futures::stream::iter(1..=last)
+        .map(|number| {
+            let event = commits.remove(&number);
+            let (contract, provider) = (contract.clone(), provider.clone());
+            async move {
+                let event = event.ok_or(RestoreError::MissingCommit { batch: number, from: params.deploy_block, to: head })?;
+                let stored = contract.batchRecordHash(number).call().block(at).await.map_err(contract_error)?;
+                let tx = provider.get_transaction_by_hash(event.tx).await.map_err(rpc_error)?;
+                Ok::<_, RestoreError>((number, event, stored, tx))
+            }
+        })
+        .buffered(PREFETCH);
+    futures::pin_mut!(fetches);
+    while let Some(fetched) = fetches.next().await {
+        let (number, event, stored, tx) = fetched?;
         check_record(number, &event.record, stored)?;
-        let tx = provider.get_transaction_by_hash(event.tx).await.map_err(rpc_error)?.ok_or_else(|| RestoreError::CommitTransaction {
-            batch: number,
-            tx: event.tx,
-            reason: "not found".into(),
-        })?;
+        let tx = tx.ok_or_else(|| RestoreError::CommitTransaction { batch: number, tx: event.tx, reason: "not found".into() })?;
         let (header, public_data) = decode_commit(number, event.tx, rollup, tx.to(), tx.input(), &event.record)?;
         let ops = decode_public_data(&public_data).map_err(|source| RestoreError::PublicData { batch: number, source })?;
         check_deposits(number, &ops, &deposits, queue_position, event.record.priorityOpsEnd)?;

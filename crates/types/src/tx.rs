@@ -78,6 +78,14 @@ impl Tx {
             Tx::Withdraw(w) => w.token,
         }
     }
+
+    /// The fee, paid in [`Tx::token`] to the block's fee account.
+    pub fn fee(&self) -> PackedFee {
+        match self {
+            Tx::Transfer(t) => t.fee,
+            Tx::Withdraw(w) => w.fee,
+        }
+    }
 }
 
 /// A transaction with its EdDSA-Poseidon signature, as submitted over RPC.
