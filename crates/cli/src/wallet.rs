@@ -836,6 +836,38 @@ async fn balance(args: &WalletArgs) -> Result<Output> {
     ))
 }
 
+/// The escape hatch as L1 sees it (SPEC §16): whether exodus is active, and the oldest
+/// deposit the sequencer has not consumed with its deadline. `None` if L1 cannot be read
+/// (status then shows the L2 side only).
+async fn exodus_status(args: &WalletArgs, rollup: Address) -> Option<(Value, String)> {
+    let l1 = RollupClient::new(&args.l1_rpc, rollup, None).ok()?;
+    let state = l1.exodus_state().await.ok()?;
+    if state.active {
+        let text = format!(
+            "\n  EXODUS ACTIVE on L1: no more batches; leave with `tandem wallet exit` (root {}), deposits from queue index {} are refundable (`tandem wallet refunds`)",
+            state.state_root, state.priority_end
+        );
+        return Some((json!({"active": true, "stateRoot": state.state_root, "refundableFrom": state.priority_end}), text));
+    }
+    let pending = l1.oldest_pending_priority_op().await.ok()?;
+    let now = l1.latest_timestamp().await.ok()?;
+    let text = match pending {
+        None => "\n  exodus: not active; no deposit waiting on L1".to_string(),
+        Some(op) if op.deadline >= now => format!(
+            "\n  exodus: not active; oldest waiting deposit #{} must be included within {} s (L1 time {})",
+            op.queue_index,
+            op.deadline - now,
+            op.deadline
+        ),
+        Some(op) => format!(
+            "\n  exodus: deposit #{} is past its deadline (L1 time {}): anyone may start exodus with `tandem wallet exodus`",
+            op.queue_index, op.deadline
+        ),
+    };
+    let oldest = pending.map(|op| json!({"queueIndex": op.queue_index, "deadline": op.deadline}));
+    Some((json!({"active": false, "oldestPending": oldest, "l1Time": now}), text))
+}
+
 async fn status(args: &WalletArgs, hash: Option<&str>) -> Result<Output> {
     let l2 = L2Client::new(&args.rpc)?;
     let Some(hash) = hash else {
@@ -846,6 +878,10 @@ async fn status(args: &WalletArgs, hash: Option<&str>) -> Result<Output> {
             args.rpc, params.chain_id, params.l1_chain_id, params.rollup, params.challenge_window
         );
         let mut j = json!({"chain": params, "blockNumber": head});
+        if let Some((exodus, text)) = exodus_status(args, params.rollup).await {
+            human += &text;
+            j["exodus"] = exodus;
+        }
         if args.wallet.exists() {
             let (bj, bh) = balance(args).await?;
             human += &format!("\nwallet {}: {bh}", args.wallet.display());

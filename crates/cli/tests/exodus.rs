@@ -87,6 +87,9 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     let carol_batch = all_consumed();
     let queued = ok(wallet(d, &info, "bob.json", &["--l1-key", &bob_l1_key, "deposit", "--amount", "1"]));
     let bob_queue_index = queued["queueIndex"].as_u64().expect("deposit prints its queue index");
+    let waiting = ok(wallet(d, &info, "alice.json", &["status"]));
+    assert_eq!(waiting["exodus"]["active"], false, "{waiting}");
+    assert_eq!(waiting["exodus"]["oldestPending"]["queueIndex"].as_u64(), Some(bob_queue_index), "{waiting}");
     let early = stderr_of(&wallet_l1_only(d, &info, "alice.json", &alice_l1, &["exodus"]));
     assert!(early.contains("not expired"), "{early}");
     let activated = eventually("exodus activated after the deadline", Duration::from_secs(90), || {
@@ -95,6 +98,8 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     });
     assert!(rt.block_on(l1.last_finalized_batch()).unwrap() < carol_batch, "carol's batch {carol_batch} was dropped, not final");
     assert_eq!(activated["refundableFrom"].as_u64(), Some(carol_queue_index), "{activated}");
+    let shown = ok(wallet(d, &info, "alice.json", &["status"]));
+    assert_eq!(shown["exodus"]["active"], true, "{shown}");
     let again = stderr_of(&wallet_l1_only(d, &info, "alice.json", &alice_l1, &["exodus"]));
     assert!(again.contains("already active"), "{again}");
     eventually("the node stopped its L1 duties", Duration::from_secs(30), || {
