@@ -252,9 +252,10 @@ impl ExitKeys {
     }
 }
 
-/// Verifies an exit proof against its public inputs ([`ExitStatement::public_inputs`]).
+/// Verifies an exit proof against its public inputs ([`ExitStatement::public_inputs`]): the
+/// batch circuit's Groth16 check, which takes any circuit's verifying key.
 pub fn verify_exit(vk: &VerifyingKey<Bn254>, public_inputs: &[F], proof: &Proof<Bn254>) -> bool {
-    Groth16::<Bn254>::verify(vk, public_inputs, proof).unwrap_or(false)
+    crate::prover::verify(vk, public_inputs, proof)
 }
 
 /// The proof as the exit verifier's `uint256[8]` (same layout as batch proofs).

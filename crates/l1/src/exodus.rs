@@ -40,6 +40,11 @@ impl RollupClient {
         })
     }
 
+    /// Whether exodus is active (one call: what a node polls).
+    pub async fn exodus_active(&self) -> Result<bool, L1Error> {
+        self.contract().exodusActive().call().await.map_err(contract_error)
+    }
+
     /// Seconds a priority op may wait (fixed at deployment).
     pub async fn priority_deadline(&self) -> Result<u64, L1Error> {
         self.contract()

@@ -762,13 +762,13 @@ async fn l1_loop<S: Sequencing, P: Posting>(
         if exodus_seen {
             continue;
         }
-        match node.l1.exodus_state().await {
-            Ok(state) if state.active => {
-                error!(frozen_root = %state.state_root, "exodus is active on L1: the rollup takes no more batches; L1 duties stopped");
+        match node.l1.exodus_active().await {
+            Ok(true) => {
+                error!("exodus is active on L1: the rollup takes no more batches; L1 duties stopped");
                 exodus_seen = true;
                 continue;
             }
-            Ok(_) => {}
+            Ok(false) => {}
             Err(e) => {
                 Metrics::inc(&node.metrics.l1_errors);
                 warn!(error = %e, "reading the exodus state failed; retrying");
