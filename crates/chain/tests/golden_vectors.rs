@@ -24,7 +24,8 @@ use tandem_chain::{
     withdrawals_root, zk_data_hash, zk_public_data, BatchHeader, Lane, VoteType,
 };
 use tandem_types::{
-    decode_public_data, encode_public_data, AccountIndex, DecodeReason, DepositOp, L1Address, Op, PackedAmount, PackedFee,
+    decode_public_data, encode_public_data, AccountIndex, DecodeReason, DepositOp, ForcedWithdrawOp, L1Address, Op,
+    PackedAmount, PackedFee,
     PackedPubKey, TokenId, TransferOp, TransferToNewOp, WithdrawOp,
 };
 
@@ -179,7 +180,72 @@ fn op_fields(op: &Op) -> Value {
             "toL1": hex0x(&w.to_l1.0),
             "withdrawalLeaf": word(withdrawal_leaf(w)),
         }),
+        Op::ForcedWithdraw(f) => json!({
+            "account": f.account.get(),
+            "token": f.token.get(),
+            "withdrawn": decimal(f.withdrawn),
+            "requestHash": hex0x(&f.request_hash),
+        }),
     }
+}
+
+// ------------------------------------------------------ forced_withdrawals.json
+
+/// Chain id of the forced-withdrawal vectors: the devnet's L2 chain id.
+const FORCED_CHAIN_ID: u64 = 31_337_001;
+
+/// Signed forced-withdrawal requests (SPEC.md §4.5) with their message, request hash, L1
+/// queue entry and the `ForcedWithdraw` op that executes them in full.
+fn forced_withdrawal_vectors() -> Value {
+    let cases = [
+        ("eth-typical", 1u32, 1u8, 0u32, [0x3c; 20], 5 * 10u128.pow(17), 1u64),
+        ("all-of-a-token", 7, 2, 3, [0x01; 20], 0, 42),
+        ("boundaries", AccountIndex::MAX, 3, 31, [0xff; 20], u128::MAX, u64::MAX),
+    ];
+    let requests: Vec<Value> = cases
+        .into_iter()
+        .map(|(name, account, seed, token, to_l1, value, request_id)| {
+            let request = tandem_state::signing::sign_forced_withdrawal(
+                &baby_key(seed),
+                FORCED_CHAIN_ID,
+                idx(account),
+                tok(token),
+                L1Address(to_l1),
+                value,
+                request_id,
+            );
+            let message = tandem_state::signing::forced_message(FORCED_CHAIN_ID, &request);
+            let hash = tandem_state::signing::forced_request_hash(FORCED_CHAIN_ID, &request).expect("signed words are field elements");
+            let request_hash = fr_to_be_bytes(&hash);
+            let mut entry = Vec::with_capacity(36);
+            entry.extend_from_slice(&request.account.to_bytes());
+            entry.push(request.token.get());
+            entry.extend_from_slice(&request_hash);
+            let op = Op::ForcedWithdraw(ForcedWithdrawOp {
+                account: request.account,
+                token: request.token,
+                withdrawn: value,
+                request_hash,
+            });
+            json!({
+                "name": name,
+                "account": account,
+                "token": token,
+                "recipient": hex0x(&to_l1),
+                "amount": decimal(value),
+                "requestId": request_id,
+                "r8x": hex0x(&request.r8x),
+                "r8y": hex0x(&request.r8y),
+                "s": hex0x(&request.s),
+                "message": hex0x(&fr_to_be_bytes(&message)),
+                "requestHash": hex0x(&request_hash),
+                "queueEntry": word(keccak256(&entry)),
+                "op": hex0x(&op.encode()),
+                "withdrawn": decimal(value),
+            })
+        })
+        .collect();
+    json!({ "chainId": FORCED_CHAIN_ID, "requests": requests })
 }
 
 fn ops_vectors() -> Value {
@@ -419,7 +485,7 @@ fn refused_vectors(genesis: B256) -> Vec<Value> {
     let withdraw_bytes = withdraw(1, 0, 5, 0, [0x3c; 20]).encode();
     let to_new_bytes = transfer_to_new(1, 2, 3, 0, 5, 0).encode();
     let cases: Vec<(&str, Vec<u8>, &str, usize, u8)> = vec![
-        ("unknown-type-5-after-a-transfer", [transfer_bytes.as_slice(), &[0xa0u8][..]].concat(), "UnknownOpType(uint256,uint8)", 12, 5),
+        ("unknown-type-6-after-a-transfer", [transfer_bytes.as_slice(), &[0xc0u8][..]].concat(), "UnknownOpType(uint256,uint8)", 12, 6),
         ("unknown-type-7", vec![0xff], "UnknownOpType(uint256,uint8)", 0, 7),
         ("truncated-withdraw", withdraw_bytes[..40].to_vec(), "TruncatedOp(uint256,uint8)", 0, 4),
         ("truncated-transfer-to-new-after-a-noop", [&[0x00u8][..], &to_new_bytes[..43]].concat(), "TruncatedOp(uint256,uint8)", 1, 3),
@@ -613,6 +679,7 @@ fn all_vector_files() -> Vec<(&'static str, String)> {
         ("batches.json", canonical(&batches)),
         ("digests.json", canonical(&digest_vectors(&header_hashes))),
         ("zk_data_hash.json", canonical(&zk_vectors())),
+        ("forced_withdrawals.json", canonical(&forced_withdrawal_vectors())),
     ]
 }
 

@@ -18,7 +18,7 @@ use ark_ec::AdditiveGroup;
 use ark_r1cs_std::prelude::*;
 use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
 use taceo_ark_babyjubjub::{EdwardsAffine, Fr as Scalar};
-use tandem_state::signing::{address_to_fr, transfer_tag, withdraw_tag};
+use tandem_state::signing::{address_to_fr, forced_tag, transfer_tag, withdraw_tag};
 use tandem_state::witness::{empty_balance_root, AccountWitness, BatchWitness, OpWitness};
 use tandem_types::{ChainId, L1Address, Op, TOKEN_BITS};
 
@@ -35,6 +35,9 @@ const DEPOSIT: usize = 1;
 const TRANSFER: usize = 2;
 const TRANSFER_TO_NEW: usize = 3;
 const WITHDRAW: usize = 4;
+const FORCED_WITHDRAW: usize = 5;
+/// Number of op types (the one-hot selector's width).
+const OP_KINDS: usize = 6;
 
 /// Raw values of one account update.
 #[derive(Debug, Clone)]
@@ -95,6 +98,9 @@ struct SlotValues {
     second: AccountValues,
     new_key: (F, F),
     to_l1: F,
+    /// A forced withdrawal's requested amount (0: all) and request id.
+    requested: F,
+    request_id: F,
     r8: EdwardsAffine,
     s: Scalar,
     fee_balance: F,
@@ -109,9 +115,10 @@ impl SlotValues {
             Op::Transfer(t) => (TRANSFER, t.token.get(), t.amount.value(), t.fee.value()),
             Op::TransferToNew(t) => (TRANSFER_TO_NEW, t.token.get(), t.amount.value(), t.fee.value()),
             Op::Withdraw(t) => (WITHDRAW, t.token.get(), t.amount, t.fee.value()),
+            Op::ForcedWithdraw(f) => (FORCED_WITHDRAW, f.token.get(), f.withdrawn, 0),
         };
         let (amount_parts, fee_parts) = match w.op {
-            Op::Noop | Op::Deposit(_) => ((0, 0), (0, 0)),
+            Op::Noop | Op::Deposit(_) | Op::ForcedWithdraw(_) => ((0, 0), (0, 0)),
             Op::Transfer(t) => (amount_parts(t.amount), fee_parts(t.fee)),
             Op::TransferToNew(t) => (amount_parts(t.amount), fee_parts(t.fee)),
             Op::Withdraw(t) => ((0, 0), fee_parts(t.fee)),
@@ -127,6 +134,8 @@ impl SlotValues {
             second: AccountValues::from_witness(&w.second),
             new_key: w.new_pubkey.map_or((F::ZERO, F::ZERO), |k| (k.x(), k.y())),
             to_l1: w.to_l1.as_ref().map_or(F::ZERO, address_to_fr),
+            requested: w.forced.map_or(F::ZERO, |r| F::from(r.amount)),
+            request_id: w.forced.map_or(F::ZERO, |r| F::from(r.request_id)),
             r8: w.signature.map_or(EdwardsAffine::zero(), |s| *s.r8()),
             s: w.signature.map_or(Scalar::ZERO, |s| s.s()),
             fee_balance: F::from(credit.balance),
@@ -146,6 +155,8 @@ impl SlotValues {
             second: AccountValues::blank(depth),
             new_key: (F::ZERO, F::ZERO),
             to_l1: F::ZERO,
+            requested: F::ZERO,
+            request_id: F::ZERO,
             r8: EdwardsAffine::zero(),
             s: Scalar::ZERO,
             fee_balance: F::ZERO,
@@ -158,7 +169,7 @@ impl SlotValues {
 /// (see [`BatchCircuit::bind_public_data`]).
 #[derive(Clone)]
 pub struct SlotPublicData {
-    /// One-hot op type: Noop, Deposit, Transfer, TransferToNew, Withdraw.
+    /// One-hot op type: Noop, Deposit, Transfer, TransferToNew, Withdraw, ForcedWithdraw.
     pub kind: Vec<Bool>,
     /// Token id, 5 bits little-endian.
     pub token_bits: Vec<Bool>,
@@ -166,7 +177,7 @@ pub struct SlotPublicData {
     pub first_index_bits: Vec<Bool>,
     /// Index of the second account (transfer recipient), little-endian bits.
     pub second_index_bits: Vec<Bool>,
-    /// Amount (range-checked to 128 bits).
+    /// Amount (range-checked to 128 bits); a forced withdrawal's withdrawn amount.
     pub amount: FVar,
     /// The amount's 128 bits, little-endian (from its range check).
     pub amount_bits: Vec<Bool>,
@@ -181,6 +192,8 @@ pub struct SlotPublicData {
     pub new_key: (FVar, FVar),
     /// A withdrawal's L1 recipient as a field element.
     pub to_l1: FVar,
+    /// A forced withdrawal's request hash `H(M, R8.x, R8.y, S)`.
+    pub request_hash: FVar,
 }
 
 /// The validity circuit of one batch of `slots` op slots over an account tree of `depth`.
@@ -301,6 +314,7 @@ impl BatchCircuit {
                 fee_packed: &s.fee_packed,
                 new_key: (&s.new_key.0, &s.new_key.1),
                 to_l1: &s.to_l1,
+                request_hash: &s.request_hash,
             })
             .collect();
         enforce_data_hash(&cs, &records, fee_account_bits, data_hash)
@@ -355,7 +369,9 @@ fn alloc_account(cs: &ConstraintSystemRef<F>, v: &AccountValues, depth: u8) -> R
 }
 
 /// Applies one account update: the balance of `token` becomes `new_balance`, the nonce
-/// `new_nonce`, the key `new_key`. Returns the root after (or `root` when not `enabled`).
+/// `new_nonce`, the key `new_key`; with `stays_empty` the leaf stays 0 instead (an op that
+/// proves an empty slot and changes nothing). Returns the root after (or `root` when not
+/// `enabled`).
 #[allow(clippy::too_many_arguments)]
 fn update_account(
     enabled: &Bool,
@@ -365,11 +381,13 @@ fn update_account(
     new_balance: &FVar,
     new_nonce: &FVar,
     new_key: (&FVar, &FVar),
+    stays_empty: &Bool,
 ) -> Result<FVar, SynthesisError> {
     let old_balance_root = merkle::root_from_path(&a.balance, token_bits, &a.balance_siblings)?;
     old_balance_root.conditional_enforce_equal(&a.balance_root, enabled)?;
     let new_balance_root = merkle::root_from_path(new_balance, token_bits, &a.balance_siblings)?;
-    let new_leaf = poseidon(&[new_key.0.clone(), new_key.1.clone(), new_nonce.clone(), new_balance_root])?;
+    let hashed = poseidon(&[new_key.0.clone(), new_key.1.clone(), new_nonce.clone(), new_balance_root])?;
+    let new_leaf = stays_empty.select(&FVar::zero(), &hashed)?;
     merkle::update_path(enabled, root, &a.old_leaf, &new_leaf, &a.index_bits, &a.siblings)
 }
 
@@ -389,10 +407,11 @@ fn synthesize_slot(
     v: &SlotValues,
     fee_index: &FVar,
 ) -> Result<SlotOutput, SynthesisError> {
-    let kind: Vec<Bool> = (0..5).map(|k| Bool::new_witness(cs.clone(), || Ok(v.kind == k))).collect::<Result<_, _>>()?;
+    let kind: Vec<Bool> =
+        (0..OP_KINDS).map(|k| Bool::new_witness(cs.clone(), || Ok(v.kind == k))).collect::<Result<_, _>>()?;
     kind.iter().fold(FVar::zero(), |acc, b| acc + FVar::from(b.clone())).enforce_equal(&FVar::one())?;
-    let (is_noop, is_deposit, is_transfer, is_new, is_withdraw) =
-        (&kind[NOOP], &kind[DEPOSIT], &kind[TRANSFER], &kind[TRANSFER_TO_NEW], &kind[WITHDRAW]);
+    let (is_noop, is_deposit, is_transfer, is_new, is_withdraw, is_forced) =
+        (&kind[NOOP], &kind[DEPOSIT], &kind[TRANSFER], &kind[TRANSFER_TO_NEW], &kind[WITHDRAW], &kind[FORCED_WITHDRAW]);
     let signed = Bool::kary_or(&[is_transfer.clone(), is_new.clone(), is_withdraw.clone()])?;
     let uses_first = !is_noop;
     let uses_second = is_transfer | is_new;
@@ -410,6 +429,9 @@ fn synthesize_slot(
     let needed = checked_add(&amount, &fee, BALANCE_BITS)?;
     let new_key = (witness(cs, v.new_key.0)?, witness(cs, v.new_key.1)?);
     let to_l1 = witness(cs, v.to_l1)?;
+    let requested = witness(cs, v.requested)?;
+    range_check(&requested, BALANCE_BITS)?;
+    let request_id = witness(cs, v.request_id)?;
 
     // First account: deposit target or signer.
     let a = alloc_account(cs, &v.first, depth)?;
@@ -422,7 +444,8 @@ fn synthesize_slot(
     let creates_any = &creates_first | is_new;
     eddsa::enforce_on_curve_if(&new_key.0, &new_key.1, &creates_any)?;
     let credit = &amount * FVar::from(is_deposit.clone());
-    let debit = &needed * FVar::from(signed.clone());
+    // A forced withdrawal debits its withdrawn amount (0 for a no-op; checked below).
+    let debit = &needed * FVar::from(signed.clone()) + &amount * FVar::from(is_forced.clone());
     // Balance fits 128 bits after the credit (no overflow) and the debit (no underdraft).
     let new_balance_a = &a.balance + credit - debit;
     range_check(&new_balance_a, BALANCE_BITS)?;
@@ -430,7 +453,18 @@ fn synthesize_slot(
     let new_nonce_a = &a.nonce + FVar::from(signed.clone());
     range_check(&new_nonce_a, NONCE_BITS)?;
     let key_a = (a.exists.select(&a.x, &new_key.0)?, a.exists.select(&a.y, &new_key.1)?);
-    let root1 = update_account(&uses_first, root, &a, &token_bits, &new_balance_a, &new_nonce_a, (&key_a.0, &key_a.1))?;
+    // A forced withdrawal against an empty slot proves the slot empty and leaves it so.
+    let forced_on_empty = is_forced & &!&a.exists;
+    let root1 = update_account(
+        &uses_first,
+        root,
+        &a,
+        &token_bits,
+        &new_balance_a,
+        &new_nonce_a,
+        (&key_a.0, &key_a.1),
+        &forced_on_empty,
+    )?;
 
     // Second account: transfer recipient, under the root after the first update.
     let b = alloc_account(cs, &v.second, depth)?;
@@ -441,7 +475,16 @@ fn synthesize_slot(
     let new_balance_b = &b.balance + &amount;
     range_check(&new_balance_b, BALANCE_BITS)?;
     let key_b = (b.exists.select(&b.x, &new_key.0)?, b.exists.select(&b.y, &new_key.1)?);
-    let root2 = update_account(&uses_second, &root1, &b, &token_bits, &new_balance_b, &b.nonce, (&key_b.0, &key_b.1))?;
+    let root2 = update_account(
+        &uses_second,
+        &root1,
+        &b,
+        &token_bits,
+        &new_balance_b,
+        &b.nonce,
+        (&key_b.0, &key_b.1),
+        &Bool::FALSE,
+    )?;
 
     // Signature over the SPEC §4.4 message with the signer's nonce before the op.
     let chain = FVar::constant(F::from(chain_id));
@@ -458,7 +501,7 @@ fn synthesize_slot(
     ])?;
     let withdraw_message = poseidon(&[
         FVar::constant(withdraw_tag()),
-        chain,
+        chain.clone(),
         a.index.clone(),
         to_l1.clone(),
         token.clone(),
@@ -466,11 +509,38 @@ fn synthesize_slot(
         fee.clone(),
         a.nonce.clone(),
     ])?;
-    let message = is_withdraw.select(&withdraw_message, &transfer_message)?;
-    let signer = signed.select(&PointVar::new(a.x.clone(), a.y.clone()), &PointVar::zero())?;
+    let forced_message = poseidon(&[
+        FVar::constant(forced_tag()),
+        chain,
+        a.index.clone(),
+        token.clone(),
+        to_l1.clone(),
+        requested.clone(),
+        request_id,
+    ])?;
+    let message = is_forced.select(&forced_message, &is_withdraw.select(&withdraw_message, &transfer_message)?)?;
+    // The signer's key; the identity for unsigned slots and for a forced withdrawal against an
+    // empty slot, so that the arithmetic stays defined.
+    let keyed = &signed | &(is_forced & &a.exists);
+    let signer = keyed.select(&PointVar::new(a.x.clone(), a.y.clone()), &PointVar::zero())?;
     let r8 = eddsa::alloc_point(cs.clone(), Some(v.r8))?;
     let s = eddsa::alloc_scalar(cs.clone(), Some(v.s))?;
-    eddsa::verify(&signed, &signer, &r8, &s, &message)?;
+    let signature_ok = eddsa::is_valid(&signer, &r8, &s, &message)?;
+    signature_ok.conditional_enforce_equal(&Bool::TRUE, &signed)?;
+
+    // Forced withdrawal (SPEC.md §5.1): withdraws the requested amount (the whole balance for
+    // 0) if the account exists, the signature verifies and the balance covers it; otherwise
+    // it is a no-op (withdrawn 0). `balance - requested + 2^128` has bit 128 set iff
+    // `balance ≥ requested` (both below 2^128).
+    let shifted = &a.balance - &requested + FVar::constant(F::from(1u128 << 127) * F::from(2u64));
+    let covered = range_check(&shifted, BALANCE_BITS + 1)?[BALANCE_BITS].clone();
+    let wants_all = requested.is_zero()?;
+    let target = wants_all.select(&a.balance, &requested)?;
+    let executes = Bool::kary_and(&[is_forced.clone(), a.exists.clone(), signature_ok, covered])?;
+    let withdrawn = executes.select(&target, &FVar::zero())?;
+    amount.conditional_enforce_equal(&withdrawn, is_forced)?;
+    let s_value = Bool::le_bits_to_fp(&s)?;
+    let request_hash = poseidon(&[forced_message, r8.x.clone(), r8.y.clone(), s_value])?;
 
     let first_is_fee = a.index.is_eq(fee_index)?;
     let second_is_fee = b.index.is_eq(fee_index)?;
@@ -491,6 +561,7 @@ fn synthesize_slot(
             fee_packed,
             new_key,
             to_l1,
+            request_hash,
         },
         creates_fee_account,
     })

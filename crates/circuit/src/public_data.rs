@@ -19,7 +19,9 @@
 //! - packed keys (circomlib `packPoint`): the canonical bits of `y`, little-endian bytes, with
 //!   bit 255 set iff `x > (p-1)/2`, computed as the low bit of the canonical decomposition of
 //!   `2x mod p` (`2x < p` iff `x ≤ (p-1)/2`, otherwise `2x - p` is odd);
-//! - the L1 address: the 160 bits of a range check of the address variable, 20 bytes BE.
+//! - the L1 address: the 160 bits of a range check of the address variable, 20 bytes BE;
+//! - a forced withdrawal's request hash: the canonical 254 bits of the hash variable, 32
+//!   bytes BE.
 //!
 //! Each record bit is the sum over op types of `[type] ∧ bit` (the type is one-hot, so the sum
 //! is a boolean): Noop slots are all zeros whatever their free witnesses hold.
@@ -153,17 +155,20 @@ pub(crate) struct SlotRecordVars<'a> {
     pub fee_packed: &'a [Bool],
     pub new_key: (&'a FVar, &'a FVar),
     pub to_l1: &'a FVar,
+    /// A forced withdrawal's request hash (SPEC.md §4.5).
+    pub request_hash: &'a FVar,
 }
 
 /// The record of one slot: `ZK_RECORD_BYTES` bytes as a bit stream (each byte MSB first).
 fn record_stream(cs: &ConstraintSystemRef<F>, v: &SlotRecordVars) -> Result<Vec<Bool>, SynthesisError> {
-    let [noop, dep, tr, new, wd] = [&v.kind[0], &v.kind[1], &v.kind[2], &v.kind[3], &v.kind[4]];
+    let [noop, dep, tr, new, wd, forced] = [&v.kind[0], &v.kind[1], &v.kind[2], &v.kind[3], &v.kind[4], &v.kind[5]];
     let used = !noop;
     let mut out = Vec::with_capacity(ZK_RECORD_BYTES * 8);
-    // Header: type bits (code 1 = Deposit, 2 = Transfer, 3 = TransferToNew, 4 = Withdraw).
-    out.push(wd.clone());
+    // Header: type bits (code 1 = Deposit, 2 = Transfer, 3 = TransferToNew, 4 = Withdraw,
+    // 5 = ForcedWithdraw); the types are exclusive, so the XORs are sums.
+    out.push(wd ^ forced);
     out.push(tr ^ new);
-    out.push(dep ^ new);
+    out.push(&(dep ^ new) ^ forced);
     for t in v.token_bits.iter().rev() {
         out.push(&used & t);
     }
@@ -187,11 +192,19 @@ fn record_stream(cs: &ConstraintSystemRef<F>, v: &SlotRecordVars) -> Result<Vec<
     let deposit = pad([key.clone(), amount.clone()].concat());
     let transfer = pad([to.clone(), packed_amount.clone(), fee.clone()].concat());
     let transfer_new = pad([to, key, packed_amount, fee.clone()].concat());
-    let withdraw = pad([amount, fee, l1].concat());
+    let withdraw = pad([amount.clone(), fee, l1].concat());
+    let request_hash = be_stream(&v.request_hash.to_bits_le()?, 32);
+    let forced_withdraw = pad([amount, request_hash].concat());
     for j in 0..tail {
         out.push(select_exclusive(
             cs,
-            &[(dep, &deposit[j]), (tr, &transfer[j]), (new, &transfer_new[j]), (wd, &withdraw[j])],
+            &[
+                (dep, &deposit[j]),
+                (tr, &transfer[j]),
+                (new, &transfer_new[j]),
+                (wd, &withdraw[j]),
+                (forced, &forced_withdraw[j]),
+            ],
         )?);
     }
     debug_assert_eq!(out.len(), ZK_RECORD_BYTES * 8);

@@ -194,6 +194,9 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(from, to, token, amount, fee)| Action::Transfer { from, to, token, amount, fee }),
         (0u8..5, 0u32..3, 0u64..60_000, 0u8..8)
             .prop_map(|(from, token, amount, fee)| Action::Withdraw { from, token, amount, fee }),
+        // Forced withdrawals, often signed by a key that does not own the account (no-ops).
+        (0u8..5, 0u32..5, 0u32..3, prop_oneof![Just(0u64), 0u64..80_000])
+            .prop_map(|(signer, account, token, amount)| Action::Forced { signer, account, token, amount }),
     ]
 }
 
@@ -201,7 +204,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
 
     /// Random valid batches (S = 2-4, D = 4-8) satisfy the circuit with exactly the Rust
-    /// STF's intermediate and final roots and the L1 reference's data hash.
+    /// STF's intermediate and final roots and the L1 reference's data hash, forced
+    /// withdrawals included (executed ones and no-ops alike).
     #[test]
     fn random_valid_batches_satisfy_with_stf_roots(
         slots in 2usize..=4,

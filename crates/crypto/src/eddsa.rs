@@ -78,6 +78,35 @@ impl Signature {
         Ok(Self { r8, s })
     }
 
+    /// A signature given as `R8`'s affine coordinates and `S` big-endian (the form L1 takes
+    /// in a forced-withdrawal request, SPEC.md §4.5), strictly: coordinates below p, `R8` on
+    /// the curve, `S < l`.
+    pub fn from_coordinates(r8x: &[u8; 32], r8y: &[u8; 32], s: &[u8; 32]) -> Result<Self, SignatureError> {
+        let x = crate::field::fr_from_be_bytes(r8x).map_err(|_| SignatureError::R8(PointError::NotOnCurve))?;
+        let y = crate::field::fr_from_be_bytes(r8y).map_err(|_| SignatureError::R8(PointError::YNotCanonical))?;
+        let r8 = EdwardsAffine::new_unchecked(x, y);
+        if !r8.is_on_curve() {
+            return Err(SignatureError::R8(PointError::NotOnCurve));
+        }
+        let mut le = *s;
+        le.reverse();
+        let scalar = Scalar::from_le_bytes_mod_order(&le);
+        if scalar.into_bigint().to_bytes_le() != le {
+            return Err(SignatureError::SNotCanonical);
+        }
+        Ok(Self { r8, s: scalar })
+    }
+
+    /// `R8`'s coordinates and `S`, each 32 bytes big-endian (inverse of
+    /// [`Signature::from_coordinates`]).
+    pub fn to_coordinates(&self) -> ([u8; 32], [u8; 32], [u8; 32]) {
+        let mut s = self.s.into_bigint().to_bytes_le();
+        s.reverse();
+        let mut s_be = [0u8; 32];
+        s_be.copy_from_slice(&s);
+        (crate::field::fr_to_be_bytes(&self.r8.x), crate::field::fr_to_be_bytes(&self.r8.y), s_be)
+    }
+
     /// circomlib's packed form: packed R8 then S little-endian.
     pub fn pack(&self) -> PackedSignature {
         let mut out = [0u8; 64];

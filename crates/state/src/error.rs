@@ -97,6 +97,10 @@ pub enum StfError {
     /// A deposit of nothing.
     #[error("deposit amount must be positive")]
     ZeroDeposit,
+    /// A forced-withdrawal request with a signature word at or above the field modulus (L1
+    /// refuses such requests, so a queue never holds one).
+    #[error("forced-withdrawal request for account {0} has a signature word at or above the field modulus")]
+    MalformedForcedRequest(AccountIndex),
 }
 
 impl StfError {

@@ -21,13 +21,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use tandem_crypto::{verify_batch, Fr, PreparedSignature, PublicKey, Signature};
 use tandem_types::{
-    AccountIndex, Balance, ChainId, DepositOp, L1Deposit, Op, PackedPubKey, PackedSignature,
-    SignedTx, TokenId, TransferOp, TransferToNewOp, Tx, WithdrawOp, ACCOUNT_INDEX_BITS, MAX_TOKENS,
+    AccountIndex, Balance, ChainId, DepositOp, ForcedWithdrawOp, ForcedWithdrawalRequest, L1Deposit, Op,
+    PackedPubKey, PackedSignature, SignedTx, TokenId, TransferOp, TransferToNewOp, Tx, WithdrawOp, ACCOUNT_INDEX_BITS, MAX_TOKENS,
 };
 
 use crate::account::Account;
 use crate::error::{BatchError, LedgerConfigError, StfError};
-use crate::signing::{transfer_message, withdraw_message};
+use crate::signing::{forced_message, forced_request_hash, transfer_message, withdraw_message};
 use crate::verified::VerifiedSignatures;
 use crate::tree::{MerkleProof, SparseMerkleTree};
 
@@ -60,6 +60,8 @@ pub enum LedgerOp {
     Deposit(L1Deposit),
     /// From a user.
     Tx(SignedTx),
+    /// From the L1 priority queue: executed, or a recorded no-op (SPEC.md §5.1).
+    ForcedWithdrawal(ForcedWithdrawalRequest),
 }
 
 /// What applying a batch produced.
@@ -282,7 +284,7 @@ impl Ledger {
             .par_iter()
             .map(|op| match op {
                 LedgerOp::Tx(signed) => self.accounts.get(&signed.tx.from().get()).map(|a| (a.pubkey, verified.verify(signed, &a.pubkey))),
-                LedgerOp::Deposit(_) => None,
+                LedgerOp::Deposit(_) | LedgerOp::ForcedWithdrawal(_) => None,
             })
             .collect();
         let mut overlay = Overlay::new(self);
@@ -308,10 +310,12 @@ impl Ledger {
                     snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect());
                     applied.push(i);
                 }
-                (Err(error), LedgerOp::Deposit(_)) => return Err(BatchError { index: i, error }),
                 (Err(error), LedgerOp::Tx(_)) => {
                     overlay.undo(mark);
                     skipped.push((i, error));
+                }
+                (Err(error), LedgerOp::Deposit(_) | LedgerOp::ForcedWithdrawal(_)) => {
+                    return Err(BatchError { index: i, error })
                 }
             }
         }
@@ -690,6 +694,18 @@ impl<'a> Overlay<'a> {
                 };
                 (public, Some(&signed.signature))
             }
+            LedgerOp::ForcedWithdrawal(request) => {
+                self.check_range(request.account)?;
+                let chain_id = self.base.config.chain_id;
+                let request_hash = forced_request_hash(chain_id, request)?;
+                let public = Op::ForcedWithdraw(ForcedWithdrawOp {
+                    account: request.account,
+                    token: request.token,
+                    withdrawn: self.forced_withdrawal_amount(request),
+                    request_hash: tandem_crypto::field::fr_to_be_bytes(&request_hash),
+                });
+                (public, None)
+            }
         };
         let touched = self.execute_op(op_index, &public, signature, fee_account, checks)?;
         Ok((public, touched))
@@ -761,6 +777,38 @@ impl<'a> Overlay<'a> {
                 self.debit_signed(op_index, w.from, w.token, w.amount, w.fee.value(), message, signature, fee_account, checks)?;
                 Ok(vec![w.from.get()])
             }
+            Op::ForcedWithdraw(f) => {
+                self.check_range(f.account)?;
+                if f.withdrawn == 0 {
+                    // A no-op touches nothing, so the root after it is the root before.
+                    return Ok(Vec::new());
+                }
+                let account = self.get_mut(f.account)?;
+                let balance = account.balance(f.token);
+                if balance < f.withdrawn {
+                    return Err(StfError::insufficient(f.account, f.token, balance, f.withdrawn));
+                }
+                account.set_balance(f.token, balance - f.withdrawn);
+                Ok(vec![f.account.get()])
+            }
+        }
+    }
+
+    /// What a forced-withdrawal request withdraws against the current state (SPEC.md §5.1):
+    /// the requested amount (the whole balance for 0) if the account exists, the request's
+    /// signature verifies under the account key and the balance covers it; otherwise 0 (a
+    /// no-op). No nonce is involved: L1 queues each (account, request id) once.
+    fn forced_withdrawal_amount(&self, request: &ForcedWithdrawalRequest) -> Balance {
+        let Some(account) = self.get(request.account) else { return 0 };
+        let Ok(signature) = Signature::from_coordinates(&request.r8x, &request.r8y, &request.s) else { return 0 };
+        if !tandem_crypto::verify(&account.pubkey, forced_message(self.base.config.chain_id, request), &signature) {
+            return 0;
+        }
+        let balance = account.balance(request.token);
+        match request.amount {
+            0 => balance,
+            wanted if wanted <= balance => wanted,
+            _ => 0,
         }
     }
 

@@ -1,7 +1,7 @@
 //! Domain-separated signing messages of user transactions (SPEC.md §4.4).
 
 use tandem_crypto::{poseidon, Fr, PublicKey};
-use tandem_types::{AccountIndex, ChainId, L1Address, TokenId, TransferTx, WithdrawTx};
+use tandem_types::{AccountIndex, ChainId, ForcedWithdrawalRequest, L1Address, TokenId, TransferTx, WithdrawTx};
 
 /// "tandem.transfer.v1" as a big-endian integer: separates transfer messages from every
 /// other message a key may sign.
@@ -18,6 +18,11 @@ pub fn withdraw_tag() -> Fr {
 /// be replayed as a transfer or a withdrawal, nor the reverse.
 pub fn exit_tag() -> Fr {
     tag(b"tandem.exit.v1")
+}
+
+/// "tandem.forced.v1" as a big-endian integer: a forced-withdrawal request (SPEC.md §4.5).
+pub fn forced_tag() -> Fr {
+    tag(b"tandem.forced.v1")
 }
 
 fn tag(ascii: &[u8]) -> Fr {
@@ -73,6 +78,51 @@ pub fn exit_message(chain_id: ChainId, account: AccountIndex, token: TokenId, re
         Fr::from(token.get() as u64),
         address_to_fr(recipient),
     ])
+}
+
+/// `H(TAG_FORCED, chain_id, account, token, to_l1, amount, request_id)`: what the account key
+/// signs to request a forced withdrawal on L1 (SPEC.md §4.4). No nonce: L1 queues each
+/// (account, request id) once.
+pub fn forced_message(chain_id: ChainId, request: &ForcedWithdrawalRequest) -> Fr {
+    poseidon(&[
+        forced_tag(),
+        Fr::from(chain_id),
+        Fr::from(request.account.get() as u64),
+        Fr::from(request.token.get() as u64),
+        address_to_fr(&request.to_l1),
+        Fr::from(request.amount),
+        Fr::from(request.request_id),
+    ])
+}
+
+/// `H(M, R8.x, R8.y, S)` with `M` = [`forced_message`]: the value the L1 queue entry and the
+/// `ForcedWithdraw` op carry, binding the op to the exact signed request. Fails for a word
+/// at or above the field modulus (L1 never queues one).
+pub fn forced_request_hash(chain_id: ChainId, request: &ForcedWithdrawalRequest) -> Result<Fr, crate::StfError> {
+    let word = |w: &[u8; 32]| {
+        tandem_crypto::field::fr_from_be_bytes(w).map_err(|_| crate::StfError::MalformedForcedRequest(request.account))
+    };
+    Ok(poseidon(&[forced_message(chain_id, request), word(&request.r8x)?, word(&request.r8y)?, word(&request.s)?]))
+}
+
+/// A forced-withdrawal request signed with `key` (what `tandem wallet force-withdraw` sends
+/// to L1); `amount` 0 asks for the whole balance.
+pub fn sign_forced_withdrawal(
+    key: &tandem_crypto::PrivateKey,
+    chain_id: ChainId,
+    account: AccountIndex,
+    token: TokenId,
+    to_l1: L1Address,
+    amount: tandem_types::Balance,
+    request_id: u64,
+) -> ForcedWithdrawalRequest {
+    let mut request =
+        ForcedWithdrawalRequest { account, token, to_l1, amount, request_id, r8x: [0; 32], r8y: [0; 32], s: [0; 32] };
+    let (r8x, r8y, s) = key.sign(forced_message(chain_id, &request)).to_coordinates();
+    request.r8x = r8x;
+    request.r8y = r8y;
+    request.s = s;
+    request
 }
 
 /// Signs `tx` for `chain_id` with `key` (what a wallet does). Fails only if a transfer's

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use tandem_crypto::{Fr, PublicKey, Signature};
-use tandem_types::{AccountIndex, Balance, ChainId, L1Address, Nonce, Op, TokenId, TOKEN_BITS};
+use tandem_types::{AccountIndex, Balance, ChainId, ForcedWithdrawalRequest, L1Address, Nonce, Op, TokenId, TOKEN_BITS};
 
 use crate::account::Account;
 use crate::error::BatchError;
@@ -87,8 +87,10 @@ pub struct OpWitness {
     pub signature: Option<Signature>,
     /// The signer's nonce the signature covers (the first account's nonce before the op).
     pub nonce: Nonce,
-    /// The withdrawal's L1 recipient.
+    /// The withdrawal's L1 recipient (withdrawals and forced withdrawals).
     pub to_l1: Option<L1Address>,
+    /// A forced withdrawal's request (its signature is also in `signature`).
+    pub forced: Option<ForcedWithdrawalRequest>,
     /// State root before the op.
     pub root_before: Fr,
     /// State root after the op (the STF's intermediate root; unchanged for padding).
@@ -143,6 +145,10 @@ pub enum WitnessError {
     /// The batch is invalid under the STF (nothing to prove).
     #[error(transparent)]
     Invalid(#[from] BatchError),
+    /// A forced-withdrawal request whose signature is not a curve point and a scalar below
+    /// `l` (L1 never queues one, and the circuit cannot represent it).
+    #[error("forced-withdrawal request of op {0} has a malformed signature")]
+    MalformedForcedRequest(usize),
     /// The batch has more ops than the circuit has slots.
     #[error("batch of {ops} ops does not fit {slots} slots")]
     TooManyOps {
@@ -213,7 +219,14 @@ pub fn batch_witness(
             LedgerOp::Tx(signed) => {
                 Some(Signature::unpack(&signed.signature).expect("the STF accepted this signature"))
             }
+            LedgerOp::ForcedWithdrawal(r) => Some(
+                Signature::from_coordinates(&r.r8x, &r.r8y, &r.s).map_err(|_| WitnessError::MalformedForcedRequest(i))?,
+            ),
             LedgerOp::Deposit(_) => None,
+        };
+        let forced = match &ops[i] {
+            LedgerOp::ForcedWithdrawal(r) => Some(*r),
+            _ => None,
         };
         let write = |tree: &mut SparseMerkleTree, changed: &mut HashMap<u32, Account>, i: u32, a: Account| {
             tree.update(&[(i, a.leaf_hash())]);
@@ -263,6 +276,18 @@ pub fn batch_witness(
                 let to_l1 = if let Op::Withdraw(w) = op { Some(w.to_l1) } else { None };
                 (first, new_pubkey, nonce, to_l1)
             }
+            Op::ForcedWithdraw(f) => {
+                // The path is read even for a no-op or a missing account: the circuit proves
+                // the state that made the request a no-op.
+                let before = current(&changed, f.account.get());
+                let first = AccountWitness::read(&tree, before.as_ref(), f.account.get(), f.token);
+                if f.withdrawn != 0 {
+                    let mut after = before.expect("the STF debited an existing account");
+                    after.set_balance(f.token, after.balance(f.token) - f.withdrawn);
+                    write(&mut tree, &mut changed, f.account.get(), after);
+                }
+                (first, None, 0, forced.map(|r| r.to_l1))
+            }
         };
         assert_eq!(tree.root(), outcome.intermediate_roots[i], "witness replay diverged from the STF at op {i}");
         witnesses.push(OpWitness {
@@ -273,6 +298,7 @@ pub fn batch_witness(
             signature,
             nonce,
             to_l1,
+            forced,
             root_before,
             root_after: tree.root(),
         });
@@ -287,6 +313,7 @@ pub fn batch_witness(
             signature: None,
             nonce: 0,
             to_l1: None,
+            forced: None,
             root_before: root,
             root_after: root,
         });
@@ -304,6 +331,7 @@ pub fn batch_witness(
             Op::TransferToNew(t) => (t.token, t.fee.value()),
             Op::Withdraw(t) => (t.token, t.fee.value()),
             Op::Deposit(d) => (d.token, 0),
+            Op::ForcedWithdraw(f) => (f.token, 0),
             Op::Noop => (TokenId::ETH, 0),
         };
         let balance = *balances

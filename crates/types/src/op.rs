@@ -25,6 +25,8 @@ pub enum OpType {
     TransferToNew = 3,
     /// Withdrawal to an L1 address.
     Withdraw = 4,
+    /// Forced withdrawal requested on L1 (executed or a recorded no-op).
+    ForcedWithdraw = 5,
 }
 
 impl OpType {
@@ -36,6 +38,7 @@ impl OpType {
             2 => Self::Transfer,
             3 => Self::TransferToNew,
             4 => Self::Withdraw,
+            5 => Self::ForcedWithdraw,
             other => return Err(DecodeError::new("Op", DecodeReason::UnknownTag(other))),
         })
     }
@@ -52,6 +55,8 @@ impl OpType {
             Self::TransferToNew => 1 + 3 + 3 + 32 + PackedAmount::SIZE + PackedFee::SIZE,
             // header, from, amount (u128), packed fee, L1 address
             Self::Withdraw => 1 + 3 + 16 + PackedFee::SIZE + 20,
+            // header, account, withdrawn amount (u128), request hash
+            Self::ForcedWithdraw => 1 + 3 + 16 + 32,
         }
     }
 }
@@ -116,6 +121,22 @@ pub struct WithdrawOp {
     pub to_l1: L1Address,
 }
 
+/// A forced withdrawal from the L1 priority queue, as executed: `withdrawn` of `token` left
+/// `account` for the recipient L1 stored with the request (0: the request was a no-op, see
+/// SPEC.md §5.1). `request_hash` (big-endian, below the field modulus) binds the op to its
+/// queue entry and so to the signed request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ForcedWithdrawOp {
+    /// Account debited.
+    pub account: AccountIndex,
+    /// Token withdrawn.
+    pub token: TokenId,
+    /// Amount paid out on L1; 0 for a no-op.
+    pub withdrawn: Balance,
+    /// `H(M, R8.x, R8.y, S)` of the request (SPEC.md §4.5).
+    pub request_hash: [u8; 32],
+}
+
 /// One operation of a batch, in the form that goes to L1 as public data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -129,6 +150,8 @@ pub enum Op {
     TransferToNew(TransferToNewOp),
     /// See [`WithdrawOp`].
     Withdraw(WithdrawOp),
+    /// See [`ForcedWithdrawOp`].
+    ForcedWithdraw(ForcedWithdrawOp),
 }
 
 fn header(ty: OpType, token: TokenId) -> u8 {
@@ -144,6 +167,7 @@ impl Op {
             Op::Transfer(_) => OpType::Transfer,
             Op::TransferToNew(_) => OpType::TransferToNew,
             Op::Withdraw(_) => OpType::Withdraw,
+            Op::ForcedWithdraw(_) => OpType::ForcedWithdraw,
         }
     }
 
@@ -178,6 +202,12 @@ impl Op {
                 out.extend_from_slice(&w.amount.to_be_bytes());
                 out.extend_from_slice(&w.fee.to_bytes());
                 out.extend_from_slice(&w.to_l1.0);
+            }
+            Op::ForcedWithdraw(f) => {
+                out.push(header(OpType::ForcedWithdraw, f.token));
+                out.extend_from_slice(&f.account.to_bytes());
+                out.extend_from_slice(&f.withdrawn.to_be_bytes());
+                out.extend_from_slice(&f.request_hash);
             }
         }
     }
@@ -248,6 +278,21 @@ impl Op {
                 fee: PackedFee::from_bytes(r.array(need)?)?,
                 to_l1: L1Address(r.array(need)?),
             }),
+            OpType::ForcedWithdraw => {
+                let op = ForcedWithdrawOp {
+                    account: AccountIndex::from_bytes(r.array(need)?),
+                    token,
+                    withdrawn: u128::from_be_bytes(r.array(need)?),
+                    request_hash: r.array(need)?,
+                };
+                if !crate::is_field_element(&op.request_hash) {
+                    return Err(DecodeError::new(
+                        "Op",
+                        DecodeReason::OutOfRange("request hash at or above the field modulus"),
+                    ));
+                }
+                Op::ForcedWithdraw(op)
+            }
         };
         Ok((op, r.position()))
     }

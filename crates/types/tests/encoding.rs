@@ -35,8 +35,14 @@ fn arb_op() -> impl Strategy<Value = Op> {
                 fee
             })
         ),
-        (index, tok, any::<u128>(), fee, any::<[u8; 20]>()).prop_map(|(from, token, amount, fee, a)| {
+        (index.clone(), tok.clone(), any::<u128>(), fee, any::<[u8; 20]>()).prop_map(|(from, token, amount, fee, a)| {
             Op::Withdraw(WithdrawOp { from, token, amount, fee, to_l1: L1Address(a) })
+        }),
+        // Request hashes are field elements: the top byte stays below p's (0x30).
+        (index, tok, any::<u128>(), 0u8..0x30, any::<[u8; 31]>()).prop_map(|(account, token, withdrawn, top, rest)| {
+            let mut request_hash = [top; 32];
+            request_hash[1..].copy_from_slice(&rest);
+            Op::ForcedWithdraw(ForcedWithdrawOp { account, token, withdrawn, request_hash })
         }),
     ]
 }
@@ -61,17 +67,35 @@ fn op_sizes_are_the_ones_in_spec() {
     assert_eq!(OpType::Transfer.encoded_len(), 12);
     assert_eq!(OpType::TransferToNew.encoded_len(), 44);
     assert_eq!(OpType::Withdraw.encoded_len(), 41);
+    assert_eq!(OpType::ForcedWithdraw.encoded_len(), 52);
+    assert_eq!(ForcedWithdrawalRequest::SIZE, 144);
     assert_eq!(SignedTx::TRANSFER_LEN, 109);
     assert_eq!(SignedTx::WITHDRAW_LEN, 109);
 }
 
 #[test]
 fn unknown_op_type_is_refused() {
-    for code in 5u8..8 {
+    for code in 6u8..8 {
         let err = Op::decode(&[code << 5]).unwrap_err();
         assert_eq!(err.ty, "Op");
         assert_eq!(err.reason, DecodeReason::UnknownTag(code), "{err}");
     }
+}
+
+#[test]
+fn forced_withdraw_with_request_hash_not_below_p_is_refused() {
+    let mut bytes = Op::ForcedWithdraw(ForcedWithdrawOp {
+        account: idx(3),
+        token: token(1),
+        withdrawn: 9,
+        request_hash: [0; 32],
+    })
+    .encode();
+    assert_eq!(bytes.len(), 52);
+    assert_eq!(bytes[0], 0xa1);
+    bytes[20..].copy_from_slice(&FIELD_MODULUS_BE);
+    let err = Op::decode(&bytes).unwrap_err();
+    assert!(matches!(err.reason, DecodeReason::OutOfRange(_)), "{err}");
 }
 
 #[test]
@@ -177,6 +201,9 @@ proptest! {
         }
         if let Ok(tx) = SignedTx::decode(&bytes) {
             prop_assert_eq!(tx.encode(), bytes.clone());
+        }
+        if let Ok(request) = ForcedWithdrawalRequest::decode(&bytes) {
+            prop_assert_eq!(request.encode().to_vec(), bytes.clone());
         }
     }
 

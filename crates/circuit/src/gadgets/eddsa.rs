@@ -81,6 +81,21 @@ pub fn alloc_scalar_bits(cs: ConstraintSystemRef<F>, bits: Option<Vec<bool>>) ->
 /// `s_bits` come from [`alloc_scalar`]. When not `enabled`, pass the identity `(0, 1)` for
 /// both points so that the (unenforced) arithmetic stays well defined.
 pub fn verify(enabled: &Bool, key: &PointVar, r8: &PointVar, s_bits: &[Bool], message: &FVar) -> Result<(), SynthesisError> {
+    let (left, right) = verification_sides(key, r8, s_bits, message)?;
+    left.x.conditional_enforce_equal(&right.x, enabled)?;
+    left.y.conditional_enforce_equal(&right.y, enabled)
+}
+
+/// Whether (`r8`, `s_bits`) is a valid signature of `message` by `key`, as a boolean the
+/// circuit can branch on (a forced withdrawal with a bad signature is a no-op, not an
+/// unprovable batch). Same preconditions as [`verify`].
+pub fn is_valid(key: &PointVar, r8: &PointVar, s_bits: &[Bool], message: &FVar) -> Result<Bool, SynthesisError> {
+    let (left, right) = verification_sides(key, r8, s_bits, message)?;
+    Ok(left.x.is_eq(&right.x)? & left.y.is_eq(&right.y)?)
+}
+
+/// `(S·B8, R8 + c·(8·A))` with `c = H(R8.x, R8.y, A.x, A.y, M)` decomposed strictly.
+fn verification_sides(key: &PointVar, r8: &PointVar, s_bits: &[Bool], message: &FVar) -> Result<(PointVar, PointVar), SynthesisError> {
     assert_eq!(s_bits.len(), SCALAR_BITS);
     let c = poseidon(&[r8.x.clone(), r8.y.clone(), key.x.clone(), key.y.clone(), message.clone()])?;
     let c_bits = c.to_bits_le()?;
@@ -91,8 +106,7 @@ pub fn verify(enabled: &Bool, key: &PointVar, r8: &PointVar, s_bits: &[Bool], me
     let right = key8.scalar_mul_le(c_bits.iter())? + r8;
     let mut left = PointVar::zero();
     left.precomputed_base_scalar_mul_le(s_bits.iter().zip(base_multiples()))?;
-    left.x.conditional_enforce_equal(&right.x, enabled)?;
-    left.y.conditional_enforce_equal(&right.y, enabled)
+    Ok((left, right))
 }
 
 /// The identity point `(0, 1)`.

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use tandem_crypto::PrivateKey;
-use tandem_state::signing::sign_tx;
+use tandem_state::signing::{sign_forced_withdrawal, sign_tx};
 use tandem_state::{Ledger, LedgerConfig, LedgerOp};
 use tandem_types::*;
 
@@ -50,6 +50,11 @@ pub fn withdraw(from_key: u8, from: AccountIndex, t: u32, amount: Balance, fee: 
     LedgerOp::Tx(sign_tx(&key(from_key), CHAIN_ID, tx).unwrap())
 }
 
+/// A forced-withdrawal request for `account` signed by key `signer` (0 = the whole balance).
+pub fn forced(signer: u8, account: u32, t: u32, amount: Balance) -> LedgerOp {
+    LedgerOp::ForcedWithdrawal(sign_forced_withdrawal(&key(signer), CHAIN_ID, idx(account), token(t), L1Address([0xcd; 20]), amount, 9))
+}
+
 /// Key 0 owns account 0 (the fee account); keys 1 and 2 own accounts 1 and 2, with ETH and
 /// token 1.
 pub fn genesis(depth: u8) -> Ledger {
@@ -68,6 +73,9 @@ pub enum Action {
     Deposit { key: u8, token: u32, amount: u128 },
     Transfer { from: u8, to: u8, token: u32, amount: u64, fee: u8 },
     Withdraw { from: u8, token: u32, amount: u64, fee: u8 },
+    /// A forced withdrawal of `account` signed by key `signer`: executed when that key owns
+    /// the account and the balance covers it, a no-op otherwise.
+    Forced { signer: u8, account: u32, token: u32, amount: u64 },
 }
 
 /// Builds the batch greedily: each action becomes an op if the STF accepts the batch with
@@ -90,6 +98,9 @@ pub fn valid_batch(ledger: &Ledger, actions: &[Action], max_ops: usize, fee_acco
             }),
             Action::Withdraw { from, token: t, amount, fee } => index_of(from)
                 .map(|i| withdraw(from, i, t, amount as u128, fee as u128, state.account(i).unwrap().nonce)),
+            Action::Forced { signer, account, token: t, amount } => {
+                (account < (1 << state.config().tree_depth)).then(|| forced(signer, account, t, amount as u128))
+            }
         };
         if let Some(op) = op {
             let mut candidate = ops.clone();
