@@ -16,3 +16,5 @@ trap 'rm -rf "$TMP"' EXIT INT TERM
 FOUNDRY_SOLC="$ROOT/tools/solc" "$FORGE" build --offline --skip test --skip script \
   --out "$TMP/out" --cache-path "$TMP/cache" src
 node "$HERE/export-artifacts.cjs" "$TMP/out" "$ART"
+# The circomlib Poseidon contracts (4 and 7 inputs; raw EVM code, not Solidity).
+node "$HERE/poseidon/gen.cjs" "$ART"

@@ -20,6 +20,7 @@ const CONTRACTS = [
   ['StakedRollup.sol', 'StakedRollup'],
   ['ProverMarket.sol', 'ProverMarket'],
   ['IProverMarket.sol', 'IProverMarket'],
+  ['ForcedWithdrawals.sol', 'ForcedWithdrawals'],
   // Generated Groth16 verifiers (contract `Verifier` in each file), exported under the file's name.
   ['BatchVerifier_S2_D4.sol', 'Verifier', 'BatchVerifier_S2_D4'],
   ['BatchVerifier_S4_D24.sol', 'Verifier', 'BatchVerifier_S4_D24'],

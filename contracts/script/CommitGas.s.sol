@@ -34,7 +34,7 @@ contract CommitGas {
             1 hours + 3600 + 1 days,
             address(0),
             address(new ExitVerifier()),
-            1 hours
+            1 hours, address(0)
         );
         uint256[4] memory sizes = [uint256(8), 32, 128, 512];
         bytes32 root = keccak256("genesis");

@@ -59,7 +59,8 @@ contract StakedRollup is TandemRollup {
         uint64 adminDelay_,
         address market_,
         address exitVerifier_,
-        uint64 priorityDeadline_
+        uint64 priorityDeadline_,
+        address forcedInbox_
     )
         TandemRollup(
             owner_,
@@ -71,7 +72,8 @@ contract StakedRollup is TandemRollup {
             adminDelay_,
             market_,
             exitVerifier_,
-            priorityDeadline_
+            priorityDeadline_,
+            forcedInbox_
         )
     {
         address bound = staking_.rollup();

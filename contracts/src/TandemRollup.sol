@@ -8,6 +8,7 @@ import {Withdrawals} from "./rollup/Withdrawals.sol";
 import {ZkLane} from "./rollup/ZkLane.sol";
 import {Exodus} from "./rollup/Exodus.sol";
 import {IProverMarket} from "./interfaces/IProverMarket.sol";
+import {IForcedWithdrawalInbox} from "./interfaces/IForcedWithdrawalInbox.sol";
 
 /// @title TandemRollup
 /// @notice L1 rollup and bridge of Tandem: token registry, deposit priority queue, batch
@@ -107,6 +108,9 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     /// @notice Seconds between announcing a sequencer change and the earliest moment it can
     ///         take effect; at least `minAdminDelay(challengeWindow)`, fixed at deployment.
     uint64 public immutable adminDelay;
+    /// @dev The forced-withdrawal inbox (`ForcedWithdrawals`) bound to this rollup, fixed at
+    ///      deployment (address(0): none).
+    address private immutable _forcedInboxAddress;
     /// @notice Announced next sequencer (address(0): none pending).
     address public pendingSequencer;
     /// @notice Earliest timestamp at which `pendingSequencer` can take effect (0: none pending).
@@ -200,6 +204,8 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     /// @param market_ Prover market bound to this rollup's address, or address(0) for none (fixed).
     /// @param exitVerifier_ Groth16 verifier of the exit circuit (`IExitVerifier`; must have code; fixed).
     /// @param priorityDeadline_ Seconds a deposit may wait for a batch (1..FORCED_WITHDRAWAL_DEADLINE; fixed).
+    /// @param forcedInbox_ Forced-withdrawal inbox (`ForcedWithdrawals`) bound to this rollup's
+    ///        address, or address(0) for none (fixed).
     constructor(
         address owner_,
         address sequencer_,
@@ -210,8 +216,13 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         uint64 adminDelay_,
         address market_,
         address exitVerifier_,
-        uint64 priorityDeadline_
-    ) Ownable(owner_) ZkLane(verifier_, zkSlots_, market_) Exodus(exitVerifier_, priorityDeadline_) {
+        uint64 priorityDeadline_,
+        address forcedInbox_
+    )
+        Ownable(owner_)
+        ZkLane(verifier_, zkSlots_, market_)
+        Exodus(exitVerifier_, priorityDeadline_)
+    {
         if (sequencer_ == address(0)) revert ZeroAddress();
         uint256 minDelay = minAdminDelay(challengeWindow_);
         if (adminDelay_ < minDelay) revert AdminDelayTooShort(adminDelay_, minDelay);
@@ -219,6 +230,24 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         sequencer = sequencer_;
         challengeWindow = challengeWindow_;
         genesisStateRoot = genesisStateRoot_;
+        if (forcedInbox_ != address(0)) {
+            if (forcedInbox_.code.length == 0) revert ForcedInboxHasNoCode(forcedInbox_);
+            address bound = IForcedWithdrawalInbox(forcedInbox_).rollup();
+            if (bound != address(this)) revert ForcedInboxNotBound(bound);
+        }
+        _forcedInboxAddress = forcedInbox_;
+        emit SequencerChanged(address(0), sequencer_);
+        _initGenesis(genesisStateRoot_, challengeWindow_);
+    }
+
+    /// @dev See `PriorityQueue._forcedInbox`.
+    function _forcedInbox() internal view override returns (address) {
+        return _forcedInboxAddress;
+    }
+
+    /// @dev Constructor part (its own frame: the constructor's stack is full): genesis roots,
+    ///      the ETH token id, the genesis record.
+    function _initGenesis(bytes32 genesisStateRoot_, uint64 challengeWindow_) private {
         lastCommittedStateRoot = genesisStateRoot_;
         lastFinalizedStateRoot = genesisStateRoot_;
         tokenCount = 1;
@@ -233,7 +262,6 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
             withdrawalsRoot: bytes32(0)
         });
         batchRecordHash[0] = keccak256(abi.encode(genesis));
-        emit SequencerChanged(address(0), sequencer_);
         emit Initialized(genesisStateRoot_, challengeWindow_, genesis);
     }
 

@@ -316,7 +316,7 @@ contract CommitBatchTest is RollupFixture {
     // ------------------------------------------------------------------ malformed public data
 
     function test_commitBatch_revertsOnUnknownOpType() public {
-        for (uint8 t = 5; t < 8; t++) {
+        for (uint8 t = 6; t < 8; t++) {
             bytes memory data = bytes.concat(transfers(4), abi.encodePacked(uint8(t << 5)), new bytes(11));
             TandemRollup.BatchHeader memory h = nextHeader(transfers(4));
             h.publicDataHash = sha256(data);

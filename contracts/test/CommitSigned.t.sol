@@ -207,10 +207,10 @@ contract CommitSignedTest is StakingFixture {
         vm.expectRevert(
             abi.encodeWithSelector(StakedRollup.UnbondingDelayTooShort.selector, UNBONDING, uint256(UNBONDING) + 1)
         );
-        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE);
+        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
         s = boundStaking();
         window = UNBONDING - EPOCH;
-        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE);
+        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
     }
 
     /// @dev A fresh staking contract bound to this contract's next CREATE address.

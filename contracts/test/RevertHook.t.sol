@@ -9,7 +9,7 @@ import {RollupState} from "../src/rollup/RollupState.sol";
 ///      fraud-proof verifier exists.
 contract RollupHarness is TandemRollup {
     constructor(address o, address s, bytes32 g, uint64 w, address x)
-        TandemRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0), x, 1 hours)
+        TandemRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0), x, 1 hours, address(0))
     {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {

@@ -60,7 +60,7 @@ contract SignedGasTest is StakingFixture {
         }
         emission = 0;
         vm.warp(T0 + EPOCH);
-        plain = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE);
+        plain = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
         TandemRollup.BatchHeader memory h1 = nextHeaderOn(plain, transfers(8, 999));
         vm.prank(SEQUENCER);
         plain.commitBatch(h1, transfers(8, 999));

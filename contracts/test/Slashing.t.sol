@@ -10,7 +10,7 @@ import {SequencerStaking} from "../src/SequencerStaking.sol";
 /// @dev Exposes the fraud-proof hook so it can be pinned before the fraud-proof verifier exists.
 contract StakedRollupHarness is StakedRollup {
     constructor(address o, SequencerStaking s, bytes32 g, uint64 w, address x)
-        StakedRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0), x, 1 hours)
+        StakedRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0), x, 1 hours, address(0))
     {}
 
     function slashBatchSigners(uint64 batchNumber, address challenger) external returns (uint256) {

@@ -10,7 +10,7 @@ import {console} from "./utils/Vm.sol";
 /// @dev Exposes the fraud-proof revert hook (as in RevertHook.t.sol).
 contract OptimisticRevertHarness is TandemRollup {
     constructor(address o, address s, bytes32 g, uint64 w, address v, uint32 slots, uint64 delay, address x)
-        TandemRollup(o, s, g, w, v, slots, delay, address(0), x, 1 hours)
+        TandemRollup(o, s, g, w, v, slots, delay, address(0), x, 1 hours, address(0))
     {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {

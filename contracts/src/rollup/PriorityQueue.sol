@@ -34,9 +34,19 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
     /// @notice Priority-queue entry `queueIndex` was added; L2 must credit `amount` of `tokenId`
     ///         to the account of `packedKey` (SPEC §2 packed Baby Jubjub point).
     event DepositQueued(uint64 indexed queueIndex, bytes32 packedKey, uint8 tokenId, uint128 amount);
+    /// @notice Priority-queue entry `queueIndex` is a forced withdrawal of L2 account `account`
+    ///         and token `tokenId` (request `requestHash`, SPEC §16; the full request is in the
+    ///         inbox's `ForcedWithdrawalRequested`).
+    event ForcedWithdrawalQueued(uint64 indexed queueIndex, uint32 account, uint8 tokenId, bytes32 requestHash);
 
     /// @notice `token` is already registered, with id `tokenId`.
     error TokenAlreadyRegistered(address token, uint8 tokenId);
+    /// @notice `caller` is not the forced-withdrawal inbox bound to this rollup.
+    error NotForcedInbox(address caller);
+    /// @notice The forced-withdrawal inbox has no code.
+    error ForcedInboxHasNoCode(address inbox);
+    /// @notice The forced-withdrawal inbox is bound to `rollup`, not to this rollup.
+    error ForcedInboxNotBound(address rollup);
     /// @notice All 32 token ids are taken.
     error TooManyTokens();
     /// @notice `token` is not a registered ERC-20.
@@ -54,6 +64,41 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
     /// @notice (x, y) is a point of order dividing 8 (the identity among them): anyone can sign
     ///         for it, since signature verification multiplies by the cofactor 8.
     error LowOrderPublicKey(uint256 x, uint256 y);
+
+    /// @dev The forced-withdrawal inbox bound at deployment (`TandemRollup`; address(0): none,
+    ///      then `enqueueForcedWithdrawal` is refused to everyone).
+    function _forcedInbox() internal view virtual returns (address);
+
+    /// @notice Appends a forced withdrawal to the priority queue. Only the bound inbox, which
+    ///         checked the request (SPEC §16) and holds its fee.
+    /// @dev Entry = keccak256(abi.encodePacked(uint24 account, uint8 tokenId, bytes32
+    ///      requestHash)); per-entry info as a deposit's (queue time | `requester`); stores
+    ///      `recipient` for the ForcedWithdraw op. The inbox checks account < 2^treeDepth <= 2^24
+    ///      and tokenId < 32. Refused during exodus (`ExodusActive`). Emits ForcedWithdrawalQueued.
+    function enqueueForcedWithdrawal(
+        uint32 account,
+        uint8 tokenId,
+        bytes32 requestHash,
+        address recipient,
+        address requester
+    ) external returns (uint64 queueIndex) {
+        if (msg.sender != _forcedInbox()) revert NotForcedInbox(msg.sender);
+        _requireNoExodus();
+        uint48 tail = _priorityTail;
+        _priorityTail = tail + 1; // checked: stays below 2^48
+        queueIndex = tail;
+        bytes32 entry;
+        assembly ("memory-safe") {
+            // keccak256(abi.encodePacked(uint24 account, uint8 tokenId, bytes32 requestHash)): 36 bytes.
+            mstore(0x00, or(shl(232, account), shl(224, tokenId)))
+            mstore(0x04, requestHash)
+            entry := keccak256(0x00, 36)
+        }
+        priorityQueue[queueIndex] = entry;
+        _priorityOpInfo[queueIndex] = (uint256(block.timestamp) << 160) | uint256(uint160(requester));
+        _forcedRecipient[queueIndex] = recipient;
+        emit ForcedWithdrawalQueued(queueIndex, account, tokenId, requestHash);
+    }
 
     /// @notice Registers ERC-20 `token` under the next free id (1..31). Owner only.
     /// @dev Ids are never reused or reassigned; an address is registered at most once.

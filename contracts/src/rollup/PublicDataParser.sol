@@ -18,19 +18,22 @@ abstract contract PublicDataParser is RollupState {
     uint256 internal constant OP_TRANSFER = 2;
     uint256 internal constant OP_TRANSFER_TO_NEW = 3;
     uint256 internal constant OP_WITHDRAW = 4;
+    uint256 internal constant OP_FORCED_WITHDRAW = 5;
     uint256 internal constant SIZE_NOOP = 1;
     uint256 internal constant SIZE_DEPOSIT = 52;
     uint256 internal constant SIZE_TRANSFER = 12;
     uint256 internal constant SIZE_TRANSFER_TO_NEW = 44;
     uint256 internal constant SIZE_WITHDRAW = 41;
+    uint256 internal constant SIZE_FORCED_WITHDRAW = 52;
 
     // Parser failure codes.
     uint256 private constant ERR_UNKNOWN_TYPE = 1;
     uint256 private constant ERR_TRUNCATED = 2;
     uint256 private constant ERR_NOOP = 3;
     uint256 private constant ERR_DEPOSIT = 4;
+    uint256 private constant ERR_FORCED = 5;
 
-    /// @notice The op at byte `offset` of the public data has an unknown type (5, 6 or 7).
+    /// @notice The op at byte `offset` of the public data has an unknown type (6 or 7).
     error UnknownOpType(uint256 offset, uint8 opType);
     /// @notice The op at byte `offset` runs past the end of the public data.
     error TruncatedOp(uint256 offset, uint8 opType);
@@ -38,7 +41,10 @@ abstract contract PublicDataParser is RollupState {
     error NonCanonicalNoop(uint256 offset, uint8 headerByte);
     /// @notice The Deposit op at byte `offset` differs from priority-queue entry `queueIndex`.
     error DepositMismatch(uint256 offset, uint64 queueIndex);
-    /// @notice The header claims `declared` priority ops but the public data has `found` Deposit ops.
+    /// @notice The ForcedWithdraw op at byte `offset` differs from priority-queue entry `queueIndex`.
+    error ForcedWithdrawalMismatch(uint256 offset, uint64 queueIndex);
+    /// @notice The header claims `declared` priority ops but the public data has `found` Deposit
+    ///         and ForcedWithdraw ops.
     error PriorityOpsCountMismatch(uint32 declared, uint256 found);
 
     /// @dev Walks the ops of `data` (SPEC §4.2) once. The i-th Deposit op (in order) must
@@ -152,6 +158,41 @@ abstract contract PublicDataParser is RollupState {
                     counts := add(counts, shl(128, 1))
                     ptr := add(ptr, 41)
                 }
+                case 5 {
+                    // ForcedWithdraw: hdr(1) | account(3) | withdrawn(16) | requestHash(32); a
+                    // priority op like a Deposit; a withdrawal leaf when withdrawn > 0.
+                    if gt(add(ptr, 52), end) {
+                        err := 2
+                        break
+                    }
+                    let cursor := and(shr(64, counts), 0xffffffffffffffff)
+                    mstore(0x00, cursor)
+                    let buf := mload(0x40)
+                    if lt(cursor, queueLimit) {
+                        mstore(0x20, priorityQueue.slot)
+                        let entry := sload(keccak256(0x00, 0x40))
+                        // account(3) | token(1) | requestHash(32)
+                        mstore(buf, calldataload(add(ptr, 1)))
+                        mstore8(add(buf, 3), and(shr(248, word), 0x1f))
+                        mstore(add(buf, 4), calldataload(add(ptr, 20)))
+                        if iszero(eq(keccak256(buf, 36), entry)) {
+                            err := or(shl(8, sub(ptr, data.offset)), 5)
+                            break
+                        }
+                    }
+                    if shr(128, calldataload(add(ptr, 4))) {
+                        // leaf = keccak256(token(1) | withdrawn(16) | recipient(20))
+                        mstore(0x20, _forcedRecipient.slot)
+                        let recipient := sload(keccak256(0x00, 0x40))
+                        mstore8(buf, and(shr(248, word), 0x1f))
+                        mstore(add(buf, 1), calldataload(add(ptr, 4)))
+                        mstore(add(buf, 17), shl(96, recipient))
+                        mstore(add(add(buf, 0x80), shl(5, shr(128, counts))), keccak256(buf, 37))
+                        counts := add(counts, shl(128, 1))
+                    }
+                    counts := add(counts, shl(64, 1))
+                    ptr := add(ptr, 52)
+                }
                 case 3 { ptr := add(ptr, 44) }
                 case 0 {
                     if and(shr(248, word), 0x1f) {
@@ -205,6 +246,8 @@ abstract contract PublicDataParser is RollupState {
         // Safe: queueIndex < priorityTail, a uint64.
         // forge-lint: disable-next-line(unsafe-typecast)
         if (err == ERR_DEPOSIT) revert DepositMismatch(offset, uint64(queueIndex));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (err == ERR_FORCED) revert ForcedWithdrawalMismatch(offset, uint64(queueIndex));
         // ERR_TRUNCATED: find the op that runs past the end (all earlier types are known).
         uint256 i;
         while (i < data.length) {
@@ -222,6 +265,7 @@ abstract contract PublicDataParser is RollupState {
         if (opType == OP_WITHDRAW) return SIZE_WITHDRAW;
         if (opType == OP_TRANSFER_TO_NEW) return SIZE_TRANSFER_TO_NEW;
         if (opType == OP_NOOP) return SIZE_NOOP;
+        if (opType == OP_FORCED_WITHDRAW) return SIZE_FORCED_WITHDRAW;
         return type(uint256).max;
     }
 }

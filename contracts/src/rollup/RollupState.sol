@@ -60,10 +60,15 @@ abstract contract RollupState is Ownable2Step {
     mapping(address token => uint8 id) public tokenIdOf;
     /// @notice Per token id: deposited minus claimed; always < 2^128.
     mapping(uint8 id => uint256 amount) public tokenLocked;
-    /// @notice Priority queue: entry `i` = keccak256(abi.encodePacked(packedKey, uint8 tokenId, uint128 amount)).
+    /// @notice Priority queue: entry `i` = keccak256(abi.encodePacked(packedKey, uint8 tokenId, uint128 amount))
+    ///         for a deposit (49 bytes), keccak256(abi.encodePacked(uint24 account, uint8 tokenId,
+    ///         bytes32 requestHash)) for a forced withdrawal (36 bytes).
     mapping(uint64 index => bytes32 entry) public priorityQueue;
     /// @notice keccak256(abi.encode(StoredBatch)) of every committed batch (and of genesis, 0).
     mapping(uint64 batchNumber => bytes32 recordHash) public batchRecordHash;
+    /// @dev L1 recipient of forced-withdrawal queue entry `index` (set at the request; the
+    ///      parser's ForcedWithdraw op pays its withdrawn amount there).
+    mapping(uint64 index => address recipient) internal _forcedRecipient;
 
     /// @notice An address argument was zero.
     error ZeroAddress();

@@ -19,9 +19,9 @@ abstract contract ZkLane is PublicDataParser {
     /// @notice Bytes per op record in the validity lane's data commitment (the largest op,
     ///         Deposit); see `zkDataHash`.
     uint256 public constant ZK_RECORD_BYTES = 52;
-    // Byte t (from the low end) = encoded size of op type t (0 for types 5-7): 41, 44, 12, 52, 1
-    // (SPEC §4.2, as `PublicDataParser`'s SIZE_* constants).
-    uint256 private constant OP_SIZE_TABLE = 0x292c0c3401;
+    // Byte t (from the low end) = encoded size of op type t (0 for types 6, 7): 52, 41, 44, 12,
+    // 52, 1 (SPEC §4.2, as `PublicDataParser`'s SIZE_* constants).
+    uint256 private constant OP_SIZE_TABLE = 0x34292c0c3401;
     // `_zkBatch` value of a proven batch (a keccak commitment is never 1).
     bytes32 internal constant ZK_PROVEN = bytes32(uint256(1));
 

@@ -50,6 +50,8 @@ interface Vm {
     function chainId(uint256 newChainId) external;
     function recordLogs() external;
     function getRecordedLogs() external returns (Log[] memory logs);
+    function getCode(string calldata artifactPath) external view returns (bytes memory creationBytecode);
+    function getDeployedCode(string calldata artifactPath) external view returns (bytes memory runtimeBytecode);
 }
 
 /// @notice forge prints calls to this address as console output (`forge test -vv`).

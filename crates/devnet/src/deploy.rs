@@ -178,6 +178,7 @@ pub async fn deploy_devnet_with_verifier(
         market,
         exit_verifier,
         exodus.priority_deadline,
+        Address::ZERO, // forced-withdrawal inbox: not deployed yet (see contracts/README.md)
     )
     .await?
     .address();
@@ -301,6 +302,7 @@ pub async fn deploy_staked_devnet(
         Address::ZERO,
         exit_verifier,
         exodus.priority_deadline,
+        Address::ZERO, // forced-withdrawal inbox: not deployed yet (see contracts/README.md)
     )
     .await?
     .address();

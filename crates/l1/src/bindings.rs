@@ -37,6 +37,18 @@ pub mod staked {
     );
 }
 
+/// The forced-withdrawal inbox (`contracts/src/ForcedWithdrawals.sol`, SPEC §16), in its own
+/// module: `payFee` takes a `TandemRollup.StoredBatch`, which would collide with the
+/// `TandemRollup` binding.
+pub mod forced {
+    alloy::sol!(
+        #[sol(rpc, abi)]
+        #[derive(Debug)]
+        ForcedWithdrawals,
+        "../../contracts/artifacts/ForcedWithdrawals.json"
+    );
+}
+
 alloy::sol!(
     #[sol(rpc, abi)]
     #[derive(Debug)]
