@@ -83,7 +83,7 @@ fn check_drop_apply(ledger: &mut Ledger, ops: &[LedgerOp]) -> Result<(Vec<usize>
             Ok(()) => break,
             Err(e) => match ops[left[e.index]] {
                 LedgerOp::Tx(_) => skipped.push((left.remove(e.index), e.error)),
-                LedgerOp::Deposit(_) => return Err(BatchError { index: left[e.index], error: e.error }),
+                LedgerOp::Deposit(_) | LedgerOp::ForcedWithdrawal(_) => return Err(BatchError { index: left[e.index], error: e.error }),
             },
         }
     }
