@@ -117,19 +117,30 @@ fn refusal(status: StatusCode, code: i32, message: impl Into<String>) -> Respons
     answer(status, json!({ "error": { "code": code, "message": message.into() } }))
 }
 
+/// Why a query string's `params` were refused (the message goes back to the page).
+#[derive(Debug, thiserror::Error)]
+enum ParamsError {
+    #[error("the query is longer than {MAX_QUERY_BYTES} bytes")]
+    TooLong,
+    #[error("params must be a JSON array")]
+    NotAnArray,
+    #[error("params are not JSON: {0}")]
+    NotJson(serde_json::Error),
+}
+
 /// The `params` of the query string as a JSON array (`[]` when absent).
-fn params_of(query: Option<&str>) -> Result<Value, String> {
+fn params_of(query: Option<&str>) -> Result<Value, ParamsError> {
     let Some(query) = query else { return Ok(json!([])) };
     if query.len() > MAX_QUERY_BYTES {
-        return Err(format!("the query is longer than {MAX_QUERY_BYTES} bytes"));
+        return Err(ParamsError::TooLong);
     }
     let Some((_, text)) = form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "params") else {
         return Ok(json!([]));
     };
     match serde_json::from_str::<Value>(&text) {
         Ok(Value::Array(items)) => Ok(Value::Array(items)),
-        Ok(_) => Err("params must be a JSON array".into()),
-        Err(e) => Err(format!("params are not JSON: {e}")),
+        Ok(_) => Err(ParamsError::NotAnArray),
+        Err(e) => Err(ParamsError::NotJson(e)),
     }
 }
 
@@ -153,7 +164,7 @@ async fn api(State(methods): State<Methods>, Path(method): Path<String>, RawQuer
     }
     let params = match params_of(query.as_deref()) {
         Ok(p) => p,
-        Err(message) => return refusal(StatusCode::BAD_REQUEST, INVALID_PARAMS, message),
+        Err(e) => return refusal(StatusCode::BAD_REQUEST, INVALID_PARAMS, e.to_string()),
     };
     match methods.call::<_, Value>(&method, params_to_rpc(params)).await {
         Ok(result) => answer(StatusCode::OK, json!({ "result": result })),
