@@ -149,7 +149,7 @@ fn market_phase(d: &Path, info: &Value, market: &Market, jobs: usize, race: bool
 
 fn start_market_devnet(data: &Path, race: bool, depth: &str) -> (DevnetGuard, Value) {
     let mut args = vec!["--provers", "3", "--challenge-window", "600", "--block-time-ms", "200", "--tree-depth", depth, "--zk-slots", "2"];
-    args.extend(["--market-lock-timeout", "20"]);
+    args.extend(["--market-lock-timeout", "45"]);
     if race {
         args.push("--provers-race");
     }
