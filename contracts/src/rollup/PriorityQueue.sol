@@ -84,9 +84,6 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
     ) external returns (uint64 queueIndex) {
         if (msg.sender != _forcedInbox()) revert NotForcedInbox(msg.sender);
         _requireNoExodus();
-        uint48 tail = _priorityTail;
-        _priorityTail = tail + 1; // checked: stays below 2^48
-        queueIndex = tail;
         bytes32 entry;
         assembly ("memory-safe") {
             // keccak256(abi.encodePacked(uint24 account, uint8 tokenId, bytes32 requestHash)): 36 bytes.
@@ -94,8 +91,7 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
             mstore(0x04, requestHash)
             entry := keccak256(0x00, 36)
         }
-        priorityQueue[queueIndex] = entry;
-        _priorityOpInfo[queueIndex] = (uint256(block.timestamp) << 160) | uint256(uint160(requester));
+        queueIndex = _append(entry, requester);
         _forcedRecipient[queueIndex] = recipient;
         emit ForcedWithdrawalQueued(queueIndex, account, tokenId, requestHash);
     }
@@ -193,11 +189,18 @@ abstract contract PriorityQueue is ReentrancyGuardTransient, RollupState {
         uint256 locked = tokenLocked[tokenId] + amount;
         if (locked > type(uint128).max) revert LockedAmountOverflow(tokenId);
         tokenLocked[tokenId] = locked;
+        queueIndex = _append(keccak256(abi.encodePacked(key, tokenId, amount)), msg.sender);
+        emit DepositQueued(queueIndex, key, tokenId, amount);
+    }
+
+    /// @dev Appends `entry` at the queue tail with its info slot (queue time | `payer`, the
+    ///      address a refund pays); the one way into the queue for deposits and forced
+    ///      withdrawals alike.
+    function _append(bytes32 entry, address payer) private returns (uint64 queueIndex) {
         uint48 tail = _priorityTail;
         _priorityTail = tail + 1; // checked: stays below 2^48
         queueIndex = tail;
-        priorityQueue[queueIndex] = keccak256(abi.encodePacked(key, tokenId, amount));
-        _priorityOpInfo[queueIndex] = (uint256(block.timestamp) << 160) | uint256(uint160(msg.sender));
-        emit DepositQueued(queueIndex, key, tokenId, amount);
+        priorityQueue[queueIndex] = entry;
+        _priorityOpInfo[queueIndex] = (uint256(block.timestamp) << 160) | uint256(uint160(payer));
     }
 }

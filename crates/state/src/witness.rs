@@ -215,18 +215,15 @@ pub fn batch_witness(
     let mut witnesses = Vec::with_capacity(slots);
     for (i, op) in outcome.ops.iter().enumerate() {
         let root_before = tree.root();
-        let signature = match &ops[i] {
+        let (signature, forced) = match &ops[i] {
             LedgerOp::Tx(signed) => {
-                Some(Signature::unpack(&signed.signature).expect("the STF accepted this signature"))
+                (Some(Signature::unpack(&signed.signature).expect("the STF accepted this signature")), None)
             }
-            LedgerOp::ForcedWithdrawal(r) => Some(
-                Signature::from_coordinates(&r.r8x, &r.r8y, &r.s).map_err(|_| WitnessError::MalformedForcedRequest(i))?,
+            LedgerOp::ForcedWithdrawal(r) => (
+                Some(Signature::from_coordinates(&r.r8x, &r.r8y, &r.s).map_err(|_| WitnessError::MalformedForcedRequest(i))?),
+                Some(*r),
             ),
-            LedgerOp::Deposit(_) => None,
-        };
-        let forced = match &ops[i] {
-            LedgerOp::ForcedWithdrawal(r) => Some(*r),
-            _ => None,
+            LedgerOp::Deposit(_) => (None, None),
         };
         let write = |tree: &mut SparseMerkleTree, changed: &mut HashMap<u32, Account>, i: u32, a: Account| {
             tree.update(&[(i, a.leaf_hash())]);
