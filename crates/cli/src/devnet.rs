@@ -164,7 +164,7 @@ pub(crate) fn exodus_params(args: &DevnetArgs) -> Result<tandem_devnet::ExodusPa
         if let Some(p) =
             tandem_devnet::ExodusParams::committed(args.tree_depth, args.priority_deadline)
         {
-            return Ok(p);
+            return Ok(p.with_forced_inbox(tandem_devnet::ForcedInboxParams::devnet(args.chain_id, args.tree_depth)));
         }
     }
     use tandem_circuit::exit::{exit_verifier_file, ExitKeys, DEVNET_EXIT_SEED};
@@ -176,6 +176,7 @@ pub(crate) fn exodus_params(args: &DevnetArgs) -> Result<tandem_devnet::ExodusPa
     Ok(tandem_devnet::ExodusParams {
         exit_verifier_code: code.into(),
         priority_deadline: args.priority_deadline,
+        forced_inbox: Some(tandem_devnet::ForcedInboxParams::devnet(args.chain_id, args.tree_depth)),
     })
 }
 
@@ -776,6 +777,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         "dataDir": data_dir.display().to_string(),
         "logs": {"anvil": anvil.log().display().to_string(), "node": node.log().display().to_string()},
         "pids": {"anvil": anvil.pid(), "node": node.pid(), "provers": procs.provers.iter().map(|p| p.pid()).collect::<Vec<_>>(), "devnet": std::process::id()},
+        "forcedInbox": deployment.forced_inbox.map(|a| a.to_string()),
         "examples": examples,
         "zkLane": zk.as_ref().map(|(dir, verifier)| json!({
             "slots": zk_slots, "verifier": verifier.to_string(), "keys": dir.display().to_string(),
@@ -795,6 +797,9 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     text += &format!("  metrics      {metrics_url}\n");
     text += &format!("  dashboard    {dashboard_url}   (open in a browser: blocks, batches, finality; read-only)\n");
     text += &format!("  rollup       {}\n", deployment.rollup);
+    if let Some(inbox) = deployment.forced_inbox {
+        text += &format!("  forced wd    {inbox}   (forced-withdrawal inbox, 0.001 ETH per request)\n");
+    }
     text += &format!(
         "  dev token    {} (L2 token id {}, 18 decimals)\n",
         deployment.dev_token, deployment.dev_token_id

@@ -14,6 +14,7 @@ pub mod bindings;
 pub mod client;
 pub mod commitments;
 pub mod exodus;
+pub mod forced;
 pub mod market;
 pub mod revert;
 pub mod staking;
@@ -26,6 +27,7 @@ pub use client::{
 };
 pub use commitments::{to_sol, to_staked_sol};
 pub use exodus::{ExodusState, PendingPriorityOp};
+pub use forced::{ForcedClient, QueuedForcedWithdrawal};
 pub use market::{
     Fulfillment, JobStatus, LockEvent, MarketClient, MarketJob, MarketParams, SlashEvent,
 };
