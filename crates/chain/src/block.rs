@@ -10,7 +10,7 @@ use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tandem_state::LedgerOp;
-use tandem_types::{Balance, L1Deposit, PackedPubKey, SignedTx, TokenId};
+use tandem_types::{Balance, ForcedWithdrawalRequest, L1Deposit, PackedPubKey, SignedTx, TokenId};
 
 use crate::batch::{intermediate_roots_root, BatchHeader, Lane};
 use crate::genesis::FEE_ACCOUNT;
@@ -117,6 +117,14 @@ pub enum BlockInput {
         #[serde(with = "decimal")]
         amount: Balance,
     },
+    /// A forced-withdrawal request from the L1 priority queue (executed or a recorded no-op).
+    ForcedWithdrawal {
+        /// Priority-queue index.
+        queue_index: u64,
+        /// The request (`0x` hex of its SPEC §4.5 wire form in JSON).
+        #[serde(with = "forced_request")]
+        request: ForcedWithdrawalRequest,
+    },
     /// A signed transaction.
     Tx {
         /// The transaction (`0x` hex of its SPEC §4.3 encoding in JSON).
@@ -136,6 +144,15 @@ impl BlockInput {
         match self {
             BlockInput::Deposit { to, token, amount, .. } => LedgerOp::Deposit(L1Deposit { to: *to, token: *token, amount: *amount }),
             BlockInput::Tx { encoded } => LedgerOp::Tx(*encoded),
+            BlockInput::ForcedWithdrawal { request, .. } => LedgerOp::ForcedWithdrawal(*request),
+        }
+    }
+
+    /// The priority-queue index of a deposit or forced withdrawal; `None` for a transaction.
+    pub fn queue_index(&self) -> Option<u64> {
+        match self {
+            BlockInput::Deposit { queue_index, .. } | BlockInput::ForcedWithdrawal { queue_index, .. } => Some(*queue_index),
+            BlockInput::Tx { .. } => None,
         }
     }
 }
@@ -211,6 +228,19 @@ mod signed_tx {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<SignedTx, D::Error> {
         SignedTx::decode(&super::hex0x::deserialize(deserializer)?).map_err(D::Error::custom)
+    }
+}
+
+mod forced_request {
+    use serde::{de::Error, Deserializer, Serializer};
+    use tandem_types::ForcedWithdrawalRequest;
+
+    pub fn serialize<S: Serializer>(request: &ForcedWithdrawalRequest, serializer: S) -> Result<S::Ok, S::Error> {
+        super::hex0x::serialize(&request.encode(), serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<ForcedWithdrawalRequest, D::Error> {
+        ForcedWithdrawalRequest::decode(&super::hex0x::deserialize(deserializer)?).map_err(D::Error::custom)
     }
 }
 

@@ -8,6 +8,7 @@
 //! u32 input count (at most MAX_PAYLOAD_INPUTS), then each input:
 //!   u8 tag 0 = deposit: u64 queue index | 32-byte packed owner key | u8 token (< 32) | u128 amount
 //!   u8 tag 1 = tx:      u16 length | the signed transaction's SPEC §4.3 encoding (strict)
+//!   u8 tag 2 = forced withdrawal: u64 queue index | the request's SPEC §4.5 wire form (144 bytes, strict)
 //! ```
 //!
 //! Every value has exactly one encoding, and the decoder accepts only it: it refuses empty,
@@ -15,7 +16,7 @@
 //! tag, more than [`MAX_PAYLOAD_INPUTS`] inputs, a transaction that does not decode strictly
 //! (non-canonical packed amounts included) or does not fill its length, and trailing bytes.
 
-use tandem_types::{DecodeError, L1Deposit, PackedPubKey, SignedTx, TokenId};
+use tandem_types::{DecodeError, ForcedWithdrawalRequest, L1Deposit, PackedPubKey, SignedTx, TokenId};
 
 use crate::batch::Lane;
 use crate::block::BlockInput;
@@ -29,6 +30,7 @@ pub const MAX_PAYLOAD_INPUTS: u32 = 65_536;
 
 const TAG_DEPOSIT: u8 = 0;
 const TAG_TX: u8 = 1;
+const TAG_FORCED: u8 = 2;
 /// Encoded size of a deposit input after its tag.
 const DEPOSIT_BYTES: usize = 8 + 32 + 1 + 16;
 /// Smallest encoded input (a tag and an empty length prefix), to bound allocations.
@@ -113,6 +115,11 @@ impl ConsensusPayload {
                     out.extend_from_slice(&to.0);
                     out.push(token.get());
                     out.extend_from_slice(&amount.to_be_bytes());
+                }
+                BlockInput::ForcedWithdrawal { queue_index, request } => {
+                    out.push(TAG_FORCED);
+                    out.extend_from_slice(&queue_index.to_be_bytes());
+                    out.extend_from_slice(&request.encode());
                 }
                 BlockInput::Tx { encoded } => {
                     let bytes = encoded.encode();
@@ -201,6 +208,11 @@ impl<'a> Reader<'a> {
                 let len = u16::from_be_bytes(self.array(TY)?) as usize;
                 let encoded = SignedTx::decode(self.take(TY, len)?).map_err(field)?;
                 Ok(BlockInput::Tx { encoded })
+            }
+            TAG_FORCED => {
+                let queue_index = u64::from_be_bytes(self.array(TY)?);
+                let request = ForcedWithdrawalRequest::decode(self.take(TY, ForcedWithdrawalRequest::SIZE)?).map_err(field)?;
+                Ok(BlockInput::ForcedWithdrawal { queue_index, request })
             }
             tag => Err(PayloadError { ty: TY, reason: PayloadReason::UnknownTag(tag) }),
         }
@@ -324,6 +336,21 @@ mod tests {
                 amount
             }),
             (0u128..100_000_000, 0u32..20, any::<u32>()).prop_map(|(m, e, n)| BlockInput::Tx { encoded: transfer(m * 10u128.pow(e), n) }),
+            (any::<u64>(), 0u32..(1 << 24), any::<u128>(), any::<u64>(), 0u8..0x30).prop_map(|(q, account, amount, id, top)| {
+                BlockInput::ForcedWithdrawal {
+                    queue_index: q,
+                    request: ForcedWithdrawalRequest {
+                        account: AccountIndex::new(account).unwrap(),
+                        token: TokenId::new(account % 32).unwrap(),
+                        to_l1: L1Address([top; 20]),
+                        amount,
+                        request_id: id,
+                        r8x: [top; 32],
+                        r8y: [top / 2; 32],
+                        s: [top / 3; 32],
+                    },
+                }
+            }),
             (any::<u128>(), any::<[u8; 20]>(), any::<u32>()).prop_map(|(amount, to, nonce)| BlockInput::Tx {
                 encoded: SignedTx {
                     tx: Tx::Withdraw(WithdrawTx {

@@ -599,6 +599,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         fast_withdrawal_fee: args.fast_withdrawal_fee,
         escrow_proof_fees: true,
     });
+    node_cmd.forced_inbox = deployment.forced_inbox;
     node_cmd.test_censor_deposits_to = args
         .test_censor_deposits_to
         .as_deref()

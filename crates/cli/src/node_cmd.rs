@@ -96,6 +96,10 @@ pub struct NodeArgs {
     /// after it (a censoring sequencer, to exercise exodus).
     #[arg(long, hide = true, value_parser = parse_censored_key)]
     pub test_censor_deposits_to: Option<PackedPubKey>,
+    /// The rollup's forced-withdrawal inbox (printed by `tandem devnet`): its requests are
+    /// included with the deposits, in queue order. Required when the rollup has one.
+    #[arg(long, env = "TANDEM_FORCED_INBOX")]
+    pub forced_inbox: Option<Address>,
 }
 
 fn parse_censored_key(text: &str) -> Result<PackedPubKey, String> {
@@ -134,6 +138,7 @@ impl NodeArgs {
                 escrow_proof_fees: self.escrow_proof_fees,
             }),
             test_censor_deposits_to: self.test_censor_deposits_to,
+            forced_inbox: self.forced_inbox,
         })
     }
 }

@@ -111,6 +111,7 @@ async fn run(prove_optimistic: bool) {
             escrow_proof_fees: false,
         }),
         test_censor_deposits_to: None,
+        forced_inbox: None,
     };
     let node = Node::open(config).await.unwrap();
     let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap())

@@ -94,6 +94,8 @@ pub struct NodeCommand {
     pub member: Option<MemberArgs>,
     /// `--test-censor-deposits-to` (TEST ONLY: a censoring sequencer).
     pub test_censor_deposits_to: Option<PackedPubKey>,
+    /// `--forced-inbox`: the rollup's forced-withdrawal inbox.
+    pub forced_inbox: Option<Address>,
 }
 
 impl NodeCommand {
@@ -131,6 +133,7 @@ impl NodeCommand {
             zk: None,
             member: None,
             test_censor_deposits_to: None,
+            forced_inbox: None,
         }
     }
 
@@ -215,6 +218,10 @@ impl NodeCommand {
         }
         if self.log_json {
             args.push("--log-json".into());
+        }
+        if let Some(inbox) = &self.forced_inbox {
+            args.push("--forced-inbox".into());
+            args.push(inbox.to_string());
         }
         if let Some(key) = &self.test_censor_deposits_to {
             args.push("--test-censor-deposits-to".into());

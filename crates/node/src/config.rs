@@ -44,6 +44,9 @@ pub struct NodeConfig {
     /// TEST ONLY: never include a deposit to this key nor any deposit queued after it (a
     /// censoring sequencer, for exodus tests). `None` in every real deployment.
     pub test_censor_deposits_to: Option<PackedPubKey>,
+    /// The rollup's forced-withdrawal inbox (SPEC §4.5): its requests are included with the
+    /// deposits, in queue order. `None` for a rollup deployed without one.
+    pub forced_inbox: Option<Address>,
 }
 
 /// Parameters of the validity (ZK) lane.

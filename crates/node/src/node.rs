@@ -9,7 +9,7 @@ use tandem_chain::{
     BatchHeader, BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT,
 };
 use tandem_crypto::field::fr_to_be_bytes;
-use tandem_l1::{QueuedDeposit, RollupClient, B256};
+use tandem_l1::{ForcedClient, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
 use tandem_state::{BlockOutcome, Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
 use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
@@ -165,8 +165,10 @@ pub struct Node {
     pub(crate) ledger: Mutex<PersistentLedger>,
     pub(crate) db: Arc<redb::Database>,
     pub(crate) mempool: Mutex<Mempool>,
-    /// Confirmed deposits not yet included, in queue order.
-    pub(crate) deposits: Mutex<VecDeque<QueuedDeposit>>,
+    /// Confirmed priority ops (deposits, forced withdrawals) not yet included, in queue order.
+    pub(crate) deposits: Mutex<VecDeque<QueuedPriorityOp>>,
+    /// The forced-withdrawal inbox, if the rollup has one.
+    forced: Option<ForcedClient>,
     pub(crate) l1: RollupClient,
     /// Metrics.
     pub metrics: Metrics,
@@ -237,6 +239,10 @@ impl Node {
             config.rollup,
             Some(config.sequencer_key.clone()),
         )?;
+        let forced = config
+            .forced_inbox
+            .map(|inbox| ForcedClient::new(&config.l1_rpc, inbox, None))
+            .transpose()?;
         let l1_chain_id = tandem_l1::client_chain_id(&l1).await?;
         let challenge_window = l1.challenge_window().await?;
         let market = l1.market().await?;
@@ -249,6 +255,7 @@ impl Node {
             db,
             mempool: Mutex::new(mempool),
             deposits: Mutex::new(VecDeque::new()),
+            forced,
             l1,
             l1_chain_id,
             challenge_window,
@@ -342,7 +349,7 @@ impl Node {
     pub(crate) fn plan_block(
         &self,
         mempool: &Mempool,
-        deposits: &mut VecDeque<QueuedDeposit>,
+        deposits: &mut VecDeque<QueuedPriorityOp>,
     ) -> Result<BlockPlan, NodeError> {
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         while deposits
@@ -355,7 +362,7 @@ impl Node {
         let mut inputs: Vec<BlockInput> = deposits
             .iter()
             .take(max)
-            .map(|d| BlockInput::deposit(d.queue_index, &d.deposit))
+            .map(|d| d.input.clone())
             .collect();
         let room = max - inputs.len();
         inputs.extend(
@@ -377,7 +384,7 @@ impl Node {
         &self,
         ledger: &mut PersistentLedger,
         mempool: &mut Mempool,
-        deposits: &mut VecDeque<QueuedDeposit>,
+        deposits: &mut VecDeque<QueuedPriorityOp>,
         block: DecidedBlock,
     ) -> Result<Option<u64>, NodeError> {
         let DecidedBlock {
@@ -402,7 +409,7 @@ impl Node {
             .iter()
             .filter_map(|(i, error)| match &inputs[*i] {
                 BlockInput::Tx { encoded } => Some((TxHash::of(encoded), error.to_string())),
-                BlockInput::Deposit { .. } => None,
+                BlockInput::Deposit { .. } | BlockInput::ForcedWithdrawal { .. } => None,
             })
             .collect();
         for (hash, reason) in &skipped {
@@ -411,7 +418,7 @@ impl Node {
         let inputs: Vec<BlockInput> = applied.iter().map(|i| inputs[*i].clone()).collect();
         let deposit_count = inputs
             .iter()
-            .filter(|i| matches!(i, BlockInput::Deposit { .. }))
+            .filter(|i| i.queue_index().is_some())
             .count();
         let produced = !outcome.ops.is_empty();
         let mut withdrawal_index = 0u32;
@@ -550,7 +557,7 @@ impl Node {
 
     /// The lane of the next block and its op limit: a ZK-lane block (at most the circuit's
     /// slots) when a fast withdrawal fits in it, else an optimistic one.
-    fn block_lane(&self, deposits: &VecDeque<QueuedDeposit>, mempool: &Mempool) -> (Lane, usize) {
+    fn block_lane(&self, deposits: &VecDeque<QueuedPriorityOp>, mempool: &Mempool) -> (Lane, usize) {
         let max = self.config.max_block_ops;
         let Some(zk) = self.config.zk_lane else {
             return (Lane::Optimistic, max);
@@ -595,7 +602,25 @@ impl Node {
         let mut from = scanned.map_or(self.config.deploy_block, |(n, _)| n + 1);
         while from <= safe {
             let to = safe.min(from + MAX_LOG_RANGE - 1);
-            let found = self.l1.deposits(from, to).await?;
+            let mut found: Vec<QueuedPriorityOp> = self
+                .l1
+                .deposits(from, to)
+                .await?
+                .into_iter()
+                .map(|d| QueuedPriorityOp {
+                    queue_index: d.queue_index,
+                    input: BlockInput::deposit(d.queue_index, &d.deposit),
+                    l1_block: d.l1_block,
+                })
+                .collect();
+            if let Some(forced) = &self.forced {
+                found.extend(forced.requests(from, to).await?.into_iter().map(|f| QueuedPriorityOp {
+                    queue_index: f.queue_index,
+                    input: BlockInput::ForcedWithdrawal { queue_index: f.queue_index, request: f.request },
+                    l1_block: f.l1_block,
+                }));
+                found.sort_by_key(|d| d.queue_index);
+            }
             {
                 let next_included = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
                 let mut queue = lock(&self.deposits);
@@ -607,7 +632,8 @@ impl Node {
                     if let Some(censored) = &self.config.test_censor_deposits_to {
                         // TEST ONLY: the censored deposit and every later one (the queue is
                         // consumed in order) are never included.
-                        if d.deposit.to == *censored || d.queue_index > expected {
+                        let to_censored = matches!(&d.input, BlockInput::Deposit { to, .. } if to == censored);
+                        if to_censored || d.queue_index > expected {
                             warn!(
                                 queue_index = d.queue_index,
                                 "TEST ONLY: censoring the deposit"
@@ -617,7 +643,7 @@ impl Node {
                     }
                     if d.queue_index != expected {
                         return Err(NodeError::L1(tandem_l1::L1Error::Unexpected(format!(
-                            "deposit queue gap: expected index {expected}, found {}",
+                            "priority queue gap: expected index {expected}, found {} (a forced withdrawal without --forced-inbox?)",
                             d.queue_index
                         ))));
                     }
@@ -790,4 +816,16 @@ async fn l1_loop<S: Sequencing, P: Posting>(
             }
         }
     }
+}
+
+/// A confirmed priority-queue entry not yet included: a deposit or a forced withdrawal, as
+/// the block input that includes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedPriorityOp {
+    /// Position in the priority queue.
+    pub queue_index: u64,
+    /// The input (`BlockInput::Deposit` or `BlockInput::ForcedWithdrawal`).
+    pub input: BlockInput,
+    /// L1 block that queued it (forgotten on a reorg of that block).
+    pub l1_block: u64,
 }

@@ -273,7 +273,7 @@ pub async fn restore(
     // commit of a number is the candidate (earlier ones were reverted); the record check
     // below decides.
     let mut commits: HashMap<u64, CommitEvent> = HashMap::new();
-    let mut deposits: BTreeMap<u64, L1Deposit> = BTreeMap::new();
+    let mut deposits: BTreeMap<u64, QueueEntry> = BTreeMap::new();
     let mut from = params.deploy_block;
     while from <= head {
         let to = from.saturating_add(params.log_range - 1).min(head);
@@ -295,7 +295,12 @@ pub async fn restore(
         }
         for (event, _) in contract.DepositQueued_filter().from_block(from).to_block(to).query().await.map_err(contract_error)? {
             let token = TokenId::new(event.tokenId as u32).map_err(|e| L1Error::Unexpected(e.to_string()))?;
-            deposits.insert(event.queueIndex, L1Deposit { to: PackedPubKey(event.packedKey.0), token, amount: event.amount });
+            deposits.insert(event.queueIndex, QueueEntry::Deposit(L1Deposit { to: PackedPubKey(event.packedKey.0), token, amount: event.amount }));
+        }
+        for (event, _) in contract.ForcedWithdrawalQueued_filter().from_block(from).to_block(to).query().await.map_err(contract_error)? {
+            let token = TokenId::new(event.tokenId as u32).map_err(|e| L1Error::Unexpected(e.to_string()))?;
+            let account = AccountIndex::new(event.account).map_err(|e| L1Error::Unexpected(e.to_string()))?;
+            deposits.insert(event.queueIndex, QueueEntry::Forced { account, token, request_hash: event.requestHash.0 });
         }
         progress(RestoreProgress::Logs { from, to, head });
         match to.checked_add(1) {
@@ -410,15 +415,28 @@ fn check_record(batch: u64, record: &TandemRollup::StoredBatch, stored: B256) ->
     Ok(())
 }
 
-/// Checks that the deposit ops of batch `batch` are, in order, the queue entries
-/// `start..end` the contract's record says it consumed.
-fn check_deposits(batch: u64, ops: &[Op], queue: &BTreeMap<u64, L1Deposit>, start: u64, end: u64) -> Result<(), RestoreError> {
+/// A priority-queue entry as its event reports it: what the op consuming it must carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueueEntry {
+    /// `DepositQueued`.
+    Deposit(L1Deposit),
+    /// `ForcedWithdrawalQueued` (the request hash binds the rest of the request).
+    Forced { account: AccountIndex, token: TokenId, request_hash: [u8; 32] },
+}
+
+/// Checks that the priority ops (deposits, forced withdrawals) of batch `batch` are, in
+/// order, the queue entries `start..end` the contract's record says it consumed.
+fn check_deposits(batch: u64, ops: &[Op], queue: &BTreeMap<u64, QueueEntry>, start: u64, end: u64) -> Result<(), RestoreError> {
     let mut queue_index = start;
     let mut count = 0usize;
     for (op, public) in ops.iter().enumerate() {
-        let Op::Deposit(d) = public else { continue };
+        let consumed = match public {
+            Op::Deposit(d) => QueueEntry::Deposit(L1Deposit { to: d.pubkey, token: d.token, amount: d.amount }),
+            Op::ForcedWithdraw(f) => QueueEntry::Forced { account: f.account, token: f.token, request_hash: f.request_hash },
+            _ => continue,
+        };
         let expected = queue.get(&queue_index);
-        if queue_index >= end || expected != Some(&L1Deposit { to: d.pubkey, token: d.token, amount: d.amount }) {
+        if queue_index >= end || expected != Some(&consumed) {
             return Err(RestoreError::DepositMismatch { batch, op, queue_index });
         }
         queue_index += 1;
@@ -561,8 +579,8 @@ mod tests {
 
     #[test]
     fn deposits_must_be_the_consumed_queue_entries() {
-        let entry = |amount| L1Deposit { to: PackedPubKey([9; 32]), token: TokenId::new(0).unwrap(), amount };
-        let queue: BTreeMap<u64, L1Deposit> = [(0, entry(7)), (1, entry(10)), (2, entry(11))].into();
+        let entry = |amount| QueueEntry::Deposit(L1Deposit { to: PackedPubKey([9; 32]), token: TokenId::new(0).unwrap(), amount });
+        let queue: BTreeMap<u64, QueueEntry> = [(0, entry(7)), (1, entry(10)), (2, entry(11))].into();
         let ops = [Op::Noop, deposit_op(10), deposit_op(11)];
         check_deposits(5, &ops, &queue, 1, 3).unwrap();
         let e = check_deposits(5, &ops, &queue, 0, 2).unwrap_err();

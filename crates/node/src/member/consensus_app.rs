@@ -138,30 +138,28 @@ impl Member {
         Ok(Some(StoredHeight { payload, bytes, certificate }))
     }
 
-    /// Checks the payload's deposits against the confirmed L1 queue: in order, first, and
-    /// equal to L1's.
+    /// Checks the payload's priority ops (deposits, forced withdrawals) against the confirmed
+    /// L1 queue: in order, first, and equal to L1's.
     fn check_inputs(&self, payload: &ConsensusPayload) -> Result<(), PayloadCheckError> {
         let next_deposit = read_meta(&self.node.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         let deposits = lock(&self.node.deposits);
         let mut seen_tx = false;
         for (i, input) in payload.inputs.iter().enumerate() {
-            match input {
-                BlockInput::Deposit { queue_index, .. } => {
-                    if seen_tx {
-                        return Err(PayloadCheckError::DepositAfterTx { input: i });
-                    }
-                    let expected = next_deposit + i as u64;
-                    if *queue_index != expected {
-                        return Err(PayloadCheckError::DepositOutOfOrder { input: i, queue_index: *queue_index, expected });
-                    }
-                    let known = deposits.iter().find(|d| d.queue_index == expected);
-                    match (known, input.to_ledger_op()) {
-                        (Some(d), LedgerOp::Deposit(dep)) if d.deposit == dep => {}
-                        (Some(_), _) => return Err(PayloadCheckError::DepositDiffers { input: i, queue_index: expected }),
-                        (None, _) => return Err(PayloadCheckError::DepositUnconfirmed { input: i, queue_index: expected }),
-                    }
-                }
-                BlockInput::Tx { .. } => seen_tx = true,
+            let Some(queue_index) = input.queue_index() else {
+                seen_tx = true;
+                continue;
+            };
+            if seen_tx {
+                return Err(PayloadCheckError::DepositAfterTx { input: i });
+            }
+            let expected = next_deposit + i as u64;
+            if queue_index != expected {
+                return Err(PayloadCheckError::DepositOutOfOrder { input: i, queue_index, expected });
+            }
+            match deposits.iter().find(|d| d.queue_index == expected) {
+                Some(known) if known.input == *input => {}
+                Some(_) => return Err(PayloadCheckError::DepositDiffers { input: i, queue_index: expected }),
+                None => return Err(PayloadCheckError::DepositUnconfirmed { input: i, queue_index: expected }),
             }
         }
         Ok(())

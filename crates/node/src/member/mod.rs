@@ -278,7 +278,7 @@ pub fn payload_tx_hashes(payload: &ConsensusPayload) -> HashSet<TxHash> {
         .iter()
         .filter_map(|i| match i {
             BlockInput::Tx { encoded } => Some(TxHash::of(encoded)),
-            BlockInput::Deposit { .. } => None,
+            BlockInput::Deposit { .. } | BlockInput::ForcedWithdrawal { .. } => None,
         })
         .collect()
 }

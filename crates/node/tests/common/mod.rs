@@ -129,6 +129,7 @@ pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
         l1_poll_interval: Duration::from_millis(100),
         zk_lane: None,
         test_censor_deposits_to: None,
+        forced_inbox: None,
     };
     adjust(&mut config);
     let node = open(&config).await;
