@@ -91,6 +91,31 @@ pub fn withdrawals(ops: &[Op]) -> Vec<WithdrawOp> {
         .collect()
 }
 
+/// The L1 withdrawals of a block, in public-data order (the contract's leaf order): its
+/// `Withdraw` ops and its executed forced withdrawals, whose recipient is the request's
+/// (L1 stored it; public data does not repeat it). `inputs` are the block's applied inputs,
+/// one per op; `None` if a forced op has no request beside it.
+pub fn block_withdrawals(ops: &[Op], inputs: &[crate::BlockInput]) -> Option<Vec<WithdrawOp>> {
+    let mut out = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        match op {
+            Op::Withdraw(w) => out.push(*w),
+            Op::ForcedWithdraw(f) if f.withdrawn > 0 => {
+                let Some(crate::BlockInput::ForcedWithdrawal { request, .. }) = inputs.get(i) else { return None };
+                out.push(WithdrawOp {
+                    from: f.account,
+                    token: f.token,
+                    amount: f.withdrawn,
+                    fee: tandem_types::PackedFee::new(0).expect("zero is a packed fee"),
+                    to_l1: request.to_l1,
+                });
+            }
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
 /// Levels of the keccak tree over `leaves`: each level pads an odd count with a zero leaf,
 /// exactly as the contract's `_withdrawalsRoot`.
 fn keccak_levels(leaves: Vec<B256>) -> Vec<Vec<B256>> {

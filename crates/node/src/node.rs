@@ -424,6 +424,10 @@ impl Node {
         let mut withdrawal_index = 0u32;
         let mut tx_updates = Vec::new();
         for (op, input) in outcome.ops.iter().zip(&inputs) {
+            if matches!(op, Op::ForcedWithdraw(f) if f.withdrawn > 0) {
+                // An executed forced withdrawal takes the next leaf of the batch's tree.
+                withdrawal_index += 1;
+            }
             if let BlockInput::Tx { encoded } = input {
                 let withdrawal = matches!(op, Op::Withdraw(_)).then(|| {
                     withdrawal_index += 1;

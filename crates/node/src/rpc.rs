@@ -201,7 +201,8 @@ impl TandemApiServer for NodeRpc {
         let node = &self.node;
         let Some(block) = node.block(batch).map_err(internal)? else { return Ok(None) };
         let ops = tandem_types::decode_public_data(&block.public_data).map_err(internal)?;
-        let withdrawals = tandem_chain::withdrawals(&ops);
+        let withdrawals = tandem_chain::block_withdrawals(&ops, &block.inputs)
+            .ok_or_else(|| internal(format!("block {batch} has a forced withdrawal without its request")))?;
         let Some(w) = withdrawals.get(index as usize) else { return Ok(None) };
         let proof = tandem_chain::withdrawal_proof(&withdrawals, index as usize).unwrap_or_default();
         let status = node.batch(batch).map_err(internal)?.map(|b| b.status).unwrap_or(BatchStatus::Soft);
