@@ -207,6 +207,71 @@ pub async fn exit(
     Ok((out, text))
 }
 
+/// `tandem wallet force-withdraw`: finds the wallet's account from L1 alone (the latest
+/// committed state), signs a forced-withdrawal request for `amount` (`None`: the whole
+/// balance) of `token` to `to` and queues it in the inbox with its fee. The sequencer must
+/// include it before the priority deadline, or anyone may start exodus.
+pub async fn force_withdraw(
+    args: &WalletArgs,
+    chain: &ExitChainArgs,
+    inbox: Address,
+    token: &str,
+    amount: Option<u128>,
+    to: Option<Address>,
+) -> Result<Output> {
+    let client = client(args, "force-withdraw")?;
+    let recipient = match to {
+        Some(a) => a,
+        None => client.signer().ok_or_else(|| anyhow!("no L1 signer"))?,
+    };
+    let token = parse_l2_token(token)?;
+    let key = keyfile::load(&args.wallet)?;
+    let _ = writeln!(std::io::stderr(), "finding the wallet's account from L1 (no L2 node)…");
+    let params = RestoreParams {
+        chain_id: chain.chain_id,
+        tree_depth: chain.tree_depth,
+        genesis_fee_pubkey: chain.genesis_fee_pubkey,
+        deploy_block: chain.deploy_block,
+        log_range: DEFAULT_LOG_RANGE,
+        include_unfinal: true,
+    };
+    let restored = restore(client.provider(), client.rollup(), params, &mut |_| {}).await?;
+    let account = restored
+        .ledger
+        .index_of(&key.public_key().pack())
+        .ok_or_else(|| anyhow!("the wallet's key owns no account on L2 yet: nothing to withdraw"))?;
+    let request_id = rand::rngs::OsRng.next_u64();
+    let request = tandem_state::signing::sign_forced_withdrawal(
+        &key,
+        chain.chain_id,
+        account,
+        token,
+        L1Address(recipient.0 .0),
+        amount.unwrap_or(0),
+        request_id,
+    );
+    let signer = crate::wallet::l1_signer(args, "force-withdraw")?;
+    let forced = tandem_l1::ForcedClient::new(&args.l1_rpc, inbox, Some(signer)).map_err(|e| anyhow!("{e}"))?;
+    let queue_index = forced.request(&request).await.map_err(|e| anyhow!("forced withdrawal refused: {e}"))?;
+    let deadline = client.priority_op_deadline(queue_index).await.map_err(|e| anyhow!("{e}"))?;
+    let what = amount.map_or("the whole balance".to_string(), |a| a.to_string());
+    let out = json!({
+        "queueIndex": queue_index,
+        "account": account.get(),
+        "token": token.get(),
+        "amount": amount.unwrap_or(0).to_string(),
+        "recipient": recipient.to_string(),
+        "requestId": request_id,
+        "deadline": deadline,
+    });
+    let text = format!(
+        "forced withdrawal of {what} (token {}) from account {} to {recipient} queued at index {queue_index}; the sequencer must include it by L1 time {deadline}, or anyone may start exodus",
+        token.get(),
+        account.get()
+    );
+    Ok((out, text))
+}
+
 /// `tandem wallet refunds`: refunds every deposit that no final batch consumed and that is
 /// not refunded yet, each to its own depositor.
 pub async fn refunds(args: &WalletArgs, deploy_block: u64) -> Result<Output> {

@@ -172,6 +172,29 @@ pub enum WalletCommand {
         #[arg(long)]
         to: Option<Address>,
     },
+    /// Ask L1 to force a withdrawal the sequencer will not serve (needs --rollup, --l1-key,
+    /// the chain parameters and the inbox, no L2 node): it joins the priority queue and must
+    /// be included before its deadline; claim it like any withdrawal once its batch is final.
+    ForceWithdraw {
+        /// The chain (the account is found from L1).
+        #[command(flatten)]
+        chain: crate::exodus_cmd::ExitChainArgs,
+        /// The forced-withdrawal inbox (`tandem devnet` prints it).
+        #[arg(long, env = "TANDEM_FORCED_INBOX")]
+        inbox: Address,
+        /// eth, dev or a token id.
+        #[arg(long, default_value = "eth")]
+        token: String,
+        /// Amount (18 decimals, or base units with --wei); the whole balance when absent.
+        #[arg(long)]
+        amount: Option<String>,
+        /// --amount is in base units.
+        #[arg(long)]
+        wei: bool,
+        /// L1 recipient; defaults to the address of --l1-key.
+        #[arg(long)]
+        to: Option<Address>,
+    },
     /// During exodus: refund every deposit no final batch consumed, each to its depositor.
     Refunds {
         /// L1 block of the rollup deployment (deposit events are read from here).
@@ -247,6 +270,13 @@ pub async fn run(args: WalletArgs) -> Result<()> {
         }
         WalletCommand::Exit { chain, token, to } => {
             crate::exodus_cmd::exit(&args, chain, token, *to).await?
+        }
+        WalletCommand::ForceWithdraw { chain, inbox, token, amount, wei, to } => {
+            let amount = amount.as_deref().map(|a| parse_amount(a, *wei)).transpose()?;
+            if amount == Some(0) {
+                bail!("a forced withdrawal of 0 is refused: leave out --amount to withdraw the whole balance");
+            }
+            crate::exodus_cmd::force_withdraw(&args, chain, *inbox, token, amount, *to).await?
         }
         WalletCommand::Refunds { deploy_block } => {
             crate::exodus_cmd::refunds(&args, *deploy_block).await?
