@@ -54,6 +54,11 @@ impl RollupClient {
             .map_err(contract_error)
     }
 
+    /// L1 timestamp after which queue entry `queue_index` counts as expired.
+    pub async fn priority_op_deadline(&self, queue_index: u64) -> Result<u64, L1Error> {
+        self.contract().priorityOpDeadline(queue_index).call().await.map_err(contract_error)
+    }
+
     /// The queue head and its deadline; `None` when nothing is pending.
     pub async fn oldest_pending_priority_op(&self) -> Result<Option<PendingPriorityOp>, L1Error> {
         let c = self.contract();
