@@ -48,8 +48,8 @@ impl ForcedClient {
     /// Sends `request` with the fee; returns its priority-queue index.
     pub async fn request(&self, request: &ForcedWithdrawalRequest) -> Result<u64, L1Error> {
         let fee = self.request_fee().await?;
-        let call = self
-            .contract()
+        let contract = self.contract();
+        let call = contract
             .requestForcedWithdrawal(
                 request.account.get(),
                 request.token.get(),

@@ -3,10 +3,10 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tandem_chain::{BlockInput, ConsensusInfo, ConsensusPayload, Lane};
+use tandem_chain::{ConsensusInfo, ConsensusPayload, Lane};
 use tandem_consensus::{AppError, ConsensusApp, DoubleVote, PayloadRefused, ValidatorSet};
 use tandem_l1::Address;
-use tandem_state::{LedgerOp, StoreError};
+use tandem_state::StoreError;
 use tracing::info;
 
 use super::{app_err, lock, unix_now, Member};
