@@ -99,10 +99,11 @@ pub struct DevnetArgs {
     /// (SPEC §16; at most 3600, the mainnet bound; minutes on a devnet).
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub priority_deadline: u64,
-    /// TEST ONLY: the sequencer never includes a deposit to this packed L2 key, nor any
-    /// deposit queued after it (a censoring sequencer, to exercise exodus).
+    /// TEST ONLY: the sequencer never includes a forced withdrawal from the account of this
+    /// packed L2 key, nor any priority op queued after it (a censoring sequencer, to
+    /// exercise exodus).
     #[arg(long, hide = true)]
-    pub test_censor_deposits_to: Option<String>,
+    pub test_censor_forced_from: Option<String>,
     /// anvil block time in seconds (0 = mine one block per transaction).
     #[arg(long, default_value_t = 1)]
     pub l1_block_time: u64,
@@ -600,12 +601,12 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         escrow_proof_fees: true,
     });
     node_cmd.forced_inbox = deployment.forced_inbox;
-    node_cmd.test_censor_deposits_to = args
-        .test_censor_deposits_to
+    node_cmd.test_censor_forced_from = args
+        .test_censor_forced_from
         .as_deref()
         .map(crate::wallet::parse_packed_key)
         .transpose()
-        .context("--test-censor-deposits-to")?;
+        .context("--test-censor-forced-from")?;
     eprintln!(
         "==> starting the node on {l2_url}, log {}",
         node_log.display()

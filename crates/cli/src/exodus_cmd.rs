@@ -7,7 +7,7 @@
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use rand::RngCore;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::io::Write;
 use std::time::Instant;
 use tandem_circuit::exit::{exit_solidity_proof, ExitCircuit, ExitKeys, DEVNET_EXIT_SEED};
@@ -274,7 +274,7 @@ pub async fn force_withdraw(
 
 /// `tandem wallet refunds`: refunds every deposit that no final batch consumed and that is
 /// not refunded yet, each to its own depositor.
-pub async fn refunds(args: &WalletArgs, deploy_block: u64) -> Result<Output> {
+pub async fn refunds(args: &WalletArgs, deploy_block: u64, inbox: Option<Address>) -> Result<Output> {
     let client = client(args, "refunds")?;
     let state = client.exodus_state().await.map_err(|e| anyhow!("{e}"))?;
     if !state.active {
@@ -330,5 +330,38 @@ pub async fn refunds(args: &WalletArgs, deploy_block: u64) -> Result<Output> {
             .collect::<Vec<_>>()
             .join("\n")
     };
-    Ok((json!({ "refunded": refunded }), text))
+    let Some(inbox) = inbox else {
+        return Ok((json!({ "refunded": refunded }), text));
+    };
+    let (fees, fees_text) = refund_forced_fees(args, inbox, deploy_block, head, state.priority_end).await?;
+    Ok((json!({ "refunded": refunded, "forcedFees": fees }), format!("{text}\n{fees_text}")))
+}
+
+/// The forced-withdrawal half of `tandem wallet refunds`: credits the fee of every request
+/// at or after `priority_end` (exodus dropped it) and not settled yet back to its requester,
+/// then pays out what the inbox owes the signer.
+async fn refund_forced_fees(args: &WalletArgs, inbox: Address, deploy_block: u64, head: u64, priority_end: u64) -> Result<(Value, String)> {
+    let signer = crate::wallet::l1_signer(args, "refunds")?;
+    let me = signer.address();
+    let forced = tandem_l1::ForcedClient::new(&args.l1_rpc, inbox, Some(signer)).map_err(|e| anyhow!("{e}"))?;
+    let mut credited = Vec::new();
+    for request in forced.requests(deploy_block, head).await.map_err(|e| anyhow!("{e}"))? {
+        let q = request.queue_index;
+        if q < priority_end || forced.is_fee_settled(q).await.map_err(|e| anyhow!("{e}"))? {
+            continue;
+        }
+        let tx = forced.refund_fee(q).await.map_err(|e| anyhow!("refunding the fee of forced withdrawal {q}: {e}"))?;
+        credited.push(json!({ "queueIndex": q, "l1Tx": tx.to_string() }));
+    }
+    let owed = forced.fees_owed(me).await.map_err(|e| anyhow!("{e}"))?;
+    let paid = if owed.is_zero() {
+        None
+    } else {
+        Some(forced.withdraw_fees().await.map_err(|e| anyhow!("withdrawing fees: {e}"))?)
+    };
+    let text = format!(
+        "credited {} forced-withdrawal fee(s) back to their requesters; paid {owed} wei owed to {me}",
+        credited.len()
+    );
+    Ok((json!({ "credited": credited, "paidTo": me.to_string(), "paid": owed.to_string(), "l1Tx": paid.map(|t| t.to_string()) }), text))
 }

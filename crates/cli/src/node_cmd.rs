@@ -92,10 +92,10 @@ pub struct NodeArgs {
     /// rotation posts them after --post-timeout-ms.
     #[arg(long, env = "TANDEM_WITHHOLD_BATCHES", hide = true)]
     pub withhold_batches: bool,
-    /// TEST/DEMO ONLY: never include a deposit to this packed L2 key, nor any deposit queued
-    /// after it (a censoring sequencer, to exercise exodus).
+    /// TEST/DEMO ONLY: never include a forced withdrawal from the account of this packed L2
+    /// key, nor any priority op queued after it (a censoring sequencer, to exercise exodus).
     #[arg(long, hide = true, value_parser = parse_censored_key)]
-    pub test_censor_deposits_to: Option<PackedPubKey>,
+    pub test_censor_forced_from: Option<PackedPubKey>,
     /// The rollup's forced-withdrawal inbox (printed by `tandem devnet`): its requests are
     /// included with the deposits, in queue order. Required when the rollup has one.
     #[arg(long, env = "TANDEM_FORCED_INBOX")]
@@ -137,7 +137,7 @@ impl NodeArgs {
                 fast_withdrawal_fee: self.fast_withdrawal_fee,
                 escrow_proof_fees: self.escrow_proof_fees,
             }),
-            test_censor_deposits_to: self.test_censor_deposits_to,
+            test_censor_forced_from: self.test_censor_forced_from,
             forced_inbox: self.forced_inbox,
         })
     }

@@ -195,11 +195,16 @@ pub enum WalletCommand {
         #[arg(long)]
         to: Option<Address>,
     },
-    /// During exodus: refund every deposit no final batch consumed, each to its depositor.
+    /// During exodus: refund every deposit no final batch consumed, each to its depositor
+    /// (and, with --inbox, the fee of every dropped forced withdrawal to its requester).
     Refunds {
         /// L1 block of the rollup deployment (deposit events are read from here).
         #[arg(long, env = "TANDEM_DEPLOY_BLOCK", default_value_t = 0)]
         deploy_block: u64,
+        /// The forced-withdrawal inbox: also credit the fee of every forced withdrawal exodus
+        /// dropped back to its requester, then pay out what the inbox owes --l1-key.
+        #[arg(long, env = "TANDEM_FORCED_INBOX")]
+        inbox: Option<Address>,
     },
     /// L2 balances and nonce of the wallet's account.
     Balance,
@@ -278,8 +283,8 @@ pub async fn run(args: WalletArgs) -> Result<()> {
             }
             crate::exodus_cmd::force_withdraw(&args, chain, *inbox, token, amount, *to).await?
         }
-        WalletCommand::Refunds { deploy_block } => {
-            crate::exodus_cmd::refunds(&args, *deploy_block).await?
+        WalletCommand::Refunds { deploy_block, inbox } => {
+            crate::exodus_cmd::refunds(&args, *deploy_block, *inbox).await?
         }
         WalletCommand::Balance => balance(&args).await?,
         WalletCommand::Status { hash } => status(&args, hash.as_deref()).await?,

@@ -1,16 +1,19 @@
-//! Exodus end to end on anvil (SPEC §16): a devnet whose sequencer censors every deposit to
-//! bob's key and every deposit after it (`--test-censor-deposits-to`, TEST ONLY), with a 15 s
-//! priority deadline and a 40 s challenge window.
+//! Exodus end to end on anvil (SPEC §16): a devnet whose sequencer censors every forced
+//! withdrawal from alice's account and every priority op after it (`--test-censor-forced-from`,
+//! TEST ONLY), with a 15 s priority deadline and a 40 s challenge window.
 //!
 //! 1. Alice's 5 ETH deposit is included and its batch becomes final.
 //! 2. Carol's 2 ETH deposit is included in a batch that is committed but not final yet; then
-//!    bob's 1 ETH deposit is censored. `tandem wallet exodus` is refused before bob's deadline
-//!    and accepted after it (carol's batch is dropped); the node stops its L1 duties.
+//!    alice's forced withdrawal (`tandem wallet force-withdraw`, from L1 alone) is censored,
+//!    and so is bob's 1 ETH deposit queued after it. `tandem wallet exodus` is refused before
+//!    the forced withdrawal's deadline and accepted after it (carol's batch is dropped); the
+//!    node stops its L1 duties.
 //! 3. Alice exits her whole balance with `tandem wallet exit`, from L1 alone (the L2 RPC URL it
 //!    is given is dead): the recipient's L1 balance grows by exactly 5 ETH; a second exit is
 //!    refused; bob and carol own no account in the final state.
 //! 4. `tandem wallet refunds` pays carol's deposit (consumed only by the dropped batch) and
-//!    bob's (still queued) back to the L1 accounts that made them, exactly once.
+//!    bob's (still queued) back to the L1 accounts that made them, exactly once, and gives
+//!    alice her forced withdrawal's fee back.
 
 mod devnet_process;
 
@@ -51,13 +54,14 @@ fn new_wallet(dir: &Path, file: &str) -> String {
 fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    // Bob's key exists before the devnet so that the sequencer can be told to censor it.
-    let bob_key = new_wallet(d, "bob.json");
+    // Alice's key exists before the devnet so that the sequencer can be told to censor it.
+    let alice_key = new_wallet(d, "alice.json");
+    new_wallet(d, "bob.json");
     new_wallet(d, "carol.json");
     let data = d.join("devnet");
     let args = [
         "--tree-depth", "4", "--zk-slots", "0", "--challenge-window", WINDOW_SECS, "--block-time-ms", "500",
-        "--priority-deadline", DEADLINE_SECS, "--test-censor-deposits-to", &bob_key,
+        "--priority-deadline", DEADLINE_SECS, "--test-censor-forced-from", &alice_key,
     ];
     let mut devnet = start_devnet(&data, &args);
     let info = devnet_info(&mut devnet, &data);
@@ -76,7 +80,6 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     let ((alice_l1, _), (bob_l1_key, bob_l1), (carol_l1_key, carol_l1)) = (dev(0), dev(1), dev(2));
 
     // 1. Alice's deposit is included, and final.
-    ok(wallet(d, &info, "alice.json", &["new"]));
     ok(wallet(d, &info, "alice.json", &["--l1-key", &alice_l1, "deposit", "--amount", "5", "--wait"]));
     let alice_batch = all_consumed();
     eventually("alice's batch final", Duration::from_secs(120), || (rt.block_on(l1.last_finalized_batch()).unwrap() >= alice_batch).then_some(()));
@@ -85,11 +88,20 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     let carol = ok(wallet(d, &info, "carol.json", &["--l1-key", &carol_l1_key, "deposit", "--amount", "2", "--wait"]));
     let carol_queue_index = carol["queueIndex"].as_u64().expect("deposit prints its queue index");
     let carol_batch = all_consumed();
+    let (chain_id, deploy_block) = (info["chainId"].to_string(), info["deployBlock"].to_string());
+    let inbox = info["forcedInbox"].as_str().expect("the devnet deploys the forced-withdrawal inbox").to_string();
+    let chain_args = [
+        "--chain-id", &chain_id, "--tree-depth", "4", "--genesis-fee-pubkey", info["feeCollector"]["publicKey"].as_str().unwrap(),
+        "--deploy-block", &deploy_block,
+    ];
+    let forced = ok(wallet_l1_only(d, &info, "alice.json", &alice_l1, &[&["force-withdraw", "--inbox", &inbox][..], &chain_args].concat()));
+    let forced_queue_index = forced["queueIndex"].as_u64().expect("force-withdraw prints its queue index");
     let queued = ok(wallet(d, &info, "bob.json", &["--l1-key", &bob_l1_key, "deposit", "--amount", "1"]));
     let bob_queue_index = queued["queueIndex"].as_u64().expect("deposit prints its queue index");
     let waiting = ok(wallet(d, &info, "alice.json", &["status"]));
     assert_eq!(waiting["exodus"]["active"], false, "{waiting}");
-    assert_eq!(waiting["exodus"]["oldestPending"]["queueIndex"].as_u64(), Some(bob_queue_index), "{waiting}");
+    assert_eq!(waiting["exodus"]["oldestPending"]["queueIndex"].as_u64(), Some(forced_queue_index), "{waiting}");
+    assert_eq!(bob_queue_index, forced_queue_index + 1, "bob's deposit is queued behind the censored request");
     let early = stderr_of(&wallet_l1_only(d, &info, "alice.json", &alice_l1, &["exodus"]));
     assert!(early.contains("not expired"), "{early}");
     let activated = eventually("exodus activated after the deadline", Duration::from_secs(90), || {
@@ -109,7 +121,6 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     // 3. Alice exits from L1 alone, once; bob and carol have nothing under the final root.
     let recipient: Address = "0x1717171717171717171717171717171717171717".parse().unwrap();
     let before = rt.block_on(l1.balance_of(recipient, None)).unwrap();
-    let (chain_id, deploy_block) = (info["chainId"].to_string(), info["deployBlock"].to_string());
     let exit_args = [
         "exit", "--to", "0x1717171717171717171717171717171717171717", "--chain-id", &chain_id, "--tree-depth", "4",
         "--genesis-fee-pubkey", info["feeCollector"]["publicKey"].as_str().unwrap(), "--deploy-block", &deploy_block,
@@ -129,7 +140,7 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     // 4. Carol's and bob's deposits go back to the accounts that made them, once.
     let balances = || rt.block_on(async { (l1.balance_of(carol_l1, None).await.unwrap(), l1.balance_of(bob_l1, None).await.unwrap()) });
     let (carol_before, bob_before) = balances();
-    let refunds = ok(wallet_l1_only(d, &info, "alice.json", &alice_l1, &["refunds"]));
+    let refunds = ok(wallet_l1_only(d, &info, "alice.json", &alice_l1, &["refunds", "--inbox", &inbox]));
     let refunded: Vec<(u64, String)> = refunds["refunded"]
         .as_array()
         .unwrap()
@@ -140,6 +151,12 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     assert_eq!(refunded, expected, "{refunds}");
     let (carol_after, bob_after) = balances();
     assert_eq!((carol_after - carol_before, bob_after - bob_before), (eth(2), eth(1)), "refunds are exact (alice paid the gas)");
-    let none_left = ok(wallet_l1_only(d, &info, "alice.json", &alice_l1, &["refunds"]));
+    let fees = &refunds["forcedFees"];
+    let credited: Vec<u64> = fees["credited"].as_array().unwrap().iter().map(|c| c["queueIndex"].as_u64().unwrap()).collect();
+    assert_eq!(credited, vec![forced_queue_index], "{refunds}");
+    assert_eq!(fees["paid"].as_str(), Some("1000000000000000"), "alice gets her 0.001 ETH request fee back: {refunds}");
+    let none_left = ok(wallet_l1_only(d, &info, "alice.json", &alice_l1, &["refunds", "--inbox", &inbox]));
     assert_eq!(none_left["refunded"].as_array().map(Vec::len), Some(0), "{none_left}");
+    assert_eq!(none_left["forcedFees"]["credited"].as_array().map(Vec::len), Some(0), "{none_left}");
+    assert_eq!(none_left["forcedFees"]["paid"].as_str(), Some("0"), "{none_left}");
 }

@@ -110,7 +110,7 @@ async fn run(prove_optimistic: bool) {
             fast_withdrawal_fee: FAST_FEE,
             escrow_proof_fees: false,
         }),
-        test_censor_deposits_to: None,
+        test_censor_forced_from: None,
         forced_inbox: None,
     };
     let node = Node::open(config).await.unwrap();

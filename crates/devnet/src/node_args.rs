@@ -92,8 +92,8 @@ pub struct NodeCommand {
     pub zk: Option<ZkArgs>,
     /// Sequencer-set membership; `None` runs a single sequencer.
     pub member: Option<MemberArgs>,
-    /// `--test-censor-deposits-to` (TEST ONLY: a censoring sequencer).
-    pub test_censor_deposits_to: Option<PackedPubKey>,
+    /// `--test-censor-forced-from` (TEST ONLY: a censoring sequencer).
+    pub test_censor_forced_from: Option<PackedPubKey>,
     /// `--forced-inbox`: the rollup's forced-withdrawal inbox.
     pub forced_inbox: Option<Address>,
 }
@@ -132,7 +132,7 @@ impl NodeCommand {
             log_json: false,
             zk: None,
             member: None,
-            test_censor_deposits_to: None,
+            test_censor_forced_from: None,
             forced_inbox: None,
         }
     }
@@ -223,8 +223,8 @@ impl NodeCommand {
             args.push("--forced-inbox".into());
             args.push(inbox.to_string());
         }
-        if let Some(key) = &self.test_censor_deposits_to {
-            args.push("--test-censor-deposits-to".into());
+        if let Some(key) = &self.test_censor_forced_from {
+            args.push("--test-censor-forced-from".into());
             args.push(hex0x(&key.0));
         }
         args

@@ -125,6 +125,16 @@ impl ForcedClient {
         Ok(confirm(pending).await?.transaction_hash)
     }
 
+    /// Whether request `queue_index`'s fee was paid out or refunded already.
+    pub async fn is_fee_settled(&self, queue_index: u64) -> Result<bool, L1Error> {
+        self.contract().isFeeSettled(queue_index).call().await.map_err(contract_error)
+    }
+
+    /// Wei the inbox owes `account` (credited fees not yet withdrawn).
+    pub async fn fees_owed(&self, account: Address) -> Result<U256, L1Error> {
+        self.contract().feesOwed(account).call().await.map_err(contract_error)
+    }
+
     /// Pays the signer what the inbox owes it.
     pub async fn withdraw_fees(&self) -> Result<B256, L1Error> {
         let pending = self.contract().withdrawFees().send().await.map_err(contract_error)?;

@@ -41,9 +41,9 @@ pub struct NodeConfig {
     pub l1_poll_interval: Duration,
     /// The validity lane, if this chain has one.
     pub zk_lane: Option<ZkLaneConfig>,
-    /// TEST ONLY: never include a deposit to this key nor any deposit queued after it (a
-    /// censoring sequencer, for exodus tests). `None` in every real deployment.
-    pub test_censor_deposits_to: Option<PackedPubKey>,
+    /// TEST ONLY: never include a forced withdrawal from the account this key owns, nor any
+    /// priority op queued after it (a censoring sequencer, for exodus tests). `None` in every real deployment.
+    pub test_censor_forced_from: Option<PackedPubKey>,
     /// The rollup's forced-withdrawal inbox (SPEC §4.5): its requests are included with the
     /// deposits, in queue order. `None` for a rollup deployed without one.
     pub forced_inbox: Option<Address>,

@@ -625,6 +625,8 @@ impl Node {
                 }));
                 found.sort_by_key(|d| d.queue_index);
             }
+            // TEST ONLY (read before the queue lock: the ledger is always locked first).
+            let censored_account = self.config.test_censor_forced_from.as_ref().and_then(|key| lock(&self.ledger).index_of(key));
             {
                 let next_included = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
                 let mut queue = lock(&self.deposits);
@@ -633,15 +635,13 @@ impl Node {
                     if d.queue_index < expected {
                         continue;
                     }
-                    if let Some(censored) = &self.config.test_censor_deposits_to {
-                        // TEST ONLY: the censored deposit and every later one (the queue is
+                    if self.config.test_censor_forced_from.is_some() {
+                        // TEST ONLY: the censored request and every later entry (the queue is
                         // consumed in order) are never included.
-                        let to_censored = matches!(&d.input, BlockInput::Deposit { to, .. } if to == censored);
-                        if to_censored || d.queue_index > expected {
-                            warn!(
-                                queue_index = d.queue_index,
-                                "TEST ONLY: censoring the deposit"
-                            );
+                        let from_censored = matches!(&d.input,
+                            BlockInput::ForcedWithdrawal { request, .. } if Some(request.account) == censored_account);
+                        if from_censored || d.queue_index > expected {
+                            warn!(queue_index = d.queue_index, "TEST ONLY: censoring the priority op");
                             continue;
                         }
                     }

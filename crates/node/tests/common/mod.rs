@@ -128,7 +128,7 @@ pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
         max_block_ops: 64,
         l1_poll_interval: Duration::from_millis(100),
         zk_lane: None,
-        test_censor_deposits_to: None,
+        test_censor_forced_from: None,
         forced_inbox: None,
     };
     adjust(&mut config);
