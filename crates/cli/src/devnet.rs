@@ -734,7 +734,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         .map(|i| (i, signers[i].address(), ANVIL_KEYS[i]))
         .collect();
     let (_, addr2, key2) = dev[0];
-    let examples = vec![
+    let mut examples = vec![
         format!("{w} new"),
         format!("{w} --l1-key {key2} deposit --amount 10 --wait"),
         format!("{w} --l1-key {key2} deposit --amount 100 --token dev --wait"),
@@ -755,6 +755,15 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             &fee_pubkey,
         ),
     ];
+    if let Some(inbox) = deployment.forced_inbox {
+        examples.push(format!(
+            "{w} --l1-key {key2} force-withdraw --inbox {inbox} --chain-id {} --tree-depth {} --genesis-fee-pubkey {} --deploy-block {} --amount 1   # from L1: the sequencer must include it",
+            args.chain_id,
+            args.tree_depth,
+            keyfile::hex0x(&fee_pubkey.0),
+            deployment.deploy_block
+        ));
+    }
     let summary = json!({
         "l1Rpc": l1_url,
         "l2Rpc": l2_url,

@@ -8,8 +8,8 @@
 //!    and so is bob's 1 ETH deposit queued after it. `tandem wallet exodus` is refused before
 //!    the forced withdrawal's deadline and accepted after it (carol's batch is dropped); the
 //!    node stops its L1 duties.
-//! 3. Alice exits her whole balance with `tandem wallet exit`, from L1 alone (the L2 RPC URL it
-//!    is given is dead): the recipient's L1 balance grows by exactly 5 ETH; a second exit is
+//! 3. With the node stopped (SIGSTOP), alice exits her whole balance with `tandem wallet
+//!    exit`, from L1 alone (the L2 RPC URL it is given is dead): the recipient's L1 balance grows by exactly 5 ETH; a second exit is
 //!    refused; bob and carol own no account in the final state.
 //! 4. `tandem wallet refunds` pays carol's deposit (consumed only by the dropped batch) and
 //!    bob's (still queued) back to the L1 accounts that made them, exactly once, and gives
@@ -38,6 +38,25 @@ fn wallet_l1_only(dir: &Path, info: &Value, file: &str, l1_key: &str, args: &[&s
         .args(args)
         .output()
         .unwrap()
+}
+
+/// A process paused with SIGSTOP, continued when dropped (so that the devnet can stop it).
+struct StoppedProcess(String);
+
+impl StoppedProcess {
+    fn stop(pid: u64) -> Self {
+        let pid = pid.to_string();
+        assert!(Command::new("kill").args(["-STOP", &pid]).status().unwrap().success(), "SIGSTOP {pid}");
+        let stopped = || std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().filter(|s| s.split_whitespace().nth(2) == Some("T"));
+        eventually("the node stopped", Duration::from_secs(5), stopped);
+        Self(pid)
+    }
+}
+
+impl Drop for StoppedProcess {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-CONT", &self.0]).status();
+    }
 }
 
 fn stderr_of(out: &Output) -> String {
@@ -119,6 +138,9 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     });
 
     // 3. Alice exits from L1 alone, once; bob and carol have nothing under the final root.
+    // The node is stopped (SIGSTOP: the devnet supervisor would tear anvil down with an
+    // exited node) until the end of the test.
+    let _stopped = StoppedProcess::stop(info["pids"]["node"].as_u64().expect("node pid"));
     let recipient: Address = "0x1717171717171717171717171717171717171717".parse().unwrap();
     let before = rt.block_on(l1.balance_of(recipient, None)).unwrap();
     let exit_args = [

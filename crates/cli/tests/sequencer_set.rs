@@ -4,7 +4,8 @@
 //! restart; with members holding >= 1/3 of the stake down it halts (no member's height moves
 //! over a measured interval) without forking and resumes when they return. Every block is
 //! proposed by a member of the set, more than one member proposes, and all members hold
-//! identical blocks at every height.
+//! identical blocks at every height. A forced withdrawal requested on L1 is included by the
+//! set, committed with its signatures, and its fee goes to the staking treasury once final.
 
 mod common;
 
@@ -14,6 +15,8 @@ use tandem_chain::TxHash;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use tandem_crypto::PrivateKey;
+use tandem_l1::{ForcedClient, U256};
+use tandem_types::{AccountIndex, L1Address, TokenId};
 
 const LONG: Duration = Duration::from_secs(120);
 /// A member whose height has not moved for this long has stopped deciding.
@@ -108,6 +111,35 @@ async fn scenario(net: &mut SetDevnet) {
     })
     .await;
     eprintln!("members {proposers:?} proposed heights");
+
+    // A forced withdrawal requested on L1: every member executes it, the set commits it with
+    // its signatures (commitBatchSigned), and once final its fee is credited to the treasury.
+    let view = account(&net.members[0], &alice).await.expect("alice's account");
+    let eth = TokenId::new(0).expect("eth");
+    let request = tandem_state::signing::sign_forced_withdrawal(
+        &alice,
+        CHAIN_ID,
+        AccountIndex::new(view.index).expect("index"),
+        eth,
+        L1Address([0x27; 20]),
+        5_000,
+        1,
+    );
+    let forced = ForcedClient::new(&net.url, net.deployment.forced_inbox.expect("the set's rollup has an inbox"), Some(net.keys[9].clone())).expect("client");
+    let queue_index = forced.request(&request).await.expect("forced withdrawal queued");
+    for m in &net.members {
+        wait_for("forced withdrawal executed", LONG, async || (account(m, &alice).await?.balance(0) == view.balance(0) - 5_000).then_some(())).await;
+    }
+    let forced_batch = wait_for("forced withdrawal committed", LONG, async || {
+        let past = rollup.oldest_pending_priority_op().await.ok()?.is_none_or(|p| p.queue_index > queue_index);
+        if past { rollup.last_committed_batch().await.ok() } else { None }
+    })
+    .await;
+    net.wait_final(forced_batch, LONG).await;
+    let record = rollup.committed_batch(forced_batch, net.deployment.deploy_block).await.expect("record").expect("committed");
+    forced.pay_fee(queue_index, &record).await.expect("fee paid once final");
+    assert_eq!(forced.fees_owed(TREASURY).await.expect("owed"), U256::from(10u64.pow(15)), "the 0.001 ETH fee goes to the treasury");
+    assert!(forced.pay_fee(queue_index, &record).await.is_err(), "a fee is paid once");
 
     // The smallest member (1/10 of the stake) dies: blocks and batches go on.
     net.members[3].kill();

@@ -310,6 +310,9 @@ pub struct StakedDeployment {
     pub token: Address,
     /// L2 token id of `token`.
     pub token_id: u8,
+    /// The forced-withdrawal inbox (SPEC §4.5), if it has one.
+    #[serde(default)]
+    pub forced_inbox: Option<Address>,
     /// L1 block of the deployment's last transaction (where event scans start).
     pub deploy_block: u64,
     /// Challenge window in seconds.
@@ -339,7 +342,7 @@ pub async fn deploy_staked_devnet(
     let exit_verifier = deploy_bytecode(rpc_url, deployer.clone(), exodus.exit_verifier_code.clone()).await?;
     // Range-checked before anything is deployed.
     let (min_stake, max_stake) = (uint96("min_stake", params.min_stake)?, uint96("max_stake", params.max_stake)?);
-    let (provider, _) = connect(rpc_url, Some(deployer))?;
+    let (provider, _) = connect(rpc_url, Some(deployer.clone()))?;
     let token =
         *DevToken::deploy(provider.clone(), "Tandem Stake Token".to_string(), "TST".to_string(), 18, owner, token_supply).await?.address();
     let sol_params = SequencerStaking::Params {
@@ -355,8 +358,15 @@ pub async fn deploy_staked_devnet(
         reporterBps: params.reporter_bps,
         emissionPerBatch: params.emission_per_batch,
     };
-    // Staking is deployed at the deployer's current nonce, the rollup right after it (its
-    // constructor refuses a staking contract bound to another address).
+    // The inbox (after its two hashers), then staking, then the rollup: the inbox and
+    // staking are bound to the rollup's predicted address (its constructor checks both).
+    let forced_inbox = match exodus.forced_inbox {
+        None => Address::ZERO,
+        Some(inbox) => {
+            let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
+            deploy_forced_inbox(rpc_url, deployer.clone(), owner.create(nonce + 4), inbox).await?
+        }
+    };
     let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
     let next_rollup = owner.create(nonce + 1);
     let staking = *SequencerStaking::deploy(provider.clone(), next_rollup, sol_params).await?.address();
@@ -373,7 +383,7 @@ pub async fn deploy_staked_devnet(
         Address::ZERO,
         exit_verifier,
         exodus.priority_deadline,
-        Address::ZERO, // forced-withdrawal inbox: not deployed yet (see contracts/README.md)
+        forced_inbox,
     )
     .await?
     .address();
@@ -382,5 +392,6 @@ pub async fn deploy_staked_devnet(
     let token_id = rollup_contract.tokenIdOf(token).call().await?;
     let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
     let deploy_block = provider.get_block_number().await.map_err(rpc_error)?;
-    Ok(StakedDeployment { l1_chain_id, staking, rollup, token, token_id, deploy_block, challenge_window: params.challenge_window })
+    let forced_inbox = (forced_inbox != Address::ZERO).then_some(forced_inbox);
+    Ok(StakedDeployment { l1_chain_id, staking, rollup, token, token_id, deploy_block, challenge_window: params.challenge_window, forced_inbox })
 }

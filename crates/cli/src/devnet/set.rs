@@ -251,6 +251,7 @@ fn spawn_member(args: &DevnetArgs, exe: &Path, chain: &Chain, m: &Member) -> Res
     );
     node.dashboard_addr = Some(([127, 0, 0, 1], m.dashboard_port).into());
     node.block_time_ms = Some(args.block_time_ms);
+    node.forced_inbox = chain.deployment.forced_inbox;
     node.l1_confirmations = Some(args.l1_confirmations);
     node.max_block_ops = Some(args.max_block_ops);
     node.l1_poll_ms = Some(500);
@@ -507,6 +508,7 @@ impl Summary<'_> {
             "chainId": args.chain_id,
             "treeDepth": args.tree_depth,
             "rollup": d.rollup.to_string(),
+            "forcedInbox": d.forced_inbox.map(|a| a.to_string()),
             "staking": d.staking.to_string(),
             "devToken": d.token.to_string(),
             "devTokenId": d.token_id,
@@ -548,6 +550,9 @@ impl Summary<'_> {
             member0.dashboard_url()
         );
         text += &format!("  rollup        {} (StakedRollup: a batch commits with signatures of > 2/3 of the epoch's stake)\n", d.rollup);
+        if let Some(inbox) = d.forced_inbox {
+            text += &format!("  forced wd     {inbox}   (forced-withdrawal inbox, 0.001 ETH per request; its fees go to the treasury)\n");
+        }
         text += &format!(
             "  staking       {} (SequencerStaking: epochs of {} s, genesis epoch {}, unbonding {} s, slash {}%, reporter {}% of it)\n",
             d.staking,

@@ -98,6 +98,9 @@ impl Drop for Member {
     }
 }
 
+/// The staking treasury of every test set.
+pub const TREASURY: alloy::primitives::Address = alloy::primitives::Address::repeat_byte(0x7e);
+
 pub struct SetDevnet {
     pub anvil: alloy::node_bindings::AnvilInstance,
     pub url: String,
@@ -182,6 +185,7 @@ impl SetDevnet {
             ([127, 0, 0, 1], free_port()).into(),
         );
         node.block_time_ms = Some(500);
+        node.forced_inbox = self.deployment.forced_inbox;
         node.l1_confirmations = Some(0);
         node.l1_poll_ms = Some(300);
         node.member = Some(MemberArgs {
@@ -215,7 +219,7 @@ impl SetDevnet {
         let fee_key = PrivateKey::from_seed([60; 32]);
         let genesis = tandem_chain::genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).expect("genesis");
         let params = StakedParams {
-            treasury: alloy::primitives::Address::repeat_byte(0x7e),
+            treasury: TREASURY,
             min_stake: tokens(10),
             max_stake: tokens(10_000),
             epoch_length: options.epoch_length,
@@ -236,7 +240,7 @@ impl SetDevnet {
             .enumerate()
             .map(|(i, (stake, (p2p, rpc)))| StakedMember::local(keys[i + 1].clone(), signing_key(i).address(), tokens(*stake), *p2p, *rpc))
             .collect();
-        let exodus = tandem_devnet::ExodusParams::unexercised();
+        let exodus = tandem_devnet::ExodusParams::unexercised().with_forced_inbox(tandem_devnet::ForcedInboxParams::devnet(CHAIN_ID, DEPTH));
         let spec = StakedSetSpec {
             deployer: keys[0].clone(),
             genesis_root: genesis,
