@@ -477,7 +477,7 @@ pub fn set_table(r: &SetBenchReport) -> String {
 // ---------------------------------------------------------------------------------------
 
 /// pid -> (command name, utime + stime in seconds) of every process.
-fn all_cpu() -> HashMap<u32, (String, f64)> {
+pub(super) fn all_cpu() -> HashMap<u32, (String, f64)> {
     let mut out = HashMap::new();
     let Ok(dir) = std::fs::read_dir("/proc") else { return out };
     // Clock ticks per second: 100 on Linux (USER_HZ).
@@ -496,7 +496,7 @@ fn all_cpu() -> HashMap<u32, (String, f64)> {
 }
 
 /// (busy, total) jiffies of the machine.
-fn machine_jiffies() -> (f64, f64) {
+pub(super) fn machine_jiffies() -> (f64, f64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     let v: Vec<f64> = stat.lines().next().unwrap_or_default().split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
     let total: f64 = v.iter().take(8).sum();
