@@ -97,6 +97,14 @@ pub async fn activate(args: &WalletArgs, deploy_block: u64) -> Result<Output> {
     Ok((out, text))
 }
 
+/// `to`, or else the address of the client's --l1-key.
+fn recipient_or_signer(client: &RollupClient, to: Option<Address>) -> Result<Address> {
+    match to {
+        Some(a) => Ok(a),
+        None => client.signer().ok_or_else(|| anyhow!("no L1 signer")),
+    }
+}
+
 /// `tandem wallet exit`: rebuilds the final state from L1, proves the wallet's whole balance of
 /// `token` and sends the exit to `to` (default: the --l1-key address).
 pub async fn exit(
@@ -106,10 +114,7 @@ pub async fn exit(
     to: Option<Address>,
 ) -> Result<Output> {
     let client = client(args, "exit")?;
-    let recipient = match to {
-        Some(a) => a,
-        None => client.signer().ok_or_else(|| anyhow!("no L1 signer"))?,
-    };
+    let recipient = recipient_or_signer(&client, to)?;
     let token = parse_l2_token(token)?;
     let state = client.exodus_state().await.map_err(|e| anyhow!("{e}"))?;
     if !state.active {
@@ -220,10 +225,7 @@ pub async fn force_withdraw(
     to: Option<Address>,
 ) -> Result<Output> {
     let client = client(args, "force-withdraw")?;
-    let recipient = match to {
-        Some(a) => a,
-        None => client.signer().ok_or_else(|| anyhow!("no L1 signer"))?,
-    };
+    let recipient = recipient_or_signer(&client, to)?;
     let token = parse_l2_token(token)?;
     let key = keyfile::load(&args.wallet)?;
     let _ = writeln!(std::io::stderr(), "finding the wallet's account from L1 (no L2 node)…");

@@ -163,24 +163,13 @@ impl NodeArgs {
         let p2p_listen = listen
             .parse()
             .map_err(|e| anyhow!("--p2p-listen {listen:?} is not a multiaddr: {e}"))?;
-        let propose = Duration::from_millis(self.propose_timeout_ms.max(100));
-        let step = Duration::from_millis((self.propose_timeout_ms / 3).max(100));
         Ok(Some(tandem_node::member::MemberConfig {
             staking,
             signing_key,
             p2p_listen,
             genesis_epoch: self.genesis_epoch,
             post_timeout: Duration::from_millis(self.post_timeout_ms.max(100)),
-            timeouts: tandem_node::member::LinearTimeouts {
-                propose,
-                propose_delta: propose / 2,
-                prevote: step,
-                prevote_delta: step / 2,
-                precommit: step,
-                precommit_delta: step / 2,
-                rebroadcast: propose + step * 2,
-                max_timeout: Duration::from_secs(30),
-            },
+            timeouts: tandem_consensus::timeouts_for(Duration::from_millis(self.propose_timeout_ms)),
             posts_batches: !self.withhold_batches,
             byzantine: self
                 .byzantine_equivocate

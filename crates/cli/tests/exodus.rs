@@ -27,19 +27,6 @@ use tandem_l1::{Address, RollupClient, U256};
 const DEADLINE_SECS: &str = "15";
 const WINDOW_SECS: &str = "40";
 
-/// `tandem wallet --json` with only L1 flags: `--rpc` names a port nothing listens on.
-fn wallet_l1_only(dir: &Path, info: &Value, file: &str, l1_key: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .current_dir(dir)
-        .env_remove("TANDEM_L1_KEY")
-        .env_remove("TANDEM_ROLLUP")
-        .args(["wallet", "--json", "--wallet", file, "--rpc", "http://127.0.0.1:9"])
-        .args(["--l1-rpc", info["l1Rpc"].as_str().unwrap(), "--rollup", info["rollup"].as_str().unwrap(), "--l1-key", l1_key])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 /// A process paused with SIGSTOP, continued when dropped (so that the devnet can stop it).
 struct StoppedProcess(String);
 

@@ -132,6 +132,24 @@ pub trait ConsensusApp: Send + Sync + 'static {
     fn on_round(&self, _height: u64, _round: u32, _proposer: EthAddress) {}
 }
 
+/// The timeouts of a set whose round-0 propose timeout is `propose` (raised to 100 ms): the
+/// prevote and precommit steps a third of it (at least 100 ms), every step growing by half
+/// of its round-0 value per round, a rebroadcast after one whole round, and none above 30 s.
+pub fn timeouts_for(propose: Duration) -> LinearTimeouts {
+    let propose = propose.max(Duration::from_millis(100));
+    let step = (propose / 3).max(Duration::from_millis(100));
+    LinearTimeouts {
+        propose,
+        propose_delta: propose / 2,
+        prevote: step,
+        prevote_delta: step / 2,
+        precommit: step,
+        precommit_delta: step / 2,
+        rebroadcast: propose + step * 2,
+        max_timeout: Duration::from_secs(30),
+    }
+}
+
 /// How to run one validator's engine.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {

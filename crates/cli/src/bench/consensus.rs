@@ -29,7 +29,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use tandem_consensus::{
-    run, Address, AppError, ConsensusApp, DoubleVote, EngineConfig, LinearTimeouts, Multiaddr, PayloadRefused, TandemContext, Validator,
+    run, timeouts_for, Address, AppError, ConsensusApp, DoubleVote, EngineConfig, Multiaddr, PayloadRefused, TandemContext, Validator,
     ValidatorSet,
 };
 
@@ -298,21 +298,6 @@ fn loopback(port: u16) -> Result<Multiaddr> {
     format!("/ip4/127.0.0.1/tcp/{port}").parse().map_err(|e| anyhow!("multiaddr for port {port}: {e}"))
 }
 
-fn timeouts(propose_ms: u64) -> LinearTimeouts {
-    let propose = Duration::from_millis(propose_ms);
-    let step = Duration::from_millis((propose_ms / 3).max(100));
-    LinearTimeouts {
-        propose,
-        propose_delta: propose / 2,
-        prevote: step,
-        prevote_delta: step / 2,
-        precommit: step,
-        precommit_delta: step / 2,
-        rebroadcast: propose + step * 2,
-        max_timeout: Duration::from_secs(30),
-    }
-}
-
 /// Child mode: runs validator `i` until the parent closes stdin.
 async fn child(args: &ConsensusBenchArgs, i: usize) -> Result<()> {
     // The parent closing our stdin (or dying) ends us.
@@ -334,7 +319,7 @@ async fn child(args: &ConsensusBenchArgs, i: usize) -> Result<()> {
         peers,
         ctx: TandemContext { l1_chain_id: 31337, rollup: EthAddress::repeat_byte(0x42) },
         signing_key,
-        timeouts: timeouts(args.propose_timeout_ms),
+        timeouts: timeouts_for(Duration::from_millis(args.propose_timeout_ms)),
         block_time: Duration::from_millis(args.block_time_ms),
         byzantine: None,
     };

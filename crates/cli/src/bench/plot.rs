@@ -245,6 +245,7 @@ pub fn consensus_plot_svg(report: &super::consensus::ConsensusBenchReport) -> Re
     let here: Vec<(f64, f64)> = report.simulated.iter().filter(|s| s.cores == report.cores).map(|s| (s.n as f64, s.per_height_ms[0])).collect();
     let deployed: Vec<(f64, f64)> =
         report.simulated.iter().filter(|s| s.cores == s.n && s.cores != report.cores).map(|s| (s.n as f64, s.per_height_ms[0])).collect();
+    let wan_ms = report.simulated.iter().find(|s| s.cores == s.n && s.cores != report.cores).map_or(0.0, |s| s.delay_ms);
     let all: Vec<(f64, f64)> = measured.iter().chain(&here).chain(&deployed).copied().filter(|p| p.1 > 0.0).collect();
     let (x_lo, x_hi) = (all.iter().map(|p| p.0).fold(f64::MAX, f64::min).min(4.0) / 1.2, all.iter().map(|p| p.0).fold(0.0, f64::max).max(4.0) * 1.2);
     let (y_lo, y_hi) = (all.iter().map(|p| p.1).fold(f64::MAX, f64::min).min(10.0) / 1.5, all.iter().map(|p| p.1).fold(0.0, f64::max).max(10.0) * 1.5);
@@ -272,7 +273,7 @@ pub fn consensus_plot_svg(report: &super::consensus::ConsensusBenchReport) -> Re
             .map_err(drawing)?;
         let lines = [
             (here, SERIES[0].1, format!("model, {} shared cores", report.cores)),
-            (deployed, SERIES[1].1, "model, one core per validator, WAN delay".to_string()),
+            (deployed, SERIES[1].1, format!("model, one core per validator, {wan_ms} ms one-way delay")),
         ];
         for (points, color, name) in lines {
             chart

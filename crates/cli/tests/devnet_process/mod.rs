@@ -56,6 +56,20 @@ pub fn wallet(dir: &Path, devnet: &Value, file: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `tandem wallet --json` with only L1 flags (`--l1-rpc`, `--rollup`, `--l1-key`): `--rpc`
+/// names a port nothing listens on, so the command cannot lean on an L2 node.
+pub fn wallet_l1_only(dir: &Path, info: &Value, file: &str, l1_key: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .current_dir(dir)
+        .env_remove("TANDEM_L1_KEY")
+        .env_remove("TANDEM_ROLLUP")
+        .args(["wallet", "--json", "--wallet", file, "--rpc", "http://127.0.0.1:9"])
+        .args(["--l1-rpc", info["l1Rpc"].as_str().unwrap(), "--rollup", info["rollup"].as_str().unwrap(), "--l1-key", l1_key])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 /// The JSON a successful command printed (panics with its stderr otherwise).
 pub fn ok(out: Output) -> Value {
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
