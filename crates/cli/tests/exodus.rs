@@ -139,6 +139,9 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     assert_eq!(exited["amount"].as_str(), Some(eth(5).to_string().as_str()), "{exited}");
     let after = rt.block_on(l1.balance_of(recipient, None)).unwrap();
     assert_eq!(after - before, eth(5), "the recipient got exactly alice's L2 balance");
+    let shown = cast_balance(info["l1Rpc"].as_str().unwrap(), "0x1717171717171717171717171717171717171717");
+    assert_eq!(U256::from(shown), after, "cast shows the same balance");
+    assert_eq!(before, U256::ZERO, "the recipient held nothing before, so cast shows exactly the 5 ETH");
     let twice = stderr_of(&wallet_l1_only(d, &info, "alice.json", &alice_l1, &exit_args));
     assert!(twice.contains("already exited"), "{twice}");
     for (file, key) in [("bob.json", &bob_l1_key), ("carol.json", &carol_l1_key)] {

@@ -70,6 +70,17 @@ pub fn wallet_l1_only(dir: &Path, info: &Value, file: &str, l1_key: &str, args: 
         .unwrap()
 }
 
+/// `cast balance WHO` on `l1_rpc`, in wei: the balance as any user reads it.
+pub fn cast_balance(l1_rpc: &str, who: &str) -> u128 {
+    let cast = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/cast");
+    let out = Command::new(cast)
+        .args(["balance", who, "--rpc-url", l1_rpc])
+        .output()
+        .expect("cast (npm @foundry-rs/cast; ./scripts/test.sh installs it)");
+    assert!(out.status.success(), "cast: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().parse().expect("cast prints wei")
+}
+
 /// The JSON a successful command printed (panics with its stderr otherwise).
 pub fn ok(out: Output) -> Value {
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
