@@ -327,6 +327,48 @@ mod tests {
         ));
     }
 
+    /// A forced-withdrawal input: its layout after the tag, every cut of it refused as
+    /// truncation, a token id ≥ 32 and a signature word ≥ p refused as field errors.
+    #[test]
+    fn forced_withdrawal_input_layout_and_refusals() {
+        let request = ForcedWithdrawalRequest {
+            account: AccountIndex::new(0x0a0b0c).unwrap(),
+            token: TokenId::new(3).unwrap(),
+            to_l1: L1Address([0x11; 20]),
+            amount: 5,
+            request_id: 9,
+            r8x: [1; 32],
+            r8y: [2; 32],
+            s: [3; 32],
+        };
+        let payload = ConsensusPayload {
+            epoch: 1,
+            timestamp: 2,
+            lane: Lane::Optimistic,
+            inputs: vec![BlockInput::ForcedWithdrawal { queue_index: 7, request }],
+        };
+        let bytes = payload.encode();
+        assert_eq!(bytes[22], TAG_FORCED);
+        assert_eq!(&bytes[23..31], &7u64.to_be_bytes());
+        assert_eq!(&bytes[31..], request.encode().as_slice());
+        assert_eq!(bytes.len(), 31 + ForcedWithdrawalRequest::SIZE);
+        assert_eq!(ConsensusPayload::decode(&bytes), Ok(payload));
+        for cut in 23..bytes.len() {
+            let refused = ConsensusPayload::decode(&bytes[..cut]).unwrap_err();
+            assert!(matches!(refused.reason, PayloadReason::Truncated { .. }), "cut {cut}: {refused}");
+        }
+        let mut token = bytes.clone();
+        token[31 + 3] = 32;
+        assert!(matches!(ConsensusPayload::decode(&token).unwrap_err().reason, PayloadReason::Field(e) if e.ty == "TokenId"));
+        let mut word = bytes.clone();
+        let s_at = bytes.len() - 32;
+        word[s_at..].copy_from_slice(&[0xff; 32]);
+        assert!(matches!(
+            ConsensusPayload::decode(&word).unwrap_err().reason,
+            PayloadReason::Field(DecodeError { ty: "ForcedWithdrawalRequest", reason: DecodeReason::OutOfRange(_) })
+        ));
+    }
+
     fn arb_input() -> impl Strategy<Value = BlockInput> {
         prop_oneof![
             (any::<u64>(), any::<[u8; 32]>(), 0u32..32, any::<u128>()).prop_map(|(q, to, token, amount)| BlockInput::Deposit {
