@@ -38,6 +38,21 @@ pub struct ExitChainArgs {
     pub deploy_block: u64,
 }
 
+impl ExitChainArgs {
+    /// What restore needs to rebuild this chain from L1: the final state, or with
+    /// `include_unfinal` also the batches committed and not final yet.
+    fn restore_params(&self, include_unfinal: bool) -> RestoreParams {
+        RestoreParams {
+            chain_id: self.chain_id,
+            tree_depth: self.tree_depth,
+            genesis_fee_pubkey: self.genesis_fee_pubkey,
+            deploy_block: self.deploy_block,
+            log_range: DEFAULT_LOG_RANGE,
+            include_unfinal,
+        }
+    }
+}
+
 fn parse_fee_key(text: &str) -> Result<PackedPubKey, String> {
     crate::wallet::parse_packed_key(text).map_err(|e| format!("genesis fee public key: {e}"))
 }
@@ -123,14 +138,7 @@ pub async fn exit(
     let key = keyfile::load(&args.wallet)?;
     let mut stderr = std::io::stderr();
     let _ = writeln!(stderr, "rebuilding the final state from L1 (no L2 node)…");
-    let params = RestoreParams {
-        chain_id: chain.chain_id,
-        tree_depth: chain.tree_depth,
-        genesis_fee_pubkey: chain.genesis_fee_pubkey,
-        deploy_block: chain.deploy_block,
-        log_range: DEFAULT_LOG_RANGE,
-        include_unfinal: false,
-    };
+    let params = chain.restore_params(false);
     let mut report = |p: RestoreProgress| {
         if let RestoreProgress::Batch { number, last } = p {
             if number == last || number % 50 == 0 {
@@ -229,14 +237,7 @@ pub async fn force_withdraw(
     let token = parse_l2_token(token)?;
     let key = keyfile::load(&args.wallet)?;
     let _ = writeln!(std::io::stderr(), "finding the wallet's account from L1 (no L2 node)…");
-    let params = RestoreParams {
-        chain_id: chain.chain_id,
-        tree_depth: chain.tree_depth,
-        genesis_fee_pubkey: chain.genesis_fee_pubkey,
-        deploy_block: chain.deploy_block,
-        log_range: DEFAULT_LOG_RANGE,
-        include_unfinal: true,
-    };
+    let params = chain.restore_params(true);
     let restored = restore(client.provider(), client.rollup(), params, &mut |_| {}).await?;
     let account = restored
         .ledger
