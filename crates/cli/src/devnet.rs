@@ -757,7 +757,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     ];
     if let Some(inbox) = deployment.forced_inbox {
         examples.push(format!(
-            "{w} --l1-key {key2} force-withdraw --inbox {inbox} --chain-id {} --tree-depth {} --genesis-fee-pubkey {} --deploy-block {} --amount 1   # from L1: the sequencer must include it",
+            "{w} --rollup {} --l1-key {key2} force-withdraw --inbox {inbox} --chain-id {} --tree-depth {} --genesis-fee-pubkey {} --deploy-block {} --amount 1   # from L1: the sequencer must include it",
+            deployment.rollup,
             args.chain_id,
             args.tree_depth,
             keyfile::hex0x(&fee_pubkey.0),
