@@ -21,6 +21,7 @@ const CONTRACTS = [
   ['ProverMarket.sol', 'ProverMarket'],
   ['IProverMarket.sol', 'IProverMarket'],
   ['ForcedWithdrawals.sol', 'ForcedWithdrawals'],
+  ['DisputeGame.sol', 'DisputeGame'],
   // Generated Groth16 verifiers (contract `Verifier` in each file), exported under the file's name.
   ['BatchVerifier_S2_D4.sol', 'Verifier', 'BatchVerifier_S2_D4'],
   ['BatchVerifier_S4_D24.sol', 'Verifier', 'BatchVerifier_S4_D24'],

@@ -35,7 +35,7 @@ contract CommitGas {
             address(0),
             address(new ExitVerifier()),
             1 hours, address(0)
-        );
+        , address(0));
         uint256[4] memory sizes = [uint256(8), 32, 128, 512];
         bytes32 root = keccak256("genesis");
         for (uint256 i = 0; i < sizes.length; i++) {

@@ -410,27 +410,33 @@ contract SequencerStaking is ReentrancyGuardTransient {
     // ---------------------------------------------------------------------------------------
 
     /// @notice The digest sequencers sign for batch `batchNumber` with header digest
-    ///         `headerHash` (= keccak256(abi.encode(BatchHeader))):
-    ///         keccak256(abi.encode(BATCH_DOMAIN_TAG, block.chainid, rollup, uint64 batchNumber, headerHash)).
-    ///         Signed raw (no EIP-191 prefix).
-    function batchDigest(uint64 batchNumber, bytes32 headerHash) public view returns (bytes32) {
-        return keccak256(abi.encode(BATCH_DOMAIN_TAG, block.chainid, rollup, batchNumber, headerHash));
+    ///         `headerHash` (= keccak256(abi.encode(BatchHeader))) while the rollup's
+    ///         `revertCount()` is `revertCount`: keccak256(abi.encode(BATCH_DOMAIN_TAG,
+    ///         block.chainid, rollup, uint64 revertCount, uint64 batchNumber, headerHash)).
+    ///         Signed raw (no EIP-191 prefix). Binding `revertCount` makes a reverted batch's
+    ///         signatures worthless afterwards, and re-signing a replacement for the same
+    ///         number (a new revert count) no double sign.
+    function batchDigest(uint64 revertCount, uint64 batchNumber, bytes32 headerHash) public view returns (bytes32) {
+        return keccak256(abi.encode(BATCH_DOMAIN_TAG, block.chainid, rollup, revertCount, batchNumber, headerHash));
     }
 
-    /// @notice Checks `signatures` over `batchDigest(batchNumber, headerHash)` against the
+    /// @notice Checks `signatures` over `batchDigest(revertCount, batchNumber, headerHash)` against the
     ///         current epoch's active set (materializing it if needed). Reverts unless the
     ///         signatures are valid, from active members, sorted by strictly ascending signer
     ///         address, and the signers hold more than 2/3 of the epoch's total stake.
     /// @param signatures 65 bytes each: r (32) | s (32) | v (1, 27 or 28), s <= secp256k1n/2.
     /// @return epoch The current epoch.
     /// @return signerBitmap Bit i set iff member i (rank in the epoch's set) signed.
-    function verifyBatchSignatures(uint64 batchNumber, bytes32 headerHash, bytes[] calldata signatures)
-        external
-        returns (uint64 epoch, uint256 signerBitmap)
-    {
+    function verifyBatchSignatures(
+        uint64 revertCount,
+        uint64 batchNumber,
+        bytes32 headerHash,
+        bytes[] calldata signatures
+    ) external returns (uint64 epoch, uint256 signerBitmap) {
         uint256 snap;
         (epoch, snap) = _sync();
-        (signerBitmap,) = _checkSignatures(epoch, snap, batchDigest(batchNumber, headerHash), signatures, true);
+        bytes32 digest = batchDigest(revertCount, batchNumber, headerHash);
+        (signerBitmap,) = _checkSignatures(epoch, snap, digest, signatures, true);
     }
 
     /// @notice View form of the check for a materialized `epoch` and any `digest`: the
@@ -500,11 +506,13 @@ contract SequencerStaking is ReentrancyGuardTransient {
     // ---------------------------------------------------------------------------------------
 
     /// @notice Double-sign evidence, from anyone: the same signing key signed
-    ///         `batchDigest(batchNumber, headerHashA)` and `batchDigest(batchNumber, headerHashB)`
-    ///         with `headerHashA != headerHashB`. Slashes `slashBps` of the key owner's bonded
+    ///         `batchDigest(revertCount, batchNumber, headerHashA)` and `batchDigest(revertCount,
+    ///         batchNumber, headerHashB)` with `headerHashA != headerHashB` (one revert count:
+    ///         signing a replacement after a revert is honest). Slashes `slashBps` of the key owner's bonded
     ///         stake (active + unbonding); `reporterBps` of that goes to the caller, the rest to
     ///         the treasury. Each (staker, batchNumber) is slashed at most once.
     function reportDoubleSign(
+        uint64 revertCount,
         uint64 batchNumber,
         bytes32 headerHashA,
         bytes calldata signatureA,
@@ -513,7 +521,10 @@ contract SequencerStaking is ReentrancyGuardTransient {
     ) external nonReentrant returns (uint256 slashed) {
         if (headerHashA == headerHashB) revert SameHeader();
         address staker = _equivocator(
-            batchDigest(batchNumber, headerHashA), signatureA, batchDigest(batchNumber, headerHashB), signatureB
+            batchDigest(revertCount, batchNumber, headerHashA),
+            signatureA,
+            batchDigest(revertCount, batchNumber, headerHashB),
+            signatureB
         );
         bytes32 id = keccak256(abi.encode(staker, batchNumber));
         if (evidenceUsed[id]) revert EvidenceAlreadyUsed(staker, batchNumber);
@@ -578,14 +589,16 @@ contract SequencerStaking is ReentrancyGuardTransient {
     ///      it has no bonded stake left. The caller pays out with `_payout`.
     function _slashEquivocator(address staker) private returns (uint256 slashed, uint256 toReporter) {
         _sync();
-        (slashed, toReporter) = _slash(staker, msg.sender);
+        (slashed, toReporter) = _slash(staker, msg.sender, slashBps);
         if (slashed == 0) revert NothingToSlash(staker);
     }
 
-    /// @notice Fraud-proof hook: slashes every member of `epoch`'s set whose bit is set in
-    ///         `signerBitmap` (the signers of a batch proven fraudulent) by `slashBps`, paying
-    ///         `reporterBps` of it to `challenger`. Only the rollup may call (its fraud-proof path,
-    ///         `StakedRollup._slashBatchSigners`, which also prevents a second use per batch).
+    /// @notice Dispute-game hook: slashes every member of `epoch`'s set whose bit is set in
+    ///         `signerBitmap` (the signers of a faulty batch: a challenge went unanswered) by
+    ///         their whole bonded stake (active and unbonding: signing an unprovable batch costs
+    ///         far more than equivocating, `slashBps`), so each leaves the registry at once;
+    ///         `reporterBps` of it goes to `challenger`. Only the rollup may call (its dispute
+    ///         path, `StakedRollup._onFaultyBatch`, which also prevents a second use per batch).
     function slashSigners(uint64 epoch, uint256 signerBitmap, address challenger)
         external
         nonReentrant
@@ -600,7 +613,7 @@ contract SequencerStaking is ReentrancyGuardTransient {
         for (uint256 i; i < size; ++i) {
             if (signerBitmap & (uint256(1) << i) == 0) continue;
             address staker = address(uint160(_snapMember[s - 1][i]));
-            (uint256 amount, uint256 reward) = _slash(staker, challenger);
+            (uint256 amount, uint256 reward) = _slash(staker, challenger, BPS);
             totalSlashed += amount;
             toReporter += reward;
         }
@@ -608,13 +621,16 @@ contract SequencerStaking is ReentrancyGuardTransient {
         _payout(challenger, toReporter, totalSlashed - toReporter);
     }
 
-    /// @dev Takes slashBps of `staker`'s bonded stake, active stake first; a staker left below
+    /// @dev Takes `bps` of `staker`'s bonded stake, active stake first; a staker left below
     ///      minStake leaves the registry (its remaining stake unbonds).
-    function _slash(address staker, address reporter) private returns (uint256 amount, uint256 toReporter) {
+    function _slash(address staker, address reporter, uint256 bps)
+        private
+        returns (uint256 amount, uint256 toReporter)
+    {
         Staker storage st = _stakers[staker];
         uint256 active = st.stake;
         uint256 leaving = st.unbonding;
-        amount = (active + leaving) * slashBps / BPS;
+        amount = (active + leaving) * bps / BPS;
         if (amount == 0) return (0, 0);
         uint256 fromActive = amount < active ? amount : active;
         uint256 fromLeaving = amount - fromActive;

@@ -19,8 +19,8 @@ import {SequencerStaking} from "./SequencerStaking.sol";
 ///      address and has no power here; the owner cannot replace it (`proposeSequencer` is
 ///      refused) nor the set: only staking changes the set.
 ///      Per committed batch the signers are kept as one slot: epoch << 192 | signer bitmap
-///      (bit i = member i of the epoch's ranked set), read by the fraud-proof hook
-///      `_slashBatchSigners`.
+///      (bit i = member i of the epoch's ranked set), read when the dispute game
+///      reverts the batch as faulty (`_onFaultyBatch`).
 contract StakedRollup is TandemRollup {
     /// @notice The sequencer set whose signatures authorize commits.
     SequencerStaking public immutable staking;
@@ -32,7 +32,7 @@ contract StakedRollup is TandemRollup {
 
     /// @notice Batch `batchNumber` was signed by the members of `epoch` in `signerBitmap`.
     event BatchSigned(uint64 indexed batchNumber, uint64 epoch, uint256 signerBitmap);
-    /// @notice The signers of batch `batchNumber` were slashed (fraud proof) for `totalSlashed`.
+    /// @notice The signers of batch `batchNumber` were slashed (faulty batch) for `totalSlashed`.
     event BatchSignersSlashed(uint64 indexed batchNumber, address indexed challenger, uint256 totalSlashed);
 
     /// @notice Plain `commitBatch` is refused in staked mode: use `commitBatchSigned`.
@@ -60,7 +60,8 @@ contract StakedRollup is TandemRollup {
         address market_,
         address exitVerifier_,
         uint64 priorityDeadline_,
-        address forcedInbox_
+        address forcedInbox_,
+        address disputeGame_
     )
         TandemRollup(
             owner_,
@@ -73,7 +74,8 @@ contract StakedRollup is TandemRollup {
             market_,
             exitVerifier_,
             priorityDeadline_,
-            forcedInbox_
+            forcedInbox_,
+            disputeGame_
         )
     {
         address bound = staking_.rollup();
@@ -88,7 +90,7 @@ contract StakedRollup is TandemRollup {
 
     /// @notice Commits the next batch with the sequencer set's signatures. Anyone may submit.
     /// @dev `signatures`: 65-byte r|s|v (v 27/28, low s) signatures over
-    ///      `staking.batchDigest(header.batchNumber, keccak256(abi.encode(header)))`, sorted by
+    ///      `staking.batchDigest(revertCount, header.batchNumber, keccak256(abi.encode(header)))`, sorted by
     ///      strictly ascending signer address, each from an active member of the current epoch,
     ///      together holding more than 2/3 of its stake. Then every check of `commitBatch`.
     ///      Emits BatchSigned after BatchCommitted. With an emission, then moves
@@ -101,7 +103,7 @@ contract StakedRollup is TandemRollup {
         payable
     {
         bytes32 headerHash = _hashHeader(header);
-        (uint64 epoch, uint256 bitmap) = staking.verifyBatchSignatures(header.batchNumber, headerHash, signatures);
+        (uint64 epoch, uint256 bitmap) = staking.verifyBatchSignatures(revertCount, header.batchNumber, headerHash, signatures);
         _commitAuthorized(header, headerHash, publicData);
         _batchSigners[header.batchNumber] = (uint256(epoch) << 192) | bitmap;
         emit BatchSigned(header.batchNumber, epoch, bitmap);
@@ -130,7 +132,14 @@ contract StakedRollup is TandemRollup {
         if (address(staking) != address(0)) revert SignaturesRequired();
     }
 
-    /// @dev Fraud-proof hook (for the fraud-proof verifier, not reachable yet): slashes the
+    /// @dev Dispute game: a faulty batch's signers of record are slashed (their whole stake,
+    ///      `SequencerStaking.slashSigners`) before it is reverted. A batch whose signers were
+    ///      already slashed is reverted without a second slash.
+    function _onFaultyBatch(uint64 batchNumber, address challenger) internal override {
+        if (_batchSigners[batchNumber] != 0) _slashBatchSigners(batchNumber, challenger);
+    }
+
+    /// @dev Slashes the
     ///      signers of non-final committed batch `batchNumber` through `staking.slashSigners`,
     ///      paying the challenger its share; once per batch (the record is cleared). Call it
     ///      BEFORE `_revertBatchesAfter` drops the batch.

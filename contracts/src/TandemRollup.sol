@@ -9,6 +9,7 @@ import {ZkLane} from "./rollup/ZkLane.sol";
 import {Exodus} from "./rollup/Exodus.sol";
 import {IProverMarket} from "./interfaces/IProverMarket.sol";
 import {IForcedWithdrawalInbox} from "./interfaces/IForcedWithdrawalInbox.sol";
+import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 
 /// @title TandemRollup
 /// @notice L1 rollup and bridge of Tandem: token registry, deposit priority queue, batch
@@ -111,6 +112,10 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     /// @dev The forced-withdrawal inbox (`ForcedWithdrawals`) bound to this rollup, fixed at
     ///      deployment (address(0): none).
     address private immutable _forcedInboxAddress;
+    /// @notice The dispute game (`DisputeGame`, SPEC §16) bound to this rollup, fixed at
+    ///         deployment (address(0): disputes off, the optimistic lane trusts its signers).
+    ///         Only it may revert batches or mark an optimistic batch proven chunk by chunk.
+    address public immutable disputeGame;
     /// @notice Announced next sequencer (address(0): none pending).
     address public pendingSequencer;
     /// @notice Earliest timestamp at which `pendingSequencer` can take effect (0: none pending).
@@ -148,8 +153,9 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     event BatchFinalized(
         uint64 indexed batchNumber, bytes32 newStateRoot, bytes32 withdrawalsRoot, uint32 withdrawalCount
     );
-    /// @notice Batches `fromBatch..toBatch` were reverted (fraud proof); the chain continues from `fromBatch - 1`.
-    event BatchesReverted(uint64 fromBatch, uint64 toBatch);
+    /// @notice Batches `fromBatch..toBatch` were reverted (dispute game); the chain continues
+    ///         from `fromBatch - 1`. `revertCount` is the new value of `revertCount()`.
+    event BatchesReverted(uint64 fromBatch, uint64 toBatch, uint64 revertCount);
 
     // ---------------------------------------------------------------------------------------
     // Errors
@@ -186,6 +192,19 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     error SequencerChangeNotReady(uint64 executableAt);
     /// @notice A commit sent value (a market job's escrow) but the rollup has no prover market.
     error NoMarket();
+    /// @notice The dispute game `game` has no code.
+    error DisputeGameHasNoCode(address game);
+    /// @notice The dispute game serves `rollup`, not this rollup.
+    error DisputeGameNotBound(address rollup);
+    /// @notice A dispute game needs a verifier: challenges are answered with validity proofs.
+    error DisputesNeedVerifier();
+    /// @notice Only the dispute game may call this; `caller` is not it.
+    error NotDisputeGame(address caller);
+    /// @notice Batch `batchNumber` has a challenge not answered by a proof: it cannot be final.
+    error ChallengeOpen(uint64 batchNumber);
+    /// @notice With a dispute game, optimistic batches are proven chunk by chunk through it
+    ///         (`DisputeGame.proveChunk`), so that a proof also answers the chunk's challenge.
+    error ProveThroughDisputeGame();
 
     // ---------------------------------------------------------------------------------------
     // Construction and administration
@@ -206,6 +225,8 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     /// @param priorityDeadline_ Seconds a deposit may wait for a batch (1..FORCED_WITHDRAWAL_DEADLINE; fixed).
     /// @param forcedInbox_ Forced-withdrawal inbox (`ForcedWithdrawals`) bound to this rollup's
     ///        address, or address(0) for none (fixed).
+    /// @param disputeGame_ Dispute game (`DisputeGame`) bound to this rollup's address, or
+    ///        address(0) for none (fixed); needs a verifier.
     constructor(
         address owner_,
         address sequencer_,
@@ -217,32 +238,56 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         address market_,
         address exitVerifier_,
         uint64 priorityDeadline_,
-        address forcedInbox_
+        address forcedInbox_,
+        address disputeGame_
     )
-        Ownable(owner_)
+        // The owner is set in the body: read here, `owner_` (the deepest of twelve parameters)
+        // is beyond the legacy code generator's stack reach.
+        Ownable(msg.sender)
         ZkLane(verifier_, zkSlots_, market_)
         Exodus(exitVerifier_, priorityDeadline_)
     {
+        if (owner_ == address(0)) revert OwnableInvalidOwner(address(0));
+        _transferOwnership(owner_);
         if (sequencer_ == address(0)) revert ZeroAddress();
-        uint256 minDelay = minAdminDelay(challengeWindow_);
-        if (adminDelay_ < minDelay) revert AdminDelayTooShort(adminDelay_, minDelay);
-        adminDelay = adminDelay_;
         sequencer = sequencer_;
-        challengeWindow = challengeWindow_;
-        genesisStateRoot = genesisStateRoot_;
-        if (forcedInbox_ != address(0)) {
-            if (forcedInbox_.code.length == 0) revert ForcedInboxHasNoCode(forcedInbox_);
-            address bound = IForcedWithdrawalInbox(forcedInbox_).rollup();
-            if (bound != address(this)) revert ForcedInboxNotBound(bound);
-        }
-        _forcedInboxAddress = forcedInbox_;
         emit SequencerChanged(address(0), sequencer_);
+        genesisStateRoot = genesisStateRoot_;
+        challengeWindow = challengeWindow_;
         _initGenesis(genesisStateRoot_, challengeWindow_);
+        _checkAdminDelay(adminDelay_, challengeWindow_);
+        adminDelay = adminDelay_;
+        _checkBound(forcedInbox_, disputeGame_, verifier_);
+        _forcedInboxAddress = forcedInbox_;
+        disputeGame = disputeGame_;
     }
 
     /// @dev See `PriorityQueue._forcedInbox`.
     function _forcedInbox() internal view override returns (address) {
         return _forcedInboxAddress;
+    }
+
+    /// @dev Constructor part (its own frame: the constructor's stack is full).
+    function _checkAdminDelay(uint64 adminDelay_, uint64 challengeWindow_) private pure {
+        uint256 minDelay = minAdminDelay(challengeWindow_);
+        if (adminDelay_ < minDelay) revert AdminDelayTooShort(adminDelay_, minDelay);
+    }
+
+    /// @dev Constructor part: a forced-withdrawal inbox and a dispute game (each optional) must
+    ///      have code and be bound to this rollup's address; a dispute game also needs a
+    ///      verifier (it answers challenges with validity proofs).
+    function _checkBound(address inbox, address game, address verifier_) private view {
+        if (inbox != address(0)) {
+            if (inbox.code.length == 0) revert ForcedInboxHasNoCode(inbox);
+            address bound = IForcedWithdrawalInbox(inbox).rollup();
+            if (bound != address(this)) revert ForcedInboxNotBound(bound);
+        }
+        if (game != address(0)) {
+            if (verifier_ == address(0)) revert DisputesNeedVerifier();
+            if (game.code.length == 0) revert DisputeGameHasNoCode(game);
+            address bound = IDisputeGame(game).rollup();
+            if (bound != address(this)) revert DisputeGameNotBound(bound);
+        }
     }
 
     /// @dev Constructor part (its own frame: the constructor's stack is full): genesis roots,
@@ -396,11 +441,10 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         (uint64 priorityOpsEnd, uint256 withdrawalCount, bytes32 withdrawalsRoot) = _checkOps(header, publicData);
         // Safe: withdrawalCount <= publicData.length / 41, far below 2^32 for any calldata.
         // forge-lint: disable-next-line(unsafe-typecast)
-        _storeBatch(header, headerHash, lane, priorityOpsEnd, uint32(withdrawalCount), withdrawalsRoot);
+        bytes32 record =
+            _storeBatch(header, headerHash, lane, priorityOpsEnd, uint32(withdrawalCount), withdrawalsRoot);
         if (lane != LANE_OPTIMISTIC) {
-            _storeZkCommitment(
-                header.batchNumber, header.feeAccount, header.prevStateRoot, header.newStateRoot, publicData
-            );
+            _storeZkCommitment(record, header.feeAccount, header.prevStateRoot, header.newStateRoot, publicData);
         }
     }
 
@@ -457,12 +501,12 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         uint64 priorityOpsEnd,
         uint32 withdrawalCount,
         bytes32 withdrawalsRoot
-    ) private {
+    ) private returns (bytes32 record) {
         uint64 batchNumber = header.batchNumber;
         bytes32 newRoot = header.newStateRoot;
         // = keccak256(abi.encode(StoredBatch(...))): all fields are static, so encoding them
         // in order gives the same bytes without building the struct in memory first.
-        batchRecordHash[batchNumber] = keccak256(
+        record = keccak256(
             abi.encode(
                 batchNumber,
                 lane,
@@ -474,6 +518,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
                 withdrawalsRoot
             )
         );
+        batchRecordHash[batchNumber] = record;
         // Safe: batchNumber == lastCommittedBatch + 1, computed in checked uint48.
         // forge-lint: disable-next-line(unsafe-typecast)
         _lastCommittedBatch = uint48(batchNumber);
@@ -499,7 +544,9 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     /// @dev Requires: exodus not active (`ExodusActive`); the batch is `lastFinalizedBatch + 1`, committed, `batch` hashes to its
     ///      record, and: lane 0: `block.timestamp >= committedAt + challengeWindow`, or proven
     ///      (`proveOptimisticBatch`), whichever comes first; lane 1:
-    ///      proven (`proveBatch`), at any time (never by the window).
+    ///      proven (`proveBatch`), at any time (never by the window). With a dispute game, a
+    ///      lane-0 batch that is not proven also needs no challenge left unanswered
+    ///      (`ChallengeOpen`): an open one waits for its proof, a lost one for its revert.
     ///      Effects: the batch is final; its withdrawals become claimable.
     function finalizeBatch(StoredBatch calldata batch) external {
         _requireNoExodus();
@@ -508,16 +555,19 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         if (batchNumber <= lastFinal) revert BatchAlreadyFinalized(batchNumber);
         if (batchNumber != lastFinal + 1) revert PreviousBatchNotFinalized(batchNumber, lastFinal);
         if (batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
-        if (_recordHash(batch) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
+        bytes32 record = batchRecordHash[batchNumber];
+        if (_recordHash(batch) != record) revert StoredBatchMismatch(batchNumber);
+        bool proven = _zkBatch[record] == ZK_PROVEN;
         // A committed record has lane 0 or 1 (commitBatch refuses the others).
         if (batch.lane == LANE_ZK) {
-            if (_zkBatch[batchNumber] != ZK_PROVEN) revert NotProven(batchNumber);
-        } else {
-            // Lane 0: after its window, or earlier once proven (`proveOptimisticBatch`).
+            if (!proven) revert NotProven(batchNumber);
+        } else if (!proven) {
+            // Lane 0: after its window with no challenge left unanswered, or earlier once
+            // proven (`proveOptimisticBatch`, or every chunk through the dispute game).
             uint256 finalizableAt = uint256(batch.committedAt) + challengeWindow;
-            if (block.timestamp < finalizableAt && _zkBatch[batchNumber] != ZK_PROVEN) {
-                revert ChallengeWindowOpen(batchNumber, finalizableAt);
-            }
+            if (block.timestamp < finalizableAt) revert ChallengeWindowOpen(batchNumber, finalizableAt);
+            address game = disputeGame;
+            if (game != address(0) && IDisputeGame(game).hasOpenChallenge(record)) revert ChallengeOpen(batchNumber);
         }
         _finalize(batch);
     }
@@ -551,13 +601,15 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         _requireNoExodus();
         address v = verifier;
         if (v == address(0)) revert VerifierNotSet();
+        if (disputeGame != address(0)) revert ProveThroughDisputeGame();
         uint64 batchNumber = batch.batchNumber;
         if (batchNumber <= lastFinalizedBatch) revert BatchAlreadyFinalized(batchNumber);
         // A dropped (reverted) number keeps its old record until recommitted: refuse it.
         if (batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
-        if (_recordHash(batch) != batchRecordHash[batchNumber]) revert StoredBatchMismatch(batchNumber);
+        bytes32 record = batchRecordHash[batchNumber];
+        if (_recordHash(batch) != record) revert StoredBatchMismatch(batchNumber);
         if (batch.lane != LANE_OPTIMISTIC) revert UnsupportedLane(batch.lane);
-        if (_zkBatch[batchNumber] == ZK_PROVEN) revert BatchAlreadyProven(batchNumber);
+        if (_zkBatch[record] == ZK_PROVEN) revert BatchAlreadyProven(batchNumber);
         if (_hashHeader(header) != batch.headerHash) revert StoredBatchMismatch(batchNumber);
         bytes32 pdHash = sha256(publicData);
         if (pdHash != header.publicDataHash) revert PublicDataHashMismatch(header.publicDataHash, pdHash);
@@ -565,9 +617,32 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         if (header.opCount > slots) revert ZkBatchTooLarge(header.opCount, slots);
         bytes32 dataHash = _zkDataHash(header.feeAccount, publicData, slots, false);
         _verifyProof(v, batchNumber, header.prevStateRoot, header.newStateRoot, dataHash, proof);
-        _zkBatch[batchNumber] = ZK_PROVEN;
-        emit BatchProven(batchNumber, msg.sender);
-        _notifyMarket(batchNumber);
+        _markProven(record, batchNumber, msg.sender);
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Dispute game hooks (SPEC §16; `DisputeGame` checks everything else)
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Marks committed optimistic batch `batchNumber` proven: every chunk of it was
+    ///         proven through the dispute game, the last one by `prover`. Dispute game only.
+    /// @dev The game checked that the batch is committed, not final, lane 0 and matches its
+    ///      record. Settles the batch's market job for `prover`, as `proveBatch` does.
+    function markProvenByDisputeGame(uint64 batchNumber, address prover) external {
+        if (msg.sender != disputeGame) revert NotDisputeGame(msg.sender);
+        _markProven(batchRecordHash[batchNumber], batchNumber, prover);
+    }
+
+    /// @notice Reverts batch `lastKept.batchNumber + 1` (faulty: a challenge went unanswered,
+    ///         or a ZK batch passed its proof deadline) and every batch after it; with `slash`,
+    ///         first slashes the faulty batch's signers of record, paying `challenger` its
+    ///         share (`_onFaultyBatch`). Dispute game only.
+    /// @dev O(1) in the number of later batches (`_revertBatchesAfter`). Increments
+    ///      `revertCount`, which batch signatures bind.
+    function revertFaultyBatch(StoredBatch calldata lastKept, address challenger, bool slash) external {
+        if (msg.sender != disputeGame) revert NotDisputeGame(msg.sender);
+        if (slash) _onFaultyBatch(lastKept.batchNumber + 1, challenger);
+        _revertBatchesAfter(lastKept);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -615,6 +690,13 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     ///      `StakedRollup` overrides it to refuse (the staked set is not the owner's to replace).
     function _checkSequencerChangeAllowed() internal view virtual {}
 
+    /// @dev Committed, non-final batch `batchNumber` is about to be reverted as faulty: here
+    ///      (single-sequencer mode) nothing more happens; `StakedRollup` slashes its signers.
+    function _onFaultyBatch(uint64 batchNumber, address challenger) internal virtual {
+        batchNumber; // used by the staked override
+        challenger;
+    }
+
     /// @dev Authorization of a plain `commitBatch`: `msg.sender == sequencer`. `StakedRollup`
     ///      overrides it to refuse (its commits go through `commitBatchSigned`).
     function _authorizeCommit(bytes32 headerDigest) internal view virtual {
@@ -632,26 +714,27 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         emit BatchFinalized(batchNumber, batch.newStateRoot, batch.withdrawalsRoot, batch.withdrawalCount);
     }
 
-    /// @dev For the fraud-proof verifier: drops every committed batch after `lastKept` (which
-    ///      must match its record and not be before the last final batch). The committed tip,
+    /// @dev For the dispute game: drops every committed batch after `lastKept` (which must
+    ///      match its record and not be before the last final batch). The committed tip,
     ///      state root and priority-queue head go back to `lastKept`'s, so the deposits of the
-    ///      dropped batches are pending again. Dropped records are overwritten by new commits.
+    ///      dropped batches are pending again; `revertCount` grows by one. O(1) in the number
+    ///      of dropped batches: everything per batch is keyed by record hash (`_zkBatch`, the
+    ///      game's challenges) or overwritten when the number is committed again (records,
+    ///      signers), and every reader checks the number against `lastCommittedBatch` first.
     function _revertBatchesAfter(StoredBatch memory lastKept) internal {
         uint64 keep = lastKept.batchNumber;
         if (keep < lastFinalizedBatch) revert CannotRevertFinalized(keep);
         uint64 tip = _lastCommittedBatch;
         if (keep >= tip) revert NothingToRevert(keep);
         if (keccak256(abi.encode(lastKept)) != batchRecordHash[keep]) revert StoredBatchMismatch(keep);
-        // A dropped number may be reused by an optimistic batch: forget ZK commitments/proofs.
-        for (uint64 n = keep + 1; n <= tip; ++n) {
-            delete _zkBatch[n];
-        }
+        uint64 reverts = revertCount + 1;
+        revertCount = reverts;
         // Safe: keep < tip < 2^48, and a committed record's priorityOpsEnd <= priorityTail < 2^48.
         // forge-lint: disable-next-line(unsafe-typecast)
         _lastCommittedBatch = uint48(keep);
         lastCommittedStateRoot = lastKept.newStateRoot;
         // forge-lint: disable-next-line(unsafe-typecast)
         _priorityHead = uint48(lastKept.priorityOpsEnd);
-        emit BatchesReverted(keep + 1, tip);
+        emit BatchesReverted(keep + 1, tip, reverts);
     }
 }

@@ -25,9 +25,9 @@ contract AdminDelayTest is RollupFixture {
         vm.expectRevert(
             abi.encodeWithSelector(TandemRollup.AdminDelayTooShort.selector, ADMIN_DELAY - 1, uint256(ADMIN_DELAY))
         );
-        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY - 1, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY - 1, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         // A shorter window lowers the floor, never below deadline + exit margin.
-        TandemRollup fast = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, 60, address(0), 0, 1 hours + 60 + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        TandemRollup fast = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, 60, address(0), 0, 1 hours + 60 + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         assertEq(fast.adminDelay(), 1 hours + 60 + 1 days, "devnet-sized window");
     }
 
@@ -223,7 +223,7 @@ contract StakedAdminTest is StakingFixture {
         assertFalse(ok, "no owner");
         SequencerStaking other = new SequencerStaking(address(0xaa), params(5, 8));
         vm.expectRevert(abi.encodeWithSelector(StakedRollup.StakingBoundElsewhere.selector, address(0xaa)));
-        new StakedRollup(OWNER, other, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new StakedRollup(OWNER, other, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
     }
 
     function test_stakedMode_renouncedOwnershipStillCommitsAndPays() public {

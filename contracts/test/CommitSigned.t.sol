@@ -207,10 +207,10 @@ contract CommitSignedTest is StakingFixture {
         vm.expectRevert(
             abi.encodeWithSelector(StakedRollup.UnbondingDelayTooShort.selector, UNBONDING, uint256(UNBONDING) + 1)
         );
-        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         s = boundStaking();
         window = UNBONDING - EPOCH;
-        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
     }
 
     /// @dev A fresh staking contract bound to this contract's next CREATE address.
@@ -266,16 +266,18 @@ contract DigestVectorTest is StakingFixture {
             s.BATCH_DOMAIN_TAG(), 0xef1f54dd602f17e387a19cc45b9e2f7875084aacc800786bba840364b29e6f3a, "tag value"
         );
         bytes32 headerHash = keccak256("tandem.header");
-        bytes32 digest = s.batchDigest(1, headerHash);
-        assertEq(digest, 0x9e5f294d24d31290d886ebe368627eb76e7f3af1e1af0df10046e4eb19597862, "digest vector");
+        bytes32 digest = s.batchDigest(0, 1, headerHash);
+        assertEq(digest, 0xe1c1e61293f945a4bcc52c0fe4bb94bd4e6b0eded629800f13aae49e4ac0ef12, "digest vector");
         assertEq(
             digest,
-            keccak256(abi.encode(keccak256("tandem.batch.v1"), uint256(31337), address(0xaa), uint64(1), headerHash)),
+            keccak256(
+                abi.encode(keccak256("tandem.batch.v1"), uint256(31337), address(0xaa), uint64(0), uint64(1), headerHash)
+            ),
             "digest definition"
         );
         // `cast wallet sign --no-hash --private-key 0x..01 <digest>`: r | s | v with v = 27/28.
         bytes memory castSig =
-            hex"a6331f577841e5d82bd0ac29127946a92019d795f71bacb8add1fb4dac5732122dbd7408c614d2dad175ab4ad62fd16ee26bf24fd27d55bb40e4b817da49d9b61b";
+            hex"757500a870e65a7cd043bafe637aeef91523b048f29ddcfdfaf03b9782baae734d0918fd06b27fa1fbf08421c5eec6ef565a68317ab65669e4369aa93bdf6fd31b";
         assertEq(signDigest(1, digest), castSig, "same RFC 6979 signature");
         bytes32 r;
         bytes32 sv;

@@ -332,7 +332,7 @@ contract DepositTest is RollupFixture {
         TandemRollup.StoredBatch memory g = TandemRollup.StoredBatch(0, 0, uint64(T0), 0, 0, 0, GENESIS_ROOT, 0);
         assertEq(rollup.batchRecordHash(0), keccak256(abi.encode(g)), "genesis record");
         vm.expectRevert(RollupState.ZeroAddress.selector);
-        new TandemRollup(OWNER, address(0), GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new TandemRollup(OWNER, address(0), GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
     }
 
     function test_hashHelpers_matchAbiEncoding() public view {

@@ -216,12 +216,12 @@ contract DoubleVoteTest is StakingFixture {
         // Batch 12 double sign, then consensus height 12 double vote: two offences.
         bytes32 ha = keccak256("header A");
         bytes32 hb = keccak256("header B");
-        staking.reportDoubleSign(
+        staking.reportDoubleSign(0, 
             12,
             ha,
-            signDigest(keyOf(1), staking.batchDigest(12, ha)),
+            signDigest(keyOf(1), staking.batchDigest(0, 12, ha)),
             hb,
-            signDigest(keyOf(1), staking.batchDigest(12, hb))
+            signDigest(keyOf(1), staking.batchDigest(0, 12, hb))
         );
         bytes32 a = keccak256("block A");
         bytes32 b = keccak256("block B");

@@ -49,21 +49,21 @@ contract PriorityDeadlineTest is ExodusBase {
 
     function test_constructor_refusesExitVerifierWithoutCode() public {
         vm.expectRevert(abi.encodeWithSelector(Exodus.ExitVerifierHasNoCode.selector, address(0xE1)));
-        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), address(0xE1), 60, address(0));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), address(0xE1), 60, address(0), address(0));
         vm.expectRevert(abi.encodeWithSelector(Exodus.ExitVerifierHasNoCode.selector, address(0)));
-        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), address(0), 60, address(0));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), address(0), 60, address(0), address(0));
     }
 
     function test_constructor_refusesDeadlineZeroOrAboveForcedWithdrawalDeadline() public {
         vm.expectRevert(abi.encodeWithSelector(Exodus.PriorityDeadlineOutOfRange.selector, uint64(0)));
-        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, 0, address(0));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, 0, address(0), address(0));
         vm.expectRevert(abi.encodeWithSelector(Exodus.PriorityDeadlineOutOfRange.selector, uint64(1 hours + 1)));
         new TandemRollup(
             OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, 1 hours + 1, address(0)
-        );
+        , address(0));
         TandemRollup r = new TandemRollup(
             OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, 1, address(0)
-        );
+        , address(0));
         assertEq(r.priorityDeadline(), 1, "shortest");
     }
 
@@ -344,9 +344,9 @@ contract StakedExodusTest is StakingFixture {
 
     function test_constructor_refusesBadExitVerifierAndDeadline() public {
         vm.expectRevert(abi.encodeWithSelector(Exodus.ExitVerifierHasNoCode.selector, address(0xE1)));
-        new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), address(0xE1), 60, address(0));
+        new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), address(0xE1), 60, address(0), address(0));
         vm.expectRevert(abi.encodeWithSelector(Exodus.PriorityDeadlineOutOfRange.selector, uint64(0)));
-        new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, 0, address(0));
+        new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, 0, address(0), address(0));
     }
 
     function test_commitSigned_refusedWhenItSkipsAnExpiredOp_andDuringExodus() public {

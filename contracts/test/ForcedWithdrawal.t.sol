@@ -39,7 +39,7 @@ abstract contract ForcedFixture is RollupFixture {
         rollup = new TandemRollup(
             OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier,
             PRIORITY_DEADLINE, address(inbox)
-        );
+        , address(0));
         token = new DevToken("Tandem Dev", "TDEV", 18, address(this), 0);
         vm.prank(OWNER);
         tokenId = rollup.addToken(address(token));
@@ -113,7 +113,7 @@ contract ForcedWithdrawalTest is ForcedFixture {
         new TandemRollup(
             OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier,
             PRIORITY_DEADLINE, address(other)
-        );
+        , address(0));
     }
 
     function test_rollup_refusesInboxWithoutCode() public {
@@ -121,7 +121,7 @@ contract ForcedWithdrawalTest is ForcedFixture {
         new TandemRollup(
             OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier,
             PRIORITY_DEADLINE, address(0x1234)
-        );
+        , address(0));
     }
 
     function test_inbox_constructorRefusals() public {

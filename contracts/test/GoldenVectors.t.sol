@@ -421,7 +421,9 @@ contract GoldenDigestsTest is StakingFixture, GoldenVectorFiles {
         for (uint256 i; i < n; i++) {
             string memory k = item(".batchDigests", i);
             bytes32 digest =
-                bound.batchDigest(uint64(uintAt(json, k, "batchNumber")), wordAt(json, k, "headerHash"));
+                bound.batchDigest(
+                    uint64(uintAt(json, k, "revertCount")), uint64(uintAt(json, k, "batchNumber")), wordAt(json, k, "headerHash")
+                );
             assertEq(digest, wordAt(json, k, "digest"), string.concat("batch digest ", vm.toString(i)));
             checkSignature(json, k, key, digest, signer);
             checkMemberSignature(digest, bytesAt(json, k, "signature"), k);

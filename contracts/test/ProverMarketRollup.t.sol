@@ -15,7 +15,7 @@ import {console} from "./utils/Vm.sol";
 /// @dev Exposes the fraud-proof revert hook on a rollup with a market (as in RevertHook.t.sol).
 contract MarketRollupHarness is TandemRollup {
     constructor(address o, address s, bytes32 g, uint64 w, address v, uint32 slots, address m, address x)
-        TandemRollup(o, s, g, w, v, slots, 1 hours + w + 1 days, m, x, 1 hours, address(0))
+        TandemRollup(o, s, g, w, v, slots, 1 hours + w + 1 days, m, x, 1 hours, address(0), address(0))
     {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {
@@ -44,7 +44,7 @@ abstract contract MarketRollupFixture is ZkProofFixture, MarketParams {
         market = newMarket(predicted);
         rollup = new TandemRollup(
             OWNER, SEQUENCER, genesis, WINDOW, address(verifier), fx.slots, ADMIN_DELAY, address(market), exitVerifier, PRIORITY_DEADLINE, address(0)
-        );
+        , address(0));
         assertEq(address(rollup), predicted, "predicted address");
         depositFixture();
     }
@@ -108,10 +108,10 @@ contract ProverMarketRollupTest is MarketRollupFixture {
 
     function test_constructor_refusesMarketWithoutCodeOrBoundElsewhere() public {
         vm.expectRevert(abi.encodeWithSelector(ZkLane.MarketHasNoCode.selector, address(0xBEEF)));
-        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0xBEEF), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0xBEEF), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         // `market` is bound to the rollup deployed in setUp, not to a new one.
         vm.expectRevert(abi.encodeWithSelector(ZkLane.MarketNotBound.selector, address(rollup)));
-        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(market), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(market), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
     }
 
     function test_onlyTheRollupOpensAndSettles() public {
@@ -390,7 +390,7 @@ contract StakedMarketTest is StakingFixture, MarketParams {
         address next = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 2);
         staking = new SequencerStaking(next, params(5, 8));
         market = newMarket(next);
-        staked = new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(market), exitVerifier, PRIORITY_DEADLINE, address(0));
+        staked = new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(market), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         rollup = staked;
         assertEq(address(staked), next, "predicted");
         doStake(1, 100 ether);
@@ -429,7 +429,7 @@ contract StakedMarketTest is StakingFixture, MarketParams {
         address next = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
         SequencerStaking s = new SequencerStaking(next, params(5, 8));
         vm.expectRevert(abi.encodeWithSelector(ZkLane.MarketNotBound.selector, address(0xDEAD)));
-        new StakedRollup(OWNER, s, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(unbound), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new StakedRollup(OWNER, s, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(unbound), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         assertLt(address(staked).code.length, 24_577, "EIP-170 limit");
     }
 }

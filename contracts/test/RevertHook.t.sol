@@ -9,7 +9,7 @@ import {RollupState} from "../src/rollup/RollupState.sol";
 ///      fraud-proof verifier exists.
 contract RollupHarness is TandemRollup {
     constructor(address o, address s, bytes32 g, uint64 w, address x)
-        TandemRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0), x, 1 hours, address(0))
+        TandemRollup(o, s, g, w, address(0), 0, 1 hours + w + 1 days, address(0), x, 1 hours, address(0), address(0))
     {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {
@@ -36,7 +36,7 @@ contract RevertHookTest is RollupFixture {
         commit(opNoop());
 
         vm.expectEmit(address(rollup));
-        emit TandemRollup.BatchesReverted(2, 3);
+        emit TandemRollup.BatchesReverted(2, 3, 1);
         harness.revertBatchesAfter(sb1);
         assertEq(rollup.lastCommittedBatch(), 1, "tip back to 1");
         assertEq(rollup.lastCommittedStateRoot(), sb1.newStateRoot, "root back");

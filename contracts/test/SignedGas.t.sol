@@ -60,7 +60,7 @@ contract SignedGasTest is StakingFixture {
         }
         emission = 0;
         vm.warp(T0 + EPOCH);
-        plain = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        plain = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         TandemRollup.BatchHeader memory h1 = nextHeaderOn(plain, transfers(8, 999));
         vm.prank(SEQUENCER);
         plain.commitBatch(h1, transfers(8, 999));
@@ -139,15 +139,15 @@ contract SignedGasTest is StakingFixture {
     // Ceilings: ~3% above the numbers in contracts/README.md ("Gas", staked mode).
 
     function test_gas_commitBatchSigned_4Signers() public {
-        assertLe(report(4), 101_000, "commitBatchSigned execution gas regressed"); // today 98,058
+        assertLe(report(4), 104_000, "commitBatchSigned execution gas regressed"); // today 102,527 (StakedRollup at 200 runs, for EIP-170)
     }
 
     function test_gas_commitBatchSigned_10Signers() public {
-        assertLe(report(10), 142_700, "commitBatchSigned execution gas regressed"); // today 138,564
+        assertLe(report(10), 146_000, "commitBatchSigned execution gas regressed"); // today 143,216
     }
 
     function test_gas_commitBatchSigned_20Signers() public {
-        assertLe(report(20), 212_500, "commitBatchSigned execution gas regressed"); // today 206,303
+        assertLe(report(20), 212_500, "commitBatchSigned execution gas regressed"); // today 211,364
     }
 
     function test_gas_commitBatchSigned_emission() public {

@@ -250,11 +250,11 @@ contract StakingTest is StakingFixture {
                 // Double-sign evidence for batch `step` (a fresh offence each time).
                 bytes32 a = keccak256(abi.encode("A", step));
                 bytes32 b = keccak256(abi.encode("B", step));
-                bytes memory sa = signDigest(keyOf(i), staking.batchDigest(uint64(step), a));
-                bytes memory sb = signDigest(keyOf(i), staking.batchDigest(uint64(step), b));
+                bytes memory sa = signDigest(keyOf(i), staking.batchDigest(0, uint64(step), a));
+                bytes memory sb = signDigest(keyOf(i), staking.batchDigest(0, uint64(step), b));
                 if ((active + unbonding) * SLASH_BPS / 10_000 != 0) {
                     vm.prank(address(0x4E9));
-                    staking.reportDoubleSign(uint64(step), a, sa, b, sb);
+                    staking.reportDoubleSign(0, uint64(step), a, sa, b, sb);
                 }
             }
             uint256 sumActive;

@@ -11,7 +11,7 @@ import {Verifier} from "../src/verifiers/BatchVerifier_S2_D4.sol";
 /// @dev Exposes the fraud-proof hook, to pin that a revert forgets ZK commitments and proofs.
 contract ZkRollupHarness is TandemRollup {
     constructor(address o, address s, bytes32 g, uint64 w, address v, uint32 slots, address x)
-        TandemRollup(o, s, g, w, v, slots, 1 hours + w + 1 days, address(0), x, 1 hours, address(0))
+        TandemRollup(o, s, g, w, v, slots, 1 hours + w + 1 days, address(0), x, 1 hours, address(0), address(0))
     {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {
@@ -198,14 +198,14 @@ contract ZkLaneTest is RollupFixture {
 
     function test_constructor_verifierNeedsCodeAndSlots() public {
         vm.expectRevert(abi.encodeWithSelector(ZkLane.VerifierHasNoCode.selector, address(0xC0DE)));
-        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0xC0DE), SLOTS, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0xC0DE), SLOTS, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         vm.expectRevert(abi.encodeWithSelector(ZkLane.ZeroZkSlots.selector));
-        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, VERIFIER, 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, VERIFIER, 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         vm.expectRevert(abi.encodeWithSelector(ZkLane.ZkSlotsWithoutVerifier.selector, SLOTS));
-        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), SLOTS, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, address(0), SLOTS, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         vm.expectEmit();
         emit ZkLane.VerifierSet(VERIFIER, SLOTS);
-        TandemRollup r = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, VERIFIER, SLOTS, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        TandemRollup r = new TandemRollup(OWNER, SEQUENCER, GENESIS_ROOT, WINDOW, VERIFIER, SLOTS, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         assertEq(r.verifier(), VERIFIER, "verifier");
         assertEq(r.zkSlots(), SLOTS, "slots");
     }

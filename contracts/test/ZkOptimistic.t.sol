@@ -10,7 +10,7 @@ import {console} from "./utils/Vm.sol";
 /// @dev Exposes the fraud-proof revert hook (as in RevertHook.t.sol).
 contract OptimisticRevertHarness is TandemRollup {
     constructor(address o, address s, bytes32 g, uint64 w, address v, uint32 slots, uint64 delay, address x)
-        TandemRollup(o, s, g, w, v, slots, delay, address(0), x, 1 hours, address(0))
+        TandemRollup(o, s, g, w, v, slots, delay, address(0), x, 1 hours, address(0), address(0))
     {}
 
     function revertBatchesAfter(StoredBatch memory lastKept) external {
@@ -137,7 +137,7 @@ contract ZkOptimisticTest is ZkOptimisticFixture {
         // Batch 2 is gated by its own proof only (never by batch 1's window).
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotProven.selector, 2));
         rollup.finalizeBatch(zk);
-        vm.store(address(rollup), keccak256(abi.encode(uint64(2), uint256(slot))), bytes32(uint256(1)));
+        vm.store(address(rollup), keccak256(abi.encode(rollup.batchRecordHash(2), uint256(slot))), bytes32(uint256(1)));
         assertTrue(rollup.isProven(2), "batch 2 proven");
         vm.expectEmit(address(rollup));
         emit TandemRollup.BatchFinalized(2, zk.newStateRoot, zk.withdrawalsRoot, zk.withdrawalCount);
@@ -146,11 +146,12 @@ contract ZkOptimisticTest is ZkOptimisticFixture {
         assertEq(block.timestamp, op.committedAt, "no time passed");
     }
 
-    /// @dev The storage slot `p` of the proven-marker mapping: the one whose entry for
-    ///      `batchNumber` (just proven) holds 1.
+    /// @dev The storage slot `p` of the proven-marker mapping (keyed by record hash): the one
+    ///      whose entry for `batchNumber`'s record (just proven) holds 1.
     function provenSlot(uint64 batchNumber) internal view returns (bytes32) {
+        bytes32 record = rollup.batchRecordHash(batchNumber);
         for (uint256 p = 0; p < 64; p++) {
-            if (vm.load(address(rollup), keccak256(abi.encode(batchNumber, p))) == bytes32(uint256(1))) {
+            if (vm.load(address(rollup), keccak256(abi.encode(record, p))) == bytes32(uint256(1))) {
                 // Not the WithdrawalSet / claim / token maps: only the marker is written by proving.
                 return bytes32(p);
             }

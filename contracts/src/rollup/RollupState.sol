@@ -28,7 +28,7 @@ abstract contract RollupState is Ownable2Step {
     /// @notice The one address allowed to call `commitBatch` (in `StakedRollup`: the staking contract, powerless).
     address public sequencer;
     /// @dev `lastCommittedBatch()`: number of the last committed batch (0 = only genesis).
-    ///      Never decreases except through a fraud-proof revert (not implemented yet).
+    ///      Never decreases except through a revert of the dispute game (`revertCount`).
     uint48 internal _lastCommittedBatch;
     /// @dev `priorityHead()`: index of the next priority-queue entry a batch must consume.
     uint48 internal _priorityHead;
@@ -50,6 +50,12 @@ abstract contract RollupState is Ownable2Step {
     /// @dev `exodusPriorityEnd()`: the last final batch's priorityOpsEnd at activation; queue
     ///      entries from it on were never credited by a final batch and are refundable.
     uint48 internal _exodusPriorityEnd;
+    /// @notice How many times committed batches were reverted (dispute game: an unanswered
+    ///         challenge or a ZK batch past its proof deadline). Batch signatures bind it
+    ///         (`SequencerStaking.batchDigest`), so a reverted batch's signatures never count
+    ///         again and re-signing a replacement for the same number is not a double sign.
+    /// @dev In the slot of `_priorityTail` (176 bits used before it).
+    uint64 public revertCount;
 
     /// @notice New state root of batch `lastFinalizedBatch`.
     bytes32 public lastFinalizedStateRoot;
@@ -94,7 +100,7 @@ abstract contract RollupState is Ownable2Step {
     uint64 public constant FORCED_WITHDRAWAL_DEADLINE = 1 hours;
 
     /// @notice Number of the last committed batch (0 = only genesis). Never decreases except
-    ///         through a fraud-proof revert (not implemented yet).
+    ///         through a revert of the dispute game (`revertCount`).
     function lastCommittedBatch() public view returns (uint64) {
         return _lastCommittedBatch;
     }

@@ -13,15 +13,15 @@ import {PublicDataParser} from "./PublicDataParser.sol";
 ///         The prover market (SPEC §15), if set, is told of every accepted proof (`onProven`)
 ///         in the same transaction, so it pays the address the proof is bound to.
 /// @dev `TandemRollup` calls `_checkZkLane` and `_storeZkCommitment` from its commit,
-///      `_verifyProof` and `_notifyMarket` from `proveOptimisticBatch`, and opens market jobs at
-///      commit; finality reads `_zkBatch` (ZK_PROVEN).
+///      `_verifyProof` and `_markProven` from `proveOptimisticBatch` and the dispute game's
+///      chunk proofs, and opens market jobs at commit; finality reads `_zkBatch` (ZK_PROVEN).
 abstract contract ZkLane is PublicDataParser {
     /// @notice Bytes per op record in the validity lane's data commitment (the largest op,
     ///         Deposit); see `zkDataHash`.
     uint256 public constant ZK_RECORD_BYTES = 52;
     // Byte t (from the low end) = encoded size of op type t (0 for types 6, 7): 52, 41, 44, 12,
     // 52, 1 (SPEC §4.2, as `PublicDataParser`'s SIZE_* constants).
-    uint256 private constant OP_SIZE_TABLE = 0x34292c0c3401;
+    uint256 internal constant OP_SIZE_TABLE = 0x34292c0c3401;
     // `_zkBatch` value of a proven batch (a keccak commitment is never 1).
     bytes32 internal constant ZK_PROVEN = bytes32(uint256(1));
 
@@ -38,11 +38,13 @@ abstract contract ZkLane is PublicDataParser {
     ///         another prover's lock is active (`IProverMarket.LockedByAnotherProver`), at most until the
     ///         job's deadline.
     address public immutable market;
-    /// @dev Per committed ZK batch: keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash))
-    ///      (the proof's public inputs but the prover) until proven, then ZK_PROVEN; 0 for
-    ///      optimistic batches until proven by `proveOptimisticBatch`, then ZK_PROVEN (cleared
-    ///      when a revert drops the batch).
-    mapping(uint64 batchNumber => bytes32 commitment) internal _zkBatch;
+    /// @dev Per committed batch, keyed by its record hash (`batchRecordHash`): for a ZK batch
+    ///      keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash)) (the proof's public
+    ///      inputs but the prover) until proven, then ZK_PROVEN; for an optimistic batch 0 until
+    ///      proven (`proveOptimisticBatch`, or every chunk through the dispute game), then
+    ///      ZK_PROVEN. Keyed by record, not number, so a revert leaves nothing to clear: a
+    ///      dropped batch's entry belongs to a record no live number points to (O(1) revert).
+    mapping(bytes32 record => bytes32 commitment) internal _zkBatch;
 
     /// @notice The validity lane is on (emitted at deployment): ZK batches of at most `zkSlots`
     ///         ops, proven against `verifier`.
@@ -116,26 +118,27 @@ abstract contract ZkLane is PublicDataParser {
         _requireNoExodus();
         address v = verifier;
         if (v == address(0)) revert VerifierNotSet();
-        bytes32 commitment = _zkBatch[batchNumber];
-        if (commitment == 0) {
-            if (batchNumber == 0 || batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
-            revert NotZkBatch(batchNumber);
-        }
+        if (batchNumber == 0 || batchNumber > _lastCommittedBatch) revert BatchNotCommitted(batchNumber);
+        bytes32 record = batchRecordHash[batchNumber];
+        bytes32 commitment = _zkBatch[record];
+        if (commitment == 0) revert NotZkBatch(batchNumber);
         if (commitment == ZK_PROVEN) revert BatchAlreadyProven(batchNumber);
         if (keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash)) != commitment) {
             revert ZkPublicInputsMismatch(batchNumber);
         }
         _verifyProof(v, batchNumber, prevStateRoot, newStateRoot, dataHash, proof);
-        _zkBatch[batchNumber] = ZK_PROVEN;
-        emit BatchProven(batchNumber, msg.sender);
-        _notifyMarket(batchNumber);
+        _markProven(record, batchNumber, msg.sender);
     }
 
-    /// @dev After a proof of `batchNumber` bound to msg.sender was accepted and recorded: the
-    ///      market (if any) settles its job for msg.sender. Without an open job it does nothing.
-    function _notifyMarket(uint64 batchNumber) internal {
+    /// @dev Records batch `batchNumber` (record hash `record`) as proven by `prover` (the
+    ///      address its proof, or its chunks' proofs, are bound to), emits BatchProven, and
+    ///      lets the market (if any) settle its job for `prover` (without an open job it does
+    ///      nothing).
+    function _markProven(bytes32 record, uint64 batchNumber, address prover) internal {
+        _zkBatch[record] = ZK_PROVEN;
+        emit BatchProven(batchNumber, prover);
         address m = market;
-        if (m != address(0)) IProverMarket(m).onProven(batchNumber, msg.sender);
+        if (m != address(0)) IProverMarket(m).onProven(batchNumber, prover);
     }
 
     /// @dev Calls `v.verifyProof(proof, [prevStateRoot, newStateRoot, dataHash, msg.sender])`;
@@ -160,7 +163,8 @@ abstract contract ZkLane is PublicDataParser {
     /// @notice Whether batch `batchNumber` is proven: a ZK batch by `proveBatch`, an optimistic
     ///         one by `proveOptimisticBatch` (false for unproven batches and genesis).
     function isProven(uint64 batchNumber) external view returns (bool) {
-        return _zkBatch[batchNumber] == ZK_PROVEN;
+        if (batchNumber > _lastCommittedBatch) return false;
+        return _zkBatch[batchRecordHash[batchNumber]] == ZK_PROVEN;
     }
 
     /// @notice The validity lane's data commitment (SPEC §10), the proof's public input
@@ -181,18 +185,18 @@ abstract contract ZkLane is PublicDataParser {
         if (opCount > slots) revert ZkBatchTooLarge(opCount, slots);
     }
 
-    /// @dev ZK batch `batchNumber` (public data already checked): stores the commitment to the
+    /// @dev The ZK batch of record hash `record` (public data already checked): stores the commitment to the
     ///      proof's public inputs prevStateRoot, newStateRoot, dataHash (the prover is bound at
     ///      proving).
     function _storeZkCommitment(
-        uint64 batchNumber,
+        bytes32 record,
         uint32 feeAccount,
         bytes32 prevStateRoot,
         bytes32 newStateRoot,
         bytes calldata publicData
     ) internal {
         bytes32 dataHash = _zkDataHash(feeAccount, publicData, zkSlots, false);
-        _zkBatch[batchNumber] = keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash));
+        _zkBatch[record] = keccak256(abi.encode(prevStateRoot, newStateRoot, dataHash));
     }
 
     /// @dev `zkDataHash`: expands the compact ops of `data` into 52-byte records in scratch

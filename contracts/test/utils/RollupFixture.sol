@@ -56,7 +56,7 @@ abstract contract RollupFixture is Test {
     /// @dev A fresh rollup from `genesisRoot` with validity-lane `verifier` of `slots` op slots
     ///      (address(0), 0: none), and a fresh DevToken registered on it.
     function deployRollup(bytes32 genesisRoot, address verifier, uint32 slots) internal {
-        rollup = new TandemRollup(OWNER, SEQUENCER, genesisRoot, WINDOW, verifier, slots, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        rollup = new TandemRollup(OWNER, SEQUENCER, genesisRoot, WINDOW, verifier, slots, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         token = new DevToken("Tandem Dev", "TDEV", 18, address(this), 0);
         vm.prank(OWNER);
         tokenId = rollup.addToken(address(token));

@@ -52,7 +52,7 @@ abstract contract StakingFixture is RollupFixture {
         // Staking is bound to the rollup's address: this contract's next CREATE.
         address next = vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1);
         staking = new SequencerStaking(next, params(maxActive, maxStakers));
-        staked = new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0));
+        staked = new StakedRollup(OWNER, staking, GENESIS_ROOT, WINDOW, address(0), 0, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
         rollup = staked;
         token = new DevToken("Tandem Dev", "TDEV", 18, address(this), 0);
         vm.prank(OWNER);
@@ -121,7 +121,7 @@ abstract contract StakingFixture is RollupFixture {
     }
 
     function digestOf(TandemRollup.BatchHeader memory h) internal view returns (bytes32) {
-        return staking.batchDigest(h.batchNumber, keccak256(abi.encode(h)));
+        return staking.batchDigest(0, h.batchNumber, keccak256(abi.encode(h)));
     }
 
     /// @dev Signatures of sequencers `who` over `digest`, sorted by signer address.

@@ -15,11 +15,16 @@ pub const BATCH_DOMAIN: &[u8] = b"tandem.batch.v1";
 pub const VOTE_DOMAIN: &[u8] = b"tandem.vote.v1";
 
 /// The digest the active set signs to authorize batch `batch_number` with header hash
-/// `header_hash` on `rollup` (chain `l1_chain_id`): `keccak256(abi.encode(keccak256(BATCH_DOMAIN),
-/// uint256 chainid, rollup, uint64 batchNumber, headerHash))`, equal to the contract's
-/// `batchDigest(batchNumber, headerHash)`.
-pub fn batch_digest(l1_chain_id: u64, rollup: Address, batch_number: u64, header_hash: B256) -> B256 {
-    keccak256((keccak256(BATCH_DOMAIN), U256::from(l1_chain_id), rollup, batch_number, header_hash).abi_encode_params())
+/// `header_hash` on `rollup` (chain `l1_chain_id`) while the rollup's `revertCount()` is
+/// `revert_count`: `keccak256(abi.encode(keccak256(BATCH_DOMAIN), uint256 chainid, rollup,
+/// uint64 revertCount, uint64 batchNumber, headerHash))`, equal to the contract's
+/// `batchDigest(revertCount, batchNumber, headerHash)`. Binding the revert count makes a
+/// reverted batch's signatures worthless afterwards, and re-signing a replacement no double sign.
+pub fn batch_digest(l1_chain_id: u64, rollup: Address, revert_count: u64, batch_number: u64, header_hash: B256) -> B256 {
+    keccak256(
+        (keccak256(BATCH_DOMAIN), U256::from(l1_chain_id), rollup, revert_count, batch_number, header_hash)
+            .abi_encode_params(),
+    )
 }
 
 /// A consensus vote's type, as the contract numbers it.
@@ -131,8 +136,8 @@ mod tests {
     fn digests_and_signatures_match_the_contract_vectors() {
         let rollup = address!("00000000000000000000000000000000000000aa");
         assert_eq!(
-            batch_digest(31337, rollup, 1, keccak256("tandem.header")),
-            b256!("9e5f294d24d31290d886ebe368627eb76e7f3af1e1af0df10046e4eb19597862")
+            batch_digest(31337, rollup, 0, 1, keccak256("tandem.header")),
+            b256!("e1c1e61293f945a4bcc52c0fe4bb94bd4e6b0eded629800f13aae49e4ac0ef12")
         );
         let vote = vote_digest(31337, rollup, 7, 2, VoteType::Precommit, keccak256("tandem.value"));
         assert_eq!(vote, b256!("49149354867eb55afd4df45362d58c97055d42e4a0a63f674b6361c3874c3818"));
@@ -144,10 +149,10 @@ mod tests {
             sign_digest(&key_one(), vote),
             hex!("ad0a61fbe7550dbbce2074a91789a856861e503889d2d5a903f1abd34eb6d18464315518af8c28f95c4ab7edd9fe80f25382c1dafc86d0f1fc3ad19ad583edc11b")
         );
-        let batch = batch_digest(31337, rollup, 1, keccak256("tandem.header"));
+        let batch = batch_digest(31337, rollup, 0, 1, keccak256("tandem.header"));
         assert_eq!(
             sign_digest(&key_one(), batch),
-            hex!("a6331f577841e5d82bd0ac29127946a92019d795f71bacb8add1fb4dac5732122dbd7408c614d2dad175ab4ad62fd16ee26bf24fd27d55bb40e4b817da49d9b61b")
+            hex!("757500a870e65a7cd043bafe637aeef91523b048f29ddcfdfaf03b9782baae734d0918fd06b27fa1fbf08421c5eec6ef565a68317ab65669e4369aa93bdf6fd31b")
         );
     }
 

@@ -545,13 +545,18 @@ fn merge(mut base: Value, extra: Value) -> Value {
 fn digest_vectors(header_hashes: &[(u64, B256)]) -> Value {
     let key = keccak256("tandem.vectors.signer");
     let signer = PrivateKeySigner::from_bytes(&key).expect("keccak of the tag is a valid secp256k1 scalar");
-    let mut batch_cases: Vec<(u64, B256)> = header_hashes.to_vec();
-    batch_cases.push((u64::MAX, keccak256("tandem.header")));
+    // (revert count, batch number, header hash): the batches at revert count 0, then the
+    // extremes and a replacement signed after reverts.
+    let mut batch_cases: Vec<(u64, u64, B256)> = header_hashes.iter().map(|(n, h)| (0, *n, *h)).collect();
+    batch_cases.push((0, u64::MAX, keccak256("tandem.header")));
+    batch_cases.push((7, 1, keccak256("tandem.header")));
+    batch_cases.push((u64::MAX, 1, keccak256("tandem.header")));
     let batch: Vec<Value> = batch_cases
         .into_iter()
-        .map(|(number, header_hash)| {
-            let digest = batch_digest(DIGEST_CHAIN_ID, DIGEST_ROLLUP, number, header_hash);
-            merge(json!({ "batchNumber": number, "headerHash": word(header_hash) }), signed(&signer, digest))
+        .map(|(revert_count, number, header_hash)| {
+            let digest = batch_digest(DIGEST_CHAIN_ID, DIGEST_ROLLUP, revert_count, number, header_hash);
+            let case = json!({ "revertCount": revert_count, "batchNumber": number, "headerHash": word(header_hash) });
+            merge(case, signed(&signer, digest))
         })
         .collect();
     let value = keccak256("tandem.value");

@@ -249,6 +249,7 @@ pub async fn deploy_devnet_with_verifier(
         exit_verifier,
         exodus.priority_deadline,
         forced_inbox,
+        Address::ZERO,
     )
     .await?
     .address();
@@ -384,6 +385,7 @@ pub async fn deploy_staked_devnet(
         exit_verifier,
         exodus.priority_deadline,
         forced_inbox,
+        Address::ZERO,
     )
     .await?
     .address();

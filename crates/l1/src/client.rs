@@ -323,6 +323,12 @@ impl RollupClient {
             .map_err(contract_error)
     }
 
+    /// How many times the dispute game reverted batches (`revertCount()`); batch signatures
+    /// bind it ([`batch_digest`]).
+    pub async fn revert_count(&self) -> Result<u64, L1Error> {
+        self.contract().revertCount().call().await.map_err(contract_error)
+    }
+
     /// Number of the last finalized batch.
     pub async fn last_finalized_batch(&self) -> Result<u64, L1Error> {
         self.contract()
@@ -382,7 +388,8 @@ impl RollupClient {
     ) -> Result<B256, L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
         let chain_id = self.provider.get_chain_id().await.map_err(rpc_error)?;
-        let digest = batch_digest(chain_id, self.rollup, header.batch_number, header.hash());
+        let revert_count = self.revert_count().await?;
+        let digest = batch_digest(chain_id, self.rollup, revert_count, header.batch_number, header.hash());
         let sorted: Vec<Bytes> = sort_by_signer(digest, signatures)
             .map_err(L1Error::from)?
             .into_iter()

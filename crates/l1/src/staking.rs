@@ -283,9 +283,12 @@ impl StakingClient {
     }
 
     /// Submits batch double-sign evidence: one key's signatures over `batch_digest` of the
-    /// same batch number with two different header hashes. The signer is the reporter.
+    /// same revert count and batch number with two different header hashes. The signer is the
+    /// reporter.
+    #[allow(clippy::too_many_arguments)]
     pub async fn report_double_sign(
         &self,
+        revert_count: u64,
         batch_number: u64,
         header_hash_a: B256,
         signature_a: &[u8; 65],
@@ -295,6 +298,7 @@ impl StakingClient {
         self.sender()?;
         let contract = self.contract();
         let call = contract.reportDoubleSign(
+            revert_count,
             batch_number,
             header_hash_a,
             Bytes::copy_from_slice(signature_a),

@@ -148,8 +148,8 @@ async fn rust_digests_equal_the_contracts() {
     let staking = SequencerStaking::new(d.staking, ProviderBuilder::new().connect_http(net.url.parse().expect("url")));
     assert_eq!(d.l1_chain_id, 31337);
     for (batch, header) in [(1u64, keccak256("a")), (u64::MAX, B256::ZERO), (77, B256::repeat_byte(0xff))] {
-        let on_chain = staking.batchDigest(batch, header).call().await.expect("batchDigest");
-        assert_eq!(batch_digest(d.l1_chain_id, d.rollup, batch, header), on_chain, "batch {batch}");
+        let on_chain = staking.batchDigest(0, batch, header).call().await.expect("batchDigest");
+        assert_eq!(batch_digest(d.l1_chain_id, d.rollup, 0, batch, header), on_chain, "batch {batch}");
     }
     let votes = [
         (0u64, 0u32, VoteType::Prevote, B256::ZERO),
@@ -161,8 +161,8 @@ async fn rust_digests_equal_the_contracts() {
         assert_eq!(vote_digest(d.l1_chain_id, d.rollup, height, round, vote_type, value), on_chain, "vote {height}/{round}");
     }
     // Another rollup or chain is another digest.
-    assert_ne!(batch_digest(d.l1_chain_id, d.staking, 1, keccak256("a")), batch_digest(d.l1_chain_id, d.rollup, 1, keccak256("a")));
-    assert_ne!(batch_digest(1, d.rollup, 1, keccak256("a")), batch_digest(d.l1_chain_id, d.rollup, 1, keccak256("a")));
+    assert_ne!(batch_digest(d.l1_chain_id, d.staking, 0, 1, keccak256("a")), batch_digest(d.l1_chain_id, d.rollup, 0, 1, keccak256("a")));
+    assert_ne!(batch_digest(1, d.rollup, 0, 1, keccak256("a")), batch_digest(d.l1_chain_id, d.rollup, 0, 1, keccak256("a")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,7 +223,7 @@ async fn signed_commit_needs_more_than_two_thirds_of_the_stake() {
     let d = &net.deployment;
     let submitter = RollupClient::new(&net.url, d.rollup, Some(net.keys[5].clone())).expect("client");
     let (header, data) = noop_batch(1, net.genesis);
-    let digest = batch_digest(d.l1_chain_id, d.rollup, 1, header.hash());
+    let digest = batch_digest(d.l1_chain_id, d.rollup, 0, 1, header.hash());
     let sign = |who: &[usize]| -> Vec<[u8; 65]> { who.iter().map(|i| sign_digest(&signing_key(*i), digest)).collect() };
 
     // Exactly 2/3 (300 + 100) and less (100 + 100) are refused.
@@ -279,9 +279,9 @@ async fn double_vote_evidence_slashes_and_pays_the_reporter() {
 
     // A batch double sign by the same key is a separate offence.
     let (ha, hb) = (keccak256("header A"), keccak256("header B"));
-    let sa = sign_digest(&signing_key(2), batch_digest(d.l1_chain_id, d.rollup, 9, ha));
-    let sb = sign_digest(&signing_key(2), batch_digest(d.l1_chain_id, d.rollup, 9, hb));
-    let report = reporter.report_double_sign(9, ha, &sa, hb, &sb).await.expect("slashed");
+    let sa = sign_digest(&signing_key(2), batch_digest(d.l1_chain_id, d.rollup, 0, 9, ha));
+    let sb = sign_digest(&signing_key(2), batch_digest(d.l1_chain_id, d.rollup, 0, 9, hb));
+    let report = reporter.report_double_sign(0, 9, ha, &sa, hb, &sb).await.expect("slashed");
     assert_eq!(report.slashed, tokens(90), "10% of the remaining 900");
     assert_eq!(reporter.token_balance(net.keys[6].address()).await.expect("balance"), tokens(30) + tokens(27));
 }
@@ -332,7 +332,7 @@ async fn emission_accrues_per_signed_batch_and_members_claim_their_share() {
     let expected = [(&[1usize, 2, 3][..], 5u64, 7u64), (&[2, 3], 10, 2), (&[3, 1, 2], 12, 0), (&[1, 2, 3], 12, 0)];
     for (n, (signers, pool, reserve)) in (1u64..).zip(expected) {
         let (header, data) = noop_batch(n, prev);
-        let digest = batch_digest(d.l1_chain_id, d.rollup, n, header.hash());
+        let digest = batch_digest(d.l1_chain_id, d.rollup, 0, n, header.hash());
         let signatures = signers.iter().map(|i| sign_digest(&signing_key(*i), digest)).collect();
         submitter.commit_batch_signed(&header, &data, signatures).await.expect("signed commit");
         prev = header.new_state_root;

@@ -65,6 +65,8 @@ struct L1View {
     sets: BTreeMap<u64, ActiveSet>,
     /// RPC URLs of the members, by signing key.
     peers: HashMap<Address, String>,
+    /// The rollup's `revertCount()`, which batch signatures bind.
+    revert_count: u64,
 }
 
 /// One member of the sequencer set.
@@ -169,8 +171,10 @@ impl Member {
             lock(&self.view).sets.insert(epoch, set);
         }
         let peers = self.staking.member_peers(epoch).await?;
+        let revert_count = self.node.l1.revert_count().await?;
         let mut view = lock(&self.view);
         view.current_epoch = epoch;
+        view.revert_count = revert_count;
         for p in peers {
             if let Ok(addr) = PeerAddress::decode(&p.network_address) {
                 view.peers.insert(p.signing_key, addr.rpc);

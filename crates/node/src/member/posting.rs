@@ -16,7 +16,8 @@ impl Member {
     /// This member's signature over batch `number`'s digest, if it has the block.
     pub fn batch_signature(&self, number: u64) -> Result<Option<[u8; 65]>, NodeError> {
         let Some((header, _)) = self.node.batch_header(number)? else { return Ok(None) };
-        let digest = batch_digest(self.node.l1_chain_id, self.node.config.rollup, number, header.hash());
+        let revert_count = lock(&self.view).revert_count;
+        let digest = batch_digest(self.node.l1_chain_id, self.node.config.rollup, revert_count, number, header.hash());
         Ok(Some(sign_digest(&self.config.signing_key, digest)))
     }
 
@@ -46,7 +47,8 @@ impl Posting for Member {
             return Ok(None);
         }
         let header = block.batch_header();
-        let digest = batch_digest(node.l1_chain_id, node.config.rollup, number, header.hash());
+        let revert_count = node.l1.revert_count().await?;
+        let digest = batch_digest(node.l1_chain_id, node.config.rollup, revert_count, number, header.hash());
         let epoch = self.staking.current_epoch().await?;
         let set = self.staking.active_set(epoch).await?;
         let stake_of: HashMap<Address, U256> = set.members.iter().map(|m| (m.signing_key, m.stake)).collect();

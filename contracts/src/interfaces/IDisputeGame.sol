@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IDisputeGame
+/// @notice What the rollup sees of its dispute game (`DisputeGame`, SPEC §16): the rollup it is
+///         bound to, and whether a batch record has a challenge that is not answered.
+interface IDisputeGame {
+    /// @notice The rollup this game serves; only it is reverted or marked proven by the game.
+    function rollup() external view returns (address);
+
+    /// @notice Whether the batch with record hash `record` has a challenge not answered by a
+    ///         proof (open, or lost and waiting for its revert). Such a batch never finalizes.
+    function hasOpenChallenge(bytes32 record) external view returns (bool);
+}
