@@ -2,11 +2,12 @@
 pragma solidity ^0.8.28;
 
 import {TandemRollup} from "./TandemRollup.sol";
-import {IBatchVerifier} from "./interfaces/IBatchVerifier.sol";
+import {OP_SIZE_TABLE} from "./rollup/ZkLane.sol";
+import {BatchProof} from "./libraries/BatchProof.sol";
 import {WithdrawalTree} from "./libraries/WithdrawalTree.sol";
 
 /// @title DisputeGame
-/// @notice Fault proofs for the optimistic lane (SPEC §16). L1 never sees signatures, so it
+/// @notice Fault proofs for the optimistic lane (SPEC §17). L1 never sees signatures, so it
 ///         cannot re-execute a batch; instead anyone may demand, within the challenge window,
 ///         a validity proof of one chunk of a batch (at most `zkSlots` ops), posting
 ///         `challengeBond`. A proof within `responseWindow` answers it and earns the bond;
@@ -26,7 +27,7 @@ import {WithdrawalTree} from "./libraries/WithdrawalTree.sol";
 ///        there are max(1, ceil(n/S)) chunks. Its start root is the header's prevStateRoot
 ///        for k = 0, else r_{kS}; its end root is the header's newStateRoot for the last
 ///        chunk, else r_{(k+1)S}; r_i (the state root after op i) is opened with a path in
-///        the header's intermediateRootsRoot (the keccak tree of SPEC §4.3).
+///        the header's intermediateRootsRoot (the keccak tree of SPEC §8).
 ///      - A chunk proof is the batch circuit's proof for (start root, end root,
 ///        zkDataHash(feeAccount, chunk's ops, S), msg.sender): a chunk is proven exactly like a
 ///        ZK batch of its ops, and the proof is bound to its submitter.
@@ -39,10 +40,6 @@ contract DisputeGame {
     uint64 public immutable responseWindow;
     /// @notice Seconds from a ZK-lane batch's commit after which it may be reverted unproven.
     uint64 public immutable zkProofDeadline;
-
-    // Byte t (from the low end) = encoded size of op type t (0 for types 6, 7): as
-    // `ZkLane.OP_SIZE_TABLE` (SPEC §4.2).
-    uint256 private constant OP_SIZE_TABLE = 0x34292c0c3401;
 
     /// @notice A challenge of one chunk.
     struct Challenge {
@@ -173,16 +170,11 @@ contract DisputeGame {
         external
         payable
     {
-        bytes32 record = _checkLive(batch);
+        (bytes32 record,,) = _checkOpenChunk(batch, header, chunk);
         uint64 n = batch.batchNumber;
-        if (batch.lane != 0) revert WrongLane(n, batch.lane);
         uint256 closedAt = uint256(batch.committedAt) + rollup.challengeWindow();
         if (block.timestamp >= closedAt) revert ChallengeWindowClosed(n, closedAt);
         if (msg.value != challengeBond) revert WrongBond(msg.value, challengeBond);
-        _checkHeader(batch, header);
-        uint256 count = _chunkCount(header.opCount, rollup.zkSlots());
-        if (chunk >= count) revert ChunkOutOfRange(chunk, count);
-        if (chunkProven[record][chunk]) revert ChunkAlreadyProven(n, chunk);
         Challenge storage c = challenges[record][chunk];
         if (c.challenger != address(0)) revert ChunkAlreadyChallenged(n, chunk);
         uint64 deadline = uint64(block.timestamp) + responseWindow;
@@ -210,21 +202,17 @@ contract DisputeGame {
         ChunkBoundary calldata boundary,
         uint256[8] calldata proof
     ) external {
-        bytes32 record = _checkLive(batch);
         uint64 n = batch.batchNumber;
-        if (batch.lane != 0) revert WrongLane(n, batch.lane);
-        _checkHeader(batch, header);
-        uint32 slots = rollup.zkSlots();
-        uint256 count = _chunkCount(header.opCount, slots);
-        if (chunk >= count) revert ChunkOutOfRange(chunk, count);
-        if (chunkProven[record][chunk]) revert ChunkAlreadyProven(n, chunk);
+        (bytes32 record, uint256 count, uint32 slots) = _checkOpenChunk(batch, header, chunk);
         Challenge storage c = challenges[record][chunk];
         bool answers = c.challenger != address(0);
         if (answers && block.timestamp > c.deadline) revert ResponseTooLate(n, chunk, c.deadline);
         if (sha256(publicData) != header.publicDataHash) revert PublicDataMismatch(n);
         _checkBoundary(header, chunk, count, slots, boundary);
-        bytes32 dataHash = rollup.zkDataHash(uint32(header.feeAccount), _chunkOps(publicData, chunk, slots), slots);
-        _verify(n, chunk, boundary.startRoot, boundary.endRoot, dataHash, proof);
+        bytes32 dataHash = rollup.zkDataHash(header.feeAccount, _chunkOps(publicData, chunk, slots), slots);
+        if (!BatchProof.accepts(rollup.verifier(), boundary.startRoot, boundary.endRoot, dataHash, msg.sender, proof)) {
+            revert InvalidProof(n, chunk, msg.sender);
+        }
 
         chunkProven[record][chunk] = true;
         uint256 proven = provenChunks[record] + 1;
@@ -339,12 +327,22 @@ contract DisputeGame {
         if (rollup.batchRecordHash(n) != record) revert StoredBatchMismatch(n);
     }
 
-    /// @dev `header` is the one `batch` committed.
-    function _checkHeader(TandemRollup.StoredBatch calldata batch, TandemRollup.BatchHeader calldata header)
-        private
-        pure
-    {
-        if (keccak256(abi.encode(header)) != batch.headerHash) revert StoredBatchMismatch(batch.batchNumber);
+    /// @dev What `challenge` and `proveChunk` both need: `batch` live (`_checkLive`) and
+    ///      optimistic, `header` the one it committed, `chunk` in range and not proven yet.
+    ///      Returns the record, the batch's chunk count and S.
+    function _checkOpenChunk(
+        TandemRollup.StoredBatch calldata batch,
+        TandemRollup.BatchHeader calldata header,
+        uint32 chunk
+    ) private view returns (bytes32 record, uint256 count, uint32 slots) {
+        record = _checkLive(batch);
+        uint64 n = batch.batchNumber;
+        if (batch.lane != 0) revert WrongLane(n, batch.lane);
+        if (keccak256(abi.encode(header)) != batch.headerHash) revert StoredBatchMismatch(n);
+        slots = rollup.zkSlots();
+        count = _chunkCount(header.opCount, slots);
+        if (chunk >= count) revert ChunkOutOfRange(chunk, count);
+        if (chunkProven[record][chunk]) revert ChunkAlreadyProven(n, chunk);
     }
 
     function _chunkCount(uint32 opCount, uint32 slots) private pure returns (uint256) {
@@ -361,21 +359,26 @@ contract DisputeGame {
         uint32 slots,
         ChunkBoundary calldata b
     ) private pure {
-        uint64 n = header.batchNumber;
-        if (chunk == 0) {
-            if (b.startRoot != header.prevStateRoot || b.startPath.length != 0) revert BadBoundaryPath(n, chunk);
-        } else if (!WithdrawalTree.verify(
-                header.intermediateRootsRoot, header.opCount, uint256(chunk) * slots - 1, b.startRoot, b.startPath
-            )) {
-            revert BadBoundaryPath(n, chunk);
-        }
-        if (chunk + 1 == count) {
-            if (b.endRoot != header.newStateRoot || b.endPath.length != 0) revert BadBoundaryPath(n, chunk);
-        } else if (!WithdrawalTree.verify(
-                header.intermediateRootsRoot, header.opCount, (uint256(chunk) + 1) * slots - 1, b.endRoot, b.endPath
-            )) {
-            revert BadBoundaryPath(n, chunk);
-        }
+        uint256 before = uint256(chunk) * slots;
+        if (
+            !_opensRoot(header, b.startRoot, b.startPath, chunk == 0, header.prevStateRoot, before)
+                || !_opensRoot(header, b.endRoot, b.endPath, chunk + 1 == count, header.newStateRoot, before + slots)
+        ) revert BadBoundaryPath(header.batchNumber, chunk);
+    }
+
+    /// @dev Whether `root` is the state root after the batch's first `opsDone` ops: at the
+    ///      batch's end (`atEnd`) the header's `headerRoot` with an empty path, else r_opsDone
+    ///      opened by `path` at leaf `opsDone - 1` of the intermediate-roots tree.
+    function _opensRoot(
+        TandemRollup.BatchHeader calldata header,
+        bytes32 root,
+        bytes32[] calldata path,
+        bool atEnd,
+        bytes32 headerRoot,
+        uint256 opsDone
+    ) private pure returns (bool) {
+        if (atEnd) return root == headerRoot && path.length == 0;
+        return WithdrawalTree.verify(header.intermediateRootsRoot, header.opCount, opsDone - 1, root, path);
     }
 
     /// @dev The bytes of ops [chunk·slots, (chunk+1)·slots) of `data` (already known to parse:
@@ -393,18 +396,6 @@ contract DisputeGame {
         }
         if (index <= first) start = offset;
         return data[start:offset];
-    }
-
-    /// @dev The rollup's verifier must return exactly `true` for the proof over (start, end,
-    ///      dataHash, msg.sender).
-    function _verify(uint64 n, uint32 chunk, bytes32 start, bytes32 end, bytes32 dataHash, uint256[8] calldata proof)
-        private
-        view
-    {
-        uint256[4] memory input = [uint256(start), uint256(end), uint256(dataHash), uint256(uint160(msg.sender))];
-        (bool ok, bytes memory ret) =
-            rollup.verifier().staticcall(abi.encodeCall(IBatchVerifier.verifyProof, (proof, input)));
-        if (!ok || ret.length != 32 || uint256(bytes32(ret)) != 1) revert InvalidProof(n, chunk, msg.sender);
     }
 
     /// @dev Credits an unanswered challenge's bond back to its challenger (once).

@@ -112,7 +112,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     /// @dev The forced-withdrawal inbox (`ForcedWithdrawals`) bound to this rollup, fixed at
     ///      deployment (address(0): none).
     address private immutable _forcedInboxAddress;
-    /// @notice The dispute game (`DisputeGame`, SPEC §16) bound to this rollup, fixed at
+    /// @notice The dispute game (`DisputeGame`, SPEC §17) bound to this rollup, fixed at
     ///         deployment (address(0): disputes off, the optimistic lane trusts its signers).
     ///         Only it may revert batches or mark an optimistic batch proven chunk by chunk.
     address public immutable disputeGame;
@@ -621,7 +621,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     }
 
     // ---------------------------------------------------------------------------------------
-    // Dispute game hooks (SPEC §16; `DisputeGame` checks everything else)
+    // Dispute game hooks (SPEC §17; `DisputeGame` checks everything else)
     // ---------------------------------------------------------------------------------------
 
     /// @notice Marks committed optimistic batch `batchNumber` proven: every chunk of it was

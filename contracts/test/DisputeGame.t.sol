@@ -236,16 +236,8 @@ contract DisputeGameTest is ZkProofFixture {
 
     function test_challenge_forgedRecordOrHeaderRefused() public {
         TandemRollup.StoredBatch memory sb = commitFixtureIn(0);
-        TandemRollup.StoredBatch memory forged = TandemRollup.StoredBatch(
-            sb.batchNumber,
-            sb.lane,
-            sb.committedAt,
-            sb.priorityOpsEnd,
-            sb.withdrawalCount,
-            sb.headerHash,
-            bytes32(uint256(1)),
-            sb.withdrawalsRoot
-        );
+        TandemRollup.StoredBatch memory forged = commitRecordCopy(sb);
+        forged.newStateRoot = bytes32(uint256(1));
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.StoredBatchMismatch.selector, 1));
         challengeAs(GRIEFER, forged, 0);
         hdr.opCount = 5; // more chunks than the committed header has
@@ -325,16 +317,8 @@ contract DisputeGameTest is ZkProofFixture {
         vm.warp(block.timestamp + RESPONSE + 1);
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.NotPredecessor.selector, 0, 2));
         game.revertUnanswered(second, genesis, 0);
-        TandemRollup.StoredBatch memory forged = TandemRollup.StoredBatch(
-            first.batchNumber,
-            first.lane,
-            first.committedAt,
-            first.priorityOpsEnd,
-            first.withdrawalCount,
-            first.headerHash,
-            bytes32(uint256(3)),
-            first.withdrawalsRoot
-        );
+        TandemRollup.StoredBatch memory forged = commitRecordCopy(first);
+        forged.newStateRoot = bytes32(uint256(3));
         vm.expectRevert(abi.encodeWithSelector(RollupState.StoredBatchMismatch.selector, 1));
         game.revertUnanswered(second, forged, 0);
         game.revertUnanswered(second, first, 0);

@@ -94,23 +94,6 @@ contract FinalizeTest is RollupFixture {
         rollup.finalizeBatch(forged);
     }
 
-    function commitRecordCopy(TandemRollup.StoredBatch memory sb)
-        internal
-        pure
-        returns (TandemRollup.StoredBatch memory c)
-    {
-        c = TandemRollup.StoredBatch(
-            sb.batchNumber,
-            sb.lane,
-            sb.committedAt,
-            sb.priorityOpsEnd,
-            sb.withdrawalCount,
-            sb.headerHash,
-            sb.newStateRoot,
-            sb.withdrawalsRoot
-        );
-    }
-
     function test_finalizeBatch_anyoneMayCall() public {
         TandemRollup.StoredBatch memory sb = commit(batch(1));
         vm.warp(sb.committedAt + WINDOW);

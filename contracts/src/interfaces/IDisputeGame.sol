@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 /// @title IDisputeGame
-/// @notice What the rollup sees of its dispute game (`DisputeGame`, SPEC §16): the rollup it is
+/// @notice What the rollup sees of its dispute game (`DisputeGame`, SPEC §17): the rollup it is
 ///         bound to, and whether a batch record has a challenge that is not answered.
 interface IDisputeGame {
     /// @notice The rollup this game serves; only it is reverted or marked proven by the game.

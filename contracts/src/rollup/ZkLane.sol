@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
-import {IBatchVerifier} from "../interfaces/IBatchVerifier.sol";
 import {IProverMarket} from "../interfaces/IProverMarket.sol";
+import {BatchProof} from "../libraries/BatchProof.sol";
 import {PublicDataParser} from "./PublicDataParser.sol";
+
+// Byte t (from the low end) = encoded size of op type t (0 for types 6, 7): 52, 41, 44, 12,
+// 52, 1 (SPEC §4.2, as `PublicDataParser`'s SIZE_* constants). File-level: the dispute game
+// walks chunks with it too.
+uint256 constant OP_SIZE_TABLE = 0x34292c0c3401;
 
 /// @title ZkLane
 /// @notice The validity lane (SPEC §10): the Groth16 verifier (fixed at deployment), the
@@ -19,9 +24,6 @@ abstract contract ZkLane is PublicDataParser {
     /// @notice Bytes per op record in the validity lane's data commitment (the largest op,
     ///         Deposit); see `zkDataHash`.
     uint256 public constant ZK_RECORD_BYTES = 52;
-    // Byte t (from the low end) = encoded size of op type t (0 for types 6, 7): 52, 41, 44, 12,
-    // 52, 1 (SPEC §4.2, as `PublicDataParser`'s SIZE_* constants).
-    uint256 internal constant OP_SIZE_TABLE = 0x34292c0c3401;
     // `_zkBatch` value of a proven batch (a keccak commitment is never 1).
     bytes32 internal constant ZK_PROVEN = bytes32(uint256(1));
 
@@ -154,10 +156,9 @@ abstract contract ZkLane is PublicDataParser {
         bytes32 dataHash,
         uint256[8] calldata proof
     ) internal view {
-        uint256[4] memory input =
-            [uint256(prevStateRoot), uint256(newStateRoot), uint256(dataHash), uint256(uint160(msg.sender))];
-        (bool ok, bytes memory ret) = v.staticcall(abi.encodeCall(IBatchVerifier.verifyProof, (proof, input)));
-        if (!ok || ret.length != 32 || uint256(bytes32(ret)) != 1) revert InvalidProof(batchNumber, msg.sender);
+        if (!BatchProof.accepts(v, prevStateRoot, newStateRoot, dataHash, msg.sender, proof)) {
+            revert InvalidProof(batchNumber, msg.sender);
+        }
     }
 
     /// @notice Whether batch `batchNumber` is proven: a ZK batch by `proveBatch`, an optimistic

@@ -190,6 +190,24 @@ abstract contract RollupFixture is Test {
         return seed & bytes32(type(uint256).max >> 3);
     }
 
+    /// @dev A copy of `sb` (memory structs alias on assignment), to forge a record from.
+    function commitRecordCopy(TandemRollup.StoredBatch memory sb)
+        internal
+        pure
+        returns (TandemRollup.StoredBatch memory c)
+    {
+        c = TandemRollup.StoredBatch(
+            sb.batchNumber,
+            sb.lane,
+            sb.committedAt,
+            sb.priorityOpsEnd,
+            sb.withdrawalCount,
+            sb.headerHash,
+            sb.newStateRoot,
+            sb.withdrawalsRoot
+        );
+    }
+
     function nextHeader(bytes memory data) internal view returns (TandemRollup.BatchHeader memory h) {
         (uint256 ops, uint256 deposits,) = readPublicData(data);
         h.batchNumber = rollup.lastCommittedBatch() + 1;

@@ -4,6 +4,7 @@ use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionReceipt;
+use alloy::sol_types::SolEvent;
 use alloy::signers::local::PrivateKeySigner;
 use serde::{Deserialize, Serialize};
 use tandem_types::{L1Deposit, PackedPubKey, TokenId};
@@ -224,6 +225,19 @@ pub async fn confirm(
     Ok(receipt)
 }
 
+/// The first event `E` that `emitter` logged in `receipt` ([`L1Error::Unexpected`] if none:
+/// the call that produced the receipt always emits it).
+pub(crate) fn receipt_event<E: SolEvent>(receipt: &TransactionReceipt, emitter: Address) -> Result<E, L1Error> {
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .filter(|log| log.address() == emitter)
+        .find_map(|log| log.log_decode::<E>().ok())
+        .map(|decoded| decoded.inner.data)
+        .ok_or_else(|| L1Error::Unexpected(format!("receipt without {}", E::SIGNATURE)))
+}
+
 impl RollupClient {
     /// Connects to `rollup` through `rpc_url`; `signer` is needed for transactions.
     pub fn new(
@@ -376,7 +390,8 @@ impl RollupClient {
     }
 
     /// Commits a batch to a `StakedRollup` with the active set's `signatures` over
-    /// [`batch_digest`] of `header` (in any order: they are sorted here by ascending recovered
+    /// [`batch_digest`] of `header` under `revert_count` (the rollup's `revertCount()` the
+    /// signers signed for; the caller read it to build the digest) (in any order: they are sorted here by ascending recovered
     /// signer, as the contract requires). Anyone may submit; the contract then needs the
     /// signers to be members of the current epoch holding more than 2/3 of its stake
     /// (`InsufficientSignedStake` otherwise). Returns the L1 transaction hash once mined.
@@ -384,11 +399,11 @@ impl RollupClient {
         &self,
         header: &BatchHeader,
         public_data: &[u8],
+        revert_count: u64,
         signatures: Vec<[u8; 65]>,
     ) -> Result<B256, L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
         let chain_id = self.provider.get_chain_id().await.map_err(rpc_error)?;
-        let revert_count = self.revert_count().await?;
         let digest = batch_digest(chain_id, self.rollup, revert_count, header.batch_number, header.hash());
         let sorted: Vec<Bytes> = sort_by_signer(digest, signatures)
             .map_err(L1Error::from)?
@@ -577,7 +592,7 @@ impl RollupClient {
             .await
             .map_err(contract_error)?;
         let receipt = confirm(pending).await?;
-        queue_index_of(&receipt)
+        Ok(receipt_event::<TandemRollup::DepositQueued>(&receipt, self.rollup)?.queueIndex)
     }
 
     /// Approves and deposits `amount` of ERC-20 `token` for the L2 key `(x, y)`.
@@ -605,7 +620,7 @@ impl RollupClient {
             .await
             .map_err(contract_error)?;
         let receipt = confirm(pending).await?;
-        queue_index_of(&receipt)
+        Ok(receipt_event::<TandemRollup::DepositQueued>(&receipt, self.rollup)?.queueIndex)
     }
 
     /// Claims withdrawal `index` of final batch `batch_number`.
@@ -686,16 +701,6 @@ impl RollupClient {
             .map_err(contract_error)?;
         confirm(pending).await.map(|_| ())
     }
-}
-
-fn queue_index_of(receipt: &TransactionReceipt) -> Result<u64, L1Error> {
-    receipt
-        .inner
-        .logs()
-        .iter()
-        .find_map(|log| log.log_decode::<TandemRollup::DepositQueued>().ok())
-        .map(|decoded| decoded.inner.data.queueIndex)
-        .ok_or_else(|| L1Error::Unexpected("deposit receipt without DepositQueued".into()))
 }
 
 /// The L1 chain id behind `client`.

@@ -8,7 +8,7 @@ use alloy::signers::local::PrivateKeySigner;
 use tandem_types::{AccountIndex, ForcedWithdrawalRequest, L1Address, TokenId};
 
 use crate::bindings::forced::{ForcedWithdrawals, TandemRollup as ForcedAbi};
-use crate::client::{confirm, connect, contract_error, CommittedBatch, L1Error};
+use crate::client::{confirm, connect, contract_error, receipt_event, CommittedBatch, L1Error};
 
 /// A request read from a `ForcedWithdrawalRequested` event: what the sequencer must include
 /// at `queue_index`.
@@ -62,13 +62,7 @@ impl ForcedClient {
             )
             .value(fee);
         let receipt = confirm(call.send().await.map_err(contract_error)?).await?;
-        receipt
-            .inner
-            .logs()
-            .iter()
-            .find_map(|log| log.log_decode::<ForcedWithdrawals::ForcedWithdrawalRequested>().ok())
-            .map(|event| event.inner.data.queueIndex)
-            .ok_or_else(|| L1Error::Unexpected("request receipt without ForcedWithdrawalRequested".into()))
+        Ok(receipt_event::<ForcedWithdrawals::ForcedWithdrawalRequested>(&receipt, self.inbox)?.queueIndex)
     }
 
     /// The requests queued in L1 blocks `from..=to`, in log order.

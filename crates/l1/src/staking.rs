@@ -8,11 +8,10 @@ use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionReceipt;
 use alloy::signers::local::PrivateKeySigner;
-use alloy::sol_types::SolEvent;
 use tandem_chain::VoteType;
 
 use crate::bindings::{DevToken, SequencerStaking};
-use crate::client::{confirm, connect, rpc_error, staking_error, L1Error};
+use crate::client::{confirm, connect, receipt_event, rpc_error, staking_error, L1Error};
 
 /// One member of an epoch's active set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,14 +240,14 @@ impl StakingClient {
         self.sender()?;
         self.approve(amount).await?;
         let receipt = confirm(self.contract().fundRewards(amount).send().await.map_err(staking_error)?).await?;
-        Ok(self.event::<SequencerStaking::RewardsFunded>(&receipt)?.epoch)
+        Ok(receipt_event::<SequencerStaking::RewardsFunded>(&receipt, self.staking)?.epoch)
     }
 
     /// Claims the signer's share of `epoch`'s pool (after the epoch, once); returns the amount.
     pub async fn claim_reward(&self, epoch: u64) -> Result<U256, L1Error> {
         self.sender()?;
         let receipt = confirm(self.contract().claimReward(epoch).send().await.map_err(staking_error)?).await?;
-        Ok(self.event::<SequencerStaking::RewardClaimed>(&receipt)?.amount)
+        Ok(receipt_event::<SequencerStaking::RewardClaimed>(&receipt, self.staking)?.amount)
     }
 
     /// The reward pool of `epoch` (funded rewards plus the emission its batches accrued;
@@ -264,7 +263,7 @@ impl StakingClient {
         self.sender()?;
         self.approve(amount).await?;
         let receipt = confirm(self.contract().fundEmission(amount).send().await.map_err(staking_error)?).await?;
-        Ok(self.event::<SequencerStaking::EmissionFunded>(&receipt)?.reserve)
+        Ok(receipt_event::<SequencerStaking::EmissionFunded>(&receipt, self.staking)?.reserve)
     }
 
     /// Emission funded and not yet accrued to a pool.
@@ -338,24 +337,12 @@ impl StakingClient {
     }
 
     fn slash_report(&self, receipt: &TransactionReceipt) -> Result<SlashReport, L1Error> {
-        let slashed = self.event::<SequencerStaking::Slashed>(receipt)?;
+        let slashed = receipt_event::<SequencerStaking::Slashed>(receipt, self.staking)?;
         Ok(SlashReport {
             staker: slashed.staker,
             slashed: slashed.amount,
             reporter_reward: slashed.reporterReward,
             tx: receipt.transaction_hash,
         })
-    }
-
-    /// The first event `E` the staking contract emitted in `receipt`.
-    fn event<E: SolEvent>(&self, receipt: &TransactionReceipt) -> Result<E, L1Error> {
-        receipt
-            .inner
-            .logs()
-            .iter()
-            .filter(|log| log.address() == self.staking)
-            .find_map(|log| log.log_decode::<E>().ok())
-            .map(|decoded| decoded.inner.data)
-            .ok_or_else(|| L1Error::Unexpected(format!("receipt without {}", E::SIGNATURE)))
     }
 }

@@ -227,22 +227,22 @@ async fn signed_commit_needs_more_than_two_thirds_of_the_stake() {
     let sign = |who: &[usize]| -> Vec<[u8; 65]> { who.iter().map(|i| sign_digest(&signing_key(*i), digest)).collect() };
 
     // Exactly 2/3 (300 + 100) and less (100 + 100) are refused.
-    let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1])).await;
+    let refused = submitter.commit_batch_signed(&header, &data, 0, sign(&[4, 1])).await;
     assert!(reverted_with!(&refused, InsufficientSignedStake), "{refused:?}");
-    let refused = submitter.commit_batch_signed(&header, &data, sign(&[2, 3])).await;
+    let refused = submitter.commit_batch_signed(&header, &data, 0, sign(&[2, 3])).await;
     assert!(reverted_with!(&refused, InsufficientSignedStake), "{refused:?}");
     // A non-member's signature is refused by name.
-    let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1, 2, 9])).await;
+    let refused = submitter.commit_batch_signed(&header, &data, 0, sign(&[4, 1, 2, 9])).await;
     assert!(reverted_with!(&refused, NotActiveMember), "{refused:?}");
     // The same signer twice never reaches L1.
-    let refused = submitter.commit_batch_signed(&header, &data, sign(&[4, 1, 4])).await;
+    let refused = submitter.commit_batch_signed(&header, &data, 0, sign(&[4, 1, 4])).await;
     assert!(matches!(refused, Err(L1Error::Signatures(tandem_chain::SignatureSetError::DuplicateSigner(a))) if a == signing_key(4).address()), "{refused:?}");
     assert_eq!(submitter.last_committed_batch().await.expect("tip"), 0);
 
     // 500 of 600, handed over in an order that is not the signers' address order.
     let mut signers = vec![3usize, 4, 1];
     signers.sort_by_key(|i| std::cmp::Reverse(signing_key(*i).address()));
-    submitter.commit_batch_signed(&header, &data, sign(&signers)).await.expect("accepted above 2/3");
+    submitter.commit_batch_signed(&header, &data, 0, sign(&signers)).await.expect("accepted above 2/3");
     assert_eq!(submitter.last_committed_batch().await.expect("tip"), 1);
 }
 
@@ -334,7 +334,7 @@ async fn emission_accrues_per_signed_batch_and_members_claim_their_share() {
         let (header, data) = noop_batch(n, prev);
         let digest = batch_digest(d.l1_chain_id, d.rollup, 0, n, header.hash());
         let signatures = signers.iter().map(|i| sign_digest(&signing_key(*i), digest)).collect();
-        submitter.commit_batch_signed(&header, &data, signatures).await.expect("signed commit");
+        submitter.commit_batch_signed(&header, &data, 0, signatures).await.expect("signed commit");
         prev = header.new_state_root;
         assert_eq!(funder.reward_pool(epoch).await.expect("pool"), tokens(pool), "pool after batch {n}");
         assert_eq!(funder.emission_reserve().await.expect("reserve"), tokens(reserve), "reserve after batch {n}");

@@ -75,7 +75,7 @@ impl Posting for Member {
         }
         let sigs: Vec<[u8; 65]> = signatures.into_iter().filter(|(k, _)| stake_of.contains_key(k)).map(|(_, s)| s).collect();
         let count = sigs.len();
-        let tx = node.l1.commit_batch_signed(&header, &block.public_data, sigs).await?;
+        let tx = node.l1.commit_batch_signed(&header, &block.public_data, revert_count, sigs).await?;
         info!(batch = number, l1_tx = %tx, signers = count, epoch, poster = %self.address(), "batch committed on L1");
         Ok(Some(tx))
     }
