@@ -149,14 +149,19 @@ pub fn withdrawal_proof(withdrawals: &[WithdrawOp], index: usize) -> Option<Vec<
     if index >= withdrawals.len() {
         return None;
     }
-    let levels = keccak_levels(withdrawals.iter().map(withdrawal_leaf).collect());
+    Some(keccak_path(withdrawals.iter().map(withdrawal_leaf).collect(), index))
+}
+
+/// Sibling path of leaf `index` (in range) of the keccak tree over `leaves`.
+fn keccak_path(leaves: Vec<B256>, index: usize) -> Vec<B256> {
+    let levels = keccak_levels(leaves);
     let mut proof = Vec::new();
     let mut i = index;
     for level in &levels[..levels.len() - 1] {
         proof.push(level[i ^ 1]);
         i >>= 1;
     }
-    Some(proof)
+    proof
 }
 
 /// Commitment to a batch's intermediate state roots: the root of the same keccak tree over
@@ -166,6 +171,45 @@ pub fn intermediate_roots_root(roots: &[B256]) -> B256 {
         return B256::ZERO;
     }
     keccak_levels(roots.to_vec()).last().and_then(|l| l.first().copied()).unwrap_or_default()
+}
+
+/// A fault-proof chunk's boundary roots as the dispute game takes them (SPEC §17): the
+/// state root before and after the chunk, each with its path in the intermediate-roots tree,
+/// empty where the root comes from the header (the first chunk's start, the last chunk's
+/// end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkBoundary {
+    /// Root before the chunk's first op.
+    pub start_root: B256,
+    /// Path of `start_root` (leaf `k·S − 1`), empty for chunk 0.
+    pub start_path: Vec<B256>,
+    /// Root after the chunk's last op, its fee settlement included.
+    pub end_root: B256,
+    /// Path of `end_root` (leaf `(k+1)·S − 1`), empty for the last chunk.
+    pub end_path: Vec<B256>,
+}
+
+/// Number of fault-proof chunks of a batch of `op_count` ops with `slots` ops per chunk:
+/// `max(1, ⌈op_count / slots⌉)` (the game's `chunkCount`). `slots` must be positive.
+pub fn chunk_count(op_count: usize, slots: usize) -> usize {
+    op_count.div_ceil(slots).max(1)
+}
+
+/// The boundary of chunk `chunk` of a batch from `prev_root` through `roots` (the root after
+/// every op, the last one the batch's new root), `slots` ops per chunk. `None` if the chunk
+/// is out of range, `slots` is zero or the batch has no ops.
+pub fn chunk_boundary(prev_root: B256, roots: &[B256], chunk: usize, slots: usize) -> Option<ChunkBoundary> {
+    if slots == 0 || roots.is_empty() || chunk >= chunk_count(roots.len(), slots) {
+        return None;
+    }
+    let first = chunk * slots;
+    let last = (first + slots).min(roots.len()) - 1;
+    let (start_root, start_path) = match first {
+        0 => (prev_root, Vec::new()),
+        _ => (roots[first - 1], keccak_path(roots.to_vec(), first - 1)),
+    };
+    let end_path = if last + 1 == roots.len() { Vec::new() } else { keccak_path(roots.to_vec(), last) };
+    Some(ChunkBoundary { start_root, start_path, end_root: roots[last], end_path })
 }
 
 #[cfg(test)]
@@ -230,5 +274,50 @@ mod tests {
             words.extend_from_slice(&word(v));
         }
         assert_eq!(header.hash(), keccak256(words));
+    }
+
+    /// Every chunk's boundary of batches of 1 to 9 ops with 2 or 3 slots: consecutive chunks
+    /// share a root, the ends come from the header, and each path opens its root at the
+    /// leaf the game names (`k·S − 1`, `(k+1)·S − 1`) under the intermediate-roots root.
+    #[test]
+    fn chunk_boundaries_chain_and_open_in_the_intermediate_roots_tree() {
+        let opens = |root: B256, leaf: usize, path: &[B256], top: B256| {
+            let mut node = root;
+            for (level, sibling) in path.iter().enumerate() {
+                node = if (leaf >> level) & 1 == 0 {
+                    keccak256([node.as_slice(), sibling.as_slice()].concat())
+                } else {
+                    keccak256([sibling.as_slice(), node.as_slice()].concat())
+                };
+            }
+            node == top
+        };
+        let prev = B256::repeat_byte(0xaa);
+        for n in 1..=9u8 {
+            let roots: Vec<B256> = (0..n).map(B256::repeat_byte).collect();
+            let top = intermediate_roots_root(&roots);
+            for slots in [2usize, 3] {
+                let count = chunk_count(roots.len(), slots);
+                assert_eq!(count, (n as usize).div_ceil(slots));
+                let mut start = prev;
+                for k in 0..count {
+                    let b = chunk_boundary(prev, &roots, k, slots).unwrap();
+                    assert_eq!(b.start_root, start, "n {n} S {slots} chunk {k}");
+                    assert_eq!(b.start_path.is_empty(), k == 0);
+                    if k > 0 {
+                        assert!(opens(b.start_root, k * slots - 1, &b.start_path, top));
+                    }
+                    assert_eq!(b.end_path.is_empty(), k + 1 == count);
+                    if k + 1 < count {
+                        assert!(opens(b.end_root, (k + 1) * slots - 1, &b.end_path, top));
+                    }
+                    start = b.end_root;
+                }
+                assert_eq!(start, *roots.last().unwrap(), "the last chunk ends at the new root");
+                assert_eq!(chunk_boundary(prev, &roots, count, slots), None);
+            }
+        }
+        assert_eq!(chunk_boundary(prev, &[], 0, 2), None);
+        assert_eq!(chunk_boundary(prev, &[prev], 0, 0), None);
     }
 }

@@ -18,15 +18,17 @@ pub enum GenesisError {
     FeeAccount(#[source] StfError),
 }
 
-/// The genesis ledger: one empty account [`FEE_ACCOUNT`] owned by `fee_pubkey`.
-pub fn genesis_ledger(chain_id: u64, tree_depth: u8, fee_pubkey: PackedPubKey) -> Result<Ledger, GenesisError> {
-    let mut ledger = Ledger::new(LedgerConfig { chain_id, tree_depth }).map_err(GenesisError::Parameters)?;
+/// The genesis ledger of a chain with `config`: one empty account [`FEE_ACCOUNT`] owned by
+/// `fee_pubkey`.
+pub fn genesis_ledger(config: LedgerConfig, fee_pubkey: PackedPubKey) -> Result<Ledger, GenesisError> {
+    let mut ledger = Ledger::new(config).map_err(GenesisError::Parameters)?;
     ledger.create_genesis_account(fee_pubkey).map_err(GenesisError::FeeAccount)?;
     Ok(ledger)
 }
 
 /// The genesis state root as the rollup contract's constructor takes it (big-endian).
 pub fn genesis_root(chain_id: u64, tree_depth: u8, fee_pubkey: PackedPubKey) -> Result<B256, GenesisError> {
-    let ledger = genesis_ledger(chain_id, tree_depth, fee_pubkey)?;
+    // The chunk size shapes batches, not the genesis state.
+    let ledger = genesis_ledger(LedgerConfig { chain_id, tree_depth, chunk_size: None }, fee_pubkey)?;
     Ok(B256::from(tandem_crypto::field::fr_to_be_bytes(&ledger.root())))
 }

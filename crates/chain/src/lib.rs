@@ -17,7 +17,7 @@ pub mod tx_hash;
 pub mod zk_data;
 
 pub use alloy::primitives::{Address, B256};
-pub use batch::{block_withdrawals, intermediate_roots_root, withdrawal_leaf, withdrawal_proof, withdrawals, withdrawals_root, BatchHeader, Lane};
+pub use batch::{block_withdrawals, chunk_boundary, chunk_count, intermediate_roots_root, ChunkBoundary, withdrawal_leaf, withdrawal_proof, withdrawals, withdrawals_root, BatchHeader, Lane};
 pub use block::{BlockInput, BlockRecord, ConsensusInfo};
 pub use genesis::{genesis_ledger, genesis_root, GenesisError, FEE_ACCOUNT};
 pub use payload::{ConsensusPayload, PayloadError, PayloadReason, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_INPUTS, PAYLOAD_VERSION};

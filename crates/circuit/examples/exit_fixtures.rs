@@ -38,7 +38,7 @@ fn main() {
         std::fs::write(&path, exit_verifier_file(&keys, Some(DEVNET_EXIT_SEED))).unwrap();
         println!("wrote {}", path.display());
         println!("exit circuit D={depth}: {} constraints", ExitCircuit::num_constraints(depth, CHAIN_ID));
-        let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth }).unwrap();
+        let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth, chunk_size: None }).unwrap();
         ledger.create_genesis_account(PrivateKey::from_seed([1; 32]).public_key().pack()).unwrap();
         let owner = PrivateKey::from_seed([2; 32]);
         let amount: Balance = 1_000_000_000_000_000_000;

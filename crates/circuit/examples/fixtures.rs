@@ -60,7 +60,7 @@ fn main() {
     std::fs::write(verifiers.join(format!("BatchVerifier_S{slots}_D{depth}.sol")), solidity_verifier_file(&keys, Some(SEED))).unwrap();
 
     // Genesis as the devnet makes it: the fee account 0, empty.
-    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth }).unwrap();
+    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth, chunk_size: None }).unwrap();
     ledger.create_genesis_account(key(1).public_key().pack()).unwrap();
     let fee_account = AccountIndex::new(0).unwrap();
     let depositor = key(2).public_key();

@@ -30,7 +30,7 @@ fn main() {
 
     // A ledger with a fee account and one funded sender; a batch of `slots` transfers, each
     // creating a new account.
-    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth }).unwrap();
+    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth, chunk_size: None }).unwrap();
     let fee = AccountIndex::new(0).unwrap();
     for k in 0..2u8 {
         let deposit = L1Deposit { to: key(k).public_key().pack(), token: TokenId::ETH, amount: 1_000_000 };

@@ -302,7 +302,7 @@ mod tests {
 
     /// Genesis fee account 0, then account 1 (key 2) with 3 ETH and account 2 (key 3) with 5 ETH.
     fn ledger() -> Ledger {
-        let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN, tree_depth: DEPTH }).unwrap();
+        let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN, tree_depth: DEPTH, chunk_size: None }).unwrap();
         ledger.create_genesis_account(key(1).public_key().pack()).unwrap();
         let fee = AccountIndex::new(0).unwrap();
         for (seed, amount) in [(2u8, 3u128), (3, 5)] {

@@ -385,6 +385,17 @@ fn read_header(path: &Path, magic: &[u8; 8], r: &mut impl Read) -> Result<(usize
 }
 
 impl ProvingKeys {
+    /// The ledger parameters of a chain these keys prove: its chain id and depth, and `S`
+    /// as its fee-settlement chunk (SPEC §5.2), so a chunk of the chain is a batch of the
+    /// circuit.
+    pub fn ledger_config(&self) -> tandem_state::LedgerConfig {
+        tandem_state::LedgerConfig {
+            chain_id: self.chain_id,
+            tree_depth: self.depth,
+            chunk_size: std::num::NonZeroUsize::new(self.slots),
+        }
+    }
+
     /// INSECURE local setup from a seed (devnets and tests only: the seed is the toxic waste).
     pub fn setup_insecure(slots: usize, depth: u8, chain_id: ChainId, seed: u64) -> Result<Self, ProverError> {
         let (pk, _) = setup_with(slots, depth, chain_id, &mut StdRng::seed_from_u64(seed))?;

@@ -551,6 +551,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             lock_timeout: args.market_lock_timeout,
             ..tandem_devnet::devnet_market_params()
         }),
+        None,
         &exodus_params(args)?,
         supply,
     )
@@ -640,9 +641,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
                 eprintln!("==> measuring one proof on {cores} threads to price a prover-second");
                 let keys = tandem_circuit::prover::ProvingKeys::load(keys_dir)
                     .map_err(|e| anyhow!("loading the keys: {e}"))?;
-                let genesis =
-                    tandem_chain::genesis_ledger(args.chain_id, args.tree_depth, fee_pubkey)
-                        .map_err(|e| anyhow!("genesis: {e}"))?;
+                let genesis = tandem_chain::genesis_ledger(keys.ledger_config(), fee_pubkey)
+                    .map_err(|e| anyhow!("genesis: {e}"))?;
                 let me = tandem_types::L1Address(signers[PROVER_ACCOUNT].address().0 .0);
                 let elapsed = tokio::task::spawn_blocking(move || {
                     tandem_prover::measure_proving(&keys, &genesis, me)

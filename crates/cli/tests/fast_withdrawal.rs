@@ -82,6 +82,7 @@ async fn run(prove_optimistic: bool) {
         WINDOW,
         Some((verifier, SLOTS as u32)),
         None,
+        None,
         &tandem_devnet::ExodusParams::unexercised(),
         U256::from(1u64),
     )
@@ -175,7 +176,7 @@ async fn run(prove_optimistic: bool) {
 
     // A proof bound to another address is refused when this prover submits it.
     let before_2 =
-        tandem_chain::genesis_ledger(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
+        tandem_chain::genesis_ledger(keys.ledger_config(), fee_key.public_key().pack()).unwrap();
     let mut replica = before_2;
     for n in 1..=1u64 {
         let block = node.block(n).unwrap().unwrap();

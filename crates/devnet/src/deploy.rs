@@ -9,8 +9,9 @@ use alloy::signers::local::PrivateKeySigner;
 use serde::{Deserialize, Serialize};
 use tandem_l1::bindings::staked::StakedRollup;
 use tandem_l1::bindings::forced::ForcedWithdrawals;
+use tandem_l1::bindings::dispute::DisputeGame;
 use tandem_l1::bindings::{DevToken, ProverMarket, SequencerStaking, TandemRollup};
-use tandem_l1::{confirm, connect, L1Error, MarketParams};
+use tandem_l1::{confirm, connect, GameParams, L1Error, MarketParams};
 
 fn rpc_error(e: impl std::fmt::Display) -> L1Error {
     L1Error::Rpc(e.to_string())
@@ -27,7 +28,8 @@ pub struct Deployment {
     pub dev_token: Address,
     /// L2 token id of `dev_token`.
     pub dev_token_id: u8,
-    /// L1 block of the deployment (where event scans start).
+    /// L1 block of the rollup's deployment, or one before (event scans start here; its
+    /// `Initialized` event is in range).
     pub deploy_block: u64,
     /// Challenge window in seconds.
     pub challenge_window: u64,
@@ -37,6 +39,9 @@ pub struct Deployment {
     /// The forced-withdrawal inbox (SPEC §4.5), if it has one.
     #[serde(default)]
     pub forced_inbox: Option<Address>,
+    /// The rollup's dispute game (SPEC §17), if it has one.
+    #[serde(default)]
+    pub dispute_game: Option<Address>,
 }
 
 /// Market parameters of a devnet: a 10% floor rising to the whole escrow in 30 s, a 60 s lock
@@ -175,6 +180,7 @@ pub async fn deploy_devnet(
         challenge_window,
         None,
         None,
+        None,
         &ExodusParams::unexercised(),
         dev_token_supply,
     )
@@ -184,12 +190,13 @@ pub async fn deploy_devnet(
 /// Deploys a devnet instance: the rollup (owner = deployer) from `genesis_root`, with the
 /// validity lane's `verifier` (its address and the circuit's op slots; fixed for the rollup's
 /// life, `None`: no validity lane), its prover market with `market` parameters (`None`: no
-/// market), the shortest admin delay ([`min_admin_delay`]), a DevToken (`dev_token_supply`
+/// market), its dispute game with `dispute` parameters (`None`: none; needs the verifier),
+/// the shortest admin delay ([`min_admin_delay`]), a DevToken (`dev_token_supply`
 /// minted to the deployer), the exit verifier and the priority deadline of `exodus`, and
-/// registers the token. The market and the rollup name each
-/// other: the market is deployed first, bound to the rollup's predicted CREATE address (the
-/// deployer's next nonce), which the rollup's constructor checks. Nothing else may send from
-/// the deployer meanwhile. Returns where everything is.
+/// registers the token. The market, the game and the rollup name each other: they are
+/// deployed first, bound to the rollup's predicted CREATE address, which the rollup's
+/// constructor checks. Nothing else may send from the deployer meanwhile. Returns where
+/// everything is.
 #[allow(clippy::too_many_arguments)]
 pub async fn deploy_devnet_with_verifier(
     rpc_url: &str,
@@ -199,6 +206,7 @@ pub async fn deploy_devnet_with_verifier(
     challenge_window: u64,
     verifier: Option<(Address, u32)>,
     market: Option<MarketParams>,
+    dispute: Option<GameParams>,
     exodus: &ExodusParams,
     dev_token_supply: U256,
 ) -> Result<Deployment, L1Error> {
@@ -213,7 +221,7 @@ pub async fn deploy_devnet_with_verifier(
         None => Address::ZERO,
         Some(params) => {
             let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
-            let predicted_rollup = owner.create(nonce + 3 + u64::from(market.is_some()));
+            let predicted_rollup = owner.create(nonce + 3 + u64::from(market.is_some()) + u64::from(dispute.is_some()));
             deploy_forced_inbox(rpc_url, deployer.clone(), predicted_rollup, params).await?
         }
     };
@@ -221,7 +229,7 @@ pub async fn deploy_devnet_with_verifier(
         None => Address::ZERO,
         Some(p) => {
             let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
-            let predicted_rollup = owner.create(nonce + 1);
+            let predicted_rollup = owner.create(nonce + 1 + u64::from(dispute.is_some()));
             *ProverMarket::deploy(
                 provider.clone(),
                 predicted_rollup,
@@ -236,6 +244,18 @@ pub async fn deploy_devnet_with_verifier(
             .address()
         }
     };
+    let dispute_game = match dispute {
+        None => Address::ZERO,
+        Some(p) => {
+            let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
+            let predicted_rollup = owner.create(nonce + 1);
+            *DisputeGame::deploy(provider.clone(), predicted_rollup, p.challenge_bond, p.response_window, p.zk_proof_deadline)
+                .await?
+                .address()
+        }
+    };
+    // Scans start at the rollup's own block, which holds its `Initialized` event.
+    let deploy_block = provider.get_block_number().await.map_err(rpc_error)? + 1;
     let rollup = *TandemRollup::deploy(
         provider.clone(),
         owner,
@@ -249,7 +269,7 @@ pub async fn deploy_devnet_with_verifier(
         exit_verifier,
         exodus.priority_deadline,
         forced_inbox,
-        Address::ZERO,
+        dispute_game,
     )
     .await?
     .address();
@@ -259,10 +279,10 @@ pub async fn deploy_devnet_with_verifier(
     confirm(rollup_contract.addToken(token).send().await?).await?;
     let dev_token_id = rollup_contract.tokenIdOf(token).call().await?;
     let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
-    let deploy_block = provider.get_block_number().await.map_err(rpc_error)?;
     let market = (market != Address::ZERO).then_some(market);
     let forced_inbox = (forced_inbox != Address::ZERO).then_some(forced_inbox);
-    Ok(Deployment { l1_chain_id, rollup, dev_token: token, dev_token_id, deploy_block, challenge_window, market, forced_inbox })
+    let dispute_game = (dispute_game != Address::ZERO).then_some(dispute_game);
+    Ok(Deployment { l1_chain_id, rollup, dev_token: token, dev_token_id, deploy_block, challenge_window, market, forced_inbox, dispute_game })
 }
 
 /// Parameters of a staked devnet: the `SequencerStaking.Params` (staking token and the
@@ -372,6 +392,7 @@ pub async fn deploy_staked_devnet(
     let next_rollup = owner.create(nonce + 1);
     let staking = *SequencerStaking::deploy(provider.clone(), next_rollup, sol_params).await?.address();
     let admin_delay = min_admin_delay(params.challenge_window);
+    let deploy_block = provider.get_block_number().await.map_err(rpc_error)? + 1;
     let rollup = *StakedRollup::deploy(
         provider.clone(),
         owner,
@@ -393,7 +414,6 @@ pub async fn deploy_staked_devnet(
     confirm(rollup_contract.addToken(token).send().await?).await?;
     let token_id = rollup_contract.tokenIdOf(token).call().await?;
     let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
-    let deploy_block = provider.get_block_number().await.map_err(rpc_error)?;
     let forced_inbox = (forced_inbox != Address::ZERO).then_some(forced_inbox);
     Ok(StakedDeployment { l1_chain_id, staking, rollup, token, token_id, deploy_block, challenge_window: params.challenge_window, forced_inbox })
 }

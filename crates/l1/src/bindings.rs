@@ -49,6 +49,18 @@ pub mod forced {
     );
 }
 
+/// The dispute game (`contracts/src/DisputeGame.sol`, SPEC §17), in its own module: it takes
+/// `TandemRollup.StoredBatch` and `BatchHeader`, which would collide with the `TandemRollup`
+/// binding.
+pub mod dispute {
+    alloy::sol!(
+        #[sol(rpc, abi)]
+        #[derive(Debug)]
+        DisputeGame,
+        "../../contracts/artifacts/DisputeGame.json"
+    );
+}
+
 alloy::sol!(
     #[sol(rpc, abi)]
     #[derive(Debug)]

@@ -149,17 +149,9 @@ pub struct BatchSigners {
 }
 
 impl CommittedBatch {
-    pub(crate) fn to_sol(self) -> TandemRollup::StoredBatch {
-        TandemRollup::StoredBatch {
-            batchNumber: self.batch_number,
-            lane: self.lane,
-            committedAt: self.committed_at,
-            priorityOpsEnd: self.priority_ops_end,
-            withdrawalCount: self.withdrawal_count,
-            headerHash: self.header_hash,
-            newStateRoot: self.new_state_root,
-            withdrawalsRoot: self.withdrawals_root,
-        }
+    /// The record as the `TandemRollup` binding's `StoredBatch` struct.
+    pub fn to_sol(self) -> TandemRollup::StoredBatch {
+        crate::commitments::binding_stored!(TandemRollup::StoredBatch, self)
     }
 }
 
@@ -343,6 +335,12 @@ impl RollupClient {
         self.contract().revertCount().call().await.map_err(contract_error)
     }
 
+    /// The record hash the rollup stores for batch `number` (`batchRecordHash`; zero when
+    /// it has none).
+    pub async fn batch_record_hash(&self, number: u64) -> Result<B256, L1Error> {
+        self.contract().batchRecordHash(number).call().await.map_err(contract_error)
+    }
+
     /// Number of the last finalized batch.
     pub async fn last_finalized_batch(&self) -> Result<u64, L1Error> {
         self.contract()
@@ -350,6 +348,12 @@ impl RollupClient {
             .call()
             .await
             .map_err(contract_error)
+    }
+
+    /// The batch circuit's op slots `S` (`zkSlots()`, 0 without a verifier): the chain's fee
+    /// settlement chunk (SPEC §5.2) and the dispute game's chunk size (§17).
+    pub async fn zk_slots(&self) -> Result<u32, L1Error> {
+        self.contract().zkSlots().call().await.map_err(contract_error)
     }
 
     /// The challenge window in seconds.
@@ -559,6 +563,13 @@ impl RollupClient {
         );
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
+    }
+
+    /// The rollup's dispute game (`None`: it has none, and its optimistic lane trusts its
+    /// signers; SPEC §17).
+    pub async fn dispute_game(&self) -> Result<Option<Address>, L1Error> {
+        let game = self.contract().disputeGame().call().await.map_err(contract_error)?;
+        Ok((game != Address::ZERO).then_some(game))
     }
 
     /// The rollup's prover market (`None`: it has none).

@@ -4,7 +4,7 @@
 
 use tandem_chain::BatchHeader;
 
-use crate::bindings::{staked, TandemRollup};
+use crate::bindings::{dispute, staked, TandemRollup};
 
 /// The two bindings generate two structs for the one contract struct `BatchHeader`
 /// (`StakedRollup`'s ABI repeats `TandemRollup`'s); both are filled field for field here.
@@ -23,6 +23,30 @@ macro_rules! binding_header {
             feeAccount: header.fee_account,
         }
     }};
+}
+
+/// Each binding that takes the rollup's `StoredBatch` generates its own struct for it; a
+/// [`crate::CommittedBatch`] fills any of them field for field.
+macro_rules! binding_stored {
+    ($ty:path, $batch:expr) => {{
+        let batch = $batch;
+        $ty {
+            batchNumber: batch.batch_number,
+            lane: batch.lane,
+            committedAt: batch.committed_at,
+            priorityOpsEnd: batch.priority_ops_end,
+            withdrawalCount: batch.withdrawal_count,
+            headerHash: batch.header_hash,
+            newStateRoot: batch.new_state_root,
+            withdrawalsRoot: batch.withdrawals_root,
+        }
+    }};
+}
+pub(crate) use binding_stored;
+
+/// The dispute game binding's `BatchHeader` struct (for `challenge` and `proveChunk`).
+pub fn to_game_sol(header: &BatchHeader) -> dispute::TandemRollup::BatchHeader {
+    binding_header!(dispute::TandemRollup::BatchHeader, header)
 }
 
 /// The `TandemRollup` binding's `BatchHeader` struct (for `commitBatch`, fraud and validity

@@ -82,12 +82,18 @@ impl RollupClient {
     /// logs from L1 block `from_block`.
     pub async fn last_final_record(&self, from_block: u64) -> Result<CommittedBatch, L1Error> {
         let number = self.last_finalized_batch().await?;
+        self.stored_record(number, from_block).await
+    }
+
+    /// The stored record of committed batch `number` (0: genesis's, from `Initialized`),
+    /// searching logs from L1 block `from_block`.
+    pub async fn stored_record(&self, number: u64, from_block: u64) -> Result<CommittedBatch, L1Error> {
         if number > 0 {
             return self
                 .committed_batch(number, from_block)
                 .await?
                 .ok_or_else(|| {
-                    L1Error::Unexpected(format!("final batch {number} has no BatchCommitted event"))
+                    L1Error::Unexpected(format!("batch {number} has no BatchCommitted event"))
                 });
         }
         let logs = self

@@ -8,6 +8,7 @@ use alloy::signers::local::PrivateKeySigner;
 use tandem_types::{AccountIndex, ForcedWithdrawalRequest, L1Address, TokenId};
 
 use crate::bindings::forced::{ForcedWithdrawals, TandemRollup as ForcedAbi};
+use crate::commitments::binding_stored;
 use crate::client::{confirm, connect, contract_error, receipt_event, CommittedBatch, L1Error};
 
 /// A request read from a `ForcedWithdrawalRequested` event: what the sequencer must include
@@ -99,16 +100,7 @@ impl ForcedClient {
     /// Credits request `queue_index`'s fee to the sequencer side; `final_batch` is a final
     /// batch that consumed it.
     pub async fn pay_fee(&self, queue_index: u64, final_batch: &CommittedBatch) -> Result<B256, L1Error> {
-        let stored = ForcedAbi::StoredBatch {
-            batchNumber: final_batch.batch_number,
-            lane: final_batch.lane,
-            committedAt: final_batch.committed_at,
-            priorityOpsEnd: final_batch.priority_ops_end,
-            withdrawalCount: final_batch.withdrawal_count,
-            headerHash: final_batch.header_hash,
-            newStateRoot: final_batch.new_state_root,
-            withdrawalsRoot: final_batch.withdrawals_root,
-        };
+        let stored = binding_stored!(ForcedAbi::StoredBatch, final_batch);
         let pending = self.contract().payFee(queue_index, stored).send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }

@@ -1,7 +1,7 @@
 //! Tandem's L1 side: typed bindings to the rollup contracts (from the committed forge
 //! artifacts) and the clients the node, the wallet and the devnet call: deposits, batch commit
 //! and finalization, withdrawal claims; and the staked mode ([`staking`]): staking, epochs, active sets, rewards, slashing evidence and signed
-//! commits; the prover market ([`market`]); exodus, exits and refunds ([`exodus`]). Contract reverts come back decoded from the ABI ([`ContractRevert`]). Deploying
+//! commits; the prover market ([`market`]); the dispute game ([`dispute`]); exodus, exits and refunds ([`exodus`]). Contract reverts come back decoded from the ABI ([`ContractRevert`]). Deploying
 //! and running devnets (anvil, solc) is `tandem-devnet`'s job.
 //!
 //! Commitments that L1 and L2 must compute identically (batch header hash, withdrawal
@@ -13,6 +13,7 @@
 pub mod bindings;
 pub mod client;
 pub mod commitments;
+pub mod dispute;
 pub mod exodus;
 pub mod forced;
 pub mod market;
@@ -26,6 +27,7 @@ pub use client::{
     CommitOrigin, CommittedBatch, L1Error, QueuedDeposit, RollupClient,
 };
 pub use commitments::{to_sol, to_staked_sol};
+pub use dispute::{record_hash, ChunkChallenge, DisputeClient, GameParams};
 pub use exodus::{ExodusState, PendingPriorityOp};
 pub use forced::{ForcedClient, QueuedForcedWithdrawal};
 pub use market::{

@@ -7,6 +7,7 @@ use alloy::json_abi::JsonAbi;
 use alloy::primitives::Bytes;
 use alloy::sol_types::SolInterface;
 
+use crate::bindings::dispute::DisputeGame;
 use crate::bindings::staked::StakedRollup;
 use crate::bindings::{DevToken, ProverMarket, SequencerStaking, TandemRollup};
 
@@ -27,6 +28,8 @@ pub enum ContractRevert {
     Token(DevToken::DevTokenErrors),
     /// An error of the `ProverMarket` (also bubbled up through a rollup's proof calls).
     Market(ProverMarket::ProverMarketErrors),
+    /// An error of the `DisputeGame`.
+    Game(DisputeGame::DisputeGameErrors),
     /// Revert data no Tandem ABI decodes (a `require` string, a panic code, another contract).
     Unknown(Bytes),
 }
@@ -47,6 +50,19 @@ impl ContractRevert {
     /// rollup's.
     pub fn decode_market(data: &[u8]) -> Self {
         Self::market(data).or_else(|| Self::rollup(data)).unwrap_or_else(|| Self::unknown(data))
+    }
+
+    /// Decodes revert `data` of a call to the dispute game: against its ABI, then the
+    /// rollup's, the staking contract's and the market's (a game call that proves or reverts
+    /// a batch calls them, and their errors bubble up unchanged).
+    pub fn decode_game(data: &[u8]) -> Self {
+        DisputeGame::DisputeGameErrors::abi_decode(data)
+            .map(Self::Game)
+            .ok()
+            .or_else(|| Self::rollup(data))
+            .or_else(|| Self::staking(data))
+            .or_else(|| Self::market(data))
+            .unwrap_or_else(|| Self::unknown(data))
     }
 
     fn market(data: &[u8]) -> Option<Self> {
@@ -86,6 +102,7 @@ impl ContractRevert {
             Self::Staking(e) => SequencerStaking::SequencerStakingErrors::name_by_selector(e.selector()),
             Self::Token(e) => DevToken::DevTokenErrors::name_by_selector(e.selector()),
             Self::Market(e) => ProverMarket::ProverMarketErrors::name_by_selector(e.selector()),
+            Self::Game(e) => DisputeGame::DisputeGameErrors::name_by_selector(e.selector()),
             Self::Unknown(_) => None,
         }
     }
@@ -98,6 +115,7 @@ impl ContractRevert {
             Self::Staking(e) => Some((SequencerStaking::abi::contract(), e.selector(), e.abi_encode_raw_vec())),
             Self::Token(e) => Some((DevToken::abi::contract(), e.selector(), e.abi_encode_raw_vec())),
             Self::Market(e) => Some((ProverMarket::abi::contract(), e.selector(), e.abi_encode_raw_vec())),
+            Self::Game(e) => Some((DisputeGame::abi::contract(), e.selector(), e.abi_encode_raw_vec())),
             Self::Unknown(_) => None,
         }
     }

@@ -50,6 +50,17 @@ pub enum NodeError {
         /// Why.
         reason: StfError,
     },
+    /// The node's ZK-lane slots differ from the rollup's `zkSlots` (its ZK batches would be
+    /// refused, and its fee chunks would not be the chain's).
+    #[error("--zk-slots {configured:?} but rollup {rollup} has zkSlots {on_l1} (0: no validity lane)")]
+    ZkSlotsMismatch {
+        /// The node's `--zk-slots`.
+        configured: Option<usize>,
+        /// The rollup's `zkSlots()`.
+        on_l1: u32,
+        /// The rollup.
+        rollup: tandem_l1::Address,
+    },
     /// The node is told to escrow proof fees but the rollup has no prover market (every ZK
     /// commit would revert `NoMarket`).
     #[error("--escrow-proof-fees needs a prover market, and rollup {0} has none")]
@@ -210,9 +221,21 @@ impl Node {
     pub async fn open(config: NodeConfig) -> Result<Arc<Self>, NodeError> {
         std::fs::create_dir_all(&config.data_dir).map_err(NodeError::DataDir)?;
         let path = config.data_dir.join("tandem.redb");
+        let l1 = RollupClient::new(
+            &config.l1_rpc,
+            config.rollup,
+            Some(config.sequencer_key.clone()),
+        )?;
+        // The rollup's slots are the chain's fee chunk: every replica must use them.
+        let zk_slots = l1.zk_slots().await?;
+        let configured = config.zk_lane.map(|z| z.slots);
+        if configured.is_some_and(|s| s as u64 != zk_slots as u64) {
+            return Err(NodeError::ZkSlotsMismatch { configured, on_l1: zk_slots, rollup: config.rollup });
+        }
         let ledger_config = tandem_state::LedgerConfig {
             chain_id: config.chain_id,
             tree_depth: config.tree_depth,
+            chunk_size: std::num::NonZeroUsize::new(zk_slots as usize),
         };
         let mut ledger = PersistentLedger::open(&path, ledger_config)?;
         if ledger.account_count() == 0 {
@@ -234,11 +257,6 @@ impl Node {
                 }
             }
         }
-        let l1 = RollupClient::new(
-            &config.l1_rpc,
-            config.rollup,
-            Some(config.sequencer_key.clone()),
-        )?;
         let forced = config
             .forced_inbox
             .map(|inbox| ForcedClient::new(&config.l1_rpc, inbox, None))

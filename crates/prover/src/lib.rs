@@ -6,6 +6,11 @@
 //! batch, proves it, and submits the proof with its own L1 key (the proof binds that
 //! address, and the market pays that address).
 //!
+//! On a rollup with a dispute game (SPEC §17) optimistic batches are proven chunk by chunk
+//! through the game: the prover answers every open challenge of a chunk it can prove (an
+//! honest batch's; the challenger's bond pays it), and with `prove_optimistic` proves every
+//! chunk of every optimistic batch, which makes it final before its window.
+//!
 //! The proving core ([`prove_batch`]: ledger state + block inputs → Solidity-ready proof) is
 //! a library function; [`measure_proving`] times it at start.
 
@@ -18,8 +23,10 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tandem_circuit::prover::{CpuBackend, ObservedBackend, ProverBackend, ProvingKeys, ProvingStage, MSMS_PER_PROOF};
-use tandem_chain::{BlockInput, BlockRecord, GenesisError, Lane, FEE_ACCOUNT};
-use tandem_l1::{Address, CommittedBatch, ContractRevert, JobStatus, L1Error, MarketClient, PrivateKeySigner, RollupClient, B256, U256};
+use tandem_chain::{chunk_boundary, chunk_count, BlockInput, BlockRecord, GenesisError, Lane, FEE_ACCOUNT};
+use tandem_l1::{
+    Address, CommittedBatch, ContractRevert, DisputeClient, JobStatus, L1Error, MarketClient, PrivateKeySigner, RollupClient, B256, U256,
+};
 use tandem_state::{Ledger, LedgerOp};
 use tandem_types::{AccountIndex, L1Address};
 use tracing::{info, warn};
@@ -87,8 +94,9 @@ pub struct ProverConfig {
     pub tree_depth: u8,
     /// Owner key of account 0 at genesis.
     pub genesis_fee_pubkey: tandem_types::PackedPubKey,
-    /// Also prove optimistic batches that fit the circuit, so that they are final before
-    /// their window (and fast withdrawals after them need not wait).
+    /// Also prove optimistic batches, so that they are final before their window (and fast
+    /// withdrawals after them need not wait): through the dispute game chunk by chunk where
+    /// the rollup has one, else those that fit the circuit.
     pub prove_optimistic: bool,
     /// Polling interval.
     pub poll_interval: Duration,
@@ -194,6 +202,8 @@ enum Action {
     Prove,
     /// Lock it with this collateral, then prove it.
     Lock(U256),
+    /// Prove these chunks of an optimistic batch through the dispute game.
+    ProveChunks(Vec<u32>),
     /// Leave it for now.
     Wait,
     /// Someone proved it or it is final: forget it.
@@ -209,6 +219,8 @@ pub struct Prover {
     l2: HttpClient,
     l1: RollupClient,
     market: Option<(MarketClient, tandem_l1::MarketParams)>,
+    /// The rollup's dispute game, if it has one.
+    game: Option<DisputeClient>,
     seconds_per_proof: f64,
     books: Arc<Mutex<MinerBooks>>,
     /// Market job ids whose lock of ours expired unproven (counted once each).
@@ -226,11 +238,18 @@ impl Prover {
             )));
         }
         CpuBackend.prepare(&keys).map_err(|e| ProverError::Config(e.to_string()))?;
-        let ledger = tandem_chain::genesis_ledger(config.chain_id, config.tree_depth, config.genesis_fee_pubkey)?;
         let l2 = HttpClientBuilder::default()
             .max_response_size(64 * 1024 * 1024)
             .build(&config.l2_rpc)?;
         let l1 = RollupClient::new(&config.l1_rpc, config.rollup, Some(config.prover_key.clone()))?;
+        let zk_slots = l1.zk_slots().await?;
+        if zk_slots as usize != keys.slots {
+            return Err(ProverError::Config(format!(
+                "keys have {} slots, the rollup's verifier {zk_slots}",
+                keys.slots
+            )));
+        }
+        let ledger = tandem_chain::genesis_ledger(keys.ledger_config(), config.genesis_fee_pubkey)?;
         let market = match l1.market().await? {
             Some(address) => {
                 let client = MarketClient::new(&config.l1_rpc, address, Some(config.prover_key.clone()))?;
@@ -246,6 +265,13 @@ impl Prover {
             .await
             .map_err(|e| ProverError::Proving { batch: 0, reason: e.to_string() })?
             .map_err(|e| ProverError::Proving { batch: 0, reason: format!("measuring the proving speed: {e}") })?;
+        let game = match l1.dispute_game().await? {
+            Some(address) => {
+                info!(game = %address, "the rollup has a dispute game: answering chunk challenges");
+                Some(DisputeClient::new(&config.l1_rpc, address, Some(config.prover_key.clone()))?)
+            }
+            None => None,
+        };
         let seconds_per_proof = elapsed.as_secs_f64();
         info!(seconds_per_proof, slots = keys.slots, threads = rayon_threads(), "measured proving speed");
         let mut books = MinerBooks::new(config.prover_key.address().to_string(), config.policy.lock && market.is_some());
@@ -260,6 +286,7 @@ impl Prover {
             l2,
             l1,
             market,
+            game,
             seconds_per_proof,
             books: Arc::new(Mutex::new(books)),
             expired_locks: HashSet::new(),
@@ -299,10 +326,30 @@ impl Prover {
     fn wants(&self, block: &BlockRecord) -> bool {
         match block.lane {
             Lane::Zk => true,
+            // With a game, every optimistic batch may be challenged until it is final.
+            Lane::Optimistic if self.game.is_some() => true,
             // Proving an optimistic batch makes it final before its window: what keeps a
             // later fast withdrawal from waiting for an older window.
             Lane::Optimistic => self.config.prove_optimistic && block.op_count as usize <= self.keys.slots,
         }
+    }
+
+    /// The chunks of optimistic batch `job` to prove through the game now: every unproven
+    /// one with `prove_optimistic`, else those with an open challenge still answerable.
+    async fn chunks_to_prove(&self, game: &DisputeClient, job: &PendingJob) -> Result<Vec<u32>, ProverError> {
+        let count = chunk_count(job.block.op_count as usize, self.keys.slots) as u32;
+        let now = self.l1.latest_timestamp().await?;
+        let mut chunks = Vec::new();
+        for chunk in 0..count {
+            if game.chunk_proven(&job.committed, chunk).await? {
+                continue;
+            }
+            let challenge = game.challenge_of(&job.committed, chunk).await?;
+            if self.config.prove_optimistic || (challenge.is_open() && now <= challenge.deadline) {
+                chunks.push(chunk);
+            }
+        }
+        Ok(chunks)
     }
 
     /// Applies the next block to the replica; a batch this prover wants becomes a pending
@@ -345,9 +392,14 @@ impl Prover {
     }
 
     /// What to do with pending batch `number` now (reads L1 and the market).
-    async fn decide(&mut self, number: u64) -> Result<Action, ProverError> {
+    async fn decide(&mut self, index: usize) -> Result<Action, ProverError> {
+        let number = self.pending[index].number;
         if self.l1.is_proven(number).await? || self.l1.last_finalized_batch().await? >= number {
             return Ok(Action::Drop);
+        }
+        if let (Lane::Optimistic, Some(game)) = (self.pending[index].block.lane, &self.game) {
+            let chunks = self.chunks_to_prove(game, &self.pending[index]).await?;
+            return Ok(if chunks.is_empty() { Action::Wait } else { Action::ProveChunks(chunks) });
         }
         let Some((market, params)) = &self.market else { return Ok(Action::Prove) };
         let me = self.config.prover_key.address();
@@ -390,13 +442,18 @@ impl Prover {
         let mut changed = false;
         while index < self.pending.len() {
             let number = self.pending[index].number;
-            match self.decide(number).await? {
+            match self.decide(index).await? {
                 Action::Drop => {
                     self.pending.remove(index);
                     changed = true;
                     continue;
                 }
                 Action::Wait => index += 1,
+                Action::ProveChunks(chunks) => {
+                    let job = self.pending[index].clone();
+                    self.prove_chunks(&job, &chunks).await?;
+                    return Ok(true);
+                }
                 Action::Prove => {
                     // The job (with its replica state) is copied only to prove it.
                     let job = self.pending[index].clone();
@@ -478,6 +535,64 @@ impl Prover {
             Err(e) => return Err(e.into()),
         }
         self.refresh_earnings().await;
+        Ok(())
+    }
+
+    /// Proves `chunks` of optimistic batch `job` and submits each to the dispute game: the
+    /// state at a chunk's start is the batch's first `k·S` inputs applied to the state
+    /// before it (the chain settles fees per chunk, so it is exactly the committed
+    /// intermediate root there, checked).
+    async fn prove_chunks(&mut self, job: &PendingJob, chunks: &[u32]) -> Result<(), ProverError> {
+        let Some(game) = self.game.clone() else { return Ok(()) };
+        let number = job.number;
+        let slots = self.keys.slots;
+        let prover = L1Address(self.config.prover_key.address().0 .0);
+        let fee_account = AccountIndex::new(FEE_ACCOUNT).expect("0 is an index");
+        let header = job.block.batch_header();
+        for &chunk in chunks {
+            let diverged = |reason: String| ProverError::Diverged { block: number, reason };
+            let boundary = chunk_boundary(job.block.prev_state_root, &job.block.intermediate_roots, chunk as usize, slots)
+                .ok_or_else(|| diverged(format!("chunk {chunk} out of range")))?;
+            let first = chunk as usize * slots;
+            let last = (first + slots).min(job.inputs.len());
+            let (keys, mut state, inputs) = (self.keys.clone(), job.before.clone(), job.inputs.clone());
+            let started = Instant::now();
+            let proof = tokio::task::spawn_blocking(move || {
+                if first > 0 {
+                    state.apply_batch(&inputs[..first], fee_account).map_err(|e| ProveError::Witness(e.to_string()))?;
+                }
+                let progress = move |stage: ProofProgress, elapsed: Duration| {
+                    info!(batch = number, chunk, stage = %stage, seconds = elapsed.as_secs_f64(), "proving");
+                };
+                prove_batch_observed(&keys, &state, &inputs[first..last], fee_account, prover, &progress)
+            })
+            .await
+            .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?
+            .map_err(|e| ProverError::Proving { batch: number, reason: format!("chunk {chunk}: {e}") })?;
+            if (proof.prev_root, proof.new_root) != (boundary.start_root, boundary.end_root) {
+                return Err(diverged(format!(
+                    "chunk {chunk} goes from {} to {}, the committed roots are {} and {}",
+                    proof.prev_root, proof.new_root, boundary.start_root, boundary.end_root
+                )));
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            self.tally(|s| {
+                s.proofs_computed += 1;
+                s.proving_seconds += seconds;
+            });
+            info!(batch = number, chunk, seconds, "proved chunk");
+            match game.prove_chunk(&job.committed, &header, &job.block.public_data, chunk, &boundary, proof.words).await {
+                Ok(tx) => {
+                    info!(batch = number, chunk, l1_tx = %tx, "chunk proof accepted by the dispute game");
+                    self.tally(|s| s.wins += 1);
+                }
+                Err(L1Error::Reverted(e)) => {
+                    warn!(batch = number, chunk, error = %e, "chunk proof refused: the work is wasted");
+                    self.tally(|s| s.wasted += 1);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(())
     }
 

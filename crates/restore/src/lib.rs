@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use tandem_chain::{genesis_ledger, BatchHeader, GenesisError, Lane};
 use tandem_crypto::field::fr_to_be_bytes;
-use tandem_state::{BatchError, Ledger};
+use tandem_state::{BatchError, Ledger, LedgerConfig};
 use tandem_types::{decode_public_data, AccountIndex, DecodeError, L1Deposit, Op, PackedPubKey, TokenId};
 
 use tandem_l1::bindings::staked::StakedRollup;
@@ -256,7 +256,14 @@ pub async fn restore(
     let head = provider.get_block_number().await.map_err(rpc_error)?;
     let at = BlockId::number(head);
 
-    let mut ledger = genesis_ledger(params.chain_id, params.tree_depth, params.genesis_fee_pubkey)?;
+    // The rollup's circuit slots are the chain's fee-settlement chunk (SPEC §5.2).
+    let zk_slots = contract.zkSlots().call().block(at).await.map_err(contract_error)?;
+    let config = LedgerConfig {
+        chain_id: params.chain_id,
+        tree_depth: params.tree_depth,
+        chunk_size: std::num::NonZeroUsize::new(zk_slots as usize),
+    };
+    let mut ledger = genesis_ledger(config, params.genesis_fee_pubkey)?;
     let ours = B256::from(fr_to_be_bytes(&ledger.root()));
     let contract_genesis = contract.genesisStateRoot().call().block(at).await.map_err(contract_error)?;
     if contract_genesis != ours {

@@ -23,7 +23,7 @@ fn key(i: u32) -> PrivateKey {
 }
 
 fn setup() -> (Ledger, Vec<PrivateKey>) {
-    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: 24 }).unwrap();
+    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: 24, chunk_size: None }).unwrap();
     let keys: Vec<PrivateKey> = (0..ACCOUNTS).map(key).collect();
     let deposits: Vec<LedgerOp> = keys
         .iter()

@@ -12,12 +12,16 @@
 //! so its batch is the atomic batch of the inputs that applied.
 //!
 //! Fees are collected per token during the batch and credited to the batch's fee account
-//! in one *fee settlement* step after the last op (as zkSync Lite did): every op then
+//! in one *fee settlement* step per chunk (as zkSync Lite did per block): every op then
 //! touches only its own accounts, which saves one leaf and one Merkle path per op in the
-//! state root computation, the circuit and the fraud proof.
+//! state root computation, the circuit and the fraud proof. A chunk is
+//! [`LedgerConfig::chunk_size`] consecutive ops (the whole batch without one), the unit a
+//! fault proof proves with the batch circuit: so the root after a chunk's last op includes
+//! its settlement, exactly what the circuit outputs (SPEC §5.2).
 
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use tandem_crypto::{verify_batch, Fr, PreparedSignature, PublicKey, Signature};
 use tandem_types::{
@@ -38,6 +42,10 @@ pub struct LedgerConfig {
     pub chain_id: ChainId,
     /// Depth of the account tree, `1..=24`.
     pub tree_depth: u8,
+    /// Ops per fee-settlement chunk: the chain's `zkSlots` (the batch circuit's op slots),
+    /// `None` on a chain without a validity lane (one settlement per batch). Every replica
+    /// of a chain must use the rollup's value, or roots differ.
+    pub chunk_size: Option<NonZeroUsize>,
 }
 
 impl LedgerConfig {
@@ -69,11 +77,12 @@ pub enum LedgerOp {
 pub struct BatchOutcome {
     /// The ops in public-data form, one per input.
     pub ops: Vec<Op>,
-    /// The state root after each op (`roots[i]` is the root after `ops[i]`), fees not yet
-    /// settled.
+    /// The state root after each op (`roots[i]` is the root after `ops[i]`), including the
+    /// fee settlement of the chunk that `ops[i]` closes, if it closes one: the last root is
+    /// always `root`.
     pub intermediate_roots: Vec<Fr>,
-    /// Fees collected per token id (index = token id), credited to the fee account by the
-    /// settlement step.
+    /// Fees collected per token id (index = token id) over the whole batch, credited to the
+    /// fee account by the settlement steps.
     pub fees: [Balance; MAX_TOKENS as usize],
     /// The state root before the batch.
     pub prev_root: Fr,
@@ -307,7 +316,10 @@ impl Ledger {
             match (result, op) {
                 (Ok((public, touched)), _) => {
                     public_ops.push(public);
-                    snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect());
+                    let snapshot = overlay
+                        .close_op(public_ops.len(), touched, fee_account)
+                        .map_err(|error| BatchError { index: i, error })?;
+                    snapshots.push(snapshot);
                     applied.push(i);
                 }
                 (Err(error), LedgerOp::Tx(_)) => {
@@ -351,10 +363,11 @@ impl Ledger {
         // Stays empty: an attested overlay queues no signature checks.
         let mut checks = Vec::new();
         for (index, op) in ops.iter().enumerate() {
-            let touched = overlay
+            let snapshot = overlay
                 .execute_op(index, op, None, fee_account, &mut checks)
+                .and_then(|touched| overlay.close_op(index + 1, touched, fee_account))
                 .map_err(|error| BatchError { index, error })?;
-            snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect());
+            snapshots.push(snapshot);
         }
         if !ops.is_empty() {
             let touched = overlay.settle_fees(fee_account).map_err(|error| BatchError { index: ops.len() - 1, error })?;
@@ -366,12 +379,16 @@ impl Ledger {
     }
 
     /// Writes an executed batch into the state and the tree: the root after each op (the
-    /// last snapshot group is the fee settlement, whose root is the batch's root).
+    /// last snapshot group is the final fee settlement, whose root is the batch's root and
+    /// so the last op's: it closes the last chunk).
     fn write_executed(&mut self, executed: Executed, ops: Vec<Op>, snapshots: &[Vec<(u32, Account)>]) -> BatchOutcome {
         let Executed { accounts, new_pubkeys, next_index, fees } = executed;
         let prev_root = self.tree.root();
         let mut intermediate_roots = self.merkleize(snapshots);
         intermediate_roots.truncate(ops.len());
+        if let Some(last) = intermediate_roots.last_mut() {
+            *last = self.tree.root();
+        }
         for (i, account) in accounts {
             self.dirty_accounts.insert(i);
             self.accounts.insert(i, account);
@@ -399,10 +416,13 @@ impl Ledger {
         let mut checks = Vec::new();
         let mut failure: Option<BatchError> = None;
         for (i, op) in ops.iter().enumerate() {
-            match overlay.execute_ledger_op(i, op, fee_account, &mut checks) {
-                Ok((public, touched)) => {
+            let executed = overlay
+                .execute_ledger_op(i, op, fee_account, &mut checks)
+                .and_then(|(public, touched)| Ok((public, overlay.close_op(i + 1, touched, fee_account)?)));
+            match executed {
+                Ok((public, snapshot)) => {
                     public_ops.push(public);
-                    snapshots.push(touched.iter().map(|t| (*t, overlay.accounts[t].clone())).collect());
+                    snapshots.push(snapshot);
                 }
                 Err(error) => {
                     failure = Some(BatchError { index: i, error });
@@ -505,6 +525,8 @@ struct Overlay<'a> {
     next_index: u32,
     /// Fees collected so far in the batch, per token id.
     fees: [Balance; MAX_TOKENS as usize],
+    /// The part of `fees` already credited to the fee account by chunk settlements.
+    settled: [Balance; MAX_TOKENS as usize],
     /// While an op runs under [`Overlay::begin_op`]: each account it changed, with the
     /// overlay's entry before its first change (`None`: there was none).
     undo_accounts: Option<Vec<(u32, Option<Account>)>>,
@@ -529,6 +551,7 @@ impl<'a> Overlay<'a> {
             new_pubkeys: HashMap::new(),
             next_index: base.next_index,
             fees: [0; MAX_TOKENS as usize],
+            settled: [0; MAX_TOKENS as usize],
             undo_accounts: None,
             undo_pubkeys: Vec::new(),
             attested: false,
@@ -638,19 +661,34 @@ impl<'a> Overlay<'a> {
         Ok(())
     }
 
-    /// Credits the collected fees to `fee_account`; returns the touched accounts (none if
-    /// no fee was collected).
+    /// Credits the fees collected since the last settlement to `fee_account`; returns the
+    /// touched accounts (none if no fee was collected since).
     fn settle_fees(&mut self, fee_account: AccountIndex) -> Result<Vec<u32>, StfError> {
-        if self.fees.iter().all(|f| *f == 0) {
+        if self.fees == self.settled {
             return Ok(Vec::new());
         }
-        for (token, fee) in self.fees.into_iter().enumerate() {
-            if fee != 0 {
+        for (token, (fee, settled)) in self.fees.into_iter().zip(self.settled).enumerate() {
+            if fee != settled {
                 let token = TokenId::new(token as u32).expect("index of the fee array");
-                self.credit(fee_account, token, fee)?;
+                self.credit(fee_account, token, fee - settled)?;
             }
         }
+        self.settled = self.fees;
         Ok(vec![fee_account.get()])
+    }
+
+    /// Ends the batch's `applied`-th op (counting from 1), which changed `touched`: if it
+    /// closes a chunk of [`LedgerConfig::chunk_size`] ops, the chunk's fees are settled
+    /// with it. Returns the snapshot of every account the op (and settlement) changed.
+    fn close_op(&mut self, applied: usize, mut touched: Vec<u32>, fee_account: AccountIndex) -> Result<Vec<(u32, Account)>, StfError> {
+        if self.base.config.chunk_size.is_some_and(|size| applied % size.get() == 0) {
+            for account in self.settle_fees(fee_account)? {
+                if !touched.contains(&account) {
+                    touched.push(account);
+                }
+            }
+        }
+        Ok(touched.iter().map(|t| (*t, self.accounts[t].clone())).collect())
     }
 
     /// Resolves a user-level input to its public-data op and executes it.
@@ -920,7 +958,7 @@ mod tests {
     }
 
     fn genesis() -> Ledger {
-        let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: 10 }).unwrap();
+        let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: 10, chunk_size: None }).unwrap();
         let deposits: Vec<LedgerOp> = (0..KEYS)
             .map(|k| LedgerOp::Deposit(L1Deposit { to: key(k).public_key().pack(), token: TokenId::ETH, amount: 1_000_000 }))
             .collect();

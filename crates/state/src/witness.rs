@@ -157,6 +157,15 @@ pub enum WitnessError {
         /// Slots of the circuit.
         slots: usize,
     },
+    /// The batch is longer than the ledger's fee-settlement chunk: the STF settles fees
+    /// inside it, the circuit only after its last slot (prove it chunk by chunk).
+    #[error("batch of {ops} ops spans more than one fee chunk of {chunk} ops")]
+    SpansChunks {
+        /// Ops in the batch.
+        ops: usize,
+        /// The ledger's chunk size.
+        chunk: usize,
+    },
 }
 
 fn balance_tree(account: &Account) -> SparseMerkleTree {
@@ -193,6 +202,7 @@ pub fn empty_balance_root() -> Fr {
 
 /// Applies `ops` to a copy of `ledger` with the reference STF and returns the witness of
 /// the batch padded to `slots` slots, with the STF's outcome. `ledger` is not changed.
+/// The ops must fit one fee chunk of the ledger (a batch of the chain, or one chunk of one).
 ///
 /// # Panics
 /// If the replay disagrees with the STF's roots (a bug in one of them, never an input error).
@@ -204,6 +214,9 @@ pub fn batch_witness(
 ) -> Result<(BatchWitness, BatchOutcome), WitnessError> {
     if ops.len() > slots {
         return Err(WitnessError::TooManyOps { ops: ops.len(), slots });
+    }
+    if let Some(chunk) = ledger.config.chunk_size.filter(|c| ops.len() > c.get()) {
+        return Err(WitnessError::SpansChunks { ops: ops.len(), chunk: chunk.get() });
     }
     let outcome = ledger.clone().apply_batch(ops, fee_account)?;
     let depth = ledger.config.tree_depth;
@@ -286,7 +299,10 @@ pub fn batch_witness(
                 (first, None, 0, forced.map(|r| r.to_l1))
             }
         };
-        assert_eq!(tree.root(), outcome.intermediate_roots[i], "witness replay diverged from the STF at op {i}");
+        // The last op's root includes the fee settlement, checked below.
+        if i + 1 < outcome.ops.len() {
+            assert_eq!(tree.root(), outcome.intermediate_roots[i], "witness replay diverged from the STF at op {i}");
+        }
         witnesses.push(OpWitness {
             op: *op,
             first,

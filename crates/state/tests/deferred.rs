@@ -98,13 +98,17 @@ fn check_drop_apply(ledger: &mut Ledger, ops: &[LedgerOp]) -> Result<(Vec<usize>
     Ok((left, skipped, outcome))
 }
 
-fn funded() -> Ledger {
-    let mut ledger = genesis(6);
+fn funded_chunked(chunk_size: Option<std::num::NonZeroUsize>) -> Ledger {
+    let mut ledger = genesis_chunked(6, chunk_size);
     for k in 1..4 {
         ledger.apply(deposit(&key(k), 0, 1_000_000), idx(0)).unwrap();
         ledger.apply(deposit(&key(k), 1, 1_000_000), idx(0)).unwrap();
     }
     ledger
+}
+
+fn funded() -> Ledger {
+    funded_chunked(None)
 }
 
 proptest! {
@@ -113,9 +117,10 @@ proptest! {
     #[test]
     fn apply_block_equals_check_drop_apply_on_blocks_with_invalid_transactions(
         blocks in prop::collection::vec(prop::collection::vec(action(), 0..16), 1..4),
+        chunk in chunk_size(),
     ) {
-        let mut deferred = funded();
-        let mut reference = funded();
+        let mut deferred = funded_chunked(chunk);
+        let mut reference = funded_chunked(chunk);
         for actions in &blocks {
             // Sign against the state as each op would see it if every earlier one applied,
             // so that most are valid and the invalid ones are invalid for many reasons.

@@ -155,8 +155,8 @@ fn batch_with_one_invalid_op_changes_nothing_and_names_it() {
     assert_eq!(outcome.intermediate_roots.len(), 4);
     assert_eq!(outcome.prev_root, before.root());
     assert_eq!(outcome.root, ledger.root());
-    // Fees are settled after the last op, so the last intermediate root lacks them.
-    assert_ne!(*outcome.intermediate_roots.last().unwrap(), ledger.root());
+    // Fees are settled with the last op, so the last intermediate root includes them.
+    assert_eq!(*outcome.intermediate_roots.last().unwrap(), ledger.root());
     assert_eq!(outcome.fees[0], 2);
     // Applying the ops one by one (each settling its own fee) ends in the same state.
     let mut replay = before.clone();
@@ -201,6 +201,45 @@ fn fees_are_settled_to_the_fee_account_after_the_last_op() {
     let fee_account = ledger.account(idx(0)).unwrap();
     assert_eq!(fee_account.balance(token(0)), 1_005);
     assert_eq!(fee_account.balance(token(2)), 7);
+}
+
+/// SPEC §5.2: on a chain with chunks of S ops, fees settle with every S-th op, so the root
+/// after a chunk's last op is the root of that chunk applied as a batch of its own (what
+/// the circuit proves for a fault-proof chunk). The final state is the unchunked one.
+#[test]
+fn fees_settle_with_the_last_op_of_every_chunk() {
+    let fund = |ledger: &mut tandem_state::Ledger| {
+        ledger.apply(deposit(&key(1), 0, 1_000), idx(0)).unwrap();
+        ledger.apply(deposit(&key(1), 2, 1_000), idx(0)).unwrap();
+    };
+    let mut chunked = genesis_chunked(8, std::num::NonZeroUsize::new(2));
+    fund(&mut chunked);
+    let mut whole = genesis(8);
+    fund(&mut whole);
+    let before = chunked.clone();
+    let ops: Vec<LedgerOp> = (0..5)
+        .map(|n| LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), (n % 2) * 2, 10, n as u128 + 1, n)))
+        .collect();
+    let outcome = chunked.apply_batch(&ops, idx(0)).unwrap();
+    let unchunked = whole.apply_batch(&ops, idx(0)).unwrap();
+
+    // Chunk by chunk as batches of their own: the same boundary roots.
+    let mut by_chunks = before;
+    for (k, chunk) in ops.chunks(2).enumerate() {
+        let part = by_chunks.apply_batch(chunk, idx(0)).unwrap();
+        let last = (k * 2 + chunk.len()) - 1;
+        assert_eq!(part.root, outcome.intermediate_roots[last], "chunk {k} ends at the root after op {last}");
+        assert_eq!(&part.intermediate_roots[..], &outcome.intermediate_roots[k * 2..=last]);
+    }
+    assert_eq!(by_chunks.root(), chunked.root());
+    // The fees of the whole batch, settled in three steps; the same final state.
+    assert_eq!(outcome.fees, unchunked.fees);
+    assert_eq!((outcome.fees[0], outcome.fees[2]), (1 + 3 + 5, 2 + 4));
+    assert_eq!(outcome.root, unchunked.root);
+    assert_eq!(chunked.root(), whole.root());
+    // Inside a chunk the fee is not yet credited: the roots differ only where chunks close.
+    assert_eq!(outcome.intermediate_roots[0], unchunked.intermediate_roots[0]);
+    assert_ne!(outcome.intermediate_roots[1], unchunked.intermediate_roots[1]);
 }
 
 #[test]

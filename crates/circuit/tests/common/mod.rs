@@ -58,7 +58,12 @@ pub fn forced(signer: u8, account: u32, t: u32, amount: Balance) -> LedgerOp {
 /// Key 0 owns account 0 (the fee account); keys 1 and 2 own accounts 1 and 2, with ETH and
 /// token 1.
 pub fn genesis(depth: u8) -> Ledger {
-    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth }).unwrap();
+    genesis_chunked(depth, None)
+}
+
+/// [`genesis`] on a chain that settles fees every `chunk_size` ops.
+pub fn genesis_chunked(depth: u8, chunk_size: Option<std::num::NonZeroUsize>) -> Ledger {
+    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth, chunk_size }).unwrap();
     ledger.apply(deposit(0, 0, 1_000), idx(0)).unwrap();
     ledger.apply(deposit(1, 0, 50_000), idx(0)).unwrap();
     ledger.apply(deposit(2, 1, 70_000), idx(0)).unwrap();
@@ -111,4 +116,19 @@ pub fn valid_batch(ledger: &Ledger, actions: &[Action], max_ops: usize, fee_acco
         }
     }
     ops
+}
+
+/// A random [`Action`] over keys 0-4, tokens 0-2 and small amounts and fees.
+pub fn action() -> impl proptest::strategy::Strategy<Value = Action> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0u8..5, 0u32..3, 1u128..100_000).prop_map(|(key, token, amount)| Action::Deposit { key, token, amount }),
+        (0u8..5, 0u8..6, 0u32..3, 0u64..60_000, 0u8..8)
+            .prop_map(|(from, to, token, amount, fee)| Action::Transfer { from, to, token, amount, fee }),
+        (0u8..5, 0u32..3, 0u64..60_000, 0u8..8)
+            .prop_map(|(from, token, amount, fee)| Action::Withdraw { from, token, amount, fee }),
+        // Forced withdrawals, often signed by a key that does not own the account (no-ops).
+        (0u8..5, 0u32..5, 0u32..3, prop_oneof![Just(0u64), 0u64..80_000])
+            .prop_map(|(signer, account, token, amount)| Action::Forced { signer, account, token, amount }),
+    ]
 }

@@ -94,7 +94,7 @@ fn validate(args: &LedgerBenchArgs) -> Result<()> {
 
 /// A ledger holding `accounts` funded accounts, and their keys.
 fn funded_ledger(args: &LedgerBenchArgs) -> Result<(Ledger, Vec<PrivateKey>)> {
-    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: args.depth })?;
+    let mut ledger = Ledger::new(LedgerConfig { chain_id: CHAIN_ID, tree_depth: args.depth, chunk_size: None })?;
     let keys: Vec<PrivateKey> = (0..args.accounts).map(bench_key).collect();
     let deposits: Vec<LedgerOp> = keys
         .iter()

@@ -10,11 +10,17 @@ use tandem_types::*;
 pub const CHAIN_ID: ChainId = 7;
 
 pub fn config(depth: u8) -> LedgerConfig {
-    LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth }
+    LedgerConfig { chain_id: CHAIN_ID, tree_depth: depth, chunk_size: None }
 }
 
 pub fn key(i: u8) -> PrivateKey {
     PrivateKey::from_seed([i.wrapping_add(1); 32])
+}
+
+/// No chunks (one fee settlement per batch) or chunks of 1 to 4 ops.
+pub fn chunk_size() -> impl proptest::strategy::Strategy<Value = Option<std::num::NonZeroUsize>> {
+    use proptest::prelude::*;
+    prop_oneof![Just(None), (1usize..=4).prop_map(std::num::NonZeroUsize::new)]
 }
 
 pub fn idx(i: u32) -> AccountIndex {
@@ -72,7 +78,12 @@ pub fn withdraw_tx(
 
 /// A ledger where key 0 owns account 0 (the fee account) with some ETH.
 pub fn genesis(depth: u8) -> Ledger {
-    let mut ledger = Ledger::new(config(depth)).unwrap();
+    genesis_chunked(depth, None)
+}
+
+/// [`genesis`] on a chain that settles fees every `chunk_size` ops.
+pub fn genesis_chunked(depth: u8, chunk_size: Option<std::num::NonZeroUsize>) -> Ledger {
+    let mut ledger = Ledger::new(LedgerConfig { chunk_size, ..config(depth) }).unwrap();
     ledger.apply(deposit(&key(0), 0, 1_000), idx(0)).unwrap();
     ledger
 }

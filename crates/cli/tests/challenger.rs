@@ -1,0 +1,267 @@
+//! The challenger end to end on anvil (SPEC §17), on a single-sequencer rollup with a
+//! dispute game, against a sequencer key that commits batches its node never produced:
+//!
+//! 1. A forged transfer out of alice's account (no signature exists; L1 never sees one),
+//!    with a withdrawal of the loot, followed by three more forged batches: the challenger
+//!    finds the signed transactions withheld, challenges, nobody can answer, and it reverts
+//!    the batch with the three after it. The loot's withdrawal can never be claimed; the
+//!    honest node posts its next batch on top of the last kept one, alice's balance intact,
+//!    and the challenger checks it valid.
+//! 2. A batch with an honest op but a wrong root: challenged at once (public data shows
+//!    it), reverted the same way.
+
+use alloy::providers::Provider;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use tandem_chain::{genesis_root, intermediate_roots_root, BatchHeader, Lane};
+use tandem_challenger::{Challenger, ChallengerConfig};
+use tandem_crypto::field::fr_to_be_bytes;
+use tandem_crypto::PrivateKey;
+use tandem_devnet::anvil::{repo_root, test_anvil};
+use tandem_devnet::{deploy_bytecode, deploy_devnet_with_verifier};
+use tandem_l1::{DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, B256, U256};
+use tandem_node::{Node, NodeConfig};
+use tandem_state::signing::sign_tx;
+use tandem_state::Ledger;
+use tandem_types::*;
+
+const CHAIN_ID: u64 = 7;
+const SLOTS: usize = 2;
+const DEPTH: u8 = 4;
+const WINDOW: u64 = 3_600;
+const RESPONSE: u64 = 600;
+const BOND: u128 = 10u128.pow(17);
+const ETH: u128 = 10u128.pow(18);
+
+fn xy(key: &PrivateKey) -> (U256, U256) {
+    let pk = key.public_key();
+    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
+}
+
+fn root_of(ledger: &Ledger) -> B256 {
+    B256::from(fr_to_be_bytes(&ledger.root()))
+}
+
+/// Commits batch `number` of public `ops` on top of `replica` with the sequencer's key,
+/// bypassing its node: what a malicious sequencer can post, since L1 never sees signatures.
+/// The roots are re-executed honestly unless `claimed_root` replaces the final one.
+async fn commit_forged(l1: &RollupClient, replica: &mut Ledger, number: u64, ops: &[Op], claimed_root: Option<B256>) {
+    let prev_state_root = root_of(replica);
+    let outcome = replica.apply_public_batch(ops, AccountIndex::new(0).unwrap()).unwrap();
+    let mut roots: Vec<B256> = outcome.intermediate_roots.iter().map(|r| B256::from(fr_to_be_bytes(r))).collect();
+    if let Some(root) = claimed_root {
+        *roots.last_mut().unwrap() = root;
+    }
+    let public_data = encode_public_data(ops);
+    let header = BatchHeader {
+        batch_number: number,
+        prev_state_root,
+        new_state_root: *roots.last().unwrap(),
+        public_data_hash: B256::from(<[u8; 32]>::from(Sha256::digest(&public_data))),
+        intermediate_roots_root: intermediate_roots_root(&roots),
+        priority_ops_count: 0,
+        lane: Lane::Optimistic,
+        op_count: ops.len() as u32,
+        fee_account: 0,
+    };
+    l1.commit_batch(&header, &public_data).await.unwrap();
+}
+
+async fn pass_time(l1: &RollupClient, seconds: u64) {
+    let provider = l1.provider();
+    let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (seconds,)).await.unwrap();
+    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
+}
+
+/// Steps the challenger until `done` holds (each step must move, or time must pass).
+async fn step_until(challenger: &mut Challenger, mut done: impl FnMut(&Challenger) -> bool) {
+    for _ in 0..200 {
+        if done(challenger) {
+            return;
+        }
+        if !challenger.step().await.unwrap() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    panic!("the challenger did not get there: {:?}", challenger.status());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_resumes() {
+    let anvil = test_anvil().unwrap();
+    let url = anvil.endpoint();
+    let signers: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+    let (owner, sequencer, user, watcher) = (signers[0].clone(), signers[1].clone(), signers[2].clone(), signers[3].clone());
+
+    let keys = tandem_circuit::prover::ProvingKeys::setup_insecure(SLOTS, DEPTH, CHAIN_ID, 1).unwrap();
+    let verifier_code =
+        tandem_devnet::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(keys.vk()), "Verifier").unwrap();
+    let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
+    let fee_key = PrivateKey::from_seed([9; 32]);
+    let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
+    let deployment = deploy_devnet_with_verifier(
+        &url,
+        owner.clone(),
+        sequencer.address(),
+        genesis,
+        WINDOW,
+        Some((verifier, SLOTS as u32)),
+        None,
+        Some(GameParams { challenge_bond: U256::from(BOND), response_window: RESPONSE, zk_proof_deadline: 3_600 }),
+        &tandem_devnet::ExodusParams::unexercised(),
+        U256::from(1u64),
+    )
+    .await
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let node = Node::open(NodeConfig {
+        data_dir: dir.path().to_path_buf(),
+        chain_id: CHAIN_ID,
+        tree_depth: DEPTH,
+        genesis_fee_pubkey: fee_key.public_key().pack(),
+        l1_rpc: url.clone(),
+        rollup: deployment.rollup,
+        deploy_block: deployment.deploy_block,
+        sequencer_key: sequencer.clone(),
+        rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        metrics_addr: "127.0.0.1:0".parse().unwrap(),
+        dashboard_addr: None,
+        block_time: Duration::from_millis(100),
+        l1_confirmations: 0,
+        max_block_ops: 64,
+        l1_poll_interval: Duration::from_millis(100),
+        zk_lane: None,
+        test_censor_forced_from: None,
+        forced_inbox: None,
+    })
+    .await
+    .unwrap();
+    let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+
+    // Batch 1 (honest): alice deposits 1 ETH.
+    let alice = PrivateKey::from_seed([1; 32]);
+    let bob = PrivateKey::from_seed([2; 32]);
+    let mallory = PrivateKey::from_seed([3; 32]);
+    let user_l1 = RollupClient::new(&url, deployment.rollup, Some(user)).unwrap();
+    let (x, y) = xy(&alice);
+    user_l1.deposit_eth(x, y, U256::from(ETH)).await.unwrap();
+    let mut scanned = None;
+    node.sync_l1(&mut scanned).await.unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(1));
+    node.post_batches().await.unwrap();
+
+    let mut challenger = Challenger::new(ChallengerConfig {
+        l1_rpc: url.clone(),
+        rollup: deployment.rollup,
+        deploy_block: deployment.deploy_block,
+        l2_rpc: Some(format!("http://{rpc_addr}")),
+        key: watcher.clone(),
+        chain_id: CHAIN_ID,
+        tree_depth: DEPTH,
+        genesis_fee_pubkey: fee_key.public_key().pack(),
+        data_timeout: Duration::from_secs(1),
+        poll_interval: Duration::from_millis(100),
+    })
+    .await
+    .unwrap();
+    step_until(&mut challenger, |c| c.status().checked == 1).await;
+
+    // The sequencer key forges batch 2: 0.9 ETH out of alice's account to a new account of
+    // mallory's, which withdraws it to L1; then three more forged batches on top.
+    let mut replica = tandem_chain::genesis_ledger(keys.ledger_config(), fee_key.public_key().pack()).unwrap();
+    let block1 = node.block(1).unwrap().unwrap();
+    replica.apply_public_batch(&decode_public_data(&block1.public_data).unwrap(), AccountIndex::new(0).unwrap()).unwrap();
+    let honest = replica.clone();
+    let sequencer_l1 = RollupClient::new(&url, deployment.rollup, Some(sequencer)).unwrap();
+    let (alice_index, mallory_index) = (AccountIndex::new(1).unwrap(), AccountIndex::new(2).unwrap());
+    let loot = 9 * ETH / 10;
+    let loot_l1 = L1Address([0x66; 20]);
+    let theft = Op::TransferToNew(TransferToNewOp {
+        from: alice_index,
+        to: mallory_index,
+        to_pubkey: mallory.public_key().pack(),
+        token: TokenId::ETH,
+        amount: PackedAmount::new(loot).unwrap(),
+        fee: PackedFee::new(0).unwrap(),
+    });
+    let cash_out = WithdrawOp { from: mallory_index, token: TokenId::ETH, amount: loot, fee: PackedFee::new(0).unwrap(), to_l1: loot_l1 };
+    commit_forged(&sequencer_l1, &mut replica, 2, &[theft, Op::Withdraw(cash_out)], None).await;
+    for number in 3..=5 {
+        let more = Op::Transfer(TransferOp {
+            from: alice_index,
+            to: mallory_index,
+            token: TokenId::ETH,
+            amount: PackedAmount::new(ETH / 100).unwrap(),
+            fee: PackedFee::new(0).unwrap(),
+        });
+        commit_forged(&sequencer_l1, &mut replica, number, &[more], None).await;
+    }
+    assert_eq!(user_l1.last_committed_batch().await.unwrap(), 5);
+
+    // The node serves no block 2: once the data timeout passes, chunk 0 is challenged.
+    let game = DisputeClient::new(&url, deployment.dispute_game.unwrap(), None).unwrap();
+    step_until(&mut challenger, |c| c.status().challenges == 1).await;
+    let batch2 = user_l1.committed_batch(2, 0).await.unwrap().unwrap();
+    let challenge = game.challenge_of(&batch2, 0).await.unwrap();
+    assert_eq!(challenge.challenger, watcher.address());
+    assert!(challenge.is_open());
+    assert_eq!(challenger.status().checked, 1, "the replica stays before the fault");
+
+    // Nobody can answer (no signature exists). Past the response window, the challenger
+    // reverts batch 2 and the three after it, and takes its bond back.
+    let before = user_l1.provider().get_balance(watcher.address()).await.unwrap();
+    pass_time(&user_l1, RESPONSE + 1).await;
+    step_until(&mut challenger, |c| c.status().reverts == 1).await;
+    assert_eq!(user_l1.last_committed_batch().await.unwrap(), 1);
+    assert_eq!(user_l1.revert_count().await.unwrap(), 1);
+    assert_eq!(game.owed(watcher.address()).await.unwrap(), U256::ZERO, "the bond was withdrawn");
+    let after = user_l1.provider().get_balance(watcher.address()).await.unwrap();
+    assert!(after > before + U256::from(BOND) - U256::from(10u128.pow(16)), "bond back, less gas: {before} -> {after}");
+
+    // The loot's withdrawal can never be claimed: its batch is gone.
+    let claim = user_l1.claim_withdrawal(2, 0, &cash_out, vec![]).await;
+    assert!(matches!(claim, Err(L1Error::Reverted(_))), "{claim:?}");
+    pass_time(&user_l1, WINDOW + 1).await;
+    let claim = user_l1.claim_withdrawal(2, 0, &cash_out, vec![]).await;
+    assert!(matches!(claim, Err(L1Error::Reverted(_))), "{claim:?}");
+
+    // The chain resumes: the honest node's batch 2 (alice pays bob, signed) lands on top of
+    // batch 1, alice's balance intact, and the challenger checks it valid.
+    let pay = Tx::Transfer(TransferTx {
+        from: alice_index,
+        to: bob.public_key().pack(),
+        token: TokenId::ETH,
+        amount: PackedAmount::new(ETH / 10).unwrap(),
+        fee: PackedFee::new(0).unwrap(),
+        nonce: 0,
+    });
+    node.submit(&sign_tx(&alice, CHAIN_ID, pay).unwrap().encode()).unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(2));
+    node.post_batches().await.unwrap();
+    assert_eq!(user_l1.last_committed_batch().await.unwrap(), 2);
+    step_until(&mut challenger, |c| c.status().checked == 2).await;
+    let alice_after = challenger.ledger().account(alice_index).unwrap().balance(TokenId::ETH);
+    assert_eq!(alice_after, ETH - ETH / 10, "alice lost only what she signed");
+    assert_eq!(challenger.ledger().root(), node.with_ledger(|l, _| l.root()));
+
+    // 2. A batch with an honest op but a wrong root: public data alone shows it.
+    let mut replica = honest;
+    let block2 = node.block(2).unwrap().unwrap();
+    replica.apply_public_batch(&decode_public_data(&block2.public_data).unwrap(), AccountIndex::new(0).unwrap()).unwrap();
+    let small = Op::Transfer(TransferOp {
+        from: alice_index,
+        to: AccountIndex::new(2).unwrap(),
+        token: TokenId::ETH,
+        amount: PackedAmount::new(ETH / 100).unwrap(),
+        fee: PackedFee::new(0).unwrap(),
+    });
+    commit_forged(&sequencer_l1, &mut replica, 3, &[small], Some(B256::repeat_byte(7))).await;
+    step_until(&mut challenger, |c| c.status().challenges == 2).await;
+    pass_time(&user_l1, RESPONSE + 1).await;
+    step_until(&mut challenger, |c| c.status().reverts == 2).await;
+    assert_eq!(user_l1.last_committed_batch().await.unwrap(), 2);
+    assert_eq!(user_l1.revert_count().await.unwrap(), 2);
+    assert_eq!(challenger.status().checked, 2);
+    rpc.stop().unwrap();
+}
