@@ -3,6 +3,7 @@
 
 use alloy::primitives::{keccak256, B256, U256};
 use alloy::sol_types::SolValue;
+use sha2::Digest;
 use tandem_types::{Op, WithdrawOp};
 
 /// How a batch becomes final on L1 (the contract's lane code is the discriminant).
@@ -162,6 +163,36 @@ fn keccak_path(leaves: Vec<B256>, index: usize) -> Vec<B256> {
         i >>= 1;
     }
     proof
+}
+
+impl BatchHeader {
+    /// The header of batch `number` going from `prev_state_root` to `new_state_root` through
+    /// `roots` (the root after every op), over `public_data` (`op_count` ops, the first
+    /// `priority_ops_count` of them from L1's queue), paying fees to `fee_account`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        number: u64,
+        prev_state_root: B256,
+        new_state_root: B256,
+        roots: &[B256],
+        public_data: &[u8],
+        op_count: u32,
+        priority_ops_count: u32,
+        lane: Lane,
+        fee_account: u32,
+    ) -> Self {
+        Self {
+            batch_number: number,
+            prev_state_root,
+            new_state_root,
+            public_data_hash: B256::from(<[u8; 32]>::from(sha2::Sha256::digest(public_data))),
+            intermediate_roots_root: intermediate_roots_root(roots),
+            priority_ops_count,
+            lane,
+            op_count,
+            fee_account,
+        }
+    }
 }
 
 /// Commitment to a batch's intermediate state roots: the root of the same keccak tree over

@@ -8,11 +8,10 @@
 
 use alloy::primitives::{Address, B256};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use tandem_state::LedgerOp;
 use tandem_types::{Balance, ForcedWithdrawalRequest, L1Deposit, PackedPubKey, SignedTx, TokenId};
 
-use crate::batch::{intermediate_roots_root, BatchHeader, Lane};
+use crate::batch::{BatchHeader, Lane};
 use crate::genesis::FEE_ACCOUNT;
 use crate::tx_hash::TxHash;
 
@@ -85,17 +84,17 @@ impl BlockRecord {
     /// The block's batch header as L1 takes it (batch number = block number, fee account
     /// [`FEE_ACCOUNT`]); it commits to [`BlockRecord::public_data`].
     pub fn batch_header(&self) -> BatchHeader {
-        BatchHeader {
-            batch_number: self.number,
-            prev_state_root: self.prev_state_root,
-            new_state_root: self.state_root,
-            public_data_hash: B256::from(<[u8; 32]>::from(Sha256::digest(&self.public_data))),
-            intermediate_roots_root: intermediate_roots_root(&self.intermediate_roots),
-            priority_ops_count: self.priority_ops,
-            lane: self.lane,
-            op_count: self.op_count,
-            fee_account: FEE_ACCOUNT,
-        }
+        BatchHeader::new(
+            self.number,
+            self.prev_state_root,
+            self.state_root,
+            &self.intermediate_roots,
+            &self.public_data,
+            self.op_count,
+            self.priority_ops,
+            self.lane,
+            FEE_ACCOUNT,
+        )
     }
 }
 
@@ -261,6 +260,8 @@ mod checksummed {
 
 #[cfg(test)]
 mod tests {
+    use crate::batch::intermediate_roots_root;
+    use sha2::{Digest, Sha256};
     use super::*;
     use tandem_types::{AccountIndex, PackedAmount, PackedFee, PackedSignature, TransferTx, Tx};
 

@@ -26,6 +26,8 @@ use alloy::providers::Provider;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tandem_api::TandemApiClient;
 use tandem_chain::{chunk_count, genesis_ledger, intermediate_roots_root, BatchHeader, BlockInput, GenesisError, Lane};
@@ -129,6 +131,51 @@ pub struct ChallengerStatus {
     pub bonds_reclaimed: u64,
 }
 
+impl ChallengerStatus {
+    /// The tally in Prometheus text format.
+    pub fn render_metrics(&self) -> String {
+        let mut out = String::new();
+        for (name, help, value) in [
+            ("tandem_challenger_checked_batch", "Last batch judged valid (the replica's height).", self.checked),
+            ("tandem_challenger_challenges_total", "Chunk challenges posted.", self.challenges),
+            ("tandem_challenger_answered_total", "Challenges a prover answered (bonds lost).", self.answered),
+            ("tandem_challenger_reverts_total", "Reverts this challenger caused.", self.reverts),
+            ("tandem_challenger_bonds_reclaimed_total", "Bonds reclaimed from reverted batches.", self.bonds_reclaimed),
+        ] {
+            out += &format!("# HELP {name} {help}\n# TYPE {name} {}\n{name} {value}\n", if name.ends_with("_total") { "counter" } else { "gauge" });
+        }
+        out
+    }
+}
+
+/// Why the status endpoint could not start.
+#[derive(Debug, thiserror::Error)]
+#[error("status endpoint on {addr}: {source}")]
+pub struct StatusServerError {
+    /// The address asked for.
+    pub addr: SocketAddr,
+    /// The cause.
+    pub source: std::io::Error,
+}
+
+/// Serves `GET /status` (the tally as JSON) and `GET /metrics` (Prometheus) of a running
+/// challenger on `addr`; returns the bound address. Read-only.
+pub async fn serve_status(status: Arc<Mutex<ChallengerStatus>>, addr: SocketAddr) -> Result<SocketAddr, StatusServerError> {
+    let read = move || status.lock().map(|s| s.clone()).unwrap_or_default();
+    let for_json = read.clone();
+    let app = axum::Router::new()
+        .route("/status", axum::routing::get(move || std::future::ready(axum::Json(for_json()))))
+        .route("/metrics", axum::routing::get(move || std::future::ready(read().render_metrics())));
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| StatusServerError { addr, source })?;
+    let local = listener.local_addr().map_err(|source| StatusServerError { addr, source })?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            error!(error = %e, "challenger status server stopped");
+        }
+    });
+    Ok(local)
+}
+
 /// The first batch judged not valid, while the challenger acts on it.
 struct Suspect {
     batch: CommittedBatch,
@@ -155,6 +202,8 @@ pub struct Challenger {
     snapshots: BTreeMap<u64, (B256, Ledger)>,
     suspect: Option<Suspect>,
     status: ChallengerStatus,
+    /// `status` as of the last step, for the status endpoint.
+    published: Arc<Mutex<ChallengerStatus>>,
 }
 
 impl Challenger {
@@ -181,12 +230,29 @@ impl Challenger {
         info!(game = %game.address(), bond = %params.challenge_bond, response_window = params.response_window, slots, "challenger watching");
         let mut snapshots = BTreeMap::new();
         snapshots.insert(0, (record_hash(&genesis), ledger.clone()));
-        Ok(Self { config, l1, game, params, slots, l2, ledger, snapshots, suspect: None, status: ChallengerStatus::default() })
+        Ok(Self {
+            config,
+            l1,
+            game,
+            params,
+            slots,
+            l2,
+            ledger,
+            snapshots,
+            suspect: None,
+            status: ChallengerStatus::default(),
+            published: Arc::default(),
+        })
     }
 
     /// The current tally.
     pub fn status(&self) -> ChallengerStatus {
         self.status.clone()
+    }
+
+    /// A handle on the tally as of the last step (for [`serve_status`]).
+    pub fn status_handle(&self) -> Arc<Mutex<ChallengerStatus>> {
+        self.published.clone()
     }
 
     /// The replica (the state after the last batch judged valid).
@@ -197,6 +263,14 @@ impl Challenger {
     /// One round: follows reverts, then either pursues the suspect batch or judges the next
     /// committed one. Returns whether anything moved.
     pub async fn step(&mut self) -> Result<bool, ChallengerError> {
+        let moved = self.step_once().await;
+        if let Ok(mut published) = self.published.lock() {
+            *published = self.status.clone();
+        }
+        moved
+    }
+
+    async fn step_once(&mut self) -> Result<bool, ChallengerError> {
         if self.follow_reverts().await? {
             return Ok(true);
         }

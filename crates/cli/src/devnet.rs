@@ -11,6 +11,8 @@ pub(crate) mod set;
 use crate::amount::format_units;
 use crate::keyfile;
 use crate::rpc::L2Client;
+
+mod demo;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use serde_json::json;
@@ -50,6 +52,12 @@ pub const PROVER_ACCOUNT: usize = 6;
 
 /// Most provers a devnet runs (anvil's accounts 6..=9).
 pub const MAX_PROVERS: usize = 4;
+
+/// The devnet dispute game's challenge bond: 0.1 ETH.
+pub const CHALLENGE_BOND: u128 = 10u128.pow(17);
+
+/// Seconds after which the devnet's game may revert an unproven ZK-lane batch.
+pub const ZK_PROOF_DEADLINE: u64 = 600;
 
 /// Dev tokens minted to each funded dev account (18 decimals).
 pub const DEV_TOKENS_PER_ACCOUNT: u128 = 10_000 * 10u128.pow(18);
@@ -146,6 +154,18 @@ pub struct DevnetArgs {
     /// Market lock window in seconds (how long a locked job is exclusive).
     #[arg(long, default_value_t = 60)]
     pub market_lock_timeout: u64,
+    /// Seconds a challenged chunk has for its proof: the dispute game's response window
+    /// (with the ZK lane, the devnet deploys a game and runs a challenger).
+    #[arg(long, default_value_t = 30)]
+    pub response_window: u64,
+    /// Status port of the challenger (`/status`, `/metrics`).
+    #[arg(long, default_value_t = 8799)]
+    pub challenger_status_port: u16,
+    /// Demo of the fault proofs: once the devnet runs, a victim deposits and the sequencer's
+    /// key commits a forged batch stealing it; the output shows the challenge, the revert and
+    /// the chain resuming (needs the ZK lane, which brings the game and the challenger).
+    #[arg(long)]
+    pub demo_forged_batch: bool,
     /// Fee (wei) from which a withdrawal is fast (ZK lane).
     #[arg(long, default_value_t = 1_000_000_000_000_000)]
     pub fast_withdrawal_fee: u128,
@@ -326,6 +346,8 @@ struct Procs {
     node: Option<Supervised>,
     /// The market's provers, by index.
     provers: Vec<Supervised>,
+    /// The challenger (with the ZK lane, which brings the dispute game).
+    challenger: Option<Supervised>,
     /// Sequencer-set members (--sequencers N), by index.
     members: Vec<Supervised>,
 }
@@ -334,10 +356,10 @@ impl Procs {
     /// Stops the children in dependency order: the prover and the nodes (members all at once)
     /// before anvil.
     async fn stop_all(&mut self) {
-        for prover in &mut self.provers {
+        for prover in self.provers.iter_mut().chain(self.challenger.as_mut()) {
             prover.terminate();
         }
-        for prover in &mut self.provers {
+        for prover in self.provers.iter_mut().chain(self.challenger.as_mut()) {
             prover.reap().await;
         }
         if let Some(node) = self.node.as_mut() {
@@ -392,10 +414,13 @@ async fn run_single(args: DevnetArgs) -> Result<()> {
     let node = procs.node.as_mut().expect("started");
     let anvil = procs.anvil.as_mut().expect("started");
     // A prover that dies is reported, not fatal: the market reopens a job whose lock
-    // expires, and the other provers take it (that is what the market is for).
+    // expires, and the other provers take it (that is what the market is for). So is the
+    // challenger's exit (anyone may run one).
     let provers = &mut procs.provers;
+    let challenger = &mut procs.challenger;
     let prover_watch = async move {
         let mut reported = vec![false; provers.len()];
+        let mut challenger_reported = false;
         loop {
             for (i, prover) in provers.iter_mut().enumerate() {
                 if !reported[i] && !prover.is_running() {
@@ -404,6 +429,12 @@ async fn run_single(args: DevnetArgs) -> Result<()> {
                         "==> prover {i} exited; the others go on (see {})",
                         prover.log().display()
                     );
+                }
+            }
+            if let Some(c) = challenger.as_mut() {
+                if !challenger_reported && !c.is_running() {
+                    challenger_reported = true;
+                    eprintln!("==> the challenger exited; the devnet goes on unwatched (see {})", c.log().display());
                 }
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
@@ -551,7 +582,11 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             lock_timeout: args.market_lock_timeout,
             ..tandem_devnet::devnet_market_params()
         }),
-        None,
+        zk.as_ref().map(|_| tandem_l1::GameParams {
+            challenge_bond: U256::from(CHALLENGE_BOND),
+            response_window: args.response_window,
+            zk_proof_deadline: ZK_PROOF_DEADLINE,
+        }),
         &exodus_params(args)?,
         supply,
     )
@@ -725,6 +760,36 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             }));
         }
     }
+    // The challenger: its own funded key, the node's RPC for the signed transactions.
+    let challenger = match deployment.dispute_game {
+        Some(game) => Some(start_challenger(args, &data_dir, &exe, &l1_url, &l2_url, &deployment, game, &signers[0], fee_pubkey, procs).await?),
+        None => None,
+    };
+    if let (true, Some(c)) = (args.demo_forged_batch, &challenger) {
+        let demo = demo::ForgedBatchDemo {
+            l1_url: l1_url.clone(),
+            l2_url: l2_url.clone(),
+            rollup: deployment.rollup,
+            deploy_block: deployment.deploy_block,
+            game: c.game,
+            sequencer: signers[1].clone(),
+            payer: signers[DEV_ACCOUNTS.end - 1].clone(),
+            chain_id: args.chain_id,
+            tree_depth: args.tree_depth,
+            genesis_fee_pubkey: fee_pubkey,
+        };
+        // On its own thread and runtime: restore's progress callback is not `Send`.
+        std::thread::spawn(move || {
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|runtime| runtime.block_on(demo.run()));
+            if let Err(e) = outcome {
+                eprintln!("==> demo: stopped: {e:#}");
+            }
+        });
+    }
     let node = procs.node.as_mut().expect("started above");
     let anvil = procs.anvil.as_mut().expect("started above");
 
@@ -790,6 +855,11 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         "logs": {"anvil": anvil.log().display().to_string(), "node": node.log().display().to_string()},
         "pids": {"anvil": anvil.pid(), "node": node.pid(), "provers": procs.provers.iter().map(|p| p.pid()).collect::<Vec<_>>(), "devnet": std::process::id()},
         "forcedInbox": deployment.forced_inbox.map(|a| a.to_string()),
+        "disputeGame": challenger.as_ref().map(|c| json!({
+            "address": c.game.to_string(), "challengeBond": CHALLENGE_BOND.to_string(),
+            "responseWindow": args.response_window, "challenger": c.address.to_string(),
+            "status": c.status_url, "log": c.log.display().to_string(),
+        })),
         "examples": examples,
         "zkLane": zk.as_ref().map(|(dir, verifier)| json!({
             "slots": zk_slots, "verifier": verifier.to_string(), "keys": dir.display().to_string(),
@@ -848,6 +918,17 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             );
         }
     }
+    if let Some(c) = &challenger {
+        text += &format!(
+            "  dispute game {} (bond {} ETH, response window {} s)\n  challenger   {}  status: {} (log {})\n",
+            c.game,
+            format_units(CHALLENGE_BOND, 18),
+            args.response_window,
+            c.address,
+            c.status_url,
+            c.log.display()
+        );
+    }
     text += &format!(
         "  fee account  #0, key {} ({})\n",
         keyfile::hex0x(&fee_pubkey.0),
@@ -870,6 +951,70 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     println!("{text}");
 
     Ok(())
+}
+
+/// The devnet's challenger, once started.
+struct ChallengerInfo {
+    address: tandem_l1::Address,
+    status_url: String,
+    log: PathBuf,
+    game: tandem_l1::Address,
+}
+
+/// Starts `tandem challenger` against `game` with a fresh key funded with 100 ETH by the
+/// deployer, and waits for its status endpoint.
+#[allow(clippy::too_many_arguments)]
+async fn start_challenger(
+    args: &DevnetArgs,
+    data_dir: &Path,
+    exe: &Path,
+    l1_url: &str,
+    l2_url: &str,
+    deployment: &tandem_devnet::Deployment,
+    game: tandem_l1::Address,
+    funder: &PrivateKeySigner,
+    fee_pubkey: tandem_types::PackedPubKey,
+    procs: &mut Procs,
+) -> Result<ChallengerInfo> {
+    use alloy::network::TransactionBuilder;
+    use alloy::providers::Provider;
+    check_port_free(args.challenger_status_port, "--challenger-status-port")?;
+    let key = PrivateKeySigner::random();
+    let (provider, _) = tandem_l1::connect(l1_url, Some(funder.clone()))?;
+    let fund = alloy::rpc::types::TransactionRequest::default()
+        .with_to(key.address())
+        .with_value(U256::from(100u128 * 10u128.pow(18)));
+    tandem_l1::confirm(provider.send_transaction(fund).await.map_err(|e| anyhow!("funding the challenger: {e}"))?)
+        .await
+        .map_err(|e| anyhow!("funding the challenger: {e}"))?;
+    let status_addr = format!("127.0.0.1:{}", args.challenger_status_port);
+    let status_url = format!("http://{status_addr}");
+    let log = data_dir.join("challenger.log");
+    let _ = std::fs::remove_file(&log);
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("challenger")
+        .args(["--l1-rpc", l1_url])
+        .args(["--l2-rpc", l2_url])
+        .args(["--rollup", &deployment.rollup.to_string()])
+        .args(["--deploy-block", &deployment.deploy_block.to_string()])
+        .args(["--chain-id", &args.chain_id.to_string()])
+        .args(["--tree-depth", &args.tree_depth.to_string()])
+        .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
+        .args(["--data-timeout", "5"])
+        .args(["--status-addr", &status_addr])
+        .env("TANDEM_CHALLENGER_KEY", format!("0x{}", alloy::hex::encode(key.to_bytes())));
+    eprintln!("==> starting the challenger ({}), log {}", key.address(), log.display());
+    let challenger = procs.challenger.insert(Supervised::spawn("the challenger", cmd, &log)?.with_grace(Duration::from_secs(5)));
+    let http = reqwest::Client::new();
+    let status = format!("{status_url}/status");
+    wait_ready(
+        &format!("the challenger (see {})", log.display()),
+        Duration::from_secs(60),
+        &mut [challenger],
+        async || http.get(&status).send().await.ok().filter(|r| r.status().is_success()),
+    )
+    .await?;
+    Ok(ChallengerInfo { address: key.address(), status_url, log, game })
 }
 
 /// The running L1.

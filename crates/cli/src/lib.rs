@@ -6,6 +6,7 @@ pub mod bench;
 pub mod chain_args;
 pub mod devnet;
 pub mod exodus_cmd;
+pub mod challenger_cmd;
 pub mod keyfile;
 pub mod prover_cmd;
 pub mod restore_cmd;
@@ -17,3 +18,12 @@ pub mod wallet;
 /// (`ns!`) open a span at target `gr1cs` for every gadget and deliberately never close it, so a
 /// subscriber that records them keeps millions of spans alive while proving (gigabytes).
 pub const GR1CS_SPANS_OFF: &str = "gr1cs=off";
+
+/// Resolves at Ctrl-C or SIGTERM: how every long-running `tandem` role stops cleanly.
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
+}

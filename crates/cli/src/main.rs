@@ -1,7 +1,7 @@
 //! `tandem`: the node, the wallet, the staker's commands and the devnet.
 
 use clap::{Parser, Subcommand};
-use tandem_cli::{bench, devnet, prover_cmd, restore_cmd, sequencer_cmd, wallet};
+use tandem_cli::{bench, challenger_cmd, devnet, prover_cmd, restore_cmd, sequencer_cmd, wallet};
 
 mod node_cmd;
 mod setup_cmd;
@@ -25,6 +25,8 @@ enum Command {
     Devnet(devnet::DevnetArgs),
     /// The prover market miner: price, lock, prove and submit batch proofs on L1 (`status`: its tally).
     Prover(prover_cmd::ProverCli),
+    /// Watch a rollup with a dispute game: re-execute every batch, challenge faulty or withheld chunks, revert unanswered ones.
+    Challenger(challenger_cmd::ChallengerArgs),
     /// Rebuild the L2 state from L1 alone (no L2 node), checking every batch against L1.
     Restore(restore_cmd::RestoreArgs),
     /// INSECURE local setup of the validity circuit: proving key, verifying key, Solidity verifier.
@@ -59,6 +61,10 @@ async fn main() {
         Command::Prover(args) => {
             init_tracing("info");
             prover_cmd::run(args).await
+        }
+        Command::Challenger(args) => {
+            init_tracing("info");
+            challenger_cmd::run(args).await
         }
     };
     if let Err(e) = result {

@@ -201,12 +201,7 @@ pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let config = args.config()?;
     let member = args.member_config()?;
     let shutdown = async {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
-        }
+        tandem_cli::shutdown_signal().await;
         tracing::info!("shutting down");
     };
     match member {

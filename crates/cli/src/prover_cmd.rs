@@ -166,14 +166,7 @@ async fn run_miner(chain: ChainArgs, args: ProverArgs) -> Result<()> {
     let prover = Prover::new(config, keys).await.map_err(|e| anyhow!("{e}"))?;
     let status_addr = tandem_prover::status::serve_status(prover.books(), args.status_addr).await?;
     tracing::info!(status = %format!("http://{status_addr}/status"), metrics = %format!("http://{status_addr}/metrics"), "miner running");
-    let shutdown = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
-        }
-    };
-    prover.run(shutdown).await.map_err(|e| anyhow!("prover stopped: {e}"))
+    prover.run(crate::shutdown_signal()).await.map_err(|e| anyhow!("prover stopped: {e}"))
 }
 
 #[cfg(test)]

@@ -5,21 +5,25 @@
 //!    with a withdrawal of the loot, followed by three more forged batches: the challenger
 //!    finds the signed transactions withheld, challenges, nobody can answer, and it reverts
 //!    the batch with the three after it. The loot's withdrawal can never be claimed; the
-//!    honest node posts its next batch on top of the last kept one, alice's balance intact,
-//!    and the challenger checks it valid.
-//! 2. A batch with an honest op but a wrong root: challenged at once (public data shows
+//!    honest node, which produced its own block 2 meanwhile and never took L1's forged one
+//!    for it, posts it on top of the last kept batch, alice's balance intact, and the
+//!    challenger checks it valid.
+//! 2. An honest batch whose griefing challenge nobody answers is reverted too: the node
+//!    notices the revert, posts the same block again, and the challenger rolls back and
+//!    checks the new commit.
+//! 3. A batch with an honest op but a wrong root: challenged at once (public data shows
 //!    it), reverted the same way.
 
 use alloy::providers::Provider;
-use sha2::{Digest, Sha256};
 use std::time::Duration;
-use tandem_chain::{genesis_root, intermediate_roots_root, BatchHeader, Lane};
+use tandem_chain::{genesis_root, BatchHeader, Lane};
 use tandem_challenger::{Challenger, ChallengerConfig};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::{repo_root, test_anvil};
 use tandem_devnet::{deploy_bytecode, deploy_devnet_with_verifier};
 use tandem_l1::{DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, B256, U256};
+use tandem_node::records::BatchStatus;
 use tandem_node::{Node, NodeConfig};
 use tandem_state::signing::sign_tx;
 use tandem_state::Ledger;
@@ -53,17 +57,8 @@ async fn commit_forged(l1: &RollupClient, replica: &mut Ledger, number: u64, ops
         *roots.last_mut().unwrap() = root;
     }
     let public_data = encode_public_data(ops);
-    let header = BatchHeader {
-        batch_number: number,
-        prev_state_root,
-        new_state_root: *roots.last().unwrap(),
-        public_data_hash: B256::from(<[u8; 32]>::from(Sha256::digest(&public_data))),
-        intermediate_roots_root: intermediate_roots_root(&roots),
-        priority_ops_count: 0,
-        lane: Lane::Optimistic,
-        op_count: ops.len() as u32,
-        fee_account: 0,
-    };
+    let new_root = *roots.last().unwrap();
+    let header = BatchHeader::new(number, prev_state_root, new_root, &roots, &public_data, ops.len() as u32, 0, Lane::Optimistic, 0);
     l1.commit_batch(&header, &public_data).await.unwrap();
 }
 
@@ -199,6 +194,21 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     }
     assert_eq!(user_l1.last_committed_batch().await.unwrap(), 5);
 
+    // Meanwhile the honest node produces its own block 2 (alice pays bob, signed). L1's
+    // batch 2 is not its block, so it neither marks it posted nor can post on top.
+    let pay = Tx::Transfer(TransferTx {
+        from: alice_index,
+        to: bob.public_key().pack(),
+        token: TokenId::ETH,
+        amount: PackedAmount::new(ETH / 10).unwrap(),
+        fee: PackedFee::new(0).unwrap(),
+        nonce: 0,
+    });
+    node.submit(&sign_tx(&alice, CHAIN_ID, pay).unwrap().encode()).unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(2));
+    node.post_batches().await.unwrap();
+    assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Soft);
+
     // The node serves no block 2: once the data timeout passes, chunk 0 is challenged.
     let game = DisputeClient::new(&url, deployment.dispute_game.unwrap(), None).unwrap();
     step_until(&mut challenger, |c| c.status().challenges == 1).await;
@@ -226,29 +236,52 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     let claim = user_l1.claim_withdrawal(2, 0, &cash_out, vec![]).await;
     assert!(matches!(claim, Err(L1Error::Reverted(_))), "{claim:?}");
 
-    // The chain resumes: the honest node's batch 2 (alice pays bob, signed) lands on top of
-    // batch 1, alice's balance intact, and the challenger checks it valid.
-    let pay = Tx::Transfer(TransferTx {
-        from: alice_index,
-        to: bob.public_key().pack(),
-        token: TokenId::ETH,
-        amount: PackedAmount::new(ETH / 10).unwrap(),
-        fee: PackedFee::new(0).unwrap(),
-        nonce: 0,
-    });
-    node.submit(&sign_tx(&alice, CHAIN_ID, pay).unwrap().encode()).unwrap();
-    assert_eq!(node.produce_block().unwrap(), Some(2));
+    // The chain resumes: the honest node posts its batch 2 on top of batch 1, alice's
+    // balance intact, and the challenger checks it valid.
     node.post_batches().await.unwrap();
     assert_eq!(user_l1.last_committed_batch().await.unwrap(), 2);
+    assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Posted);
     step_until(&mut challenger, |c| c.status().checked == 2).await;
     let alice_after = challenger.ledger().account(alice_index).unwrap().balance(TokenId::ETH);
     assert_eq!(alice_after, ETH - ETH / 10, "alice lost only what she signed");
     assert_eq!(challenger.ledger().root(), node.with_ledger(|l, _| l.root()));
 
-    // 2. A batch with an honest op but a wrong root: public data alone shows it.
+    // An honest batch whose griefing challenge nobody answers (no prover runs here) is
+    // reverted like a faulty one: the node posts it again, and the challenger, which had
+    // checked it, rolls back and checks the new commit.
+    let pay_again = Tx::Transfer(TransferTx {
+        from: alice_index,
+        to: bob.public_key().pack(),
+        token: TokenId::ETH,
+        amount: PackedAmount::new(ETH / 100).unwrap(),
+        fee: PackedFee::new(0).unwrap(),
+        nonce: 1,
+    });
+    node.submit(&sign_tx(&alice, CHAIN_ID, pay_again).unwrap().encode()).unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(3));
+    node.post_batches().await.unwrap();
+    step_until(&mut challenger, |c| c.status().checked == 3).await;
+    let griefer = DisputeClient::new(&url, deployment.dispute_game.unwrap(), Some(signers[4].clone())).unwrap();
+    let batch3 = user_l1.committed_batch(3, 0).await.unwrap().unwrap();
+    let header3 = node.block(3).unwrap().unwrap().batch_header();
+    griefer.challenge(&batch3, &header3, 0, U256::from(BOND)).await.unwrap();
+    pass_time(&user_l1, RESPONSE + 1).await;
+    let batch2 = user_l1.committed_batch(2, 0).await.unwrap().unwrap();
+    griefer.revert_unanswered(&batch3, &batch2, 0).await.unwrap();
+    assert_eq!((user_l1.last_committed_batch().await.unwrap(), user_l1.revert_count().await.unwrap()), (2, 2));
+    node.post_batches().await.unwrap();
+    assert_eq!(user_l1.last_committed_batch().await.unwrap(), 3);
+    let recommitted = node.batch(3).unwrap().unwrap();
+    assert_eq!(recommitted.status, BatchStatus::Posted);
+    assert_ne!(recommitted.committed, Some(batch3), "a new commit of the same block");
+    step_until(&mut challenger, |c| c.status().checked == 3 && c.ledger().root() == node.with_ledger(|l, _| l.root())).await;
+
+    // A batch with an honest op but a wrong root: public data alone shows it.
     let mut replica = honest;
-    let block2 = node.block(2).unwrap().unwrap();
-    replica.apply_public_batch(&decode_public_data(&block2.public_data).unwrap(), AccountIndex::new(0).unwrap()).unwrap();
+    for number in 2..=3 {
+        let block = node.block(number).unwrap().unwrap();
+        replica.apply_public_batch(&decode_public_data(&block.public_data).unwrap(), AccountIndex::new(0).unwrap()).unwrap();
+    }
     let small = Op::Transfer(TransferOp {
         from: alice_index,
         to: AccountIndex::new(2).unwrap(),
@@ -256,12 +289,12 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
         amount: PackedAmount::new(ETH / 100).unwrap(),
         fee: PackedFee::new(0).unwrap(),
     });
-    commit_forged(&sequencer_l1, &mut replica, 3, &[small], Some(B256::repeat_byte(7))).await;
+    commit_forged(&sequencer_l1, &mut replica, 4, &[small], Some(B256::repeat_byte(7))).await;
     step_until(&mut challenger, |c| c.status().challenges == 2).await;
     pass_time(&user_l1, RESPONSE + 1).await;
     step_until(&mut challenger, |c| c.status().reverts == 2).await;
-    assert_eq!(user_l1.last_committed_batch().await.unwrap(), 2);
-    assert_eq!(user_l1.revert_count().await.unwrap(), 2);
-    assert_eq!(challenger.status().checked, 2);
+    assert_eq!(user_l1.last_committed_batch().await.unwrap(), 3);
+    assert_eq!(user_l1.revert_count().await.unwrap(), 3);
+    assert_eq!(challenger.status().checked, 3);
     rpc.stop().unwrap();
 }

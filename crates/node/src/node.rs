@@ -707,6 +707,38 @@ impl Node {
         Ok(())
     }
 
+    /// Sets one `NODE_META` value.
+    pub(crate) fn write_meta(&self, name: &str, value: u64) -> Result<(), NodeError> {
+        let write = self.db.begin_write().map_err(db_err)?;
+        write.open_table(NODE_META).map_err(db_err)?.insert(name, value).map_err(db_err)?;
+        write.commit().map_err(db_err)?;
+        Ok(())
+    }
+
+    /// Marks batches `first..=posted` unposted (L1 reverted them) and moves the posted cursor
+    /// back before them, in one database transaction.
+    pub(crate) fn unpost(&self, first: u64, posted: u64) -> Result<(), NodeError> {
+        let mut records = Vec::new();
+        for number in first..=posted {
+            let mut record = self.batch(number)?.ok_or(NodeError::MissingBlock(number))?;
+            record.status = BatchStatus::Soft;
+            record.committed = None;
+            record.origin = None;
+            record.l1_commit_tx = None;
+            records.push(record);
+        }
+        let write = self.db.begin_write().map_err(db_err)?;
+        {
+            let mut batches = write.open_table(BATCHES).map_err(db_err)?;
+            for record in &records {
+                batches.insert(record.number, to_json(record).as_slice()).map_err(db_err)?;
+            }
+            write.open_table(NODE_META).map_err(db_err)?.insert(META_POSTED_THROUGH, first - 1).map_err(db_err)?;
+        }
+        write.commit().map_err(db_err)?;
+        Ok(())
+    }
+
     pub(crate) fn write_batch(&self, record: &BatchRecord) -> Result<(), NodeError> {
         let write = self.db.begin_write().map_err(db_err)?;
         write

@@ -7,12 +7,19 @@
 //! `META_FINALIZED_THROUGH`), written in the same database transaction as the batch record
 //! they advance past; the number to post next is always L1's last committed batch + 1, so a
 //! restart never posts a batch twice.
+//!
+//! The node marks a batch posted only when L1's commit of its number carries the header of
+//! the node's own block: a batch someone else committed under the sequencer's authority (a
+//! forged one) is never taken for the node's. When the dispute game reverts batches (SPEC
+//! §17), the node sees the rollup's `revertCount` change, marks its reverted batches
+//! unposted again and re-posts them on top of the last kept one: its own state never
+//! included a batch it did not produce.
 
 use std::future::Future;
 
 use tandem_chain::{BlockRecord, Lane};
 use tandem_l1::B256;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::metrics::Metrics;
 use crate::node::{Node, NodeError};
@@ -53,6 +60,7 @@ impl Node {
     /// until it declines. Never offers a number L1 already has.
     pub async fn post_batches_with<P: Posting>(&self, posting: &P) -> Result<(), NodeError> {
         let on_l1 = self.l1.last_committed_batch().await?;
+        self.follow_reverts(on_l1).await?;
         let latest = self.latest_block()?;
         self.mark_posted(on_l1.min(latest)).await?;
         for number in on_l1 + 1..=latest {
@@ -82,6 +90,11 @@ impl Node {
             let mut record = self.batch(number)?.ok_or(NodeError::MissingBlock(number))?;
             if record.status == BatchStatus::Soft {
                 let Some((committed, origin)) = self.l1.commit_record(number, from_block).await? else { return Ok(()) };
+                let ours = self.block(number)?.ok_or(NodeError::MissingBlock(number))?.batch_header().hash();
+                if committed.header_hash != ours {
+                    warn!(batch = number, l1_header = %committed.header_hash, ours = %ours, "L1 holds a batch this node did not produce: waiting for its revert");
+                    return Ok(());
+                }
                 record.committed = Some(committed);
                 // Members that did not post learn the commit transaction here.
                 record.l1_commit_tx.get_or_insert_with(|| origin.l1_tx.to_string());
@@ -94,6 +107,36 @@ impl Node {
             self.write_batch_at(&record, META_POSTED_THROUGH)?;
             number += 1;
         }
+        Ok(())
+    }
+
+    /// After the rollup's `revertCount` changed: marks the posted batches L1 no longer holds
+    /// (number above `on_l1`, or another record there) unposted again, from the first one on,
+    /// so that posting commits them anew.
+    async fn follow_reverts(&self, on_l1: u64) -> Result<(), NodeError> {
+        let revert_count = self.l1.revert_count().await?;
+        if read_meta(&self.db, META_REVERT_COUNT)?.unwrap_or(0) == revert_count {
+            return Ok(());
+        }
+        let posted = read_meta(&self.db, META_POSTED_THROUGH)?.unwrap_or(0);
+        let finalized = read_meta(&self.db, META_FINALIZED_THROUGH)?.unwrap_or(0);
+        let mut first_lost = None;
+        for number in finalized + 1..=posted {
+            let record = self.batch(number)?.ok_or(NodeError::MissingBlock(number))?;
+            let held = match record.committed {
+                Some(committed) if number <= on_l1 => self.l1.batch_record_hash(number).await? == tandem_l1::record_hash(&committed),
+                _ => false,
+            };
+            if !held {
+                first_lost = Some(number);
+                break;
+            }
+        }
+        if let Some(first) = first_lost {
+            warn!(from = first, through = posted, revert_count, "L1 reverted batches this node posted: posting them again");
+            self.unpost(first, posted)?;
+        }
+        self.write_meta(META_REVERT_COUNT, revert_count)?;
         Ok(())
     }
 

@@ -26,6 +26,9 @@ pub const META_NEXT_DEPOSIT: &str = "next_deposit_index";
 pub const META_LATEST_BLOCK: &str = "latest_block";
 /// `NODE_META` key: every batch up to this number is marked posted (or final) here.
 pub const META_POSTED_THROUGH: &str = "posted_through";
+/// `NODE_META` key: the rollup's `revertCount` when posting last looked (SPEC §17): a change
+/// sends the node back over its posted batches to find those L1 reverted.
+pub const META_REVERT_COUNT: &str = "revert_count";
 /// `NODE_META` key: every batch up to this number is marked final here.
 pub const META_FINALIZED_THROUGH: &str = "finalized_through";
 /// Sequencer-set mode: every decided consensus height, payload and commit certificate

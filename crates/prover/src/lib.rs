@@ -372,6 +372,13 @@ impl Prover {
                 block: number,
                 reason: "L1 says committed but has no BatchCommitted event".into(),
             })?;
+            if committed.header_hash != block.batch_header().hash() {
+                // Someone committed another batch of this number under the sequencer's
+                // authority (a forged one): the dispute game reverts it, then the sequencer
+                // commits its own again.
+                warn!(batch = number, "L1 holds a batch the sequencer did not produce: waiting for its revert");
+                return Ok(false);
+            }
             if committed.new_state_root != block.state_root {
                 return Err(ProverError::Diverged {
                     block: number,
@@ -394,7 +401,21 @@ impl Prover {
     /// What to do with pending batch `number` now (reads L1 and the market).
     async fn decide(&mut self, index: usize) -> Result<Action, ProverError> {
         let number = self.pending[index].number;
-        if self.l1.is_proven(number).await? || self.l1.last_finalized_batch().await? >= number {
+        if self.l1.last_finalized_batch().await? >= number {
+            return Ok(Action::Drop);
+        }
+        if self.l1.batch_record_hash(number).await? != tandem_l1::record_hash(&self.pending[index].committed) {
+            // Reverted: once the sequencer commits this block again, prove that commit.
+            let ours = self.pending[index].block.batch_header().hash();
+            match self.l1.committed_batch(number, 0).await? {
+                Some(again) if again.header_hash == ours && self.l1.last_committed_batch().await? >= number => {
+                    info!(batch = number, "committed again after a revert");
+                    self.pending[index].committed = again;
+                }
+                _ => return Ok(Action::Wait),
+            }
+        }
+        if self.l1.is_proven(number).await? {
             return Ok(Action::Drop);
         }
         if let (Lane::Optimistic, Some(game)) = (self.pending[index].block.lane, &self.game) {
