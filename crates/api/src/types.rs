@@ -87,6 +87,10 @@ pub struct ChainParams {
     /// The rollup's prover market (SPEC §15); `null` when it has none.
     #[serde(default, with = "checksummed_option")]
     pub market: Option<Address>,
+    /// The rollup's dispute game (SPEC §17); `null` when it has none (its optimistic lane
+    /// then trusts its sequencer or set).
+    #[serde(default, with = "checksummed_option")]
+    pub dispute_game: Option<Address>,
 }
 
 /// Where a submitted transaction stands.
@@ -447,14 +451,16 @@ mod tests {
             zk_slots: None,
             fast_withdrawal_fee: None,
             market: None,
+            dispute_game: None,
         };
         let json = serde_json::to_value(&params).unwrap();
         assert_eq!(json["rollup"], "0x5FbDB2315678afecb367f032d93F642f64180aa3");
-        assert!(json["zkSlots"].is_null() && json["market"].is_null());
+        assert!(json["zkSlots"].is_null() && json["market"].is_null() && json["disputeGame"].is_null());
         assert_eq!(serde_json::from_value::<ChainParams>(json).unwrap(), params);
-        let with_market = ChainParams { market: Some(rollup), ..params };
+        let with_market = ChainParams { market: Some(rollup), dispute_game: Some(rollup), ..params };
         let json = serde_json::to_value(&with_market).unwrap();
         assert_eq!(json["market"], "0x5FbDB2315678afecb367f032d93F642f64180aa3");
+        assert_eq!(json["disputeGame"], "0x5FbDB2315678afecb367f032d93F642f64180aa3");
         assert_eq!(serde_json::from_value::<ChainParams>(json).unwrap(), with_market);
 
         let stake = Stake(U256::from(10).pow(U256::from(30)));

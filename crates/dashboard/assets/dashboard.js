@@ -334,11 +334,17 @@ function renderSet() {
 function renderChallengesAndMarket() {
   const p = state.params;
   document.getElementById("challenges").replaceChildren(
-    el(
-      "p",
-      { class: "inactive" },
-      `Not active on this chain: fault challenges are not built yet. Optimistic batches become final when their ${p.challengeWindow} s challenge window passes; nothing can be challenged.`,
-    ),
+    p.disputeGame
+      ? el(
+          "p",
+          {},
+          `Active: dispute game ${p.disputeGame}. Within an optimistic batch's ${p.challengeWindow} s window anyone may challenge one of its chunks with a bond; a proof answers it (the bond pays the prover), an unanswered one reverts the batch and every batch after it (SPEC §17). The challenger's own tally: its /status URL (the devnet prints it).`,
+        )
+      : el(
+          "p",
+          { class: "inactive" },
+          `Not active on this chain: the rollup has no dispute game. Optimistic batches become final when their ${p.challengeWindow} s challenge window passes; nothing can be challenged.`,
+        ),
   );
   const market = document.getElementById("market");
   if (p.market) {

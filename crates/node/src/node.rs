@@ -187,6 +187,8 @@ pub struct Node {
     pub(crate) challenge_window: u64,
     /// The rollup's prover market (read from L1 at start; fixed at the rollup's deployment).
     pub(crate) market: Option<tandem_l1::Address>,
+    /// The rollup's dispute game (read from L1 at start; fixed at the rollup's deployment).
+    pub(crate) dispute_game: Option<tandem_l1::Address>,
 }
 
 impl std::fmt::Debug for Node {
@@ -264,6 +266,7 @@ impl Node {
         let l1_chain_id = tandem_l1::client_chain_id(&l1).await?;
         let challenge_window = l1.challenge_window().await?;
         let market = l1.market().await?;
+        let dispute_game = l1.dispute_game().await?;
         if market.is_none() && config.zk_lane.is_some_and(|zk| zk.escrow_proof_fees) {
             return Err(NodeError::NoMarket(config.rollup));
         }
@@ -278,6 +281,7 @@ impl Node {
             l1_chain_id,
             challenge_window,
             market,
+            dispute_game,
             config,
         };
         node.metrics

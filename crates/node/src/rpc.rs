@@ -95,6 +95,7 @@ impl TandemApiServer for NodeRpc {
             zk_slots: c.zk_lane.map(|z| z.slots as u64),
             fast_withdrawal_fee: c.zk_lane.map(|z| Amount(z.fast_withdrawal_fee)),
             market: node.market,
+            dispute_game: node.dispute_game,
         })
     }
 
