@@ -349,8 +349,8 @@ impl Challenger {
         };
         let roots: Vec<B256> = outcome.intermediate_roots.iter().map(|r| B256::from(fr_to_be_bytes(r))).collect();
         let new_root = B256::from(fr_to_be_bytes(&outcome.root));
-        let block = self.fetch_block(header.batch_number).await;
         if intermediate_roots_root(&roots) != header.intermediate_roots_root || new_root != header.new_state_root {
+            let block = self.fetch_block(header.batch_number).await;
             // The committed roots are wrong somewhere. With the leaves (if the sequencer serves
             // the ones it committed), the first chunk ending at a wrong root is the one that
             // cannot be proven; without them, every chunk is challenged.
@@ -380,6 +380,8 @@ impl Challenger {
         if signed.is_empty() {
             return Verdict::Valid;
         }
+        // Only a batch with signed ops needs the served block.
+        let block = self.fetch_block(header.batch_number).await;
         let Some(block) = block.filter(|b| b.public_data == public_data) else { return Verdict::Withheld { chunks: signed } };
         let inputs: Vec<LedgerOp> = block.inputs.iter().map(BlockInput::to_ledger_op).collect();
         match self.ledger.clone().apply_batch(&inputs, fee_account) {

@@ -570,26 +570,31 @@ impl Prover {
         let prover = L1Address(self.config.prover_key.address().0 .0);
         let fee_account = AccountIndex::new(FEE_ACCOUNT).expect("0 is an index");
         let header = job.block.batch_header();
+        // The state at the next chunk's start, advanced chunk by chunk (`chunks` ascend), so
+        // the batch's inputs are applied once however many chunks are proven.
+        let (mut state, mut applied) = (job.before.clone(), 0);
         for &chunk in chunks {
             let diverged = |reason: String| ProverError::Diverged { block: number, reason };
             let boundary = chunk_boundary(job.block.prev_state_root, &job.block.intermediate_roots, chunk as usize, slots)
                 .ok_or_else(|| diverged(format!("chunk {chunk} out of range")))?;
             let first = chunk as usize * slots;
             let last = (first + slots).min(job.inputs.len());
-            let (keys, mut state, inputs) = (self.keys.clone(), job.before.clone(), job.inputs.clone());
+            let (keys, inputs) = (self.keys.clone(), job.inputs.clone());
             let started = Instant::now();
-            let proof = tokio::task::spawn_blocking(move || {
-                if first > 0 {
-                    state.apply_batch(&inputs[..first], fee_account).map_err(|e| ProveError::Witness(e.to_string()))?;
+            let (at_chunk, proof) = tokio::task::spawn_blocking(move || {
+                if first > applied {
+                    state.apply_batch(&inputs[applied..first], fee_account).map_err(|e| ProveError::Witness(e.to_string()))?;
                 }
                 let progress = move |stage: ProofProgress, elapsed: Duration| {
                     info!(batch = number, chunk, stage = %stage, seconds = elapsed.as_secs_f64(), "proving");
                 };
-                prove_batch_observed(&keys, &state, &inputs[first..last], fee_account, prover, &progress)
+                let proof = prove_batch_observed(&keys, &state, &inputs[first..last], fee_account, prover, &progress)?;
+                Ok::<_, ProveError>((state, proof))
             })
             .await
             .map_err(|e| ProverError::Proving { batch: number, reason: e.to_string() })?
             .map_err(|e| ProverError::Proving { batch: number, reason: format!("chunk {chunk}: {e}") })?;
+            (state, applied) = (at_chunk, first);
             if (proof.prev_root, proof.new_root) != (boundary.start_root, boundary.end_root) {
                 return Err(diverged(format!(
                     "chunk {chunk} goes from {} to {}, the committed roots are {} and {}",
