@@ -109,6 +109,8 @@ contract SequencerStaking is ReentrancyGuardTransient {
     uint8 public constant VOTE_PRECOMMIT = 1;
     uint256 private constant HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0;
     uint256 private constant ADDRESS_MASK = (uint256(1) << 160) - 1;
+    /// Flag bit of a `_snapKey` entry: the member was slashed out while that set is current.
+    uint256 private constant _EJECTED = uint256(1) << 255;
 
     IERC20 public immutable stakingToken;
     address public immutable treasury;
@@ -155,7 +157,8 @@ contract SequencerStaking is ReentrancyGuardTransient {
     SetSnapshot[] private _snapshots;
     /// Members of a snapshot, index i -> (stake << 160 | staker), ranked.
     mapping(uint256 snapshotId => mapping(uint256 index => uint256 member)) private _snapMember;
-    /// Signing key -> (stake << 16 | (index + 1)) in a snapshot.
+    /// Signing key -> (stake << 16 | (index + 1)) in a snapshot, with bit 255 (`_EJECTED`)
+    /// set when its staker was slashed out of the registry while the snapshot was current.
     mapping(uint256 snapshotId => mapping(address signingKey => uint256 entry)) private _snapKey;
     /// Epoch -> snapshot id + 1 (0 = not materialized).
     mapping(uint64 epoch => uint256 snapshotIdPlusOne) private _epochSnap;
@@ -423,7 +426,11 @@ contract SequencerStaking is ReentrancyGuardTransient {
     /// @notice Checks `signatures` over `batchDigest(revertCount, batchNumber, headerHash)` against the
     ///         current epoch's active set (materializing it if needed). Reverts unless the
     ///         signatures are valid, from active members, sorted by strictly ascending signer
-    ///         address, and the signers hold more than 2/3 of the epoch's total stake.
+    ///         address, and the signers hold more than 2/3 of the epoch's total stake. A member
+    ///         slashed out of the registry this epoch (a faulty batch's signer) is still in the
+    ///         epoch's set but its signature counts for nothing (no stake, no bit): the 2/3 is of
+    ///         the epoch's whole stake, so once more than 1/3 of it is slashed nothing commits
+    ///         until the next epoch's set (safety over liveness; users keep forced exits).
     /// @param signatures 65 bytes each: r (32) | s (32) | v (1, 27 or 28), s <= secp256k1n/2.
     /// @return epoch The current epoch.
     /// @return signerBitmap Bit i set iff member i (rank in the epoch's set) signed.
@@ -469,6 +476,11 @@ contract SequencerStaking is ReentrancyGuardTransient {
             prev = signer;
             uint256 entry = keys[signer];
             if (entry == 0) revert NotActiveMember(epoch, signer);
+            if (entry & _EJECTED != 0) {
+                // Slashed out while this set is current: its signature counts for no commit.
+                if (enforceThreshold) continue;
+                entry ^= _EJECTED;
+            }
             bitmap |= uint256(1) << ((entry & 0xffff) - 1);
             signed += entry >> 16;
         }
@@ -649,6 +661,7 @@ contract SequencerStaking is ReentrancyGuardTransient {
                 st.stake = 0;
                 totalStaked -= active;
                 _unregister(st);
+                _eject(st.signingKey);
                 if (active != 0) _startUnbonding(st, active);
                 emit Unregistered(staker, active);
             } else {
@@ -659,6 +672,17 @@ contract SequencerStaking is ReentrancyGuardTransient {
         }
         toReporter = amount * reporterBps / BPS;
         emit Slashed(staker, amount, reporter, toReporter);
+    }
+
+    /// @dev Marks `signingKey` ejected in the current epoch's set (materialized by every
+    ///      slashing path before `_slash`). The registry change makes the next epoch's set a
+    ///      new snapshot without it, so only the current set carries the mark; an earlier epoch
+    ///      sharing the snapshot is past committing.
+    function _eject(address signingKey) private {
+        uint256 s = _epochSnap[currentEpoch()];
+        if (s == 0) return;
+        uint256 entry = _snapKey[s - 1][signingKey];
+        if (entry != 0) _snapKey[s - 1][signingKey] = entry | _EJECTED;
     }
 
     function _payout(address reporter, uint256 toReporter, uint256 toTreasury) private {

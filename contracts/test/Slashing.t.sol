@@ -195,6 +195,29 @@ contract SlashingTest is StakingFixture {
         harness.slashBatchSigners(3, challenger);
     }
 
+    function test_fraudHook_slashedSignersCountForNothingForTheRestOfTheEpoch() public {
+        StakedRollupHarness harness = deployHarness();
+        doStake(4, 1000 ether);
+        nextEpoch();
+        commitSigned(opNoop(), ids(1, 2, 3));
+        harness.slashBatchSigners(1, address(0xC4A1));
+
+        // Still in this epoch's set, but their signatures add nothing: 1000 of 4000 signed.
+        TandemRollup.BatchHeader memory h = nextHeader(opNoop());
+        bytes[] memory sigs = signSorted(range(1, 4), digestOf(h));
+        expectSignedRevert(
+            h,
+            opNoop(),
+            sigs,
+            abi.encodeWithSelector(SequencerStaking.InsufficientSignedStake.selector, 1000 ether, 4000 ether)
+        );
+
+        // The next epoch's set is member 4 alone, which commits.
+        nextEpoch();
+        commitSigned(opNoop(), ids(4));
+        assertEq(rollup.lastCommittedBatch(), 2, "member 4 alone commits");
+    }
+
     function test_fraudHook_cannotSlashFinalBatches() public {
         StakedRollupHarness harness = deployHarness();
         (TandemRollup.StoredBatch memory sb,) = commitSigned(opNoop(), ids(1, 2, 3));

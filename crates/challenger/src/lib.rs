@@ -15,7 +15,8 @@
 //! reporter share of a staked set's slashing); the challenger then reclaims its bonds on the
 //! other chunks of that batch and withdraws. An answered challenge means the chunk was
 //! provable: its bond paid the prover. A ZK-lane batch that breaks a rule has no challenge;
-//! it is reverted once its proof deadline passes (`revertUnprovenZkBatch`).
+//! it is reverted once its proof deadline passes (`revertUnprovenZkBatch`); so is a valid
+//! ZK-lane batch that nobody proved by then, since finality cannot pass it.
 //!
 //! The replica only takes batches judged valid, so it always stands at the last batch
 //! before a fault. It keeps a snapshot per unfinal batch and rolls back when L1 reverts one
@@ -200,6 +201,9 @@ pub struct Challenger {
     /// The state after each checked batch that may still be reverted (and the last final
     /// one), with the record hash it was checked under.
     snapshots: BTreeMap<u64, (B256, Ledger)>,
+    /// Checked ZK-lane batches not yet seen proven: past its proof deadline, the oldest is
+    /// reverted (finality cannot pass an unproven ZK batch).
+    unproven_zk: BTreeMap<u64, CommittedBatch>,
     suspect: Option<Suspect>,
     status: ChallengerStatus,
     /// `status` as of the last step, for the status endpoint.
@@ -239,6 +243,7 @@ impl Challenger {
             l2,
             ledger,
             snapshots,
+            unproven_zk: BTreeMap::new(),
             suspect: None,
             status: ChallengerStatus::default(),
             published: Arc::default(),
@@ -271,7 +276,7 @@ impl Challenger {
     }
 
     async fn step_once(&mut self) -> Result<bool, ChallengerError> {
-        if self.follow_reverts().await? {
+        if self.follow_reverts().await? || self.revert_overdue_zk().await? {
             return Ok(true);
         }
         if self.suspect.is_some() {
@@ -413,6 +418,9 @@ impl Challenger {
             return Err(diverged(format!("replica root {root}, committed {}", header.new_state_root)));
         }
         self.snapshots.insert(number, (record_hash(batch), self.ledger.clone()));
+        if header.lane == Lane::Zk {
+            self.unproven_zk.insert(number, *batch);
+        }
         self.status.checked = number;
         info!(batch = number, ops = ops.len(), "batch checked: valid");
         Ok(())
@@ -435,6 +443,7 @@ impl Challenger {
         }
         if rolled {
             let checked = self.status.checked;
+            self.unproven_zk.retain(|&n, _| n <= checked);
             let (_, ledger) = self.snapshots.get(&checked).ok_or_else(|| ChallengerError::Diverged {
                 batch: checked,
                 reason: "L1 reverted below the last final batch".into(),
@@ -465,20 +474,16 @@ impl Challenger {
             if self.l1.is_proven(number).await? {
                 return Err(ChallengerError::Diverged { batch: number, reason: "a ZK batch judged not valid was proven".into() });
             }
-            let revertable_at = batch.committed_at + self.params.zk_proof_deadline;
-            if now < revertable_at {
+            if now < batch.committed_at + self.params.zk_proof_deadline {
                 return Ok(false);
             }
-            let last_kept = self.l1.stored_record(number - 1, self.config.deploy_block).await?;
-            let tx = self.game.revert_unproven_zk_batch(&batch, &last_kept).await?;
-            self.status.reverts += 1;
-            info!(batch = number, l1_tx = %tx, "reverted the unproven ZK batch and everything after it");
+            self.revert_unproven_zk(&batch).await?;
             self.suspect = None;
             return Ok(true);
         }
         if suspect.challenged.is_empty() {
             if let Verdict::Withheld { .. } = suspect.verdict {
-                let (header, ops, public_data) = (suspect.header.clone(), suspect.ops.clone(), suspect.public_data.clone());
+                let (header, ops, public_data) = (suspect.header, suspect.ops.clone(), suspect.public_data.clone());
                 let verdict = self.judge(&header, &ops, &public_data).await;
                 let Some(suspect) = self.suspect.as_mut() else { return Ok(false) };
                 match verdict {
@@ -524,6 +529,33 @@ impl Challenger {
             };
         }
         Ok(false)
+    }
+
+    /// Reverts the oldest checked ZK-lane batch still unproven past its proof deadline, with
+    /// everything after it (`follow_reverts` then rolls the replica back); forgets proven ones.
+    async fn revert_overdue_zk(&mut self) -> Result<bool, ChallengerError> {
+        let Some((&number, &batch)) = self.unproven_zk.first_key_value() else { return Ok(false) };
+        if self.l1.is_proven(number).await? {
+            self.unproven_zk.remove(&number);
+            return Ok(true);
+        }
+        if self.l1.latest_timestamp().await? < batch.committed_at + self.params.zk_proof_deadline {
+            return Ok(false);
+        }
+        warn!(batch = number, deadline = self.params.zk_proof_deadline, "a valid ZK batch went unproven past its deadline");
+        self.revert_unproven_zk(&batch).await?;
+        self.unproven_zk.remove(&number);
+        Ok(true)
+    }
+
+    /// Reverts ZK-lane `batch` (past its proof deadline, unproven) and every batch after it.
+    async fn revert_unproven_zk(&mut self, batch: &CommittedBatch) -> Result<(), ChallengerError> {
+        let number = batch.batch_number;
+        let last_kept = self.l1.stored_record(number - 1, self.config.deploy_block).await?;
+        let tx = self.game.revert_unproven_zk_batch(batch, &last_kept).await?;
+        self.status.reverts += 1;
+        info!(batch = number, l1_tx = %tx, "reverted the unproven ZK batch and everything after it");
+        Ok(())
     }
 
     /// Challenges the suspect's chunks (those nobody challenged or proved yet).

@@ -338,6 +338,22 @@ pub struct StakedDeployment {
     pub deploy_block: u64,
     /// Challenge window in seconds.
     pub challenge_window: u64,
+    /// The rollup's dispute game (SPEC §17), if it has one.
+    #[serde(default)]
+    pub dispute_game: Option<Address>,
+}
+
+/// Fault proofs for a staked rollup: the validity lane's batch `verifier` with the circuit's
+/// op slots `zk_slots` (the chunk size S, fixed for the rollup's life) and the dispute game's
+/// parameters. With them a faulty batch's signers lose their whole stake (SPEC §17).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultProofs {
+    /// The deployed Groth16 batch verifier.
+    pub verifier: Address,
+    /// Op slots of the verifier's circuit.
+    pub zk_slots: u32,
+    /// The dispute game's bond and windows.
+    pub game: GameParams,
 }
 
 fn uint96(name: &str, value: U256) -> Result<alloy::primitives::Uint<96, 2>, L1Error> {
@@ -350,7 +366,9 @@ fn uint96(name: &str, value: U256) -> Result<alloy::primitives::Uint<96, 2>, L1E
 /// (the deployer's next CREATE address; staking has no owner), the `StakedRollup` from
 /// `genesis_root` (owner = deployer, no validity lane, the shortest admin delay), and
 /// registers the token on the rollup; the exit verifier and priority deadline come from
-/// `exodus`. Nothing else may send from the deployer meanwhile.
+/// `exodus`; with `fault_proofs`, the rollup has a validity lane and a dispute game (deployed
+/// bound to the rollup's predicted address), else neither. Nothing else may send from the
+/// deployer meanwhile.
 pub async fn deploy_staked_devnet(
     rpc_url: &str,
     deployer: PrivateKeySigner,
@@ -358,6 +376,7 @@ pub async fn deploy_staked_devnet(
     params: &StakedParams,
     exodus: &ExodusParams,
     token_supply: U256,
+    fault_proofs: Option<FaultProofs>,
 ) -> Result<StakedDeployment, L1Error> {
     let owner = deployer.address();
     let exit_verifier = deploy_bytecode(rpc_url, deployer.clone(), exodus.exit_verifier_code.clone()).await?;
@@ -379,18 +398,28 @@ pub async fn deploy_staked_devnet(
         reporterBps: params.reporter_bps,
         emissionPerBatch: params.emission_per_batch,
     };
-    // The inbox (after its two hashers), then staking, then the rollup: the inbox and
-    // staking are bound to the rollup's predicted address (its constructor checks both).
+    // The inbox (after its two hashers), then staking, then the game, then the rollup: the
+    // inbox, staking and the game are bound to the rollup's predicted address (its
+    // constructor checks all three).
+    let with_game = u64::from(fault_proofs.is_some());
     let forced_inbox = match exodus.forced_inbox {
         None => Address::ZERO,
         Some(inbox) => {
             let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
-            deploy_forced_inbox(rpc_url, deployer.clone(), owner.create(nonce + 4), inbox).await?
+            deploy_forced_inbox(rpc_url, deployer.clone(), owner.create(nonce + 4 + with_game), inbox).await?
         }
     };
     let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
-    let next_rollup = owner.create(nonce + 1);
+    let next_rollup = owner.create(nonce + 1 + with_game);
     let staking = *SequencerStaking::deploy(provider.clone(), next_rollup, sol_params).await?.address();
+    let dispute_game = match fault_proofs {
+        None => Address::ZERO,
+        Some(f) => {
+            let g = f.game;
+            *DisputeGame::deploy(provider.clone(), next_rollup, g.challenge_bond, g.response_window, g.zk_proof_deadline).await?.address()
+        }
+    };
+    let (verifier, zk_slots) = fault_proofs.map_or((Address::ZERO, 0), |f| (f.verifier, f.zk_slots));
     let admin_delay = min_admin_delay(params.challenge_window);
     let deploy_block = provider.get_block_number().await.map_err(rpc_error)? + 1;
     let rollup = *StakedRollup::deploy(
@@ -399,14 +428,14 @@ pub async fn deploy_staked_devnet(
         staking,
         genesis_root,
         params.challenge_window,
-        Address::ZERO,
-        0,
+        verifier,
+        zk_slots,
         admin_delay,
         Address::ZERO,
         exit_verifier,
         exodus.priority_deadline,
         forced_inbox,
-        Address::ZERO,
+        dispute_game,
     )
     .await?
     .address();
@@ -415,5 +444,16 @@ pub async fn deploy_staked_devnet(
     let token_id = rollup_contract.tokenIdOf(token).call().await?;
     let l1_chain_id = provider.get_chain_id().await.map_err(rpc_error)?;
     let forced_inbox = (forced_inbox != Address::ZERO).then_some(forced_inbox);
-    Ok(StakedDeployment { l1_chain_id, staking, rollup, token, token_id, deploy_block, challenge_window: params.challenge_window, forced_inbox })
+    let dispute_game = (dispute_game != Address::ZERO).then_some(dispute_game);
+    Ok(StakedDeployment {
+        l1_chain_id,
+        staking,
+        rollup,
+        token,
+        token_id,
+        deploy_block,
+        challenge_window: params.challenge_window,
+        forced_inbox,
+        dispute_game,
+    })
 }

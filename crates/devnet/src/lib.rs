@@ -20,6 +20,7 @@ pub mod staked_set;
 
 pub use deploy::{
     deploy_bytecode, deploy_devnet, deploy_devnet_with_verifier, deploy_staked_devnet, devnet_market_params, min_admin_delay, Deployment, ExodusParams,
+    FaultProofs,
     ForcedInboxParams,
     COMMITTED_EXIT_VERIFIER_CHAIN_ID,
     StakedDeployment,

@@ -53,7 +53,9 @@ async fn devnet_with_emission(emission_per_batch: U256) -> Devnet {
         emission_per_batch,
     };
     let genesis = keccak256("genesis");
-    let deployment = deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, &tandem_devnet::ExodusParams::unexercised(), tokens(1_000_000)).await.expect("deploy");
+    let deployment = deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, &tandem_devnet::ExodusParams::unexercised(), tokens(1_000_000), None)
+        .await
+        .expect("deploy");
     Devnet { _anvil: anvil, url, keys, deployment, genesis }
 }
 

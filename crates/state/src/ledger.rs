@@ -681,7 +681,7 @@ impl<'a> Overlay<'a> {
     /// closes a chunk of [`LedgerConfig::chunk_size`] ops, the chunk's fees are settled
     /// with it. Returns the snapshot of every account the op (and settlement) changed.
     fn close_op(&mut self, applied: usize, mut touched: Vec<u32>, fee_account: AccountIndex) -> Result<Vec<(u32, Account)>, StfError> {
-        if self.base.config.chunk_size.is_some_and(|size| applied % size.get() == 0) {
+        if self.base.config.chunk_size.is_some_and(|size| applied.is_multiple_of(size.get())) {
             for account in self.settle_fees(fee_account)? {
                 if !touched.contains(&account) {
                     touched.push(account);

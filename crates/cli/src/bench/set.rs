@@ -630,6 +630,7 @@ impl SetNet {
             token_supply: tokens(stakes.iter().sum::<u64>() + 1_000),
             members: &stakers,
             member_eth: Some(U256::from(MEMBER_ETH_WEI)),
+            fault_proofs: None,
         };
         let set = bootstrap_staked_set(&url, &spec).await.map_err(|e| anyhow!("bootstrapping the staked set: {e}"))?;
         let (deployment, genesis_epoch) = (set.deployment, set.genesis_epoch);

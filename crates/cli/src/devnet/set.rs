@@ -330,6 +330,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
         token_supply: tokens(TOKEN_SUPPLY_TOKENS),
         members: &stakers,
         member_eth: Some(U256::from(MEMBER_ETH_WEI)),
+        fault_proofs: None,
     };
     let bootstrapped = bootstrap_staked_set(&l1_url, &spec).await.map_err(fail("bootstrapping the staked set"))?;
     let (deployment, genesis_epoch) = (bootstrapped.deployment, bootstrapped.genesis_epoch);

@@ -249,6 +249,7 @@ impl SetDevnet {
             token_supply: tokens(1_000_000),
             members: &stakers,
             member_eth: None,
+            fault_proofs: None,
         };
         let set = bootstrap_staked_set(&url, &spec).await.expect("staked set");
         let mut net = SetDevnet {
