@@ -20,7 +20,10 @@
 //!
 //! The replica only takes batches judged valid, so it always stands at the last batch
 //! before a fault. It keeps a snapshot per unfinal batch and rolls back when L1 reverts one
-//! of them (a revert someone else caused).
+//! of them (a revert someone else caused). With a data directory, the state after the last
+//! final batch it checked is kept on disk (`replica.redb`, written atomically with that
+//! batch's number and record hash), so a restart re-judges only the batches that may still
+//! be reverted instead of the whole chain.
 
 use alloy::consensus::Transaction as _;
 use alloy::providers::Provider;
@@ -28,6 +31,7 @@ use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tandem_api::TandemApiClient;
@@ -36,7 +40,8 @@ use tandem_crypto::field::fr_to_be_bytes;
 use tandem_l1::{
     record_hash, CommittedBatch, ContractRevert, DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, Address, B256,
 };
-use tandem_state::{Ledger, LedgerConfig, LedgerOp};
+use tandem_state::redb::{self, TableDefinition};
+use tandem_state::{Ledger, LedgerConfig, LedgerOp, PersistentLedger};
 use tandem_types::{decode_public_data, AccountIndex, Op, PackedPubKey};
 use tracing::{error, info, warn};
 
@@ -65,7 +70,17 @@ pub struct ChallengerConfig {
     pub data_timeout: Duration,
     /// Polling interval of [`Challenger::run`].
     pub poll_interval: Duration,
+    /// Where the replica of the last final checked batch is kept (`replica.redb`); `None`:
+    /// memory only, a restart judges the chain from genesis again.
+    pub data_dir: Option<PathBuf>,
 }
+
+/// The challenger's own table beside the replica's: which batch the stored state is after.
+const PROGRESS: TableDefinition<&str, &[u8]> = TableDefinition::new("challenger");
+/// The rollup the data directory belongs to (20 bytes).
+const PROGRESS_ROLLUP: &str = "rollup";
+/// The final batch the stored state is after (u64 big-endian) and its record hash (32 bytes).
+const PROGRESS_FINAL: &str = "final_batch";
 
 /// Why the challenger stopped or a step failed.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +100,9 @@ pub enum ChallengerError {
     /// The L2 RPC URL is unusable.
     #[error("L2 RPC: {0}")]
     Rpc(String),
+    /// The data directory cannot be used (unreadable, or another rollup's).
+    #[error("data directory: {0}")]
+    Store(String),
     /// L1 and the replica disagree in a way the challenger cannot act on (a batch it found
     /// faulty was proven or finalized).
     #[error("batch {batch}: {reason}")]
@@ -177,6 +195,61 @@ pub async fn serve_status(status: Arc<Mutex<ChallengerStatus>>, addr: SocketAddr
     Ok(local)
 }
 
+fn store_error(e: impl std::fmt::Display) -> ChallengerError {
+    ChallengerError::Store(e.to_string())
+}
+
+/// Opens (or starts at genesis) the replica in `dir` and returns it with the final batch it
+/// is after, checked against L1: a directory of another rollup, or whose batch is not L1's,
+/// is refused.
+async fn open_store(
+    dir: &std::path::Path,
+    ledger_config: LedgerConfig,
+    config: &ChallengerConfig,
+    l1: &RollupClient,
+) -> Result<(PersistentLedger, u64), ChallengerError> {
+    std::fs::create_dir_all(dir).map_err(|e| ChallengerError::Store(format!("{}: {e}", dir.display())))?;
+    let mut store = PersistentLedger::open(&dir.join("replica.redb"), ledger_config).map_err(store_error)?;
+    let progress = {
+        let read = store.database().begin_read().map_err(store_error)?;
+        match read.open_table(PROGRESS) {
+            Ok(table) => {
+                let get = |name: &str| -> Result<Option<Vec<u8>>, ChallengerError> {
+                    Ok(table.get(name).map_err(store_error)?.map(|v| v.value().to_vec()))
+                };
+                Some((get(PROGRESS_ROLLUP)?, get(PROGRESS_FINAL)?))
+            }
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(store_error(e)),
+        }
+    };
+    let Some((rollup, last_final)) = progress else {
+        store.create_genesis_account(config.genesis_fee_pubkey).map_err(|e| store_error(format!("genesis: {e}")))?;
+        let genesis = record_hash(&l1.stored_record(0, config.deploy_block).await?);
+        let mut value = 0u64.to_be_bytes().to_vec();
+        value.extend_from_slice(genesis.as_slice());
+        store
+            .persist_with(|txn| {
+                let mut table = txn.open_table(PROGRESS)?;
+                table.insert(PROGRESS_ROLLUP, config.rollup.as_slice())?;
+                table.insert(PROGRESS_FINAL, value.as_slice())?;
+                Ok(())
+            })
+            .map_err(store_error)?;
+        return Ok((store, 0));
+    };
+    if rollup.as_deref() != Some(config.rollup.as_slice()) {
+        return Err(ChallengerError::Store(format!("{} holds another rollup's replica, not {}'s", dir.display(), config.rollup)));
+    }
+    let last_final = last_final.filter(|v| v.len() == 40).ok_or_else(|| ChallengerError::Store("progress record corrupt".into()))?;
+    let number = u64::from_be_bytes(last_final[..8].try_into().expect("40 bytes"));
+    let on_l1 = record_hash(&l1.stored_record(number, config.deploy_block).await?);
+    if on_l1.as_slice() != &last_final[8..] {
+        return Err(ChallengerError::Store(format!("its batch {number} is not L1's (another deployment on the same address?)")));
+    }
+    Ok((store, number))
+}
+
 /// The first batch judged not valid, while the challenger acts on it.
 struct Suspect {
     batch: CommittedBatch,
@@ -201,6 +274,8 @@ pub struct Challenger {
     /// The state after each checked batch that may still be reverted (and the last final
     /// one), with the record hash it was checked under.
     snapshots: BTreeMap<u64, (B256, Ledger)>,
+    /// The replica of the last final checked batch on disk, and that batch's number.
+    store: Option<(PersistentLedger, u64)>,
     /// Checked ZK-lane batches not yet seen proven: past its proof deadline, the oldest is
     /// reverted (finality cannot pass an unproven ZK batch).
     unproven_zk: BTreeMap<u64, CommittedBatch>,
@@ -223,8 +298,14 @@ impl Challenger {
             tree_depth: config.tree_depth,
             chunk_size: std::num::NonZeroUsize::new(slots),
         };
-        let ledger = genesis_ledger(ledger_config, config.genesis_fee_pubkey)?;
-        let genesis = l1.stored_record(0, config.deploy_block).await?;
+        let (ledger, start, store) = match &config.data_dir {
+            None => (genesis_ledger(ledger_config, config.genesis_fee_pubkey)?, 0, None),
+            Some(dir) => {
+                let (store, start) = open_store(dir, ledger_config, &config, &l1).await?;
+                (Ledger::clone(&store), start, Some((store, start)))
+            }
+        };
+        let start_record = l1.stored_record(start, config.deploy_block).await?;
         let l2 = config
             .l2_rpc
             .as_deref()
@@ -232,8 +313,11 @@ impl Challenger {
             .transpose()
             .map_err(|e| ChallengerError::Rpc(e.to_string()))?;
         info!(game = %game.address(), bond = %params.challenge_bond, response_window = params.response_window, slots, "challenger watching");
+        if start > 0 {
+            info!(batch = start, "replica restored from the data directory");
+        }
         let mut snapshots = BTreeMap::new();
-        snapshots.insert(0, (record_hash(&genesis), ledger.clone()));
+        snapshots.insert(start, (record_hash(&start_record), ledger.clone()));
         Ok(Self {
             config,
             l1,
@@ -243,9 +327,10 @@ impl Challenger {
             l2,
             ledger,
             snapshots,
+            store,
             unproven_zk: BTreeMap::new(),
             suspect: None,
-            status: ChallengerStatus::default(),
+            status: ChallengerStatus { checked: start, ..ChallengerStatus::default() },
             published: Arc::default(),
         })
     }
@@ -454,7 +539,27 @@ impl Challenger {
         }
         let last_final = self.l1.last_finalized_batch().await?.min(self.status.checked);
         self.snapshots = self.snapshots.split_off(&last_final);
+        self.save_final(last_final)?;
         Ok(false)
+    }
+
+    /// Writes the state after final batch `number` to the data directory, if it has moved.
+    fn save_final(&mut self, number: u64) -> Result<(), ChallengerError> {
+        let Some((store, saved)) = self.store.as_mut() else { return Ok(()) };
+        let Some((record, ledger)) = self.snapshots.get(&number).filter(|_| number > *saved) else { return Ok(()) };
+        // Every snapshot descends from the stored state, so its dirty sets cover every
+        // change since the last write.
+        **store = ledger.clone();
+        let mut value = number.to_be_bytes().to_vec();
+        value.extend_from_slice(record.as_slice());
+        store
+            .persist_with(|txn| {
+                txn.open_table(PROGRESS)?.insert(PROGRESS_FINAL, value.as_slice())?;
+                Ok(())
+            })
+            .map_err(store_error)?;
+        *saved = number;
+        Ok(())
     }
 
     /// Acts on the suspect batch: waits for its data, challenges, reverts, or accepts it.

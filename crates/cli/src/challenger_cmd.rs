@@ -34,6 +34,10 @@ pub struct ChallengerArgs {
     /// Polling interval in milliseconds.
     #[arg(long, default_value_t = 500)]
     pub poll_ms: u64,
+    /// Directory for the replica of the last final checked batch, so a restart re-judges
+    /// only batches that may still be reverted.
+    #[arg(long, env = "TANDEM_CHALLENGER_DATA_DIR", default_value = "./tandem-challenger")]
+    pub data_dir: std::path::PathBuf,
     /// Status endpoint (`/status` JSON, `/metrics` Prometheus).
     #[arg(long, env = "TANDEM_CHALLENGER_STATUS_ADDR", default_value = "127.0.0.1:8791")]
     pub status_addr: SocketAddr,
@@ -53,6 +57,7 @@ pub async fn run(args: ChallengerArgs) -> Result<()> {
         genesis_fee_pubkey: args.chain.genesis_fee_pubkey,
         data_timeout: Duration::from_secs(args.data_timeout),
         poll_interval: Duration::from_millis(args.poll_ms.max(10)),
+        data_dir: Some(args.data_dir),
     };
     let challenger = Challenger::new(config).await.map_err(|e| anyhow!("{e}"))?;
     let addr = tandem_challenger::serve_status(challenger.status_handle(), args.status_addr).await?;

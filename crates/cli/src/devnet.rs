@@ -991,6 +991,9 @@ async fn start_challenger(
     let status_url = format!("http://{status_addr}");
     let log = data_dir.join("challenger.log");
     let _ = std::fs::remove_file(&log);
+    // A fresh L1 each run: the previous run's replica belongs to another chain.
+    let challenger_dir = data_dir.join("challenger");
+    let _ = std::fs::remove_dir_all(&challenger_dir);
     let mut cmd = std::process::Command::new(exe);
     cmd.arg("challenger")
         .args(["--l1-rpc", l1_url])
@@ -1001,6 +1004,8 @@ async fn start_challenger(
         .args(["--tree-depth", &args.tree_depth.to_string()])
         .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
         .args(["--data-timeout", "5"])
+        .arg("--data-dir")
+        .arg(&challenger_dir)
         .args(["--status-addr", &status_addr])
         .env("TANDEM_CHALLENGER_KEY", format!("0x{}", alloy::hex::encode(key.to_bytes())));
     eprintln!("==> starting the challenger ({}), log {}", key.address(), log.display());

@@ -157,6 +157,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
         genesis_fee_pubkey: fee_key.public_key().pack(),
         data_timeout: Duration::from_secs(1),
         poll_interval: Duration::from_millis(100),
+        data_dir: None,
     })
     .await
     .unwrap();

@@ -12,6 +12,7 @@
 //!    commits a new batch 2, and alice's balance is intact.
 //! 2. A ZK-lane batch nobody proves is reverted once its proof deadline passes, and the
 //!    chain goes on.
+//! 3. A restarted challenger resumes from the final state kept in its data directory.
 
 use alloy::primitives::Address;
 use std::time::Duration;
@@ -175,7 +176,8 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
     let batch1 = sign_batch(&l1, &all, &mut replica, 1, &[deposit(1, &alice, ETH)], 1, Lane::Optimistic).await;
     commit(&l1, &batch1).await.unwrap();
 
-    let mut challenger = Challenger::new(ChallengerConfig {
+    let challenger_dir = tempfile::tempdir().unwrap();
+    let challenger_config = ChallengerConfig {
         l1_rpc: url.clone(),
         rollup: deployment.rollup,
         deploy_block: deployment.deploy_block,
@@ -186,9 +188,9 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
         genesis_fee_pubkey: fee_key.public_key().pack(),
         data_timeout: Duration::from_secs(1),
         poll_interval: Duration::from_millis(100),
-    })
-    .await
-    .unwrap();
+        data_dir: Some(challenger_dir.path().to_path_buf()),
+    };
+    let mut challenger = Challenger::new(challenger_config.clone()).await.unwrap();
     step_until(&mut challenger, |c| c.status().checked == 1).await;
     let honest = replica.clone();
 
@@ -285,4 +287,17 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
     assert_eq!(challenger.ledger().account(alice_index).unwrap().balance(TokenId::ETH), ETH + ETH / 2);
     let member = staking.staker_info(accounts[4].address()).await.unwrap();
     assert_eq!(member.active_stake, tokens(100), "a deadline revert slashes nobody");
+
+    // Once batches are final the challenger keeps their state in its data directory: a
+    // restart resumes from there instead of judging the chain from genesis again.
+    pass_time(&url, WINDOW + 1).await;
+    for number in 1..=3 {
+        let batch = l1.committed_batch(number, deployment.deploy_block).await.unwrap().unwrap();
+        l1.finalize_batch(&batch).await.unwrap();
+    }
+    challenger.step().await.unwrap();
+    drop(challenger);
+    let restarted = Challenger::new(challenger_config).await.unwrap();
+    assert_eq!(restarted.status().checked, 3, "resumed at the last final batch");
+    assert_eq!(restarted.ledger().root(), replica.root());
 }
