@@ -129,7 +129,8 @@ pub struct DevnetArgs {
     pub max_block_ops: usize,
     /// Op slots of the validity circuit (ZK lane for fast withdrawals; default 2); 0 turns the
     /// ZK lane off. The devnet runs an INSECURE local trusted setup for this shape (cached in
-    /// the data dir). Single-sequencer devnet only.
+    /// the data dir). With `--sequencers N` (default 0 there): S > 0 gives the staked rollup
+    /// the verifier and the dispute game, with provers and a challenger.
     #[arg(long)]
     pub zk_slots: Option<usize>,
     /// Let the prover also prove optimistic batches that fit the circuit, so that a fast
@@ -497,75 +498,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     let genesis_root = tandem_chain::genesis_root(args.chain_id, args.tree_depth, fee_pubkey)
         .map_err(|e| anyhow!("genesis: {e}"))?;
 
-    // Validity lane: keys (insecure local setup, cached), the verifier rendered from them,
-    // compiled with the npm solc and deployed, before the rollup: the rollup fixes its
-    // verifier at construction (no owner can swap it later).
     let zk_slots = args.zk_slots.unwrap_or(DEFAULT_ZK_SLOTS);
-    let zk = if zk_slots > 0 {
-        let keys_dir = data_dir.join(format!(
-            "keys-s{zk_slots}-d{}-c{}",
-            args.tree_depth, args.chain_id
-        ));
-        let keys = match tandem_circuit::prover::ProvingKeys::load(&keys_dir) {
-            Ok(keys) => {
-                eprintln!(
-                    "==> validity lane: using the keys in {}",
-                    keys_dir.display()
-                );
-                keys
-            }
-            Err(_) => {
-                eprintln!(
-                    "==> validity lane: INSECURE local trusted setup for S = {}, D = {} (devnet only), `tandem setup` log {}",
-                    zk_slots,
-                    args.tree_depth,
-                    data_dir.join("setup.log").display()
-                );
-                let started = Instant::now();
-                let (out, err) = log_file(&data_dir.join("setup.log"))?;
-                let exe = std::env::current_exe()
-                    .context("finding this executable to run `tandem setup`")?;
-                let status = Command::new(&exe)
-                    .arg("setup")
-                    .args(["--slots", &zk_slots.to_string()])
-                    .args(["--depth", &args.tree_depth.to_string()])
-                    .args(["--chain-id", &args.chain_id.to_string()])
-                    .args(["--seed", &DEVNET_SETUP_SEED.to_string()])
-                    .arg("--out")
-                    .arg(&keys_dir)
-                    .stdin(Stdio::null())
-                    .stdout(out)
-                    .stderr(err)
-                    .status()
-                    .await
-                    .context("running `tandem setup`")?;
-                if !status.success() {
-                    bail!(
-                        "`tandem setup` failed ({status}); see {}",
-                        data_dir.join("setup.log").display()
-                    );
-                }
-                let keys = tandem_circuit::prover::ProvingKeys::load(&keys_dir)
-                    .map_err(|e| anyhow!("loading the new keys: {e}"))?;
-                eprintln!(
-                    "    done in {:.1} s, keys in {}",
-                    started.elapsed().as_secs_f64(),
-                    keys_dir.display()
-                );
-                keys
-            }
-        };
-        let source = tandem_circuit::prover::solidity_verifier(keys.vk());
-        std::fs::write(keys_dir.join("Verifier.sol"), &source)?;
-        let code = tandem_devnet::solc::compile(&find_repo_root(args), &source, "Verifier")
-            .map_err(|e| anyhow!("compiling the verifier: {e}"))?;
-        let verifier = tandem_devnet::deploy_bytecode(&l1_url, signers[0].clone(), code.into())
-            .await
-            .map_err(|e| anyhow!("deploying the verifier: {e}"))?;
-        Some((keys_dir, verifier))
-    } else {
-        None
-    };
+    let zk = validity_lane(args, &data_dir, &l1_url, &signers[0], zk_slots).await?;
 
     // Contracts.
     eprintln!("==> deploying the rollup and the dev token (owner = anvil account 0, sequencer = anvil account 1)");
@@ -693,76 +627,11 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
                 w
             }
         };
-        let http = reqwest::Client::new();
-        for i in 0..args.provers {
-            let account = PROVER_ACCOUNT + i;
-            let threads = (cores >> i).max(1);
-            let status_url = format!("http://127.0.0.1:{}", args.prover_status_port + i as u16);
-            let prover_log = data_dir.join(format!("prover-{i}.log"));
-            let mut cmd = std::process::Command::new(&exe);
-            cmd.arg("prover")
-                .arg("--keys")
-                .arg(keys_dir)
-                .args(["--l2-rpc", &l2_url])
-                .args(["--l1-rpc", &l1_url])
-                .args(["--rollup", &deployment.rollup.to_string()])
-                .args(["--prover-key", ANVIL_KEYS[account]])
-                .args(["--chain-id", &args.chain_id.to_string()])
-                .args(["--tree-depth", &args.tree_depth.to_string()])
-                .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
-                .args([
-                    "--status-addr",
-                    &format!("127.0.0.1:{}", args.prover_status_port + i as u16),
-                ])
-                .args(if args.prove_optimistic {
-                    vec!["--prove-optimistic"]
-                } else {
-                    vec![]
-                })
-                .args(if args.provers_race {
-                    vec!["--no-lock"]
-                } else {
-                    vec![]
-                })
-                .args(["--wei-per-second", &wei_per_second.to_string()])
-                .env("RAYON_NUM_THREADS", threads.to_string());
-            eprintln!(
-                "==> starting prover {i} (anvil account {account}, {threads} thread{}), log {}",
-                if threads == 1 { "" } else { "s" },
-                prover_log.display()
-            );
-            let _ = std::fs::remove_file(&prover_log);
-            procs.provers.push(
-                Supervised::spawn(format!("prover {i}"), cmd, &prover_log)?
-                    .with_grace(Duration::from_secs(5)),
-            );
-            let prover = procs.provers.last_mut().expect("pushed above");
-            let status = format!("{status_url}/status");
-            wait_ready(
-                &format!(
-                    "prover {i} measuring its speed (see {})",
-                    prover_log.display()
-                ),
-                Duration::from_secs(300),
-                &mut [prover],
-                async || {
-                    http.get(&status)
-                        .send()
-                        .await
-                        .ok()
-                        .filter(|r| r.status().is_success())
-                },
-            )
-            .await?;
-            provers.push(json!({
-                "index": i, "address": signers[account].address().to_string(), "privateKey": ANVIL_KEYS[account],
-                "threads": threads, "status": status_url, "log": prover_log.display().to_string(),
-            }));
-        }
+        provers = start_provers(args, &data_dir, &exe, &l1_url, &l2_url, deployment.rollup, keys_dir, fee_pubkey, wei_per_second, procs).await?;
     }
     // The challenger: its own funded key, the node's RPC for the signed transactions.
     let challenger = match deployment.dispute_game {
-        Some(game) => Some(start_challenger(args, &data_dir, &exe, &l1_url, &l2_url, &deployment, game, &signers[0], fee_pubkey, procs).await?),
+        Some(game) => Some(start_challenger(args, &data_dir, &exe, &l1_url, &l2_url, (deployment.rollup, deployment.deploy_block), game, &signers[0], fee_pubkey, procs).await?),
         None => None,
     };
     if let (true, Some(c)) = (args.demo_forged_batch, &challenger) {
@@ -772,23 +641,13 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             rollup: deployment.rollup,
             deploy_block: deployment.deploy_block,
             game: c.game,
-            sequencer: signers[1].clone(),
+            forger: demo::Forger::Sequencer(signers[1].clone()),
             payer: signers[DEV_ACCOUNTS.end - 1].clone(),
             chain_id: args.chain_id,
             tree_depth: args.tree_depth,
             genesis_fee_pubkey: fee_pubkey,
         };
-        // On its own thread and runtime: restore's progress callback is not `Send`.
-        std::thread::spawn(move || {
-            let outcome = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(anyhow::Error::from)
-                .and_then(|runtime| runtime.block_on(demo.run()));
-            if let Err(e) = outcome {
-                eprintln!("==> demo: stopped: {e:#}");
-            }
-        });
+        demo.spawn();
     }
     let node = procs.node.as_mut().expect("started above");
     let anvil = procs.anvil.as_mut().expect("started above");
@@ -970,7 +829,7 @@ async fn start_challenger(
     exe: &Path,
     l1_url: &str,
     l2_url: &str,
-    deployment: &tandem_devnet::Deployment,
+    (rollup, deploy_block): (tandem_l1::Address, u64),
     game: tandem_l1::Address,
     funder: &PrivateKeySigner,
     fee_pubkey: tandem_types::PackedPubKey,
@@ -998,8 +857,8 @@ async fn start_challenger(
     cmd.arg("challenger")
         .args(["--l1-rpc", l1_url])
         .args(["--l2-rpc", l2_url])
-        .args(["--rollup", &deployment.rollup.to_string()])
-        .args(["--deploy-block", &deployment.deploy_block.to_string()])
+        .args(["--rollup", &rollup.to_string()])
+        .args(["--deploy-block", &deploy_block.to_string()])
         .args(["--chain-id", &args.chain_id.to_string()])
         .args(["--tree-depth", &args.tree_depth.to_string()])
         .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
@@ -1020,6 +879,171 @@ async fn start_challenger(
     )
     .await?;
     Ok(ChallengerInfo { address: key.address(), status_url, log, game })
+}
+
+/// The validity lane of a devnet with `zk_slots` op slots (0: none): keys from an insecure
+/// local setup (cached in the data directory), the verifier rendered from them, compiled
+/// with the npm solc and deployed by `deployer`, before the rollup, which fixes its verifier
+/// at construction (no owner can swap it later). Returns the keys directory and the verifier.
+async fn validity_lane(
+    args: &DevnetArgs,
+    data_dir: &Path,
+    l1_url: &str,
+    deployer: &PrivateKeySigner,
+    zk_slots: usize,
+) -> Result<Option<(PathBuf, tandem_l1::Address)>> {
+    if zk_slots == 0 {
+        return Ok(None);
+    }
+    let keys_dir = data_dir.join(format!(
+        "keys-s{zk_slots}-d{}-c{}",
+        args.tree_depth, args.chain_id
+    ));
+    let keys = match tandem_circuit::prover::ProvingKeys::load(&keys_dir) {
+        Ok(keys) => {
+            eprintln!(
+                "==> validity lane: using the keys in {}",
+                keys_dir.display()
+            );
+            keys
+        }
+        Err(_) => {
+            eprintln!(
+                "==> validity lane: INSECURE local trusted setup for S = {}, D = {} (devnet only), `tandem setup` log {}",
+                zk_slots,
+                args.tree_depth,
+                data_dir.join("setup.log").display()
+            );
+            let started = Instant::now();
+            let (out, err) = log_file(&data_dir.join("setup.log"))?;
+            let exe = std::env::current_exe()
+                .context("finding this executable to run `tandem setup`")?;
+            let status = Command::new(&exe)
+                .arg("setup")
+                .args(["--slots", &zk_slots.to_string()])
+                .args(["--depth", &args.tree_depth.to_string()])
+                .args(["--chain-id", &args.chain_id.to_string()])
+                .args(["--seed", &DEVNET_SETUP_SEED.to_string()])
+                .arg("--out")
+                .arg(&keys_dir)
+                .stdin(Stdio::null())
+                .stdout(out)
+                .stderr(err)
+                .status()
+                .await
+                .context("running `tandem setup`")?;
+            if !status.success() {
+                bail!(
+                    "`tandem setup` failed ({status}); see {}",
+                    data_dir.join("setup.log").display()
+                );
+            }
+            let keys = tandem_circuit::prover::ProvingKeys::load(&keys_dir)
+                .map_err(|e| anyhow!("loading the new keys: {e}"))?;
+            eprintln!(
+                "    done in {:.1} s, keys in {}",
+                started.elapsed().as_secs_f64(),
+                keys_dir.display()
+            );
+            keys
+        }
+    };
+    let source = tandem_circuit::prover::solidity_verifier(keys.vk());
+    std::fs::write(keys_dir.join("Verifier.sol"), &source)?;
+    let code = tandem_devnet::solc::compile(&find_repo_root(args), &source, "Verifier")
+        .map_err(|e| anyhow!("compiling the verifier: {e}"))?;
+    let verifier = tandem_devnet::deploy_bytecode(l1_url, deployer.clone(), code.into())
+        .await
+        .map_err(|e| anyhow!("deploying the verifier: {e}"))?;
+    Ok(Some((keys_dir, verifier)))
+}
+
+/// Starts `--provers` provers (anvil accounts from [`PROVER_ACCOUNT`]; prover i on half the
+/// threads of prover i - 1) against `rollup`, reading blocks from `l2_url`, each pricing a
+/// second of proving at `wei_per_second`; waits for each one's status endpoint (it measures
+/// its speed alone first). Returns their descriptions for devnet.json.
+#[allow(clippy::too_many_arguments)]
+async fn start_provers(
+    args: &DevnetArgs,
+    data_dir: &Path,
+    exe: &Path,
+    l1_url: &str,
+    l2_url: &str,
+    rollup: tandem_l1::Address,
+    keys_dir: &Path,
+    fee_pubkey: tandem_types::PackedPubKey,
+    wei_per_second: u128,
+    procs: &mut Procs,
+) -> Result<Vec<serde_json::Value>> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let mut provers = Vec::new();
+    let http = reqwest::Client::new();
+    for i in 0..args.provers {
+        let account = PROVER_ACCOUNT + i;
+        let threads = (cores >> i).max(1);
+        let status_url = format!("http://127.0.0.1:{}", args.prover_status_port + i as u16);
+        let prover_log = data_dir.join(format!("prover-{i}.log"));
+        let mut cmd = std::process::Command::new(exe);
+        cmd.arg("prover")
+            .arg("--keys")
+            .arg(keys_dir)
+            .args(["--l2-rpc", l2_url])
+            .args(["--l1-rpc", l1_url])
+            .args(["--rollup", &rollup.to_string()])
+            .args(["--prover-key", ANVIL_KEYS[account]])
+            .args(["--chain-id", &args.chain_id.to_string()])
+            .args(["--tree-depth", &args.tree_depth.to_string()])
+            .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
+            .args([
+                "--status-addr",
+                &format!("127.0.0.1:{}", args.prover_status_port + i as u16),
+            ])
+            .args(if args.prove_optimistic {
+                vec!["--prove-optimistic"]
+            } else {
+                vec![]
+            })
+            .args(if args.provers_race {
+                vec!["--no-lock"]
+            } else {
+                vec![]
+            })
+            .args(["--wei-per-second", &wei_per_second.to_string()])
+            .env("RAYON_NUM_THREADS", threads.to_string());
+        eprintln!(
+            "==> starting prover {i} (anvil account {account}, {threads} thread{}), log {}",
+            if threads == 1 { "" } else { "s" },
+            prover_log.display()
+        );
+        let _ = std::fs::remove_file(&prover_log);
+        procs.provers.push(
+            Supervised::spawn(format!("prover {i}"), cmd, &prover_log)?
+                .with_grace(Duration::from_secs(5)),
+        );
+        let prover = procs.provers.last_mut().expect("pushed above");
+        let status = format!("{status_url}/status");
+        wait_ready(
+            &format!(
+                "prover {i} measuring its speed (see {})",
+                prover_log.display()
+            ),
+            Duration::from_secs(300),
+            &mut [prover],
+            async || {
+                http.get(&status)
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+            },
+        )
+        .await?;
+        provers.push(json!({
+            "index": i, "address": PrivateKeySigner::from_str(ANVIL_KEYS[account]).map(|k| k.address().to_string()).unwrap_or_default(), "privateKey": ANVIL_KEYS[account],
+            "threads": threads, "status": status_url, "log": prover_log.display().to_string(),
+        }));
+    }
+    Ok(provers)
 }
 
 /// The running L1.

@@ -1,10 +1,12 @@
 //! `tandem devnet --demo-forged-batch`: a show of the fault proofs (SPEC §17) a user can
-//! watch. A victim deposits on L1; once its deposit is committed, the sequencer's key
-//! commits a batch that moves the victim's balance to a thief and withdraws it to L1, with
-//! no signature (L1 never sees one). The devnet then reports, as they happen, the
-//! challenger's challenge, the revert of the forged batch and everything after it, the node
-//! posting its own batches again, and the victim's balance, with the time from the forged
-//! commit to its revert.
+//! watch. A victim deposits on L1; once its deposit is committed, the forger commits a batch
+//! that moves the victim's balance to a thief and withdraws it to L1, with no signature of
+//! the victim's (L1 never sees one). The forger is the sequencer's key (single sequencer) or
+//! the signing keys of set members holding more than 2/3 of the stake (a colluding set).
+//! The devnet then reports, as they happen, the challenger's challenge, the revert of the
+//! forged batch and everything after it, the colluders' slashing, the chain posting its own
+//! batches again, and the victim's balance, with the time from the forged commit to its
+//! revert.
 
 use alloy::primitives::B256;
 use anyhow::{anyhow, bail, Result};
@@ -31,8 +33,8 @@ pub struct ForgedBatchDemo {
     pub deploy_block: u64,
     /// The rollup's dispute game.
     pub game: Address,
-    /// The sequencer's L1 key (what a malicious sequencer holds).
-    pub sequencer: PrivateKeySigner,
+    /// Who commits the forged batch.
+    pub forger: Forger,
     /// Pays the victim's deposit.
     pub payer: PrivateKeySigner,
     /// Chain parameters (for rebuilding the committed state from L1).
@@ -43,6 +45,61 @@ pub struct ForgedBatchDemo {
     pub genesis_fee_pubkey: tandem_types::PackedPubKey,
 }
 
+/// Who commits the forged batch.
+pub enum Forger {
+    /// The single sequencer's L1 key (`commitBatch`): what a malicious sequencer holds.
+    Sequencer(PrivateKeySigner),
+    /// A colluding set: these members' signing keys sign the batch (`commitBatchSigned`,
+    /// sent from `submitter`); they must hold more than 2/3 of the epoch's stake.
+    Colluders {
+        /// The members' indices, for the report.
+        members: Vec<usize>,
+        /// Their batch signing keys.
+        signing_keys: Vec<PrivateKeySigner>,
+        /// Their staker (L1) addresses, to report the slashing.
+        stakers: Vec<Address>,
+        /// The staking contract.
+        staking: Address,
+        /// Pays for the commit.
+        submitter: PrivateKeySigner,
+        /// The staking token's symbol.
+        symbol: String,
+    },
+}
+
+impl Forger {
+    fn l1_key(&self) -> &PrivateKeySigner {
+        match self {
+            Forger::Sequencer(key) => key,
+            Forger::Colluders { submitter, .. } => submitter,
+        }
+    }
+
+    /// Commits `header` and returns the L1 transaction.
+    async fn commit(&self, l1: &RollupClient, header: &BatchHeader, public_data: &[u8]) -> Result<B256> {
+        match self {
+            Forger::Sequencer(_) => Ok(l1.commit_batch(header, public_data).await?),
+            Forger::Colluders { signing_keys, .. } => {
+                let revert_count = l1.revert_count().await?;
+                let chain_id = alloy::providers::Provider::get_chain_id(l1.provider()).await?;
+                let digest = tandem_chain::batch_digest(chain_id, l1.rollup(), revert_count, header.batch_number, header.hash());
+                let signatures = signing_keys.iter().map(|k| tandem_chain::sign_digest(k, digest)).collect();
+                Ok(l1.commit_batch_signed(header, public_data, revert_count, signatures).await?)
+            }
+        }
+    }
+
+    fn who(&self) -> String {
+        match self {
+            Forger::Sequencer(_) => "the sequencer key".into(),
+            Forger::Colluders { members, .. } => {
+                let names: Vec<String> = members.iter().map(|i| i.to_string()).collect();
+                format!("members {} (more than 2/3 of the stake) signed and", names.join(" and "))
+            }
+        }
+    }
+}
+
 const VICTIM_DEPOSIT: u128 = 5 * 10u128.pow(18);
 
 fn say(line: String) {
@@ -50,6 +107,21 @@ fn say(line: String) {
 }
 
 impl ForgedBatchDemo {
+    /// Runs the show on its own thread and runtime (restore's progress callback is not
+    /// `Send`); a failure is printed, the devnet keeps running.
+    pub fn spawn(self) {
+        std::thread::spawn(move || {
+            let outcome = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(anyhow::Error::from)
+                .and_then(|runtime| runtime.block_on(self.run()));
+            if let Err(e) = outcome {
+                eprintln!("==> demo: stopped: {e:#}");
+            }
+        });
+    }
+
     /// Runs the show; every step has a deadline, and a missed one ends the demo with an
     /// error (the devnet keeps running).
     pub async fn run(self) -> Result<()> {
@@ -70,7 +142,7 @@ impl ForgedBatchDemo {
             log_range: tandem_restore::DEFAULT_LOG_RANGE,
             include_unfinal: true,
         };
-        let sequencer = RollupClient::new(&self.l1_url, self.rollup, Some(self.sequencer.clone()))?;
+        let sequencer = RollupClient::new(&self.l1_url, self.rollup, Some(self.forger.l1_key().clone()))?;
         let deadline = Instant::now() + Duration::from_secs(180);
         let (number, committed_at) = loop {
             if Instant::now() > deadline {
@@ -108,16 +180,17 @@ impl ForgedBatchDemo {
             let public_data = encode_public_data(&ops);
             let new_root = B256::from(fr_to_be_bytes(&outcome.root));
             let header = BatchHeader::new(number, prev_state_root, new_root, &roots, &public_data, ops.len() as u32, 0, Lane::Optimistic, 0);
-            // The node may commit this number first: then try again on top of it.
-            match sequencer.commit_batch(&header, &public_data).await {
+            // The chain may commit this number first: then try again on top of it.
+            match self.forger.commit(&sequencer, &header, &public_data).await {
                 Ok(tx) => {
                     say(format!(
-                        "the sequencer key committed FORGED batch {number}: the victim's {} ETH to a thief and out to L1, no signature (L1 tx {tx})",
+                        "{} committed FORGED batch {number}: the victim's {} ETH to a thief and out to L1, no signature of the victim's (L1 tx {tx})",
+                        self.forger.who(),
                         crate::amount::format_units(balance, 18)
                     ));
                     break (number, Instant::now());
                 }
-                Err(e) => say(format!("forging batch {number} lost a race with the node ({e}); trying again")),
+                Err(e) => say(format!("forging batch {number} lost a race with the chain ({e}); trying again")),
             }
         };
 
@@ -152,13 +225,32 @@ impl ForgedBatchDemo {
                 break;
             }
         }
-        // Something for the node to post: a small deposit to the victim.
+        let mut resume_within = Duration::from_secs(120);
+        if let Forger::Colluders { members, stakers, staking, symbol, .. } = &self.forger {
+            let staking = tandem_l1::StakingClient::new(&self.l1_url, *staking, None)?;
+            let mut left = Vec::new();
+            for (i, staker) in members.iter().zip(stakers) {
+                let info = staking.staker_info(*staker).await?;
+                left.push(format!("member {i}: {} {symbol} staked, registered {}", crate::amount::format_units(info.active_stake.saturating_to(), 18), info.registered));
+            }
+            say(format!("the signers of the forged batch were SLASHED of their whole stake and left the set ({})", left.join("; ")));
+            let epoch = staking.current_epoch().await?;
+            let next = staking.epoch_start(epoch + 1).await?;
+            let now = sequencer.latest_timestamp().await?;
+            say(format!(
+                "the honest members hold under 2/3 of epoch {epoch}'s stake: L1 commits resume with epoch {}'s set, in {} s",
+                epoch + 1,
+                next.saturating_sub(now)
+            ));
+            resume_within += Duration::from_secs(next.saturating_sub(now));
+        }
+        // Something for the chain to post: a small deposit to the victim.
         payer.deposit_eth(x, y, U256::from(10u128.pow(17))).await?;
         let l2 = L2Client::new(&self.l2_url)?;
-        let deadline = Instant::now() + Duration::from_secs(120);
+        let deadline = Instant::now() + resume_within;
         while sequencer.last_committed_batch().await? < number {
             if Instant::now() > deadline {
-                bail!("the node did not post batch {number} again within 2 minutes");
+                bail!("the chain did not post batch {number} again within {} s", resume_within.as_secs());
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
@@ -168,7 +260,7 @@ impl ForgedBatchDemo {
             .and_then(|a| a.balances.get(&0).map(|b| b.0))
             .unwrap_or(0);
         say(format!(
-            "the chain resumed: batch {number} is the node's own again; the victim's L2 balance is intact: {} ETH",
+            "the chain resumed: batch {number} is the chain's own again; the victim's L2 balance is intact: {} ETH",
             crate::amount::format_units(balance, 18)
         ));
         Ok(())

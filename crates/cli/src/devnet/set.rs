@@ -6,7 +6,11 @@
 //! each L2 block (the blocks' consensus info, from the members' RPC) and who posted and signed
 //! each batch on L1 (`BatchSigned` events and their transactions' senders).
 //!
-//! The validity lane and the prover are not part of this devnet.
+//! With `--zk-slots S` (S > 0) the rollup also gets the validity lane's verifier and the
+//! dispute game (SPEC §17): the devnet runs provers, which answer challenges of the set's
+//! batches, and a challenger, which re-executes every batch with the signed transactions
+//! from member 0 and challenges what is wrong. A faulty batch's signers then lose their
+//! whole stake. Without it (the default) nothing can challenge a batch: the set is trusted.
 
 use super::{
     check_port_free, command_prefix, ensure_anvil, fee_collector, start_anvil, tandem_command, DevnetArgs, Procs, ANVIL_KEYS, DEV_ACCOUNTS,
@@ -23,12 +27,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tandem_devnet::{
-    anvil_rpc, bootstrap_staked_set, wait_ready, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec,
+    anvil_rpc, bootstrap_staked_set, wait_ready, FaultProofs, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec,
     Supervised,
 };
 use tandem_l1::bindings::staked::StakedRollup;
 use tandem_l1::bindings::DevToken;
-use tandem_l1::{ActiveSet, Address, PrivateKeySigner, RollupClient, StakingClient, U256};
+use tandem_l1::{ActiveSet, Address, GameParams, PrivateKeySigner, RollupClient, StakingClient, U256};
 
 /// Most members one devnet runs.
 pub const MAX_SEQUENCERS: usize = 16;
@@ -213,11 +217,11 @@ fn check_args(args: &DevnetArgs) -> Result<()> {
     if n > MAX_SEQUENCERS {
         bail!("--sequencers {n}: a devnet runs at most {MAX_SEQUENCERS} members");
     }
-    if args.zk_slots.is_some_and(|s| s > 0) {
-        bail!("the staked devnet (--sequencers {n}) has no ZK lane or prover: drop --zk-slots (fast withdrawals need the single-sequencer devnet, --sequencers 1)");
-    }
     if args.prove_optimistic {
-        bail!("the staked devnet (--sequencers {n}) runs no prover: drop --prove-optimistic");
+        bail!("the staked devnet (--sequencers {n}) has no ZK lane to prove into: drop --prove-optimistic");
+    }
+    if args.demo_forged_batch && args.zk_slots.unwrap_or(0) == 0 {
+        bail!("--demo-forged-batch with --sequencers {n} needs the dispute game: add --zk-slots 2");
     }
     if args.l1_block_time == 0 {
         bail!("--sequencers {n} needs L1 time to pass for epochs and challenge windows: --l1-block-time must be at least 1");
@@ -299,6 +303,17 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
 
     // Contracts.
     let deployer = signers[0].clone();
+    let zk_slots = args.zk_slots.unwrap_or(0);
+    let zk = super::validity_lane(args, &data_dir, &l1_url, &deployer, zk_slots).await?;
+    let fault_proofs = zk.as_ref().map(|(_, verifier)| FaultProofs {
+        verifier: *verifier,
+        zk_slots: zk_slots as u32,
+        game: GameParams {
+            challenge_bond: U256::from(super::CHALLENGE_BOND),
+            response_window: args.response_window,
+            zk_proof_deadline: super::ZK_PROOF_DEADLINE,
+        },
+    });
     let max_active = n + EXTRA_SEATS;
     let params = StakedParams {
         treasury: deployer.address(),
@@ -330,7 +345,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
         token_supply: tokens(TOKEN_SUPPLY_TOKENS),
         members: &stakers,
         member_eth: Some(U256::from(MEMBER_ETH_WEI)),
-        fault_proofs: None,
+        fault_proofs,
     };
     let bootstrapped = bootstrap_staked_set(&l1_url, &spec).await.map_err(fail("bootstrapping the staked set"))?;
     let (deployment, genesis_epoch) = (bootstrapped.deployment, bootstrapped.genesis_epoch);
@@ -368,6 +383,35 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
     }
     let clients: Vec<L2Client> = members.iter().map(|m| L2Client::new(&m.rpc_url())).collect::<Result<_>>()?;
     wait_ready_members(procs, &clients, &members).await?;
+    // Fault proofs: provers to answer challenges and a challenger, both reading member 0.
+    if let (Some((keys_dir, _)), Some(game)) = (&zk, deployment.dispute_game) {
+        let l2_url = members[0].rpc_url();
+        super::start_provers(args, &data_dir, &exe, &l1_url, &l2_url, deployment.rollup, keys_dir, fee_pubkey, 0, procs).await?;
+        let c = super::start_challenger(
+            args,
+            &data_dir,
+            &exe,
+            &l1_url,
+            &l2_url,
+            (deployment.rollup, deployment.deploy_block),
+            game,
+            &deployer,
+            fee_pubkey,
+            procs,
+        )
+        .await?;
+        eprintln!(
+            "==> fault proofs: dispute game {game} (bond {} ETH, response window {} s); challenger {} (status {}/status, log {})",
+            format_units(super::CHALLENGE_BOND, 18),
+            args.response_window,
+            c.address,
+            c.status_url,
+            c.log.display()
+        );
+        if args.demo_forged_batch {
+            colluding_set_demo(args, &l1_url, &deployment, game, &members, &deployer, &signers, fee_pubkey, &symbol).spawn();
+        }
+    }
 
     let follower = Follower {
         clients,
@@ -397,6 +441,52 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
     };
     info.print()?;
     Ok(follower)
+}
+
+/// The forged-batch demo with a colluding set: the members with the largest stakes, as few
+/// as hold more than 2/3 of it, sign the forgery; the victim's balance is read from the last
+/// member (honest, it stays in the set).
+#[allow(clippy::too_many_arguments)]
+fn colluding_set_demo(
+    args: &DevnetArgs,
+    l1_url: &str,
+    deployment: &StakedDeployment,
+    game: Address,
+    members: &[Member],
+    deployer: &PrivateKeySigner,
+    signers: &[PrivateKeySigner],
+    fee_pubkey: tandem_types::PackedPubKey,
+    symbol: &str,
+) -> super::demo::ForgedBatchDemo {
+    let total: U256 = members.iter().map(|m| m.stake).fold(U256::ZERO, |a, b| a + b);
+    let mut colluders: Vec<&Member> = Vec::new();
+    let mut signed = U256::ZERO;
+    for m in members {
+        if signed * U256::from(3) > total * U256::from(2) {
+            break;
+        }
+        signed += m.stake;
+        colluders.push(m);
+    }
+    super::demo::ForgedBatchDemo {
+        l1_url: l1_url.to_string(),
+        l2_url: members.last().map(|m| m.rpc_url()).unwrap_or_default(),
+        rollup: deployment.rollup,
+        deploy_block: deployment.deploy_block,
+        game,
+        forger: super::demo::Forger::Colluders {
+            members: colluders.iter().map(|m| m.index).collect(),
+            signing_keys: colluders.iter().map(|m| m.signing.clone()).collect(),
+            stakers: colluders.iter().map(|m| m.l1.address()).collect(),
+            staking: deployment.staking,
+            submitter: deployer.clone(),
+            symbol: symbol.to_string(),
+        },
+        payer: signers[DEV_ACCOUNTS.end - 1].clone(),
+        chain_id: args.chain_id,
+        tree_depth: args.tree_depth,
+        genesis_fee_pubkey: fee_pubkey,
+    }
 }
 
 /// Waits until every member answers and has decided consensus height 1 (so P2P works).
@@ -573,7 +663,14 @@ impl Summary<'_> {
         );
         text += &format!("  rewards       {} funded for epoch {reward_epoch}, shared by stake once it is over\n", show(tokens(REWARD_POOL_TOKENS)));
         text += &format!("  deploy block {}, challenge window {} s, L2 block time {} ms\n", d.deploy_block, args.challenge_window, args.block_time_ms);
-        text += "  ZK lane       off: this devnet runs no prover (fast withdrawals: the single-sequencer devnet, --sequencers 1)\n";
+        text += &match d.dispute_game {
+            Some(game) => format!(
+                "  fault proofs  dispute game {game}: anyone may challenge a chunk of a batch (bond {} ETH); unanswered within {} s, it is reverted and its signers lose their whole stake; provers answer, a challenger watches\n",
+                format_units(super::CHALLENGE_BOND, 18),
+                args.response_window
+            ),
+            None => "  fault proofs  off (--zk-slots 2 turns them on): nothing can challenge a batch, the set's signatures are trusted; no ZK lane here (fast withdrawals: the single-sequencer devnet)\n".to_string(),
+        };
         text += &format!("  fee account   #0, key {} ({})\n", keyfile::hex0x(&chain.fee_pubkey.0), fee_wallet.display());
         text += &format!("\nMembers (total stake {}; INSECURE keys derived from public labels, devnet only):\n", show(total));
         for m in members.iter() {
