@@ -3,6 +3,7 @@ pragma solidity ^0.8.28;
 
 import {TandemRollup} from "./TandemRollup.sol";
 import {SequencerStaking} from "./SequencerStaking.sol";
+import {IDisputeGame} from "./interfaces/IDisputeGame.sol";
 
 /// @title StakedRollup
 /// @notice TandemRollup in staked mode (DESIGN §5): batches are committed by anyone with
@@ -37,7 +38,8 @@ contract StakedRollup is TandemRollup {
 
     /// @notice Plain `commitBatch` is refused in staked mode: use `commitBatchSigned`.
     error SignaturesRequired();
-    /// @notice The staking contract's unbonding delay is below its epoch length plus the challenge window (`needed`).
+    /// @notice The staking contract's unbonding delay is below its epoch length plus the
+    ///         challenge window, plus the game's response window with a game (`needed`).
     error UnbondingDelayTooShort(uint64 unbondingDelay, uint256 needed);
     /// @notice No (more) signers to slash for batch `batchNumber`.
     error NoSignersToSlash(uint64 batchNumber);
@@ -81,8 +83,11 @@ contract StakedRollup is TandemRollup {
         address bound = staking_.rollup();
         if (bound != address(this)) revert StakingBoundElsewhere(bound);
         // Signers must stay slashable until every batch they may sign is past its window: a
-        // member leaving at the start of an epoch can sign until its end.
+        // member leaving at the start of an epoch can sign until its end. With a dispute game
+        // a challenge posted at the window's last second is settled (and its batch's signers
+        // slashed) up to a response window later. (TandemRollup's constructor checked the game.)
         uint256 needed = uint256(staking_.epochLength()) + challengeWindow_;
+        if (disputeGame_ != address(0)) needed += IDisputeGame(disputeGame_).responseWindow();
         if (staking_.unbondingDelay() < needed) revert UnbondingDelayTooShort(staking_.unbondingDelay(), needed);
         staking = staking_;
         _emits = staking_.emissionPerBatch() != 0;

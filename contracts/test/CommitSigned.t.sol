@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {StakingFixture} from "./utils/StakingFixture.sol";
 import {TandemRollup} from "../src/TandemRollup.sol";
 import {StakedRollup} from "../src/StakedRollup.sol";
+import {DisputeGame} from "../src/DisputeGame.sol";
 import {SequencerStaking} from "../src/SequencerStaking.sol";
 
 /// @notice commitBatchSigned: the >2/3-of-epoch-stake signature rule and its refusals.
@@ -211,6 +212,31 @@ contract CommitSignedTest is StakingFixture {
         s = boundStaking();
         window = UNBONDING - EPOCH;
         new StakedRollup(OWNER, s, GENESIS_ROOT, window, address(0), 0, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
+    }
+
+    function test_constructor_withAGameTheUnbondingDelayAlsoCoversTheResponseWindow() public {
+        uint64 window = UNBONDING - EPOCH; // enough without a game
+        uint64 response = 30;
+        // Staking, then the game, then the rollup: both bound to the rollup's address.
+        SequencerStaking s =
+            new SequencerStaking(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 2), params(5, 8));
+        DisputeGame game =
+            new DisputeGame(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), 1 ether, response, 1 hours);
+        vm.expectRevert(
+            abi.encodeWithSelector(StakedRollup.UnbondingDelayTooShort.selector, UNBONDING, uint256(UNBONDING) + response)
+        );
+        deployWithGame(s, game, window);
+
+        // A window shorter by the response window fits.
+        window -= response;
+        s = new SequencerStaking(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 2), params(5, 8));
+        game = new DisputeGame(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), 1 ether, response, 1 hours);
+        deployWithGame(s, game, window);
+    }
+
+    /// @dev A StakedRollup with `game` (any contract with code stands for the verifier here).
+    function deployWithGame(SequencerStaking s, DisputeGame game, uint64 window) internal returns (StakedRollup) {
+        return new StakedRollup(OWNER, s, GENESIS_ROOT, window, exitVerifier, 2, 1 hours + window + 1 days, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(game));
     }
 
     /// @dev A fresh staking contract bound to this contract's next CREATE address.

@@ -8,6 +8,10 @@ interface IDisputeGame {
     /// @notice The rollup this game serves; only it is reverted or marked proven by the game.
     function rollup() external view returns (address);
 
+    /// @notice Seconds a challenged chunk has for its proof: a batch's signers stay slashable
+    ///         this long past its challenge window.
+    function responseWindow() external view returns (uint64);
+
     /// @notice Whether the batch with record hash `record` has a challenge not answered by a
     ///         proof (open, or lost and waiting for its revert). Such a batch never finalizes.
     function hasOpenChallenge(bytes32 record) external view returns (bool);

@@ -298,7 +298,8 @@ pub struct StakedParams {
     pub max_stake: U256,
     /// Epoch length in L1 seconds (> 0).
     pub epoch_length: u64,
-    /// Seconds from `unstake` to `withdraw`; at least `epoch_length + challenge_window`.
+    /// Seconds from `unstake` to `withdraw`; at least `epoch_length + challenge_window`, plus
+    /// the game's response window with [`FaultProofs`].
     pub unbonding_delay: u64,
     /// Size of an epoch's active set (1..=128, `MAX_SET_SIZE`).
     pub max_active: u16,

@@ -320,7 +320,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
         min_stake: tokens(MIN_STAKE_TOKENS),
         max_stake: tokens(MAX_STAKE_TOKENS),
         epoch_length: args.epoch_length,
-        unbonding_delay: args.epoch_length + args.challenge_window,
+        // Signers stay slashable until a challenge of their last batch is settled.
+        unbonding_delay: args.epoch_length + args.challenge_window + if zk.is_some() { args.response_window } else { 0 },
         max_active: max_active as u16,
         max_stakers: (max_active + EXTRA_SEATS) as u32,
         slash_bps: SLASH_BPS,
