@@ -13,7 +13,7 @@ use tandem_l1::{ForcedClient, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
 use tandem_state::{BlockOutcome, Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
 use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::config::NodeConfig;
 use crate::mempool::{Mempool, MempoolError};
@@ -833,6 +833,7 @@ async fn l1_loop<S: Sequencing, P: Posting>(
 ) -> Result<(), NodeError> {
     let mut scanned = None;
     let mut exodus_seen = false;
+    let mut last_errors: [Option<String>; 4] = Default::default();
     let mut tick = tokio::time::interval(node.config.l1_poll_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -859,18 +860,30 @@ async fn l1_loop<S: Sequencing, P: Posting>(
                 continue;
             }
         }
-        for (what, result) in [
+        for (duty, (what, result)) in [
             ("sequencing L1 duties", sequencing.on_l1_poll().await),
             ("deposit sync", node.sync_l1(&mut scanned).await),
             ("batch posting", node.post_batches_with(&*posting).await),
             ("finalization", node.finalize_batches().await),
-        ] {
-            if let Err(e) = result {
-                Metrics::inc(&node.metrics.l1_errors);
-                match e {
-                    NodeError::L1(_) => warn!(error = %e, "{what} failed; retrying"),
-                    other => return Err(other),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            match result {
+                Ok(()) => last_errors[duty] = None,
+                Err(NodeError::L1(e)) => {
+                    Metrics::inc(&node.metrics.l1_errors);
+                    // The same refusal every poll (e.g. signatures short of 2/3 until the
+                    // epoch ends) is logged once, then at debug level until it changes.
+                    let message = e.to_string();
+                    if last_errors[duty].as_deref() == Some(message.as_str()) {
+                        debug!(error = %message, "{what} failed again; retrying");
+                    } else {
+                        warn!(error = %message, "{what} failed; retrying");
+                        last_errors[duty] = Some(message);
+                    }
                 }
+                Err(other) => return Err(other),
             }
         }
     }
