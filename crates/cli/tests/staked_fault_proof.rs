@@ -13,6 +13,8 @@
 //! 2. A ZK-lane batch nobody proves is reverted once its proof deadline passes, and the
 //!    chain goes on.
 //! 3. A restarted challenger resumes from the final state kept in its data directory.
+//! 4. A batch with a wrong root (its op alone would be fine) is challenged at once, reverted,
+//!    and its signer slashed the same way.
 
 use alloy::primitives::Address;
 use std::time::Duration;
@@ -297,7 +299,31 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
     }
     challenger.step().await.unwrap();
     drop(challenger);
-    let restarted = Challenger::new(challenger_config).await.unwrap();
+    let mut restarted = Challenger::new(challenger_config).await.unwrap();
     assert_eq!(restarted.status().checked, 3, "resumed at the last final batch");
     assert_eq!(restarted.ledger().root(), replica.root());
+
+    // A batch with an honest op but a wrong root, signed by the last member: public data
+    // alone shows it, so it is challenged at once, reverted, and its signer slashed too.
+    let treasury_before = staking.token_balance(TREASURY).await.unwrap();
+    let small = Op::Transfer(TransferOp {
+        from: alice_index,
+        to: AccountIndex::new(2).unwrap(),
+        token: TokenId::ETH,
+        amount: PackedAmount::new(ETH / 100).unwrap(),
+        fee: PackedFee::new(0).unwrap(),
+    });
+    let mut wrong = sign_batch(&l1, &last, &mut replica, 4, &[small], 0, Lane::Optimistic).await;
+    wrong.header.new_state_root = B256::repeat_byte(7);
+    let l1_chain_id = alloy::providers::Provider::get_chain_id(l1.provider()).await.unwrap();
+    let digest = batch_digest(l1_chain_id, l1.rollup(), wrong.revert_count, 4, wrong.header.hash());
+    wrong.signatures = vec![sign_digest(&signing[3], digest)];
+    commit(&l1, &wrong).await.unwrap();
+    step_until(&mut restarted, |c| c.status().challenges == 1).await;
+    pass_time(&url, RESPONSE + 1).await;
+    step_until(&mut restarted, |c| c.status().reverts == 1).await;
+    assert_eq!((l1.last_committed_batch().await.unwrap(), l1.revert_count().await.unwrap()), (3, 3));
+    let slashed = staking.staker_info(accounts[4].address()).await.unwrap();
+    assert_eq!((slashed.active_stake, slashed.registered), (U256::ZERO, false), "the wrong root's signer slashed");
+    assert_eq!(staking.token_balance(TREASURY).await.unwrap() - treasury_before, tokens(70), "70% of its 100");
 }
