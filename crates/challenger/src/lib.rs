@@ -199,15 +199,17 @@ fn store_error(e: impl std::fmt::Display) -> ChallengerError {
     ChallengerError::Store(e.to_string())
 }
 
-/// Opens (or starts at genesis) the replica in `dir` and returns it with the final batch it
-/// is after, checked against L1: a directory of another rollup, or whose batch is not L1's,
-/// is refused.
-async fn open_store(
+/// Opens the replica in `dir`, starting it at genesis (whose record hash is
+/// `genesis_record`) when the directory is new. Returns it with the final batch it stands
+/// after and that batch's record hash (the caller checks it against L1). Refuses a directory
+/// of another rollup, or a progress record that does not parse.
+fn open_store(
     dir: &std::path::Path,
     ledger_config: LedgerConfig,
-    config: &ChallengerConfig,
-    l1: &RollupClient,
-) -> Result<(PersistentLedger, u64), ChallengerError> {
+    rollup: Address,
+    genesis_fee_pubkey: PackedPubKey,
+    genesis_record: B256,
+) -> Result<(PersistentLedger, u64, B256), ChallengerError> {
     std::fs::create_dir_all(dir).map_err(|e| ChallengerError::Store(format!("{}: {e}", dir.display())))?;
     let mut store = PersistentLedger::open(&dir.join("replica.redb"), ledger_config).map_err(store_error)?;
     let progress = {
@@ -223,31 +225,30 @@ async fn open_store(
             Err(e) => return Err(store_error(e)),
         }
     };
-    let Some((rollup, last_final)) = progress else {
-        store.create_genesis_account(config.genesis_fee_pubkey).map_err(|e| store_error(format!("genesis: {e}")))?;
-        let genesis = record_hash(&l1.stored_record(0, config.deploy_block).await?);
+    let Some((stored_rollup, last_final)) = progress else {
+        // New (or never got past this point): genesis, with the progress record in the same
+        // transaction.
+        store.create_genesis_account(genesis_fee_pubkey).map_err(|e| store_error(format!("genesis: {e}")))?;
         let mut value = 0u64.to_be_bytes().to_vec();
-        value.extend_from_slice(genesis.as_slice());
+        value.extend_from_slice(genesis_record.as_slice());
         store
             .persist_with(|txn| {
                 let mut table = txn.open_table(PROGRESS)?;
-                table.insert(PROGRESS_ROLLUP, config.rollup.as_slice())?;
+                table.insert(PROGRESS_ROLLUP, rollup.as_slice())?;
                 table.insert(PROGRESS_FINAL, value.as_slice())?;
                 Ok(())
             })
             .map_err(store_error)?;
-        return Ok((store, 0));
+        return Ok((store, 0, genesis_record));
     };
-    if rollup.as_deref() != Some(config.rollup.as_slice()) {
-        return Err(ChallengerError::Store(format!("{} holds another rollup's replica, not {}'s", dir.display(), config.rollup)));
+    if stored_rollup.as_deref() != Some(rollup.as_slice()) {
+        return Err(ChallengerError::Store(format!("{} holds another rollup's replica, not {rollup}'s", dir.display())));
     }
-    let last_final = last_final.filter(|v| v.len() == 40).ok_or_else(|| ChallengerError::Store("progress record corrupt".into()))?;
+    let last_final = last_final
+        .filter(|v| v.len() == 40)
+        .ok_or_else(|| ChallengerError::Store(format!("{}: progress record is not 40 bytes", dir.display())))?;
     let number = u64::from_be_bytes(last_final[..8].try_into().expect("40 bytes"));
-    let on_l1 = record_hash(&l1.stored_record(number, config.deploy_block).await?);
-    if on_l1.as_slice() != &last_final[8..] {
-        return Err(ChallengerError::Store(format!("its batch {number} is not L1's (another deployment on the same address?)")));
-    }
-    Ok((store, number))
+    Ok((store, number, B256::from_slice(&last_final[8..])))
 }
 
 /// The first batch judged not valid, while the challenger acts on it.
@@ -298,14 +299,20 @@ impl Challenger {
             tree_depth: config.tree_depth,
             chunk_size: std::num::NonZeroUsize::new(slots),
         };
-        let (ledger, start, store) = match &config.data_dir {
-            None => (genesis_ledger(ledger_config, config.genesis_fee_pubkey)?, 0, None),
+        let genesis_record = record_hash(&l1.stored_record(0, config.deploy_block).await?);
+        let (ledger, start, start_record, store) = match &config.data_dir {
+            None => (genesis_ledger(ledger_config, config.genesis_fee_pubkey)?, 0, genesis_record, None),
             Some(dir) => {
-                let (store, start) = open_store(dir, ledger_config, &config, &l1).await?;
-                (Ledger::clone(&store), start, Some((store, start)))
+                let (store, start, record) = open_store(dir, ledger_config, config.rollup, config.genesis_fee_pubkey, genesis_record)?;
+                if record_hash(&l1.stored_record(start, config.deploy_block).await?) != record {
+                    return Err(ChallengerError::Store(format!(
+                        "{}: its batch {start} is not L1's (another deployment at the same address?)",
+                        dir.display()
+                    )));
+                }
+                (Ledger::clone(&store), start, record, Some((store, start)))
             }
         };
-        let start_record = l1.stored_record(start, config.deploy_block).await?;
         let l2 = config
             .l2_rpc
             .as_deref()
@@ -317,7 +324,7 @@ impl Challenger {
             info!(batch = start, "replica restored from the data directory");
         }
         let mut snapshots = BTreeMap::new();
-        snapshots.insert(start, (record_hash(&start_record), ledger.clone()));
+        snapshots.insert(start, (start_record, ledger.clone()));
         Ok(Self {
             config,
             l1,
@@ -717,5 +724,49 @@ impl Challenger {
             info!(l1_tx = %tx, "withdrew the bonds owed");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> LedgerConfig {
+        LedgerConfig { chain_id: 5, tree_depth: 4, chunk_size: std::num::NonZeroUsize::new(2) }
+    }
+
+    fn fee_key() -> PackedPubKey {
+        tandem_crypto::PrivateKey::from_seed([4; 32]).public_key().pack()
+    }
+
+    #[test]
+    fn a_new_directory_starts_at_genesis_and_reopens_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let rollup = Address::repeat_byte(1);
+        let genesis = B256::repeat_byte(2);
+        let (store, number, record) = open_store(dir.path(), config(), rollup, fee_key(), genesis).unwrap();
+        assert_eq!((number, record), (0, genesis));
+        let root = store.root();
+        assert_eq!(root, genesis_ledger(config(), fee_key()).unwrap().root(), "the genesis state");
+        drop(store);
+        let (store, number, record) = open_store(dir.path(), config(), rollup, fee_key(), B256::repeat_byte(9)).unwrap();
+        assert_eq!((number, record, store.root()), (0, genesis, root), "reopened as stored, not started again");
+    }
+
+    #[test]
+    fn another_rollups_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(open_store(dir.path(), config(), Address::repeat_byte(1), fee_key(), B256::ZERO).unwrap());
+        let refused = open_store(dir.path(), config(), Address::repeat_byte(3), fee_key(), B256::ZERO).map(|_| ()).unwrap_err();
+        assert!(refused.to_string().contains("another rollup's replica"), "{refused}");
+    }
+
+    #[test]
+    fn a_directory_of_another_chain_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(open_store(dir.path(), config(), Address::repeat_byte(1), fee_key(), B256::ZERO).unwrap());
+        let other = LedgerConfig { chain_id: 6, ..config() };
+        let refused = open_store(dir.path(), other, Address::repeat_byte(1), fee_key(), B256::ZERO).map(|_| ()).unwrap_err();
+        assert!(refused.to_string().contains("chain id"), "{refused}");
     }
 }
