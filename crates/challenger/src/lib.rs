@@ -195,6 +195,11 @@ pub async fn serve_status(status: Arc<Mutex<ChallengerStatus>>, addr: SocketAddr
     Ok(local)
 }
 
+/// The progress record: final batch `number` (u64 big-endian) and its record hash.
+fn progress_value(number: u64, record: B256) -> Vec<u8> {
+    [number.to_be_bytes().as_slice(), record.as_slice()].concat()
+}
+
 fn store_error(e: impl std::fmt::Display) -> ChallengerError {
     ChallengerError::Store(e.to_string())
 }
@@ -229,8 +234,7 @@ fn open_store(
         // New (or never got past this point): genesis, with the progress record in the same
         // transaction.
         store.create_genesis_account(genesis_fee_pubkey).map_err(|e| store_error(format!("genesis: {e}")))?;
-        let mut value = 0u64.to_be_bytes().to_vec();
-        value.extend_from_slice(genesis_record.as_slice());
+        let value = progress_value(0, genesis_record);
         store
             .persist_with(|txn| {
                 let mut table = txn.open_table(PROGRESS)?;
@@ -304,7 +308,7 @@ impl Challenger {
             None => (genesis_ledger(ledger_config, config.genesis_fee_pubkey)?, 0, genesis_record, None),
             Some(dir) => {
                 let (store, start, record) = open_store(dir, ledger_config, config.rollup, config.genesis_fee_pubkey, genesis_record)?;
-                if record_hash(&l1.stored_record(start, config.deploy_block).await?) != record {
+                if start > 0 && record_hash(&l1.stored_record(start, config.deploy_block).await?) != record {
                     return Err(ChallengerError::Store(format!(
                         "{}: its batch {start} is not L1's (another deployment at the same address?)",
                         dir.display()
@@ -557,8 +561,7 @@ impl Challenger {
         // Every snapshot descends from the stored state, so its dirty sets cover every
         // change since the last write.
         **store = ledger.clone();
-        let mut value = number.to_be_bytes().to_vec();
-        value.extend_from_slice(record.as_slice());
+        let value = progress_value(number, *record);
         store
             .persist_with(|txn| {
                 txn.open_table(PROGRESS)?.insert(PROGRESS_FINAL, value.as_slice())?;

@@ -14,6 +14,8 @@
 //! 3. A batch with an honest op but a wrong root: challenged at once (public data shows
 //!    it), reverted the same way.
 
+mod fault;
+
 use alloy::providers::Provider;
 use std::time::Duration;
 use tandem_chain::{genesis_root, BatchHeader, Lane};
@@ -28,6 +30,7 @@ use tandem_node::{Node, NodeConfig};
 use tandem_state::signing::sign_tx;
 use tandem_state::Ledger;
 use tandem_types::*;
+use fault::{xy, pass_time, root_of, step_until};
 
 const CHAIN_ID: u64 = 7;
 const SLOTS: usize = 2;
@@ -36,15 +39,6 @@ const WINDOW: u64 = 3_600;
 const RESPONSE: u64 = 600;
 const BOND: u128 = 10u128.pow(17);
 const ETH: u128 = 10u128.pow(18);
-
-fn xy(key: &PrivateKey) -> (U256, U256) {
-    let pk = key.public_key();
-    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
-}
-
-fn root_of(ledger: &Ledger) -> B256 {
-    B256::from(fr_to_be_bytes(&ledger.root()))
-}
 
 /// Commits batch `number` of public `ops` on top of `replica` with the sequencer's key,
 /// bypassing its node: what a malicious sequencer can post, since L1 never sees signatures.
@@ -60,25 +54,6 @@ async fn commit_forged(l1: &RollupClient, replica: &mut Ledger, number: u64, ops
     let new_root = *roots.last().unwrap();
     let header = BatchHeader::new(number, prev_state_root, new_root, &roots, &public_data, ops.len() as u32, 0, Lane::Optimistic, 0);
     l1.commit_batch(&header, &public_data).await.unwrap();
-}
-
-async fn pass_time(l1: &RollupClient, seconds: u64) {
-    let provider = l1.provider();
-    let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (seconds,)).await.unwrap();
-    let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
-}
-
-/// Steps the challenger until `done` holds (each step must move, or time must pass).
-async fn step_until(challenger: &mut Challenger, mut done: impl FnMut(&Challenger) -> bool) {
-    for _ in 0..200 {
-        if done(challenger) {
-            return;
-        }
-        if !challenger.step().await.unwrap() {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-    panic!("the challenger did not get there: {:?}", challenger.status());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,7 +197,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     // Nobody can answer (no signature exists). Past the response window, the challenger
     // reverts batch 2 and the three after it, and takes its bond back.
     let before = user_l1.provider().get_balance(watcher.address()).await.unwrap();
-    pass_time(&user_l1, RESPONSE + 1).await;
+    pass_time(&url, RESPONSE + 1).await;
     step_until(&mut challenger, |c| c.status().reverts == 1).await;
     assert_eq!(user_l1.last_committed_batch().await.unwrap(), 1);
     assert_eq!(user_l1.revert_count().await.unwrap(), 1);
@@ -233,7 +208,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     // The loot's withdrawal can never be claimed: its batch is gone.
     let claim = user_l1.claim_withdrawal(2, 0, &cash_out, vec![]).await;
     assert!(matches!(claim, Err(L1Error::Reverted(_))), "{claim:?}");
-    pass_time(&user_l1, WINDOW + 1).await;
+    pass_time(&url, WINDOW + 1).await;
     let claim = user_l1.claim_withdrawal(2, 0, &cash_out, vec![]).await;
     assert!(matches!(claim, Err(L1Error::Reverted(_))), "{claim:?}");
 
@@ -266,7 +241,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     let batch3 = user_l1.committed_batch(3, 0).await.unwrap().unwrap();
     let header3 = node.block(3).unwrap().unwrap().batch_header();
     griefer.challenge(&batch3, &header3, 0, U256::from(BOND)).await.unwrap();
-    pass_time(&user_l1, RESPONSE + 1).await;
+    pass_time(&url, RESPONSE + 1).await;
     let batch2 = user_l1.committed_batch(2, 0).await.unwrap().unwrap();
     griefer.revert_unanswered(&batch3, &batch2, 0).await.unwrap();
     assert_eq!((user_l1.last_committed_batch().await.unwrap(), user_l1.revert_count().await.unwrap()), (2, 2));
@@ -292,7 +267,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     });
     commit_forged(&sequencer_l1, &mut replica, 4, &[small], Some(B256::repeat_byte(7))).await;
     step_until(&mut challenger, |c| c.status().challenges == 2).await;
-    pass_time(&user_l1, RESPONSE + 1).await;
+    pass_time(&url, RESPONSE + 1).await;
     step_until(&mut challenger, |c| c.status().reverts == 2).await;
     assert_eq!(user_l1.last_committed_batch().await.unwrap(), 3);
     assert_eq!(user_l1.revert_count().await.unwrap(), 3);

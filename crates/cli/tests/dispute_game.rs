@@ -8,10 +8,11 @@
 //!   chunk (the chain settles fees per chunk, so each middle boundary is a committed
 //!   intermediate root), and the batch is final before its window.
 
+mod fault;
+
 use alloy::providers::Provider;
 use std::time::Duration;
 use tandem_chain::genesis_root;
-use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::{repo_root, test_anvil};
 use tandem_devnet::{deploy_bytecode, deploy_devnet_with_verifier};
@@ -20,6 +21,7 @@ use tandem_node::{Node, NodeConfig};
 use tandem_prover::{Prover, ProverConfig};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
+use fault::{xy};
 
 const CHAIN_ID: u64 = 7;
 const SLOTS: usize = 2;
@@ -27,11 +29,6 @@ const DEPTH: u8 = 4;
 const WINDOW: u64 = 3_600;
 const BOND: u128 = 10u128.pow(17);
 const FEE: u128 = 10u128.pow(12);
-
-fn xy(key: &PrivateKey) -> (U256, U256) {
-    let pk = key.public_key();
-    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
-}
 
 /// Submits five fee-paying transfers from account 1 (nonces from `nonce`) and produces
 /// them as block `number`.

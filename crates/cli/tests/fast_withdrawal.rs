@@ -3,10 +3,11 @@
 //! and it is final and claimable at once, while an optimistic batch posted right after it
 //! still waits for its challenge window. A proof bound to another prover address is refused.
 
+mod fault;
+
 use alloy::providers::Provider;
 use std::time::Duration;
 use tandem_chain::genesis_root;
-use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::{repo_root, test_anvil};
 use tandem_devnet::{deploy_bytecode, deploy_devnet_with_verifier};
@@ -17,20 +18,13 @@ use tandem_node::{Node, NodeConfig, ZkLaneConfig};
 use tandem_prover::{prove_batch, Prover, ProverConfig};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
+use fault::xy;
 
 const CHAIN_ID: u64 = 7;
 const SLOTS: usize = 2;
 const DEPTH: u8 = 4;
 const WINDOW: u64 = 3_600;
 const FAST_FEE: u128 = 1_000_000_000_000_000;
-
-fn xy(key: &PrivateKey) -> (U256, U256) {
-    let pk = key.public_key();
-    (
-        U256::from_be_bytes(fr_to_be_bytes(&pk.x())),
-        U256::from_be_bytes(fr_to_be_bytes(&pk.y())),
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fast_withdrawal_is_final_by_proof_while_the_optimistic_batch_waits() {

@@ -16,6 +16,8 @@
 //! 4. A batch with a wrong root (its op alone would be fine) is challenged at once, reverted,
 //!    and its signer slashed the same way.
 
+mod fault;
+
 use alloy::primitives::Address;
 use std::time::Duration;
 use tandem_chain::{batch_digest, genesis_root, sign_digest, BatchHeader, Lane};
@@ -27,6 +29,7 @@ use tandem_devnet::{bootstrap_staked_set, deploy_bytecode, next_epoch, FaultProo
 use tandem_l1::{DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, StakingClient, B256, U256};
 use tandem_state::Ledger;
 use tandem_types::*;
+use fault::{pass_time, root_of, step_until, xy};
 
 const CHAIN_ID: u64 = 11;
 const SLOTS: usize = 2;
@@ -41,15 +44,6 @@ const TREASURY: Address = Address::repeat_byte(0x7e);
 
 fn tokens(n: u64) -> U256 {
     U256::from(n) * U256::from(ETH)
-}
-
-fn xy(key: &PrivateKey) -> (U256, U256) {
-    let pk = key.public_key();
-    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
-}
-
-fn root_of(ledger: &Ledger) -> B256 {
-    B256::from(fr_to_be_bytes(&ledger.root()))
 }
 
 /// A batch as the members sign it.
@@ -86,24 +80,6 @@ async fn sign_batch(
 
 async fn commit(l1: &RollupClient, batch: &SignedBatch) -> Result<B256, L1Error> {
     l1.commit_batch_signed(&batch.header, &batch.public_data, batch.revert_count, batch.signatures.clone()).await
-}
-
-async fn pass_time(l1_url: &str, seconds: u64) {
-    tandem_devnet::anvil_rpc(l1_url, "evm_increaseTime", (seconds,)).await.unwrap();
-    tandem_devnet::anvil_rpc(l1_url, "evm_mine", ()).await.unwrap();
-}
-
-/// Steps the challenger until `done` holds (each step must move, or time must pass).
-async fn step_until(challenger: &mut Challenger, mut done: impl FnMut(&Challenger) -> bool) {
-    for _ in 0..200 {
-        if done(challenger) {
-            return;
-        }
-        if !challenger.step().await.unwrap() {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-    panic!("the challenger did not get there: {:?}", challenger.status());
 }
 
 fn deposit(to: u32, owner: &PrivateKey, amount: u128) -> Op {

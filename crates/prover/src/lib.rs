@@ -579,16 +579,18 @@ impl Prover {
                 .ok_or_else(|| diverged(format!("chunk {chunk} out of range")))?;
             let first = chunk as usize * slots;
             let last = (first + slots).min(job.inputs.len());
-            let (keys, inputs) = (self.keys.clone(), job.inputs.clone());
+            // Only the inputs from the state's position to the chunk's end go to the task;
+            // the chunk is `rest[skip..]`.
+            let (keys, rest, skip) = (self.keys.clone(), job.inputs[applied..last].to_vec(), first - applied);
             let started = Instant::now();
             let (at_chunk, proof) = tokio::task::spawn_blocking(move || {
-                if first > applied {
-                    state.apply_batch(&inputs[applied..first], fee_account).map_err(|e| ProveError::Witness(e.to_string()))?;
+                if skip > 0 {
+                    state.apply_batch(&rest[..skip], fee_account).map_err(|e| ProveError::Witness(e.to_string()))?;
                 }
                 let progress = move |stage: ProofProgress, elapsed: Duration| {
                     info!(batch = number, chunk, stage = %stage, seconds = elapsed.as_secs_f64(), "proving");
                 };
-                let proof = prove_batch_observed(&keys, &state, &inputs[first..last], fee_account, prover, &progress)?;
+                let proof = prove_batch_observed(&keys, &state, &rest[skip..], fee_account, prover, &progress)?;
                 Ok::<_, ProveError>((state, proof))
             })
             .await

@@ -1,0 +1,42 @@
+//! Helpers shared by the fault-proof tests (challenger, dispute game, fast withdrawals, the
+//! staked set): L1 key coordinates, state roots as L1 sees them, anvil time, and stepping
+//! the challenger.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+use tandem_challenger::Challenger;
+use tandem_crypto::field::fr_to_be_bytes;
+use tandem_crypto::PrivateKey;
+use tandem_l1::{B256, U256};
+use tandem_state::Ledger;
+
+/// The L2 key's coordinates as a deposit names its owner on L1.
+pub fn xy(key: &PrivateKey) -> (U256, U256) {
+    let pk = key.public_key();
+    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
+}
+
+/// The ledger's root as L1 stores it (big-endian).
+pub fn root_of(ledger: &Ledger) -> B256 {
+    B256::from(fr_to_be_bytes(&ledger.root()))
+}
+
+/// Moves anvil's clock `seconds` on and mines a block.
+pub async fn pass_time(l1_url: &str, seconds: u64) {
+    tandem_devnet::anvil_rpc(l1_url, "evm_increaseTime", (seconds,)).await.unwrap();
+    tandem_devnet::anvil_rpc(l1_url, "evm_mine", ()).await.unwrap();
+}
+
+/// Steps the challenger until `done` holds (each step must move, or time must pass).
+pub async fn step_until(challenger: &mut Challenger, mut done: impl FnMut(&Challenger) -> bool) {
+    for _ in 0..200 {
+        if done(challenger) {
+            return;
+        }
+        if !challenger.step().await.unwrap() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    panic!("the challenger did not get there: {:?}", challenger.status());
+}
