@@ -16,6 +16,10 @@ import {WithdrawalTree} from "./libraries/WithdrawalTree.sol";
 ///         with a challenge not answered never finalizes. Every chunk proven makes an
 ///         optimistic batch final at once. A ZK-lane batch unproven `zkProofDeadline` after
 ///         its commit is reverted (not slashed: the provers, not the signers, failed).
+///         In single-sequencer mode the sequencer must hold a bond of at least `sequencerBond`
+///         here to commit; the committer of a batch reverted for an unanswered challenge loses
+///         all of it (`SEQUENCER_BOND_REPORTER_BPS` to the challenger, the rest burned). In
+///         staked mode `sequencerBond` is 0: the set's stake is the bond (`SequencerStaking`).
 /// @dev Deploy with the rollup's predicted address (the rollup checks `rollup()`), then the
 ///      rollup with this address. Invariants:
 ///      - Challenges and proven chunks are keyed by the batch's record hash, so a revert
@@ -31,7 +35,22 @@ import {WithdrawalTree} from "./libraries/WithdrawalTree.sol";
 ///      - A chunk proof is the batch circuit's proof for (start root, end root,
 ///        zkDataHash(feeAccount, chunk's ops, S), msg.sender): a chunk is proven exactly like a
 ///        ZK batch of its ops, and the proof is bound to its submitter.
+///      - The committer of a batch is the rollup's sequencer at its `committedAt`: the rollup
+///        reports each sequencer change (`onSequencerChange`) and a new sequencer may commit
+///        only from the second after it (`SequencerJustChanged`), so the current and the
+///        previous sequencer's commit times are disjoint intervals. A batch committed before
+///        the previous change has no committer of record (it would have had to sit reverted-
+///        able but unreverted for a whole admin delay).
+///      - A sequencer bond that asked to leave stops authorizing commits at once and stays
+///        slashable until `unlockAt`: past the challenge window of its last batch plus two
+///        response windows (one to answer a challenge, one to get the revert in).
+///      - ETH held = sum of `owed` + sequencer bonds + bonds of challenges not yet paid out
+///        + `burnedSequencerBonds` (no function moves the burned part).
 contract DisputeGame {
+    /// @notice Share of a slashed sequencer bond paid to the challenger whose challenge went
+    ///         unanswered, in basis points; the rest is burned.
+    uint256 public constant SEQUENCER_BOND_REPORTER_BPS = 3_000;
+
     /// @notice The rollup this game serves (a `TandemRollup`).
     TandemRollup public immutable rollup;
     /// @notice Wei a challenge locks; paid to the prover that answers it, else returned.
@@ -40,6 +59,27 @@ contract DisputeGame {
     uint64 public immutable responseWindow;
     /// @notice Seconds from a ZK-lane batch's commit after which it may be reverted unproven.
     uint64 public immutable zkProofDeadline;
+    /// @notice Wei a single sequencer must hold here to commit (0: staked mode, no such bond).
+    uint256 public immutable sequencerBond;
+
+    /// @notice A sequencer's bond.
+    struct SequencerBondAccount {
+        /// Wei held (below 2^192: more than all ETH).
+        uint192 amount;
+        /// 0 while active; else the first second it may be withdrawn (commits stopped).
+        uint64 unlockAt;
+    }
+
+    /// @notice Second of the last sequencer change reported by the rollup (0: none yet): the
+    ///         current sequencer committed every batch with a later `committedAt`.
+    uint64 public sequencerSince;
+    /// @notice Second of the change before that (0: none): the previous sequencer committed
+    ///         the batches with `committedAt` in (previousSequencerSince, sequencerSince].
+    uint64 public previousSequencerSince;
+    /// @notice The sequencer before the last change (address(0): none yet).
+    address public previousSequencer;
+    /// @notice Wei of slashed sequencer bonds not paid to challengers; no function moves it.
+    uint256 public burnedSequencerBonds;
 
     /// @notice A challenge of one chunk.
     struct Challenge {
@@ -73,6 +113,8 @@ contract DisputeGame {
     mapping(bytes32 record => uint256 count) public provenChunks;
     /// @notice Wei each address may withdraw (bonds earned or returned).
     mapping(address account => uint256 amount) public owed;
+    /// @notice Each sequencer's bond (single-sequencer mode).
+    mapping(address sequencer => SequencerBondAccount) public sequencerBonds;
 
     /// @notice Chunk `chunk` of batch `batchNumber` was challenged by `challenger`; a proof
     ///         answers it until `deadline`.
@@ -88,6 +130,17 @@ contract DisputeGame {
     event BondReturned(uint64 indexed batchNumber, uint32 chunk, address indexed challenger, uint256 amount);
     /// @notice `account` withdrew `amount` wei.
     event Withdrawn(address indexed account, uint256 amount);
+    /// @notice `sequencer` added `amount` wei to its bond, which now holds `total`.
+    event SequencerBondPosted(address indexed sequencer, uint256 amount, uint256 total);
+    /// @notice `sequencer` asked for its bond back: it commits no more and may withdraw from `unlockAt`.
+    event SequencerBondWithdrawalRequested(address indexed sequencer, uint64 unlockAt);
+    /// @notice `sequencer` withdrew its bond of `amount` wei.
+    event SequencerBondWithdrawn(address indexed sequencer, uint256 amount);
+    /// @notice `sequencer`, committer of reverted batch `batchNumber`, lost its bond:
+    ///         `toChallenger` wei to `challenger`, `burned` wei burned.
+    event SequencerBondSlashed(
+        address indexed sequencer, uint64 indexed batchNumber, address challenger, uint256 toChallenger, uint256 burned
+    );
 
     /// @notice The rollup address is zero.
     error ZeroRollup();
@@ -139,12 +192,36 @@ contract DisputeGame {
     error NothingOwed();
     /// @notice The ETH transfer to `to` failed.
     error TransferFailed(address to);
+    /// @notice Only the rollup reports sequencer changes; `caller` is not it.
+    error NotRollup(address caller);
+    /// @notice This game takes no sequencer bonds (`sequencerBond` is 0: staked mode).
+    error NoSequencerBonds();
+    /// @notice `sequencer` holds `held` wei of bond; committing needs `required`.
+    error SequencerBondTooLow(address sequencer, uint256 held, uint256 required);
+    /// @notice `sequencer`'s bond is leaving (withdrawable from `unlockAt`): no commits, no top-ups.
+    error SequencerBondLeaving(address sequencer, uint64 unlockAt);
+    /// @notice `sequencer` has no bond here.
+    error NoSequencerBond(address sequencer);
+    /// @notice `sequencer` has not asked for its bond back (`requestSequencerBondWithdrawal`).
+    error SequencerBondNotLeaving(address sequencer);
+    /// @notice The bond stays slashable until `unlockAt`.
+    error SequencerBondLocked(address sequencer, uint64 unlockAt);
+    /// @notice The sequencer changed in this second (`changedAt`): the new one commits from the next.
+    error SequencerJustChanged(uint64 changedAt);
 
     /// @param rollup_ The rollup's (predicted) address.
     /// @param challengeBond_ Wei per challenge (> 0).
     /// @param responseWindow_ Seconds a challenged chunk has to be proven (> 0).
     /// @param zkProofDeadline_ Seconds a ZK-lane batch has to be proven (> 0).
-    constructor(address rollup_, uint256 challengeBond_, uint64 responseWindow_, uint64 zkProofDeadline_) {
+    /// @param sequencerBond_ Wei a single sequencer must hold to commit; 0 for a staked rollup
+    ///        (`TandemRollup` refuses 0, `StakedRollup` anything else).
+    constructor(
+        address rollup_,
+        uint256 challengeBond_,
+        uint64 responseWindow_,
+        uint64 zkProofDeadline_,
+        uint256 sequencerBond_
+    ) {
         if (rollup_ == address(0)) revert ZeroRollup();
         if (challengeBond_ == 0) revert ZeroBond();
         if (responseWindow_ == 0 || zkProofDeadline_ == 0) revert ZeroWindow();
@@ -152,6 +229,81 @@ contract DisputeGame {
         challengeBond = challengeBond_;
         responseWindow = responseWindow_;
         zkProofDeadline = zkProofDeadline_;
+        sequencerBond = sequencerBond_;
+    }
+
+    // ---------------------------------------------------------------------------------------
+    // Sequencer bond (single-sequencer mode)
+    // ---------------------------------------------------------------------------------------
+
+    /// @notice Adds msg.value to msg.sender's sequencer bond. Anyone may post; only the
+    ///         rollup's sequencer's bond authorizes commits.
+    /// @dev Refused: no sequencer bonds here (`NoSequencerBonds`), no value (`ZeroBond`), a
+    ///      bond that is leaving (`SequencerBondLeaving`).
+    function postSequencerBond() external payable {
+        if (sequencerBond == 0) revert NoSequencerBonds();
+        if (msg.value == 0) revert ZeroBond();
+        SequencerBondAccount storage b = sequencerBonds[msg.sender];
+        if (b.unlockAt != 0) revert SequencerBondLeaving(msg.sender, b.unlockAt);
+        // Safe: msg.value and every bond are below 2^192 wei (more than all ETH).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint192 total = b.amount + uint192(msg.value);
+        b.amount = total;
+        emit SequencerBondPosted(msg.sender, msg.value, total);
+    }
+
+    /// @notice Reverts unless `committer` may commit now: it holds at least `sequencerBond`,
+    ///         not leaving, and the sequencer did not change in this second. The rollup calls
+    ///         it on every single-sequencer commit.
+    function checkSequencerBond(address committer) external view {
+        uint64 since = sequencerSince;
+        if (block.timestamp <= since) revert SequencerJustChanged(since);
+        SequencerBondAccount memory b = sequencerBonds[committer];
+        if (b.unlockAt != 0) revert SequencerBondLeaving(committer, b.unlockAt);
+        if (b.amount < sequencerBond) revert SequencerBondTooLow(committer, b.amount, sequencerBond);
+    }
+
+    /// @notice Stops msg.sender's bond from authorizing commits, and starts its release:
+    ///         withdrawable from now + challengeWindow + 2 * responseWindow.
+    /// @dev Refused: no bond (`NoSequencerBond`), already leaving (`SequencerBondLeaving`).
+    function requestSequencerBondWithdrawal() external {
+        SequencerBondAccount storage b = sequencerBonds[msg.sender];
+        if (b.amount == 0) revert NoSequencerBond(msg.sender);
+        if (b.unlockAt != 0) revert SequencerBondLeaving(msg.sender, b.unlockAt);
+        uint64 unlockAt = uint64(block.timestamp) + rollup.challengeWindow() + 2 * responseWindow;
+        b.unlockAt = unlockAt;
+        emit SequencerBondWithdrawalRequested(msg.sender, unlockAt);
+    }
+
+    /// @notice Pays msg.sender its whole bond, once its release time has come.
+    /// @dev Refused: no bond, not leaving (`SequencerBondNotLeaving`), before `unlockAt`
+    ///      (`SequencerBondLocked`).
+    function withdrawSequencerBond() external {
+        SequencerBondAccount memory b = sequencerBonds[msg.sender];
+        if (b.amount == 0) revert NoSequencerBond(msg.sender);
+        if (b.unlockAt == 0) revert SequencerBondNotLeaving(msg.sender);
+        if (block.timestamp < b.unlockAt) revert SequencerBondLocked(msg.sender, b.unlockAt);
+        delete sequencerBonds[msg.sender];
+        emit SequencerBondWithdrawn(msg.sender, b.amount);
+        (bool ok,) = msg.sender.call{value: b.amount}("");
+        if (!ok) revert TransferFailed(msg.sender);
+    }
+
+    /// @notice Records that the rollup's sequencer changes now from `previous`. Rollup only
+    ///         (`executeSequencerChange`), before the change.
+    function onSequencerChange(address previous) external {
+        if (msg.sender != address(rollup)) revert NotRollup(msg.sender);
+        previousSequencer = previous;
+        previousSequencerSince = sequencerSince;
+        sequencerSince = uint64(block.timestamp);
+    }
+
+    /// @notice The sequencer that committed a batch at `committedAt` (address(0): before the
+    ///         previous sequencer change, no committer of record).
+    function committerAt(uint64 committedAt) public view returns (address) {
+        if (committedAt > sequencerSince) return rollup.sequencer();
+        if (committedAt > previousSequencerSince) return previousSequencer;
+        return address(0);
     }
 
     // ---------------------------------------------------------------------------------------
@@ -233,8 +385,9 @@ contract DisputeGame {
     /// @notice Reverts optimistic batch `batch` and every batch after it: its challenge of
     ///         `chunk` was not answered within the response window. Anyone may call.
     ///         `lastKept` is the StoredBatch of the batch before it. The batch's signers of
-    ///         record are slashed (staked mode; the challenger gets the reporter share) and
-    ///         the challenger's bond is credited back to it.
+    ///         record (staked mode) or its committer's sequencer bond (single-sequencer mode)
+    ///         are slashed, the challenger getting the reporter share, and the challenger's
+    ///         bond is credited back to it.
     /// @dev Refused: exodus; the batch final, not committed or mismatched; no unanswered
     ///      challenge of that chunk; the response window still open (`ResponseWindowOpen`);
     ///      `lastKept` not its predecessor (`NotPredecessor`) or not matching its record.
@@ -251,6 +404,7 @@ contract DisputeGame {
         if (lastKept.batchNumber + 1 != n) revert NotPredecessor(lastKept.batchNumber, n);
         address challenger = c.challenger;
         _refund(c, n, chunk);
+        if (sequencerBond != 0) _slashSequencerBond(batch.committedAt, n, challenger);
         emit FaultyBatchReverted(n, chunk, challenger, false);
         rollup.revertFaultyBatch(lastKept, challenger, true);
     }
@@ -396,6 +550,20 @@ contract DisputeGame {
         }
         if (index <= first) start = offset;
         return data[start:offset];
+    }
+
+    /// @dev Takes the whole bond of the committer of batch `n` (committed at `committedAt`):
+    ///      the reporter share to `challenger`'s `owed`, the rest burned. Nothing without a
+    ///      committer of record or a bond.
+    function _slashSequencerBond(uint64 committedAt, uint64 n, address challenger) private {
+        address committer = committerAt(committedAt);
+        uint256 amount = sequencerBonds[committer].amount;
+        if (amount == 0) return;
+        delete sequencerBonds[committer];
+        uint256 toChallenger = amount * SEQUENCER_BOND_REPORTER_BPS / 10_000;
+        owed[challenger] += toChallenger;
+        burnedSequencerBonds += amount - toChallenger;
+        emit SequencerBondSlashed(committer, n, challenger, toChallenger, amount - toChallenger);
     }
 
     /// @dev Credits an unanswered challenge's bond back to its challenger (once).

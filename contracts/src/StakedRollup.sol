@@ -124,6 +124,11 @@ contract StakedRollup is TandemRollup {
         return (uint64(r >> 192), r & ((uint256(1) << 192) - 1));
     }
 
+    /// @dev Staked mode: the dispute game takes no sequencer bond (the signers' stake is slashed).
+    function _bondsItsSequencer() internal pure override returns (bool) {
+        return false;
+    }
+
     /// @dev Staked mode: the owner cannot replace the sequencer set.
     function _checkSequencerChangeAllowed() internal view override {
         // (Written as a condition that always holds, as in `_authorizeCommit`, so the compiler

@@ -198,6 +198,9 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     error DisputeGameNotBound(address rollup);
     /// @notice A dispute game needs a verifier: challenges are answered with validity proofs.
     error DisputesNeedVerifier();
+    /// @notice The dispute game's `sequencerBond` is 0 for a single-sequencer rollup (its
+    ///         sequencer would risk nothing) or not 0 for a staked one (the stake is the bond).
+    error SequencerBondMisconfigured();
     /// @notice Only the dispute game may call this; `caller` is not it.
     error NotDisputeGame(address caller);
     /// @notice Batch `batchNumber` has a challenge not answered by a proof: it cannot be final.
@@ -275,7 +278,8 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
 
     /// @dev Constructor part: a forced-withdrawal inbox and a dispute game (each optional) must
     ///      have code and be bound to this rollup's address; a dispute game also needs a
-    ///      verifier (it answers challenges with validity proofs).
+    ///      verifier (it answers challenges with validity proofs), and a sequencer bond exactly
+    ///      when this rollup has a single sequencer (`_bondsItsSequencer`).
     function _checkBound(address inbox, address game, address verifier_) private view {
         if (inbox != address(0)) {
             if (inbox.code.length == 0) revert ForcedInboxHasNoCode(inbox);
@@ -287,6 +291,7 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
             if (game.code.length == 0) revert DisputeGameHasNoCode(game);
             address bound = IDisputeGame(game).rollup();
             if (bound != address(this)) revert DisputeGameNotBound(bound);
+            if ((IDisputeGame(game).sequencerBond() == 0) == _bondsItsSequencer()) revert SequencerBondMisconfigured();
         }
     }
 
@@ -344,7 +349,9 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
     /// @notice Makes the pending sequencer change take effect, from `pendingSequencerAt` on.
     ///         Anyone may call: the change was announced `adminDelay` ago, so it does not
     ///         depend on the owner still holding its key (and renouncing ownership does not
-    ///         cancel it: cancel first).
+    ///         cancel it: cancel first). With a dispute game, the game learns of the change
+    ///         (it attributes batches to committers by time) and the new sequencer commits
+    ///         from the next second, with its own bond.
     function executeSequencerChange() external {
         address pending = pendingSequencer;
         if (pending == address(0)) revert NoPendingSequencerChange();
@@ -352,6 +359,8 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         if (block.timestamp < executableAt) revert SequencerChangeNotReady(executableAt);
         delete pendingSequencer;
         delete pendingSequencerAt;
+        address game = disputeGame;
+        if (game != address(0)) IDisputeGame(game).onSequencerChange(sequencer);
         emit SequencerChanged(sequencer, pending);
         sequencer = pending;
     }
@@ -697,11 +706,21 @@ contract TandemRollup is PriorityQueue, Withdrawals, ZkLane, Exodus {
         challenger;
     }
 
-    /// @dev Authorization of a plain `commitBatch`: `msg.sender == sequencer`. `StakedRollup`
+    /// @dev Authorization of a plain `commitBatch`: `msg.sender == sequencer`, and with a
+    ///      dispute game its bond there (`IDisputeGame.checkSequencerBond`). `StakedRollup`
     ///      overrides it to refuse (its commits go through `commitBatchSigned`).
     function _authorizeCommit(bytes32 headerDigest) internal view virtual {
         headerDigest; // used by signature-checking overrides
         if (msg.sender != sequencer) revert NotSequencer(msg.sender);
+        address game = disputeGame;
+        if (game != address(0)) IDisputeGame(game).checkSequencerBond(msg.sender);
+    }
+
+    /// @dev Whether the dispute game must bond this rollup's sequencer: yes here (one
+    ///      sequencer, its bond is what a faulty batch costs it); `StakedRollup` says no (the
+    ///      set's stake is slashed instead).
+    function _bondsItsSequencer() internal pure virtual returns (bool) {
+        return true;
     }
 
     /// @dev Marks `batch` (already checked to be `lastFinalizedBatch + 1` and to match its

@@ -221,7 +221,7 @@ contract CommitSignedTest is StakingFixture {
         SequencerStaking s =
             new SequencerStaking(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 2), params(5, 8));
         DisputeGame game =
-            new DisputeGame(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), 1 ether, response, 1 hours);
+            new DisputeGame(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), 1 ether, response, 1 hours, 0);
         vm.expectRevert(
             abi.encodeWithSelector(StakedRollup.UnbondingDelayTooShort.selector, UNBONDING, uint256(UNBONDING) + response)
         );
@@ -230,7 +230,17 @@ contract CommitSignedTest is StakingFixture {
         // A window shorter by the response window fits.
         window -= response;
         s = new SequencerStaking(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 2), params(5, 8));
-        game = new DisputeGame(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), 1 ether, response, 1 hours);
+        game = new DisputeGame(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), 1 ether, response, 1 hours, 0);
+        deployWithGame(s, game, window);
+    }
+
+    function test_constructor_aGameWithASequencerBondIsRefused() public {
+        uint64 window = UNBONDING - EPOCH - 30;
+        SequencerStaking s =
+            new SequencerStaking(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 2), params(5, 8));
+        DisputeGame game =
+            new DisputeGame(vm.computeCreateAddress(address(this), vm.getNonce(address(this)) + 1), 1 ether, 30, 1 hours, 1 ether);
+        vm.expectRevert(TandemRollup.SequencerBondMisconfigured.selector);
         deployWithGame(s, game, window);
     }
 

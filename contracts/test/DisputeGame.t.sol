@@ -15,6 +15,7 @@ contract DisputeGameTest is ZkProofFixture {
     uint256 internal constant BOND = 0.1 ether;
     uint64 internal constant RESPONSE = 1 hours;
     uint64 internal constant ZK_DEADLINE = 2 hours;
+    uint256 internal constant SEQ_BOND = 5 ether;
     address internal constant GRIEFER = address(0x6E1F);
 
     DisputeGame internal game;
@@ -25,7 +26,7 @@ contract DisputeGameTest is ZkProofFixture {
         super.setUp();
         uint64 nonce = vm.getNonce(address(this));
         address predicted = vm.computeCreateAddress(address(this), nonce + 1);
-        game = new DisputeGame(predicted, BOND, RESPONSE, ZK_DEADLINE);
+        game = new DisputeGame(predicted, BOND, RESPONSE, ZK_DEADLINE, SEQ_BOND);
         rollup = new TandemRollup(
             OWNER,
             SEQUENCER,
@@ -44,6 +45,13 @@ contract DisputeGameTest is ZkProofFixture {
         genesis = TandemRollup.StoredBatch(0, 0, uint64(block.timestamp), 0, 0, 0, fx.prevRoot, 0);
         depositFixture();
         vm.deal(GRIEFER, 10 ether);
+        postBond(SEQUENCER, SEQ_BOND);
+    }
+
+    function postBond(address who, uint256 amount) internal {
+        vm.deal(who, who.balance + amount);
+        vm.prank(who);
+        game.postSequencerBond{value: amount}();
     }
 
     // ------------------------------------------------------------------ helpers
@@ -81,7 +89,7 @@ contract DisputeGameTest is ZkProofFixture {
     // ------------------------------------------------------------------ deployment
 
     function test_deploy_gameMustBeBoundAndNeedsAVerifier() public {
-        DisputeGame elsewhere = new DisputeGame(address(0xBEEF), BOND, RESPONSE, ZK_DEADLINE);
+        DisputeGame elsewhere = new DisputeGame(address(0xBEEF), BOND, RESPONSE, ZK_DEADLINE, SEQ_BOND);
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.DisputeGameNotBound.selector, address(0xBEEF)));
         new TandemRollup(OWNER, SEQUENCER, fx.prevRoot, WINDOW, address(verifier), fx.slots, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(elsewhere));
         vm.expectRevert(TandemRollup.DisputesNeedVerifier.selector);
@@ -89,9 +97,19 @@ contract DisputeGameTest is ZkProofFixture {
         vm.expectRevert(abi.encodeWithSelector(TandemRollup.DisputeGameHasNoCode.selector, address(0xC0DE)));
         new TandemRollup(OWNER, SEQUENCER, fx.prevRoot, WINDOW, address(verifier), fx.slots, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0xC0DE));
         vm.expectRevert(DisputeGame.ZeroBond.selector);
-        new DisputeGame(address(rollup), 0, RESPONSE, ZK_DEADLINE);
+        new DisputeGame(address(rollup), 0, RESPONSE, ZK_DEADLINE, SEQ_BOND);
         vm.expectRevert(DisputeGame.ZeroWindow.selector);
-        new DisputeGame(address(rollup), BOND, 0, ZK_DEADLINE);
+        new DisputeGame(address(rollup), BOND, 0, ZK_DEADLINE, SEQ_BOND);
+    }
+
+    function test_deploy_aSingleSequencerMustBeBonded() public {
+        uint64 nonce = vm.getNonce(address(this));
+        DisputeGame unbonded =
+            new DisputeGame(vm.computeCreateAddress(address(this), nonce + 1), BOND, RESPONSE, ZK_DEADLINE, 0);
+        vm.expectRevert(TandemRollup.SequencerBondMisconfigured.selector);
+        new TandemRollup(OWNER, SEQUENCER, fx.prevRoot, WINDOW, address(verifier), fx.slots, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(unbonded));
+        vm.expectRevert(DisputeGame.NoSequencerBonds.selector);
+        unbonded.postSequencerBond{value: 1 ether}();
     }
 
     // ------------------------------------------------------------------ answered challenge
@@ -100,7 +118,7 @@ contract DisputeGameTest is ZkProofFixture {
         TandemRollup.StoredBatch memory sb = commitFixtureIn(0);
         challengeAs(GRIEFER, sb, 0);
         assertTrue(game.hasOpenChallenge(rollup.batchRecordHash(1)), "open");
-        assertEq(address(game).balance, BOND, "bond locked");
+        assertEq(address(game).balance, SEQ_BOND + BOND, "the challenge bond locked next to the sequencer's");
 
         vm.warp(block.timestamp + RESPONSE); // the last second of the response window
         vm.expectEmit(address(game));
@@ -159,7 +177,12 @@ contract DisputeGameTest is ZkProofFixture {
         assertEq(rollup.lastCommittedStateRoot(), fx.prevRoot, "genesis root");
         assertEq(rollup.priorityHead(), 0, "the deposit is pending again");
         assertEq(rollup.revertCount(), 1, "revert counted");
-        assertEq(game.owed(challenger), BOND, "bond back");
+        uint256 reward = SEQ_BOND * game.SEQUENCER_BOND_REPORTER_BPS() / 10_000;
+        assertEq(game.owed(challenger), BOND + reward, "bond back plus 30% of the sequencer's bond");
+        assertEq(game.burnedSequencerBonds(), SEQ_BOND - reward, "the rest burned");
+        (uint192 held,) = game.sequencerBonds(SEQUENCER);
+        assertEq(held, 0, "the committer lost its whole bond");
+        assertEq(address(game).balance, BOND + SEQ_BOND, "all ETH accounted for: owed plus burned");
         assertFalse(rollup.isProven(1), "nothing proven");
 
         // The reverted records are dead: nothing can be done with them any more.
@@ -169,7 +192,13 @@ contract DisputeGameTest is ZkProofFixture {
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.BatchNotCommitted.selector, 1));
         game.revertUnanswered(sb, genesis, 0);
 
-        // The chain resumes from genesis with the same deposit.
+        // An unbonded sequencer commits nothing; bonded again, the chain resumes from genesis
+        // with the same deposit.
+        TandemRollup.BatchHeader memory h = fixtureHeader();
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.SequencerBondTooLow.selector, SEQUENCER, 0, SEQ_BOND));
+        rollup.commitBatch(h, fx.publicData);
+        postBond(SEQUENCER, SEQ_BOND);
         TandemRollup.StoredBatch memory again = commitFixtureIn(0);
         assertEq(again.batchNumber, 1, "number reused");
         assertFalse(game.hasOpenChallenge(rollup.batchRecordHash(1)), "a new record starts clean");
@@ -193,6 +222,126 @@ contract DisputeGameTest is ZkProofFixture {
         assertEq(game.owed(address(0xB)), BOND, "later batch's challenger refunded");
         vm.expectRevert(abi.encodeWithSelector(DisputeGame.NoUnansweredChallenge.selector, 2, 0));
         game.reclaimBond(second, 0);
+    }
+
+    // ------------------------------------------------------------------ sequencer bond
+
+    function test_sequencerBond_leavingStopsCommitsAtOnceButStaysSlashable() public {
+        TandemRollup.StoredBatch memory sb = commitFixtureIn(0);
+        vm.prank(SEQUENCER);
+        game.requestSequencerBondWithdrawal();
+        uint64 unlockAt = uint64(block.timestamp) + WINDOW + 2 * RESPONSE;
+        (, uint64 recorded) = game.sequencerBonds(SEQUENCER);
+        assertEq(recorded, unlockAt, "unlock after the window and two response windows");
+
+        TandemRollup.BatchHeader memory h = nextHeader(opNoop());
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.SequencerBondLeaving.selector, SEQUENCER, unlockAt));
+        rollup.commitBatch(h, opNoop());
+        vm.deal(SEQUENCER, 1 ether);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.SequencerBondLeaving.selector, SEQUENCER, unlockAt));
+        game.postSequencerBond{value: 1 ether}();
+
+        // Challenged at the last second of its window, unanswered, reverted at the first
+        // second it can be: the bond is still there to slash.
+        vm.warp(uint256(sb.committedAt) + WINDOW - 1);
+        challengeAs(GRIEFER, sb, 0);
+        vm.warp(block.timestamp + RESPONSE + 1);
+        assertLt(block.timestamp, unlockAt, "still locked at the revert");
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.SequencerBondLocked.selector, SEQUENCER, unlockAt));
+        game.withdrawSequencerBond();
+        vm.expectEmit(address(game));
+        emit DisputeGame.SequencerBondSlashed(SEQUENCER, 1, GRIEFER, 1.5 ether, 3.5 ether);
+        game.revertUnanswered(sb, genesis, 0);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.NoSequencerBond.selector, SEQUENCER));
+        game.withdrawSequencerBond();
+    }
+
+    function test_sequencerBond_withdrawnOnlyAfterItsUnlockAndOnce() public {
+        commitFixtureIn(0);
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.SequencerBondNotLeaving.selector, SEQUENCER));
+        game.withdrawSequencerBond();
+        vm.prank(SEQUENCER);
+        game.requestSequencerBondWithdrawal();
+        vm.prank(SEQUENCER);
+        vm.expectRevert(
+            abi.encodeWithSelector(DisputeGame.SequencerBondLeaving.selector, SEQUENCER, block.timestamp + WINDOW + 2 * RESPONSE)
+        );
+        game.requestSequencerBondWithdrawal();
+
+        vm.warp(block.timestamp + WINDOW + 2 * RESPONSE);
+        uint256 before = SEQUENCER.balance;
+        vm.prank(SEQUENCER);
+        game.withdrawSequencerBond();
+        assertEq(SEQUENCER.balance - before, SEQ_BOND, "whole bond back");
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.NoSequencerBond.selector, SEQUENCER));
+        game.withdrawSequencerBond();
+        vm.prank(GRIEFER);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.NoSequencerBond.selector, GRIEFER));
+        game.requestSequencerBondWithdrawal();
+    }
+
+    function test_sequencerBond_refusals() public {
+        vm.expectRevert(DisputeGame.ZeroBond.selector);
+        game.postSequencerBond();
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.NotRollup.selector, address(this)));
+        game.onSequencerChange(address(this));
+        // Short of the bond: refused, whoever the shortfall.
+        vm.prank(SEQUENCER);
+        game.requestSequencerBondWithdrawal();
+        vm.warp(block.timestamp + WINDOW + 2 * RESPONSE);
+        vm.prank(SEQUENCER);
+        game.withdrawSequencerBond();
+        postBond(SEQUENCER, SEQ_BOND - 1);
+        TandemRollup.BatchHeader memory h = fixtureHeader();
+        vm.prank(SEQUENCER);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.SequencerBondTooLow.selector, SEQUENCER, SEQ_BOND - 1, SEQ_BOND));
+        rollup.commitBatch(h, fx.publicData);
+        postBond(SEQUENCER, 1);
+        commitFixtureIn(0);
+        // A bond posted by someone else does not make it the sequencer.
+        postBond(GRIEFER, SEQ_BOND);
+        h = nextHeader(opNoop());
+        vm.prank(GRIEFER);
+        vm.expectRevert(abi.encodeWithSelector(TandemRollup.NotSequencer.selector, GRIEFER));
+        rollup.commitBatch(h, opNoop());
+    }
+
+    /// @dev After a sequencer change a faulty batch costs the bond of the sequencer that
+    ///      committed it, not the new one's.
+    function test_sequencerChange_slashesTheCommitterOfRecord() public {
+        TandemRollup.StoredBatch memory sb = commitFixtureIn(0);
+        challengeAs(GRIEFER, sb, 0);
+        address next = address(0x5E1);
+        vm.prank(OWNER);
+        rollup.proposeSequencer(next);
+        vm.warp(block.timestamp + ADMIN_DELAY);
+        rollup.executeSequencerChange();
+        assertEq(game.previousSequencer(), SEQUENCER, "previous recorded");
+        assertEq(game.sequencerSince(), block.timestamp, "change time recorded");
+        postBond(next, SEQ_BOND);
+
+        // The new sequencer commits from the next second on.
+        TandemRollup.BatchHeader memory h = nextHeader(opNoop());
+        vm.prank(next);
+        vm.expectRevert(abi.encodeWithSelector(DisputeGame.SequencerJustChanged.selector, block.timestamp));
+        rollup.commitBatch(h, opNoop());
+        vm.warp(block.timestamp + 1);
+        vm.prank(next);
+        rollup.commitBatch(h, opNoop());
+        assertEq(game.committerAt(sb.committedAt), SEQUENCER, "batch 1: the old sequencer");
+        assertEq(game.committerAt(uint64(block.timestamp)), next, "batch 2: the new one");
+
+        game.revertUnanswered(sb, genesis, 0);
+        (uint192 oldBond,) = game.sequencerBonds(SEQUENCER);
+        (uint192 newBond,) = game.sequencerBonds(next);
+        assertEq(oldBond, 0, "the committer of record is slashed");
+        assertEq(newBond, SEQ_BOND, "the new sequencer keeps its bond");
     }
 
     // ------------------------------------------------------------------ refusals
@@ -383,6 +532,32 @@ contract DisputeGameTest is ZkProofFixture {
         console.log("revertUnanswered with 1,000 later batches, gas", used);
         assertEq(rollup.lastCommittedBatch(), 0, "all 1,001 reverted");
         assertLt(used, 150_000, "O(1) revert");
+    }
+
+    /// @dev What the bond check adds to a single sequencer's commit: the same no-op batch
+    ///      committed, with every account and slot cold, on this rollup (with the game) and on
+    ///      an identical one without a game (same genesis, same queued deposit).
+    function test_gas_commitWithTheSequencerBondCheck() public {
+        TandemRollup plain = new TandemRollup(OWNER, SEQUENCER, fx.prevRoot, WINDOW, address(verifier), fx.slots, ADMIN_DELAY, address(0), exitVerifier, PRIORITY_DEADLINE, address(0), address(0));
+        vm.deal(address(0xD1), fx.depositAmount);
+        vm.prank(address(0xD1));
+        plain.depositETH{value: fx.depositAmount}(fx.depositX, fx.depositY);
+        bytes memory data = opNoop();
+        TandemRollup.BatchHeader memory h = nextHeader(data);
+        vm.cool(address(plain));
+        vm.cool(address(rollup));
+        vm.cool(address(game));
+        vm.prank(SEQUENCER);
+        uint256 g = gasleft();
+        plain.commitBatch(h, data);
+        uint256 without = g - gasleft();
+        vm.prank(SEQUENCER);
+        g = gasleft();
+        rollup.commitBatch(h, data);
+        uint256 withGame = g - gasleft();
+        console.log("commitBatch (no-op batch) gas without a dispute game", without);
+        console.log("commitBatch (no-op batch) gas with one (the bond check)", withGame);
+        assertLt(withGame - without, 10_000, "the bond check is one call and two cold reads");
     }
 
     function test_gas_challengeAndAnswer() public {

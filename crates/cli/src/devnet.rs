@@ -56,6 +56,10 @@ pub const MAX_PROVERS: usize = 4;
 /// The devnet dispute game's challenge bond: 0.1 ETH.
 pub const CHALLENGE_BOND: u128 = 10u128.pow(17);
 
+/// The single sequencer's bond in the devnet's dispute game: 10 ETH, posted from the
+/// sequencer's account before the node starts.
+pub const SEQUENCER_BOND: u128 = 10 * 10u128.pow(18);
+
 /// Seconds after which the devnet's game may revert an unproven ZK-lane batch.
 pub const ZK_PROOF_DEADLINE: u64 = 600;
 
@@ -520,12 +524,20 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             challenge_bond: U256::from(CHALLENGE_BOND),
             response_window: args.response_window,
             zk_proof_deadline: ZK_PROOF_DEADLINE,
+            sequencer_bond: U256::from(SEQUENCER_BOND),
         }),
         &exodus_params(args)?,
         supply,
     )
     .await
     .map_err(|e| anyhow!("deploying the contracts: {e}"))?;
+    if let Some(game) = deployment.dispute_game {
+        eprintln!("==> the sequencer posts its {} ETH bond in the dispute game", format_units(SEQUENCER_BOND, 18));
+        tandem_l1::DisputeClient::new(&l1_url, game, Some(signers[1].clone()))?
+            .post_sequencer_bond(U256::from(SEQUENCER_BOND))
+            .await
+            .map_err(|e| anyhow!("posting the sequencer bond: {e}"))?;
+    }
     let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone()))
         .map_err(|e| anyhow!("{e}"))?;
     for signer in &signers[DEV_ACCOUNTS] {
@@ -716,6 +728,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         "forcedInbox": deployment.forced_inbox.map(|a| a.to_string()),
         "disputeGame": challenger.as_ref().map(|c| json!({
             "address": c.game.to_string(), "challengeBond": CHALLENGE_BOND.to_string(),
+            "sequencerBond": SEQUENCER_BOND.to_string(),
             "responseWindow": args.response_window, "challenger": c.address.to_string(),
             "status": c.status_url, "log": c.log.display().to_string(),
         })),
@@ -779,9 +792,10 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     }
     if let Some(c) = &challenger {
         text += &format!(
-            "  dispute game {} (bond {} ETH, response window {} s)\n  challenger   {}  status: {} (log {})\n",
+            "  dispute game {} (challenge bond {} ETH, sequencer bond {} ETH, response window {} s)\n  challenger   {}  status: {} (log {})\n",
             c.game,
             format_units(CHALLENGE_BOND, 18),
+            format_units(SEQUENCER_BOND, 18),
             args.response_window,
             c.address,
             c.status_url,

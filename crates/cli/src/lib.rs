@@ -1,8 +1,9 @@
 //! The `tandem` command's library side: wallet file, amount parsing, node RPC client,
-//! `tandem wallet`, `tandem sequencer`, `tandem devnet`, `tandem restore` and `tandem bench`.
+//! `tandem wallet`, `tandem sequencer`, `tandem bond`, `tandem devnet`, `tandem restore` and `tandem bench`.
 
 pub mod amount;
 pub mod bench;
+pub mod bond_cmd;
 pub mod chain_args;
 pub mod devnet;
 pub mod exodus_cmd;

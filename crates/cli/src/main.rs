@@ -1,7 +1,7 @@
 //! `tandem`: the node, the wallet, the staker's commands and the devnet.
 
 use clap::{Parser, Subcommand};
-use tandem_cli::{bench, challenger_cmd, devnet, prover_cmd, restore_cmd, sequencer_cmd, wallet};
+use tandem_cli::{bench, bond_cmd, challenger_cmd, devnet, prover_cmd, restore_cmd, sequencer_cmd, wallet};
 
 mod node_cmd;
 mod setup_cmd;
@@ -21,6 +21,8 @@ enum Command {
     Wallet(wallet::WalletArgs),
     /// A staker's commands for the sequencer set on L1: stake, unstake, withdraw, claim-reward, status.
     Sequencer(sequencer_cmd::SequencerArgs),
+    /// A single sequencer's bond in the dispute game: post, leave, withdraw, status.
+    Bond(bond_cmd::BondArgs),
     /// A local devnet: anvil, the contracts and a node (or, with --sequencers N, a staked set of N nodes).
     Devnet(devnet::DevnetArgs),
     /// The prover market miner: price, lock, prove and submit batch proofs on L1 (`status`: its tally).
@@ -47,6 +49,10 @@ async fn main() {
         Command::Sequencer(args) => {
             init_tracing("warn");
             sequencer_cmd::run(args).await
+        }
+        Command::Bond(args) => {
+            init_tracing("warn");
+            bond_cmd::run(args).await
         }
         Command::Devnet(args) => {
             init_tracing("info");

@@ -105,7 +105,7 @@ type Output = (Value, String);
 
 /// An L1 failure as the user should read it: unreachable endpoints say so, reverts name the
 /// contract's custom error with its fields ([`tandem_l1::ContractRevert`]'s `Display`).
-fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
+pub(crate) fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
     let text = e.to_string();
     if text.contains("error sending request") || text.contains("onnection refused") || text.contains("tcp connect") {
         anyhow!("L1 unreachable at {url}: is `tandem devnet` (or anvil) running? ({text})")

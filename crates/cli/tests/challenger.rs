@@ -4,7 +4,8 @@
 //! 1. A forged transfer out of alice's account (no signature exists; L1 never sees one),
 //!    with a withdrawal of the loot, followed by three more forged batches: the challenger
 //!    finds the signed transactions withheld, challenges, nobody can answer, and it reverts
-//!    the batch with the three after it. The loot's withdrawal can never be claimed; the
+//!    the batch with the three after it; the sequencer loses its whole bond, 30% of it to
+//!    the challenger. The loot's withdrawal can never be claimed; once bonded again the
 //!    honest node, which produced its own block 2 meanwhile and never took L1's forged one
 //!    for it, posts it on top of the last kept batch, alice's balance intact, and the
 //!    challenger checks it valid.
@@ -30,7 +31,7 @@ use tandem_node::{Node, NodeConfig};
 use tandem_state::signing::sign_tx;
 use tandem_state::Ledger;
 use tandem_types::*;
-use fault::{xy, pass_time, root_of, step_until};
+use fault::{bond_sequencer, pass_time, root_of, step_until, xy, SEQUENCER_BOND};
 
 const CHAIN_ID: u64 = 7;
 const SLOTS: usize = 2;
@@ -77,12 +78,19 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
         WINDOW,
         Some((verifier, SLOTS as u32)),
         None,
-        Some(GameParams { challenge_bond: U256::from(BOND), response_window: RESPONSE, zk_proof_deadline: 3_600 }),
+        Some(GameParams {
+            challenge_bond: U256::from(BOND),
+            response_window: RESPONSE,
+            zk_proof_deadline: 3_600,
+            sequencer_bond: U256::from(SEQUENCER_BOND),
+        }),
         &tandem_devnet::ExodusParams::unexercised(),
         U256::from(1u64),
     )
     .await
     .unwrap();
+    let game_address = deployment.dispute_game.unwrap();
+    bond_sequencer(&url, game_address, &sequencer).await;
 
     let dir = tempfile::tempdir().unwrap();
     let node = Node::open(NodeConfig {
@@ -144,7 +152,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     let block1 = node.block(1).unwrap().unwrap();
     replica.apply_public_batch(&decode_public_data(&block1.public_data).unwrap(), AccountIndex::new(0).unwrap()).unwrap();
     let honest = replica.clone();
-    let sequencer_l1 = RollupClient::new(&url, deployment.rollup, Some(sequencer)).unwrap();
+    let sequencer_l1 = RollupClient::new(&url, deployment.rollup, Some(sequencer.clone())).unwrap();
     let (alice_index, mallory_index) = (AccountIndex::new(1).unwrap(), AccountIndex::new(2).unwrap());
     let loot = 9 * ETH / 10;
     let loot_l1 = L1Address([0x66; 20]);
@@ -186,7 +194,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Soft);
 
     // The node serves no block 2: once the data timeout passes, chunk 0 is challenged.
-    let game = DisputeClient::new(&url, deployment.dispute_game.unwrap(), None).unwrap();
+    let game = DisputeClient::new(&url, game_address, None).unwrap();
     step_until(&mut challenger, |c| c.status().challenges == 1).await;
     let batch2 = user_l1.committed_batch(2, 0).await.unwrap().unwrap();
     let challenge = game.challenge_of(&batch2, 0).await.unwrap();
@@ -195,7 +203,8 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     assert_eq!(challenger.status().checked, 1, "the replica stays before the fault");
 
     // Nobody can answer (no signature exists). Past the response window, the challenger
-    // reverts batch 2 and the three after it, and takes its bond back.
+    // reverts batch 2 and the three after it, and takes its bond back with 30% of the
+    // sequencer's bond; the other 70% is burned.
     let before = user_l1.provider().get_balance(watcher.address()).await.unwrap();
     pass_time(&url, RESPONSE + 1).await;
     step_until(&mut challenger, |c| c.status().reverts == 1).await;
@@ -203,7 +212,17 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     assert_eq!(user_l1.revert_count().await.unwrap(), 1);
     assert_eq!(game.owed(watcher.address()).await.unwrap(), U256::ZERO, "the bond was withdrawn");
     let after = user_l1.provider().get_balance(watcher.address()).await.unwrap();
-    assert!(after > before + U256::from(BOND) - U256::from(10u128.pow(16)), "bond back, less gas: {before} -> {after}");
+    let share = SEQUENCER_BOND * 3 / 10;
+    assert!(
+        after > before + U256::from(BOND + share) - U256::from(10u128.pow(16)),
+        "bond back plus the reporter share, less gas: {before} -> {after}"
+    );
+    assert_eq!(game.sequencer_bond_of(sequencer.address()).await.unwrap().amount, U256::ZERO, "the sequencer's bond is gone");
+    assert_eq!(game.burned_sequencer_bonds().await.unwrap(), U256::from(SEQUENCER_BOND - share));
+    assert!(!node.check_sequencer_bond().await.unwrap(), "the node sees it has no bond");
+    let unbonded = node.post_batches().await.unwrap_err().to_string();
+    assert!(unbonded.contains("SequencerBondTooLow"), "an unbonded sequencer commits nothing: {unbonded}");
+    assert_eq!(user_l1.last_committed_batch().await.unwrap(), 1);
 
     // The loot's withdrawal can never be claimed: its batch is gone.
     let claim = user_l1.claim_withdrawal(2, 0, &cash_out, vec![]).await;
@@ -212,8 +231,10 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     let claim = user_l1.claim_withdrawal(2, 0, &cash_out, vec![]).await;
     assert!(matches!(claim, Err(L1Error::Reverted(_))), "{claim:?}");
 
-    // The chain resumes: the honest node posts its batch 2 on top of batch 1, alice's
-    // balance intact, and the challenger checks it valid.
+    // The chain resumes once the sequencer bonds again: the honest node posts its batch 2
+    // on top of batch 1, alice's balance intact, and the challenger checks it valid.
+    bond_sequencer(&url, game_address, &sequencer).await;
+    assert!(node.check_sequencer_bond().await.unwrap(), "bonded again");
     node.post_batches().await.unwrap();
     assert_eq!(user_l1.last_committed_batch().await.unwrap(), 2);
     assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Posted);
@@ -223,7 +244,8 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     assert_eq!(challenger.ledger().root(), node.with_ledger(|l, _| l.root()));
 
     // An honest batch whose griefing challenge nobody answers (no prover runs here) is
-    // reverted like a faulty one: the node posts it again, and the challenger, which had
+    // reverted like a faulty one, its committer's bond slashed (answering is the honest
+    // side's job): bonded again, the node posts it again, and the challenger, which had
     // checked it, rolls back and checks the new commit.
     let pay_again = Tx::Transfer(TransferTx {
         from: alice_index,
@@ -237,7 +259,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     assert_eq!(node.produce_block().unwrap(), Some(3));
     node.post_batches().await.unwrap();
     step_until(&mut challenger, |c| c.status().checked == 3).await;
-    let griefer = DisputeClient::new(&url, deployment.dispute_game.unwrap(), Some(signers[4].clone())).unwrap();
+    let griefer = DisputeClient::new(&url, game_address, Some(signers[4].clone())).unwrap();
     let batch3 = user_l1.committed_batch(3, 0).await.unwrap().unwrap();
     let header3 = node.block(3).unwrap().unwrap().batch_header();
     griefer.challenge(&batch3, &header3, 0, U256::from(BOND)).await.unwrap();
@@ -245,6 +267,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     let batch2 = user_l1.committed_batch(2, 0).await.unwrap().unwrap();
     griefer.revert_unanswered(&batch3, &batch2, 0).await.unwrap();
     assert_eq!((user_l1.last_committed_batch().await.unwrap(), user_l1.revert_count().await.unwrap()), (2, 2));
+    bond_sequencer(&url, game_address, &sequencer).await;
     node.post_batches().await.unwrap();
     assert_eq!(user_l1.last_committed_batch().await.unwrap(), 3);
     let recommitted = node.batch(3).unwrap().unwrap();

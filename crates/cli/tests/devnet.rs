@@ -82,6 +82,22 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     });
     assert_eq!(s["batch"]["lane"], "zk");
 
+    // The sequencer's bond, as an operator reads and manages it (`tandem bond`).
+    let game = info["disputeGame"]["address"].as_str().expect("the single-sequencer devnet deploys a dispute game");
+    let seq_key = info["sequencer"]["privateKey"].as_str().unwrap();
+    let b = ok(bond(&info, game, &["status"]));
+    assert_eq!(b["sequencer"], info["sequencer"]["address"], "defaults to the rollup's sequencer");
+    assert_eq!((b["isRollupSequencer"].as_bool(), b["held"].as_str(), b["unlockAt"].as_u64()), (Some(true), Some("10000000000000000000"), Some(0)));
+    assert_eq!(b["required"], info["disputeGame"]["sequencerBond"]);
+    let refused = bond(&info, game, &["--l1-key", seq_key, "withdraw"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("SequencerBondNotLeaving"), "{refused:?}");
+    let refused = bond(&info, game, &["post", "--amount", "1"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --l1-key"), "{refused:?}");
+    let refused = bond(&info, game, &["--l1-key", &key, "post", "--amount", "0"]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("more than 0 ETH"), "{refused:?}");
+    let posted = ok(bond(&info, game, &["--l1-key", &key, "post", "--amount", "2.5"]));
+    assert_eq!(posted["held"], "2500000000000000000", "anyone may post, for itself");
+
     // SIGTERM: children stopped, exit 0
     let pids = info["pids"].clone();
     unsafe { libc::kill(devnet.0.id() as i32, libc::SIGTERM) };
@@ -96,6 +112,16 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
         // signal 0: does the process still exist? (it was reaped by the devnet)
         assert_ne!(unsafe { libc::kill(pid, 0) }, 0, "{name} still running");
     }
+}
+
+/// `tandem bond --json --game GAME` against the devnet's L1.
+fn bond(info: &Value, game: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .env_remove("TANDEM_L1_KEY")
+        .args(["bond", "--json", "--game", game, "--l1-rpc", info["l1Rpc"].as_str().unwrap()])
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Runs `tests/browser/dashboard.mjs` (npm playwright-core driving Debian's Chromium) against

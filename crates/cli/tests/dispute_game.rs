@@ -62,7 +62,12 @@ async fn challenged_honest_chunks_are_answered_and_long_batches_proven_chunk_by_
     let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
     let fee_key = PrivateKey::from_seed([9; 32]);
     let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
-    let params = GameParams { challenge_bond: U256::from(BOND), response_window: 600, zk_proof_deadline: 3_600 };
+    let params = GameParams {
+        challenge_bond: U256::from(BOND),
+        response_window: 600,
+        zk_proof_deadline: 3_600,
+        sequencer_bond: U256::from(fault::SEQUENCER_BOND),
+    };
     let deployment = deploy_devnet_with_verifier(
         &url,
         owner.clone(),
@@ -78,6 +83,7 @@ async fn challenged_honest_chunks_are_answered_and_long_batches_proven_chunk_by_
     .await
     .unwrap();
     let game_address = deployment.dispute_game.expect("deployed with a game");
+    fault::bond_sequencer(&url, game_address, &sequencer).await;
 
     let dir = tempfile::tempdir().unwrap();
     let node = Node::open(NodeConfig {

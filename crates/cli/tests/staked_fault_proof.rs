@@ -120,7 +120,12 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
         challenge_window: WINDOW,
         emission_per_batch: U256::ZERO,
     };
-    let game = GameParams { challenge_bond: U256::from(BOND), response_window: RESPONSE, zk_proof_deadline: ZK_DEADLINE };
+    let game = GameParams {
+        challenge_bond: U256::from(BOND),
+        response_window: RESPONSE,
+        zk_proof_deadline: ZK_DEADLINE,
+        sequencer_bond: U256::ZERO,
+    };
     let set = bootstrap_staked_set(
         &url,
         &StakedSetSpec {

@@ -249,7 +249,14 @@ pub async fn deploy_devnet_with_verifier(
         Some(p) => {
             let nonce = provider.get_transaction_count(owner).await.map_err(rpc_error)?;
             let predicted_rollup = owner.create(nonce + 1);
-            *DisputeGame::deploy(provider.clone(), predicted_rollup, p.challenge_bond, p.response_window, p.zk_proof_deadline)
+            *DisputeGame::deploy(
+                provider.clone(),
+                predicted_rollup,
+                p.challenge_bond,
+                p.response_window,
+                p.zk_proof_deadline,
+                p.sequencer_bond,
+            )
                 .await?
                 .address()
         }
@@ -417,7 +424,16 @@ pub async fn deploy_staked_devnet(
         None => Address::ZERO,
         Some(f) => {
             let g = f.game;
-            *DisputeGame::deploy(provider.clone(), next_rollup, g.challenge_bond, g.response_window, g.zk_proof_deadline).await?.address()
+            *DisputeGame::deploy(
+                provider.clone(),
+                next_rollup,
+                g.challenge_bond,
+                g.response_window,
+                g.zk_proof_deadline,
+                g.sequencer_bond,
+            )
+            .await?
+            .address()
         }
     };
     let (verifier, zk_slots) = fault_proofs.map_or((Address::ZERO, 0), |f| (f.verifier, f.zk_slots));

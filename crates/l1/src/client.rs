@@ -264,6 +264,11 @@ impl RollupClient {
         self.signer
     }
 
+    /// The rollup's `sequencer` (in staked mode: the staking contract).
+    pub async fn sequencer(&self) -> Result<Address, L1Error> {
+        self.contract().sequencer().call().await.map_err(contract_error)
+    }
+
     /// Latest L1 block number.
     pub async fn head(&self) -> Result<u64, L1Error> {
         self.provider.get_block_number().await.map_err(rpc_error)

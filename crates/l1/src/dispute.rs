@@ -30,6 +30,18 @@ pub struct GameParams {
     pub response_window: u64,
     /// Seconds after commit from which an unproven ZK-lane batch may be reverted.
     pub zk_proof_deadline: u64,
+    /// Wei a single sequencer must hold in the game to commit; 0 for a staked rollup (the
+    /// set's stake is slashed instead).
+    pub sequencer_bond: U256,
+}
+
+/// A sequencer's bond in the game (the contract's `SequencerBondAccount`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SequencerBond {
+    /// Wei held.
+    pub amount: U256,
+    /// 0 while it authorizes commits; else the L1 second from which it may be withdrawn.
+    pub unlock_at: u64,
 }
 
 /// One chunk's challenge (the contract's `Challenge`); `challenger` zero: none.
@@ -87,6 +99,11 @@ impl DisputeClient {
         self.game
     }
 
+    /// The rollup the game serves.
+    pub async fn rollup(&self) -> Result<Address, L1Error> {
+        self.contract().rollup().call().await.map_err(contract_error)
+    }
+
     /// The game's parameters.
     pub async fn params(&self) -> Result<GameParams, L1Error> {
         let c = self.contract();
@@ -94,7 +111,40 @@ impl DisputeClient {
             challenge_bond: c.challengeBond().call().await.map_err(contract_error)?,
             response_window: c.responseWindow().call().await.map_err(contract_error)?,
             zk_proof_deadline: c.zkProofDeadline().call().await.map_err(contract_error)?,
+            sequencer_bond: c.sequencerBond().call().await.map_err(contract_error)?,
         })
+    }
+
+    /// Adds `amount` wei to the sender's sequencer bond (single-sequencer mode).
+    pub async fn post_sequencer_bond(&self, amount: U256) -> Result<B256, L1Error> {
+        let contract = self.contract();
+        let call = contract.postSequencerBond().value(amount);
+        Ok(confirm(call.send().await.map_err(contract_error)?).await?.transaction_hash)
+    }
+
+    /// Stops the sender's bond from authorizing commits and starts its release; returns the
+    /// L1 second from which it may be withdrawn.
+    pub async fn request_sequencer_bond_withdrawal(&self) -> Result<u64, L1Error> {
+        let contract = self.contract();
+        let receipt = confirm(contract.requestSequencerBondWithdrawal().send().await.map_err(contract_error)?).await?;
+        Ok(receipt_event::<DisputeGame::SequencerBondWithdrawalRequested>(&receipt, self.game)?.unlockAt)
+    }
+
+    /// Pays the sender its whole sequencer bond, once released.
+    pub async fn withdraw_sequencer_bond(&self) -> Result<B256, L1Error> {
+        let contract = self.contract();
+        Ok(confirm(contract.withdrawSequencerBond().send().await.map_err(contract_error)?).await?.transaction_hash)
+    }
+
+    /// `sequencer`'s bond in the game.
+    pub async fn sequencer_bond_of(&self, sequencer: Address) -> Result<SequencerBond, L1Error> {
+        let b = self.contract().sequencerBonds(sequencer).call().await.map_err(contract_error)?;
+        Ok(SequencerBond { amount: U256::from(b.amount), unlock_at: b.unlockAt })
+    }
+
+    /// Wei of slashed sequencer bonds burned (not paid to challengers).
+    pub async fn burned_sequencer_bonds(&self) -> Result<U256, L1Error> {
+        self.contract().burnedSequencerBonds().call().await.map_err(contract_error)
     }
 
     /// Challenges chunk `chunk` of committed optimistic batch `batch` (`header`: its commit's

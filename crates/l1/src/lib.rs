@@ -27,7 +27,7 @@ pub use client::{
     CommitOrigin, CommittedBatch, L1Error, QueuedDeposit, RollupClient,
 };
 pub use commitments::{to_sol, to_staked_sol};
-pub use dispute::{record_hash, ChunkChallenge, DisputeClient, GameParams};
+pub use dispute::{record_hash, ChunkChallenge, DisputeClient, GameParams, SequencerBond};
 pub use exodus::{ExodusState, PendingPriorityOp};
 pub use forced::{ForcedClient, QueuedForcedWithdrawal};
 pub use market::{

@@ -36,12 +36,13 @@ pub enum ContractRevert {
 
 impl ContractRevert {
     /// Decodes revert `data` (selector and arguments) of a call to a rollup: against the
-    /// rollup's ABI, then the staked rollup's, the staking contract's, the market's and the
-    /// token's.
+    /// rollup's ABI, then the staked rollup's, the staking contract's, the market's, the
+    /// dispute game's (a single sequencer's commit checks its bond there) and the token's.
     pub fn decode(data: &[u8]) -> Self {
         Self::rollup(data)
             .or_else(|| Self::staking(data))
             .or_else(|| Self::market(data))
+            .or_else(|| Self::game(data))
             .or_else(|| Self::token(data))
             .unwrap_or_else(|| Self::unknown(data))
     }
@@ -56,13 +57,15 @@ impl ContractRevert {
     /// rollup's, the staking contract's and the market's (a game call that proves or reverts
     /// a batch calls them, and their errors bubble up unchanged).
     pub fn decode_game(data: &[u8]) -> Self {
-        DisputeGame::DisputeGameErrors::abi_decode(data)
-            .map(Self::Game)
-            .ok()
+        Self::game(data)
             .or_else(|| Self::rollup(data))
             .or_else(|| Self::staking(data))
             .or_else(|| Self::market(data))
             .unwrap_or_else(|| Self::unknown(data))
+    }
+
+    fn game(data: &[u8]) -> Option<Self> {
+        DisputeGame::DisputeGameErrors::abi_decode(data).map(Self::Game).ok()
     }
 
     fn market(data: &[u8]) -> Option<Self> {

@@ -23,10 +23,11 @@ pub use node::{Node, NodeError};
 
 use std::sync::Arc;
 
-/// Runs a single-sequencer node until `shutdown` resolves: opens storage, serves RPC and
-/// metrics, and runs the [`sequencing::SoloSequencer`] with [`posting::DirectPosting`].
+/// Runs a single-sequencer node until `shutdown` resolves: opens storage, warns if it lacks
+/// a sequencer bond (`Node::check_sequencer_bond`), serves RPC and metrics, and runs the [`sequencing::SoloSequencer`] with [`posting::DirectPosting`].
 pub async fn run(config: NodeConfig, shutdown: impl std::future::Future<Output = ()>) -> Result<(), NodeError> {
     let node = Node::open(config).await?;
+    node.check_sequencer_bond().await?;
     let methods = rpc::module(node.clone());
     node::run_node(node, methods, Arc::new(sequencing::SoloSequencer), Arc::new(posting::DirectPosting), shutdown).await
 }

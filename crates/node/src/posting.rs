@@ -51,6 +51,26 @@ impl Posting for DirectPosting {
 }
 
 impl Node {
+    /// With a dispute game, warns when this single sequencer holds less than the game's
+    /// `sequencerBond`: L1 refuses its commits (`SequencerBondTooLow`) until it posts one
+    /// (`tandem bond post`). The node runs on (blocks are produced; posting resumes once
+    /// bonded). Returns whether the bond suffices (true without a game).
+    pub async fn check_sequencer_bond(&self) -> Result<bool, NodeError> {
+        let Some(game) = self.dispute_game else { return Ok(true) };
+        let game = tandem_l1::DisputeClient::new(&self.config.l1_rpc, game, None)?;
+        let required = game.params().await?.sequencer_bond;
+        let me = self.config.sequencer_key.address();
+        let bond = game.sequencer_bond_of(me).await?;
+        let ok = bond.amount >= required && bond.unlock_at == 0;
+        if !ok {
+            warn!(
+                sequencer = %me, held_wei = %bond.amount, required_wei = %required, leaving = bond.unlock_at != 0,
+                "no active sequencer bond in the dispute game: L1 refuses this node's commits until one is posted (`tandem bond post`)"
+            );
+        }
+        Ok(ok)
+    }
+
     /// Posts the produced batches L1 does not have yet, in order, directly (single sequencer).
     pub async fn post_batches(&self) -> Result<(), NodeError> {
         self.post_batches_with(&DirectPosting).await

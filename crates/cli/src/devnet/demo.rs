@@ -4,7 +4,8 @@
 //! the victim's (L1 never sees one). The forger is the sequencer's key (single sequencer) or
 //! the signing keys of set members holding more than 2/3 of the stake (a colluding set).
 //! The devnet then reports, as they happen, the challenger's challenge, the revert of the
-//! forged batch and everything after it, the colluders' slashing, the chain posting its own
+//! forged batch and everything after it, the slashing (the single sequencer's bond, or the
+//! colluders' stake), the chain posting its own
 //! batches again, and the victim's balance, with the time from the forged commit to its
 //! revert.
 
@@ -226,6 +227,21 @@ impl ForgedBatchDemo {
             }
         }
         let mut resume_within = Duration::from_secs(120);
+        if let Forger::Sequencer(key) = &self.forger {
+            let bond = game.params().await?.sequencer_bond;
+            let left = game.sequencer_bond_of(key.address()).await?.amount;
+            // The devnet's first slash: what was not burned went to the challenger.
+            let burned = game.burned_sequencer_bonds().await?;
+            say(format!(
+                "the sequencer's bond was SLASHED: {} of {} ETH left ({} ETH to the challenger, {} ETH burned); it commits nothing until it bonds again",
+                crate::amount::format_units(left.saturating_to(), 18),
+                crate::amount::format_units(bond.saturating_to(), 18),
+                crate::amount::format_units(bond.saturating_sub(burned).saturating_to(), 18),
+                crate::amount::format_units(burned.saturating_to(), 18)
+            ));
+            DisputeClient::new(&self.l1_url, self.game, Some(key.clone()))?.post_sequencer_bond(bond).await?;
+            say(format!("the sequencer posted a new {} ETH bond (the owner could instead replace it, after the admin delay)", crate::amount::format_units(bond.saturating_to(), 18)));
+        }
         if let Forger::Colluders { members, stakers, staking, symbol, .. } = &self.forger {
             let staking = tandem_l1::StakingClient::new(&self.l1_url, *staking, None)?;
             let mut left = Vec::new();

@@ -312,6 +312,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
             challenge_bond: U256::from(super::CHALLENGE_BOND),
             response_window: args.response_window,
             zk_proof_deadline: super::ZK_PROOF_DEADLINE,
+            // The staked set's bond is its stake.
+            sequencer_bond: U256::ZERO,
         },
     });
     let max_active = n + EXTRA_SEATS;

@@ -1,6 +1,6 @@
 //! Helpers shared by the fault-proof tests (challenger, dispute game, fast withdrawals, the
-//! staked set): L1 key coordinates, state roots as L1 sees them, anvil time, and stepping
-//! the challenger.
+//! staked set): L1 key coordinates, state roots as L1 sees them, anvil time, the single
+//! sequencer's bond, and stepping the challenger.
 
 #![allow(dead_code)]
 
@@ -8,7 +8,7 @@ use std::time::Duration;
 use tandem_challenger::Challenger;
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use tandem_l1::{B256, U256};
+use tandem_l1::{Address, DisputeClient, PrivateKeySigner, B256, U256};
 use tandem_state::Ledger;
 
 /// The L2 key's coordinates as a deposit names its owner on L1.
@@ -26,6 +26,19 @@ pub fn root_of(ledger: &Ledger) -> B256 {
 pub async fn pass_time(l1_url: &str, seconds: u64) {
     tandem_devnet::anvil_rpc(l1_url, "evm_increaseTime", (seconds,)).await.unwrap();
     tandem_devnet::anvil_rpc(l1_url, "evm_mine", ()).await.unwrap();
+}
+
+/// The single sequencer's bond in the tests' dispute games: 1 ETH.
+pub const SEQUENCER_BOND: u128 = 10u128.pow(18);
+
+/// Posts `SEQUENCER_BOND` from `sequencer` in `game`: a single sequencer commits nothing
+/// without it.
+pub async fn bond_sequencer(l1_url: &str, game: Address, sequencer: &PrivateKeySigner) {
+    DisputeClient::new(l1_url, game, Some(sequencer.clone()))
+        .unwrap()
+        .post_sequencer_bond(U256::from(SEQUENCER_BOND))
+        .await
+        .unwrap();
 }
 
 /// Steps the challenger until `done` holds (each step must move, or time must pass).
