@@ -146,7 +146,8 @@ contract DisputeGame {
     error ZeroRollup();
     /// @notice A response window or proof deadline of zero.
     error ZeroWindow();
-    /// @notice The challenge bond is zero (challenges must cost something).
+    /// @notice A bond of zero: the challenge bond at deployment (challenges must cost
+    ///         something), or a sequencer bond posted without value.
     error ZeroBond();
     /// @notice Exodus is active: nothing is challenged, proven or reverted any more.
     error ExodusActive();
