@@ -4,12 +4,11 @@
 //! withdraw it once released, and show its status.
 
 use crate::amount::{format_units, parse_units};
-use crate::sequencer_cmd::l1_error;
+use crate::chain_args::{l1_error, parse_l1_key};
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
 use serde_json::json;
-use std::str::FromStr;
-use tandem_l1::{Address, DisputeClient, PrivateKeySigner, RollupClient, SequencerBond, U256};
+use tandem_l1::{Address, DisputeClient, RollupClient, SequencerBond, U256};
 
 /// `tandem bond`.
 #[derive(Debug, Args)]
@@ -61,7 +60,7 @@ pub async fn run(args: BondArgs) -> Result<()> {
     let signer = args
         .l1_key
         .as_deref()
-        .map(|k| PrivateKeySigner::from_str(k.trim()).map_err(|_| anyhow!("--l1-key is not a private key: expected 0x + 64 hex digits")))
+        .map(parse_l1_key)
         .transpose()?;
     let err = |e: tandem_l1::L1Error| l1_error(&args.l1_rpc, e);
     let game = DisputeClient::new(&args.l1_rpc, game_address, signer.clone()).map_err(err)?;

@@ -1,9 +1,13 @@
 //! The flags every role that follows a chain takes alike (`tandem node`, `tandem prover`,
 //! `tandem restore`): which chain (id, tree depth, genesis fee key) and where its rollup is on
 //! L1. One definition, so the flag names, environment variables, defaults and key checks
-//! cannot drift apart.
+//! cannot drift apart. Also how every L1-facing command (`wallet`, `sequencer`, `bond`) reads
+//! its `--l1-key` and words an L1 failure.
 
+use alloy::signers::local::PrivateKeySigner;
+use anyhow::anyhow;
 use clap::Args;
+use std::str::FromStr;
 use tandem_l1::Address;
 use tandem_types::PackedPubKey;
 
@@ -58,5 +62,21 @@ mod tests {
         assert!(bad.contains("genesis fee public key") && bad.contains("32 bytes"), "{bad}");
         let deep = parse(&["--chain-id", "5", "--tree-depth", "25", "--genesis-fee-pubkey", &key, "--rollup", rollup]).unwrap_err();
         assert!(deep.contains("25"), "{deep}");
+    }
+}
+
+/// Parses an `--l1-key` value: an L1 private key, `0x` + 64 hex digits.
+pub fn parse_l1_key(text: &str) -> anyhow::Result<PrivateKeySigner> {
+    PrivateKeySigner::from_str(text.trim()).map_err(|_| anyhow!("--l1-key is not a private key: expected 0x + 64 hex digits"))
+}
+
+/// An L1 failure as the user should read it: unreachable endpoints say so, reverts name the
+/// contract's custom error with its fields ([`tandem_l1::ContractRevert`]'s `Display`).
+pub fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
+    let text = e.to_string();
+    if text.contains("error sending request") || text.contains("onnection refused") || text.contains("tcp connect") {
+        anyhow!("L1 unreachable at {url}: is `tandem devnet` (or anvil) running? ({text})")
+    } else {
+        anyhow!("{text}")
     }
 }

@@ -520,12 +520,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             lock_timeout: args.market_lock_timeout,
             ..tandem_devnet::devnet_market_params()
         }),
-        zk.as_ref().map(|_| tandem_l1::GameParams {
-            challenge_bond: U256::from(CHALLENGE_BOND),
-            response_window: args.response_window,
-            zk_proof_deadline: ZK_PROOF_DEADLINE,
-            sequencer_bond: U256::from(SEQUENCER_BOND),
-        }),
+        zk.as_ref().map(|_| game_params(args, U256::from(SEQUENCER_BOND))),
         &exodus_params(args)?,
         supply,
     )
@@ -893,6 +888,17 @@ async fn start_challenger(
     )
     .await?;
     Ok(ChallengerInfo { address: key.address(), status_url, log, game })
+}
+
+/// The devnet's dispute game: its challenge bond, `--response-window`, its ZK proof
+/// deadline, and `sequencer_bond` (0 for the staked set, whose stake is its bond).
+fn game_params(args: &DevnetArgs, sequencer_bond: U256) -> tandem_l1::GameParams {
+    tandem_l1::GameParams {
+        challenge_bond: U256::from(CHALLENGE_BOND),
+        response_window: args.response_window,
+        zk_proof_deadline: ZK_PROOF_DEADLINE,
+        sequencer_bond,
+    }
 }
 
 /// The validity lane of a devnet with `zk_slots` op slots (0: none): keys from an insecure

@@ -4,11 +4,11 @@
 //! sets and a staker.
 
 use crate::amount::{format_units, parse_raw, parse_units};
+use crate::chain_args::{l1_error, parse_l1_key};
 use alloy::providers::{DynProvider, Provider};
 use anyhow::{anyhow, bail, Result};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
-use std::str::FromStr;
 use tandem_l1::bindings::{DevToken, SequencerStaking};
 use tandem_l1::{ActiveSet, Address, PrivateKeySigner, RollupClient, StakerInfo, StakingClient, U256};
 use tandem_node::member::PeerAddress;
@@ -103,22 +103,11 @@ pub async fn run(args: SequencerArgs) -> Result<()> {
 
 type Output = (Value, String);
 
-/// An L1 failure as the user should read it: unreachable endpoints say so, reverts name the
-/// contract's custom error with its fields ([`tandem_l1::ContractRevert`]'s `Display`).
-pub(crate) fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
-    let text = e.to_string();
-    if text.contains("error sending request") || text.contains("onnection refused") || text.contains("tcp connect") {
-        anyhow!("L1 unreachable at {url}: is `tandem devnet` (or anvil) running? ({text})")
-    } else {
-        anyhow!("{text}")
-    }
-}
-
 fn l1_signer(args: &SequencerArgs, what: &str) -> Result<PrivateKeySigner> {
     let key = args.l1_key.as_deref().ok_or_else(|| {
         anyhow!("{what} sends an L1 transaction from the staker: pass --l1-key 0x<private key> (or set TANDEM_L1_KEY); `tandem devnet --sequencers N` prints the members' keys")
     })?;
-    PrivateKeySigner::from_str(key.trim()).map_err(|_| anyhow!("--l1-key is not a private key: expected 0x + 64 hex digits"))
+    parse_l1_key(key)
 }
 
 /// The staking contract, its token and the L1 clock.

@@ -1,6 +1,7 @@
 //! `tandem wallet`: an L2 key in a file, deposits and claims on L1, transfers and
 //! withdrawals on L2.
 
+use crate::chain_args::l1_error;
 use crate::amount::{parse_amount, show};
 use crate::keyfile::{self, hex0x, UNENCRYPTED_WARNING};
 use crate::rpc::L2Client;
@@ -347,21 +348,9 @@ pub(crate) fn l1_signer(args: &WalletArgs, what: &str) -> Result<PrivateKeySigne
     let key = args.l1_key.as_deref().ok_or_else(|| {
         anyhow!("{what} sends an L1 transaction: pass --l1-key 0x<private key> (or set TANDEM_L1_KEY); `tandem devnet` prints funded dev keys")
     })?;
-    PrivateKeySigner::from_str(key.trim())
-        .map_err(|_| anyhow!("--l1-key is not a private key: expected 0x + 64 hex digits"))
+    crate::chain_args::parse_l1_key(key)
 }
 
-fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
-    let text = e.to_string();
-    if text.contains("error sending request")
-        || text.contains("onnection refused")
-        || text.contains("tcp connect")
-    {
-        anyhow!("L1 unreachable at {url}: is `tandem devnet` (or anvil) running? ({text})")
-    } else {
-        anyhow!("{text}")
-    }
-}
 
 async fn rollup_address(args: &WalletArgs) -> Result<(Address, Option<ChainParams>)> {
     if let Some(r) = args.rollup {

@@ -31,7 +31,7 @@ use tandem_node::{Node, NodeConfig};
 use tandem_state::signing::sign_tx;
 use tandem_state::Ledger;
 use tandem_types::*;
-use fault::{bond_sequencer, pass_time, root_of, step_until, xy, SEQUENCER_BOND};
+use fault::{bond_sequencer, fee_free_transfer, pass_time, root_of, step_until, xy, SEQUENCER_BOND};
 
 const CHAIN_ID: u64 = 7;
 const SLOTS: usize = 2;
@@ -167,13 +167,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     let cash_out = WithdrawOp { from: mallory_index, token: TokenId::ETH, amount: loot, fee: PackedFee::new(0).unwrap(), to_l1: loot_l1 };
     commit_forged(&sequencer_l1, &mut replica, 2, &[theft, Op::Withdraw(cash_out)], None).await;
     for number in 3..=5 {
-        let more = Op::Transfer(TransferOp {
-            from: alice_index,
-            to: mallory_index,
-            token: TokenId::ETH,
-            amount: PackedAmount::new(ETH / 100).unwrap(),
-            fee: PackedFee::new(0).unwrap(),
-        });
+        let more = fee_free_transfer(alice_index, mallory_index, ETH / 100);
         commit_forged(&sequencer_l1, &mut replica, number, &[more], None).await;
     }
     assert_eq!(user_l1.last_committed_batch().await.unwrap(), 5);
@@ -281,13 +275,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
         let block = node.block(number).unwrap().unwrap();
         replica.apply_public_batch(&decode_public_data(&block.public_data).unwrap(), AccountIndex::new(0).unwrap()).unwrap();
     }
-    let small = Op::Transfer(TransferOp {
-        from: alice_index,
-        to: AccountIndex::new(2).unwrap(),
-        token: TokenId::ETH,
-        amount: PackedAmount::new(ETH / 100).unwrap(),
-        fee: PackedFee::new(0).unwrap(),
-    });
+    let small = fee_free_transfer(alice_index, AccountIndex::new(2).unwrap(), ETH / 100);
     commit_forged(&sequencer_l1, &mut replica, 4, &[small], Some(B256::repeat_byte(7))).await;
     step_until(&mut challenger, |c| c.status().challenges == 2).await;
     pass_time(&url, RESPONSE + 1).await;

@@ -29,7 +29,7 @@ use tandem_devnet::{bootstrap_staked_set, deploy_bytecode, next_epoch, FaultProo
 use tandem_l1::{DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, StakingClient, B256, U256};
 use tandem_state::Ledger;
 use tandem_types::*;
-use fault::{pass_time, root_of, step_until, xy};
+use fault::{fee_free_transfer, pass_time, root_of, step_until, xy};
 
 const CHAIN_ID: u64 = 11;
 const SLOTS: usize = 2;
@@ -195,13 +195,7 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
     let forged = sign_batch(&l1, &colluders, &mut replica, 2, &[theft, Op::Withdraw(cash_out)], 0, Lane::Optimistic).await;
     commit(&l1, &forged).await.unwrap();
     for number in 3..=5 {
-        let more = Op::Transfer(TransferOp {
-            from: alice_index,
-            to: mallory_index,
-            token: TokenId::ETH,
-            amount: PackedAmount::new(ETH / 100).unwrap(),
-            fee: PackedFee::new(0).unwrap(),
-        });
+        let more = fee_free_transfer(alice_index, mallory_index, ETH / 100);
         commit(&l1, &sign_batch(&l1, &colluders, &mut replica, number, &[more], 0, Lane::Optimistic).await).await.unwrap();
     }
     assert_eq!(l1.last_committed_batch().await.unwrap(), 5);
@@ -287,13 +281,7 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
     // A batch with an honest op but a wrong root, signed by the last member: public data
     // alone shows it, so it is challenged at once, reverted, and its signer slashed too.
     let treasury_before = staking.token_balance(TREASURY).await.unwrap();
-    let small = Op::Transfer(TransferOp {
-        from: alice_index,
-        to: AccountIndex::new(2).unwrap(),
-        token: TokenId::ETH,
-        amount: PackedAmount::new(ETH / 100).unwrap(),
-        fee: PackedFee::new(0).unwrap(),
-    });
+    let small = fee_free_transfer(alice_index, AccountIndex::new(2).unwrap(), ETH / 100);
     let mut wrong = sign_batch(&l1, &last, &mut replica, 4, &[small], 0, Lane::Optimistic).await;
     wrong.header.new_state_root = B256::repeat_byte(7);
     let l1_chain_id = alloy::providers::Provider::get_chain_id(l1.provider()).await.unwrap();

@@ -32,7 +32,7 @@ use tandem_devnet::{
 };
 use tandem_l1::bindings::staked::StakedRollup;
 use tandem_l1::bindings::DevToken;
-use tandem_l1::{ActiveSet, Address, GameParams, PrivateKeySigner, RollupClient, StakingClient, U256};
+use tandem_l1::{ActiveSet, Address, PrivateKeySigner, RollupClient, StakingClient, U256};
 
 /// Most members one devnet runs.
 pub const MAX_SEQUENCERS: usize = 16;
@@ -308,13 +308,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
     let fault_proofs = zk.as_ref().map(|(_, verifier)| FaultProofs {
         verifier: *verifier,
         zk_slots: zk_slots as u32,
-        game: GameParams {
-            challenge_bond: U256::from(super::CHALLENGE_BOND),
-            response_window: args.response_window,
-            zk_proof_deadline: super::ZK_PROOF_DEADLINE,
-            // The staked set's bond is its stake.
-            sequencer_bond: U256::ZERO,
-        },
+        // The staked set's bond is its stake.
+        game: super::game_params(args, U256::ZERO),
     });
     let max_active = n + EXTRA_SEATS;
     let params = StakedParams {

@@ -1,6 +1,6 @@
 //! Helpers shared by the fault-proof tests (challenger, dispute game, fast withdrawals, the
-//! staked set): L1 key coordinates, state roots as L1 sees them, anvil time, the single
-//! sequencer's bond, and stepping the challenger.
+//! staked set): L1 key coordinates, state roots as L1 sees them, forged ops, anvil time, the
+//! single sequencer's bond, and stepping the challenger.
 
 #![allow(dead_code)]
 
@@ -10,6 +10,7 @@ use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
 use tandem_l1::{Address, DisputeClient, PrivateKeySigner, B256, U256};
 use tandem_state::Ledger;
+use tandem_types::{AccountIndex, Op, PackedAmount, PackedFee, TokenId, TransferOp};
 
 /// The L2 key's coordinates as a deposit names its owner on L1.
 pub fn xy(key: &PrivateKey) -> (U256, U256) {
@@ -20,6 +21,18 @@ pub fn xy(key: &PrivateKey) -> (U256, U256) {
 /// The ledger's root as L1 stores it (big-endian).
 pub fn root_of(ledger: &Ledger) -> B256 {
     B256::from(fr_to_be_bytes(&ledger.root()))
+}
+
+/// A public transfer of `amount` wei of ETH with no fee: what a forger puts in a batch (L1
+/// never sees that no signature exists).
+pub fn fee_free_transfer(from: AccountIndex, to: AccountIndex, amount: u128) -> Op {
+    Op::Transfer(TransferOp {
+        from,
+        to,
+        token: TokenId::ETH,
+        amount: PackedAmount::new(amount).unwrap(),
+        fee: PackedFee::new(0).unwrap(),
+    })
 }
 
 /// Moves anvil's clock `seconds` on and mines a block.
