@@ -696,6 +696,13 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             deployment.deploy_block
         ));
     }
+    if let Some(game) = deployment.dispute_game {
+        let mut bond = format!("{} bond", tandem_command());
+        if args.l1_port != 8545 {
+            bond += &format!(" --l1-rpc http://127.0.0.1:{}", args.l1_port);
+        }
+        examples.push(format!("{bond} --game {game} status   # the sequencer's bond: what it holds, whether it may commit"));
+    }
     let summary = json!({
         "l1Rpc": l1_url,
         "l2Rpc": l2_url,

@@ -96,6 +96,11 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     let refused = bond(&info, game, &["--l1-key", &key, "post", "--amount", "0"]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("more than 0 ETH"), "{refused:?}");
     let posted = ok(bond(&info, game, &["--l1-key", &key, "post", "--amount", "2.5"]));
+    // ... and as the devnet prints it.
+    let printed = info["examples"].as_array().unwrap().iter().filter_map(|e| e.as_str()).find(|e| e.contains(" bond ")).unwrap();
+    let out = Command::new("sh").arg("-c").arg(printed).current_dir(d).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("(the rollup's sequencer): holds 10 ETH: may commit"), "{printed}: {text}{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(posted["held"], "2500000000000000000", "anyone may post, for itself");
 
     // SIGTERM: children stopped, exit 0
