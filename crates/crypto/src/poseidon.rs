@@ -28,9 +28,6 @@ use std::sync::OnceLock;
 /// Most inputs one Poseidon call takes (circomlib's widths up to 13).
 pub const MAX_POSEIDON_INPUTS: usize = 12;
 
-/// Largest state width, `MAX_POSEIDON_INPUTS + 1`.
-const MAX_WIDTH: usize = MAX_POSEIDON_INPUTS + 1;
-
 /// The sparse matrix `[[first_row], [first_column[i], identity]]` of one partial round.
 struct SparseMatrix {
     /// Row 0, all `t` entries.
@@ -67,19 +64,20 @@ fn sbox(x: Fr) -> Fr {
     x4 * x
 }
 
-/// `state ← matrix · state` for a row-major `t × t` matrix.
+/// `state ← matrix · state` for a row-major `T × T` matrix, each row one sum of products
+/// (one Montgomery reduction per three products instead of one per product).
 #[inline(always)]
-fn dense_mul(matrix: &[Fr], state: &mut [Fr]) {
-    let t = state.len();
-    let mut out = [Fr::zero(); MAX_WIDTH];
-    for (i, row) in matrix.chunks_exact(t).enumerate() {
-        let mut acc = Fr::zero();
-        for (m, x) in row.iter().zip(state.iter()) {
-            acc += *m * x;
-        }
-        out[i] = acc;
+fn dense_mul<const T: usize>(matrix: &[Fr], state: &mut [Fr; T]) {
+    let (rows, _) = matrix.as_chunks::<T>();
+    let input = *state;
+    for (x, row) in state.iter_mut().zip(rows) {
+        *x = Fr::sum_of_products(row, &input);
     }
-    state.copy_from_slice(&out[..t]);
+}
+
+/// `matrix · vector` for a row-major `n × n` matrix (deriving the constants; not hot).
+fn mat_vec_mul(matrix: &[Fr], vector: &[Fr]) -> Vec<Fr> {
+    matrix.chunks_exact(vector.len()).map(|row| row.iter().zip(vector).map(|(m, x)| *m * x).sum()).collect()
 }
 
 /// `(a · b)` for row-major square matrices of size `n`.
@@ -140,8 +138,7 @@ impl OptimizedPoseidon {
             let mut effective: Vec<Fr> = round_constants.iter().zip(&carry).map(|(c, d)| *c + d).collect();
             partial_constants.push(effective[0]);
             effective[0] = Fr::zero();
-            dense_mul(&mds, &mut effective);
-            carry = effective;
+            carry = mat_vec_mul(&mds, &effective);
         }
         let mut full_constants: Vec<Vec<Fr>> = constants[..half_full].iter().map(|c| c.to_vec()).collect();
         let second_half = half_full + partial_rounds;
@@ -183,15 +180,17 @@ impl OptimizedPoseidon {
         Self { width: t, full_constants, mds, partial_constants, sparse, last_partial }
     }
 
-    fn full_round(&self, state: &mut [Fr], constants: &[Fr]) {
+    fn full_round<const T: usize>(&self, state: &mut [Fr; T], constants: &[Fr]) {
         for (x, c) in state.iter_mut().zip(constants) {
             *x = sbox(*x + c);
         }
         dense_mul(&self.mds, state);
     }
 
-    /// The permutation on `state` (`width` entries).
-    fn permute(&self, state: &mut [Fr]) {
+    /// The permutation on `state`. `T` must be this description's width; it is a constant so
+    /// that every loop has a fixed length (unrolled, no bounds checks).
+    fn permute<const T: usize>(&self, state: &mut [Fr; T]) {
+        debug_assert_eq!(T, self.width);
         let half = self.full_constants.len() / 2;
         for constants in &self.full_constants[..half] {
             self.full_round(state, constants);
@@ -202,10 +201,8 @@ impl OptimizedPoseidon {
             if round < last {
                 let matrix = &self.sparse[round];
                 let x0 = state[0];
-                let mut acc = Fr::zero();
-                for (m, x) in matrix.first_row.iter().zip(state.iter()) {
-                    acc += *m * x;
-                }
+                let (first_row, _) = matrix.first_row.as_chunks::<T>();
+                let acc = Fr::sum_of_products(&first_row[0], state);
                 for (x, c) in state[1..].iter_mut().zip(&matrix.first_column) {
                     *x += *c * x0;
                 }
@@ -226,28 +223,41 @@ fn optimized(inputs: usize) -> &'static OptimizedPoseidon {
     TABLES[inputs].get_or_init(|| OptimizedPoseidon::new(inputs + 1))
 }
 
+/// Poseidon of `T - 1` inputs (`inputs.len()` must be `T - 1`), state width `T`.
+#[inline]
+fn hash_width<const T: usize>(inputs: &[Fr]) -> Fr {
+    let mut state = [Fr::zero(); T];
+    state[1..].copy_from_slice(inputs);
+    optimized(T - 1).permute(&mut state);
+    state[0]
+}
+
 /// `H(inputs)`: circomlib's `poseidon(inputs)`.
 ///
 /// # Panics
 /// If `inputs` is empty or longer than [`MAX_POSEIDON_INPUTS`]; every caller in Tandem passes
 /// a fixed, small arity, so this is a programming error, never an input error.
 pub fn poseidon(inputs: &[Fr]) -> Fr {
-    let n = inputs.len();
-    assert!(
-        (1..=MAX_POSEIDON_INPUTS).contains(&n),
-        "poseidon arity {n} outside 1..={MAX_POSEIDON_INPUTS}"
-    );
-    let params = optimized(n);
-    let mut state = [Fr::zero(); MAX_WIDTH];
-    state[1..=n].copy_from_slice(inputs);
-    let state = &mut state[..params.width];
-    params.permute(state);
-    state[0]
+    match inputs.len() {
+        1 => hash_width::<2>(inputs),
+        2 => hash_width::<3>(inputs),
+        3 => hash_width::<4>(inputs),
+        4 => hash_width::<5>(inputs),
+        5 => hash_width::<6>(inputs),
+        6 => hash_width::<7>(inputs),
+        7 => hash_width::<8>(inputs),
+        8 => hash_width::<9>(inputs),
+        9 => hash_width::<10>(inputs),
+        10 => hash_width::<11>(inputs),
+        11 => hash_width::<12>(inputs),
+        12 => hash_width::<13>(inputs),
+        n => panic!("poseidon arity {n} outside 1..={MAX_POSEIDON_INPUTS}"),
+    }
 }
 
 /// `H(left, right)`: the Merkle node hash.
 pub fn hash2(left: Fr, right: Fr) -> Fr {
-    poseidon(&[left, right])
+    hash_width::<3>(&[left, right])
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! arrival order and each account's are in nonce order.
 
 use std::collections::{BTreeMap, HashMap};
+use tandem_crypto::PublicKey;
 use tandem_state::{Ledger, StfError};
 use tandem_chain::TxHash;
 use tandem_types::{AccountIndex, Balance, SignedTx, Tx};
@@ -116,7 +117,16 @@ impl Mempool {
     /// sequence number it would be stored under (call [`Mempool::insert`] once persisted).
     /// Duplicates are refused before this by the caller's durable record of every transaction
     /// hash (pending ones included), so this does not scan the pool for them.
-    pub fn check(&self, ledger: &Ledger, tx: &SignedTx) -> Result<u64, MempoolError> {
+    ///
+    /// `verify_signature` checks the signature against the sender's key, after the nonce
+    /// rules (a replay is refused before any cryptography); it should go through
+    /// [`Ledger::verified_signatures`], so that applying the block does not verify it again.
+    pub fn check(
+        &self,
+        ledger: &Ledger,
+        tx: &SignedTx,
+        verify_signature: impl FnOnce(&PublicKey) -> Result<(), StfError>,
+    ) -> Result<u64, MempoolError> {
         if self.by_seq.len() >= self.capacity {
             return Err(MempoolError::Full(self.capacity));
         }
@@ -138,8 +148,7 @@ impl Mempool {
         if got > expected {
             return Err(MempoolError::NonceGap { from, got, expected });
         }
-        // Remembered by the ledger, so applying the block does not verify it again.
-        ledger.verified_signatures().verify(tx, &account.pubkey)?;
+        verify_signature(&account.pubkey)?;
         let token = tx.tx.token();
         let needed = match &tx.tx {
             Tx::Transfer(t) => t.amount.value().checked_add(t.fee.value()),

@@ -164,10 +164,11 @@ impl Ledger {
         })
     }
 
-    /// The signatures this ledger (and its clones) already verified: a mempool checks
-    /// admissions through it so that applying the block does not verify them again.
-    pub fn verified_signatures(&self) -> &VerifiedSignatures {
-        &self.verified
+    /// The signatures this ledger (and its clones) already verified, shared: a mempool
+    /// checks admissions through it (outside any lock on the ledger, if it likes) so that
+    /// applying the block does not verify them again.
+    pub fn verified_signatures(&self) -> Arc<VerifiedSignatures> {
+        Arc::clone(&self.verified)
     }
 
     /// Chain parameters.

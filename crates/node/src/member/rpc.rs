@@ -27,7 +27,8 @@ impl MemberApiServer for MemberRpc {
         if txs.len() > FORWARD_CHUNK {
             return Err(ApiError::InvalidParams(format!("at most {FORWARD_CHUNK} transactions per call")).into());
         }
-        let accepted = txs.iter().filter(|tx| self.0.node.submit(tx).is_ok()).count();
+        let inputs: Vec<&[u8]> = txs.iter().map(|tx| tx.as_ref()).collect();
+        let accepted = self.0.node.submit_batch(&inputs).iter().filter(|r| r.is_ok()).count();
         Ok(ForwardReceipt { received: txs.len() as u32, accepted: accepted as u32 })
     }
 
