@@ -3,9 +3,7 @@
 use ark_bn254::Fr;
 use ark_ec::scalar_mul::wnaf::WnafContext;
 use ark_ec::scalar_mul::BatchMulPreprocessing;
-use ark_ec::{AdditiveGroup, AffineRepr, CurveGroup, PrimeGroup, VariableBaseMSM};
-use ark_ff::{Field, Zero};
-use rand::Rng;
+use ark_ec::{AdditiveGroup, CurveGroup, PrimeGroup};
 use std::sync::OnceLock;
 use ark_ff::{BigInteger, PrimeField};
 use blake_hash::{Blake512, Digest};
@@ -230,80 +228,6 @@ pub fn verify(public: &PublicKey, message: Fr, signature: &Signature) -> bool {
 fn verification_equation(r8: &EdwardsAffine, s: &Scalar, c: &Scalar, a8: EdwardsProjective) -> bool {
     let left = base8_table().batch_mul(std::slice::from_ref(s))[0];
     left == WnafContext::new(WNAF_WINDOW).mul(a8, c) + r8
-}
-
-/// Whether `point` lies in the prime-order subgroup: `l·P = 0`, computed as
-/// `(l - 1)·P + P` so that the wNAF multiplication can take the scalar `l - 1 = -1 mod l`.
-fn in_prime_subgroup(point: &EdwardsAffine) -> bool {
-    let wnaf = WnafContext::new(WNAF_WINDOW);
-    let projective = EdwardsProjective::from(*point);
-    wnaf.mul(projective, &-Scalar::ONE) + projective == EdwardsProjective::zero()
-}
-
-/// A signature ready for batch verification: decoded, its challenge computed, its `R8`
-/// found to be in the prime-order subgroup.
-///
-/// Why the subgroup check: [`verify`] compares `S·B8` with `R8 + c·(8·A)`; the left side
-/// and `c·(8·A)` lie in the order-`l` subgroup, so `verify` rejects every signature whose
-/// `R8` has a small-order component. A random linear combination cannot see such a
-/// component reliably (the torsion group has order 8, so a random multiplier kills it with
-/// probability up to 1/2); checking `R8` here makes every term of the batch equation lie in
-/// the order-`l` subgroup, where a non-zero term survives a random 128-bit multiplier except
-/// with probability below `2⁻¹²⁸`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PreparedSignature {
-    r8: EdwardsAffine,
-    s: Scalar,
-    c: Scalar,
-    /// `8·A`, in the prime-order subgroup.
-    a8: EdwardsAffine,
-}
-
-impl PreparedSignature {
-    /// Prepares `signature` on `message` by `public`, or `None` when `R8` is outside the
-    /// prime-order subgroup, in which case [`verify`] rejects it (see the type's doc).
-    pub fn new(public: &PublicKey, message: Fr, signature: &Signature) -> Option<Self> {
-        if !in_prime_subgroup(&signature.r8) {
-            return None;
-        }
-        let c = challenge(&signature.r8, public, message);
-        let a8 = EdwardsProjective::from(public.0).double().double().double().into_affine();
-        Some(Self { r8: signature.r8, s: signature.s, c, a8 })
-    }
-
-    /// The single verification equation, exactly [`verify`]'s: `S·B8 = R8 + c·(8·A)`.
-    pub fn verify(&self) -> bool {
-        verification_equation(&self.r8, &self.s, &self.c, EdwardsProjective::from(self.a8))
-    }
-}
-
-/// Batch verification by a random linear combination: with independent uniform 128-bit
-/// `z_i` from `rng`, checks `(Σ z_i·S_i)·B8 - Σ z_i·R8_i - Σ (z_i·c_i)·(8·A_i) = 0` in one
-/// multi-scalar multiplication.
-///
-/// `true` when every signature verifies on its own; when one does not, `false` except with
-/// probability below `2⁻¹²⁸` (every term lies in the prime-order subgroup, see
-/// [`PreparedSignature`]). A caller that gets `false` finds the failing signatures with
-/// [`PreparedSignature::verify`], so its per-signature outcome is that of [`verify`].
-/// An empty batch verifies.
-pub fn verify_batch<R: rand::RngCore + rand::CryptoRng>(signatures: &[PreparedSignature], rng: &mut R) -> bool {
-    if signatures.is_empty() {
-        return true;
-    }
-    let mut bases = Vec::with_capacity(2 * signatures.len() + 1);
-    let mut scalars = Vec::with_capacity(2 * signatures.len() + 1);
-    let mut s_sum = Scalar::ZERO;
-    for signature in signatures {
-        let z = Scalar::from(rng.gen::<u128>());
-        s_sum += z * signature.s;
-        bases.push(-signature.r8);
-        scalars.push(z);
-        bases.push(-signature.a8);
-        scalars.push(z * signature.c);
-    }
-    bases.push(EdwardsAffine::generator());
-    scalars.push(s_sum);
-    EdwardsProjective::msm(&bases, &scalars).is_ok_and(|sum| sum.is_zero())
 }
 
 #[cfg(test)]

@@ -1,13 +1,13 @@
 //! End-to-end transfer application at production tree depth (24): signature checks (in
 //! parallel), nonce/balance rules, account leaves and the state root after every op.
 //! Plus the pieces that bound it: one Poseidon hash, one signature verification, one
-//! single-leaf root update at depth 24, and one signature's share of a batch verification.
+//! single-leaf root update at depth 24.
 //!
 //! Run: `cargo bench -p tandem-state --bench transfers`.
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::collections::HashMap;
-use tandem_crypto::{hash2, verify, verify_batch, Fr, PreparedSignature, PrivateKey, Signature};
+use tandem_crypto::{hash2, verify, Fr, PrivateKey, Signature};
 use tandem_state::signing::sign_tx;
 use tandem_state::{Ledger, LedgerConfig, LedgerOp, SparseMerkleTree};
 use tandem_types::*;
@@ -90,23 +90,6 @@ fn transfers(c: &mut Criterion) {
     let packed = sig.pack();
     group.bench_function("eddsa_verify_with_unpack", |b| {
         b.iter(|| verify(&k.public_key(), msg, &Signature::unpack(&packed).unwrap()))
-    });
-    // 256 signatures verified together, decoding included: divide by 256 for one's share.
-    let signed: Vec<_> = (0..256u32)
-        .map(|i| {
-            let k = key(i);
-            let msg = Fr::from(u64::from(i) + 1);
-            (k.public_key(), msg, k.sign(msg).pack())
-        })
-        .collect();
-    group.bench_function("eddsa_batch_verify_256_with_unpack", |b| {
-        b.iter(|| {
-            let prepared: Vec<PreparedSignature> = signed
-                .iter()
-                .map(|(pk, msg, packed)| PreparedSignature::new(pk, *msg, &Signature::unpack(packed).unwrap()).unwrap())
-                .collect();
-            assert!(verify_batch(&prepared, &mut rand::thread_rng()));
-        })
     });
     let mut tree = SparseMerkleTree::new(24);
     let mut i = 0u32;

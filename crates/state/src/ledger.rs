@@ -2,8 +2,7 @@
 //!
 //! Applying a batch runs in two phases. *Execution* checks every rule of every op against
 //! an overlay of the state (nonces, balances, overflow, existence, capacity) and collects
-//! the signature checks; the signatures are then verified together, by one random linear
-//! combination (one multi-scalar multiplication per batch). Only if every op is
+//! the signature checks; the signatures are then verified in parallel. Only if every op is
 //! valid does *merkleization* write the overlay into the state and record the state root
 //! after every op. So a batch is atomic: an invalid op anywhere leaves the state untouched.
 //!
@@ -23,7 +22,7 @@ use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
-use tandem_crypto::{verify_batch, Fr, PreparedSignature, PublicKey, Signature};
+use tandem_crypto::{Fr, PublicKey, Signature};
 use tandem_types::{
     AccountIndex, Balance, ChainId, DepositOp, ForcedWithdrawOp, ForcedWithdrawalRequest, L1Deposit, Op,
     PackedPubKey, PackedSignature, SignedTx, TokenId, TransferOp, TransferToNewOp, Tx, WithdrawOp, ACCOUNT_INDEX_BITS, MAX_TOKENS,
@@ -251,24 +250,13 @@ impl Ledger {
     /// settlement possible) without changing anything: what a validator runs on a proposed
     /// block. `Ok` here means `apply_batch` of the same ops on the same state succeeds.
     pub fn check_batch(&self, ops: &[LedgerOp], fee_account: AccountIndex) -> Result<(), BatchError> {
-        self.execute(ops, fee_account, first_bad_signature).map(|_| ())
+        self.execute(ops, fee_account).map(|_| ())
     }
 
     /// Applies `ops` atomically, paying fees to `fee_account`. Either every op is valid and
     /// all are applied, or the first invalid op is reported and nothing changes.
     pub fn apply_batch(&mut self, ops: &[LedgerOp], fee_account: AccountIndex) -> Result<BatchOutcome, BatchError> {
-        self.apply_batch_with(ops, fee_account, first_bad_signature)
-    }
-
-    /// [`Ledger::apply_batch`] with the given way of finding the first bad signature (the
-    /// tests compare the batch verification with one-by-one verification through it).
-    fn apply_batch_with(
-        &mut self,
-        ops: &[LedgerOp],
-        fee_account: AccountIndex,
-        signatures: SignatureVerifier,
-    ) -> Result<BatchOutcome, BatchError> {
-        let (executed, public_ops, snapshots) = self.execute(ops, fee_account, signatures)?;
+        let (executed, public_ops, snapshots) = self.execute(ops, fee_account)?;
         Ok(self.write_executed(executed, public_ops, &snapshots))
     }
 
@@ -409,7 +397,6 @@ impl Ledger {
         &self,
         ops: &[LedgerOp],
         fee_account: AccountIndex,
-        signatures: SignatureVerifier,
     ) -> Result<(Executed, Vec<Op>, Vec<Vec<(u32, Account)>>), BatchError> {
         let mut overlay = Overlay::new(self);
         let mut public_ops = Vec::with_capacity(ops.len());
@@ -432,7 +419,7 @@ impl Ledger {
             }
         }
         // Signatures of ops before a failure may fail earlier; report the first bad op.
-        if let Some((index, error)) = signatures(self.config.chain_id, &checks) {
+        if let Some((index, error)) = first_bad_signature(self.config.chain_id, &checks) {
             if failure.as_ref().is_none_or(|f| index < f.index) {
                 failure = Some(BatchError { index, error });
             }
@@ -466,48 +453,26 @@ fn to3(i: u32) -> [u8; 3] {
     [b[1], b[2], b[3]]
 }
 
-/// Finds the lowest op index whose queued signature fails, with its error.
-type SignatureVerifier = fn(ChainId, &[SignatureCheck]) -> Option<(usize, StfError)>;
-
-/// Decodes a queued signature and prepares it for batch verification. Errors are those of
-/// single verification: a malformed encoding, or an `R8` that `verify` rejects.
-fn prepare_signature(chain_id: ChainId, check: &SignatureCheck) -> Result<PreparedSignature, StfError> {
-    let signature = Signature::unpack(&check.signature).map_err(StfError::MalformedSignature)?;
-    PreparedSignature::new(&check.signer, check.message.hash(chain_id), &signature)
-        .ok_or(StfError::BadSignature { from: check.from, chain_id })
-}
-
-/// The lowest op index whose signature fails, with its error, or `None` if all verify.
+/// The lowest op index whose queued signature fails, with its error, or `None` if all
+/// verify: each on its own (`tandem_crypto::verify`), in parallel.
 ///
-/// Same verdicts as verifying each signature on its own (`tandem_crypto::verify`), at the
-/// cost of one multi-scalar multiplication for the batch: decoding, hashing and the `R8`
-/// subgroup checks run in parallel, then the signatures before the first decoding failure
-/// are checked together by a random linear combination. Only if that fails are they checked
-/// one by one, to name the first bad one.
+/// Why not a batch verification by a random linear combination: with the fixed-base table
+/// for `S·B8` one signature verifies in ~120 µs, while a signature's share of a batch costs
+/// ~150 µs, because the batch must first check that every `R8` lies in the prime-order
+/// subgroup (single verification refuses any other), a full scalar multiplication each
+/// (BENCHMARKS.md, issue 13).
 fn first_bad_signature(chain_id: ChainId, checks: &[SignatureCheck]) -> Option<(usize, StfError)> {
-    let prepared: Vec<Result<PreparedSignature, StfError>> =
-        checks.par_iter().map(|c| prepare_signature(chain_id, c)).collect();
-    let first_malformed = checks
-        .iter()
-        .zip(&prepared)
-        .filter_map(|(c, p)| p.as_ref().err().map(|e| (c.op_index, e.clone())))
-        .min_by_key(|(i, _)| *i);
-    let cutoff = first_malformed.as_ref().map_or(usize::MAX, |(i, _)| *i);
-    let before: Vec<(usize, AccountIndex, &PreparedSignature)> = checks
-        .iter()
-        .zip(&prepared)
-        .filter_map(|(c, p)| p.as_ref().ok().filter(|_| c.op_index < cutoff).map(|p| (c.op_index, c.from, p)))
-        .collect();
-    let batch: Vec<PreparedSignature> = before.iter().map(|(_, _, p)| **p).collect();
-    if verify_batch(&batch, &mut rand::thread_rng()) {
-        return first_malformed;
-    }
-    before
+    checks
         .par_iter()
-        .filter(|(_, _, p)| !p.verify())
-        .map(|(i, from, _)| (*i, StfError::BadSignature { from: *from, chain_id }))
+        .filter_map(|c| {
+            let signature = match Signature::unpack(&c.signature) {
+                Ok(s) => s,
+                Err(e) => return Some((c.op_index, StfError::MalformedSignature(e))),
+            };
+            (!tandem_crypto::verify(&c.signer, c.message.hash(chain_id), &signature))
+                .then_some((c.op_index, StfError::BadSignature { from: c.from, chain_id }))
+        })
         .min_by_key(|(i, _)| *i)
-        .or(first_malformed)
 }
 
 /// The account changes of an executed batch, not yet written to the ledger.
@@ -924,35 +889,20 @@ impl<'a> Overlay<'a> {
 
 #[cfg(test)]
 mod tests {
-    //! The batch path (batch signature verification) against the one-by-one path it
-    //! replaced: same roots, public data, fees and errors on random blocks, including blocks
-    //! with invalid transactions. (The optimized Poseidon is compared with the plain
-    //! evaluation in `tandem_crypto::poseidon`'s tests.)
+    //! Atomic batches on random blocks, including blocks with invalid transactions (bad
+    //! signatures among them): a refused batch is reported at its first failing op and
+    //! changes nothing, and `check_batch` always agrees with `apply_batch`. (The optimized
+    //! Poseidon is compared with the plain evaluation in `tandem_crypto::poseidon`'s tests.)
 
     use super::*;
     use crate::signing::sign_tx;
     use proptest::prelude::*;
     use tandem_crypto::babyjubjub::{pack_point, unpack_point};
-    use tandem_crypto::{verify, PrivateKey};
+    use tandem_crypto::PrivateKey;
     use tandem_types::{PackedAmount, PackedFee, TransferTx, WithdrawTx};
 
     const CHAIN_ID: ChainId = 5;
     const KEYS: u8 = 5;
-
-    /// What the ledger did before batch verification: every signature on its own.
-    fn first_bad_signature_one_by_one(chain_id: ChainId, checks: &[SignatureCheck]) -> Option<(usize, StfError)> {
-        checks
-            .iter()
-            .filter_map(|c| {
-                let signature = match Signature::unpack(&c.signature) {
-                    Ok(s) => s,
-                    Err(e) => return Some((c.op_index, StfError::MalformedSignature(e))),
-                };
-                (!verify(&c.signer, c.message.hash(chain_id), &signature))
-                    .then_some((c.op_index, StfError::BadSignature { from: c.from, chain_id }))
-            })
-            .min_by_key(|(i, _)| *i)
-    }
 
     fn key(i: u8) -> PrivateKey {
         PrivateKey::from_seed([i.wrapping_add(1); 32])
@@ -1033,29 +983,29 @@ mod tests {
         draws.iter().map(|&(kind, from, to)| op(ledger, &mut nonces, kind, from, (from + 1 + to % (KEYS - 1)) % KEYS)).collect()
     }
 
-    /// Applies `ops` on copies of `ledger` by both paths; asserts equal outcomes and states.
-    fn assert_paths_agree(ledger: &Ledger, ops: &[LedgerOp]) -> Result<BatchOutcome, BatchError> {
+    /// Applies `ops` to a copy of `ledger`; asserts that `check_batch` says the same, and
+    /// that a refused batch changed nothing.
+    fn apply_and_check(ledger: &Ledger, ops: &[LedgerOp]) -> Result<BatchOutcome, BatchError> {
         let fee_account = AccountIndex::new(0).unwrap();
-        let mut batch = ledger.clone();
-        let mut single = ledger.clone();
-        let by_batch = batch.apply_batch(ops, fee_account);
-        let by_single = single.apply_batch_with(ops, fee_account, first_bad_signature_one_by_one);
-        assert_eq!(by_batch, by_single);
-        assert_eq!(batch.root(), single.root());
-        assert_eq!(ledger.check_batch(ops, fee_account).is_ok(), by_single.is_ok());
-        by_batch
+        let mut copy = ledger.clone();
+        let outcome = copy.apply_batch(ops, fee_account);
+        assert_eq!(ledger.check_batch(ops, fee_account), outcome.as_ref().map(|_| ()).map_err(Clone::clone));
+        if outcome.is_err() {
+            assert_eq!(copy.root(), ledger.root());
+        }
+        outcome
     }
 
     #[test]
-    fn valid_block_and_bad_signature_in_the_middle_agree() {
+    fn a_fault_in_the_middle_is_reported_at_its_index() {
         let ledger = genesis();
         let draws: Vec<(u8, u8, u8)> = (0..8).map(|i| (i % 8, i % KEYS, i)).collect();
-        let outcome = assert_paths_agree(&ledger, &block(&ledger, &draws)).unwrap();
+        let outcome = apply_and_check(&ledger, &block(&ledger, &draws)).unwrap();
         assert_eq!(outcome.ops.len(), 8);
         for fault in 8..13 {
             let mut faulty = draws.clone();
             faulty[5] = (fault, 2, 1);
-            let error = assert_paths_agree(&ledger, &block(&ledger, &faulty)).unwrap_err();
+            let error = apply_and_check(&ledger, &block(&ledger, &faulty)).unwrap_err();
             assert_eq!(error.index, 5, "fault {fault}");
         }
     }
@@ -1064,12 +1014,12 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(24))]
 
         #[test]
-        fn batch_verification_path_equals_one_by_one(
+        fn check_batch_agrees_with_apply_batch(
             draws in prop::collection::vec((prop_oneof![6 => 0u8..8, 1 => 8u8..13], 0..KEYS, 0..KEYS), 1..12),
         ) {
             let ledger = genesis();
             let ops = block(&ledger, &draws);
-            let _ = assert_paths_agree(&ledger, &ops);
+            let _ = apply_and_check(&ledger, &ops);
         }
     }
 }
