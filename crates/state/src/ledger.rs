@@ -30,7 +30,7 @@ use tandem_types::{
 
 use crate::account::Account;
 use crate::error::{BatchError, LedgerConfigError, StfError};
-use crate::signing::{forced_message, forced_request_hash, transfer_message, withdraw_message};
+use crate::signing::{forced_message, forced_request_hash, transfer_message, verify_packed, withdraw_message};
 use crate::verified::VerifiedSignatures;
 use crate::tree::{MerkleProof, SparseMerkleTree};
 
@@ -465,12 +465,9 @@ fn first_bad_signature(chain_id: ChainId, checks: &[SignatureCheck]) -> Option<(
     checks
         .par_iter()
         .filter_map(|c| {
-            let signature = match Signature::unpack(&c.signature) {
-                Ok(s) => s,
-                Err(e) => return Some((c.op_index, StfError::MalformedSignature(e))),
-            };
-            (!tandem_crypto::verify(&c.signer, c.message.hash(chain_id), &signature))
-                .then_some((c.op_index, StfError::BadSignature { from: c.from, chain_id }))
+            verify_packed(chain_id, c.from, &c.signer, c.message.hash(chain_id), &c.signature)
+                .err()
+                .map(|e| (c.op_index, e))
         })
         .min_by_key(|(i, _)| *i)
 }

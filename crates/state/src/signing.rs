@@ -153,9 +153,21 @@ pub fn verify_tx(
         }
         tandem_types::Tx::Withdraw(w) => withdraw_message(chain_id, w),
     };
-    let signature = tandem_crypto::Signature::unpack(&signed.signature).map_err(crate::StfError::MalformedSignature)?;
+    verify_packed(chain_id, signed.tx.from(), signer, message, &signed.signature)
+}
+
+/// Checks a packed signature of `from`'s key `signer` on `message` (a §4.4 signing message
+/// for `chain_id`): the one place a rule's signature verdict and its error are decided.
+pub(crate) fn verify_packed(
+    chain_id: ChainId,
+    from: tandem_types::AccountIndex,
+    signer: &PublicKey,
+    message: tandem_crypto::Fr,
+    signature: &tandem_types::PackedSignature,
+) -> Result<(), crate::StfError> {
+    let signature = tandem_crypto::Signature::unpack(signature).map_err(crate::StfError::MalformedSignature)?;
     if !tandem_crypto::verify(signer, message, &signature) {
-        return Err(crate::StfError::BadSignature { from: signed.tx.from(), chain_id });
+        return Err(crate::StfError::BadSignature { from, chain_id });
     }
     Ok(())
 }
