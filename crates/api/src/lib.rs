@@ -36,8 +36,9 @@ pub trait TandemApi {
     /// encoding. Errors: `-32602` when the text is not `0x` hex or the bytes are not a
     /// transaction (the message says which); `-32000` when the rules refuse it (bad
     /// signature, nonce, balance, unknown account, already known; the message is the reason);
-    /// `-32603` when the store fails.
-    #[method(name = "sendTransaction")]
+    /// `-32603` when the store fails. Runs on the blocking pool: the answer waits for the
+    /// disk sync that makes the transaction durable (shared by concurrent calls).
+    #[method(name = "sendTransaction", blocking)]
     fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx>;
 
     /// `tandem_getTransaction`: a transaction's fate, `null` if unknown. Errors: `-32602`
@@ -83,7 +84,8 @@ pub trait MemberApi {
     /// `tandem_forwardTransactions`: transactions another member accepted (`0x` hex of their
     /// encodings), admitted here as if submitted; refused ones are counted, not reported.
     /// Errors: `-32602` for more transactions than the member's forwarding chunk.
-    #[method(name = "forwardTransactions")]
+    /// Runs on the blocking pool (signature checks and a disk sync).
+    #[method(name = "forwardTransactions", blocking)]
     fn forward_transactions(&self, txs: Vec<alloy::primitives::Bytes>) -> RpcResult<ForwardReceipt>;
 
     /// `tandem_sequencerSet`: this member, its consensus progress and the latest two L1

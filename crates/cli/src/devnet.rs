@@ -129,7 +129,7 @@ pub struct DevnetArgs {
     #[arg(long, default_value_t = 1)]
     pub l1_confirmations: u64,
     /// Most ops per L2 block.
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = tandem_node::config::DEFAULT_MAX_BLOCK_OPS)]
     pub max_block_ops: usize,
     /// Op slots of the validity circuit (ZK lane for fast withdrawals; default 2); 0 turns the
     /// ZK lane off. The devnet runs an INSECURE local trusted setup for this shape (cached in

@@ -42,7 +42,7 @@ pub struct NodeArgs {
     #[arg(long, env = "TANDEM_L1_CONFIRMATIONS", default_value_t = 1)]
     pub l1_confirmations: u64,
     /// Most ops per block (and per L1 batch).
-    #[arg(long, env = "TANDEM_MAX_BLOCK_OPS", default_value_t = 512)]
+    #[arg(long, env = "TANDEM_MAX_BLOCK_OPS", default_value_t = tandem_node::config::DEFAULT_MAX_BLOCK_OPS)]
     pub max_block_ops: usize,
     /// L1 polling interval in milliseconds.
     #[arg(long, env = "TANDEM_L1_POLL_MS", default_value_t = 1000)]

@@ -6,6 +6,12 @@ use std::time::Duration;
 use tandem_l1::{Address, PrivateKeySigner};
 use tandem_types::PackedPubKey;
 
+/// The default most ops per block. At one block per second it must be above what the
+/// members can execute, or the block size, not their CPU, caps the set's throughput: 512
+/// capped a 4-member set on 2 cores at ~500 tx/s below its ~540 (BENCHMARKS.md, issue 13).
+/// A block of 1,024 transfers is ~12 KiB of calldata and ~380k gas on L1.
+pub const DEFAULT_MAX_BLOCK_OPS: usize = 1024;
+
 /// Everything a node needs to run.
 #[derive(Debug, Clone)]
 pub struct NodeConfig {
@@ -35,7 +41,8 @@ pub struct NodeConfig {
     pub block_time: Duration,
     /// L1 blocks a deposit must be buried under before L2 credits it (reorg safety).
     pub l1_confirmations: u64,
-    /// Most ops per block (and so per batch).
+    /// Most ops per block (and so per batch). In a sequencer set every member must use the
+    /// same value: a member votes nil on a larger proposal (SPEC §11).
     pub max_block_ops: usize,
     /// How often L1 is polled.
     pub l1_poll_interval: Duration,

@@ -8,6 +8,7 @@
 //! batches carry their signatures.
 
 pub mod config;
+pub mod group_commit;
 pub mod member;
 pub mod mempool;
 pub mod metrics;

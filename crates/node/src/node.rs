@@ -18,6 +18,7 @@ use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
 use tracing::{debug, error, info, warn};
 
 use crate::config::NodeConfig;
+use crate::group_commit::GroupCommit;
 use crate::mempool::{Mempool, MempoolError};
 use crate::metrics::Metrics;
 use crate::posting::Posting;
@@ -185,6 +186,8 @@ pub struct Node {
     pub(crate) l1: RollupClient,
     /// Metrics.
     pub metrics: Metrics,
+    /// Concurrent client submissions share one admission batch (one disk sync).
+    submissions: GroupCommit<Vec<u8>, Result<TxHash, SubmitError>>,
     pub(crate) l1_chain_id: u64,
     pub(crate) challenge_window: u64,
     /// The rollup's prover market (read from L1 at start; fixed at the rollup's deployment).
@@ -274,6 +277,7 @@ impl Node {
         }
         let node = Self {
             metrics: Metrics::default(),
+            submissions: GroupCommit::default(),
             ledger: Mutex::new(ledger),
             db,
             mempool: Mutex::new(mempool),
@@ -308,10 +312,20 @@ impl Node {
     }
 
     /// Validates and durably accepts a transaction; returns its hash.
+    ///
+    /// Concurrent calls are grouped ([`GroupCommit`]): whoever finds no admission batch
+    /// running admits everything queued so far with [`Node::submit_batch`], so N concurrent
+    /// clients cost one disk sync, and each gets the verdict it would have got alone, in
+    /// arrival order.
     pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, SubmitError> {
-        self.submit_batch(&[bytes])
-            .pop()
-            .expect("one result per input")
+        self.submissions.submit(
+            bytes.to_vec(),
+            |batch| {
+                let inputs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+                self.submit_batch(&inputs)
+            },
+            || Err(SubmitError::Store(StoreError::Database("admission returned no verdict for this transaction".into()))),
+        )
     }
 
     /// Validates and durably accepts transactions, in order, each as if submitted alone

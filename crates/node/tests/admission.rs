@@ -83,3 +83,96 @@ async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_resta
         assert_eq!(ledger.account(AccountIndex::new(2).unwrap()).unwrap().nonce, 1);
     });
 }
+
+/// Concurrent client submissions (`Node::submit`, what `tandem_sendTransaction` calls) are
+/// grouped into shared admission batches; each caller must still get the verdict of its own
+/// transaction, and only the accepted ones are persisted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
+    let h = harness().await;
+    let keys: Vec<_> = (1..=8).map(l2_key).collect();
+    let user_l1 = tandem_l1::RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
+    for key in &keys {
+        let (x, y) = xy(key);
+        user_l1.deposit_eth(x, y, tandem_l1::U256::from(10u128.pow(18))).await.unwrap();
+    }
+    let node = h.node.clone();
+    node.sync_l1(&mut None).await.unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(1));
+
+    // Account i + 1 belongs to keys[i] (deposits take the next index after the fee account).
+    // Accounts 1-4 send valid transfers; accounts 5-8 only forged ones (signed by someone
+    // else), so no verdict depends on which thread comes first.
+    let valid: Vec<Vec<u8>> = (0..4)
+        .map(|i| transfer(&keys[i], i as u32 + 1, &keys[(i + 1) % 4], 0, 1_000 + i as u128, 0, 0))
+        .collect();
+    let forged: Vec<Vec<u8>> = (0..4)
+        .map(|i| transfer(&keys[i], i as u32 + 5, &keys[i], 0, 7, 0, 0))
+        .collect();
+    // Every valid transaction twice (exactly one copy is accepted), every forged one, and
+    // malformed bytes, all at once from separate threads.
+    let mut inputs: Vec<Vec<u8>> = Vec::new();
+    for round in 0..2 {
+        inputs.extend(valid.iter().cloned());
+        if round == 0 {
+            inputs.extend(forged.iter().cloned());
+            inputs.extend((0..4u8).map(|i| vec![0xff, i]));
+        }
+    }
+    let start = std::sync::Barrier::new(inputs.len());
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = inputs
+            .iter()
+            .map(|bytes| {
+                let (node, start) = (&node, &start);
+                s.spawn(move || {
+                    start.wait();
+                    node.submit(bytes)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("submitting thread")).collect()
+    });
+    for tx in &valid {
+        let hash = tandem_chain::TxHash::of(&SignedTx::decode(tx).unwrap());
+        let verdicts: Vec<_> = inputs
+            .iter()
+            .zip(&results)
+            .filter(|(input, _)| *input == tx)
+            .map(|(_, r)| r)
+            .collect();
+        assert_eq!(verdicts.iter().filter(|r| matches!(r, Ok(h) if *h == hash)).count(), 1, "{verdicts:?}");
+        assert_eq!(
+            verdicts
+                .iter()
+                .filter(|r| matches!(r, Err(SubmitError::Refused(MempoolError::AlreadyKnown(h))) if *h == hash))
+                .count(),
+            1,
+            "{verdicts:?}"
+        );
+    }
+    for (input, result) in inputs.iter().zip(&results) {
+        if forged.contains(input) {
+            assert!(
+                matches!(result, Err(SubmitError::Refused(MempoolError::Rule(StfError::BadSignature { .. })))),
+                "{result:?}"
+            );
+        } else if !valid.contains(input) {
+            assert!(matches!(result, Err(SubmitError::Malformed(d)) if d.ty == "SignedTx"), "{result:?}");
+        }
+    }
+    node.with_ledger(|_, mempool| assert_eq!(mempool.len(), 4));
+
+    drop(node);
+    drop(h.node);
+    let node = open(&h.config).await;
+    node.with_ledger(|_, mempool| assert_eq!(mempool.len(), 4, "the accepted transactions survive a restart"));
+    assert_eq!(node.produce_block().unwrap(), Some(2));
+    node.with_ledger(|ledger, mempool| {
+        assert!(mempool.is_empty());
+        for i in 1..=8 {
+            let expected = if i <= 4 { 1 } else { 0 };
+            assert_eq!(ledger.account(AccountIndex::new(i).unwrap()).unwrap().nonce, expected);
+        }
+    });
+}

@@ -94,7 +94,7 @@ pub struct SetBenchArgs {
     #[arg(long, default_value_t = 512)]
     pub accounts: usize,
     /// Most ops per L2 block (`tandem node --max-block-ops`).
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = tandem_node::config::DEFAULT_MAX_BLOCK_OPS)]
     pub max_block_ops: usize,
     /// Target L2 block time in milliseconds.
     #[arg(long, default_value_t = 1000)]
@@ -140,7 +140,7 @@ impl Default for SetBenchArgs {
             warm_s: 5,
             drain_s: 90,
             accounts: 512,
-            max_block_ops: 512,
+            max_block_ops: tandem_node::config::DEFAULT_MAX_BLOCK_OPS,
             block_time_ms: 1000,
             propose_timeout_ms: 3000,
             tree_depth: 24,
