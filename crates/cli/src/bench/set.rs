@@ -3,9 +3,13 @@
 //! It starts anvil (prague), deploys the staked mode and stakes `--members N` members as the
 //! devnet does (member i: (N - i) × 100 tokens, its own L1 account and signing key), moves L1
 //! to the epoch whose set they are, starts N `tandem node --staking …` processes (`--tandem
-//! PATH`, default: this executable) and funds `--accounts` L2 accounts by L1 deposits. Then,
+//! PATH`, default: this executable) and funds `--accounts` L2 accounts by L1 deposits. Before
+//! the set starts, on the quiet machine, it measures the execution ceiling: one ledger
+//! applying 1,000 transfers on one core (`tandem bench ledger`'s workload at the same
+//! accounts and depth), times the cores, divided by the members. Then,
 //! for each offered rate (`--rates`, `--repeat` times): it pre-signs `rate × duration`
-//! transfers (account a → account a + 1, each account's nonces in order) and submits them on
+//! transfers (each from the next account in turn to a pseudo-random other one, as in the
+//! ledger bench; each account's nonces in order) and submits them on
 //! schedule (transfer k at `k / rate` s; each account always to the same member, accounts
 //! spread round-robin over the members, at most `--concurrency` requests in flight per
 //! member, one per account). For every transaction it records the time from sending
@@ -16,7 +20,8 @@
 //! their member.
 //!
 //! Reported per rate ([`SetBenchRow`]): offered and achieved submit rate, refusals, included
-//! throughput over the steady window (`--warm-s` after the start to the end of submission),
+//! throughput over the steady window (`--warm-s` after the start to the end of submission)
+//! and its share of the execution ceiling,
 //! backlog at the end, latency p50/p90/p99/max of transactions sent in the steady window,
 //! submit RPC latency, blocks and ops per block, consensus heights per second, the CPU used by
 //! each member, anvil, this generator and everything else on the machine (from /proc), and
@@ -186,7 +191,7 @@ pub fn validate(args: &SetBenchArgs) -> Result<()> {
     );
     ensure!(
         (2..=MAX_ACCOUNTS).contains(&args.accounts),
-        "--accounts must be in 2..={MAX_ACCOUNTS} (transfers go from account a to a + 1)"
+        "--accounts must be in 2..={MAX_ACCOUNTS} (every transfer goes to another account)"
     );
     // Index 0 is the fee account.
     ensure!(
@@ -241,6 +246,14 @@ pub struct SetBenchReport {
     pub warm_s: u64,
     /// `--concurrency`.
     pub concurrency: usize,
+    /// One ledger on one core, measured by this run before the set starts: transfers/s
+    /// applying a block of 1,000 signed transfers between pseudo-random pairs of the same
+    /// number of accounts at the same depth (`tandem bench ledger`'s workload, which the
+    /// generator's transfers follow).
+    pub ledger_one_core_tx_s: f64,
+    /// The set's execution ceiling, `cores × ledger_one_core_tx_s / members`: what the
+    /// members could include if each executed every transaction once and did nothing else.
+    pub execution_ceiling_tx_s: f64,
     /// One row per offered rate, in the order run (rates × repeat).
     pub rows: Vec<SetBenchRow>,
     /// Transfer-only batches committed on L1, grouped by signers and size.
@@ -334,6 +347,8 @@ pub struct SetBenchRow {
     pub max_lag_s: f64,
     /// Transfers included per second over the steady window.
     pub included_tx_s: f64,
+    /// `included_tx_s` as a share of the report's execution ceiling (0..; 1.0 = the ceiling).
+    pub of_ceiling: f64,
     /// Accepted transfers not yet included when submission ended.
     pub backlog_at_end: usize,
     /// Accepted transfers still not included after the drain.
@@ -404,19 +419,24 @@ pub fn set_table(r: &SetBenchReport) -> String {
         r.warm_s,
         r.concurrency
     );
-    out += "| offered tx/s | sent (refused) | submit tx/s | included tx/s (steady) | backlog at end | latency p50 / p90 / p99 / max ms | submit RPC p50 / p99 ms | blocks, mean / max ops | heights/s | members' CPU (cores) | anvil | generator | others | machine busy | member CPU per tx | checked |\n";
-    out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    out += &format!(
+        "execution ceiling: {} cores x {:.0} transfers/s (one ledger, one core, same accounts and depth) / {} members = {:.0} tx/s\n\n",
+        r.cores, r.ledger_one_core_tx_s, r.members, r.execution_ceiling_tx_s
+    );
+    out += "| offered tx/s | sent (refused) | submit tx/s | included tx/s (steady) | of ceiling | backlog at end | latency p50 / p90 / p99 / max ms | submit RPC p50 / p99 ms | blocks, mean / max ops | heights/s | members' CPU (cores) | anvil | generator | others | machine busy | member CPU per tx | checked |\n";
+    out += "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for row in &r.rows {
         let latency = row.latency_ms.map_or("-".into(), |l| format!("{} / {} / {} / {}", ms(l.p50), ms(l.p90), ms(l.p99), ms(l.max)));
         let rpc = row.submit_rpc_ms.map_or("-".into(), |l| format!("{} / {}", ms(l.p50), ms(l.p99)));
         let per_member: Vec<String> = row.cpu.members.iter().map(|c| format!("{c:.2}")).collect();
         out += &format!(
-            "| {} | {} ({}) | {:.0} | {:.0} | {} | {} | {} | {}, {:.0} / {} | {:.2} | {} = {:.2} | {:.2} | {:.2} | {:.2} | {:.0}% | {} | {}/{} |\n",
+            "| {} | {} ({}) | {:.0} | {:.0} | {:.0}% | {} | {} | {} | {}, {:.0} / {} | {:.2} | {} = {:.2} | {:.2} | {:.2} | {:.2} | {:.0}% | {} | {}/{} |\n",
             row.offered_tx_s,
             row.sent,
             row.refused,
             row.submit_tx_s,
             row.included_tx_s,
+            100.0 * row.of_ceiling,
             row.backlog_at_end,
             latency,
             rpc,
@@ -874,6 +894,20 @@ struct Sent {
 
 /// Signs `count` transfers: transfer k is from account k % A (to account k % A + 1) with the
 /// account's next nonce, due at `k / rate` s. Returns each account's list in time order.
+/// The recipient of the `k`-th transfer, sent by `sender` among `accounts` users:
+/// pseudo-random and never the sender, as in `tandem bench ledger`, so that the set executes
+/// the same kind of block as the ledger its ceiling is measured on (neighbouring accounts
+/// would share most of their Merkle paths and hash less).
+fn recipient(k: usize, sender: usize, accounts: usize) -> usize {
+    // splitmix64: a fixed, well-mixed sequence, so runs are comparable.
+    let mut z = (k as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    let other = (z % (accounts.max(2) as u64 - 1)) as usize;
+    if other >= sender { other + 1 } else { other }
+}
+
 fn presign(users: &[User], nonces: &[u32], count: usize, rate: u64) -> Result<Vec<Vec<(Duration, String)>>> {
     let a = users.len();
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
@@ -890,7 +924,7 @@ fn presign(users: &[User], nonces: &[u32], count: usize, rate: u64) -> Result<Ve
                             let nonce = u32::try_from(k / a).ok().and_then(|d| nonces[acct].checked_add(d)).ok_or_else(|| anyhow!("nonce overflow"))?;
                             let tx = Tx::Transfer(TransferTx {
                                 from: users[acct].index,
-                                to: users[(acct + 1) % a].packed,
+                                to: users[recipient(k, acct, a)].packed,
                                 token: TokenId::ETH,
                                 amount: PackedAmount::new(1_000)?,
                                 fee: PackedFee::new(1)?,
@@ -950,7 +984,7 @@ fn pairs(v: &[f64]) -> Option<[f64; 2]> {
     Percentiles::of_seconds(v).map(|p| [p.p50, p.p90])
 }
 
-async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shared<Tracker>, rate: u64, round: usize) -> Result<SetBenchRow> {
+async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shared<Tracker>, rate: u64, round: usize, ceiling_tx_s: f64) -> Result<SetBenchRow> {
     let n = net.members.len();
     let nonces = idle_nonces(net, users, rate).await?;
     let count = (rate * args.duration_s) as usize;
@@ -1065,6 +1099,7 @@ async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shar
         submit_tx_s,
         max_lag_s,
         included_tx_s,
+        of_ceiling: included_tx_s / ceiling_tx_s,
         backlog_at_end,
         missing_after_drain,
         drain_s,
@@ -1214,6 +1249,22 @@ pub async fn run_set(args: &SetBenchArgs) -> Result<SetBenchReport> {
         ensure!(dir.is_dir(), "--plot {}: the directory {} does not exist", path.display(), dir.display());
     }
     eprintln!("tandem bench set: {args:?}");
+    // The ceiling is measured first, on the quiet machine, with the generator's workload.
+    let ledger = super::ledger::run_ledger(&super::ledger::LedgerBenchArgs {
+        transfers: 1_000,
+        accounts: u32::try_from(args.accounts)? + 1,
+        depth: args.tree_depth,
+        threads: vec![1],
+        repeat: 3,
+        json: false,
+    })?;
+    let ledger_one_core_tx_s = ledger.first().context("the ledger bench measured nothing")?.transfers_per_s;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let execution_ceiling_tx_s = cores as f64 * ledger_one_core_tx_s / args.members as f64;
+    eprintln!(
+        "one ledger on one core: {ledger_one_core_tx_s:.0} transfers/s; execution ceiling {cores} x that / {} members = {execution_ceiling_tx_s:.0} tx/s",
+        args.members
+    );
     let started = Instant::now();
     let mut net = SetNet::start(args, &tandem).await?;
     net.wait_height(2, READY_TIMEOUT).await?;
@@ -1228,7 +1279,7 @@ pub async fn run_set(args: &SetBenchArgs) -> Result<SetBenchReport> {
     let mut rows = Vec::with_capacity(args.rates.len() * args.repeat);
     for round in 0..args.repeat {
         for &rate in &args.rates {
-            let row = phase(&net, args, &users, &tracker, rate, round).await?;
+            let row = phase(&net, args, &users, &tracker, rate, round, execution_ceiling_tx_s).await?;
             eprintln!(
                 "  rate {rate}/s: included {:.0} tx/s, latency p50 {} ms, members' CPU {:.2} cores",
                 row.included_tx_s,
@@ -1248,7 +1299,7 @@ pub async fn run_set(args: &SetBenchArgs) -> Result<SetBenchReport> {
     Ok(SetBenchReport {
         members: args.members,
         stakes_tokens: stakes_tokens(args.members),
-        cores: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        cores,
         max_block_ops: args.max_block_ops,
         block_time_ms: args.block_time_ms,
         propose_timeout_ms: args.propose_timeout_ms,
@@ -1257,6 +1308,8 @@ pub async fn run_set(args: &SetBenchArgs) -> Result<SetBenchReport> {
         duration_s: args.duration_s,
         warm_s: args.warm_s,
         concurrency: args.concurrency,
+        ledger_one_core_tx_s,
+        execution_ceiling_tx_s,
         rows,
         l1_batches,
     })
@@ -1278,6 +1331,7 @@ pub(crate) mod tests {
             submit_tx_s: rate as f64 * 0.99,
             max_lag_s: 0.25,
             included_tx_s: included,
+            of_ceiling: included / 600.0,
             backlog_at_end: 17,
             missing_after_drain: 0,
             drain_s: 2.5,
@@ -1323,6 +1377,8 @@ pub(crate) mod tests {
             duration_s: 15,
             warm_s: 5,
             concurrency: 32,
+            ledger_one_core_tx_s: 1200.0,
+            execution_ceiling_tx_s: 600.0,
             rows: vec![
                 row(0, &[], 0.0, &[0.02, 0.02, 0.02, 0.02]),
                 row(50, &[0.61, 0.72, 0.9, 1.3, 0.8], 50.2, &[0.1, 0.09, 0.1, 0.11]),
@@ -1349,7 +1405,7 @@ pub(crate) mod tests {
             .collect();
         assert_eq!(rows.len(), 4);
         for (cells, j) in rows.iter().zip(json["rows"].as_array().unwrap()) {
-            assert_eq!(cells.len(), 16, "{cells:?}");
+            assert_eq!(cells.len(), 17, "{cells:?}");
             let close = |cell: &str, values: &[f64], decimals: i32| {
                 let got = numbers(cell);
                 assert_eq!(got.len(), values.len(), "{cell} vs {values:?}");
@@ -1362,32 +1418,49 @@ pub(crate) mod tests {
             close(cells[1], &[f(&j["sent"]), f(&j["refused"])], 0);
             close(cells[2], &[f(&j["submit_tx_s"])], 0);
             close(cells[3], &[f(&j["included_tx_s"])], 0);
-            close(cells[4], &[f(&j["backlog_at_end"])], 0);
+            close(cells[4], &[100.0 * f(&j["of_ceiling"])], 0);
+            close(cells[5], &[f(&j["backlog_at_end"])], 0);
             let l = &j["latency_ms"];
             if l.is_null() {
-                assert_eq!(cells[5], "-");
+                assert_eq!(cells[6], "-");
             } else {
-                close(cells[5], &[f(&l["p50"]), f(&l["p90"]), f(&l["p99"]), f(&l["max"])], 0);
+                close(cells[6], &[f(&l["p50"]), f(&l["p90"]), f(&l["p99"]), f(&l["max"])], 0);
             }
-            close(cells[6], &[f(&j["submit_rpc_ms"]["p50"]), f(&j["submit_rpc_ms"]["p99"])], 0);
-            close(cells[7], &[f(&j["blocks"]), f(&j["mean_ops"]), f(&j["max_ops"])], 0);
-            close(cells[8], &[f(&j["heights_per_s"])], 2);
+            close(cells[7], &[f(&j["submit_rpc_ms"]["p50"]), f(&j["submit_rpc_ms"]["p99"])], 0);
+            close(cells[8], &[f(&j["blocks"]), f(&j["mean_ops"]), f(&j["max_ops"])], 0);
+            close(cells[9], &[f(&j["heights_per_s"])], 2);
             let mut cpu: Vec<f64> = j["cpu"]["members"].as_array().unwrap().iter().map(f).collect();
             cpu.push(f(&j["cpu"]["members_total"]));
-            close(cells[9], &cpu, 2);
-            close(cells[10], &[f(&j["cpu"]["anvil"])], 2);
-            close(cells[11], &[f(&j["cpu"]["generator"])], 2);
-            close(cells[12], &[f(&j["cpu"]["others_total"])], 2);
-            close(cells[13], &[100.0 * f(&j["cpu"]["machine_busy"])], 0);
+            close(cells[10], &cpu, 2);
+            close(cells[11], &[f(&j["cpu"]["anvil"])], 2);
+            close(cells[12], &[f(&j["cpu"]["generator"])], 2);
+            close(cells[13], &[f(&j["cpu"]["others_total"])], 2);
+            close(cells[14], &[100.0 * f(&j["cpu"]["machine_busy"])], 0);
             match j["member_cpu_ms_per_tx"].as_f64() {
-                Some(c) => close(cells[14], &[c], 1),
-                None => assert_eq!(cells[14], "-"),
+                Some(c) => close(cells[15], &[c], 1),
+                None => assert_eq!(cells[15], "-"),
             }
-            close(cells[15], &[f(&j["checked_ok"]), f(&j["checked"])], 0);
+            close(cells[16], &[f(&j["checked_ok"]), f(&j["checked"])], 0);
         }
         assert!(table.contains("4 members (stakes 400/300/200/100), 2 cores"));
+        assert!(table.contains("execution ceiling: 2 cores x 1200 transfers/s (one ledger, one core, same accounts and depth) / 4 members = 600 tx/s"));
+        assert_eq!((json["ledger_one_core_tx_s"].as_f64(), json["execution_ceiling_tx_s"].as_f64()), (Some(1200.0), Some(600.0)));
         assert!(table.contains("4 signers, <= 128 ops (mean 47 ops): 9 batches, mean gasUsed 159718"));
         assert_eq!(json["l1_batches"][0]["mean_gas_used"], 159_718);
+    }
+
+    #[test]
+    fn recipients_are_spread_and_never_the_sender() {
+        let accounts = 512;
+        let mut seen = std::collections::HashSet::new();
+        for k in 0..10_000 {
+            let sender = k % accounts;
+            let to = recipient(k, sender, accounts);
+            assert!(to < accounts && to != sender, "transfer {k}: {sender} -> {to}");
+            seen.insert(to);
+        }
+        assert!(seen.len() > 500, "only {} distinct recipients", seen.len());
+        assert_eq!(recipient(7, 0, 2), 1);
     }
 
     #[test]
