@@ -106,6 +106,8 @@ impl<I, R> GroupCommit<I, R> {
                 state.writing = false;
                 self.finished.notify_all();
                 if let Some(payload) = panic {
+                    // Nobody will collect this caller's own `missing`.
+                    state.results.remove(&ticket);
                     drop(state);
                     std::panic::resume_unwind(payload);
                 }
@@ -178,6 +180,7 @@ mod tests {
             group.submit(1, |_| panic!("batch failed"), || Err("no result"))
         }));
         assert!(caught.is_err(), "the writer's caller sees the panic");
+        assert!(group.lock().results.is_empty(), "no result is left behind");
         let r = group.submit(2, |batch| batch.into_iter().map(Ok).collect(), || Err("no result"));
         assert_eq!(r, Ok(2), "the next caller can write");
     }
