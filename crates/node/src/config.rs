@@ -6,10 +6,11 @@ use std::time::Duration;
 use tandem_l1::{Address, PrivateKeySigner};
 use tandem_types::PackedPubKey;
 
-/// The default most ops per block. At one block per second it must be above what the
-/// members can execute, or the block size, not their CPU, caps the set's throughput: 512
-/// capped a 4-member set on 2 cores at ~500 tx/s below its ~540 (BENCHMARKS.md, issue 13).
-/// A block of 1,024 transfers is ~12 KiB of calldata and ~380k gas on L1.
+/// The default most ops per block. At one block per second the block size must not be what
+/// caps the set's throughput: 512 ops capped inclusion at ~500 tx/s, about what a 4-member
+/// set on 2 cores executes, and a block after a slow height must catch up above the mean
+/// (BENCHMARKS.md, issue 13). A block of 1,024 transfers is ~12 KiB of calldata and ~380k
+/// gas on L1.
 pub const DEFAULT_MAX_BLOCK_OPS: usize = 1024;
 
 /// Everything a node needs to run.

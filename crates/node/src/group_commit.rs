@@ -9,8 +9,8 @@
 //! Invariants: each queued input is processed exactly once, in one batch, and its caller gets
 //! exactly the result the batch function returned for it. Batches run one at a time and
 //! take inputs in arrival order. A writer runs exactly one batch, the one holding its own
-//! input, so nobody serves others forever. At most [`GroupCommit::max_batch`] inputs go in a
-//! batch.
+//! input, so nobody serves others forever. At most `max_batch` inputs (see
+//! [`GroupCommit::new`]) go in a batch.
 
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -53,11 +53,6 @@ impl<I, R> GroupCommit<I, R> {
             finished: Condvar::new(),
             max_batch: max_batch.max(1),
         }
-    }
-
-    /// Most inputs one batch takes.
-    pub fn max_batch(&self) -> usize {
-        self.max_batch
     }
 
     /// Queues `input` and returns its result once a batch has processed it. `process` gets the

@@ -892,8 +892,6 @@ struct Sent {
     acked: Instant,
 }
 
-/// Signs `count` transfers: transfer k is from account k % A (to account k % A + 1) with the
-/// account's next nonce, due at `k / rate` s. Returns each account's list in time order.
 /// The recipient of the `k`-th transfer, sent by `sender` among `accounts` users:
 /// pseudo-random and never the sender, as in `tandem bench ledger`, so that the set executes
 /// the same kind of block as the ledger its ceiling is measured on (neighbouring accounts
@@ -908,6 +906,8 @@ fn recipient(k: usize, sender: usize, accounts: usize) -> usize {
     if other >= sender { other + 1 } else { other }
 }
 
+/// Signs `count` transfers: transfer k is from account k % A (to [`recipient`]`(k, …)`) with
+/// the account's next nonce, due at `k / rate` s. Returns each account's list in time order.
 fn presign(users: &[User], nonces: &[u32], count: usize, rate: u64) -> Result<Vec<Vec<(Duration, String)>>> {
     let a = users.len();
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
