@@ -4,7 +4,7 @@
 //! Compatibility is pinned by reference vectors produced with circomlibjs
 //! (`tools/vectors/generate.js`, output in `tests/vectors/`).
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod babyjubjub;
@@ -16,4 +16,4 @@ pub use ark_bn254::Fr;
 pub use babyjubjub::PointError;
 pub use eddsa::{verify, PrivateKey, PublicKey, Signature, SignatureError};
 pub use field::FieldError;
-pub use poseidon::{hash2, poseidon};
+pub use poseidon::{hash2, poseidon, poseidon_many};

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
-use tandem_crypto::{hash2, poseidon, Fr, PublicKey};
+use tandem_crypto::{poseidon_many, Fr, PublicKey};
 use tandem_types::{Balance, Nonce, TokenId, TOKEN_BITS};
 
 use crate::tree::empty_subtree_hashes;
@@ -49,37 +49,69 @@ impl Account {
 
     /// Root of the balance tree (depth [`TOKEN_BITS`], leaf = balance).
     pub fn balance_root(&self) -> Fr {
-        let entries: Vec<(u32, Fr)> =
-            self.balances.iter().map(|(t, b)| (*t as u32, Fr::from(*b))).collect();
-        sparse_root(&entries, TOKEN_BITS as u8, 0)
+        balance_roots(std::slice::from_ref(&self))[0]
     }
 
     /// The account's leaf in the state tree: `H(A.x, A.y, nonce, balance_root)`.
     pub fn leaf_hash(&self) -> Fr {
-        poseidon(&[self.pubkey.x(), self.pubkey.y(), Fr::from(self.nonce as u64), self.balance_root()])
+        leaf_hashes(std::slice::from_ref(&self))[0]
     }
+}
+
+/// [`Account::leaf_hash`] of each account, in order. Why together: the hashes of many
+/// accounts are independent, so they go through [`poseidon_many`] a level at a time.
+pub fn leaf_hashes(accounts: &[&Account]) -> Vec<Fr> {
+    let roots = balance_roots(accounts);
+    let inputs: Vec<[Fr; 4]> = accounts
+        .iter()
+        .zip(roots)
+        .map(|(a, root)| [a.pubkey.x(), a.pubkey.y(), Fr::from(a.nonce as u64), root])
+        .collect();
+    poseidon_many(&inputs)
+}
+
+/// [`Account::balance_root`] of each account, in order: the sparse balance trees hashed
+/// level by level across all accounts, each non-empty node once (an empty subtree is its
+/// precomputed hash).
+fn balance_roots(accounts: &[&Account]) -> Vec<Fr> {
+    let zeros = balance_zeros();
+    // Per account, the non-empty nodes of the current level, by position, ascending.
+    let mut levels: Vec<Vec<(u32, Fr)>> = accounts
+        .iter()
+        .map(|a| a.balances.iter().map(|(t, b)| (*t as u32, Fr::from(*b))).collect())
+        .collect();
+    for zero in &zeros[..TOKEN_BITS as usize] {
+        let mut inputs: Vec<[Fr; 2]> = Vec::new();
+        let mut parents: Vec<Vec<u32>> = Vec::with_capacity(levels.len());
+        for nodes in &levels {
+            let mut positions = Vec::with_capacity(nodes.len());
+            let mut k = 0;
+            while k < nodes.len() {
+                let parent = nodes[k].0 >> 1;
+                let mut children = [*zero, *zero];
+                while k < nodes.len() && nodes[k].0 >> 1 == parent {
+                    children[(nodes[k].0 & 1) as usize] = nodes[k].1;
+                    k += 1;
+                }
+                inputs.push(children);
+                positions.push(parent);
+            }
+            parents.push(positions);
+        }
+        let mut hashed = poseidon_many(&inputs).into_iter();
+        for (nodes, positions) in levels.iter_mut().zip(parents) {
+            *nodes = positions.into_iter().zip(hashed.by_ref()).collect();
+        }
+    }
+    levels
+        .into_iter()
+        .map(|root| root.first().map_or(zeros[TOKEN_BITS as usize], |(_, value)| *value))
+        .collect()
 }
 
 fn balance_zeros() -> &'static [Fr] {
     static ZEROS: OnceLock<Vec<Fr>> = OnceLock::new();
     ZEROS.get_or_init(|| empty_subtree_hashes(TOKEN_BITS as u8))
-}
-
-/// Root of the subtree of height `height` whose leftmost leaf is `first`, holding the
-/// sorted, non-zero `entries` (all inside the subtree). Hashes only non-empty nodes.
-fn sparse_root(entries: &[(u32, Fr)], height: u8, first: u32) -> Fr {
-    if entries.is_empty() {
-        return balance_zeros()[height as usize];
-    }
-    if height == 0 {
-        return entries[0].1;
-    }
-    let mid = first + (1 << (height - 1));
-    let split = entries.partition_point(|(i, _)| *i < mid);
-    hash2(
-        sparse_root(&entries[..split], height - 1, first),
-        sparse_root(&entries[split..], height - 1, mid),
-    )
 }
 
 #[cfg(test)]
@@ -97,5 +129,45 @@ mod tests {
             tree.update(&[(t, Fr::from(b))]);
         }
         assert_eq!(account.balance_root(), tree.root());
+    }
+
+    /// The leaf as SPEC §3 defines it, one scalar hash at a time over the full balance tree.
+    fn leaf_by_definition(account: &Account) -> Fr {
+        let mut level: Vec<Fr> = (0..1u32 << TOKEN_BITS).map(|t| Fr::from(account.balance(TokenId::new(t).unwrap()))).collect();
+        while level.len() > 1 {
+            level = level.chunks(2).map(|c| tandem_crypto::hash2(c[0], c[1])).collect();
+        }
+        tandem_crypto::poseidon(&[account.pubkey.x(), account.pubkey.y(), Fr::from(account.nonce as u64), level[0]])
+    }
+
+    #[test]
+    fn leaf_hashes_together_equal_each_by_definition() {
+        let patterns: [&[(u32, u128)]; 7] = [
+            &[],
+            &[(0, 1)],
+            &[(31, u128::MAX)],
+            &[(0, 5), (1, 6)],
+            &[(2, 7), (29, 8), (30, 9)],
+            &[(0, 3), (16, 4)],
+            &[(5, 1), (6, 2), (7, 3), (8, 4), (9, 5), (10, 6), (11, 7), (12, 8)],
+        ];
+        let accounts: Vec<Account> = (0..23u8)
+            .map(|k| {
+                let mut a = Account::new(PrivateKey::from_seed([k + 1; 32]).public_key());
+                a.nonce = k as u32 * 1_000;
+                for &(t, b) in patterns[k as usize % patterns.len()] {
+                    a.set_balance(TokenId::new(t).unwrap(), b);
+                }
+                a
+            })
+            .collect();
+        let refs: Vec<&Account> = accounts.iter().collect();
+        let together = leaf_hashes(&refs);
+        assert_eq!(together.len(), accounts.len());
+        for (account, hash) in accounts.iter().zip(&together) {
+            assert_eq!(*hash, leaf_by_definition(account));
+            assert_eq!(*hash, account.leaf_hash());
+        }
+        assert!(leaf_hashes(&[]).is_empty());
     }
 }

@@ -2,15 +2,18 @@
 //!
 //! Only nodes that differ from the empty-subtree hash of their level are stored, so a tree
 //! of depth 24 holding a few accounts costs a few hundred nodes. Updates hash each dirty
-//! node once per call, level by level, and hash the nodes of a level in parallel when there
-//! are enough of them to pay for it.
+//! node once per call, level by level: the hashes of a level go through
+//! [`poseidon_many`] together, and in parallel when there are enough of them to pay for it.
 
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
-use tandem_crypto::{hash2, Fr};
+use tandem_crypto::{hash2, poseidon_many, Fr};
 
 /// Below this many hashes on a level, hashing stays on the calling thread.
-const PARALLEL_LEVEL_THRESHOLD: usize = 16;
+const PARALLEL_LEVEL_THRESHOLD: usize = 64;
+
+/// Hashes of a level per parallel task (a multiple of the vector hash's eight lanes).
+const PARALLEL_CHUNK: usize = 32;
 
 /// Empty-subtree hashes: `Z_0 = 0`, `Z_{h+1} = H(Z_h, Z_h)`, for heights `0..=depth`.
 pub fn empty_subtree_hashes(depth: u8) -> Vec<Fr> {
@@ -140,11 +143,12 @@ impl SparseMerkleTree {
                     .map(|(_, v)| *v)
                     .unwrap_or_else(|| self.node(h, node))
             };
-            let hash_parent = |&(g, p): &(usize, u32)| hash2(value_at(p << 1, g), value_at((p << 1) | 1, g));
+            let children = |&(g, p): &(usize, u32)| [value_at(p << 1, g), value_at((p << 1) | 1, g)];
+            let hash_parents = |chunk: &[(usize, u32)]| poseidon_many(&chunk.iter().map(children).collect::<Vec<_>>());
             let hashed: Vec<Fr> = if parents.len() >= PARALLEL_LEVEL_THRESHOLD {
-                parents.par_iter().map(hash_parent).collect()
+                parents.par_chunks(PARALLEL_CHUNK).flat_map_iter(hash_parents).collect()
             } else {
-                parents.iter().map(hash_parent).collect()
+                hash_parents(&parents)
             };
             let mut next: HashMap<u32, Vec<(usize, Fr)>> = HashMap::with_capacity(parents.len());
             for (&(g, p), value) in parents.iter().zip(hashed) {
