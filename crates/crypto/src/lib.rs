@@ -14,6 +14,6 @@ pub mod poseidon;
 
 pub use ark_bn254::Fr;
 pub use babyjubjub::PointError;
-pub use eddsa::{verify, PrivateKey, PublicKey, Signature, SignatureError};
+pub use eddsa::{verify, verify_many, PrivateKey, PublicKey, Signature, SignatureError};
 pub use field::FieldError;
 pub use poseidon::{hash2, poseidon, poseidon_many};

@@ -14,6 +14,7 @@ use tandem_crypto::PublicKey;
 use tandem_l1::{ForcedClient, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
 use tandem_state::{BlockOutcome, Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
+use tandem_state::signing::verification_chunk;
 use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
 use tracing::{debug, error, info, warn};
 
@@ -363,12 +364,22 @@ impl Node {
                 .collect();
             (ledger.verified_signatures(), signers)
         };
+        let chunk = verification_chunk(candidates.len());
         let verdicts: Vec<Option<(PublicKey, Result<(), StfError>)>> = candidates
-            .par_iter()
-            .zip(&signers)
-            .map(|(c, signer)| match (c, signer) {
-                (Some((tx, _)), Some(pk)) => Some((*pk, verified.verify(tx, pk))),
-                _ => None,
+            .par_chunks(chunk)
+            .zip(signers.par_chunks(chunk))
+            .flat_map_iter(|(candidates, signers)| {
+                let pairs: Vec<Option<(&SignedTx, &PublicKey)>> = candidates
+                    .iter()
+                    .zip(signers)
+                    .map(|(c, signer)| Some((&c.as_ref()?.0, signer.as_ref()?)))
+                    .collect();
+                let items: Vec<(&SignedTx, &PublicKey)> = pairs.iter().flatten().copied().collect();
+                let mut verdicts = verified.verify_many(&items).into_iter();
+                pairs
+                    .iter()
+                    .map(|pair| pair.map(|(_, pk)| (*pk, verdicts.next().expect("one verdict per pair"))))
+                    .collect::<Vec<_>>()
             })
             .collect();
         let ledger = lock(&self.ledger);

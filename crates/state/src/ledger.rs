@@ -30,7 +30,7 @@ use tandem_types::{
 
 use crate::account::{leaf_hashes, Account};
 use crate::error::{BatchError, LedgerConfigError, StfError};
-use crate::signing::{forced_message, forced_request_hash, transfer_message, verify_packed, withdraw_message};
+use crate::signing::{forced_message, forced_request_hash, verification_chunk, verify_packed_many, SignedMessage};
 use crate::verified::VerifiedSignatures;
 use crate::tree::{MerkleProof, SparseMerkleTree};
 
@@ -106,21 +106,6 @@ pub struct BlockOutcome {
     pub applied: Vec<usize>,
     /// The transactions that did not apply, by input position, with the rule each broke.
     pub skipped: Vec<(usize, StfError)>,
-}
-
-/// What a signature signs; the message hash is computed in the parallel phase.
-enum SignedMessage {
-    Transfer(tandem_types::TransferTx, PublicKey),
-    Withdraw(tandem_types::WithdrawTx),
-}
-
-impl SignedMessage {
-    fn hash(&self, chain_id: ChainId) -> Fr {
-        match self {
-            SignedMessage::Transfer(tx, recipient) => transfer_message(chain_id, tx, recipient),
-            SignedMessage::Withdraw(tx) => withdraw_message(chain_id, tx),
-        }
-    }
 }
 
 /// A signature to verify once execution has succeeded.
@@ -289,10 +274,21 @@ impl Ledger {
         let verified = Arc::clone(&self.verified);
         // Keys never change once an account exists, so these signers are final.
         let early: Vec<Option<(PublicKey, Result<(), StfError>)>> = ops
-            .par_iter()
-            .map(|op| match op {
-                LedgerOp::Tx(signed) => self.accounts.get(&signed.tx.from().get()).map(|a| (a.pubkey, verified.verify(signed, &a.pubkey))),
-                LedgerOp::Deposit(_) | LedgerOp::ForcedWithdrawal(_) => None,
+            .par_chunks(verification_chunk(ops.len()))
+            .flat_map_iter(|chunk| {
+                let signers: Vec<Option<(&SignedTx, PublicKey)>> = chunk
+                    .iter()
+                    .map(|op| match op {
+                        LedgerOp::Tx(signed) => self.accounts.get(&signed.tx.from().get()).map(|a| (signed, a.pubkey)),
+                        LedgerOp::Deposit(_) | LedgerOp::ForcedWithdrawal(_) => None,
+                    })
+                    .collect();
+                let items: Vec<(&SignedTx, &PublicKey)> = signers.iter().flatten().map(|(signed, key)| (*signed, key)).collect();
+                let mut verdicts = verified.verify_many(&items).into_iter();
+                signers
+                    .iter()
+                    .map(|s| s.map(|(_, key)| (key, verdicts.next().expect("one verdict per signer"))))
+                    .collect::<Vec<_>>()
             })
             .collect();
         let mut overlay = Overlay::new(self);
@@ -476,11 +472,13 @@ fn to3(i: u32) -> [u8; 3] {
 /// (BENCHMARKS.md, issue 13).
 fn first_bad_signature(chain_id: ChainId, checks: &[SignatureCheck]) -> Option<(usize, StfError)> {
     checks
-        .par_iter()
-        .filter_map(|c| {
-            verify_packed(chain_id, c.from, &c.signer, c.message.hash(chain_id), &c.signature)
-                .err()
-                .map(|e| (c.op_index, e))
+        .par_chunks(verification_chunk(checks.len()))
+        .flat_map_iter(|chunk| {
+            let messages: Vec<&SignedMessage> = chunk.iter().map(|c| &c.message).collect();
+            let hashes = SignedMessage::hash_many(chain_id, &messages);
+            let items: Vec<_> = chunk.iter().zip(hashes).map(|(c, hash)| (c.from, &c.signer, hash, &c.signature)).collect();
+            let verdicts = verify_packed_many(chain_id, &items);
+            chunk.iter().zip(verdicts).filter_map(|(c, v)| v.err().map(|e| (c.op_index, e))).collect::<Vec<_>>()
         })
         .min_by_key(|(i, _)| *i)
 }

@@ -1,6 +1,6 @@
 //! Domain-separated signing messages of user transactions (SPEC.md §4.4).
 
-use tandem_crypto::{poseidon, Fr, PublicKey};
+use tandem_crypto::{poseidon, poseidon_many, Fr, PublicKey};
 use tandem_types::{AccountIndex, ChainId, ForcedWithdrawalRequest, L1Address, TokenId, TransferTx, WithdrawTx};
 
 /// "tandem.transfer.v1" as a big-endian integer: separates transfer messages from every
@@ -40,7 +40,12 @@ pub fn address_to_fr(address: &L1Address) -> Fr {
 
 /// `H(TAG_TRANSFER, chain_id, from, to.x, to.y, token, amount, fee, nonce)`.
 pub fn transfer_message(chain_id: ChainId, tx: &TransferTx, to: &PublicKey) -> Fr {
-    poseidon(&[
+    poseidon(&transfer_message_inputs(chain_id, tx, to))
+}
+
+/// The inputs of [`transfer_message`]'s hash, in order.
+fn transfer_message_inputs(chain_id: ChainId, tx: &TransferTx, to: &PublicKey) -> [Fr; 9] {
+    [
         transfer_tag(),
         Fr::from(chain_id),
         Fr::from(tx.from.get() as u64),
@@ -50,12 +55,17 @@ pub fn transfer_message(chain_id: ChainId, tx: &TransferTx, to: &PublicKey) -> F
         Fr::from(tx.amount.value()),
         Fr::from(tx.fee.value()),
         Fr::from(tx.nonce as u64),
-    ])
+    ]
 }
 
 /// `H(TAG_WITHDRAW, chain_id, from, to_l1, token, amount, fee, nonce)`.
 pub fn withdraw_message(chain_id: ChainId, tx: &WithdrawTx) -> Fr {
-    poseidon(&[
+    poseidon(&withdraw_message_inputs(chain_id, tx))
+}
+
+/// The inputs of [`withdraw_message`]'s hash, in order.
+fn withdraw_message_inputs(chain_id: ChainId, tx: &WithdrawTx) -> [Fr; 8] {
+    [
         withdraw_tag(),
         Fr::from(chain_id),
         Fr::from(tx.from.get() as u64),
@@ -64,7 +74,54 @@ pub fn withdraw_message(chain_id: ChainId, tx: &WithdrawTx) -> Fr {
         Fr::from(tx.amount),
         Fr::from(tx.fee.value()),
         Fr::from(tx.nonce as u64),
-    ])
+    ]
+}
+
+/// What a user transaction signs, before hashing (a transfer's recipient key unpacked).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SignedMessage {
+    Transfer(TransferTx, PublicKey),
+    Withdraw(WithdrawTx),
+}
+
+impl SignedMessage {
+    /// The message `tx` signs; fails if a transfer's recipient key is not a valid point.
+    pub(crate) fn of(tx: &tandem_types::Tx) -> Result<Self, crate::StfError> {
+        Ok(match tx {
+            tandem_types::Tx::Transfer(t) => {
+                SignedMessage::Transfer(*t, PublicKey::unpack(&t.to).map_err(crate::StfError::InvalidPubKey)?)
+            }
+            tandem_types::Tx::Withdraw(w) => SignedMessage::Withdraw(*w),
+        })
+    }
+
+    /// The §4.4 signing message of each, in order: transfers and withdrawals each hashed
+    /// together through [`poseidon_many`].
+    pub(crate) fn hash_many(chain_id: ChainId, messages: &[&SignedMessage]) -> Vec<Fr> {
+        let transfers: Vec<[Fr; 9]> = messages
+            .iter()
+            .filter_map(|m| match m {
+                SignedMessage::Transfer(tx, to) => Some(transfer_message_inputs(chain_id, tx, to)),
+                SignedMessage::Withdraw(_) => None,
+            })
+            .collect();
+        let withdrawals: Vec<[Fr; 8]> = messages
+            .iter()
+            .filter_map(|m| match m {
+                SignedMessage::Withdraw(tx) => Some(withdraw_message_inputs(chain_id, tx)),
+                SignedMessage::Transfer(..) => None,
+            })
+            .collect();
+        let mut transfers = poseidon_many(&transfers).into_iter();
+        let mut withdrawals = poseidon_many(&withdrawals).into_iter();
+        messages
+            .iter()
+            .filter_map(|m| match m {
+                SignedMessage::Transfer(..) => transfers.next(),
+                SignedMessage::Withdraw(_) => withdrawals.next(),
+            })
+            .collect()
+    }
 }
 
 /// `H(TAG_EXIT, chain_id, account, token, recipient)`: the account owner's consent that its
@@ -146,28 +203,137 @@ pub fn verify_tx(
     signed: &tandem_types::SignedTx,
     signer: &PublicKey,
 ) -> Result<(), crate::StfError> {
-    let message = match &signed.tx {
-        tandem_types::Tx::Transfer(t) => {
-            let to = PublicKey::unpack(&t.to).map_err(crate::StfError::InvalidPubKey)?;
-            transfer_message(chain_id, t, &to)
-        }
-        tandem_types::Tx::Withdraw(w) => withdraw_message(chain_id, w),
-    };
-    verify_packed(chain_id, signed.tx.from(), signer, message, &signed.signature)
+    one(verify_txs(chain_id, &[(signed, signer)]))
+}
+
+/// [`verify_tx`] of each `(transaction, signer)`, in order, the hashes of all of them
+/// computed together.
+pub fn verify_txs(
+    chain_id: ChainId,
+    items: &[(&tandem_types::SignedTx, &PublicKey)],
+) -> Vec<Result<(), crate::StfError>> {
+    let messages: Vec<Result<SignedMessage, crate::StfError>> =
+        items.iter().map(|(signed, _)| SignedMessage::of(&signed.tx)).collect();
+    let well_formed: Vec<&SignedMessage> = messages.iter().filter_map(|m| m.as_ref().ok()).collect();
+    let hashes = SignedMessage::hash_many(chain_id, &well_formed);
+    let checks: Vec<_> = items
+        .iter()
+        .zip(&messages)
+        .filter(|(_, message)| message.is_ok())
+        .zip(hashes)
+        .map(|(((signed, signer), _), hash)| (signed.tx.from(), *signer, hash, &signed.signature))
+        .collect();
+    let mut verdicts = verify_packed_many(chain_id, &checks).into_iter();
+    messages
+        .into_iter()
+        .map(|message| message.and_then(|_| verdicts.next().expect("one verdict per well-formed message")))
+        .collect()
 }
 
 /// Checks a packed signature of `from`'s key `signer` on `message` (a §4.4 signing message
-/// for `chain_id`): the one place a rule's signature verdict and its error are decided.
-pub(crate) fn verify_packed(
+/// for `chain_id`), for each item in order: the one place a rule's signature verdict and its
+/// error are decided. The challenge hashes are computed together
+/// ([`tandem_crypto::verify_many`]).
+pub(crate) fn verify_packed_many(
     chain_id: ChainId,
-    from: tandem_types::AccountIndex,
-    signer: &PublicKey,
-    message: tandem_crypto::Fr,
-    signature: &tandem_types::PackedSignature,
-) -> Result<(), crate::StfError> {
-    let signature = tandem_crypto::Signature::unpack(signature).map_err(crate::StfError::MalformedSignature)?;
-    if !tandem_crypto::verify(signer, message, &signature) {
-        return Err(crate::StfError::BadSignature { from, chain_id });
+    items: &[(tandem_types::AccountIndex, &PublicKey, Fr, &tandem_types::PackedSignature)],
+) -> Vec<Result<(), crate::StfError>> {
+    let unpacked: Vec<Result<tandem_crypto::Signature, crate::StfError>> = items
+        .iter()
+        .map(|(_, _, _, packed)| tandem_crypto::Signature::unpack(packed).map_err(crate::StfError::MalformedSignature))
+        .collect();
+    let equations: Vec<(&PublicKey, Fr, &tandem_crypto::Signature)> = items
+        .iter()
+        .zip(&unpacked)
+        .filter_map(|((_, signer, message, _), signature)| Some((*signer, *message, signature.as_ref().ok()?)))
+        .collect();
+    let mut holds = tandem_crypto::verify_many(&equations).into_iter();
+    items
+        .iter()
+        .zip(unpacked)
+        .map(|((from, ..), signature)| {
+            signature?;
+            match holds.next() {
+                Some(true) => Ok(()),
+                _ => Err(crate::StfError::BadSignature { from: *from, chain_id }),
+            }
+        })
+        .collect()
+}
+
+/// Items per parallel task when verifying many signatures: an even share of the threads,
+/// between 8 (the vector hash's lanes) and 64, rounded up to a multiple of 8.
+pub fn verification_chunk(items: usize) -> usize {
+    items.div_ceil(rayon::current_num_threads().max(1)).clamp(8, 64).next_multiple_of(8)
+}
+
+/// The verdict of a one-item call to one of the `_many` functions above.
+fn one(verdicts: Vec<Result<(), crate::StfError>>) -> Result<(), crate::StfError> {
+    verdicts.into_iter().next().expect("one verdict per item")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tandem_crypto::PrivateKey;
+    use tandem_types::{PackedAmount, PackedFee, SignedTx, Tx};
+
+    const CHAIN: ChainId = 7;
+
+    fn key(k: u8) -> PrivateKey {
+        PrivateKey::from_seed([k; 32])
     }
-    Ok(())
+
+    fn transfer(from: u8, nonce: u32) -> SignedTx {
+        let tx = Tx::Transfer(TransferTx {
+            from: AccountIndex::new(from as u32).unwrap(),
+            to: key(from + 100).public_key().pack(),
+            token: TokenId::new(0).unwrap(),
+            amount: PackedAmount::new(5).unwrap(),
+            fee: PackedFee::new(1).unwrap(),
+            nonce,
+        });
+        sign_tx(&key(from), CHAIN, tx).unwrap()
+    }
+
+    fn withdraw(from: u8, nonce: u32) -> SignedTx {
+        let tx = Tx::Withdraw(WithdrawTx {
+            from: AccountIndex::new(from as u32).unwrap(),
+            to_l1: L1Address([from; 20]),
+            token: TokenId::new(0).unwrap(),
+            amount: 9,
+            fee: PackedFee::new(1).unwrap(),
+            nonce,
+        });
+        sign_tx(&key(from), CHAIN, tx).unwrap()
+    }
+
+    /// Many transactions checked together each get the verdict, and the error, of checking
+    /// it alone: good transfers and withdrawals interleaved, a wrong signer, a signature
+    /// whose point is not on the curve, a transfer to a key that is not a point.
+    #[test]
+    fn verify_txs_gives_each_its_own_verdict() {
+        let mut txs: Vec<(SignedTx, PublicKey)> = Vec::new();
+        for k in 1..=12u8 {
+            let signed = if k % 2 == 0 { transfer(k, k as u32) } else { withdraw(k, k as u32) };
+            txs.push((signed, key(k).public_key()));
+        }
+        txs[3].1 = key(99).public_key();
+        txs[5].0.signature.0[..32].copy_from_slice(&[0xff; 32]);
+        if let Tx::Transfer(t) = &mut txs[7].0.tx {
+            t.to = tandem_types::PackedPubKey([0xff; 32]);
+        }
+        let items: Vec<(&SignedTx, &PublicKey)> = txs.iter().map(|(s, k)| (s, k)).collect();
+        let together = verify_txs(CHAIN, &items);
+        for (k, ((signed, signer), verdict)) in txs.iter().zip(&together).enumerate() {
+            match k {
+                3 => assert!(matches!(verdict, Err(crate::StfError::BadSignature { .. })), "{k}: {verdict:?}"),
+                5 => assert!(matches!(verdict, Err(crate::StfError::MalformedSignature(_))), "{k}: {verdict:?}"),
+                7 => assert!(matches!(verdict, Err(crate::StfError::InvalidPubKey(_))), "{k}: {verdict:?}"),
+                _ => assert_eq!(*verdict, Ok(()), "{k}"),
+            }
+            assert_eq!(*verdict, verify_tx(CHAIN, signed, signer), "{k}: alone and together differ");
+        }
+        assert!(verify_txs(CHAIN, &[]).is_empty());
+    }
 }

@@ -14,7 +14,7 @@ use tandem_crypto::PublicKey;
 use tandem_types::{ChainId, PackedPubKey, SignedTx};
 
 use crate::error::StfError;
-use crate::signing::verify_tx;
+use crate::signing::verify_txs;
 
 /// Signatures known to verify for one chain id, at most `capacity` of them (the oldest are
 /// forgotten first; forgetting only costs a repeated verification).
@@ -58,13 +58,33 @@ impl VerifiedSignatures {
     /// verified before, else by verifying it (and remembering it when it verifies). A
     /// refusal is never remembered, so it is always the fresh verification's error.
     pub fn verify(&self, signed: &SignedTx, signer: &PublicKey) -> Result<(), StfError> {
-        let key = (*signed, signer.pack());
-        if self.lock().known.contains(&key) {
-            return Ok(());
-        }
-        verify_tx(self.chain_id, signed, signer)?;
-        self.remember(key);
-        Ok(())
+        self.verify_many(&[(signed, signer)]).into_iter().next().expect("one verdict per item")
+    }
+
+    /// [`VerifiedSignatures::verify`] of each pair, in order; the pairs not remembered are
+    /// verified together ([`verify_txs`]).
+    pub fn verify_many(&self, items: &[(&SignedTx, &PublicKey)]) -> Vec<Result<(), StfError>> {
+        let keys: Vec<(SignedTx, PackedPubKey)> = items.iter().map(|(signed, signer)| (**signed, signer.pack())).collect();
+        let known: Vec<bool> = {
+            let entries = self.lock();
+            keys.iter().map(|key| entries.known.contains(key)).collect()
+        };
+        let fresh: Vec<(&SignedTx, &PublicKey)> =
+            items.iter().zip(&known).filter(|(_, known)| !**known).map(|(item, _)| *item).collect();
+        let mut verdicts = verify_txs(self.chain_id, &fresh).into_iter();
+        keys.into_iter()
+            .zip(known)
+            .map(|(key, known)| {
+                if known {
+                    return Ok(());
+                }
+                let verdict = verdicts.next().expect("one verdict per fresh item");
+                if verdict.is_ok() {
+                    self.remember(key);
+                }
+                verdict
+            })
+            .collect()
     }
 
     /// Whether `signed` is remembered as verified against `signer`.
