@@ -7,7 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::collections::HashMap;
-use tandem_crypto::{hash2, verify, Fr, PrivateKey, Signature};
+use tandem_crypto::{hash2, poseidon_many, verify, Fr, PrivateKey, Signature};
 use tandem_state::signing::sign_tx;
 use tandem_state::{Ledger, LedgerConfig, LedgerOp, SparseMerkleTree};
 use tandem_types::*;
@@ -84,6 +84,9 @@ fn transfers(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("parts");
     group.bench_function("poseidon_2_inputs", |b| b.iter(|| hash2(Fr::from(1u64), Fr::from(2u64))));
+    // 64 independent pairs together (a Merkle level): time per 64 hashes.
+    let pairs: Vec<[Fr; 2]> = (0..64u64).map(|i| [Fr::from(i), Fr::from(i + 1)]).collect();
+    group.bench_function("poseidon_2_inputs_64_together", |b| b.iter(|| poseidon_many(&pairs)));
     let k = key(1);
     let msg = Fr::from(99u64);
     let sig = k.sign(msg);
