@@ -218,12 +218,19 @@ impl Vector {
             }
             acc[i + 1] = _mm512_add_epi64(acc[i + 1], _mm512_srli_epi64(acc[i], 52));
         }
-        let mut out = [acc[5], acc[6], acc[7], acc[8], acc[9]];
+        self.carry([acc[5], acc[6], acc[7], acc[8], acc[9]])
+    }
+
+    /// Moves each limb's bits above 52 into the next limb (the value is unchanged; it must
+    /// be below `2^260`).
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    #[inline]
+    fn carry(&self, mut limbs: [__m512i; LIMBS]) -> Lanes {
         for j in 0..LIMBS - 1 {
-            out[j + 1] = _mm512_add_epi64(out[j + 1], _mm512_srli_epi64(out[j], 52));
-            out[j] = _mm512_and_si512(out[j], self.mask);
+            limbs[j + 1] = _mm512_add_epi64(limbs[j + 1], _mm512_srli_epi64(limbs[j], 52));
+            limbs[j] = _mm512_and_si512(limbs[j], self.mask);
         }
-        Lanes(out)
+        Lanes(limbs)
     }
 
     #[target_feature(enable = "avx512f,avx512ifma")]
@@ -253,11 +260,7 @@ impl Vector {
         for (o, l) in out.iter_mut().zip(c.0) {
             *o = _mm512_add_epi64(*o, _mm512_set1_epi64(l as i64));
         }
-        for j in 0..LIMBS - 1 {
-            out[j + 1] = _mm512_add_epi64(out[j + 1], _mm512_srli_epi64(out[j], 52));
-            out[j] = _mm512_and_si512(out[j], self.mask);
-        }
-        Lanes(out)
+        self.carry(out)
     }
 
     #[target_feature(enable = "avx512f,avx512ifma")]
@@ -283,10 +286,7 @@ impl Vector {
     fn permute<const T: usize>(&self, tables: &Tables, one: &Constant, state: &mut [Lanes; T]) {
         let half = tables.full_constants.len() / 2;
         for constants in &tables.full_constants[..half] {
-            for (x, c) in state.iter_mut().zip(constants) {
-                *x = self.sbox(&self.add_constant(x, c));
-            }
-            self.dense(&tables.mds, state);
+            self.full_round(&tables.mds, constants, state);
         }
         let last = tables.partial_constants.len() - 1;
         let one = self.broadcast(one);
@@ -307,11 +307,17 @@ impl Vector {
             }
         }
         for constants in &tables.full_constants[half..] {
-            for (x, c) in state.iter_mut().zip(constants) {
-                *x = self.sbox(&self.add_constant(x, c));
-            }
-            self.dense(&tables.mds, state);
+            self.full_round(&tables.mds, constants, state);
         }
+    }
+
+    #[target_feature(enable = "avx512f,avx512ifma")]
+    #[inline]
+    fn full_round<const T: usize>(&self, mds: &[Constant], constants: &[Constant], state: &mut [Lanes; T]) {
+        for (x, c) in state.iter_mut().zip(constants) {
+            *x = self.sbox(&self.add_constant(x, c));
+        }
+        self.dense(mds, state);
     }
 
     /// Up to eight hashes of `N = T - 1` inputs each.
