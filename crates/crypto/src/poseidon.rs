@@ -19,6 +19,9 @@
 //! A sparse round costs `2t - 1` multiplications instead of `t²`. Every step is an exact
 //! identity over the field, so the output is bit-for-bit circomlib's; the tests compare it
 //! with light-poseidon's plain evaluation for every arity and with circomlibjs vectors.
+//!
+//! [`poseidon_many`] evaluates many independent hashes; on x86-64 with AVX-512 IFMA it runs
+//! this same round structure on eight states at once (the `ifma` module).
 
 use ark_bn254::Fr;
 use ark_ff::{Field, Zero};
