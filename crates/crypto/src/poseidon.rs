@@ -290,7 +290,9 @@ pub fn poseidon_many<const N: usize>(inputs: &[[Fr; N]]) -> Vec<Fr> {
     }
 }
 
-/// Below this many hashes a group of eight lanes costs more than hashing one by one.
+/// Below this many hashes the vector path is not taken: a group of eight lanes takes about
+/// as long as two scalar hashes (BENCHMARKS.md), so one hash is faster alone and two gain
+/// little.
 #[cfg(target_arch = "x86_64")]
 const MIN_VECTOR_HASHES: usize = 3;
 
