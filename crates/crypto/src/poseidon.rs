@@ -359,8 +359,48 @@ mod tests {
         }
     }
 
-    /// The vector path itself, on every arity, against the plain reference evaluation, with
-    /// the largest field elements in every position. Only where the CPU has it.
+    /// Which evaluation of the eight-lane code a check runs.
+    #[cfg(target_arch = "x86_64")]
+    #[derive(Clone, Copy)]
+    enum LanePath {
+        /// The AVX-512 IFMA instructions.
+        Vector,
+        /// The portable model of those instructions.
+        Model,
+    }
+
+    /// The eight-lane code on every arity against the plain reference evaluation, with the
+    /// largest field elements in every position, over full and partial groups of lanes.
+    #[cfg(target_arch = "x86_64")]
+    fn lane_path_equals_reference_on_every_arity(path: LanePath) {
+        fn check<const N: usize, const T: usize>(path: LanePath) {
+            let inputs: Vec<[Fr; N]> = (0..11u64)
+                .map(|k| std::array::from_fn(|i| if (k + i as u64).is_multiple_of(3) { -Fr::ONE - Fr::from(k) } else { Fr::from(k * 1_000_003 + i as u64) }))
+                .collect();
+            let got = match path {
+                LanePath::Vector => ifma::hash_many::<N, T>(&inputs),
+                LanePath::Model => ifma::model_hash_many::<N, T>(&inputs),
+            };
+            for (input, hash) in inputs.iter().zip(&got) {
+                assert_eq!(*hash, reference(input), "arity {N}");
+            }
+            assert_eq!(got.len(), inputs.len());
+        }
+        check::<1, 2>(path);
+        check::<2, 3>(path);
+        check::<3, 4>(path);
+        check::<4, 5>(path);
+        check::<5, 6>(path);
+        check::<6, 7>(path);
+        check::<7, 8>(path);
+        check::<8, 9>(path);
+        check::<9, 10>(path);
+        check::<10, 11>(path);
+        check::<11, 12>(path);
+        check::<12, 13>(path);
+    }
+
+    /// The vector path itself. Only where the CPU has it; the model below runs everywhere.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn vector_path_equals_reference_on_every_arity() {
@@ -368,28 +408,14 @@ mod tests {
             eprintln!("no AVX-512 IFMA here (or TANDEM_POSEIDON_SCALAR=1): vector path not tested");
             return;
         }
-        fn check<const N: usize, const T: usize>() {
-            let inputs: Vec<[Fr; N]> = (0..11u64)
-                .map(|k| std::array::from_fn(|i| if (k + i as u64).is_multiple_of(3) { -Fr::ONE - Fr::from(k) } else { Fr::from(k * 1_000_003 + i as u64) }))
-                .collect();
-            let got = ifma::hash_many::<N, T>(&inputs);
-            for (input, hash) in inputs.iter().zip(&got) {
-                assert_eq!(*hash, reference(input), "arity {N}");
-            }
-            assert_eq!(got.len(), inputs.len());
-        }
-        check::<1, 2>();
-        check::<2, 3>();
-        check::<3, 4>();
-        check::<4, 5>();
-        check::<5, 6>();
-        check::<6, 7>();
-        check::<7, 8>();
-        check::<8, 9>();
-        check::<9, 10>();
-        check::<10, 11>();
-        check::<11, 12>();
-        check::<12, 13>();
+        lane_path_equals_reference_on_every_arity(LanePath::Vector);
+    }
+
+    /// The same eight-lane code on the portable model of its instructions, on every CPU.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn lane_model_equals_reference_on_every_arity() {
+        lane_path_equals_reference_on_every_arity(LanePath::Model);
     }
 
     #[test]

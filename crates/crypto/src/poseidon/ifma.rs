@@ -18,7 +18,10 @@
 //!   by `p` each round.
 //!
 //! The arithmetic follows the same optimized round structure as the scalar code, so both
-//! evaluate the same permutation; tests compare them on random and edge inputs.
+//! evaluate the same permutation; tests compare them on random and edge inputs. The code is
+//! written once (`lane_arithmetic!`) over the eight register operations it uses, and also
+//! instantiated in the tests over a lane-by-lane model of those instructions, so that machines
+//! without IFMA (CI's among them) test the same reduction and rounds.
 //!
 //! The crate denies `unsafe` everywhere else. Here it is needed for the calls into functions
 //! compiled for instructions the CPU is checked to have ([`available`]), and for moving
@@ -59,10 +62,6 @@ pub(super) fn available() -> bool {
 /// broadcast to every lane when used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Constant([u64; LIMBS]);
-
-/// Eight elements, limb `i` of every lane in `0[i]`.
-#[derive(Clone, Copy)]
-struct Lanes([__m512i; LIMBS]);
 
 /// The field's constants in this representation.
 struct FieldConstants {
@@ -169,198 +168,313 @@ fn tables(inputs: usize) -> &'static Tables {
     TABLES[inputs].get_or_init(|| Tables::new(optimized(inputs)))
 }
 
-/// The vector arithmetic. Every function needs AVX-512F and IFMA; [`available`] checks.
-struct Vector {
-    zero: __m512i,
-    mask: __m512i,
-    modulus: [__m512i; LIMBS],
-    neg_inverse: __m512i,
+/// The eight-lane arithmetic and the permutation on it, written once over the register
+/// operations it uses: `lane_arithmetic!` makes the AVX-512 IFMA version ([`Vector`], every
+/// function compiled for those instructions) and, for the tests, a portable model of the same
+/// instructions (`Model`, test builds only) that runs on any CPU. So the reduction bounds and
+/// the round structure are exercised on every machine, and on one with IFMA both are compared
+/// with the scalar permutation. The macro leaves the IFMA version's machine code as it was when
+/// written out by hand (checked by disassembly: the same instructions, in the same order).
+macro_rules! lane_arithmetic {
+    (
+        $(#[$feature:meta])*
+        $vector:ident, $lanes:ident, $reg:ty,
+        setzero: $setzero:path, set1: $set1:path, add: $add:path, and: $and:path, srli: $srli:path,
+        madd52lo: $madd52lo:path, madd52hi: $madd52hi:path, load: $load:path, store: $store:path $(,)?
+    ) => {
+        /// Eight elements, limb `i` of every lane in `0[i]`.
+        #[derive(Clone, Copy)]
+        struct $lanes([$reg; LIMBS]);
+
+        /// The arithmetic: registers of the field's constants. In the IFMA instance every function
+        /// needs AVX-512F and IFMA ([`available`] checks).
+        struct $vector {
+            zero: $reg,
+            mask: $reg,
+            modulus: [$reg; LIMBS],
+            neg_inverse: $reg,
+        }
+
+        impl $vector {
+            $(#[$feature])*
+            fn new(field: &FieldConstants) -> Self {
+                Self {
+                    zero: $setzero(),
+                    mask: $set1(MASK as i64),
+                    modulus: field.modulus.0.map(|l| $set1(l as i64)),
+                    neg_inverse: $set1(field.neg_inverse as i64),
+                }
+            }
+
+            $(#[$feature])*
+            #[inline]
+            fn broadcast(&self, c: &Constant) -> $lanes {
+                $lanes(c.0.map(|l| $set1(l as i64)))
+            }
+
+            /// Adds `a · b` into the ten columns of `acc` (columns may exceed 52 bits).
+            $(#[$feature])*
+            #[inline]
+            fn accumulate(&self, acc: &mut [$reg; 2 * LIMBS], a: &$lanes, b: &$lanes) {
+                for i in 0..LIMBS {
+                    for j in 0..LIMBS {
+                        acc[i + j] = $madd52lo(acc[i + j], a.0[j], b.0[i]);
+                        acc[i + j + 1] = $madd52hi(acc[i + j + 1], a.0[j], b.0[i]);
+                    }
+                }
+            }
+
+            /// Montgomery reduction: `acc / 2^260 mod p`, below `acc / 2^260 + p`, limbs normalized.
+            $(#[$feature])*
+            #[inline]
+            fn reduce(&self, mut acc: [$reg; 2 * LIMBS]) -> $lanes {
+                for i in 0..LIMBS {
+                    let m = $madd52lo(self.zero, acc[i], self.neg_inverse);
+                    for j in 0..LIMBS {
+                        acc[i + j] = $madd52lo(acc[i + j], m, self.modulus[j]);
+                        acc[i + j + 1] = $madd52hi(acc[i + j + 1], m, self.modulus[j]);
+                    }
+                    acc[i + 1] = $add(acc[i + 1], $srli(acc[i], 52));
+                }
+                self.carry([acc[5], acc[6], acc[7], acc[8], acc[9]])
+            }
+
+            /// Moves each limb's bits above 52 into the next limb (the value is unchanged; it must
+            /// be below `2^260`).
+            $(#[$feature])*
+            #[inline]
+            fn carry(&self, mut limbs: [$reg; LIMBS]) -> $lanes {
+                for j in 0..LIMBS - 1 {
+                    limbs[j + 1] = $add(limbs[j + 1], $srli(limbs[j], 52));
+                    limbs[j] = $and(limbs[j], self.mask);
+                }
+                $lanes(limbs)
+            }
+
+            $(#[$feature])*
+            #[inline]
+            fn mul(&self, a: &$lanes, b: &$lanes) -> $lanes {
+                let mut acc = [self.zero; 2 * LIMBS];
+                self.accumulate(&mut acc, a, b);
+                self.reduce(acc)
+            }
+
+            /// `Σ row[j] · x[j]`, one reduction for the whole row.
+            $(#[$feature])*
+            #[inline]
+            fn row<const T: usize>(&self, row: &[Constant], x: &[$lanes; T]) -> $lanes {
+                let mut acc = [self.zero; 2 * LIMBS];
+                for (c, xj) in row.iter().zip(x) {
+                    self.accumulate(&mut acc, &self.broadcast(c), xj);
+                }
+                self.reduce(acc)
+            }
+
+            /// `a + c`, limbs normalized (the value bound is the caller's: see the module doc).
+            $(#[$feature])*
+            #[inline]
+            fn add_constant(&self, a: &$lanes, c: &Constant) -> $lanes {
+                let mut out = a.0;
+                for (o, l) in out.iter_mut().zip(c.0) {
+                    *o = $add(*o, $set1(l as i64));
+                }
+                self.carry(out)
+            }
+
+            $(#[$feature])*
+            #[inline]
+            fn sbox(&self, x: &$lanes) -> $lanes {
+                let x2 = self.mul(x, x);
+                let x4 = self.mul(&x2, &x2);
+                self.mul(&x4, x)
+            }
+
+            $(#[$feature])*
+            #[inline]
+            fn dense<const T: usize>(&self, matrix: &[Constant], state: &mut [$lanes; T]) {
+                let input = *state;
+                for (x, row) in state.iter_mut().zip(matrix.chunks_exact(T)) {
+                    *x = self.row(row, &input);
+                }
+            }
+
+            /// The permutation on eight states at once; the same rounds as
+            /// [`OptimizedPoseidon::permute`].
+            $(#[$feature])*
+            fn permute<const T: usize>(&self, tables: &Tables, one: &Constant, state: &mut [$lanes; T]) {
+                let half = tables.full_constants.len() / 2;
+                for constants in &tables.full_constants[..half] {
+                    self.full_round(&tables.mds, constants, state);
+                }
+                let last = tables.partial_constants.len() - 1;
+                let one = self.broadcast(one);
+                for (round, k) in tables.partial_constants.iter().enumerate() {
+                    state[0] = self.sbox(&self.add_constant(&state[0], k));
+                    if round < last {
+                        let x0 = state[0];
+                        let acc = self.row(&tables.sparse_rows[round], state);
+                        for (x, c) in state[1..].iter_mut().zip(&tables.sparse_columns[round]) {
+                            let mut sum = [self.zero; 2 * LIMBS];
+                            self.accumulate(&mut sum, x, &one);
+                            self.accumulate(&mut sum, &x0, &self.broadcast(c));
+                            *x = self.reduce(sum);
+                        }
+                        state[0] = acc;
+                    } else {
+                        self.dense(&tables.last_partial, state);
+                    }
+                }
+                for constants in &tables.full_constants[half..] {
+                    self.full_round(&tables.mds, constants, state);
+                }
+            }
+
+            $(#[$feature])*
+            #[inline]
+            fn full_round<const T: usize>(&self, mds: &[Constant], constants: &[Constant], state: &mut [$lanes; T]) {
+                for (x, c) in state.iter_mut().zip(constants) {
+                    *x = self.sbox(&self.add_constant(x, c));
+                }
+                self.dense(mds, state);
+            }
+
+            /// Up to eight hashes of `N = T - 1` inputs each.
+            $(#[$feature])*
+            fn hash_chunk<const N: usize, const T: usize>(
+                &self,
+                field: &FieldConstants,
+                tables: &Tables,
+                chunk: &[[Fr; N]],
+                out: &mut Vec<Fr>,
+            ) {
+                let from_arkworks = self.broadcast(&field.from_arkworks);
+                let mut state = [$lanes([self.zero; LIMBS]); T];
+                for (k, x) in state[1..].iter_mut().enumerate() {
+                    let mut limbs = [[0u64; LANES]; LIMBS];
+                    for (lane, input) in chunk.iter().enumerate() {
+                        // arkworks keeps `a·2^256 mod p` (fully reduced) in `.0`.
+                        for (i, l) in split_u64(&input[k].0 .0).into_iter().enumerate() {
+                            limbs[i][lane] = l;
+                        }
+                    }
+                    let raw = $lanes(limbs.map(|l| $load(&l)));
+                    *x = self.mul(&raw, &from_arkworks);
+                }
+                self.permute(tables, &field.one, &mut state);
+                let result = self.mul(&state[0], &self.broadcast(&field.to_arkworks));
+                let mut limbs = [[0u64; LANES]; LIMBS];
+                for (l, v) in limbs.iter_mut().zip(result.0) {
+                    $store(l, v);
+                }
+                for lane in 0..chunk.len() {
+                    let mut value = join_u64(&limbs.map(|l| l[lane]));
+                    // Below 2p: one conditional subtraction makes it arkworks' canonical form.
+                    let mut big = BigInt(value);
+                    if big >= BigInt(field.modulus_u64) {
+                        big.sub_with_borrow(&BigInt(field.modulus_u64));
+                        value = big.0;
+                    }
+                    out.push(Fr::new_unchecked(BigInt(value)));
+                }
+            }
+        }
+    };
 }
 
-impl Vector {
+lane_arithmetic!(
     #[target_feature(enable = "avx512f,avx512ifma")]
-    fn new(field: &FieldConstants) -> Self {
-        Self {
-            zero: _mm512_setzero_si512(),
-            mask: _mm512_set1_epi64(MASK as i64),
-            modulus: field.modulus.0.map(|l| _mm512_set1_epi64(l as i64)),
-            neg_inverse: _mm512_set1_epi64(field.neg_inverse as i64),
-        }
+    Vector, Lanes, __m512i,
+    setzero: _mm512_setzero_si512, set1: _mm512_set1_epi64, add: _mm512_add_epi64, and: _mm512_and_si512,
+    srli: _mm512_srli_epi64, madd52lo: _mm512_madd52lo_epu64, madd52hi: _mm512_madd52hi_epu64,
+    load: load_lanes, store: store_lanes,
+);
+
+/// One register from eight lanes.
+#[target_feature(enable = "avx512f,avx512ifma")]
+#[inline]
+fn load_lanes(l: &[u64; LANES]) -> __m512i {
+    // SAFETY: `l` is eight u64, the 64 bytes one unaligned load reads.
+    unsafe { _mm512_loadu_si512(l.as_ptr().cast()) }
+}
+
+/// One register into eight lanes.
+#[target_feature(enable = "avx512f,avx512ifma")]
+#[inline]
+fn store_lanes(l: &mut [u64; LANES], v: __m512i) {
+    // SAFETY: `l` is eight u64, the 64 bytes one unaligned store writes.
+    unsafe { _mm512_storeu_si512(l.as_mut_ptr().cast(), v) }
+}
+
+#[cfg(test)]
+lane_arithmetic!(
+    Model, ModelLanes, portable::Register,
+    setzero: portable::setzero, set1: portable::set1, add: portable::add, and: portable::and,
+    srli: portable::srli, madd52lo: portable::madd52lo, madd52hi: portable::madd52hi,
+    load: portable::load, store: portable::store,
+);
+
+/// The instructions [`Vector`] uses, modelled lane by lane after their definitions in Intel's
+/// manual, so that the tests run the same arithmetic on CPUs without them.
+#[cfg(test)]
+mod portable {
+    use super::{LANES, MASK};
+
+    pub(super) type Register = [u64; LANES];
+
+    pub(super) fn setzero() -> Register {
+        [0; LANES]
     }
 
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn broadcast(&self, c: &Constant) -> Lanes {
-        Lanes(c.0.map(|l| _mm512_set1_epi64(l as i64)))
+    pub(super) fn set1(x: i64) -> Register {
+        [x as u64; LANES]
     }
 
-    /// Adds `a · b` into the ten columns of `acc` (columns may exceed 52 bits).
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn accumulate(&self, acc: &mut [__m512i; 2 * LIMBS], a: &Lanes, b: &Lanes) {
-        for i in 0..LIMBS {
-            for j in 0..LIMBS {
-                acc[i + j] = _mm512_madd52lo_epu64(acc[i + j], a.0[j], b.0[i]);
-                acc[i + j + 1] = _mm512_madd52hi_epu64(acc[i + j + 1], a.0[j], b.0[i]);
-            }
-        }
+    pub(super) fn add(a: Register, b: Register) -> Register {
+        std::array::from_fn(|i| a[i].wrapping_add(b[i]))
     }
 
-    /// Montgomery reduction: `acc / 2^260 mod p`, below `acc / 2^260 + p`, limbs normalized.
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn reduce(&self, mut acc: [__m512i; 2 * LIMBS]) -> Lanes {
-        for i in 0..LIMBS {
-            let m = _mm512_madd52lo_epu64(self.zero, acc[i], self.neg_inverse);
-            for j in 0..LIMBS {
-                acc[i + j] = _mm512_madd52lo_epu64(acc[i + j], m, self.modulus[j]);
-                acc[i + j + 1] = _mm512_madd52hi_epu64(acc[i + j + 1], m, self.modulus[j]);
-            }
-            acc[i + 1] = _mm512_add_epi64(acc[i + 1], _mm512_srli_epi64(acc[i], 52));
-        }
-        self.carry([acc[5], acc[6], acc[7], acc[8], acc[9]])
+    pub(super) fn and(a: Register, b: Register) -> Register {
+        std::array::from_fn(|i| a[i] & b[i])
     }
 
-    /// Moves each limb's bits above 52 into the next limb (the value is unchanged; it must
-    /// be below `2^260`).
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn carry(&self, mut limbs: [__m512i; LIMBS]) -> Lanes {
-        for j in 0..LIMBS - 1 {
-            limbs[j + 1] = _mm512_add_epi64(limbs[j + 1], _mm512_srli_epi64(limbs[j], 52));
-            limbs[j] = _mm512_and_si512(limbs[j], self.mask);
-        }
-        Lanes(limbs)
+    pub(super) fn srli(a: Register, shift: u32) -> Register {
+        a.map(|x| x >> shift)
     }
 
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn mul(&self, a: &Lanes, b: &Lanes) -> Lanes {
-        let mut acc = [self.zero; 2 * LIMBS];
-        self.accumulate(&mut acc, a, b);
-        self.reduce(acc)
+    /// The 104-bit product of the low 52 bits of `b` and `c`.
+    fn product(b: u64, c: u64) -> u128 {
+        u128::from(b & MASK) * u128::from(c & MASK)
     }
 
-    /// `Σ row[j] · x[j]`, one reduction for the whole row.
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn row<const T: usize>(&self, row: &[Constant], x: &[Lanes; T]) -> Lanes {
-        let mut acc = [self.zero; 2 * LIMBS];
-        for (c, xj) in row.iter().zip(x) {
-            self.accumulate(&mut acc, &self.broadcast(c), xj);
-        }
-        self.reduce(acc)
+    /// `vpmadd52luq`: `acc` plus the product's low 52 bits, wrapping at `2^64`.
+    pub(super) fn madd52lo(acc: Register, b: Register, c: Register) -> Register {
+        std::array::from_fn(|i| acc[i].wrapping_add(product(b[i], c[i]) as u64 & MASK))
     }
 
-    /// `a + c`, limbs normalized (the value bound is the caller's: see the module doc).
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn add_constant(&self, a: &Lanes, c: &Constant) -> Lanes {
-        let mut out = a.0;
-        for (o, l) in out.iter_mut().zip(c.0) {
-            *o = _mm512_add_epi64(*o, _mm512_set1_epi64(l as i64));
-        }
-        self.carry(out)
+    /// `vpmadd52huq`: `acc` plus the product's bits 52 to 103, wrapping at `2^64`.
+    pub(super) fn madd52hi(acc: Register, b: Register, c: Register) -> Register {
+        std::array::from_fn(|i| acc[i].wrapping_add((product(b[i], c[i]) >> 52) as u64))
     }
 
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn sbox(&self, x: &Lanes) -> Lanes {
-        let x2 = self.mul(x, x);
-        let x4 = self.mul(&x2, &x2);
-        self.mul(&x4, x)
+    pub(super) fn load(l: &[u64; LANES]) -> Register {
+        *l
     }
 
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn dense<const T: usize>(&self, matrix: &[Constant], state: &mut [Lanes; T]) {
-        let input = *state;
-        for (x, row) in state.iter_mut().zip(matrix.chunks_exact(T)) {
-            *x = self.row(row, &input);
-        }
+    pub(super) fn store(l: &mut [u64; LANES], v: Register) {
+        *l = v;
     }
+}
 
-    /// The permutation on eight states at once; the same rounds as
-    /// [`OptimizedPoseidon::permute`].
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    fn permute<const T: usize>(&self, tables: &Tables, one: &Constant, state: &mut [Lanes; T]) {
-        let half = tables.full_constants.len() / 2;
-        for constants in &tables.full_constants[..half] {
-            self.full_round(&tables.mds, constants, state);
-        }
-        let last = tables.partial_constants.len() - 1;
-        let one = self.broadcast(one);
-        for (round, k) in tables.partial_constants.iter().enumerate() {
-            state[0] = self.sbox(&self.add_constant(&state[0], k));
-            if round < last {
-                let x0 = state[0];
-                let acc = self.row(&tables.sparse_rows[round], state);
-                for (x, c) in state[1..].iter_mut().zip(&tables.sparse_columns[round]) {
-                    let mut sum = [self.zero; 2 * LIMBS];
-                    self.accumulate(&mut sum, x, &one);
-                    self.accumulate(&mut sum, &x0, &self.broadcast(c));
-                    *x = self.reduce(sum);
-                }
-                state[0] = acc;
-            } else {
-                self.dense(&tables.last_partial, state);
-            }
-        }
-        for constants in &tables.full_constants[half..] {
-            self.full_round(&tables.mds, constants, state);
-        }
+/// [`hash_many`] evaluated by the [`Model`] of the instructions, on any CPU.
+#[cfg(test)]
+pub(super) fn model_hash_many<const N: usize, const T: usize>(inputs: &[[Fr; N]]) -> Vec<Fr> {
+    let field = field_constants();
+    let model = Model::new(field);
+    let mut out = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(LANES) {
+        model.hash_chunk::<N, T>(field, tables(N), chunk, &mut out);
     }
-
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    #[inline]
-    fn full_round<const T: usize>(&self, mds: &[Constant], constants: &[Constant], state: &mut [Lanes; T]) {
-        for (x, c) in state.iter_mut().zip(constants) {
-            *x = self.sbox(&self.add_constant(x, c));
-        }
-        self.dense(mds, state);
-    }
-
-    /// Up to eight hashes of `N = T - 1` inputs each.
-    #[target_feature(enable = "avx512f,avx512ifma")]
-    fn hash_chunk<const N: usize, const T: usize>(
-        &self,
-        field: &FieldConstants,
-        tables: &Tables,
-        chunk: &[[Fr; N]],
-        out: &mut Vec<Fr>,
-    ) {
-        let from_arkworks = self.broadcast(&field.from_arkworks);
-        let mut state = [Lanes([self.zero; LIMBS]); T];
-        for (k, x) in state[1..].iter_mut().enumerate() {
-            let mut limbs = [[0u64; LANES]; LIMBS];
-            for (lane, input) in chunk.iter().enumerate() {
-                // arkworks keeps `a·2^256 mod p` (fully reduced) in `.0`.
-                for (i, l) in split_u64(&input[k].0 .0).into_iter().enumerate() {
-                    limbs[i][lane] = l;
-                }
-            }
-            // SAFETY: each `l` is eight u64, the 64 bytes one unaligned load reads.
-            let raw = Lanes(limbs.map(|l| unsafe { _mm512_loadu_si512(l.as_ptr().cast()) }));
-            *x = self.mul(&raw, &from_arkworks);
-        }
-        self.permute(tables, &field.one, &mut state);
-        let result = self.mul(&state[0], &self.broadcast(&field.to_arkworks));
-        let mut limbs = [[0u64; LANES]; LIMBS];
-        for (l, v) in limbs.iter_mut().zip(result.0) {
-            // SAFETY: `l` is eight u64, the 64 bytes one unaligned store writes.
-            unsafe { _mm512_storeu_si512(l.as_mut_ptr().cast(), v) };
-        }
-        for lane in 0..chunk.len() {
-            let mut value = join_u64(&limbs.map(|l| l[lane]));
-            // Below 2p: one conditional subtraction makes it arkworks' canonical form.
-            let mut big = BigInt(value);
-            if big >= BigInt(field.modulus_u64) {
-                big.sub_with_borrow(&BigInt(field.modulus_u64));
-                value = big.0;
-            }
-            out.push(Fr::new_unchecked(BigInt(value)));
-        }
-    }
+    out
 }
 
 /// `H(inputs[k])` for every `k`, eight at a time. Call only when [`available`].
@@ -383,6 +497,23 @@ pub(super) fn hash_many<const N: usize, const T: usize>(inputs: &[[Fr; N]]) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        /// The model of the eight-lane code gives each hash its scalar value on random field
+        /// elements, for every count around the lane width.
+        #[test]
+        fn model_equals_scalar_on_random_elements(words in proptest::collection::vec(proptest::prelude::any::<[u8; 32]>(), 0..40)) {
+            let elements: Vec<Fr> = words.iter().map(|w| Fr::from_le_bytes_mod_order(w)).collect();
+            let pairs: Vec<[Fr; 2]> = elements.chunks_exact(2).map(|p| [p[0], p[1]]).collect();
+            let expected: Vec<Fr> = pairs.iter().map(|p| super::super::hash2(p[0], p[1])).collect();
+            proptest::prop_assert_eq!(model_hash_many::<2, 3>(&pairs), expected);
+            let quads: Vec<[Fr; 4]> = elements.chunks_exact(4).map(|q| [q[0], q[1], q[2], q[3]]).collect();
+            let expected: Vec<Fr> = quads.iter().map(|q| super::super::poseidon(q)).collect();
+            proptest::prop_assert_eq!(model_hash_many::<4, 5>(&quads), expected);
+        }
+    }
 
     #[test]
     fn limbs_round_trip() {
