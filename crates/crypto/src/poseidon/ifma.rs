@@ -465,14 +465,16 @@ mod portable {
     }
 }
 
-/// [`hash_many`] evaluated by the [`Model`] of the instructions, on any CPU.
+/// [`hash_many`] evaluated by the `Model` of the instructions, on any CPU (the same loop; the
+/// IFMA instance keeps its own, inside `unsafe`, so that its compiled code stays as measured).
 #[cfg(test)]
 pub(super) fn model_hash_many<const N: usize, const T: usize>(inputs: &[[Fr; N]]) -> Vec<Fr> {
     let field = field_constants();
+    let tables = tables(N);
     let model = Model::new(field);
     let mut out = Vec::with_capacity(inputs.len());
     for chunk in inputs.chunks(LANES) {
-        model.hash_chunk::<N, T>(field, tables(N), chunk, &mut out);
+        model.hash_chunk::<N, T>(field, tables, chunk, &mut out);
     }
     out
 }
