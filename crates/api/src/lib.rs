@@ -25,6 +25,10 @@ pub use types::{
     WithdrawalRef, WithdrawalView,
 };
 
+/// Longest wait `tandem_waitForBlock` accepts, in milliseconds: a waiting call holds one of
+/// the server's connections, so it must end.
+pub const MAX_BLOCK_WAIT_MS: u64 = 30_000;
+
 /// The node's JSON-RPC methods (namespace `tandem`, SPEC §7).
 #[rpc(server, client, namespace = "tandem")]
 pub trait TandemApi {
@@ -55,6 +59,13 @@ pub trait TandemApi {
     /// store fails.
     #[method(name = "blockNumber")]
     fn block_number(&self) -> RpcResult<u64>;
+
+    /// `tandem_waitForBlock`: the latest L2 block as soon as it is past `after`; if none comes
+    /// within `timeoutMs` (at most [`MAX_BLOCK_WAIT_MS`]), the latest block then (so `<= after`).
+    /// Lets a client wait for the next block without polling. Errors: `-32602` for a timeout
+    /// above the most.
+    #[method(name = "waitForBlock")]
+    async fn wait_for_block(&self, after: u64, timeout_ms: u64) -> RpcResult<u64>;
 
     /// `tandem_getBlock`: block `number`, `null` if there is none. Errors: `-32602` for a
     /// number that is not a `u64`, `-32603` when the store fails.

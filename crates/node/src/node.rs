@@ -159,6 +159,19 @@ impl DecidedHeight {
     }
 }
 
+/// How an admission batch is written (`Node::submit_batch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// A client's transactions: synced to disk before anyone is told they are accepted, since
+    /// this node may hold the only copy.
+    Durable,
+    /// Transactions another member forwarded after making them durable there: written
+    /// without a disk sync of their own. They become durable with this node's next synced
+    /// commit (the next client admission or committed block); a crash before that loses only
+    /// this node's copy, and the member that forwarded them still holds and proposes them.
+    Forwarded,
+}
+
 /// A refusal of a submitted transaction, for RPC.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
@@ -189,6 +202,9 @@ pub struct Node {
     pub metrics: Metrics,
     /// Concurrent client submissions share one admission batch (one disk sync).
     submissions: GroupCommit<Vec<u8>, Result<TxHash, SubmitError>>,
+    /// The latest block number, for callers waiting on the next block (`tandem_waitForBlock`).
+    /// Invariant: equals `latest_block()` once a block's commit has returned.
+    blocks: tokio::sync::watch::Sender<u64>,
     pub(crate) l1_chain_id: u64,
     pub(crate) challenge_window: u64,
     /// The rollup's prover market (read from L1 at start; fixed at the rollup's deployment).
@@ -279,6 +295,7 @@ impl Node {
         let node = Self {
             metrics: Metrics::default(),
             submissions: GroupCommit::default(),
+            blocks: tokio::sync::watch::Sender::new(read_meta(&db, META_LATEST_BLOCK)?.unwrap_or(0)),
             ledger: Mutex::new(ledger),
             db,
             mempool: Mutex::new(mempool),
@@ -305,6 +322,11 @@ impl Node {
         Ok(read_meta(&self.db, META_LATEST_BLOCK)?.unwrap_or(0))
     }
 
+    /// The latest block number, updated as each block commits.
+    pub fn watch_blocks(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.blocks.subscribe()
+    }
+
     /// Runs `f` with the ledger locked (reads for RPC).
     pub fn with_ledger<T>(&self, f: impl FnOnce(&Ledger, &Mempool) -> T) -> T {
         let ledger = lock(&self.ledger);
@@ -323,20 +345,21 @@ impl Node {
             bytes.to_vec(),
             |batch| {
                 let inputs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
-                self.submit_batch(&inputs)
+                self.submit_batch(&inputs, Admission::Durable)
             },
             || Err(SubmitError::Store(StoreError::Database("admission returned no verdict for this transaction".into()))),
         )
     }
 
-    /// Validates and durably accepts transactions, in order, each as if submitted alone
-    /// (a later one sees the earlier ones pending); one result per input, in input order.
+    /// Validates and accepts transactions, in order, each as if submitted alone (a later one
+    /// sees the earlier ones pending); one result per input, in input order. What is accepted
+    /// is written as `admission` says before this returns.
     ///
     /// Why a batch: the signatures are verified in parallel before the ledger is locked
     /// (block application waits on that lock), and everything accepted is persisted in one
-    /// database transaction, one disk sync for the batch instead of one per transaction. If
+    /// database transaction, one write for the batch instead of one per transaction. If
     /// persisting fails, nothing of the batch is accepted.
-    pub fn submit_batch(&self, inputs: &[&[u8]]) -> Vec<Result<TxHash, SubmitError>> {
+    pub fn submit_batch(&self, inputs: &[&[u8]], admission: Admission) -> Vec<Result<TxHash, SubmitError>> {
         let mut results: Vec<Result<TxHash, SubmitError>> = Vec::with_capacity(inputs.len());
         let mut candidates: Vec<Option<(SignedTx, TxHash)>> = Vec::with_capacity(inputs.len());
         for bytes in inputs {
@@ -364,24 +387,27 @@ impl Node {
                 .collect();
             (ledger.verified_signatures(), signers)
         };
+        let verify_chunk = |(candidates, signers): (&[Option<(SignedTx, TxHash)>], &[Option<PublicKey>])| {
+            let pairs: Vec<Option<(&SignedTx, &PublicKey)>> = candidates
+                .iter()
+                .zip(signers)
+                .map(|(c, signer)| Some((&c.as_ref()?.0, signer.as_ref()?)))
+                .collect();
+            let items: Vec<(&SignedTx, &PublicKey)> = pairs.iter().flatten().copied().collect();
+            let mut verdicts = verified.verify_many(&items).into_iter();
+            pairs
+                .iter()
+                .map(|pair| pair.map(|(_, pk)| (*pk, verdicts.next().expect("one verdict per pair"))))
+                .collect::<Vec<_>>()
+        };
         let chunk = verification_chunk(candidates.len());
-        let verdicts: Vec<Option<(PublicKey, Result<(), StfError>)>> = candidates
-            .par_chunks(chunk)
-            .zip(signers.par_chunks(chunk))
-            .flat_map_iter(|(candidates, signers)| {
-                let pairs: Vec<Option<(&SignedTx, &PublicKey)>> = candidates
-                    .iter()
-                    .zip(signers)
-                    .map(|(c, signer)| Some((&c.as_ref()?.0, signer.as_ref()?)))
-                    .collect();
-                let items: Vec<(&SignedTx, &PublicKey)> = pairs.iter().flatten().copied().collect();
-                let mut verdicts = verified.verify_many(&items).into_iter();
-                pairs
-                    .iter()
-                    .map(|pair| pair.map(|(_, pk)| (*pk, verdicts.next().expect("one verdict per pair"))))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        // One chunk (a client's call, usually) is verified on this thread: handing it to the
+        // rayon pool would only add two thread switches.
+        let verdicts: Vec<Option<(PublicKey, Result<(), StfError>)>> = if candidates.len() <= chunk {
+            verify_chunk((&candidates, &signers))
+        } else {
+            candidates.par_chunks(chunk).zip(signers.par_chunks(chunk)).flat_map_iter(verify_chunk).collect()
+        };
         let ledger = lock(&self.ledger);
         let mut mempool = lock(&self.mempool);
         let mut accepted: Vec<(usize, u64, TxHash, SignedTx)> = Vec::new();
@@ -408,7 +434,7 @@ impl Node {
             return results;
         }
         // Durable before we say yes: an accepted transaction survives a crash.
-        if let Err(e) = self.persist_pending(&accepted) {
+        if let Err(e) = self.persist_pending(&accepted, admission) {
             for (i, seq, _, _) in &accepted {
                 mempool.remove(*seq);
                 results[*i] = Err(SubmitError::Store(StoreError::Database(e.to_string())));
@@ -425,9 +451,13 @@ impl Node {
     }
 
     /// Writes accepted transactions to the persisted mempool and records them as pending,
-    /// in one database transaction.
-    fn persist_pending(&self, accepted: &[(usize, u64, TxHash, SignedTx)]) -> Result<(), StoreError> {
-        let write = self.db.begin_write().map_err(db_err)?;
+    /// in one database transaction, synced to disk if `admission` is durable.
+    fn persist_pending(&self, accepted: &[(usize, u64, TxHash, SignedTx)], admission: Admission) -> Result<(), StoreError> {
+        let mut write = self.db.begin_write().map_err(db_err)?;
+        write.set_durability(match admission {
+            Admission::Durable => redb::Durability::Immediate,
+            Admission::Forwarded => redb::Durability::None,
+        });
         {
             let mut pool = write.open_table(MEMPOOL).map_err(db_err)?;
             let mut txs = write.open_table(TXS).map_err(db_err)?;
@@ -678,6 +708,7 @@ impl Node {
         m.deposits_included
             .fetch_add(deposit_count as u64, Ordering::Relaxed);
         m.latest_block.store(number, Ordering::Relaxed);
+        self.blocks.send_replace(number);
         info!(block = number, ops = record.op_count, deposits = record.priority_ops, lane = ?lane, root = %record.state_root, "block produced");
         Ok(Some(number))
     }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tandem_api::{
     AccountRef, AccountView, Amount, ApiError, BatchSignersView, BatchView, BlockView, ChainParams, SubmittedTx, TandemApiServer,
-    TransactionView, TxStatus, WithdrawalRef, WithdrawalView,
+    TransactionView, TxStatus, WithdrawalRef, WithdrawalView, MAX_BLOCK_WAIT_MS,
 };
 use tandem_chain::{Lane, TxHash, FEE_ACCOUNT};
 use tandem_l1::{Address, B256};
@@ -79,6 +79,7 @@ fn submit_hex(
     }
 }
 
+#[jsonrpsee::core::async_trait]
 impl TandemApiServer for NodeRpc {
     fn chain_params(&self) -> RpcResult<ChainParams> {
         let node = &self.node;
@@ -146,6 +147,16 @@ impl TandemApiServer for NodeRpc {
     }
 
     fn block_number(&self) -> RpcResult<u64> {
+        Ok(self.node.latest_block().map_err(internal)?)
+    }
+
+    async fn wait_for_block(&self, after: u64, timeout_ms: u64) -> RpcResult<u64> {
+        if timeout_ms > MAX_BLOCK_WAIT_MS {
+            return Err(ApiError::InvalidParams(format!("timeoutMs {timeout_ms} is above the most, {MAX_BLOCK_WAIT_MS}")).into());
+        }
+        let mut blocks = self.node.watch_blocks();
+        // A timeout is an answer too: the latest block, still `<= after`.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(timeout_ms), blocks.wait_for(|n| *n > after)).await;
         Ok(self.node.latest_block().map_err(internal)?)
     }
 

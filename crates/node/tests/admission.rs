@@ -1,12 +1,12 @@
-//! Batch admission (`Node::submit_batch`, what a member does with forwarded transactions)
-//! gives every input the verdict it would get if the inputs were submitted one by one, in
-//! order; what it accepts is durable (a restarted node still holds it) and applies.
+//! Batch admission (`Node::submit_batch`: groups of client submissions, and transactions
+//! forwarded by other members) gives every input the verdict it would get if the inputs were
+//! submitted one by one, in order; what it accepts applies, and survives a restart once synced.
 
 mod common;
 
 use common::*;
 use tandem_node::mempool::MempoolError;
-use tandem_node::node::SubmitError;
+use tandem_node::node::{Admission, SubmitError};
 use tandem_state::StfError;
 use tandem_types::*;
 
@@ -41,7 +41,7 @@ async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_resta
         transfer(&bob, 2, &alice, 0, 500, 0, 0),
     ];
     let refs: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
-    let results = node.submit_batch(&refs);
+    let results = node.submit_batch(&refs, Admission::Durable);
     assert_eq!(results.len(), inputs.len(), "one result per input");
     assert!(results[0].is_ok() && results[1].is_ok() && results[7].is_ok(), "{results:?}");
     assert!(matches!(results[2], Err(SubmitError::Refused(MempoolError::AlreadyKnown(_)))), "{:?}", results[2]);
@@ -62,7 +62,7 @@ async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_resta
         results[6]
     );
     // Already pending now: the whole batch again is refused input by input.
-    let again = node.submit_batch(&refs[..2]);
+    let again = node.submit_batch(&refs[..2], Admission::Durable);
     assert!(again.iter().all(|r| matches!(r, Err(SubmitError::Refused(MempoolError::AlreadyKnown(_))))), "{again:?}");
     // One by one, the same verdicts the batch gave (a fresh transaction to show acceptance).
     let e = node.submit(&transfer(&alice, 1, &bob, 0, 1, 0, 3)).unwrap_err();
@@ -174,5 +174,50 @@ async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
             let expected = if i <= 4 { 1 } else { 0 };
             assert_eq!(ledger.account(AccountIndex::new(i).unwrap()).unwrap().nonce, expected);
         }
+    });
+}
+
+/// Forwarded transactions (`Admission::Forwarded`) get the same verdicts and enter the mempool
+/// without a disk sync of their own; the node's next synced commit (here a client's
+/// submission) makes them durable with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_admissions_become_durable_with_the_next_synced_commit() {
+    let h = harness().await;
+    let (alice, bob) = (l2_key(1), l2_key(2));
+    let user_l1 = tandem_l1::RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
+    for key in [&alice, &bob] {
+        let (x, y) = xy(key);
+        user_l1.deposit_eth(x, y, tandem_l1::U256::from(10u128.pow(18))).await.unwrap();
+    }
+    let node = h.node.clone();
+    node.sync_l1(&mut None).await.unwrap();
+    assert_eq!(node.produce_block().unwrap(), Some(1));
+
+    let forwarded: Vec<Vec<u8>> = vec![
+        transfer(&alice, 1, &bob, 0, 1_000, 0, 0),
+        transfer(&alice, 1, &bob, 0, 2_000, 0, 1),
+        // Forged: bob's key for alice's account.
+        transfer(&bob, 1, &bob, 0, 1, 0, 2),
+    ];
+    let refs: Vec<&[u8]> = forwarded.iter().map(Vec::as_slice).collect();
+    let results = node.submit_batch(&refs, Admission::Forwarded);
+    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
+    assert!(
+        matches!(results[2], Err(SubmitError::Refused(MempoolError::Rule(StfError::BadSignature { .. })))),
+        "{:?}",
+        results[2]
+    );
+    // A client's transaction: a synced commit, after which the forwarded ones are durable too.
+    node.submit(&transfer(&bob, 2, &alice, 0, 500, 0, 0)).unwrap();
+
+    drop(node);
+    drop(h.node);
+    let node = open(&h.config).await;
+    node.with_ledger(|_, mempool| assert_eq!(mempool.len(), 3, "forwarded and client transactions survive a restart"));
+    assert_eq!(node.produce_block().unwrap(), Some(2));
+    node.with_ledger(|ledger, mempool| {
+        assert!(mempool.is_empty());
+        assert_eq!(ledger.account(AccountIndex::new(1).unwrap()).unwrap().nonce, 2);
+        assert_eq!(ledger.account(AccountIndex::new(2).unwrap()).unwrap().nonce, 1);
     });
 }

@@ -118,3 +118,45 @@ async fn bad_requests_are_refused_with_reasons_and_the_node_keeps_serving() {
     assert!(body.contains("tandem_latest_block 2"), "{body}");
     rpc.stop().unwrap();
 }
+
+/// `tandem_waitForBlock` answers as soon as a block past `after` commits, answers the latest
+/// block (still `<= after`) when its timeout passes first, and refuses a timeout above the
+/// most with `-32602`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_for_block_answers_on_the_next_block_or_at_its_timeout() {
+    let h = harness().await;
+    let (_rpc, addr) = tandem_node::rpc::serve_rpc(h.node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = HttpClientBuilder::default().build(format!("http://{addr}")).unwrap();
+
+    match client.wait_for_block(0, tandem_api::MAX_BLOCK_WAIT_MS + 1).await {
+        Err(ClientError::Call(e)) => {
+            assert_eq!(e.code(), INVALID_PARAMS);
+            assert!(e.message().contains("timeoutMs 30001 is above the most, 30000"), "{}", e.message());
+        }
+        other => panic!("expected -32602, got {other:?}"),
+    }
+    // Nothing comes: the timeout's answer is the latest block, genesis.
+    let started = std::time::Instant::now();
+    assert_eq!(client.wait_for_block(0, 300).await.unwrap(), 0);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300), "answered before its timeout without a block");
+
+    // A block commits while a call waits: the call answers with it, long before its timeout.
+    let waiting = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            (client.wait_for_block(0, 20_000).await, started.elapsed())
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let user = RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
+    let (x, y) = xy(&l2_key(1));
+    user.deposit_eth(x, y, U256::from(1_000_000u64)).await.unwrap();
+    h.node.sync_l1(&mut None).await.unwrap();
+    assert_eq!(h.node.produce_block().unwrap(), Some(1));
+    let (answer, waited) = waiting.await.unwrap();
+    assert_eq!(answer.unwrap(), 1);
+    assert!(waited < std::time::Duration::from_secs(10), "waited {waited:?} for a block that had committed");
+    // Already past `after`: answered at once.
+    assert_eq!(client.wait_for_block(0, 20_000).await.unwrap(), 1);
+}

@@ -6,7 +6,9 @@
 //! PATH`, default: this executable) and funds `--accounts` L2 accounts by L1 deposits. Before
 //! the set starts, on the quiet machine, it measures the execution ceiling: one ledger
 //! applying 1,000 transfers on one core (`tandem bench ledger`'s workload at the same
-//! accounts and depth), times the cores, divided by the members. Then,
+//! accounts and depth), times the cores, divided by the members; it measures it again after
+//! each rate's drain with the members and anvil paused, and holds each rate against the mean
+//! of the measurements before and after it. Then,
 //! for each offered rate (`--rates`, `--repeat` times): it pre-signs `rate × duration`
 //! transfers (each from the next account in turn to a pseudo-random other one, as in the
 //! ledger bench; each account's nonces in order) and submits them on
@@ -14,8 +16,9 @@
 //! spread round-robin over the members, at most `--concurrency` requests in flight per
 //! member, one per account). For every transaction it records the time from sending
 //! `tandem_sendTransaction` to the moment the member it was sent to has the block containing
-//! it ("included": decided by the set and executed there). Block arrival is seen by polling
-//! `tandem_blockNumber` of every member every 20 ms and reading each block's `txHashes` once;
+//! it ("included": decided by the set and executed there). Block arrival is seen by a
+//! `tandem_waitForBlock` call kept waiting on every member (answered as the block commits
+//! there, so the members are not polled) and reading each block's `txHashes` once;
 //! after each rate a sample of transactions is cross-checked with `tandem_getTransaction` on
 //! their member.
 //!
@@ -246,7 +249,8 @@ pub struct SetBenchReport {
     pub warm_s: u64,
     /// `--concurrency`.
     pub concurrency: usize,
-    /// One ledger on one core, measured by this run before the set starts: transfers/s
+    /// One ledger on one core, measured by this run before the set starts (each row carries
+    /// the ceiling measured around it, `SetBenchRow::ceiling_tx_s`): transfers/s
     /// applying a block of 1,000 signed transfers between pseudo-random pairs of the same
     /// number of accounts at the same depth (`tandem bench ledger`'s workload, which the
     /// generator's transfers follow).
@@ -347,7 +351,12 @@ pub struct SetBenchRow {
     pub max_lag_s: f64,
     /// Transfers included per second over the steady window.
     pub included_tx_s: f64,
-    /// `included_tx_s` as a share of the report's execution ceiling (0..; 1.0 = the ceiling).
+    /// The execution ceiling this rate is held against: `cores × ledger / members`, with
+    /// `ledger` the mean of the one-core ledger measured just before this rate and just after
+    /// its drain (the members and anvil paused meanwhile). Measured around each rate because
+    /// a shared VM's speed drifts by ±10 % over minutes.
+    pub ceiling_tx_s: f64,
+    /// `included_tx_s` as a share of `ceiling_tx_s` (0..; 1.0 = the ceiling).
     pub of_ceiling: f64,
     /// Accepted transfers not yet included when submission ended.
     pub backlog_at_end: usize,
@@ -420,7 +429,7 @@ pub fn set_table(r: &SetBenchReport) -> String {
         r.concurrency
     );
     out += &format!(
-        "execution ceiling: {} cores x {:.0} transfers/s (one ledger, one core, same accounts and depth) / {} members = {:.0} tx/s\n\n",
+        "execution ceiling: {} cores x {:.0} transfers/s (one ledger, one core, same accounts and depth) / {} members = {:.0} tx/s before the set started; each rate is held against the ceiling measured around it (`of ceiling`)\n\n",
         r.cores, r.ledger_one_core_tx_s, r.members, r.execution_ceiling_tx_s
     );
     out += "| offered tx/s | sent (refused) | submit tx/s | included tx/s (steady) | of ceiling | backlog at end | latency p50 / p90 / p99 / max ms | submit RPC p50 / p99 ms | blocks, mean / max ops | heights/s | members' CPU (cores) | anvil | generator | others | machine busy | member CPU per tx | checked |\n";
@@ -430,13 +439,14 @@ pub fn set_table(r: &SetBenchReport) -> String {
         let rpc = row.submit_rpc_ms.map_or("-".into(), |l| format!("{} / {}", ms(l.p50), ms(l.p99)));
         let per_member: Vec<String> = row.cpu.members.iter().map(|c| format!("{c:.2}")).collect();
         out += &format!(
-            "| {} | {} ({}) | {:.0} | {:.0} | {:.0}% | {} | {} | {} | {}, {:.0} / {} | {:.2} | {} = {:.2} | {:.2} | {:.2} | {:.2} | {:.0}% | {} | {}/{} |\n",
+            "| {} | {} ({}) | {:.0} | {:.0} | {:.0}% of {:.0} | {} | {} | {} | {}, {:.0} / {} | {:.2} | {} = {:.2} | {:.2} | {:.2} | {:.2} | {:.0}% | {} | {}/{} |\n",
             row.offered_tx_s,
             row.sent,
             row.refused,
             row.submit_tx_s,
             row.included_tx_s,
             100.0 * row.of_ceiling,
+            row.ceiling_tx_s,
             row.backlog_at_end,
             latency,
             rpc,
@@ -738,6 +748,35 @@ impl SetNet {
     fn anvil_pid(&self) -> u32 {
         self.anvil.child().id()
     }
+
+    /// Runs `f` with the members and anvil stopped (SIGSTOP, then SIGCONT even if `f` fails),
+    /// so that it has the machine to itself.
+    fn paused<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let pids: Vec<String> = self.pids().into_iter().flatten().chain([self.anvil_pid()]).map(|p| p.to_string()).collect();
+        let signal = |sig: &str| -> Result<()> {
+            let status = std::process::Command::new("kill").arg(sig).args(&pids).status().with_context(|| format!("kill {sig}"))?;
+            ensure!(status.success(), "kill {sig} {} failed: {status}", pids.join(" "));
+            Ok(())
+        };
+        signal("-STOP")?;
+        let result = f();
+        signal("-CONT")?;
+        result
+    }
+}
+
+/// One ledger on one core applying 1,000 transfers between the bench's accounts at its depth
+/// (`tandem bench ledger`'s workload), transfers per second, median of 3.
+fn ledger_one_core(args: &SetBenchArgs) -> Result<f64> {
+    let ledger = super::ledger::run_ledger(&super::ledger::LedgerBenchArgs {
+        transfers: 1_000,
+        accounts: u32::try_from(args.accounts)? + 1,
+        depth: args.tree_depth,
+        threads: vec![1],
+        repeat: 3,
+        json: false,
+    })?;
+    Ok(ledger.first().context("the ledger bench measured nothing")?.transfers_per_s)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -825,7 +864,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Starts the pollers; they run until the returned set is dropped.
+/// How long one `tandem_waitForBlock` call of the block trackers waits, in milliseconds.
+const BLOCK_WAIT_MS: u64 = 10_000;
+
+/// Starts the block trackers; they run until the returned set is dropped.
 fn start_tracking(net: &SetNet) -> (Shared<Tracker>, tokio::task::JoinSet<()>) {
     let tracker = Arc::new(Mutex::new(Tracker { seen: vec![BTreeMap::new(); net.members.len()], ..Default::default() }));
     let mut tasks = tokio::task::JoinSet::new();
@@ -835,17 +877,20 @@ fn start_tracking(net: &SetNet) -> (Shared<Tracker>, tokio::task::JoinSet<()>) {
         tasks.spawn(async move {
             let mut last = 0u64;
             loop {
-                if let Some(n) = rpc::<u64>(&client, "tandem_blockNumber", rpc_params![]).await {
-                    let now = Instant::now();
-                    if n > last {
+                // Answered as soon as the member commits a block past `last`: exact arrival
+                // times without polling the members (whose CPU the bench measures).
+                match rpc::<u64>(&client, "tandem_waitForBlock", rpc_params![last, BLOCK_WAIT_MS]).await {
+                    Some(n) if n > last => {
+                        let now = Instant::now();
                         let mut t = lock(&t);
                         for b in last + 1..=n {
                             t.seen[m].insert(b, now);
                         }
                         last = n;
                     }
+                    Some(_) => {}
+                    None => tokio::time::sleep(Duration::from_millis(20)).await,
                 }
-                tokio::time::sleep(Duration::from_millis(20)).await;
             }
         });
     }
@@ -984,7 +1029,9 @@ fn pairs(v: &[f64]) -> Option<[f64; 2]> {
     Percentiles::of_seconds(v).map(|p| [p.p50, p.p90])
 }
 
-async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shared<Tracker>, rate: u64, round: usize, ceiling_tx_s: f64) -> Result<SetBenchRow> {
+/// One rate; its `ceiling_tx_s` and `of_ceiling` are left at 0 for the caller, which measures
+/// the ledger after the drain.
+async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shared<Tracker>, rate: u64, round: usize) -> Result<SetBenchRow> {
     let n = net.members.len();
     let nonces = idle_nonces(net, users, rate).await?;
     let count = (rate * args.duration_s) as usize;
@@ -1073,7 +1120,8 @@ async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shar
     let last_send = sent.iter().map(|s| s.sent).max().unwrap_or(t0_std);
     let submit_tx_s = if sent.is_empty() { 0.0 } else { sent.len() as f64 / last_send.saturating_duration_since(t0_std).as_secs_f64().max(1e-9) };
     let b1 = t.seen[0].iter().filter(|(_, at)| **at <= t_end).map(|(b, _)| *b).max().unwrap_or(b0);
-    let block_ops: Vec<u64> = t.ops.range(b0 + 1..=b1.max(b0)).map(|(_, o)| *o).collect();
+    // `range` panics on an empty inclusive range (b1 == b0: no block in the phase, e.g. rate 0).
+    let block_ops: Vec<u64> = t.ops.range(b0 + 1..).take_while(|(b, _)| **b <= b1).map(|(_, o)| *o).collect();
     drop(t);
     let blocks = block_ops.len();
     let included_tx_s = if rate == 0 { 0.0 } else { in_window as f64 / window };
@@ -1099,7 +1147,8 @@ async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shar
         submit_tx_s,
         max_lag_s,
         included_tx_s,
-        of_ceiling: included_tx_s / ceiling_tx_s,
+        ceiling_tx_s: 0.0,
+        of_ceiling: 0.0,
         backlog_at_end,
         missing_after_drain,
         drain_s,
@@ -1250,17 +1299,10 @@ pub async fn run_set(args: &SetBenchArgs) -> Result<SetBenchReport> {
     }
     eprintln!("tandem bench set: {args:?}");
     // The ceiling is measured first, on the quiet machine, with the generator's workload.
-    let ledger = super::ledger::run_ledger(&super::ledger::LedgerBenchArgs {
-        transfers: 1_000,
-        accounts: u32::try_from(args.accounts)? + 1,
-        depth: args.tree_depth,
-        threads: vec![1],
-        repeat: 3,
-        json: false,
-    })?;
-    let ledger_one_core_tx_s = ledger.first().context("the ledger bench measured nothing")?.transfers_per_s;
+    let ledger_one_core_tx_s = ledger_one_core(args)?;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let execution_ceiling_tx_s = cores as f64 * ledger_one_core_tx_s / args.members as f64;
+    let ceiling = |ledger: f64| cores as f64 * ledger / args.members as f64;
+    let execution_ceiling_tx_s = ceiling(ledger_one_core_tx_s);
     eprintln!(
         "one ledger on one core: {ledger_one_core_tx_s:.0} transfers/s; execution ceiling {cores} x that / {} members = {execution_ceiling_tx_s:.0} tx/s",
         args.members
@@ -1277,15 +1319,21 @@ pub async fn run_set(args: &SetBenchArgs) -> Result<SetBenchReport> {
     let (tracker, _pollers) = start_tracking(&net);
     let users = fund_accounts(&net, args.accounts).await?;
     let mut rows = Vec::with_capacity(args.rates.len() * args.repeat);
+    let mut ledger_before = ledger_one_core_tx_s;
     for round in 0..args.repeat {
         for &rate in &args.rates {
-            let row = phase(&net, args, &users, &tracker, rate, round, execution_ceiling_tx_s).await?;
+            let mut row = phase(&net, args, &users, &tracker, rate, round).await?;
+            let ledger_after = net.paused(|| ledger_one_core(args))?;
+            row.ceiling_tx_s = ceiling((ledger_before + ledger_after) / 2.0);
+            row.of_ceiling = row.included_tx_s / row.ceiling_tx_s;
             eprintln!(
-                "  rate {rate}/s: included {:.0} tx/s, latency p50 {} ms, members' CPU {:.2} cores",
+                "  rate {rate}/s: included {:.0} tx/s ({:.0} % of the ceiling, one-core ledger {ledger_before:.0} before, {ledger_after:.0} after), latency p50 {} ms, members' CPU {:.2} cores",
                 row.included_tx_s,
+                100.0 * row.of_ceiling,
                 row.latency_ms.map_or("-".into(), |l| ms(l.p50)),
                 row.cpu.members_total
             );
+            ledger_before = ledger_after;
             rows.push(row);
         }
     }
@@ -1331,7 +1379,8 @@ pub(crate) mod tests {
             submit_tx_s: rate as f64 * 0.99,
             max_lag_s: 0.25,
             included_tx_s: included,
-            of_ceiling: included / 600.0,
+            ceiling_tx_s: 590.0,
+            of_ceiling: included / 590.0,
             backlog_at_end: 17,
             missing_after_drain: 0,
             drain_s: 2.5,
@@ -1418,7 +1467,7 @@ pub(crate) mod tests {
             close(cells[1], &[f(&j["sent"]), f(&j["refused"])], 0);
             close(cells[2], &[f(&j["submit_tx_s"])], 0);
             close(cells[3], &[f(&j["included_tx_s"])], 0);
-            close(cells[4], &[100.0 * f(&j["of_ceiling"])], 0);
+            close(cells[4], &[100.0 * f(&j["of_ceiling"]), f(&j["ceiling_tx_s"])], 0);
             close(cells[5], &[f(&j["backlog_at_end"])], 0);
             let l = &j["latency_ms"];
             if l.is_null() {

@@ -28,7 +28,7 @@ impl MemberApiServer for MemberRpc {
             return Err(ApiError::InvalidParams(format!("at most {FORWARD_CHUNK} transactions per call")).into());
         }
         let inputs: Vec<&[u8]> = txs.iter().map(|tx| tx.as_ref()).collect();
-        let accepted = self.0.node.submit_batch(&inputs).iter().filter(|r| r.is_ok()).count();
+        let accepted = self.0.node.submit_batch(&inputs, crate::node::Admission::Forwarded).iter().filter(|r| r.is_ok()).count();
         Ok(ForwardReceipt { received: txs.len() as u32, accepted: accepted as u32 })
     }
 
