@@ -4,11 +4,6 @@ use clap::{Parser, Subcommand};
 use tandem_cli::{bench, bond_cmd, challenger_cmd, devnet, prover_cmd, restore_cmd, sequencer_cmd, wallet};
 
 mod node_cmd;
-
-/// mimalloc instead of the system allocator: a member allocates per request, per message and
-/// per hash batch from many threads at once (see BENCHMARKS.md, issue 13).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod setup_cmd;
 
 #[derive(Debug, Parser)]
