@@ -10,18 +10,23 @@ use tandem_node::node::{Admission, SubmitError};
 use tandem_state::StfError;
 use tandem_types::*;
 
+/// Credits 1 ETH to each of `keys` (accounts 1, 2, … in order) by L1 deposits and block 1.
+async fn fund(h: &Harness, keys: &[&tandem_crypto::PrivateKey]) {
+    let user_l1 = tandem_l1::RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
+    for key in keys {
+        let (x, y) = xy(key);
+        user_l1.deposit_eth(x, y, tandem_l1::U256::from(10u128.pow(18))).await.unwrap();
+    }
+    h.node.sync_l1(&mut None).await.unwrap();
+    assert_eq!(h.node.produce_block().unwrap(), Some(1));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_restart() {
     let h = harness().await;
     let (alice, bob, carol) = (l2_key(1), l2_key(2), l2_key(3));
-    let user_l1 = tandem_l1::RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
-    for key in [&alice, &bob] {
-        let (x, y) = xy(key);
-        user_l1.deposit_eth(x, y, tandem_l1::U256::from(10u128.pow(18))).await.unwrap();
-    }
+    fund(&h, &[&alice, &bob]).await;
     let node = h.node.clone();
-    node.sync_l1(&mut None).await.unwrap();
-    assert_eq!(node.produce_block().unwrap(), Some(1));
 
     let first = transfer(&alice, 1, &bob, 0, 1_000, 0, 0);
     let inputs: Vec<Vec<u8>> = vec![
@@ -91,14 +96,8 @@ async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_resta
 async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
     let h = harness().await;
     let keys: Vec<_> = (1..=8).map(l2_key).collect();
-    let user_l1 = tandem_l1::RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
-    for key in &keys {
-        let (x, y) = xy(key);
-        user_l1.deposit_eth(x, y, tandem_l1::U256::from(10u128.pow(18))).await.unwrap();
-    }
+    fund(&h, &keys.iter().collect::<Vec<_>>()).await;
     let node = h.node.clone();
-    node.sync_l1(&mut None).await.unwrap();
-    assert_eq!(node.produce_block().unwrap(), Some(1));
 
     // Account i + 1 belongs to keys[i] (deposits take the next index after the fee account).
     // Accounts 1-4 send valid transfers; accounts 5-8 only forged ones (signed by someone
@@ -184,14 +183,8 @@ async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
 async fn forwarded_admissions_become_durable_with_the_next_synced_commit() {
     let h = harness().await;
     let (alice, bob) = (l2_key(1), l2_key(2));
-    let user_l1 = tandem_l1::RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
-    for key in [&alice, &bob] {
-        let (x, y) = xy(key);
-        user_l1.deposit_eth(x, y, tandem_l1::U256::from(10u128.pow(18))).await.unwrap();
-    }
+    fund(&h, &[&alice, &bob]).await;
     let node = h.node.clone();
-    node.sync_l1(&mut None).await.unwrap();
-    assert_eq!(node.produce_block().unwrap(), Some(1));
 
     let forwarded: Vec<Vec<u8>> = vec![
         transfer(&alice, 1, &bob, 0, 1_000, 0, 0),
