@@ -72,6 +72,8 @@ pub enum MempoolError {
 pub struct Mempool {
     /// By arrival sequence number.
     by_seq: BTreeMap<u64, (TxHash, SignedTx)>,
+    /// Sequence number of each pending transaction's hash (the same entries as `by_seq`).
+    by_hash: HashMap<TxHash, u64>,
     /// Per sender: pending count and pending debits per token.
     pending: HashMap<AccountIndex, PendingSender>,
     next_seq: u64,
@@ -115,8 +117,8 @@ impl Mempool {
 
     /// Checks `tx` against the ledger and the pending transactions; on success returns the
     /// sequence number it would be stored under (call [`Mempool::insert`] once persisted).
-    /// Duplicates are refused before this by the caller's durable record of every transaction
-    /// hash (pending ones included), so this does not scan the pool for them.
+    /// Duplicates are refused before this by the caller: of a pending transaction with
+    /// [`Mempool::contains`], of an included one by its durable record.
     ///
     /// `verify_signature` checks the signature against the sender's key, after the nonce
     /// rules (a replay is refused before any cryptography); it should go through
@@ -173,6 +175,7 @@ impl Mempool {
         sender.count += 1;
         *sender.debits.entry(tx.tx.token().get()).or_insert(0) += debit_of(&tx.tx);
         self.by_seq.insert(seq, (hash, tx));
+        self.by_hash.insert(hash, seq);
         self.next_seq = self.next_seq.max(seq + 1);
     }
 
@@ -183,7 +186,8 @@ impl Mempool {
 
     /// Removes the transaction with sequence number `seq`.
     pub fn remove(&mut self, seq: u64) {
-        if let Some((_, tx)) = self.by_seq.remove(&seq) {
+        if let Some((hash, tx)) = self.by_seq.remove(&seq) {
+            self.by_hash.remove(&hash);
             let from = tx.tx.from();
             if let Some(sender) = self.pending.get_mut(&from) {
                 sender.count -= 1;
@@ -200,7 +204,12 @@ impl Mempool {
     /// Sequence numbers of the pending transactions whose hashes are in `hashes` (a block
     /// another member proposed may carry transactions we also hold).
     pub fn seqs_of_hashes(&self, hashes: &std::collections::HashSet<TxHash>) -> Vec<u64> {
-        self.by_seq.iter().filter(|(_, (h, _))| hashes.contains(h)).map(|(s, _)| *s).collect()
+        hashes.iter().filter_map(|h| self.by_hash.get(h).copied()).collect()
+    }
+
+    /// Whether a transaction with this hash is pending.
+    pub fn contains(&self, hash: &TxHash) -> bool {
+        self.by_hash.contains_key(hash)
     }
 
     /// Sequence numbers of pending transactions of `from`, in order.

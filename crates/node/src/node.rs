@@ -414,7 +414,7 @@ impl Node {
         let mut seen = std::collections::HashSet::new();
         for (i, candidate) in candidates.iter().enumerate() {
             let Some((tx, hash)) = candidate else { continue };
-            if !seen.insert(*hash) {
+            if !seen.insert(*hash) || mempool.contains(hash) {
                 results[i] = Err(MempoolError::AlreadyKnown(*hash).into());
                 continue;
             }
@@ -450,8 +450,11 @@ impl Node {
         results
     }
 
-    /// Writes accepted transactions to the persisted mempool and records them as pending,
-    /// in one database transaction, synced to disk if `admission` is durable.
+    /// Writes accepted transactions to the persisted mempool in one database transaction,
+    /// synced to disk if `admission` is durable. No transaction record is written: a pending
+    /// transaction's status comes from the mempool ([`Node::transaction`]), which a restart
+    /// rebuilds from this table, so each transaction costs one random-key record (when its
+    /// block commits) instead of two.
     fn persist_pending(&self, accepted: &[(usize, u64, TxHash, SignedTx)], admission: Admission) -> Result<(), StoreError> {
         let mut write = self.db.begin_write().map_err(db_err)?;
         write.set_durability(match admission {
@@ -460,16 +463,8 @@ impl Node {
         });
         {
             let mut pool = write.open_table(MEMPOOL).map_err(db_err)?;
-            let mut txs = write.open_table(TXS).map_err(db_err)?;
-            let record = to_json(&TxRecord {
-                status: "pending".into(),
-                block: None,
-                reason: None,
-                withdrawal: None,
-            });
-            for (_, seq, hash, tx) in accepted {
+            for (_, seq, _, tx) in accepted {
                 pool.insert(*seq, tx.encode().as_slice()).map_err(db_err)?;
-                txs.insert(hash.as_bytes(), record.as_slice()).map_err(db_err)?;
             }
         }
         write.commit().map_err(db_err)
@@ -896,8 +891,17 @@ impl Node {
         read_json(&self.db, BLOCKS, number)
     }
 
-    /// Transaction record by hash.
+    /// Transaction record by hash: pending while the mempool holds it (a transaction
+    /// rejected before may have been submitted again), else its stored record.
     pub fn transaction(&self, hash: &TxHash) -> Result<Option<TxRecord>, StoreError> {
+        if lock(&self.mempool).contains(hash) {
+            return Ok(Some(TxRecord {
+                status: "pending".into(),
+                block: None,
+                reason: None,
+                withdrawal: None,
+            }));
+        }
         read_tx(&self.db, hash)
     }
 }

@@ -73,13 +73,24 @@ async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_resta
     let e = node.submit(&transfer(&alice, 1, &bob, 0, 1, 0, 3)).unwrap_err();
     assert!(matches!(e, SubmitError::Refused(MempoolError::NonceGap { got: 3, expected: 2, .. })), "{e:?}");
     node.with_ledger(|_, mempool| assert_eq!(mempool.len(), 3));
+    let first_hash = *results[0].as_ref().unwrap();
+    let status = |node: &tandem_node::node::Node| node.transaction(&first_hash).unwrap().map(|r| (r.status, r.block));
+    assert_eq!(status(&node), Some(("pending".into(), None)));
 
-    // Durable: a restarted node holds the three accepted transactions and applies them.
+    // Durable: a restarted node holds the three accepted transactions and applies them. What
+    // it knows of them comes from its rebuilt mempool (admission writes no transaction record):
+    // still pending, and a copy is still a duplicate.
     drop(node);
     drop(h.node);
     let node = open(&h.config).await;
     node.with_ledger(|_, mempool| assert_eq!(mempool.len(), 3, "the accepted batch survives a restart"));
+    assert_eq!(status(&node), Some(("pending".into(), None)), "pending after a restart");
+    let again = node.submit_batch(&refs[..1], Admission::Durable);
+    assert!(matches!(again[0], Err(SubmitError::Refused(MempoolError::AlreadyKnown(h))) if h == first_hash), "{again:?}");
     assert_eq!(node.produce_block().unwrap(), Some(2));
+    assert_eq!(status(&node), Some(("included".into(), Some(2))));
+    let again = node.submit_batch(&refs[..1], Admission::Durable);
+    assert!(matches!(again[0], Err(SubmitError::Refused(MempoolError::AlreadyKnown(h))) if h == first_hash), "{again:?}");
     node.with_ledger(|ledger, mempool| {
         assert!(mempool.is_empty());
         let alice_account = ledger.account(AccountIndex::new(1).unwrap()).unwrap();
