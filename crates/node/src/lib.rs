@@ -1,4 +1,5 @@
-//! The Tandem sequencer node: mempool with per-account nonce ordering, block production
+//! The Tandem sequencer node: mempool with per-account nonce ordering (persisted in the
+//! append-only [`pool_log`]), block production
 //! behind the [`sequencing::Sequencing`] seam, an L1 watcher for deposits, the batcher
 //! (one path, with a [`posting::Posting`] strategy) and the finalizer, crash-safe storage
 //! shared with the ledger, JSON-RPC, Prometheus metrics and the read-only web dashboard
@@ -13,6 +14,7 @@ pub mod member;
 pub mod mempool;
 pub mod metrics;
 pub mod node;
+pub mod pool_log;
 pub mod posting;
 pub mod records;
 pub mod rpc;

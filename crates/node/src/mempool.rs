@@ -179,6 +179,12 @@ impl Mempool {
         self.next_seq = self.next_seq.max(seq + 1);
     }
 
+    /// Makes every arrival number below `next` taken, so that new transactions are numbered
+    /// after those a restart found logged, including the ones that since left the pool.
+    pub fn number_from(&mut self, next: u64) {
+        self.next_seq = self.next_seq.max(next);
+    }
+
     /// Up to `limit` transactions in arrival order, with their sequence numbers and hashes.
     pub fn take_candidates(&self, limit: usize) -> Vec<(u64, TxHash, SignedTx)> {
         self.by_seq.iter().take(limit).map(|(s, (h, t))| (*s, *h, *t)).collect()

@@ -21,6 +21,7 @@ use tracing::{debug, error, info, warn};
 use crate::config::NodeConfig;
 use crate::group_commit::GroupCommit;
 use crate::mempool::{Mempool, MempoolError};
+use crate::pool_log::{PoolLog, PoolLogError};
 use crate::metrics::Metrics;
 use crate::posting::Posting;
 use crate::records::*;
@@ -28,6 +29,8 @@ use crate::sequencing::Sequencing;
 
 /// Most pending transactions.
 const MEMPOOL_CAPACITY: usize = 20_000;
+/// The persisted mempool's file in the data directory (SPEC §9).
+const POOL_LOG_FILE: &str = "mempool.log";
 /// Widest L1 block range of one log query.
 const MAX_LOG_RANGE: u64 = 5_000;
 
@@ -43,6 +46,9 @@ pub enum NodeError {
     /// The data directory cannot be created.
     #[error("data dir: {0}")]
     DataDir(#[source] std::io::Error),
+    /// The persisted mempool cannot be read or written.
+    #[error(transparent)]
+    PoolLog(#[from] PoolLogError),
     /// The genesis fee account cannot be created (e.g. the fee key is not a curve point).
     #[error("genesis fee account: {0}")]
     Genesis(#[source] StfError),
@@ -193,6 +199,9 @@ pub struct Node {
     pub(crate) ledger: Mutex<PersistentLedger>,
     pub(crate) db: Arc<redb::Database>,
     pub(crate) mempool: Mutex<Mempool>,
+    /// The persisted mempool. Locked only while holding `mempool`, so the log and the pool
+    /// change together.
+    pool_log: Mutex<PoolLog>,
     /// Confirmed priority ops (deposits, forced withdrawals) not yet included, in queue order.
     pub(crate) deposits: Mutex<VecDeque<QueuedPriorityOp>>,
     /// The forced-withdrawal inbox, if the rollup has one.
@@ -239,6 +248,70 @@ pub(crate) fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Opens the pool log at `path` and rebuilds the mempool from it (SPEC §9). A logged
+/// transaction recorded `included` left the pool with its block; one recorded `rejected` is
+/// pending again only if it passes admission now (it may have been submitted again after
+/// its rejection); the rest are pending as logged, in arrival order. Transactions of the
+/// mempool table that earlier versions kept in the database are moved into the log first.
+fn reload_mempool(path: &std::path::Path, db: &redb::Database, ledger: &Ledger) -> Result<(PoolLog, Mempool), NodeError> {
+    let (mut log, recovered) = PoolLog::open(path)?;
+    if recovered.torn_bytes > 0 {
+        warn!(bytes = recovered.torn_bytes, "pool log: cut off a torn tail (an append a crash interrupted, never acknowledged)");
+    }
+    let mut entries = recovered.entries;
+    let legacy = {
+        let read = db.begin_read().map_err(db_err)?;
+        match read.open_table(MEMPOOL) {
+            Ok(table) => table
+                .iter()
+                .map_err(db_err)?
+                .map(|entry| {
+                    let (seq, bytes) = entry.map_err(db_err)?;
+                    let tx = SignedTx::decode(bytes.value()).map_err(|e| StoreError::Corrupt(format!("mempool table: {e}")))?;
+                    Ok((seq.value(), tx))
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?,
+            Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
+            Err(e) => return Err(db_err(e).into()),
+        }
+    };
+    if !legacy.is_empty() {
+        // A crash during an earlier move left some of them in the log already.
+        let logged_through = entries.last().map(|(seq, _)| *seq);
+        let rest: Vec<(u64, SignedTx)> = legacy.into_iter().filter(|(seq, _)| logged_through.is_none_or(|t| *seq > t)).collect();
+        log.append(rest.iter().map(|(seq, tx)| (*seq, tx)), true)?;
+        entries.extend(rest);
+    }
+    let write = db.begin_write().map_err(db_err)?;
+    write.delete_table(MEMPOOL).map_err(db_err)?;
+    write.commit().map_err(db_err)?;
+    let verified = ledger.verified_signatures();
+    let mut mempool = Mempool::new(MEMPOOL_CAPACITY);
+    if let Some(next) = log.next_seq() {
+        mempool.number_from(next);
+    }
+    let mut left = 0usize;
+    for (seq, tx) in entries {
+        let hash = TxHash::of(&tx);
+        if mempool.contains(&hash) {
+            continue;
+        }
+        match read_tx(db, &hash)? {
+            Some(record) if record.status == "included" => {
+                left += 1;
+                continue;
+            }
+            Some(_) if mempool.check(ledger, &tx, |signer| verified.verify(&tx, signer)).is_err() => {
+                left += 1;
+                continue;
+            }
+            _ => mempool.insert(seq, hash, tx),
+        }
+    }
+    info!(pending = mempool.len(), left_the_pool = left, log_bytes = log.len(), "mempool reloaded from the pool log");
+    Ok((log, mempool))
+}
+
 impl Node {
     /// Opens the node's storage (creating the genesis state on first start), reloads the
     /// persisted mempool, and connects to L1.
@@ -269,18 +342,7 @@ impl Node {
             ledger.persist()?;
         }
         let db = ledger.database();
-        let mut mempool = Mempool::new(MEMPOOL_CAPACITY);
-        {
-            let read = db.begin_read().map_err(db_err)?;
-            if let Ok(table) = read.open_table(MEMPOOL) {
-                for entry in table.iter().map_err(db_err)? {
-                    let (seq, bytes) = entry.map_err(db_err)?;
-                    let tx = SignedTx::decode(bytes.value())
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    mempool.insert(seq.value(), TxHash::of(&tx), tx);
-                }
-            }
-        }
+        let (pool_log, mempool) = reload_mempool(&config.data_dir.join(POOL_LOG_FILE), &db, &ledger)?;
         let forced = config
             .forced_inbox
             .map(|inbox| ForcedClient::new(&config.l1_rpc, inbox, None))
@@ -299,6 +361,7 @@ impl Node {
             ledger: Mutex::new(ledger),
             db,
             mempool: Mutex::new(mempool),
+            pool_log: Mutex::new(pool_log),
             deposits: Mutex::new(VecDeque::new()),
             forced,
             l1,
@@ -450,24 +513,33 @@ impl Node {
         results
     }
 
-    /// Writes accepted transactions to the persisted mempool in one database transaction,
-    /// synced to disk if `admission` is durable. No transaction record is written: a pending
-    /// transaction's status comes from the mempool ([`Node::transaction`]), which a restart
-    /// rebuilds from this table, so each transaction costs one random-key record (when its
-    /// block commits) instead of two.
-    fn persist_pending(&self, accepted: &[(usize, u64, TxHash, SignedTx)], admission: Admission) -> Result<(), StoreError> {
-        let mut write = self.db.begin_write().map_err(db_err)?;
-        write.set_durability(match admission {
-            Admission::Durable => redb::Durability::Immediate,
-            Admission::Forwarded => redb::Durability::None,
-        });
-        {
-            let mut pool = write.open_table(MEMPOOL).map_err(db_err)?;
-            for (_, seq, _, tx) in accepted {
-                pool.insert(*seq, tx.encode().as_slice()).map_err(db_err)?;
+    /// Appends accepted transactions to the persisted mempool ([`PoolLog`]), synced to disk
+    /// if `admission` is durable. Called with the mempool locked. No transaction record is
+    /// written: a pending transaction's status comes from the mempool ([`Node::transaction`]),
+    /// which a restart rebuilds from the log, so each transaction costs one random-key record
+    /// (when its block commits).
+    fn persist_pending(&self, accepted: &[(usize, u64, TxHash, SignedTx)], admission: Admission) -> Result<(), PoolLogError> {
+        let entries = accepted.iter().map(|(_, seq, _, tx)| (*seq, tx));
+        lock(&self.pool_log).append(entries, admission == Admission::Durable)
+    }
+
+    /// After a block's commit (mempool locked): syncs transactions forwarded since the last
+    /// sync (SPEC §9: they become durable with the next synced write), and rewrites the log
+    /// without the transactions that left the pool once it has grown enough. A failure here
+    /// loses nothing already durable, so it is logged, not fatal.
+    fn tidy_pool_log(&self, mempool: &Mempool) {
+        let mut log = lock(&self.pool_log);
+        if let Err(e) = log.sync() {
+            warn!(error = %e, "could not sync forwarded transactions");
+        }
+        if log.needs_rewrite(mempool.len()) {
+            let live = mempool.take_candidates(usize::MAX);
+            let before = log.len();
+            match log.rewrite(live.iter().map(|(seq, _, tx)| (*seq, tx))) {
+                Ok(()) => info!(before, after = log.len(), pending = live.len(), "pool log rewritten without included transactions"),
+                Err(e) => warn!(error = %e, "could not rewrite the pool log; keeping the longer one"),
             }
         }
-        write.commit().map_err(db_err)
     }
 
     /// Produces the next block from confirmed deposits and pending transactions, if there is
@@ -660,10 +732,6 @@ impl Node {
                 txs.insert(hash.as_bytes(), to_json(&rec).as_slice())
                     .map_err(db_err)?;
             }
-            let mut pool = txn.open_table(MEMPOOL).map_err(db_err)?;
-            for seq in &done_seqs {
-                pool.remove(*seq).map_err(db_err)?;
-            }
             if let Some(decided) = &consensus {
                 decided.write(txn)?;
             }
@@ -683,6 +751,7 @@ impl Node {
         for seq in &done_seqs {
             mempool.remove(*seq);
         }
+        self.tidy_pool_log(mempool);
         while deposits
             .front()
             .is_some_and(|d| d.queue_index < new_next_deposit)
@@ -1035,4 +1104,80 @@ pub struct QueuedPriorityOp {
     pub input: BlockInput,
     /// L1 block that queued it (forgotten on a reorg of that block).
     pub l1_block: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tandem_crypto::PrivateKey;
+    use tandem_state::signing::sign_tx;
+    use tandem_types::{L1Deposit, PackedAmount, PackedFee, TokenId, TransferTx, Tx};
+
+    fn key(i: u8) -> PrivateKey {
+        PrivateKey::from_seed([i; 32])
+    }
+
+    fn transfer(from: u32, signer: u8, amount: u128, nonce: u32) -> SignedTx {
+        let tx = Tx::Transfer(TransferTx {
+            from: AccountIndex::new(from).unwrap(),
+            to: key(9).public_key().pack(),
+            token: TokenId::ETH,
+            amount: PackedAmount::new(amount).unwrap(),
+            fee: PackedFee::new(0).unwrap(),
+            nonce,
+        });
+        sign_tx(&key(signer), 5, tx).unwrap()
+    }
+
+    fn record(db: &redb::Database, tx: &SignedTx, status: &str) {
+        let write = db.begin_write().unwrap();
+        let rec = TxRecord { status: status.into(), block: None, reason: None, withdrawal: None };
+        write.open_table(TXS).unwrap().insert(TxHash::of(tx).as_bytes(), to_json(&rec).as_slice()).unwrap();
+        write.commit().unwrap();
+    }
+
+    /// What a restart keeps of the pool log: pending transactions as logged, included ones
+    /// dropped, rejected ones only if admissible again, copies once; the mempool table of
+    /// earlier versions moved into the log; new arrival numbers above every logged one.
+    #[test]
+    fn a_restart_rebuilds_the_pool_from_the_log_and_the_transaction_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = tandem_state::LedgerConfig { chain_id: 5, tree_depth: 8, chunk_size: None };
+        let mut ledger = PersistentLedger::open(&dir.path().join("tandem.redb"), config).unwrap();
+        ledger.create_genesis_account(key(0).public_key().pack()).unwrap();
+        let deposit = |i: u8| LedgerOp::Deposit(L1Deposit { to: key(i).public_key().pack(), token: TokenId::ETH, amount: 1_000 });
+        let included = transfer(1, 1, 10, 0);
+        let outcome = ledger.apply_block(&[deposit(1), deposit(2), LedgerOp::Tx(included)], AccountIndex::new(0).unwrap()).unwrap();
+        assert!(outcome.skipped.is_empty());
+        ledger.persist().unwrap();
+        let db = ledger.database();
+
+        let pending = transfer(1, 1, 10, 1);
+        // Rejected in a block, then valid again: account 2 still has nonce 0 and the funds.
+        let resubmitted = transfer(2, 2, 10, 0);
+        // Rejected and still invalid: more than account 2 holds after the one above.
+        let hopeless = transfer(2, 2, 5_000, 1);
+        for (tx, status) in [(&included, "included"), (&resubmitted, "rejected"), (&hopeless, "rejected")] {
+            record(&db, tx, status);
+        }
+        let path = dir.path().join(POOL_LOG_FILE);
+        let (mut log, _) = PoolLog::open(&path).unwrap();
+        log.append([(0, &included), (1, &pending), (2, &resubmitted), (3, &pending)], true).unwrap();
+        drop(log);
+        // A data directory of an earlier version: its pool in the database table.
+        let write = db.begin_write().unwrap();
+        write.open_table(MEMPOOL).unwrap().insert(7u64, hopeless.encode().as_slice()).unwrap();
+        write.commit().unwrap();
+
+        let (log, mempool) = reload_mempool(&path, &db, &ledger).unwrap();
+        let kept: Vec<(u64, TxHash)> = mempool.take_candidates(10).iter().map(|(seq, hash, _)| (*seq, *hash)).collect();
+        assert_eq!(kept, vec![(1, TxHash::of(&pending)), (2, TxHash::of(&resubmitted))]);
+        assert_eq!(log.next_seq(), Some(8), "the table's transaction moved into the log");
+        assert!(db.begin_read().unwrap().open_table(MEMPOOL).is_err(), "the table is gone");
+        let next = mempool.check(&ledger, &transfer(1, 1, 10, 2), |_| Ok(())).unwrap();
+        assert_eq!(next, 8, "new arrivals are numbered above the log");
+        drop(log);
+        let (_, again) = reload_mempool(&path, &db, &ledger).unwrap();
+        assert_eq!(again.len(), 2, "a second restart finds the same pool");
+    }
 }

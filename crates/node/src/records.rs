@@ -14,8 +14,8 @@ pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("node_block
 pub const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("node_batches");
 /// Transaction hash → JSON [`TxRecord`].
 pub const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("node_txs");
-/// Arrival sequence number → encoded signed transaction, for accepted transactions not yet
-/// in a block.
+/// Arrival sequence number → encoded signed transaction: the persisted mempool of data
+/// directories written before the pool log (`crate::pool_log`), moved into the log at start.
 pub const MEMPOOL: TableDefinition<u64, &[u8]> = TableDefinition::new("node_mempool");
 /// Name → value.
 pub const NODE_META: TableDefinition<&str, u64> = TableDefinition::new("node_meta");

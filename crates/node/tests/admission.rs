@@ -98,6 +98,19 @@ async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_resta
         assert_eq!(alice_account.balance(TokenId::ETH), 10u128.pow(18) - 3_000 + 500);
         assert_eq!(ledger.account(AccountIndex::new(2).unwrap()).unwrap().nonce, 1);
     });
+
+    // The pool log still holds the included transactions (removals are not logged): a
+    // restart drops them by their `included` records, so nothing is pending twice.
+    drop(node);
+    let node = open(&h.config).await;
+    node.with_ledger(|_, mempool| assert!(mempool.is_empty(), "included transactions left the pool for good"));
+    assert_eq!(status(&node), Some(("included".into(), Some(2))));
+    // New transactions are numbered after the logged ones, so the log still reads back.
+    let next = node.submit(&transfer(&alice, 1, &bob, 0, 1, 0, 2)).unwrap();
+    drop(node);
+    let node = open(&h.config).await;
+    node.with_ledger(|_, mempool| assert_eq!(mempool.len(), 1));
+    assert_eq!(node.transaction(&next).unwrap().map(|r| r.status), Some("pending".into()));
 }
 
 /// Concurrent client submissions (`Node::submit`, what `tandem_sendTransaction` calls) are
