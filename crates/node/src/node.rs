@@ -262,29 +262,31 @@ fn reload_mempool(path: &std::path::Path, db: &redb::Database, ledger: &Ledger) 
     let legacy = {
         let read = db.begin_read().map_err(db_err)?;
         match read.open_table(MEMPOOL) {
-            Ok(table) => table
-                .iter()
-                .map_err(db_err)?
-                .map(|entry| {
-                    let (seq, bytes) = entry.map_err(db_err)?;
-                    let tx = SignedTx::decode(bytes.value()).map_err(|e| StoreError::Corrupt(format!("mempool table: {e}")))?;
-                    Ok((seq.value(), tx))
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?,
-            Err(redb::TableError::TableDoesNotExist(_)) => Vec::new(),
+            Ok(table) => Some(
+                table
+                    .iter()
+                    .map_err(db_err)?
+                    .map(|entry| {
+                        let (seq, bytes) = entry.map_err(db_err)?;
+                        let tx = SignedTx::decode(bytes.value()).map_err(|e| StoreError::Corrupt(format!("mempool table: {e}")))?;
+                        Ok((seq.value(), tx))
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?,
+            ),
+            Err(redb::TableError::TableDoesNotExist(_)) => None,
             Err(e) => return Err(db_err(e).into()),
         }
     };
-    if !legacy.is_empty() {
+    if let Some(legacy) = legacy {
         // A crash during an earlier move left some of them in the log already.
         let logged_through = entries.last().map(|(seq, _)| *seq);
         let rest: Vec<(u64, SignedTx)> = legacy.into_iter().filter(|(seq, _)| logged_through.is_none_or(|t| *seq > t)).collect();
         log.append(rest.iter().map(|(seq, tx)| (*seq, tx)), true)?;
         entries.extend(rest);
+        let write = db.begin_write().map_err(db_err)?;
+        write.delete_table(MEMPOOL).map_err(db_err)?;
+        write.commit().map_err(db_err)?;
     }
-    let write = db.begin_write().map_err(db_err)?;
-    write.delete_table(MEMPOOL).map_err(db_err)?;
-    write.commit().map_err(db_err)?;
     let verified = ledger.verified_signatures();
     let mut mempool = Mempool::new(MEMPOOL_CAPACITY);
     if let Some(next) = log.next_seq() {

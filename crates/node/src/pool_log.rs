@@ -82,15 +82,41 @@ pub struct PoolLog {
     unsynced: bool,
 }
 
+/// Appends one record to `out`.
+fn push_record(out: &mut Vec<u8>, seq: u64, tx: &SignedTx) {
+    let header = out.len();
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(&tx.encode());
+    let payload = &out[header + 8..];
+    let (length, crc) = ((payload.len() as u32).to_be_bytes(), crc32fast::hash(payload).to_be_bytes());
+    out[header..header + 4].copy_from_slice(&length);
+    out[header + 4..header + 8].copy_from_slice(&crc);
+}
+
+/// Appends one record per entry to `out`; arrival numbers must increase and be at least
+/// `floor`. Returns the count and the number after the last one, or the offending number.
+fn push_records<'a>(
+    out: &mut Vec<u8>,
+    entries: impl IntoIterator<Item = (u64, &'a SignedTx)>,
+    floor: Option<u64>,
+) -> Result<(u64, Option<u64>), u64> {
+    let (mut count, mut next) = (0u64, floor);
+    for (seq, tx) in entries {
+        if next.is_some_and(|n| seq < n) {
+            return Err(seq);
+        }
+        push_record(out, seq, tx);
+        next = Some(seq + 1);
+        count += 1;
+    }
+    Ok((count, next))
+}
+
+#[cfg(test)]
 fn record(seq: u64, tx: &SignedTx) -> Vec<u8> {
-    let encoded = tx.encode();
-    let mut payload = Vec::with_capacity(8 + encoded.len());
-    payload.extend_from_slice(&seq.to_be_bytes());
-    payload.extend_from_slice(&encoded);
-    let mut out = Vec::with_capacity(8 + payload.len());
-    out.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-    out.extend_from_slice(&crc32fast::hash(&payload).to_be_bytes());
-    out.extend_from_slice(&payload);
+    let mut out = Vec::new();
+    push_record(&mut out, seq, tx);
     out
 }
 
@@ -168,19 +194,10 @@ impl PoolLog {
     /// the log is as before the call.
     pub fn append<'a>(&mut self, entries: impl IntoIterator<Item = (u64, &'a SignedTx)>, sync: bool) -> Result<(), PoolLogError> {
         let mut bytes = Vec::new();
-        let mut count = 0u64;
-        let mut next_seq = self.next_seq;
-        for (seq, tx) in entries {
-            if next_seq.is_some_and(|next| seq < next) {
-                return Err(PoolLogError::Corrupt {
-                    path: self.path.clone(),
-                    reason: format!("refused to append arrival number {seq}: the log is already at {}", next_seq.unwrap_or(0)),
-                });
-            }
-            bytes.extend_from_slice(&record(seq, tx));
-            next_seq = Some(seq + 1);
-            count += 1;
-        }
+        let (count, next_seq) = push_records(&mut bytes, entries, self.next_seq).map_err(|seq| PoolLogError::Corrupt {
+            path: self.path.clone(),
+            reason: format!("refused to append arrival number {seq}: the log is already at {}", self.next_seq.unwrap_or(0)),
+        })?;
         let written = self.file.write_all(&bytes).and_then(|()| if sync { self.file.sync_data() } else { Ok(()) });
         if let Err(source) = written {
             // Cut back to the last complete record, so the next append does not follow a
@@ -217,14 +234,12 @@ impl PoolLog {
         let io = |source| PoolLogError::Io { path: self.path.clone(), source };
         let tmp = self.path.with_extension("rewrite");
         let mut bytes = MAGIC.to_vec();
-        let mut records = 0u64;
+        let (records, live_next) = push_records(&mut bytes, live, None).map_err(|seq| PoolLogError::Corrupt {
+            path: self.path.clone(),
+            reason: format!("refused to rewrite: arrival number {seq} does not increase"),
+        })?;
         // The high-water mark stays: later appends continue above everything ever logged.
-        let mut next_seq = self.next_seq;
-        for (seq, tx) in live {
-            next_seq = Some(next_seq.map_or(seq + 1, |next| next.max(seq + 1)));
-            bytes.extend_from_slice(&record(seq, tx));
-            records += 1;
-        }
+        let next_seq = self.next_seq.max(live_next);
         let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(true).open(&tmp).map_err(io)?;
         file.write_all(&bytes).and_then(|()| file.sync_all()).map_err(io)?;
         std::fs::rename(&tmp, &self.path).map_err(io)?;
