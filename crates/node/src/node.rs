@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tandem_chain::{
     BatchHeader, BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT,
 };
@@ -552,7 +552,7 @@ impl Node {
         let mut mempool = lock(&self.mempool);
         let mut deposits = lock(&self.deposits);
         let number = read_meta(&self.db, META_LATEST_BLOCK)?.unwrap_or(0) + 1;
-        let plan = self.plan_block(&mempool, &mut deposits)?;
+        let plan = self.plan_block(&mempool, &mut deposits, Duration::ZERO)?;
         if plan.inputs.is_empty() {
             return Ok(None);
         }
@@ -565,13 +565,18 @@ impl Node {
         self.commit_block(&mut ledger, &mut mempool, &mut deposits, block)
     }
 
-    /// Chooses the next block's inputs: confirmed deposits in queue order, then pending
-    /// transactions in arrival order, up to the lane's limit. Executes nothing: the block
-    /// runs once, when it is committed. Changes nothing but dropping deposits already taken.
+    /// Chooses the next block's inputs: confirmed priority ops (deposits, forced withdrawals)
+    /// in queue order, then pending transactions in arrival order, up to the lane's limit. A
+    /// priority op this node learned less than `min_age` ago waits for a later block, and so
+    /// does every op queued after it (the queue is consumed in order): a set member proposes
+    /// only what the other members have had time to see on L1 too, since a member that has not
+    /// seen a proposed deposit must vote against the block. Executes nothing: the block runs
+    /// once, when it is committed. Changes nothing but dropping deposits already taken.
     pub(crate) fn plan_block(
         &self,
         mempool: &Mempool,
         deposits: &mut VecDeque<QueuedPriorityOp>,
+        min_age: Duration,
     ) -> Result<BlockPlan, NodeError> {
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         while deposits
@@ -580,10 +585,11 @@ impl Node {
         {
             deposits.pop_front();
         }
-        let (lane, max) = self.block_lane(deposits, mempool);
+        let settled = settled_prefix(deposits, min_age);
+        let (lane, max) = self.block_lane(settled, mempool);
         let mut inputs: Vec<BlockInput> = deposits
             .iter()
-            .take(max)
+            .take(settled.min(max))
             .map(|d| d.input.clone())
             .collect();
         let room = max - inputs.len();
@@ -780,13 +786,14 @@ impl Node {
     }
 
     /// The lane of the next block and its op limit: a ZK-lane block (at most the circuit's
-    /// slots) when a fast withdrawal fits in it, else an optimistic one.
-    fn block_lane(&self, deposits: &VecDeque<QueuedPriorityOp>, mempool: &Mempool) -> (Lane, usize) {
+    /// slots) when a fast withdrawal fits in it after `priority_ops` queued ops, else an
+    /// optimistic one.
+    fn block_lane(&self, priority_ops: usize, mempool: &Mempool) -> (Lane, usize) {
         let max = self.config.max_block_ops;
         let Some(zk) = self.config.zk_lane else {
             return (Lane::Optimistic, max);
         };
-        let deposits_in = deposits.len().min(zk.slots);
+        let deposits_in = priority_ops.min(zk.slots);
         let fast_fits = mempool
             .take_candidates(zk.slots - deposits_in)
             .iter()
@@ -835,6 +842,7 @@ impl Node {
                     queue_index: d.queue_index,
                     input: BlockInput::deposit(d.queue_index, &d.deposit),
                     l1_block: d.l1_block,
+                    seen_at: Instant::now(),
                 })
                 .collect();
             if let Some(forced) = &self.forced {
@@ -842,6 +850,7 @@ impl Node {
                     queue_index: f.queue_index,
                     input: BlockInput::ForcedWithdrawal { queue_index: f.queue_index, request: f.request },
                     l1_block: f.l1_block,
+                    seen_at: Instant::now(),
                 }));
                 found.sort_by_key(|d| d.queue_index);
             }
@@ -1071,7 +1080,7 @@ async fn l1_loop<S: Sequencing, P: Posting>(
             ("sequencing L1 duties", sequencing.on_l1_poll().await),
             ("deposit sync", node.sync_l1(&mut scanned).await),
             ("batch posting", node.post_batches_with(&*posting).await),
-            ("finalization", node.finalize_batches().await),
+            ("finalization", node.finalize_batches_with(&*posting).await),
         ]
         .into_iter()
         .enumerate()
@@ -1096,6 +1105,15 @@ async fn l1_loop<S: Sequencing, P: Posting>(
     }
 }
 
+/// How many priority ops at the front of `queue` this node has known for at least `min_age`
+/// (the queue is consumed in order, so one too young holds back every op behind it).
+fn settled_prefix(queue: &VecDeque<QueuedPriorityOp>, min_age: Duration) -> usize {
+    queue
+        .iter()
+        .take_while(|d| d.seen_at.elapsed() >= min_age)
+        .count()
+}
+
 /// A confirmed priority-queue entry not yet included: a deposit or a forced withdrawal, as
 /// the block input that includes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -1106,6 +1124,8 @@ pub struct QueuedPriorityOp {
     pub input: BlockInput,
     /// L1 block that queued it (forgotten on a reorg of that block).
     pub l1_block: u64,
+    /// When this node first saw it confirmed (a set member proposes it only some time later).
+    pub seen_at: Instant,
 }
 
 #[cfg(test)]
@@ -1136,6 +1156,22 @@ mod tests {
         let rec = TxRecord { status: status.into(), block: None, reason: None, withdrawal: None };
         write.open_table(TXS).unwrap().insert(TxHash::of(tx).as_bytes(), to_json(&rec).as_slice()).unwrap();
         write.commit().unwrap();
+    }
+
+    #[test]
+    fn a_priority_op_seen_too_recently_holds_back_itself_and_every_later_one() {
+        let op = |queue_index: u64, age_s: u64| QueuedPriorityOp {
+            queue_index,
+            input: BlockInput::deposit(queue_index, &L1Deposit { to: key(1).public_key().pack(), token: TokenId::ETH, amount: 1 }),
+            l1_block: 1,
+            seen_at: Instant::now().checked_sub(Duration::from_secs(age_s)).expect("the clock runs longer than a minute"),
+        };
+        let queue: VecDeque<QueuedPriorityOp> = [op(0, 60), op(1, 30), op(2, 0), op(3, 60)].into();
+        assert_eq!(settled_prefix(&queue, Duration::ZERO), 4, "no minimum age: everything");
+        assert_eq!(settled_prefix(&queue, Duration::from_secs(10)), 2, "the fresh op and the one behind it wait");
+        assert_eq!(settled_prefix(&queue, Duration::from_secs(45)), 1);
+        assert_eq!(settled_prefix(&queue, Duration::from_secs(120)), 0);
+        assert_eq!(settled_prefix(&VecDeque::new(), Duration::from_secs(1)), 0);
     }
 
     /// What a restart keeps of the pool log: pending transactions as logged, included ones

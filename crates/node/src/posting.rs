@@ -31,6 +31,14 @@ pub trait Posting: Send + Sync + 'static {
     /// the L1 transaction, or `None` when this node does not commit it now (not its turn, or
     /// not enough signatures yet).
     fn commit(&self, node: &Node, number: u64, block: &BlockRecord) -> impl Future<Output = Result<Option<B256>, NodeError>> + Send;
+
+    /// Whether this node sends the finalization of batch `number` (the batch of `block`) now
+    /// that L1 allows it. `finalizeBatch` is permissionless, but only the first call succeeds:
+    /// nodes that all call it at once pay for reverted transactions. The single sequencer
+    /// always does; a set member when it is its turn.
+    fn finalizes(&self, _number: u64, _block: &BlockRecord) -> bool {
+        true
+    }
 }
 
 /// The single sequencer's strategy: commit with the sequencer key (`commitBatch`).
@@ -163,6 +171,12 @@ impl Node {
     /// Finalizes posted batches in order from the finalized cursor once final-able
     /// (optimistic: window passed; ZK lane: proven on L1); marks batches L1 already finalized.
     pub async fn finalize_batches(&self) -> Result<(), NodeError> {
+        self.finalize_batches_with(&DirectPosting).await
+    }
+
+    /// [`Node::finalize_batches`], sending a finalization only when `posting` says this node
+    /// is due to; batches someone else finalized are marked final all the same.
+    pub async fn finalize_batches_with<P: Posting>(&self, posting: &P) -> Result<(), NodeError> {
         let final_on_l1 = self.l1.last_finalized_batch().await?;
         let now = self.l1.latest_timestamp().await?;
         let posted_through = read_meta(&self.db, META_POSTED_THROUGH)?.unwrap_or(0);
@@ -179,6 +193,10 @@ impl Node {
                     _ => now >= committed.committed_at + self.challenge_window || self.l1.is_proven(number).await?,
                 };
                 if !ready {
+                    break;
+                }
+                let block = self.block(number)?.ok_or(NodeError::MissingBlock(number))?;
+                if !posting.finalizes(number, &block) {
                     break;
                 }
                 let tx = self.l1.finalize_batch(&committed).await?;

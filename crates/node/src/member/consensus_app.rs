@@ -14,6 +14,13 @@ use crate::metrics::Metrics;
 use crate::node::{BlockPlan, DecidedBlock, DecidedHeight};
 use crate::records::*;
 
+/// L1 polls a member waits, after it first sees a deposit or forced withdrawal confirmed,
+/// before proposing it: every member polls L1 at its own moment, and one that has not seen a
+/// proposed priority op yet must vote against the block (a round lost, and that member left
+/// behind until it syncs the block). Two polls cover any phase difference between members
+/// polling at the same interval.
+pub(crate) const PRIORITY_OP_SETTLE_POLLS: u32 = 2;
+
 /// Stored form of a decided height: `u32 BE payload length | payload | certificate`.
 fn encode_decided(payload: &[u8], certificate: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(4 + payload.len() + certificate.len());
@@ -213,7 +220,8 @@ impl ConsensusApp for Member {
         let plan = {
             let mempool = lock(&self.node.mempool);
             let mut deposits = lock(&self.node.deposits);
-            self.node.plan_block(&mempool, &mut deposits).map_err(app_err)?
+            let settle = self.node.config.l1_poll_interval * PRIORITY_OP_SETTLE_POLLS;
+            self.node.plan_block(&mempool, &mut deposits, settle).map_err(app_err)?
         };
         let payload = ConsensusPayload { epoch, timestamp: unix_now().max(prev_time), lane: plan.lane, inputs: plan.inputs };
         info!(height, epoch, inputs = payload.inputs.len(), "proposing");

@@ -81,6 +81,8 @@ pub struct Member {
     evidence: Mutex<Vec<DoubleVote>>,
     /// Local time each batch's block was committed here (poster rotation timer).
     committed_at: Mutex<HashMap<u64, std::time::Instant>>,
+    /// Local time this member first found each batch finalizable (finalizer rotation timer).
+    finalizable_at: Mutex<HashMap<u64, std::time::Instant>>,
     http: Mutex<HashMap<String, HttpClient>>,
 }
 
@@ -205,6 +207,7 @@ pub async fn run_member(
         forward_queue: Mutex::new(vec![]),
         evidence: Mutex::new(vec![]),
         committed_at: Mutex::new(HashMap::new()),
+        finalizable_at: Mutex::new(HashMap::new()),
         http: Mutex::new(HashMap::new()),
     });
     member.refresh_l1().await?;

@@ -2,6 +2,7 @@
 //! and the signed commit.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
 use tandem_api::MemberApiClient;
 use tandem_chain::{batch_digest, recover_signer, sign_digest, BlockRecord};
@@ -25,15 +26,33 @@ impl Member {
     /// member of the epoch's set (canonical order) once per `post_timeout` since the block
     /// was committed here.
     pub(super) fn poster_due(&self, number: u64, block: &BlockRecord) -> Option<Address> {
+        let since = *lock(&self.committed_at).entry(number).or_insert_with(Instant::now);
+        self.on_duty(block, since)
+    }
+
+    /// The member on duty for `block`'s batch, a duty that began at `since`: the block's
+    /// proposer, then each next member of the block's epoch set (canonical order) once per
+    /// `post_timeout`. `None` for a block without consensus information or of an epoch whose
+    /// set this member does not hold.
+    fn on_duty(&self, block: &BlockRecord, since: Instant) -> Option<Address> {
         let info = block.consensus.as_ref()?;
         let set = lock(&self.view).sets.get(&info.epoch).cloned()?;
         let order = Self::consensus_set(&set).ok()?;
         let members: Vec<Address> = order.validators().iter().map(|v| v.address.0).collect();
-        let start = members.iter().position(|m| *m == info.proposer).unwrap_or(0);
-        let since = *lock(&self.committed_at).entry(number).or_insert_with(std::time::Instant::now);
-        let turns = (since.elapsed().as_millis() / self.config.post_timeout.as_millis().max(1)) as usize;
-        members.get((start + turns) % members.len()).copied()
+        rotation(&members, info.proposer, since.elapsed(), self.config.post_timeout)
     }
+}
+
+/// Who holds a rotating duty `elapsed` after it fell to `first`: `first` (or `members[0]` if
+/// `first` is not among them), then each next of `members` once per `timeout`, cyclically.
+/// `None` only when `members` is empty.
+fn rotation(members: &[Address], first: Address, elapsed: Duration, timeout: Duration) -> Option<Address> {
+    if members.is_empty() {
+        return None;
+    }
+    let start = members.iter().position(|m| *m == first).unwrap_or(0);
+    let turns = (elapsed.as_millis() / timeout.as_millis().max(1)) as usize;
+    members.get((start + turns) % members.len()).copied()
 }
 
 impl Posting for Member {
@@ -78,5 +97,38 @@ impl Posting for Member {
         let tx = node.l1.commit_batch_signed(&header, &block.public_data, revert_count, sigs).await?;
         info!(batch = number, l1_tx = %tx, signers = count, epoch, poster = %self.address(), "batch committed on L1");
         Ok(Some(tx))
+    }
+
+    /// Finalizes batch `number` when it is this member's turn: the block's proposer as soon
+    /// as L1 allows it, then each next member of the set once per `post_timeout` since this
+    /// member first found it finalizable (so a member that is down delays it by that much).
+    /// A block whose set this member does not hold is finalized at once, as before rotation.
+    fn finalizes(&self, number: u64, block: &BlockRecord) -> bool {
+        let since = {
+            let mut finalizable = lock(&self.finalizable_at);
+            // Batches before `number` are final: their rotation timers are done.
+            finalizable.retain(|n, _| *n >= number);
+            *finalizable.entry(number).or_insert_with(Instant::now)
+        };
+        self.on_duty(block, since).is_none_or(|due| due == self.address())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duty_starts_with_the_first_member_and_passes_on_once_per_timeout() {
+        let members: Vec<Address> = (1..=4u8).map(Address::repeat_byte).collect();
+        let timeout = Duration::from_secs(5);
+        let at = |first: Address, secs: u64| rotation(&members, first, Duration::from_secs(secs), timeout);
+        assert_eq!(at(members[2], 0), Some(members[2]));
+        assert_eq!(at(members[2], 4), Some(members[2]));
+        assert_eq!(at(members[2], 5), Some(members[3]));
+        assert_eq!(at(members[2], 10), Some(members[0]), "wraps around the set");
+        assert_eq!(at(members[2], 20), Some(members[2]), "a whole round later it is back");
+        assert_eq!(at(Address::repeat_byte(9), 0), Some(members[0]), "an unknown first member starts the order");
+        assert_eq!(rotation(&[], members[0], Duration::ZERO, timeout), None);
     }
 }
