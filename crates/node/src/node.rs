@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tandem_chain::{
-    BatchHeader, BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT,
+    BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT,
 };
 use rayon::prelude::*;
 use tandem_crypto::field::fr_to_be_bytes;
@@ -14,7 +14,7 @@ use tandem_crypto::PublicKey;
 use tandem_l1::{ForcedClient, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
 use tandem_state::{BlockOutcome, Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
-use tandem_state::signing::verification_chunk;
+use tandem_state::signing::{verification_chunk, TxSignature};
 use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
 use tracing::{debug, error, info, warn};
 
@@ -440,29 +440,36 @@ impl Node {
         }
         // Signers are immutable once an account exists, so the verdicts stay right after the
         // lock is released; a nonce already used is refused below before any cryptography.
-        let (verified, signers): (_, Vec<Option<PublicKey>>) = {
+        // The recipient's key comes unpacked from its account when it has one (saves the
+        // check a square root per transfer).
+        type Candidate = Option<(SignedTx, TxHash)>;
+        type Keys = Option<(PublicKey, Option<PublicKey>)>;
+        let (verified, signers): (_, Vec<Keys>) = {
             let ledger = lock(&self.ledger);
             let signers = candidates
                 .iter()
                 .map(|c| {
                     let (tx, _) = c.as_ref()?;
                     let account = ledger.account(tx.tx.from())?;
-                    (tx.tx.nonce() >= account.nonce).then_some(account.pubkey)
+                    (tx.tx.nonce() >= account.nonce).then(|| (account.pubkey, ledger.recipient_key(&tx.tx)))
                 })
                 .collect();
             (ledger.verified_signatures(), signers)
         };
-        let verify_chunk = |(candidates, signers): (&[Option<(SignedTx, TxHash)>], &[Option<PublicKey>])| {
-            let pairs: Vec<Option<(&SignedTx, &PublicKey)>> = candidates
+        let verify_chunk = |(candidates, signers): (&[Candidate], &[Keys])| {
+            let items: Vec<Option<TxSignature<'_>>> = candidates
                 .iter()
                 .zip(signers)
-                .map(|(c, signer)| Some((&c.as_ref()?.0, signer.as_ref()?)))
+                .map(|(c, keys)| {
+                    let (signer, recipient) = keys.as_ref()?;
+                    Some(TxSignature::new(&c.as_ref()?.0, signer).with_recipient(recipient.as_ref()))
+                })
                 .collect();
-            let items: Vec<(&SignedTx, &PublicKey)> = pairs.iter().flatten().copied().collect();
-            let mut verdicts = verified.verify_many(&items).into_iter();
-            pairs
+            let fresh: Vec<TxSignature<'_>> = items.iter().flatten().copied().collect();
+            let mut verdicts = verified.verify_many(&fresh).into_iter();
+            items
                 .iter()
-                .map(|pair| pair.map(|(_, pk)| (*pk, verdicts.next().expect("one verdict per pair"))))
+                .map(|item| item.map(|item| (*item.signer, verdicts.next().expect("one verdict per item"))))
                 .collect::<Vec<_>>()
         };
         let chunk = verification_chunk(candidates.len());
@@ -690,15 +697,7 @@ impl Node {
             inputs,
             consensus: consensus.as_ref().map(|c| c.info.clone()),
         };
-        let batch = BatchRecord {
-            number,
-            status: BatchStatus::Soft,
-            l1_commit_tx: None,
-            l1_finalize_tx: None,
-            committed: None,
-            finalized_at: None,
-            origin: None,
-        };
+        let batch = BatchRecord::produced(&record);
         let done: std::collections::HashSet<TxHash> = tx_updates
             .iter()
             .map(|(h, _)| *h)
@@ -889,12 +888,15 @@ impl Node {
         Ok(())
     }
 
-    /// The header of batch `number` (= block `number`) as L1 takes it, with its public data.
-    pub fn batch_header(&self, number: u64) -> Result<Option<(BatchHeader, Vec<u8>)>, NodeError> {
-        let Some(block) = read_json::<u64, BlockRecord>(&self.db, BLOCKS, number)? else {
-            return Ok(None);
-        };
-        Ok(Some((block.batch_header(), block.public_data)))
+    /// Batch record `number` with everything a record of an earlier version lacks filled in
+    /// from its block ([`BatchRecord::with_block`]); a current record is read alone.
+    pub fn batch_summary(&self, number: u64) -> Result<Option<BatchRecord>, NodeError> {
+        let Some(record) = self.batch(number)? else { return Ok(None) };
+        if record.header_hash.is_some() {
+            return Ok(Some(record));
+        }
+        let block = self.block(number)?.ok_or(NodeError::MissingBlock(number))?;
+        Ok(Some(record.with_block(&block)))
     }
 
     /// Writes `record` and moves the `NODE_META` cursor `cursor` to its number, atomically.

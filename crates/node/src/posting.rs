@@ -17,7 +17,7 @@
 
 use std::future::Future;
 
-use tandem_chain::{BlockRecord, Lane};
+use tandem_chain::Lane;
 use tandem_l1::B256;
 use tracing::{info, warn};
 
@@ -27,16 +27,16 @@ use crate::records::*;
 
 /// How a batch gets committed on L1.
 pub trait Posting: Send + Sync + 'static {
-    /// Commits batch `number` (the batch of `block`, which L1 does not have yet) and returns
-    /// the L1 transaction, or `None` when this node does not commit it now (not its turn, or
-    /// not enough signatures yet).
-    fn commit(&self, node: &Node, number: u64, block: &BlockRecord) -> impl Future<Output = Result<Option<B256>, NodeError>> + Send;
+    /// Commits `batch` (which L1 does not have yet) and returns the L1 transaction, or
+    /// `None` when this node does not commit it now (not its turn, or not enough signatures
+    /// yet). Reads the batch's block only to commit it: the poll that declines stays cheap.
+    fn commit(&self, node: &Node, batch: &BatchRecord) -> impl Future<Output = Result<Option<B256>, NodeError>> + Send;
 
-    /// Whether this node sends the finalization of batch `number` (the batch of `block`) now
-    /// that L1 allows it. `finalizeBatch` is permissionless, but only the first call succeeds:
-    /// nodes that all call it at once pay for reverted transactions. The single sequencer
-    /// always does; a set member when it is its turn.
-    fn finalizes(&self, _number: u64, _block: &BlockRecord) -> bool {
+    /// Whether this node sends the finalization of `batch` now that L1 allows it.
+    /// `finalizeBatch` is permissionless, but only the first call succeeds: nodes that all
+    /// call it at once pay for reverted transactions. The single sequencer always does; a set
+    /// member when it is its turn.
+    fn finalizes(&self, _batch: &BatchRecord) -> bool {
         true
     }
 }
@@ -46,7 +46,9 @@ pub trait Posting: Send + Sync + 'static {
 pub struct DirectPosting;
 
 impl Posting for DirectPosting {
-    async fn commit(&self, node: &Node, number: u64, block: &BlockRecord) -> Result<Option<B256>, NodeError> {
+    async fn commit(&self, node: &Node, batch: &BatchRecord) -> Result<Option<B256>, NodeError> {
+        let number = batch.number;
+        let block = node.block(number)?.ok_or(NodeError::MissingBlock(number))?;
         let header = block.batch_header();
         let escrow = match node.config.zk_lane {
             Some(zk) if zk.escrow_proof_fees && block.lane == Lane::Zk => block.fees_in(tandem_types::TokenId::ETH),
@@ -92,10 +94,9 @@ impl Node {
         let latest = self.latest_block()?;
         self.mark_posted(on_l1.min(latest)).await?;
         for number in on_l1 + 1..=latest {
-            let block = self.block(number)?.ok_or(NodeError::MissingBlock(number))?;
-            let Some(tx) = posting.commit(self, number, &block).await? else { return Ok(()) };
+            let mut record = self.batch_summary(number)?.ok_or(NodeError::MissingBlock(number))?;
+            let Some(tx) = posting.commit(self, &record).await? else { return Ok(()) };
             Metrics::inc(&self.metrics.batches_posted);
-            let mut record = self.batch(number)?.ok_or(NodeError::MissingBlock(number))?;
             record.l1_commit_tx = Some(tx.to_string());
             self.write_batch(&record)?;
             self.mark_posted(number).await?;
@@ -115,10 +116,10 @@ impl Node {
         }
         .max(self.config.deploy_block);
         while number <= through {
-            let mut record = self.batch(number)?.ok_or(NodeError::MissingBlock(number))?;
+            let mut record = self.batch_summary(number)?.ok_or(NodeError::MissingBlock(number))?;
             if record.status == BatchStatus::Soft {
                 let Some((committed, origin)) = self.l1.commit_record(number, from_block).await? else { return Ok(()) };
-                let ours = self.block(number)?.ok_or(NodeError::MissingBlock(number))?.batch_header().hash();
+                let ours = record.header_hash.ok_or(NodeError::MissingBlock(number))?;
                 if committed.header_hash != ours {
                     warn!(batch = number, l1_header = %committed.header_hash, ours = %ours, "L1 holds a batch this node did not produce: waiting for its revert");
                     return Ok(());
@@ -182,7 +183,7 @@ impl Node {
         let posted_through = read_meta(&self.db, META_POSTED_THROUGH)?.unwrap_or(0);
         let mut number = read_meta(&self.db, META_FINALIZED_THROUGH)?.unwrap_or(0) + 1;
         while number <= posted_through {
-            let mut record = self.batch(number)?.ok_or(NodeError::MissingBlock(number))?;
+            let mut record = self.batch_summary(number)?.ok_or(NodeError::MissingBlock(number))?;
             if record.status == BatchStatus::Soft {
                 break;
             }
@@ -195,8 +196,7 @@ impl Node {
                 if !ready {
                     break;
                 }
-                let block = self.block(number)?.ok_or(NodeError::MissingBlock(number))?;
-                if !posting.finalizes(number, &block) {
+                if !posting.finalizes(&record) {
                     break;
                 }
                 let tx = self.l1.finalize_batch(&committed).await?;

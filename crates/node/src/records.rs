@@ -3,7 +3,7 @@
 //! deposit cursor.
 
 use serde::{Deserialize, Serialize};
-use tandem_chain::TxHash;
+use tandem_chain::{BlockRecord, ConsensusInfo, TxHash, B256};
 use tandem_l1::{CommitOrigin, CommittedBatch};
 use tandem_state::redb::{self, TableDefinition};
 use tandem_state::StoreError;
@@ -62,6 +62,42 @@ pub struct BatchRecord {
     /// with `committed` (`None` before, and for batches an earlier version marked posted).
     #[serde(default)]
     pub origin: Option<CommitOrigin>,
+    /// The hash of the batch header this node produced (what L1's commit must carry for the
+    /// batch to be this node's), so that posting, finalizing and signing need not read the
+    /// whole block; `None` in records of an earlier version ([`BatchRecord::with_block`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_hash: Option<B256>,
+    /// Sequencer-set mode: who decided the block (its proposer is the first to post and to
+    /// finalize the batch); `None` for a single sequencer's batch and in records of an
+    /// earlier version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consensus: Option<ConsensusInfo>,
+}
+
+impl BatchRecord {
+    /// The record of a block this node just produced: soft, nothing on L1 yet.
+    pub fn produced(block: &BlockRecord) -> Self {
+        Self {
+            number: block.number,
+            status: BatchStatus::Soft,
+            l1_commit_tx: None,
+            l1_finalize_tx: None,
+            committed: None,
+            finalized_at: None,
+            origin: None,
+            header_hash: Some(block.batch_header().hash()),
+            consensus: block.consensus.clone(),
+        }
+    }
+
+    /// Fills in what a record of an earlier version lacks from its `block`.
+    pub fn with_block(mut self, block: &BlockRecord) -> Self {
+        self.header_hash.get_or_insert_with(|| block.batch_header().hash());
+        if self.consensus.is_none() {
+            self.consensus = block.consensus.clone();
+        }
+        self
+    }
 }
 
 /// A user transaction's fate.
@@ -129,4 +165,58 @@ pub fn read_tx(db: &redb::Database, hash: &TxHash) -> Result<Option<TxRecord>, S
         return Ok(None);
     };
     serde_json::from_slice(value.value()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tandem_chain::{Lane, B256};
+
+    fn block(consensus: Option<ConsensusInfo>) -> BlockRecord {
+        BlockRecord {
+            number: 5,
+            timestamp: 1_700_000_000,
+            prev_state_root: B256::repeat_byte(1),
+            state_root: B256::repeat_byte(2),
+            intermediate_roots: vec![B256::repeat_byte(2)],
+            public_data: vec![0; 9],
+            op_count: 1,
+            priority_ops: 0,
+            tx_hashes: vec![],
+            lane: Lane::Optimistic,
+            inputs: vec![],
+            consensus,
+        }
+    }
+
+    /// A produced batch carries what posting, finalizing and signing need (its header's hash,
+    /// who decided it), so they never read the block for it; the record round-trips as JSON.
+    #[test]
+    fn a_produced_batch_carries_its_header_hash_and_proposer() {
+        let info = ConsensusInfo { height: 7, round: 0, proposer: tandem_chain::Address::repeat_byte(0xaa), epoch: 3 };
+        let block = block(Some(info.clone()));
+        let record = BatchRecord::produced(&block);
+        assert_eq!(record.number, 5);
+        assert_eq!(record.status, BatchStatus::Soft);
+        assert_eq!(record.header_hash, Some(block.batch_header().hash()));
+        assert_eq!(record.consensus, Some(info));
+        let read: BatchRecord = serde_json::from_slice(&to_json(&record)).unwrap();
+        assert_eq!(read.header_hash, record.header_hash);
+        assert_eq!(read.consensus, record.consensus);
+    }
+
+    /// A record written before these fields existed still reads (both `None`), and
+    /// `with_block` takes them from the block; a single sequencer's batch has no consensus.
+    #[test]
+    fn a_record_of_an_earlier_version_gets_both_from_its_block() {
+        let old = r#"{"number":5,"status":"posted","l1CommitTx":"0x01","l1FinalizeTx":null,"committed":null}"#;
+        let record: BatchRecord = serde_json::from_str(old).unwrap();
+        assert_eq!((record.header_hash, record.consensus.clone()), (None, None));
+        assert!(!String::from_utf8(to_json(&record)).unwrap().contains("headerHash"), "absent fields stay absent");
+        let single = block(None);
+        let filled = record.with_block(&single);
+        assert_eq!(filled.header_hash, Some(single.batch_header().hash()));
+        assert_eq!(filled.consensus, None);
+        assert_eq!(filled.l1_commit_tx.as_deref(), Some("0x01"), "the rest is kept");
+    }
 }

@@ -30,7 +30,7 @@ use tandem_types::{
 
 use crate::account::{leaf_hashes, Account};
 use crate::error::{BatchError, LedgerConfigError, StfError};
-use crate::signing::{forced_message, forced_request_hash, verification_chunk, verify_packed_many, SignedMessage};
+use crate::signing::{forced_message, forced_request_hash, verification_chunk, verify_packed_many, SignedMessage, TxSignature};
 use crate::verified::VerifiedSignatures;
 use crate::tree::{MerkleProof, SparseMerkleTree};
 
@@ -184,6 +184,16 @@ impl Ledger {
         self.by_pubkey.get(pubkey).copied()
     }
 
+    /// The key of a transfer's recipient, unpacked, when it already owns an account (`None`
+    /// for a withdrawal or a new recipient): what a signature check of `tx` can take instead
+    /// of unpacking `to` ([`TxSignature::with_recipient`]).
+    pub fn recipient_key(&self, tx: &Tx) -> Option<PublicKey> {
+        match tx {
+            Tx::Transfer(t) => self.index_of(&t.to).and_then(|i| self.accounts.get(&i.get())).map(|a| a.pubkey),
+            Tx::Withdraw(_) => None,
+        }
+    }
+
     /// Every account, in no particular order.
     pub fn accounts(&self) -> impl Iterator<Item = (AccountIndex, &Account)> {
         self.accounts.iter().map(|(i, a)| (AccountIndex::from_bytes(to3(*i)), a))
@@ -276,18 +286,25 @@ impl Ledger {
         let early: Vec<Option<(PublicKey, Result<(), StfError>)>> = ops
             .par_chunks(verification_chunk(ops.len()))
             .flat_map_iter(|chunk| {
-                let signers: Vec<Option<(&SignedTx, PublicKey)>> = chunk
+                let signers: Vec<Option<(&SignedTx, PublicKey, Option<PublicKey>)>> = chunk
                     .iter()
                     .map(|op| match op {
-                        LedgerOp::Tx(signed) => self.accounts.get(&signed.tx.from().get()).map(|a| (signed, a.pubkey)),
+                        LedgerOp::Tx(signed) => self
+                            .accounts
+                            .get(&signed.tx.from().get())
+                            .map(|a| (signed, a.pubkey, self.recipient_key(&signed.tx))),
                         LedgerOp::Deposit(_) | LedgerOp::ForcedWithdrawal(_) => None,
                     })
                     .collect();
-                let items: Vec<(&SignedTx, &PublicKey)> = signers.iter().flatten().map(|(signed, key)| (*signed, key)).collect();
+                let items: Vec<TxSignature<'_>> = signers
+                    .iter()
+                    .flatten()
+                    .map(|(signed, key, recipient)| TxSignature::new(signed, key).with_recipient(recipient.as_ref()))
+                    .collect();
                 let mut verdicts = verified.verify_many(&items).into_iter();
                 signers
                     .iter()
-                    .map(|s| s.map(|(_, key)| (key, verdicts.next().expect("one verdict per signer"))))
+                    .map(|s| s.map(|(_, key, _)| (key, verdicts.next().expect("one verdict per signer"))))
                     .collect::<Vec<_>>()
             })
             .collect();

@@ -86,11 +86,18 @@ pub(crate) enum SignedMessage {
 
 impl SignedMessage {
     /// The message `tx` signs; fails if a transfer's recipient key is not a valid point.
-    pub(crate) fn of(tx: &tandem_types::Tx) -> Result<Self, crate::StfError> {
+    /// `recipient` is the recipient's key already unpacked, when the caller has it (an
+    /// account's key): it saves the unpacking's square root, and is used only if it packs to
+    /// the transfer's `to`, so a wrong hint costs the unpacking and nothing else.
+    pub(crate) fn of(tx: &tandem_types::Tx, recipient: Option<&PublicKey>) -> Result<Self, crate::StfError> {
         Ok(match tx {
-            tandem_types::Tx::Transfer(t) => {
-                SignedMessage::Transfer(*t, PublicKey::unpack(&t.to).map_err(crate::StfError::InvalidPubKey)?)
-            }
+            tandem_types::Tx::Transfer(t) => SignedMessage::Transfer(
+                *t,
+                match recipient {
+                    Some(key) if key.pack() == t.to => *key,
+                    _ => PublicKey::unpack(&t.to).map_err(crate::StfError::InvalidPubKey)?,
+                },
+            ),
             tandem_types::Tx::Withdraw(w) => SignedMessage::Withdraw(*w),
         })
     }
@@ -196,6 +203,31 @@ pub fn sign_tx(
     Ok(tandem_types::SignedTx { tx, signature: key.sign(message).pack() })
 }
 
+/// A transaction whose signature is to be checked, with its signer's key and, when the
+/// caller has it, the recipient's key already unpacked (see [`TxSignature::with_recipient`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TxSignature<'a> {
+    /// The signed transaction.
+    pub signed: &'a tandem_types::SignedTx,
+    /// The key of the transaction's sender account.
+    pub signer: &'a PublicKey,
+    /// A transfer's recipient key unpacked (e.g. from the recipient's account): a hint that
+    /// saves a square root; ignored unless it packs to the transfer's `to`.
+    pub recipient: Option<&'a PublicKey>,
+}
+
+impl<'a> TxSignature<'a> {
+    /// `signed` checked against `signer`, the recipient's key unpacked from the transaction.
+    pub fn new(signed: &'a tandem_types::SignedTx, signer: &'a PublicKey) -> Self {
+        Self { signed, signer, recipient: None }
+    }
+
+    /// The same, with the recipient's key when the caller already holds it unpacked.
+    pub fn with_recipient(self, recipient: Option<&'a PublicKey>) -> Self {
+        Self { recipient, ..self }
+    }
+}
+
 /// Checks `signed`'s signature against `signer` for `chain_id` (what a mempool does before
 /// accepting a transaction).
 pub fn verify_tx(
@@ -203,17 +235,13 @@ pub fn verify_tx(
     signed: &tandem_types::SignedTx,
     signer: &PublicKey,
 ) -> Result<(), crate::StfError> {
-    one(verify_txs(chain_id, &[(signed, signer)]))
+    one(verify_txs(chain_id, &[TxSignature::new(signed, signer)]))
 }
 
-/// [`verify_tx`] of each `(transaction, signer)`, in order, the hashes of all of them
-/// computed together.
-pub fn verify_txs(
-    chain_id: ChainId,
-    items: &[(&tandem_types::SignedTx, &PublicKey)],
-) -> Vec<Result<(), crate::StfError>> {
+/// [`verify_tx`] of each item, in order, the hashes of all of them computed together.
+pub fn verify_txs(chain_id: ChainId, items: &[TxSignature<'_>]) -> Vec<Result<(), crate::StfError>> {
     let messages: Vec<Result<SignedMessage, crate::StfError>> =
-        items.iter().map(|(signed, _)| SignedMessage::of(&signed.tx)).collect();
+        items.iter().map(|item| SignedMessage::of(&item.signed.tx, item.recipient)).collect();
     let well_formed: Vec<&SignedMessage> = messages.iter().filter_map(|m| m.as_ref().ok()).collect();
     let hashes = SignedMessage::hash_many(chain_id, &well_formed);
     let checks: Vec<_> = items
@@ -221,7 +249,7 @@ pub fn verify_txs(
         .zip(&messages)
         .filter(|(_, message)| message.is_ok())
         .zip(hashes)
-        .map(|(((signed, signer), _), hash)| (signed.tx.from(), *signer, hash, &signed.signature))
+        .map(|((item, _), hash)| (item.signed.tx.from(), item.signer, hash, &item.signed.signature))
         .collect();
     let mut verdicts = verify_packed_many(chain_id, &checks).into_iter();
     messages
@@ -323,7 +351,7 @@ mod tests {
         if let Tx::Transfer(t) = &mut txs[7].0.tx {
             t.to = tandem_types::PackedPubKey([0xff; 32]);
         }
-        let items: Vec<(&SignedTx, &PublicKey)> = txs.iter().map(|(s, k)| (s, k)).collect();
+        let items: Vec<TxSignature<'_>> = txs.iter().map(|(s, k)| TxSignature::new(s, k)).collect();
         let together = verify_txs(CHAIN, &items);
         for (k, ((signed, signer), verdict)) in txs.iter().zip(&together).enumerate() {
             match k {
@@ -335,5 +363,33 @@ mod tests {
             assert_eq!(*verdict, verify_tx(CHAIN, signed, signer), "{k}: alone and together differ");
         }
         assert!(verify_txs(CHAIN, &[]).is_empty());
+    }
+
+    /// The recipient hint only saves work: the right key gives the verdict the unpacked `to`
+    /// gives, a key that does not pack to `to` is ignored (the good signature still verifies,
+    /// it cannot make a transfer verify for another recipient), and a `to` that is not a
+    /// point is refused whatever the hint.
+    #[test]
+    fn a_recipient_hint_never_changes_a_verdict() {
+        let signed = transfer(3, 0);
+        let signer = key(3).public_key();
+        let right = key(103).public_key();
+        let wrong = key(104).public_key();
+        for hint in [None, Some(&right), Some(&wrong)] {
+            let item = TxSignature::new(&signed, &signer).with_recipient(hint);
+            assert_eq!(verify_txs(CHAIN, &[item]), vec![Ok(())], "{hint:?}");
+        }
+        let mut forged = signed;
+        if let Tx::Transfer(t) = &mut forged.tx {
+            t.to = wrong.pack();
+        }
+        let item = TxSignature::new(&forged, &signer).with_recipient(Some(&wrong));
+        assert!(matches!(verify_txs(CHAIN, &[item])[0], Err(crate::StfError::BadSignature { .. })));
+        let mut broken = signed;
+        if let Tx::Transfer(t) = &mut broken.tx {
+            t.to = tandem_types::PackedPubKey([0xff; 32]);
+        }
+        let item = TxSignature::new(&broken, &signer).with_recipient(Some(&right));
+        assert!(matches!(verify_txs(CHAIN, &[item])[0], Err(crate::StfError::InvalidPubKey(_))));
     }
 }

@@ -14,7 +14,7 @@ use tandem_crypto::PublicKey;
 use tandem_types::{ChainId, PackedPubKey, SignedTx};
 
 use crate::error::StfError;
-use crate::signing::verify_txs;
+use crate::signing::{verify_txs, TxSignature};
 
 /// Signatures known to verify for one chain id, at most `capacity` of them (the oldest are
 /// forgotten first; forgetting only costs a repeated verification).
@@ -58,18 +58,18 @@ impl VerifiedSignatures {
     /// verified before, else by verifying it (and remembering it when it verifies). A
     /// refusal is never remembered, so it is always the fresh verification's error.
     pub fn verify(&self, signed: &SignedTx, signer: &PublicKey) -> Result<(), StfError> {
-        self.verify_many(&[(signed, signer)]).into_iter().next().expect("one verdict per item")
+        self.verify_many(&[TxSignature::new(signed, signer)]).into_iter().next().expect("one verdict per item")
     }
 
-    /// [`VerifiedSignatures::verify`] of each pair, in order; the pairs not remembered are
+    /// [`VerifiedSignatures::verify`] of each item, in order; the items not remembered are
     /// verified together ([`verify_txs`]).
-    pub fn verify_many(&self, items: &[(&SignedTx, &PublicKey)]) -> Vec<Result<(), StfError>> {
-        let keys: Vec<(SignedTx, PackedPubKey)> = items.iter().map(|(signed, signer)| (**signed, signer.pack())).collect();
+    pub fn verify_many(&self, items: &[TxSignature<'_>]) -> Vec<Result<(), StfError>> {
+        let keys: Vec<(SignedTx, PackedPubKey)> = items.iter().map(|item| (*item.signed, item.signer.pack())).collect();
         let known: Vec<bool> = {
             let entries = self.lock();
             keys.iter().map(|key| entries.known.contains(key)).collect()
         };
-        let fresh: Vec<(&SignedTx, &PublicKey)> =
+        let fresh: Vec<TxSignature<'_>> =
             items.iter().zip(&known).filter(|(_, known)| !**known).map(|(item, _)| *item).collect();
         let mut verdicts = verify_txs(self.chain_id, &fresh).into_iter();
         keys.into_iter()

@@ -15,7 +15,7 @@ mod rpc;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use alloy::signers::local::PrivateKeySigner;
 use jsonrpsee::http_client::HttpClient;
@@ -67,7 +67,13 @@ struct L1View {
     peers: HashMap<Address, String>,
     /// The rollup's `revertCount()`, which batch signatures bind.
     revert_count: u64,
+    /// When `peers` was last read from L1, for which epoch.
+    peers_read: Option<(u64, Instant)>,
 }
+
+/// How often a member reads its peers' addresses from L1 within one epoch (a new epoch's set
+/// is read at once): a staker changes its address rarely, and each read is a call per member.
+const PEER_REFRESH: Duration = Duration::from_secs(30);
 
 /// One member of the sequencer set.
 pub struct Member {
@@ -160,27 +166,36 @@ impl Member {
     /// RPC URLs.
     async fn refresh_l1(&self) -> Result<(), NodeError> {
         let epoch = self.staking.current_epoch().await?;
-        if !self.staking.is_materialized(epoch).await? {
-            info!(epoch, "materializing the epoch's sequencer set on L1");
-            if let Err(e) = self.staking.sync_epoch().await {
-                warn!(epoch, error = %e, "syncEpoch failed (another member may have done it)");
+        // A set held here is materialized, and stays so: nothing to ask L1 about it.
+        let cached = lock(&self.view).sets.contains_key(&epoch);
+        if !cached {
+            if !self.staking.is_materialized(epoch).await? {
+                info!(epoch, "materializing the epoch's sequencer set on L1");
+                if let Err(e) = self.staking.sync_epoch().await {
+                    warn!(epoch, error = %e, "syncEpoch failed (another member may have done it)");
+                }
+            }
+            if self.staking.is_materialized(epoch).await? {
+                let set = self.staking.active_set(epoch).await?;
+                info!(epoch, members = set.members.len(), total_stake = %set.total_stake, "sequencer set of the epoch");
+                lock(&self.view).sets.insert(epoch, set);
             }
         }
-        let cached = lock(&self.view).sets.contains_key(&epoch);
-        if !cached && self.staking.is_materialized(epoch).await? {
-            let set = self.staking.active_set(epoch).await?;
-            info!(epoch, members = set.members.len(), total_stake = %set.total_stake, "sequencer set of the epoch");
-            lock(&self.view).sets.insert(epoch, set);
-        }
-        let peers = self.staking.member_peers(epoch).await?;
+        let peers_due = lock(&self.view)
+            .peers_read
+            .is_none_or(|(read_epoch, at)| read_epoch != epoch || at.elapsed() >= PEER_REFRESH);
+        let peers = if peers_due { Some(self.staking.member_peers(epoch).await?) } else { None };
         let revert_count = self.node.l1.revert_count().await?;
         let mut view = lock(&self.view);
         view.current_epoch = epoch;
         view.revert_count = revert_count;
-        for p in peers {
-            if let Ok(addr) = PeerAddress::decode(&p.network_address) {
-                view.peers.insert(p.signing_key, addr.rpc);
+        if let Some(peers) = peers {
+            for p in peers {
+                if let Ok(addr) = PeerAddress::decode(&p.network_address) {
+                    view.peers.insert(p.signing_key, addr.rpc);
+                }
             }
+            view.peers_read = Some((epoch, Instant::now()));
         }
         Ok(())
     }

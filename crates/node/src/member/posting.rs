@@ -5,37 +5,38 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use tandem_api::MemberApiClient;
-use tandem_chain::{batch_digest, recover_signer, sign_digest, BlockRecord};
+use tandem_chain::{batch_digest, recover_signer, sign_digest};
 use tandem_l1::{Address, B256, U256};
 use tracing::{info, warn};
 
 use super::{lock, Member};
 use crate::node::{Node, NodeError};
 use crate::posting::Posting;
+use crate::records::BatchRecord;
 
 impl Member {
     /// This member's signature over batch `number`'s digest, if it has the block.
     pub fn batch_signature(&self, number: u64) -> Result<Option<[u8; 65]>, NodeError> {
-        let Some((header, _)) = self.node.batch_header(number)? else { return Ok(None) };
+        let Some(header_hash) = self.node.batch_summary(number)?.and_then(|b| b.header_hash) else { return Ok(None) };
         let revert_count = lock(&self.view).revert_count;
-        let digest = batch_digest(self.node.l1_chain_id, self.node.config.rollup, revert_count, number, header.hash());
+        let digest = batch_digest(self.node.l1_chain_id, self.node.config.rollup, revert_count, number, header_hash);
         Ok(Some(sign_digest(&self.config.signing_key, digest)))
     }
 
     /// The member due to post batch `number` now: its block's proposer first, then each next
     /// member of the epoch's set (canonical order) once per `post_timeout` since the block
     /// was committed here.
-    pub(super) fn poster_due(&self, number: u64, block: &BlockRecord) -> Option<Address> {
-        let since = *lock(&self.committed_at).entry(number).or_insert_with(Instant::now);
-        self.on_duty(block, since)
+    pub(super) fn poster_due(&self, batch: &BatchRecord) -> Option<Address> {
+        let since = *lock(&self.committed_at).entry(batch.number).or_insert_with(Instant::now);
+        self.on_duty(batch, since)
     }
 
-    /// The member on duty for `block`'s batch, a duty that began at `since`: the block's
-    /// proposer, then each next member of the block's epoch set (canonical order) once per
-    /// `post_timeout`. `None` for a block without consensus information or of an epoch whose
+    /// The member on duty for `batch`, a duty that began at `since`: its block's proposer,
+    /// then each next member of the block's epoch set (canonical order) once per
+    /// `post_timeout`. `None` for a batch without consensus information or of an epoch whose
     /// set this member does not hold.
-    fn on_duty(&self, block: &BlockRecord, since: Instant) -> Option<Address> {
-        let info = block.consensus.as_ref()?;
+    fn on_duty(&self, batch: &BatchRecord, since: Instant) -> Option<Address> {
+        let info = batch.consensus.as_ref()?;
         let set = lock(&self.view).sets.get(&info.epoch).cloned()?;
         let order = Self::consensus_set(&set).ok()?;
         let members: Vec<Address> = order.validators().iter().map(|v| v.address.0).collect();
@@ -59,12 +60,14 @@ impl Posting for Member {
     /// Commits batch `number` when it is this member's turn: collects the members'
     /// signatures, keeps those of the current L1 epoch's set, and commits once they hold more
     /// than 2/3 of its stake.
-    async fn commit(&self, node: &Node, number: u64, block: &BlockRecord) -> Result<Option<B256>, NodeError> {
+    async fn commit(&self, node: &Node, batch: &BatchRecord) -> Result<Option<B256>, NodeError> {
+        let number = batch.number;
         // Batches before `number` are on L1: their rotation timers are done.
         lock(&self.committed_at).retain(|n, _| *n >= number);
-        if !self.config.posts_batches || self.poster_due(number, block) != Some(self.address()) {
+        if !self.config.posts_batches || self.poster_due(batch) != Some(self.address()) {
             return Ok(None);
         }
+        let block = node.block(number)?.ok_or(NodeError::MissingBlock(number))?;
         let header = block.batch_header();
         let revert_count = node.l1.revert_count().await?;
         let digest = batch_digest(node.l1_chain_id, node.config.rollup, revert_count, number, header.hash());
@@ -103,14 +106,14 @@ impl Posting for Member {
     /// as L1 allows it, then each next member of the set once per `post_timeout` since this
     /// member first found it finalizable (so a member that is down delays it by that much).
     /// A block whose set this member does not hold is finalized at once, as before rotation.
-    fn finalizes(&self, number: u64, block: &BlockRecord) -> bool {
+    fn finalizes(&self, batch: &BatchRecord) -> bool {
         let since = {
             let mut finalizable = lock(&self.finalizable_at);
-            // Batches before `number` are final: their rotation timers are done.
-            finalizable.retain(|n, _| *n >= number);
-            *finalizable.entry(number).or_insert_with(Instant::now)
+            // Batches before this one are final: their rotation timers are done.
+            finalizable.retain(|n, _| *n >= batch.number);
+            *finalizable.entry(batch.number).or_insert_with(Instant::now)
         };
-        self.on_duty(block, since).is_none_or(|due| due == self.address())
+        self.on_duty(batch, since).is_none_or(|due| due == self.address())
     }
 }
 
