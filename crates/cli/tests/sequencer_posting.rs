@@ -73,6 +73,26 @@ async fn a_stalled_poster_is_replaced_by_the_next_member() {
     }
     assert!(poster_of.values().all(|p| *p != withholder_l1));
 
+    // Members take turns to finalize; every member reports the one transaction that did it,
+    // whoever sent it.
+    let finalized = tandem_l1::bindings::TandemRollup::new(net.deployment.rollup, rollup.provider().clone())
+        .BatchFinalized_filter()
+        .topic1(alloy::primitives::U256::from(last))
+        .from_block(net.deployment.deploy_block)
+        .query()
+        .await
+        .expect("events");
+    let [(_, log)] = finalized.as_slice() else { panic!("batch {last} finalized {} times", finalized.len()) };
+    let finalize_tx = log.transaction_hash.expect("mined");
+    for (i, member) in net.members.iter().enumerate() {
+        let reported = wait_for(&format!("member {i} sees batch {last} final"), LONG, async || {
+            let batch = member.rpc.batch(last).await.ok()??;
+            (batch.status == tandem_api::BatchStatus::Final).then_some(batch.l1_finalize_tx)
+        })
+        .await;
+        assert_eq!(reported, Some(finalize_tx), "member {i}'s finalize transaction of batch {last}");
+    }
+
     // Restore from L1 alone reads the set's signed commits (`commitBatchSigned` calldata) and
     // reaches the members' root of the last final batch.
     let params = tandem_restore::RestoreParams {

@@ -447,6 +447,20 @@ impl RollupClient {
         Ok(logs.into_iter().next_back())
     }
 
+    /// The transaction that finalized batch `number` (its `BatchFinalized` event, searched
+    /// from L1 block `from_block`, e.g. the batch's commit block); `None` while not final.
+    pub async fn finalize_tx(&self, number: u64, from_block: u64) -> Result<Option<B256>, L1Error> {
+        let logs = self
+            .contract()
+            .BatchFinalized_filter()
+            .topic1(U256::from(number))
+            .from_block(from_block)
+            .query()
+            .await
+            .map_err(contract_error)?;
+        Ok(logs.into_iter().next_back().and_then(|(_, log)| log.transaction_hash))
+    }
+
     /// The stored record of batch `number`, from its `BatchCommitted` event.
     pub async fn committed_batch(
         &self,

@@ -203,6 +203,11 @@ impl Node {
                 record.l1_finalize_tx = Some(tx.to_string());
                 Metrics::inc(&self.metrics.batches_finalized);
                 info!(batch = number, l1_tx = %tx, "batch finalized on L1");
+            } else if record.status == BatchStatus::Posted && record.l1_finalize_tx.is_none() {
+                // Final on L1 by someone else's transaction (another member's turn): take it
+                // from the event, as members that did not post take the commit's.
+                let from = record.origin.as_ref().map_or(self.config.deploy_block, |o| o.l1_block);
+                record.l1_finalize_tx = self.l1.finalize_tx(number, from).await?.map(|tx| tx.to_string());
             }
             record.status = BatchStatus::Final;
             record.finalized_at = Some(crate::node::unix_now());
