@@ -85,12 +85,14 @@ impl BatchRecord {
             committed: None,
             finalized_at: None,
             origin: None,
-            header_hash: Some(block.batch_header().hash()),
-            consensus: block.consensus.clone(),
+            header_hash: None,
+            consensus: None,
         }
+        .with_block(block)
     }
 
-    /// Fills in what a record of an earlier version lacks from its `block`.
+    /// Fills in what the record lacks of what its `block` determines (a record of an earlier
+    /// version has neither).
     pub fn with_block(mut self, block: &BlockRecord) -> Self {
         self.header_hash.get_or_insert_with(|| block.batch_header().hash());
         if self.consensus.is_none() {

@@ -189,7 +189,7 @@ impl Ledger {
     /// of unpacking `to` ([`TxSignature::with_recipient`]).
     pub fn recipient_key(&self, tx: &Tx) -> Option<PublicKey> {
         match tx {
-            Tx::Transfer(t) => self.index_of(&t.to).and_then(|i| self.accounts.get(&i.get())).map(|a| a.pubkey),
+            Tx::Transfer(t) => self.index_of(&t.to).and_then(|i| self.account(i)).map(|a| a.pubkey),
             Tx::Withdraw(_) => None,
         }
     }
