@@ -87,7 +87,32 @@ pub enum EngineError {
     /// Malachite closed its channel.
     #[error("consensus engine stopped")]
     Stopped,
+    /// The engine's own runtime could not be built.
+    #[error("engine runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    /// A run of the engine panicked.
+    #[error("engine panicked: {0}")]
+    Panicked(String),
 }
+
+impl EngineError {
+    /// Whether restarting the engine cannot mend it: the node's key or home directory is
+    /// unusable, and will be again on the next start.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::NetworkKey(_) | Self::ValidatorProof(_) | Self::Home(_) | Self::Runtime(_))
+    }
+}
+
+/// Wait before the first restart of a failed engine; it doubles with each failure in a row.
+const RESTART_FIRST: Duration = Duration::from_secs(1);
+/// The longest wait between restarts.
+const RESTART_MAX: Duration = Duration::from_secs(30);
+/// A run this long counts as healthy: the next failure waits [`RESTART_FIRST`] again.
+const HEALTHY_RUN: Duration = Duration::from_secs(60);
+/// How long a failed run's tasks get to wind down before the next run starts.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// Worker threads of each run's runtime.
+const ENGINE_THREADS: usize = 2;
 
 /// Two signed votes of one validator for different values at one (height, round, type):
 /// equivocation. Both signatures are over [`crate::signing::vote_digest`], so the pair is
@@ -315,6 +340,78 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
     let result = driver.drive(&mut channels).await;
     handle.handle.abort();
     result
+}
+
+/// One run's runtime; if the supervisor is dropped mid-run, it is shut down without blocking
+/// (dropping a runtime inside another one's task would panic).
+struct RunRuntime(Option<tokio::runtime::Runtime>);
+
+impl Drop for RunRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Runs the engine until `stop` resolves, restarting it after every failure a restart can mend.
+///
+/// Malachite stops its node when any of its actors fails and leaves the restart to whatever
+/// runs it (an orchestrator restarting the process); this is that restart, in process, so the
+/// node's RPC and L1 duties go on meanwhile. Each run gets its own tokio runtime, shut down
+/// before the next run starts, so nothing of a failed run outlives it: its libp2p swarm (which
+/// holds the listen port and would keep dialing), its WAL writer, its timers. The next run
+/// replays the WAL and resumes from the app's last committed height, as a restarted process
+/// does; the waits between runs double from [`RESTART_FIRST`] to [`RESTART_MAX`].
+///
+/// Returns `Ok` once stopped, or the first error a restart cannot mend
+/// ([`EngineError::is_permanent`]).
+pub async fn run_supervised<A: ConsensusApp>(
+    config: EngineConfig,
+    app: Arc<A>,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), EngineError> {
+    tokio::pin!(stop);
+    let mut wait = RESTART_FIRST;
+    let mut restarts = 0u64;
+    loop {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(ENGINE_THREADS)
+            .thread_name("consensus")
+            .enable_all()
+            .build()
+            .map_err(EngineError::Runtime)?;
+        let started = std::time::Instant::now();
+        let engine = runtime.spawn(run(config.clone(), app.clone()));
+        let mut runtime = RunRuntime(Some(runtime));
+        let ended = tokio::select! {
+            _ = &mut stop => None,
+            r = engine => Some(r),
+        };
+        // Every task of the run is dropped here (sockets and files closed) before going on.
+        if let Some(runtime) = runtime.0.take() {
+            let _ = tokio::task::spawn_blocking(move || runtime.shutdown_timeout(SHUTDOWN_GRACE)).await;
+        }
+        let error = match ended {
+            None => return Ok(()),
+            Some(Ok(Ok(()))) => EngineError::Stopped,
+            Some(Ok(Err(e))) => e,
+            Some(Err(join)) => EngineError::Panicked(join.to_string()),
+        };
+        if error.is_permanent() {
+            return Err(error);
+        }
+        if started.elapsed() >= HEALTHY_RUN {
+            wait = RESTART_FIRST;
+        }
+        restarts += 1;
+        error!(error = %error, restarts, restart_in = ?wait, "consensus engine failed; restarting it");
+        tokio::select! {
+            _ = &mut stop => return Ok(()),
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(RESTART_MAX);
+    }
 }
 
 impl<A: ConsensusApp> Driver<A> {

@@ -1,16 +1,18 @@
 //! Four Malachite engines with unequal stakes over real TCP on loopback: they decide the same
 //! blocks, proposers rotate by stake, a refused payload (proposed by the validator the draw
 //! picks) is seen and never decided, and an equivocating validator's double votes come back
-//! as L1-checkable evidence bound to the value that was proposed and its conflicting twin.
+//! as L1-checkable evidence bound to the value that was proposed and its conflicting twin,
+//! and an engine that fails is restarted by its supervisor and catches up.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alloy::primitives::{keccak256, Address as EthAddress, B256};
 use alloy::signers::local::PrivateKeySigner;
 use tandem_consensus::{
-    proposer_of, recover_signer, run, vote_digest, AppError, ByzantineConfig, ConsensusApp, DoubleVote, EngineConfig,
+    proposer_of, recover_signer, run_supervised, vote_digest, AppError, ByzantineConfig, ConsensusApp, DoubleVote, EngineConfig,
     LinearTimeouts, Multiaddr, PayloadRefused, TandemContext, Trigger, Validator, ValidatorSet,
 };
 
@@ -28,6 +30,9 @@ struct MemoryApp {
     built: Mutex<Vec<(u64, Vec<u8>)>>,
     /// Poisoned payloads this app was asked to check (and refused).
     refused: Mutex<Vec<Vec<u8>>>,
+    /// A height at which building the proposal panics, once (which fails the engine's run).
+    panic_at: Option<u64>,
+    panicked: AtomicBool,
 }
 
 impl ConsensusApp for MemoryApp {
@@ -38,6 +43,9 @@ impl ConsensusApp for MemoryApp {
         Ok(self.set.clone())
     }
     fn build_payload(&self, height: u64, _budget: Duration) -> Result<Vec<u8>, AppError> {
+        if self.panic_at == Some(height) && !self.panicked.swap(true, Ordering::SeqCst) {
+            panic!("the app fails while building height {height}");
+        }
         let tag = if self.poison_at == Some(height) { "bad" } else { "ok" };
         let payload = format!("h{height}:{}:{tag}", self.me).into_bytes();
         self.built.lock().expect("lock").push((height, payload.clone()));
@@ -81,18 +89,29 @@ struct Cluster {
     _dirs: Vec<tempfile::TempDir>,
 }
 
-/// Starts one engine per stake. With `poison_height`, the validator the stake-weighted draw
-/// picks to propose round 0 of that height builds a payload every node refuses there.
-async fn start(stakes: &[u64], poison_height: Option<u64>, byzantine: Option<usize>) -> Cluster {
+/// What goes wrong in a cluster: at a height, the validator the stake-weighted draw picks to
+/// propose its round 0 builds a payload every node refuses (`poison_height`) or panics once
+/// while building it (`panic_height`); one validator equivocates (`byzantine`).
+#[derive(Default, Clone, Copy)]
+struct Faults {
+    poison_height: Option<u64>,
+    panic_height: Option<u64>,
+    byzantine: Option<usize>,
+}
+
+/// Starts one supervised engine per stake, with `faults`.
+async fn start(stakes: &[u64], faults: Faults) -> Cluster {
     let keys: Vec<PrivateKeySigner> = stakes.iter().map(|_| PrivateKeySigner::random()).collect();
     let set = ValidatorSet::new(
         keys.iter().zip(stakes).map(|(k, s)| Validator { address: tandem_consensus::Address(k.address()), voting_power: *s }).collect(),
     )
     .expect("valid set");
-    let poison = poison_height.map(|h| {
+    let proposer_at = |h: u64| {
         let proposer = proposer_of(&set, h, 0).0;
         (keys.iter().position(|k| k.address() == proposer).expect("the proposer is a member"), h)
-    });
+    };
+    let poison = faults.poison_height.map(proposer_at);
+    let panic = faults.panic_height.map(proposer_at);
     let ports: Vec<u16> = stakes.iter().map(|_| free_port()).collect();
     let addr = |p: u16| -> Multiaddr { format!("/ip4/127.0.0.1/tcp/{p}").parse().expect("multiaddr") };
     let mut cluster = Cluster { apps: vec![], tasks: vec![], _dirs: vec![] };
@@ -106,6 +125,8 @@ async fn start(stakes: &[u64], poison_height: Option<u64>, byzantine: Option<usi
             poison_at: poison.filter(|(who, _)| *who == i).map(|(_, h)| h),
             built: Mutex::new(vec![]),
             refused: Mutex::new(vec![]),
+            panic_at: panic.filter(|(who, _)| *who == i).map(|(_, h)| h),
+            panicked: AtomicBool::new(false),
         });
         let config = EngineConfig {
             moniker: format!("v{i}"),
@@ -121,12 +142,12 @@ async fn start(stakes: &[u64], poison_height: Option<u64>, byzantine: Option<usi
                 ..Default::default()
             },
             block_time: Duration::from_millis(300),
-            byzantine: (byzantine == Some(i))
+            byzantine: (faults.byzantine == Some(i))
                 .then(|| ByzantineConfig { equivocate_votes: Trigger::Always, ..Default::default() }),
         };
         let a = app.clone();
         cluster.tasks.push(tokio::spawn(async move {
-            let _ = run(config, a).await;
+            let _ = run_supervised(config, a, std::future::pending()).await;
         }));
         cluster.apps.push(app);
         cluster._dirs.push(dir);
@@ -149,7 +170,7 @@ async fn wait_for_height(cluster: &Cluster, height: u64, timeout: Duration) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_validators_with_unequal_stakes_decide_the_same_blocks() {
     // The proposer of height 3, round 0 proposes a payload every node refuses.
-    let cluster = start(&[4, 3, 2, 1], Some(3), None).await;
+    let cluster = start(&[4, 3, 2, 1], Faults { poison_height: Some(3), ..Faults::default() }).await;
     wait_for_height(&cluster, 8, Duration::from_secs(120)).await;
     // The poisoned payload was proposed and the other nodes saw and refused it...
     let poisoner = cluster.apps.iter().find(|a| a.poison_at == Some(3)).expect("a poisoner");
@@ -184,7 +205,7 @@ async fn four_validators_with_unequal_stakes_decide_the_same_blocks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn equivocating_validator_is_reported_with_l1_checkable_evidence() {
-    let cluster = start(&[4, 3, 2, 1], None, Some(3)).await;
+    let cluster = start(&[4, 3, 2, 1], Faults { byzantine: Some(3), ..Faults::default() }).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     let evidence = loop {
         let found: Vec<DoubleVote> = cluster.apps[..3].iter().flat_map(|a| a.evidence.lock().expect("lock").clone()).collect();
@@ -218,6 +239,25 @@ async fn equivocating_validator_is_reported_with_l1_checkable_evidence() {
             .unwrap_or_else(|| panic!("evidence at height {} binds no proposed value: {e:?}", e.height));
         let other = if honest == e.first.0 { e.second.0 } else { e.first.0 };
         assert_eq!(other, twin(honest), "the conflicting vote is not the twin of the honest one");
+    }
+    for t in cluster.tasks {
+        t.abort();
+    }
+}
+
+/// The proposer of height 3 (the draw's pick among stakes 4, 3, 2, 1) panics while building
+/// its block: the panic ends its engine's run, the supervisor starts a new run, and that
+/// validator catches up and decides the same blocks as the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_engine_is_restarted_and_catches_up() {
+    let cluster = start(&[4, 3, 2, 1], Faults { panic_height: Some(3), ..Faults::default() }).await;
+    wait_for_height(&cluster, 8, Duration::from_secs(120)).await;
+    let failed = cluster.apps.iter().find(|a| a.panic_at == Some(3)).expect("a validator due to fail");
+    assert!(failed.panicked.load(Ordering::SeqCst), "the validator due to fail never built height 3");
+    let first = cluster.apps[0].committed.lock().expect("lock").clone();
+    let restarted = failed.committed.lock().expect("lock").clone();
+    for h in 1..=8 {
+        assert_eq!(first[&h].0, restarted[&h].0, "height {h} differs at the restarted validator");
     }
     for t in cluster.tasks {
         t.abort();

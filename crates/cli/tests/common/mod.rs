@@ -289,32 +289,56 @@ impl SetDevnet {
         out
     }
 
-    /// Waits until every running member has committed consensus height `h`.
+    /// Waits until every running member has committed consensus height `h`; on timeout the
+    /// panic names each member's height (or that it did not answer).
     pub async fn wait_height(&self, h: u64, timeout: Duration) {
-        wait_for(&format!("consensus height {h}"), timeout, async || {
+        let deadline = Instant::now() + timeout;
+        loop {
             let hs = self.heights().await;
-            let running: Vec<_> = self.members.iter().zip(&hs).filter(|(m, _)| m.child.is_some()).map(|(_, h)| *h).collect();
-            running.iter().all(|x| x.is_some_and(|x| x >= h)).then_some(())
-        })
-        .await
+            let running = self.members.iter().zip(&hs).filter(|(m, _)| m.child.is_some());
+            if running.clone().all(|(_, x)| x.is_some_and(|x| x >= h)) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                let report: Vec<String> = running
+                    .map(|(m, x)| format!("member {}: {}", m.index, x.map_or("no answer".to_string(), |x| format!("height {x}"))))
+                    .collect();
+                panic!("timed out waiting for consensus height {h} ({})", report.join(", "));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
-    /// Prints the members' logs' tails (on failure).
-    pub fn dump_logs(&self) {
-        for m in &self.members {
-            if let Ok(text) = std::fs::read_to_string(&m.log) {
-                let lines: Vec<&str> = text.lines().collect();
-                eprintln!("----- member {} (last 60 lines) -----", m.index);
-                for l in lines.iter().filter(|l| !l.contains("round started"))
-                    .collect::<Vec<_>>()
-                    .iter()
-                    .rev()
-                    .take(60)
-                    .rev()
-                {
-                    eprintln!("{l}");
-                }
+    /// Prints the members' logs' tails and whether each process still runs (on failure).
+    /// Members whose process exited come last, so that a tail-truncated report keeps them.
+    pub fn dump_logs(&mut self) {
+        let mut order: Vec<(usize, String)> = self
+            .members
+            .iter_mut()
+            .enumerate()
+            .map(|(k, m)| {
+                let state = match m.child.as_mut() {
+                    None => "not running (never started or stopped by the test)".to_string(),
+                    Some(c) => match c.try_exit() {
+                        Some(status) => format!("EXITED on its own: {status}"),
+                        None => "running".to_string(),
+                    },
+                };
+                (k, state)
+            })
+            .collect();
+        order.sort_by_key(|(_, state)| state.starts_with("EXITED"));
+        for (k, state) in &order {
+            let m = &self.members[*k];
+            let text = std::fs::read_to_string(&m.log).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().filter(|l| !l.contains("round started")).collect();
+            eprintln!("----- member {} ({state}; last 60 lines) -----", m.index);
+            for l in &lines[lines.len().saturating_sub(60)..] {
+                eprintln!("{l}");
             }
+        }
+        for (k, state) in &order {
+            eprintln!("member {}: {state}", self.members[*k].index);
         }
     }
 }
@@ -340,6 +364,13 @@ impl Drop for SetDevnet {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.dump_logs();
+        }
+        if let Some(dir) = std::env::var_os("TANDEM_TEST_KEEP_LOGS") {
+            let dir = std::path::PathBuf::from(dir);
+            let _ = std::fs::create_dir_all(&dir);
+            for m in &self.members {
+                let _ = std::fs::copy(&m.log, dir.join(format!("member{}.log", m.index)));
+            }
         }
     }
 }

@@ -239,7 +239,7 @@ pub async fn run_member(
 
 impl Sequencing for Member {
     /// Runs the consensus engine (decided heights reach the node through the member's
-    /// `ConsensusApp::commit`) and the transaction forwarder.
+    /// `ConsensusApp::commit`), restarted after any failure, and the transaction forwarder.
     async fn run(self: Arc<Self>, node: Arc<Node>, mut stop: watch::Receiver<bool>) -> Result<(), NodeError> {
         // Peers: every registered member's P2P address except ours.
         // (The epoch is read first: no lock may be held across an await.)
@@ -264,7 +264,6 @@ impl Sequencing for Member {
             block_time: node.config.block_time,
             byzantine: self.config.byzantine.clone(),
         };
-        let mut engine = tokio::spawn(tandem_consensus::run(engine_config, self.clone()));
         let forwarder = {
             let member = self.clone();
             tokio::spawn(async move {
@@ -275,15 +274,14 @@ impl Sequencing for Member {
                 }
             })
         };
-        let result = tokio::select! {
-            _ = stop.changed() => {
-                engine.abort();
-                Ok(())
-            }
-            r = &mut engine => r.map_err(NodeError::from).and_then(|r| r.map_err(NodeError::from)),
+        // The engine restarts itself after a failure; it ends only when stopped, or when its
+        // key or home directory is unusable.
+        let stopped = async move {
+            let _ = stop.changed().await;
         };
+        let result = tandem_consensus::run_supervised(engine_config, self.clone(), stopped).await;
         forwarder.abort();
-        result
+        result.map_err(NodeError::from)
     }
 
     /// Refreshes the member's view of the set and reports the evidence the engine found.
