@@ -289,10 +289,7 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
     let malachite = MalachiteConfig {
         moniker: config.moniker.clone(),
         consensus: ConsensusConfig { p2p, value_payload: ValuePayload::ProposalAndParts, ..Default::default() },
-        // Eager status: each member tells its peers its height as it decides one (default:
-        // every 10 s), so a member left behind (a newcomer, a restart) learns the tip within a
-        // block, not within 10 s of blocks, and is not missing when its turn to propose comes.
-        value_sync: ValueSyncConfig { enabled: true, status_update_interval: Duration::ZERO, ..Default::default() },
+        value_sync: ValueSyncConfig { enabled: true, ..Default::default() },
     };
     std::fs::create_dir_all(&config.home).map_err(EngineError::Home)?;
     let wal = WalContext::new(config.home.join("consensus.wal"), WireCodec);
