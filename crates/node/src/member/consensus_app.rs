@@ -7,7 +7,7 @@ use tandem_chain::{ConsensusInfo, ConsensusPayload, Lane};
 use tandem_consensus::{AppError, ConsensusApp, DoubleVote, PayloadRefused, ValidatorSet};
 use tandem_l1::Address;
 use tandem_state::StoreError;
-use tracing::info;
+use tracing::{error, info};
 
 use super::{app_err, lock, unix_now, Member};
 use crate::metrics::Metrics;
@@ -269,7 +269,12 @@ impl ConsensusApp for Member {
     }
 
     fn on_evidence(&self, evidence: Vec<DoubleVote>) {
-        lock(&self.evidence).extend(evidence);
+        let (own, others) = split_own(self.address(), evidence);
+        if let Some(e) = own.first() {
+            // An honest member never signs two votes: another process runs with this key.
+            error!(count = own.len(), height = e.height, round = e.round, signing_key = %e.signer, "the engine saw this member's own key sign conflicting votes (is another process using it?); not reported");
+        }
+        lock(&self.evidence).extend(others);
     }
 
     fn on_round(&self, height: u64, round: u32, proposer: Address) {
@@ -279,9 +284,30 @@ impl ConsensusApp for Member {
     }
 }
 
+/// Splits `evidence` into the double votes of `me` and of the others. A member reports only the
+/// others': reporting itself would pay its own L1 account the reporter's share of its slash.
+fn split_own(me: Address, evidence: Vec<DoubleVote>) -> (Vec<DoubleVote>, Vec<DoubleVote>) {
+    evidence.into_iter().partition(|e| e.signer == me)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_member_never_reports_its_own_double_vote() {
+        let vote = |signer: u8| DoubleVote {
+            signer: Address::repeat_byte(signer),
+            height: 1,
+            round: 0,
+            vote_type: 0,
+            first: (tandem_l1::B256::repeat_byte(1), tandem_consensus::Signature([1; 65])),
+            second: (tandem_l1::B256::repeat_byte(2), tandem_consensus::Signature([2; 65])),
+        };
+        let (own, others) = split_own(Address::repeat_byte(7), vec![vote(7), vote(8), vote(9), vote(7)]);
+        assert_eq!(own.iter().map(|e| e.signer).collect::<Vec<_>>(), vec![Address::repeat_byte(7); 2]);
+        assert_eq!(others.iter().map(|e| e.signer).collect::<Vec<_>>(), vec![Address::repeat_byte(8), Address::repeat_byte(9)]);
+    }
 
     #[test]
     fn decided_record_round_trips() {
