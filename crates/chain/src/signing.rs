@@ -79,7 +79,16 @@ pub fn recover_signer(digest: B256, signature: &[u8; 65]) -> Result<Address, Sig
     if sig.normalize_s().is_some() {
         return Err(SignatureError::HighS);
     }
-    sig.recover_address_from_prehash(&digest).map_err(|e| SignatureError::Unrecoverable(e.to_string()))
+    // Recovered by libsecp256k1, which refuses what the contract's `ecrecover` refuses: r or s
+    // zero or not below the group order, r not an x coordinate (test
+    // `libsecp256k1_recovers_what_k256_recovers`).
+    let id = secp256k1::ecdsa::RecoveryId::try_from(i32::from(v - 27)).map_err(|e| SignatureError::Unrecoverable(e.to_string()))?;
+    let recoverable = secp256k1::ecdsa::RecoverableSignature::from_compact(&signature[..64], id)
+        .map_err(|e| SignatureError::Unrecoverable(e.to_string()))?;
+    let key = secp256k1::SECP256K1
+        .recover_ecdsa(secp256k1::Message::from_digest(digest.0), &recoverable)
+        .map_err(|e| SignatureError::Unrecoverable(e.to_string()))?;
+    Ok(Address::from_raw_public_key(&key.serialize_uncompressed()[1..]))
 }
 
 /// Why a list of signatures cannot authorize one digest.
@@ -183,6 +192,44 @@ mod tests {
         let mut zero_r = signature;
         zero_r[..32].fill(0);
         assert!(matches!(recover_signer(digest, &zero_r), Err(SignatureError::Unrecoverable(_))));
+    }
+
+    /// The reference recovery (alloy over k256), which `recover_signer` replaced for speed.
+    fn k256_recovery(digest: B256, signature: &[u8; 65]) -> Option<Address> {
+        Signature::from_raw_array(signature).ok()?.recover_address_from_prehash(&digest).ok()
+    }
+
+    proptest::proptest! {
+        /// libsecp256k1 and k256 agree on every low-s signature with a valid v: the same
+        /// address, or both refuse (r or s zero or out of range, r not an x coordinate).
+        #[test]
+        fn libsecp256k1_recovers_what_k256_recovers(
+            digest in proptest::array::uniform32(proptest::num::u8::ANY),
+            r in proptest::array::uniform32(proptest::num::u8::ANY),
+            s in proptest::array::uniform32(proptest::num::u8::ANY),
+            odd in proptest::bool::ANY,
+            edge in 0u8..6,
+            key_index in proptest::num::u8::ANY,
+        ) {
+            let digest = B256::from(digest);
+            let mut signature = [0u8; 65];
+            signature[..32].copy_from_slice(&r);
+            signature[32..64].copy_from_slice(&s);
+            signature[32] &= 0x3f; // s < 2^254 < n / 2: the low-s rule is not what is tested here
+            signature[64] = 27 + u8::from(odd);
+            match edge {
+                0 => signature = sign_digest(&key(key_index), digest),
+                1 => signature[..32].fill(0),
+                2 => signature[32..64].fill(0),
+                3 => signature[..32].copy_from_slice(&SECP256K1_N.to_be_bytes::<32>()),
+                4 => signature[..32].fill(0xff),
+                _ => {}
+            }
+            proptest::prop_assert_eq!(recover_signer(digest, &signature).ok(), k256_recovery(digest, &signature));
+            if edge == 0 {
+                proptest::prop_assert_eq!(recover_signer(digest, &signature), Ok(key(key_index).address()));
+            }
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use alloy::primitives::{keccak256, Address as EthAddress, B256};
 use alloy::signers::local::PrivateKeySigner;
 use bytes::Bytes;
 use malachitebft_app_channel::app::config::{
-    ConsensusConfig, DiscoveryConfig, NodeConfig, P2pConfig, PubSubProtocol, ValuePayload, ValueSyncConfig,
+    ConsensusConfig, DiscoveryConfig, GossipSubConfig, NodeConfig, P2pConfig, PubSubProtocol, ValuePayload, ValueSyncConfig,
 };
 use malachitebft_app_channel::app::engine::host::{Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::net::Multiaddr;
@@ -283,7 +283,7 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
         persistent_peers: config.peers.clone(),
         persistent_peers_only: false,
         discovery: DiscoveryConfig { enabled: false, ..Default::default() },
-        protocol: PubSubProtocol::default(),
+        protocol: PubSubProtocol::GossipSub(GossipSubConfig::new(3, 4, 2, 1, false, false, true)),
         ..Default::default()
     };
     let malachite = MalachiteConfig {
