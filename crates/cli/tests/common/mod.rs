@@ -29,13 +29,19 @@ pub fn free_port() -> u16 {
 }
 
 pub async fn wait_for<T>(what: &str, timeout: Duration, mut f: impl AsyncFnMut() -> Option<T>) -> T {
+    wait_until(timeout, async || f().await.ok_or_else(|| what.to_string())).await
+}
+
+/// Polls `f` every 200 ms until it returns `Ok`; on timeout, panics with its last `Err`, which
+/// says what it waits for and what it saw.
+pub async fn wait_until<T>(timeout: Duration, mut f: impl AsyncFnMut() -> Result<T, String>) -> T {
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(v) = f().await {
-            return v;
+        match f().await {
+            Ok(v) => return v,
+            Err(waiting) if Instant::now() >= deadline => panic!("timed out waiting for {waiting}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
@@ -100,6 +106,25 @@ impl Drop for Member {
 
 /// The staking treasury of every test set.
 pub const TREASURY: alloy::primitives::Address = alloy::primitives::Address::repeat_byte(0x7e);
+
+/// What a member's process is doing, as a failure report tells it.
+enum ProcessState {
+    /// Never started, or stopped by the test.
+    NotRunning,
+    Running,
+    /// Ended without the test asking it to.
+    Exited(std::process::ExitStatus),
+}
+
+impl std::fmt::Display for ProcessState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProcessState::NotRunning => write!(f, "not running (never started or stopped by the test)"),
+            ProcessState::Running => write!(f, "running"),
+            ProcessState::Exited(status) => write!(f, "EXITED on its own: {status}"),
+        }
+    }
+}
 
 pub struct SetDevnet {
     pub anvil: alloy::node_bindings::AnvilInstance,
@@ -292,42 +317,36 @@ impl SetDevnet {
     /// Waits until every running member has committed consensus height `h`; on timeout the
     /// panic names each member's height (or that it did not answer).
     pub async fn wait_height(&self, h: u64, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
+        wait_until(timeout, async || {
             let hs = self.heights().await;
             let running = self.members.iter().zip(&hs).filter(|(m, _)| m.child.is_some());
             if running.clone().all(|(_, x)| x.is_some_and(|x| x >= h)) {
-                return;
+                return Ok(());
             }
-            if Instant::now() >= deadline {
-                let report: Vec<String> = running
-                    .map(|(m, x)| format!("member {}: {}", m.index, x.map_or("no answer".to_string(), |x| format!("height {x}"))))
-                    .collect();
-                panic!("timed out waiting for consensus height {h} ({})", report.join(", "));
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+            let report: Vec<String> = running
+                .map(|(m, x)| format!("member {}: {}", m.index, x.map_or("no answer".to_string(), |x| format!("height {x}"))))
+                .collect();
+            Err(format!("consensus height {h} ({})", report.join(", ")))
+        })
+        .await
     }
 
     /// Prints the members' logs' tails and whether each process still runs (on failure).
     /// Members whose process exited come last, so that a tail-truncated report keeps them.
     pub fn dump_logs(&mut self) {
-        let mut order: Vec<(usize, String)> = self
+        let mut order: Vec<(usize, ProcessState)> = self
             .members
             .iter_mut()
             .enumerate()
             .map(|(k, m)| {
                 let state = match m.child.as_mut() {
-                    None => "not running (never started or stopped by the test)".to_string(),
-                    Some(c) => match c.try_exit() {
-                        Some(status) => format!("EXITED on its own: {status}"),
-                        None => "running".to_string(),
-                    },
+                    None => ProcessState::NotRunning,
+                    Some(c) => c.try_exit().map_or(ProcessState::Running, ProcessState::Exited),
                 };
                 (k, state)
             })
             .collect();
-        order.sort_by_key(|(_, state)| state.starts_with("EXITED"));
+        order.sort_by_key(|(_, state)| matches!(state, ProcessState::Exited(_)));
         for (k, state) in &order {
             let m = &self.members[*k];
             let text = std::fs::read_to_string(&m.log).unwrap_or_default();
