@@ -8,7 +8,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::collections::HashMap;
 use tandem_crypto::{hash2, poseidon_many, verify, Fr, PrivateKey, Signature};
-use tandem_state::signing::sign_tx;
+use tandem_state::signing::{sign_tx, verify_txs, TxSignature};
 use tandem_state::{Ledger, LedgerConfig, LedgerOp, SparseMerkleTree};
 use tandem_types::*;
 
@@ -87,6 +87,23 @@ fn transfers(c: &mut Criterion) {
     // 64 independent pairs together (a Merkle level): time per 64 hashes.
     let pairs: Vec<[Fr; 2]> = (0..64u64).map(|i| [Fr::from(i), Fr::from(i + 1)]).collect();
     group.bench_function("poseidon_2_inputs_64_together", |b| b.iter(|| poseidon_many(&pairs)));
+    // Two together, as in a client's admission group of two or the tail of a level: whether
+    // the eight-lane vector path or two scalar hashes is cheaper (MIN_VECTOR_HASHES).
+    group.bench_function("poseidon_2_inputs_2_together", |b| b.iter(|| poseidon_many(&pairs[..2])));
+    let wide: Vec<[Fr; 9]> = (0..2u64).map(|i| [Fr::from(i + 3); 9]).collect();
+    group.bench_function("poseidon_9_inputs_2_together", |b| b.iter(|| poseidon_many(&wide)));
+    // Keys as a member's admission has them: the signer's and the recipient's from their accounts.
+    type Keys = (SignedTx, tandem_crypto::PublicKey, Option<tandem_crypto::PublicKey>);
+    let signers: Vec<Keys> = ops[..2]
+        .iter()
+        .map(|op| match op {
+            LedgerOp::Tx(signed) => (*signed, ledger.account(signed.tx.from()).unwrap().pubkey, ledger.recipient_key(&signed.tx)),
+            _ => unreachable!("the bench block holds transfers only"),
+        })
+        .collect();
+    let pair: Vec<TxSignature<'_>> =
+        signers.iter().map(|(signed, key, to)| TxSignature::new(signed, key).with_recipient(to.as_ref())).collect();
+    group.bench_function("signature_checks_2_together", |b| b.iter(|| verify_txs(CHAIN_ID, &pair)));
     let k = key(1);
     let msg = Fr::from(99u64);
     let sig = k.sign(msg);
