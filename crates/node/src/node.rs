@@ -235,11 +235,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// `0x` hex.
-pub fn hex0x(bytes: &[u8]) -> String {
-    format!("0x{}", hex::encode(bytes))
-}
-
 /// Unix seconds by this machine's clock (the clock of block timestamps).
 pub(crate) fn unix_now() -> u64 {
     SystemTime::now()

@@ -6,7 +6,6 @@ use tandem_chain::TxHash;
 use tracing::warn;
 
 use super::{lock, Member};
-use crate::node::hex0x;
 
 /// Most transactions per forwarding call.
 pub(super) const FORWARD_CHUNK: usize = 400;
@@ -14,16 +13,15 @@ pub(super) const FORWARD_CHUNK: usize = 400;
 impl Member {
     /// Forwards transactions accepted here to the other members, in chunks.
     pub(super) async fn forward(&self) {
-        let queued: Vec<String> = std::mem::take(&mut *lock(&self.forward_queue));
+        let queued: Vec<Bytes> = std::mem::take(&mut *lock(&self.forward_queue));
         if queued.is_empty() {
             return;
         }
         for (_, url) in self.peer_urls() {
             let Some(client) = self.client(&url) else { continue };
             for chunk in queued.chunks(FORWARD_CHUNK) {
-                // The queue holds what `submit` accepted, as `0x` hex: it parses.
-                let txs = chunk.iter().filter_map(|tx| tx.parse::<Bytes>().ok()).collect();
-                let result = client.forward_transactions(txs).await;
+                // `Bytes` clones share the buffer: one copy of each transaction for all peers.
+                let result = client.forward_transactions(chunk.to_vec()).await;
                 if let Err(e) = result {
                     warn!(peer = %url, error = %e, "forwarding transactions failed");
                     break;
@@ -35,7 +33,7 @@ impl Member {
     /// Accepts a transaction from a client and queues it for the other members.
     pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, crate::node::SubmitError> {
         let hash = self.node.submit(bytes)?;
-        lock(&self.forward_queue).push(hex0x(bytes));
+        lock(&self.forward_queue).push(Bytes::copy_from_slice(bytes));
         Ok(hash)
     }
 }

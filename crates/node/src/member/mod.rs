@@ -83,7 +83,7 @@ pub struct Member {
     runtime: tokio::runtime::Handle,
     view: Mutex<L1View>,
     /// Transactions accepted here and not yet forwarded.
-    forward_queue: Mutex<Vec<String>>,
+    forward_queue: Mutex<Vec<alloy::primitives::Bytes>>,
     evidence: Mutex<Vec<DoubleVote>>,
     /// Local time each batch's block was committed here (poster rotation timer).
     committed_at: Mutex<HashMap<u64, std::time::Instant>>,
