@@ -291,7 +291,7 @@ pub fn poseidon_many<const N: usize>(inputs: &[[Fr; N]]) -> Vec<Fr> {
 }
 
 /// Below this many hashes the vector path is not taken: a group of eight lanes costs about
-/// 1.6–1.8 scalar hashes of two inputs and 1.3 of nine (BENCHMARKS.md, "Two hashes"), so
+/// 1.6–1.8 scalar hashes of two inputs and 1.3 of nine (BENCHMARKS.md, "Two hashes together"), so
 /// one hash is faster alone and two are already faster together.
 #[cfg(target_arch = "x86_64")]
 const MIN_VECTOR_HASHES: usize = 2;
