@@ -40,10 +40,10 @@ pub trait TandemApi {
     /// encoding. Errors: `-32602` when the text is not `0x` hex or the bytes are not a
     /// transaction (the message says which); `-32000` when the rules refuse it (bad
     /// signature, nonce, balance, unknown account, already known; the message is the reason);
-    /// `-32603` when the store fails. Runs on the blocking pool: the answer waits for the
-    /// disk sync that makes the transaction durable (shared by concurrent calls).
-    #[method(name = "sendTransaction", blocking)]
-    fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx>;
+    /// `-32603` when the store fails. The answer waits for the disk sync that makes the
+    /// transaction durable (shared by concurrent calls: the node admits them in batches).
+    #[method(name = "sendTransaction")]
+    async fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx>;
 
     /// `tandem_getTransaction`: a transaction's fate, `null` if unknown. Errors: `-32602`
     /// for a malformed hash, `-32603` when the store fails.

@@ -8,8 +8,8 @@
 //! sequencer-set mode ([`member`]) blocks come from consensus among the staked members and
 //! batches carry their signatures.
 
+pub mod batch_queue;
 pub mod config;
-pub mod group_commit;
 pub mod member;
 pub mod mempool;
 pub mod metrics;
@@ -31,6 +31,6 @@ use std::sync::Arc;
 pub async fn run(config: NodeConfig, shutdown: impl std::future::Future<Output = ()>) -> Result<(), NodeError> {
     let node = Node::open(config).await?;
     node.check_sequencer_bond().await?;
-    let methods = rpc::module(node.clone());
+    let methods = rpc::module(node.clone())?;
     node::run_node(node, methods, Arc::new(sequencing::SoloSequencer), Arc::new(posting::DirectPosting), shutdown).await
 }

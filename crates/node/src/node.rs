@@ -19,7 +19,6 @@ use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
 use tracing::{debug, error, info, warn};
 
 use crate::config::NodeConfig;
-use crate::group_commit::GroupCommit;
 use crate::mempool::{Mempool, MempoolError};
 use crate::pool_log::{PoolLog, PoolLogError};
 use crate::metrics::Metrics;
@@ -101,6 +100,14 @@ pub enum NodeError {
     /// The dashboard could not start.
     #[error(transparent)]
     Dashboard(#[from] tandem_dashboard::DashboardError),
+    /// A thread of the node's own could not be started.
+    #[error("could not start the {what} thread: {source}")]
+    Thread {
+        /// Which thread.
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
     /// The RPC methods of the node and the member clash.
     #[error("RPC methods: {0}")]
     RpcMethods(#[from] jsonrpsee::core::RegisterMethodError),
@@ -209,8 +216,6 @@ pub struct Node {
     pub(crate) l1: RollupClient,
     /// Metrics.
     pub metrics: Metrics,
-    /// Concurrent client submissions share one admission batch (one disk sync).
-    submissions: GroupCommit<Vec<u8>, Result<TxHash, SubmitError>>,
     /// The latest block number, for callers waiting on the next block (`tandem_waitForBlock`).
     /// Invariant: equals `latest_block()` once a block's commit has returned.
     blocks: tokio::sync::watch::Sender<u64>,
@@ -353,7 +358,6 @@ impl Node {
         }
         let node = Self {
             metrics: Metrics::default(),
-            submissions: GroupCommit::default(),
             blocks: tokio::sync::watch::Sender::new(read_meta(&db, META_LATEST_BLOCK)?.unwrap_or(0)),
             ledger: Mutex::new(ledger),
             db,
@@ -394,21 +398,13 @@ impl Node {
         f(&ledger, &mempool)
     }
 
-    /// Validates and durably accepts a transaction; returns its hash.
-    ///
-    /// Concurrent calls are grouped ([`GroupCommit`]): whoever finds no admission batch
-    /// running admits everything queued so far with [`Node::submit_batch`], so N concurrent
-    /// clients cost one disk sync, and each gets the verdict it would have got alone, in
-    /// arrival order.
+    /// Validates and durably accepts a transaction; returns its hash. Clients' submissions
+    /// come through the RPC's admission queue instead ([`crate::rpc::AdmissionQueue`]),
+    /// which admits concurrent ones together with [`Node::submit_batch`].
     pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, SubmitError> {
-        self.submissions.submit(
-            bytes.to_vec(),
-            |batch| {
-                let inputs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
-                self.submit_batch(&inputs, Admission::Durable)
-            },
-            || Err(SubmitError::Store(StoreError::Database("admission returned no verdict for this transaction".into()))),
-        )
+        self.submit_batch(&[bytes], Admission::Durable)
+            .pop()
+            .unwrap_or_else(|| Err(SubmitError::Store(StoreError::Database("admission returned no verdict for this transaction".into()))))
     }
 
     /// Validates and accepts transactions, in order, each as if submitted alone (a later one

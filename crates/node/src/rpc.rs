@@ -11,9 +11,11 @@ use tandem_api::{
 };
 use tandem_chain::{Lane, TxHash, FEE_ACCOUNT};
 use tandem_l1::{Address, B256};
+use tandem_state::StoreError;
 use tandem_types::{AccountIndex, PackedPubKey};
 
-use crate::node::{Node, NodeError, SubmitError};
+use crate::batch_queue::{BatchQueue, DEFAULT_MAX_BATCH};
+use crate::node::{Admission, Node, NodeError, SubmitError};
 use crate::records::BatchStatus;
 
 /// Largest accepted request body.
@@ -35,25 +37,55 @@ impl From<SubmitError> for ApiError {
     }
 }
 
-/// How `tandem_sendTransaction` admits a decoded transaction: the node's own mempool, or
-/// (a set member) a submitter that also forwards it to the other members.
-pub type Submitter = Arc<dyn Fn(&[u8]) -> Result<TxHash, SubmitError> + Send + Sync>;
+/// Client submissions waiting for admission: `tandem_sendTransaction` queues each decoded
+/// transaction here, and the queue's thread admits them in batches ([`BatchQueue`]), so N
+/// concurrent clients cost one disk sync and each gets the verdict it would have got alone.
+pub type AdmissionQueue = BatchQueue<Vec<u8>, Result<TxHash, SubmitError>>;
+
+/// Admits a batch of submissions for its owner: one verdict per input, in order.
+pub type AdmitBatch<T> = fn(&T, &[&[u8]]) -> Vec<Result<TxHash, SubmitError>>;
+
+/// An [`AdmissionQueue`] whose batches `admit` admits for `owner` (the node, or a set member
+/// that also forwards what it accepts). The queue's thread holds `owner` weakly, so the queue
+/// never keeps a node (and its open database) alive; a batch that finds it gone is refused.
+pub fn admission_queue<T: Send + Sync + 'static>(
+    owner: &Arc<T>,
+    admit: AdmitBatch<T>,
+) -> Result<AdmissionQueue, NodeError> {
+    let owner = Arc::downgrade(owner);
+    let refused = |why: &str| SubmitError::Store(StoreError::Database(why.into()));
+    BatchQueue::start(
+        "tandem-admission",
+        DEFAULT_MAX_BATCH,
+        move |batch: Vec<Vec<u8>>| {
+            // The strong reference lives for this batch only: dropped before the answers go out.
+            let Some(owner) = owner.upgrade() else {
+                return batch.iter().map(|_| Err(refused("the node is shutting down"))).collect();
+            };
+            let inputs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
+            admit(&owner, &inputs)
+        },
+        move || Err(refused("admission returned no verdict for this transaction")),
+    )
+    .map_err(|source| NodeError::Thread { what: "admission", source })
+}
 
 /// The server of [`TandemApiServer`] over a node.
 pub struct NodeRpc {
     node: Arc<Node>,
-    submitter: Option<Submitter>,
+    admission: AdmissionQueue,
 }
 
 impl NodeRpc {
-    /// The API of `node`; transactions go to its mempool.
-    pub fn new(node: Arc<Node>) -> Self {
-        Self { node, submitter: None }
+    /// The API of `node`; transactions go to its mempool ([`Node::submit_batch`]).
+    pub fn new(node: Arc<Node>) -> Result<Self, NodeError> {
+        let admission = admission_queue(&node, |node, inputs| node.submit_batch(inputs, Admission::Durable))?;
+        Ok(Self { node, admission })
     }
 
-    /// The API of `node`, admitting transactions through `submitter` instead.
-    pub fn with_submitter(node: Arc<Node>, submitter: Submitter) -> Self {
-        Self { node, submitter: Some(submitter) }
+    /// The API of `node`, admitting transactions through `admission` instead.
+    pub fn with_admission(node: Arc<Node>, admission: AdmissionQueue) -> Self {
+        Self { node, admission }
     }
 }
 
@@ -62,14 +94,16 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e)
 }
 
-/// Decodes `0x` hex `tx_hex` and admits it through `submit`; a refusal counts in the
+/// Decodes `0x` hex `tx_hex` and admits it through `admission`; a refusal counts in the
 /// node's `txs_refused` metric.
-fn submit_hex(
-    node: &Node,
-    tx_hex: &str,
-    submit: impl FnOnce(&[u8]) -> Result<TxHash, SubmitError>,
-) -> Result<SubmittedTx, ApiError> {
-    let result = decode_hex(tx_hex, "transaction").and_then(|bytes| Ok(submit(&bytes)?));
+async fn submit_hex(node: &Node, tx_hex: &str, admission: &AdmissionQueue) -> Result<SubmittedTx, ApiError> {
+    let result = match decode_hex(tx_hex, "transaction") {
+        Ok(bytes) => match admission.submit(bytes).await {
+            Some(verdict) => verdict.map_err(ApiError::from),
+            None => Err(internal("the admission thread is gone")),
+        },
+        Err(e) => Err(e),
+    };
     match result {
         Ok(hash) => Ok(SubmittedTx { hash, status: TxStatus::Pending }),
         Err(e) => {
@@ -100,11 +134,8 @@ impl TandemApiServer for NodeRpc {
         })
     }
 
-    fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx> {
-        Ok(match &self.submitter {
-            Some(submit) => submit_hex(&self.node, &tx_hex, |bytes| submit(bytes))?,
-            None => submit_hex(&self.node, &tx_hex, |bytes| self.node.submit(bytes))?,
-        })
+    async fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx> {
+        Ok(submit_hex(&self.node, &tx_hex, &self.admission).await?)
     }
 
     fn transaction(&self, hash: TxHash) -> RpcResult<Option<TransactionView>> {
@@ -233,13 +264,13 @@ impl TandemApiServer for NodeRpc {
 }
 
 /// The RPC module of `node` alone.
-pub fn module(node: Arc<Node>) -> RpcModule<NodeRpc> {
-    NodeRpc::new(node).into_rpc()
+pub fn module(node: Arc<Node>) -> Result<RpcModule<NodeRpc>, NodeError> {
+    Ok(NodeRpc::new(node)?.into_rpc())
 }
 
 /// Starts the JSON-RPC server.
 pub async fn serve_rpc(node: Arc<Node>, addr: SocketAddr) -> Result<(ServerHandle, SocketAddr), NodeError> {
-    serve_module(module(node), addr).await
+    serve_module(module(node)?, addr).await
 }
 
 /// Starts the JSON-RPC server with `methods`.

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use tandem_api::{INVALID_PARAMS, REFUSED};
 use tandem_node::mempool::MempoolError;
 use tandem_node::node::{Admission, SubmitError};
 use tandem_state::StfError;
@@ -113,19 +114,21 @@ async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_resta
     assert_eq!(node.transaction(&next).unwrap().map(|r| r.status), Some("pending".into()));
 }
 
-/// Concurrent client submissions (`Node::submit`, what `tandem_sendTransaction` calls) are
-/// grouped into shared admission batches; each caller must still get the verdict of its own
-/// transaction, and only the accepted ones are persisted.
+/// Concurrent client submissions through `tandem_sendTransaction` are grouped into shared
+/// admission batches (the RPC's admission queue); each caller must still get the verdict of
+/// its own transaction, and only the accepted ones are persisted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
     let h = harness().await;
     let keys: Vec<_> = (1..=8).map(l2_key).collect();
     fund(&h, &keys.iter().collect::<Vec<_>>()).await;
     let node = h.node.clone();
+    let (rpc, addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = std::sync::Arc::new(jsonrpsee::http_client::HttpClientBuilder::default().build(format!("http://{addr}")).unwrap());
 
     // Account i + 1 belongs to keys[i] (deposits take the next index after the fee account).
     // Accounts 1-4 send valid transfers; accounts 5-8 only forged ones (signed by someone
-    // else), so no verdict depends on which thread comes first.
+    // else), so no verdict depends on which call comes first.
     let valid: Vec<Vec<u8>> = (0..4)
         .map(|i| transfer(&keys[i], i as u32 + 1, &keys[(i + 1) % 4], 0, 1_000 + i as u128, 0, 0))
         .collect();
@@ -133,7 +136,7 @@ async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
         .map(|i| transfer(&keys[i], i as u32 + 5, &keys[i], 0, 7, 0, 0))
         .collect();
     // Every valid transaction twice (exactly one copy is accepted), every forged one, and
-    // malformed bytes, all at once from separate threads.
+    // malformed bytes, all at once as separate calls.
     let mut inputs: Vec<Vec<u8>> = Vec::new();
     for round in 0..2 {
         inputs.extend(valid.iter().cloned());
@@ -142,20 +145,20 @@ async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
             inputs.extend((0..4u8).map(|i| vec![0xff, i]));
         }
     }
-    let start = std::sync::Barrier::new(inputs.len());
-    let results: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = inputs
-            .iter()
-            .map(|bytes| {
-                let (node, start) = (&node, &start);
-                s.spawn(move || {
-                    start.wait();
-                    node.submit(bytes)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("submitting thread")).collect()
-    });
+    let calls: Vec<_> = inputs
+        .iter()
+        .map(|bytes| {
+            let (client, hex) = (client.clone(), format!("0x{}", hex::encode(bytes)));
+            tokio::spawn(async move { tandem_api::TandemApiClient::send_transaction(&*client, hex).await })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(calls.len());
+    for call in calls {
+        results.push(call.await.expect("calling task").map(|submitted| submitted.hash).map_err(|e| match e {
+            jsonrpsee::core::ClientError::Call(e) => (e.code(), e.message().to_string()),
+            other => panic!("expected the server's verdict, got {other:?}"),
+        }));
+    }
     for tx in &valid {
         let hash = tandem_chain::TxHash::of(&SignedTx::decode(tx).unwrap());
         let verdicts: Vec<_> = inputs
@@ -165,26 +168,27 @@ async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
             .map(|(_, r)| r)
             .collect();
         assert_eq!(verdicts.iter().filter(|r| matches!(r, Ok(h) if *h == hash)).count(), 1, "{verdicts:?}");
-        assert_eq!(
-            verdicts
-                .iter()
-                .filter(|r| matches!(r, Err(SubmitError::Refused(MempoolError::AlreadyKnown(h))) if *h == hash))
-                .count(),
-            1,
-            "{verdicts:?}"
-        );
+        let known = format!("transaction {hash} is already known");
+        assert_eq!(verdicts.iter().filter(|r| matches!(r, Err((REFUSED, m)) if *m == known)).count(), 1, "{verdicts:?}");
     }
     for (input, result) in inputs.iter().zip(&results) {
         if forged.contains(input) {
-            assert!(
-                matches!(result, Err(SubmitError::Refused(MempoolError::Rule(StfError::BadSignature { .. })))),
-                "{result:?}"
-            );
+            assert!(matches!(result, Err((REFUSED, m)) if m.contains("signature does not verify")), "{result:?}");
         } else if !valid.contains(input) {
-            assert!(matches!(result, Err(SubmitError::Malformed(d)) if d.ty == "SignedTx"), "{result:?}");
+            assert!(matches!(result, Err((INVALID_PARAMS, m)) if m.contains("invalid SignedTx")), "{result:?}");
         }
     }
     node.with_ledger(|_, mempool| assert_eq!(mempool.len(), 4));
+    // The server's connection tasks let go of the node (and its database) shortly after it
+    // stops; only then can the node be opened again.
+    drop(client);
+    rpc.stop().unwrap();
+    rpc.stopped().await;
+    let released = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::sync::Arc::strong_count(&node) > 2 {
+        assert!(std::time::Instant::now() < released, "the stopped RPC server still holds the node");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 
     drop(node);
     drop(h.node);

@@ -30,10 +30,13 @@ impl Member {
         }
     }
 
-    /// Accepts a transaction from a client and queues it for the other members.
-    pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, crate::node::SubmitError> {
-        let hash = self.node.submit(bytes)?;
-        lock(&self.forward_queue).push(Bytes::copy_from_slice(bytes));
-        Ok(hash)
+    /// Admits a batch of clients' transactions ([`crate::node::Node::submit_batch`]) and
+    /// queues those accepted for the other members, in admission order (so a peer gets an
+    /// account's nonces in order).
+    pub(super) fn admit(&self, inputs: &[&[u8]]) -> Vec<Result<TxHash, crate::node::SubmitError>> {
+        let results = self.node.submit_batch(inputs, crate::node::Admission::Durable);
+        let mut queue = lock(&self.forward_queue);
+        queue.extend(inputs.iter().zip(&results).filter(|(_, r)| r.is_ok()).map(|(bytes, _)| Bytes::copy_from_slice(bytes)));
+        results
     }
 }

@@ -227,12 +227,9 @@ pub async fn run_member(
     });
     member.refresh_l1().await?;
     // The member admits transactions through itself, so that it also forwards them.
-    let submitter = {
-        let member = member.clone();
-        std::sync::Arc::new(move |bytes: &[u8]| member.submit(bytes)) as crate::rpc::Submitter
-    };
+    let admission = crate::rpc::admission_queue(&member, Member::admit)?;
     let mut module = jsonrpsee::RpcModule::new(());
-    module.merge(tandem_api::TandemApiServer::into_rpc(crate::rpc::NodeRpc::with_submitter(node.clone(), submitter)))?;
+    module.merge(tandem_api::TandemApiServer::into_rpc(crate::rpc::NodeRpc::with_admission(node.clone(), admission)))?;
     module.merge(member_module(member.clone()))?;
     crate::node::run_node(node, module, member.clone(), member, shutdown).await
 }
