@@ -416,18 +416,25 @@ impl Node {
     /// database transaction, one write for the batch instead of one per transaction. If
     /// persisting fails, nothing of the batch is accepted.
     pub fn submit_batch(&self, inputs: &[&[u8]], admission: Admission) -> Vec<Result<TxHash, SubmitError>> {
+        let decoded: Vec<Result<(SignedTx, TxHash), SubmitError>> = inputs
+            .iter()
+            .map(|bytes| SignedTx::decode(bytes).map(|tx| (tx, TxHash::of(&tx))).map_err(SubmitError::from))
+            .collect();
+        // One read transaction for the batch: included (or pending-then-included) ones are known.
+        let hashes: Vec<TxHash> = decoded.iter().filter_map(|d| d.as_ref().ok().map(|(_, hash)| *hash)).collect();
+        let mut records = read_txs(&self.db, &hashes).map(Vec::into_iter);
         let mut results: Vec<Result<TxHash, SubmitError>> = Vec::with_capacity(inputs.len());
         let mut candidates: Vec<Option<(SignedTx, TxHash)>> = Vec::with_capacity(inputs.len());
-        for bytes in inputs {
-            let decoded = SignedTx::decode(bytes).map_err(SubmitError::from).and_then(|tx| {
-                let hash = TxHash::of(&tx);
-                match read_tx(&self.db, &hash)? {
+        for decoded in decoded {
+            let checked = decoded.and_then(|(tx, hash)| match &mut records {
+                Ok(records) => match records.next().flatten() {
                     Some(r) if r.status != "rejected" => Err(MempoolError::AlreadyKnown(hash).into()),
                     _ => Ok((tx, hash)),
-                }
+                },
+                Err(e) => Err(SubmitError::Store(StoreError::Database(e.to_string()))),
             });
-            candidates.push(decoded.as_ref().ok().copied());
-            results.push(decoded.map(|(_, hash)| hash));
+            candidates.push(checked.as_ref().ok().copied());
+            results.push(checked.map(|(_, hash)| hash));
         }
         // Signers are immutable once an account exists, so the verdicts stay right after the
         // lock is released; a nonce already used is refused below before any cryptography.

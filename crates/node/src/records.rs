@@ -157,16 +157,24 @@ pub fn db_err(e: impl std::fmt::Display) -> StoreError {
 
 /// Reads a transaction record.
 pub fn read_tx(db: &redb::Database, hash: &TxHash) -> Result<Option<TxRecord>, StoreError> {
+    Ok(read_txs(db, std::slice::from_ref(hash))?.pop().flatten())
+}
+
+/// The records of `hashes`, in order (`None` for an unknown one), read in one transaction.
+pub fn read_txs(db: &redb::Database, hashes: &[TxHash]) -> Result<Vec<Option<TxRecord>>, StoreError> {
     let read = db.begin_read().map_err(db_err)?;
     let table = match read.open_table(TXS) {
         Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(hashes.iter().map(|_| None).collect()),
         Err(e) => return Err(db_err(e)),
     };
-    let Some(value) = table.get(hash.as_bytes()).map_err(db_err)? else {
-        return Ok(None);
-    };
-    serde_json::from_slice(value.value()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+    hashes
+        .iter()
+        .map(|hash| match table.get(hash.as_bytes()).map_err(db_err)? {
+            Some(value) => serde_json::from_slice(value.value()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string())),
+            None => Ok(None),
+        })
+        .collect()
 }
 
 #[cfg(test)]
