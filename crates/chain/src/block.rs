@@ -160,14 +160,19 @@ impl BlockInput {
 mod hex0x {
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
+    // alloy's hex (const-hex): a block record's inputs are most of the bytes a committed
+    // block writes, and the `hex` crate's encoder goes character by character.
     pub fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&format!("0x{}", hex::encode(bytes)))
+        serializer.serialize_str(&alloy::hex::encode_prefixed(bytes))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        let digits = text.strip_prefix("0x").ok_or_else(|| D::Error::custom("expected 0x-prefixed hex"))?;
-        hex::decode(digits).map_err(D::Error::custom)
+        if !text.starts_with("0x") {
+            return Err(D::Error::custom("expected 0x-prefixed hex"));
+        }
+        // The decoder strips exactly one `0x`, so "0x0x…" stays an error.
+        alloy::hex::decode(text.as_bytes()).map_err(D::Error::custom)
     }
 }
 
@@ -337,6 +342,10 @@ mod tests {
         let cases: Vec<(&str, serde_json::Value)> = vec![
             ("/stateRoot", serde_json::json!("0x02")),
             ("/publicData", serde_json::json!("dead")),
+            ("/publicData", serde_json::json!("0x0xdead")),
+            ("/publicData", serde_json::json!("0Xdead")),
+            ("/publicData", serde_json::json!("0xdea")),
+            ("/publicData", serde_json::json!("0xdeag")),
             ("/txHashes/0", serde_json::json!("0x12")),
             ("/inputs/0/to", serde_json::json!("0xabab")),
             ("/inputs/0/token", serde_json::json!(32)),

@@ -420,13 +420,36 @@ impl Node {
             .iter()
             .map(|bytes| SignedTx::decode(bytes).map(|tx| (tx, TxHash::of(&tx))).map_err(SubmitError::from))
             .collect();
-        // One read transaction for the batch: included (or pending-then-included) ones are known.
-        let hashes: Vec<TxHash> = decoded.iter().filter_map(|d| d.as_ref().ok().map(|(_, hash)| *hash)).collect();
-        let mut records = read_txs(&self.db, &hashes).map(Vec::into_iter);
+        // Signers are immutable once an account exists, so the verdicts stay right after the
+        // lock is released; a nonce already used is refused below before any cryptography.
+        // The recipient's key comes unpacked from its account when it has one (saves the
+        // check a square root per transfer).
+        type Candidate = Option<(SignedTx, TxHash)>;
+        type Keys = Option<(PublicKey, Option<PublicKey>)>;
+        let (verified, signers, nonce_used): (_, Vec<Keys>, Vec<bool>) = {
+            let ledger = lock(&self.ledger);
+            let (signers, nonce_used) = decoded
+                .iter()
+                .map(|d| {
+                    let Ok((tx, _)) = d else { return (None, false) };
+                    let Some(account) = ledger.account(tx.tx.from()) else { return (None, false) };
+                    let fresh = tx.tx.nonce() >= account.nonce;
+                    (fresh.then(|| (account.pubkey, ledger.recipient_key(&tx.tx))), !fresh)
+                })
+                .unzip();
+            (ledger.verified_signatures(), signers, nonce_used)
+        };
+        // Only a transaction whose nonce is used can have been included (a nonce is used once,
+        // in the commit that writes the record), so only those are looked up: an included one
+        // is "already known", the rest get the nonce refusal below. One read transaction.
+        let used: Vec<TxHash> =
+            decoded.iter().zip(&nonce_used).filter(|(_, used)| **used).filter_map(|(d, _)| d.as_ref().ok().map(|(_, hash)| *hash)).collect();
+        let mut records = if used.is_empty() { Ok(Vec::new().into_iter()) } else { read_txs(&self.db, &used).map(Vec::into_iter) };
         let mut results: Vec<Result<TxHash, SubmitError>> = Vec::with_capacity(inputs.len());
-        let mut candidates: Vec<Option<(SignedTx, TxHash)>> = Vec::with_capacity(inputs.len());
-        for decoded in decoded {
+        let mut candidates: Vec<Candidate> = Vec::with_capacity(inputs.len());
+        for (decoded, used) in decoded.into_iter().zip(nonce_used) {
             let checked = decoded.and_then(|(tx, hash)| match &mut records {
+                _ if !used => Ok((tx, hash)),
                 Ok(records) => match records.next().flatten() {
                     Some(r) if r.status != "rejected" => Err(MempoolError::AlreadyKnown(hash).into()),
                     _ => Ok((tx, hash)),
@@ -436,24 +459,6 @@ impl Node {
             candidates.push(checked.as_ref().ok().copied());
             results.push(checked.map(|(_, hash)| hash));
         }
-        // Signers are immutable once an account exists, so the verdicts stay right after the
-        // lock is released; a nonce already used is refused below before any cryptography.
-        // The recipient's key comes unpacked from its account when it has one (saves the
-        // check a square root per transfer).
-        type Candidate = Option<(SignedTx, TxHash)>;
-        type Keys = Option<(PublicKey, Option<PublicKey>)>;
-        let (verified, signers): (_, Vec<Keys>) = {
-            let ledger = lock(&self.ledger);
-            let signers = candidates
-                .iter()
-                .map(|c| {
-                    let (tx, _) = c.as_ref()?;
-                    let account = ledger.account(tx.tx.from())?;
-                    (tx.tx.nonce() >= account.nonce).then(|| (account.pubkey, ledger.recipient_key(&tx.tx)))
-                })
-                .collect();
-            (ledger.verified_signatures(), signers)
-        };
         let verify_chunk = |(candidates, signers): (&[Candidate], &[Keys])| {
             let items: Vec<Option<TxSignature<'_>>> = candidates
                 .iter()
