@@ -7,11 +7,13 @@ use tandem_l1::{Address, PrivateKeySigner};
 use tandem_types::PackedPubKey;
 
 /// The default most ops per block. At one block per second the block size must not be what
-/// caps the set's throughput: 512 ops capped inclusion at ~500 tx/s, about what a 4-member
-/// set on 2 cores executes, and a block after a slow height must catch up above the mean
-/// (BENCHMARKS.md, issue 13). A block of 1,024 transfers is ~12 KiB of calldata and ~380k
-/// gas on L1.
-pub const DEFAULT_MAX_BLOCK_OPS: usize = 1024;
+/// caps the set's throughput: 1,024 ops capped a 4-member set on a 2-core machine with
+/// AVX-512 IFMA at ~1,024 tx/s while it executes ~1,700, and a block after a slow height must
+/// catch up above the mean (BENCHMARKS.md, issue 13). The bound above it is L1's: a batch's
+/// public data goes in the commit's calldata, at most 52 bytes per op (SPEC §4.2), and 2,048
+/// such ops (~104 KiB with the header and signatures) still fit geth's 128 KiB transaction
+/// limit. A batch of 2,048 transfers is ~24 KiB of calldata and ~0.7M gas (BENCHMARKS.md).
+pub const DEFAULT_MAX_BLOCK_OPS: usize = 2048;
 
 /// Everything a node needs to run.
 #[derive(Debug, Clone)]

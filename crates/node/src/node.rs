@@ -671,15 +671,7 @@ impl Node {
                     withdrawal_index += 1;
                     (number, withdrawal_index - 1)
                 });
-                tx_updates.push((
-                    TxHash::of(encoded),
-                    TxRecord {
-                        status: "included".into(),
-                        block: Some(number),
-                        reason: None,
-                        withdrawal,
-                    },
-                ));
+                tx_updates.push((TxHash::of(encoded), TxRecord::included(number, withdrawal)));
             }
         }
         let record = BlockRecord {
@@ -721,26 +713,18 @@ impl Node {
                     .insert(number, to_json(&batch).as_slice())
                     .map_err(db_err)?;
                 for (hash, rec) in &tx_updates {
-                    txs.insert(hash.as_bytes(), to_json(rec).as_slice())
-                        .map_err(db_err)?;
+                    txs.insert(hash.as_bytes(), rec.encode().as_slice()).map_err(db_err)?;
                 }
             }
             for (hash, reason) in &skipped {
-                let earlier: Option<TxRecord> = match txs.get(hash.as_bytes()).map_err(db_err)? {
-                    Some(bytes) => serde_json::from_slice(bytes.value()).ok(),
+                let earlier = match txs.get(hash.as_bytes()).map_err(db_err)? {
+                    Some(bytes) => TxRecord::decode(bytes.value()).ok(),
                     None => None,
                 };
                 if earlier.is_some_and(|r| r.status == "included") {
                     continue;
                 }
-                let rec = TxRecord {
-                    status: "rejected".into(),
-                    block: None,
-                    reason: Some(reason.clone()),
-                    withdrawal: None,
-                };
-                txs.insert(hash.as_bytes(), to_json(&rec).as_slice())
-                    .map_err(db_err)?;
+                txs.insert(hash.as_bytes(), TxRecord::rejected(reason.clone()).encode().as_slice()).map_err(db_err)?;
             }
             if let Some(decided) = &consensus {
                 decided.write(txn)?;
@@ -1156,10 +1140,14 @@ mod tests {
         sign_tx(&key(signer), 5, tx).unwrap()
     }
 
+    /// Writes `tx`'s record: `included` in this version's encoding, any other status as JSON,
+    /// as earlier versions wrote every record (a restart must read both).
     fn record(db: &redb::Database, tx: &SignedTx, status: &str) {
         let write = db.begin_write().unwrap();
-        let rec = TxRecord { status: status.into(), block: None, reason: None, withdrawal: None };
-        write.open_table(TXS).unwrap().insert(TxHash::of(tx).as_bytes(), to_json(&rec).as_slice()).unwrap();
+        let rec = TxRecord { status: status.into(), block: (status == "included").then_some(1), reason: None, withdrawal: None };
+        let bytes = if status == "included" { rec.encode() } else { to_json(&rec) };
+        assert_eq!(bytes[0] == b'{', status != "included");
+        write.open_table(TXS).unwrap().insert(TxHash::of(tx).as_bytes(), bytes.as_slice()).unwrap();
         write.commit().unwrap();
     }
 

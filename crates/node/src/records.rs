@@ -12,7 +12,7 @@ use tandem_state::StoreError;
 pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("node_blocks");
 /// Batch number → JSON [`BatchRecord`].
 pub const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("node_batches");
-/// Transaction hash → JSON [`TxRecord`].
+/// Transaction hash → [`TxRecord::encode`] (JSON in data directories of earlier versions).
 pub const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("node_txs");
 /// Arrival sequence number → encoded signed transaction: the persisted mempool of data
 /// directories written before the pool log (`crate::pool_log`), moved into the log at start.
@@ -116,6 +116,79 @@ pub struct TxRecord {
     pub withdrawal: Option<(u64, u32)>,
 }
 
+/// First byte of an `included` record's storage encoding.
+const TX_INCLUDED: u8 = 1;
+/// First byte of a `rejected` record's storage encoding.
+const TX_REJECTED: u8 = 2;
+
+impl TxRecord {
+    /// The record of a transaction included in `block`; a withdrawal's (batch, index).
+    pub fn included(block: u64, withdrawal: Option<(u64, u32)>) -> Self {
+        Self { status: "included".into(), block: Some(block), reason: None, withdrawal }
+    }
+
+    /// The record of a transaction a decided block skipped, and why.
+    pub fn rejected(reason: String) -> Self {
+        Self { status: "rejected".into(), block: None, reason: Some(reason), withdrawal: None }
+    }
+
+    /// The stored bytes (SPEC §9). Every committed block writes one record per transaction at
+    /// a random key, so the encoding is compact: `01 ‖ u64 BE block ‖ 00` or `01 ‖ u64 BE
+    /// block ‖ 01 ‖ u64 BE batch ‖ u32 BE index` (included; the second for a withdrawal),
+    /// `02 ‖ UTF-8 reason` (rejected). A record that is neither (only "pending", which is never
+    /// stored, could be) keeps the JSON form of earlier versions, which [`TxRecord::decode`]
+    /// also reads.
+    pub fn encode(&self) -> Vec<u8> {
+        match (self.status.as_str(), self.block, &self.reason) {
+            ("included", Some(block), None) => {
+                let mut out = Vec::with_capacity(22);
+                out.push(TX_INCLUDED);
+                out.extend_from_slice(&block.to_be_bytes());
+                match self.withdrawal {
+                    None => out.push(0),
+                    Some((batch, index)) => {
+                        out.push(1);
+                        out.extend_from_slice(&batch.to_be_bytes());
+                        out.extend_from_slice(&index.to_be_bytes());
+                    }
+                }
+                out
+            }
+            ("rejected", None, Some(reason)) if self.withdrawal.is_none() => {
+                let mut out = Vec::with_capacity(1 + reason.len());
+                out.push(TX_REJECTED);
+                out.extend_from_slice(reason.as_bytes());
+                out
+            }
+            _ => to_json(self),
+        }
+    }
+
+    /// Reads [`TxRecord::encode`]'s bytes, or a JSON record of an earlier version; anything
+    /// else is [`StoreError::Corrupt`], naming what is wrong.
+    pub fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let corrupt = |why: String| StoreError::Corrupt(format!("transaction record: {why}"));
+        let u64_at = |at: usize| u64::from_be_bytes(bytes[at..at + 8].try_into().expect("eight bytes"));
+        match bytes.first() {
+            None => Err(corrupt("empty".into())),
+            Some(b'{') => serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string())),
+            Some(&TX_INCLUDED) => match (bytes.len(), bytes.get(9)) {
+                (10, Some(0)) => Ok(Self::included(u64_at(1), None)),
+                (22, Some(1)) => {
+                    let index = u32::from_be_bytes(bytes[18..22].try_into().expect("four bytes"));
+                    Ok(Self::included(u64_at(1), Some((u64_at(10), index))))
+                }
+                (len, flag) => Err(corrupt(format!("an included record of {len} bytes with withdrawal flag {flag:?}"))),
+            },
+            Some(&TX_REJECTED) => match std::str::from_utf8(&bytes[1..]) {
+                Ok(reason) => Ok(Self::rejected(reason.to_string())),
+                Err(e) => Err(corrupt(format!("a rejection reason that is not UTF-8: {e}"))),
+            },
+            Some(tag) => Err(corrupt(format!("unknown first byte {tag:#04x}"))),
+        }
+    }
+}
+
 /// Reads and decodes one JSON record.
 pub fn read_json<K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
     db: &redb::Database,
@@ -171,7 +244,7 @@ pub fn read_txs(db: &redb::Database, hashes: &[TxHash]) -> Result<Vec<Option<TxR
     hashes
         .iter()
         .map(|hash| match table.get(hash.as_bytes()).map_err(db_err)? {
-            Some(value) => serde_json::from_slice(value.value()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string())),
+            Some(value) => TxRecord::decode(value.value()).map(Some),
             None => Ok(None),
         })
         .collect()
@@ -196,6 +269,76 @@ mod tests {
             lane: Lane::Optimistic,
             inputs: vec![],
             consensus,
+        }
+    }
+
+    /// Every stored shape round-trips through the compact encoding, in the bytes SPEC §9
+    /// gives; a JSON record of an earlier version still reads.
+    #[test]
+    fn transaction_records_round_trip_compactly_and_old_json_still_reads() {
+        let cases = [
+            (TxRecord::included(7, None), {
+                let mut b = vec![1];
+                b.extend_from_slice(&7u64.to_be_bytes());
+                b.push(0);
+                b
+            }),
+            (TxRecord::included(u64::MAX, Some((9, 3))), {
+                let mut b = vec![1];
+                b.extend_from_slice(&u64::MAX.to_be_bytes());
+                b.push(1);
+                b.extend_from_slice(&9u64.to_be_bytes());
+                b.extend_from_slice(&3u32.to_be_bytes());
+                b
+            }),
+            (TxRecord::rejected("balance of 1 is short of 5 (token 0)".into()), {
+                let mut b = vec![2];
+                b.extend_from_slice(b"balance of 1 is short of 5 (token 0)");
+                b
+            }),
+            (TxRecord::rejected(String::new()), vec![2]),
+        ];
+        for (record, bytes) in cases {
+            assert_eq!(record.encode(), bytes, "{record:?}");
+            let read = TxRecord::decode(&bytes).unwrap();
+            assert_eq!((read.status, read.block, read.reason, read.withdrawal), (record.status, record.block, record.reason, record.withdrawal));
+        }
+        let old = br#"{"status":"included","block":12,"reason":null,"withdrawal":[12,0]}"#;
+        let read = TxRecord::decode(old).unwrap();
+        assert_eq!((read.status.as_str(), read.block, read.withdrawal), ("included", Some(12), Some((12, 0))));
+        let pending = TxRecord { status: "pending".into(), block: None, reason: None, withdrawal: None };
+        assert_eq!(TxRecord::decode(&pending.encode()).unwrap().status, "pending", "a status never stored keeps JSON");
+    }
+
+    /// Malformed stored bytes are refused with what is wrong, never a panic.
+    #[test]
+    fn malformed_transaction_records_are_refused_with_the_reason() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"", "empty"),
+            (&[1, 0, 0, 0, 0, 0, 0, 0, 7], "included record of 9 bytes"),
+            (&[1, 0, 0, 0, 0, 0, 0, 0, 7, 2], "withdrawal flag Some(2)"),
+            (&[1, 0, 0, 0, 0, 0, 0, 0, 7, 1], "included record of 10 bytes with withdrawal flag Some(1)"),
+            (&[2, 0xff, 0xfe], "not UTF-8"),
+            (&[9, 1], "unknown first byte 0x09"),
+            (b"{\"status\":", "transaction record: EOF"),
+        ];
+        for (bytes, expected) in cases {
+            match TxRecord::decode(bytes) {
+                Err(StoreError::Corrupt(message)) => assert!(message.contains(expected), "{bytes:?}: {message}"),
+                other => panic!("{bytes:?} gave {other:?}"),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes: a record or a refusal, never a panic; a decoded record encodes back to
+        /// bytes that decode to the same record.
+        #[test]
+        fn any_bytes_decode_or_are_refused(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            if let Ok(record) = TxRecord::decode(&bytes) {
+                let again = TxRecord::decode(&record.encode()).unwrap();
+                proptest::prop_assert_eq!((again.status, again.block, again.reason, again.withdrawal), (record.status, record.block, record.reason, record.withdrawal));
+            }
         }
     }
 
