@@ -444,7 +444,7 @@ impl Node {
         // is "already known", the rest get the nonce refusal below. One read transaction.
         let used: Vec<TxHash> =
             decoded.iter().zip(&nonce_used).filter(|(_, used)| **used).filter_map(|(d, _)| d.as_ref().ok().map(|(_, hash)| *hash)).collect();
-        let mut records = if used.is_empty() { Ok(Vec::new().into_iter()) } else { read_txs(&self.db, &used).map(Vec::into_iter) };
+        let mut records = read_txs(&self.db, &used).map(Vec::into_iter);
         let mut results: Vec<Result<TxHash, SubmitError>> = Vec::with_capacity(inputs.len());
         let mut candidates: Vec<Candidate> = Vec::with_capacity(inputs.len());
         for (decoded, used) in decoded.into_iter().zip(nonce_used) {

@@ -233,8 +233,12 @@ pub fn read_tx(db: &redb::Database, hash: &TxHash) -> Result<Option<TxRecord>, S
     Ok(read_txs(db, std::slice::from_ref(hash))?.pop().flatten())
 }
 
-/// The records of `hashes`, in order (`None` for an unknown one), read in one transaction.
+/// The records of `hashes`, in order (`None` for an unknown one), read in one transaction
+/// (none when there is nothing to read: admission calls this for most batches with no hash).
 pub fn read_txs(db: &redb::Database, hashes: &[TxHash]) -> Result<Vec<Option<TxRecord>>, StoreError> {
+    if hashes.is_empty() {
+        return Ok(Vec::new());
+    }
     let read = db.begin_read().map_err(db_err)?;
     let table = match read.open_table(TXS) {
         Ok(t) => t,
