@@ -21,13 +21,18 @@ mod types;
 pub use errors::{ApiError, INTERNAL, INVALID_PARAMS, REFUSED};
 pub use types::{
     AccountRef, AccountRefParseError, AccountView, Amount, BatchSignature, BatchSignersView, BatchStatus, BatchView, BlockView, ChainParams,
-    EpochSetView, ForwardReceipt, SequencerSetView, SetMemberView, Stake, SubmittedTx, TransactionView, TxStatus,
+    EpochSetView, ErrorView, ForwardReceipt, SendOutcome, SequencerSetView, SetMemberView, Stake, SubmittedTx, TransactionView, TxStatus,
     WithdrawalRef, WithdrawalView,
 };
 
 /// Longest wait `tandem_waitForBlock` accepts, in milliseconds: a waiting call holds one of
 /// the server's connections, so it must end.
 pub const MAX_BLOCK_WAIT_MS: u64 = 30_000;
+
+/// Most transactions one `tandem_sendTransactions` call may carry. Why a bound: the call's
+/// answer waits for all of them, and 256 transfers (~53 KB of hex) stay well inside the
+/// server's request limit.
+pub const MAX_SEND_BATCH: usize = 256;
 
 /// The node's JSON-RPC methods (namespace `tandem`, SPEC §7).
 #[rpc(server, client, namespace = "tandem")]
@@ -44,6 +49,17 @@ pub trait TandemApi {
     /// transaction durable (shared by concurrent calls: the node admits them in batches).
     #[method(name = "sendTransaction")]
     async fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx>;
+
+    /// `tandem_sendTransactions`: submits up to [`MAX_SEND_BATCH`] signed transactions in one
+    /// call, each `0x` hex as for `tandem_sendTransaction`, for clients that send many (a
+    /// wallet service, a bridge, a load generator): one request instead of one per
+    /// transaction. They are admitted in order, each as if sent alone right after the ones
+    /// before it (so one account's consecutive nonces may share a call). One outcome per
+    /// transaction, in order: its hash, or the error `tandem_sendTransaction` would have
+    /// returned for it. Errors: `-32602` for more than [`MAX_SEND_BATCH`] transactions. The
+    /// answer waits for the disk sync that makes the accepted ones durable.
+    #[method(name = "sendTransactions")]
+    async fn send_transactions(&self, txs: Vec<String>) -> RpcResult<Vec<SendOutcome>>;
 
     /// `tandem_getTransaction`: a transaction's fate, `null` if unknown. Errors: `-32602`
     /// for a malformed hash, `-32603` when the store fails.

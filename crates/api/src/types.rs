@@ -125,6 +125,36 @@ pub struct SubmittedTx {
     pub status: TxStatus,
 }
 
+/// One transaction's outcome in `tandem_sendTransactions`, serialized as
+/// `tandem_sendTransaction`'s result (`{"hash", "status"}`) or as its error
+/// (`{"error": {"code", "message"}}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SendOutcome {
+    /// Accepted: pending, with its hash.
+    Accepted(SubmittedTx),
+    /// Refused or malformed, with the error `tandem_sendTransaction` returns for it.
+    Refused {
+        /// The JSON-RPC error.
+        error: ErrorView,
+    },
+}
+
+/// A JSON-RPC error object inside a result: its code (`ApiError`'s) and message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorView {
+    /// `-32602`, `-32000` or `-32603`, as [`crate::ApiError::code`].
+    pub code: i32,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl From<crate::ApiError> for ErrorView {
+    fn from(e: crate::ApiError) -> Self {
+        ErrorView { code: e.code(), message: e.to_string() }
+    }
+}
+
 /// A withdrawal's place: batch and index in the batch's withdrawal list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WithdrawalRef {
@@ -469,5 +499,19 @@ mod tests {
         assert_eq!(serde_json::from_value::<Stake>(json).unwrap(), stake);
         assert_eq!(serde_json::to_value(BatchStatus::Posted).unwrap(), "posted");
         assert_eq!(serde_json::to_value(TxStatus::Rejected).unwrap(), "rejected");
+    }
+
+    #[test]
+    fn send_outcomes_are_a_result_or_an_error_object() {
+        let accepted = SendOutcome::Accepted(SubmittedTx { hash: TxHash([0xab; 32]), status: TxStatus::Pending });
+        let json = serde_json::to_value(&accepted).unwrap();
+        assert_eq!(json, serde_json::json!({"hash": format!("0x{}", "ab".repeat(32)), "status": "pending"}));
+        assert_eq!(serde_json::from_value::<SendOutcome>(json).unwrap(), accepted);
+        let refused = SendOutcome::Refused { error: crate::ApiError::Refused("nonce 3 already used".into()).into() };
+        let json = serde_json::to_value(&refused).unwrap();
+        assert_eq!(json, serde_json::json!({"error": {"code": crate::REFUSED, "message": "nonce 3 already used"}}));
+        assert_eq!(serde_json::from_value::<SendOutcome>(json).unwrap(), refused);
+        assert!(serde_json::from_value::<SendOutcome>(serde_json::json!({"hash": "0x12"})).is_err(), "a short hash is neither");
+        assert!(serde_json::from_value::<SendOutcome>(serde_json::json!({"status": "pending"})).is_err(), "no hash, no error");
     }
 }

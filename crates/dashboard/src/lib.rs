@@ -222,7 +222,7 @@ mod tests {
                 Ok::<_, jsonrpsee::types::ErrorObjectOwned>(json!({ "number": number }))
             })
             .expect("register");
-        for name in ["tandem_sendTransaction", "tandem_forwardTransactions", "tandem_batchSignature"] {
+        for name in ["tandem_sendTransaction", "tandem_sendTransactions", "tandem_forwardTransactions", "tandem_batchSignature"] {
             let writes = writes.clone();
             module
                 .register_method(name, move |_, _, _| {
@@ -257,6 +257,7 @@ mod tests {
         // Every way to reach a state-changing method is refused, and it never runs.
         for path in [
             "/api/tandem_sendTransaction?params=%5B%220x00%22%5D",
+            "/api/tandem_sendTransactions?params=%5B%5B%220x00%22%5D%5D",
             "/api/tandem_forwardTransactions?params=%5B%5B%5D%5D",
             "/api/tandem_batchSignature?params=%5B1%5D",
         ] {
@@ -287,7 +288,7 @@ mod tests {
 
     #[test]
     fn read_methods_never_name_a_state_changing_method() {
-        for write in ["tandem_sendTransaction", "tandem_forwardTransactions", "tandem_batchSignature"] {
+        for write in ["tandem_sendTransaction", "tandem_sendTransactions", "tandem_forwardTransactions", "tandem_batchSignature"] {
             assert!(!READ_METHODS.contains(&write), "{write}");
         }
     }

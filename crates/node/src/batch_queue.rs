@@ -86,6 +86,28 @@ impl<I: Send + 'static, R: Send + 'static> BatchQueue<I, R> {
         self.jobs.send((input, answer)).ok()?;
         result.await.ok()
     }
+
+    /// Queues `inputs` one after another, then waits for each one's result: one answer per
+    /// input, in order (`None` as for [`BatchQueue::submit`]). All are queued before the first
+    /// answer is awaited, so they keep their order and share batches; inputs of other callers
+    /// may fall between them.
+    pub async fn submit_all(&self, inputs: Vec<I>) -> Vec<Option<R>> {
+        let pending: Vec<Option<oneshot::Receiver<R>>> = inputs
+            .into_iter()
+            .map(|input| {
+                let (answer, result) = oneshot::channel();
+                self.jobs.send((input, answer)).ok().map(|()| result)
+            })
+            .collect();
+        let mut results = Vec::with_capacity(pending.len());
+        for result in pending {
+            results.push(match result {
+                Some(result) => result.await.ok(),
+                None => None,
+            });
+        }
+        results
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +155,23 @@ mod tests {
         let batches = batches.load(Ordering::SeqCst);
         assert!(batches < callers as usize, "{batches} batches for {callers} callers: nothing was grouped");
         assert!(largest.load(Ordering::SeqCst) <= 16, "a batch exceeded max_batch");
+    }
+
+    #[tokio::test]
+    async fn submit_all_answers_each_input_in_order_and_shares_batches() {
+        let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = batches.clone();
+        let queue = BatchQueue::start("test-batch", 4, move |batch: Vec<u32>| {
+            seen.lock().unwrap().push(batch.clone());
+            batch.iter().map(|x| x + 100).collect()
+        }, || 0)
+        .unwrap();
+        assert_eq!(queue.submit_all((0..10).collect()).await, (100..110).map(Some).collect::<Vec<_>>());
+        let batches = batches.lock().unwrap().clone();
+        assert_eq!(batches.concat(), (0..10).collect::<Vec<_>>(), "processed once each, in order");
+        assert!(batches.iter().all(|b| b.len() <= 4), "{batches:?}");
+        assert!(batches.len() < 10, "nothing was grouped: {batches:?}");
+        assert_eq!(queue.submit_all(vec![]).await, vec![]);
     }
 
     #[tokio::test]

@@ -6,8 +6,8 @@ use jsonrpsee::server::{RpcModule, Server, ServerConfig, ServerHandle};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tandem_api::{
-    AccountRef, AccountView, Amount, ApiError, BatchSignersView, BatchView, BlockView, ChainParams, SubmittedTx, TandemApiServer,
-    TransactionView, TxStatus, WithdrawalRef, WithdrawalView, MAX_BLOCK_WAIT_MS,
+    AccountRef, AccountView, Amount, ApiError, BatchSignersView, BatchView, BlockView, ChainParams, SendOutcome, SubmittedTx,
+    TandemApiServer, TransactionView, TxStatus, WithdrawalRef, WithdrawalView, MAX_BLOCK_WAIT_MS, MAX_SEND_BATCH,
 };
 use tandem_chain::{Lane, TxHash, FEE_ACCOUNT};
 use tandem_l1::{Address, B256};
@@ -97,14 +97,24 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> ApiError {
 /// Decodes `0x` hex `tx_hex` and admits it through `admission`; a refusal counts in the
 /// node's `txs_refused` metric.
 async fn submit_hex(node: &Node, tx_hex: &str, admission: &AdmissionQueue) -> Result<SubmittedTx, ApiError> {
-    let result = match decode_hex(tx_hex, "transaction") {
-        Ok(bytes) => match admission.submit(bytes).await {
-            Some(verdict) => verdict.map_err(ApiError::from),
-            None => Err(internal("the admission thread is gone")),
-        },
+    let verdict = match decode_hex(tx_hex, "transaction") {
+        Ok(bytes) => admitted(admission.submit(bytes).await),
         Err(e) => Err(e),
     };
-    match result {
+    counted(node, verdict)
+}
+
+/// The admission queue's verdict as the API's; `None` (no verdict) is internal.
+fn admitted(verdict: Option<Result<TxHash, SubmitError>>) -> Result<TxHash, ApiError> {
+    match verdict {
+        Some(verdict) => verdict.map_err(ApiError::from),
+        None => Err(internal("the admission thread is gone")),
+    }
+}
+
+/// A submission's answer; a refusal counts in the node's `txs_refused` metric.
+fn counted(node: &Node, verdict: Result<TxHash, ApiError>) -> Result<SubmittedTx, ApiError> {
+    match verdict {
         Ok(hash) => Ok(SubmittedTx { hash, status: TxStatus::Pending }),
         Err(e) => {
             crate::metrics::Metrics::inc(&node.metrics.txs_refused);
@@ -136,6 +146,32 @@ impl TandemApiServer for NodeRpc {
 
     async fn send_transaction(&self, tx_hex: String) -> RpcResult<SubmittedTx> {
         Ok(submit_hex(&self.node, &tx_hex, &self.admission).await?)
+    }
+
+    async fn send_transactions(&self, txs: Vec<String>) -> RpcResult<Vec<SendOutcome>> {
+        if txs.len() > MAX_SEND_BATCH {
+            return Err(ApiError::InvalidParams(format!("at most {MAX_SEND_BATCH} transactions per call, got {}", txs.len())).into());
+        }
+        let mut well_formed = Vec::with_capacity(txs.len());
+        let malformed: Vec<Option<ApiError>> = txs
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| decode_hex(tx, &format!("transaction {i}")).map(|bytes| well_formed.push(bytes)).err())
+            .collect();
+        let mut verdicts = self.admission.submit_all(well_formed).await.into_iter();
+        Ok(malformed
+            .into_iter()
+            .map(|malformed| {
+                let verdict = match malformed {
+                    Some(e) => Err(e),
+                    None => admitted(verdicts.next().flatten()),
+                };
+                match counted(&self.node, verdict) {
+                    Ok(submitted) => SendOutcome::Accepted(submitted),
+                    Err(e) => SendOutcome::Refused { error: e.into() },
+                }
+            })
+            .collect())
     }
 
     fn transaction(&self, hash: TxHash) -> RpcResult<Option<TransactionView>> {

@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use jsonrpsee::core::ClientError;
 use jsonrpsee::http_client::HttpClientBuilder;
-use tandem_api::{AccountRef, BatchStatus, SubmittedTx, TandemApiClient, TxStatus, INVALID_PARAMS, REFUSED};
+use tandem_api::{AccountRef, BatchStatus, SendOutcome, SubmittedTx, TandemApiClient, TxStatus, INVALID_PARAMS, REFUSED};
 use tandem_chain::{Lane, TxHash};
 use tandem_l1::{RollupClient, B256, U256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -116,6 +116,77 @@ async fn bad_requests_are_refused_with_reasons_and_the_node_keeps_serving() {
     stream.read_to_string(&mut body).await.unwrap();
     assert!(body.contains("tandem_txs_refused_total 7"), "{body}");
     assert!(body.contains("tandem_latest_block 2"), "{body}");
+    rpc.stop().unwrap();
+}
+
+/// `tandem_sendTransactions` admits its transactions in order, each with the verdict it would
+/// get sent alone right after the ones before it (so consecutive nonces of one account share a
+/// call), answers a malformed or refused one in its place with `tandem_sendTransaction`'s
+/// error, and refuses a call over the bound as a whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_transactions_answers_each_in_order_with_its_own_verdict() {
+    let h = harness().await;
+    let (rpc, addr) = tandem_node::rpc::serve_rpc(h.node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = HttpClientBuilder::default().build(format!("http://{addr}")).unwrap();
+    let alice = l2_key(1);
+    let bob = l2_key(2);
+    let user = RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
+    let (x, y) = xy(&alice);
+    user.deposit_eth(x, y, U256::from(1_000_000u64)).await.unwrap();
+    let mut scanned = None;
+    h.node.sync_l1(&mut scanned).await.unwrap();
+    h.node.produce_block().unwrap();
+
+    let first = transfer(&alice, 1, &bob, 0, 1_000, 0, 0);
+    let txs = vec![
+        hex0x(&first),
+        "zz".to_string(),
+        hex0x(&transfer(&alice, 1, &bob, 0, 2_000, 0, 1)),
+        hex0x(&transfer(&bob, 1, &bob, 0, 10, 0, 2)),
+        hex0x(&first),
+        hex0x(&transfer(&alice, 1, &bob, 0, 5, 0, 9)),
+        "0x12".to_string(),
+        hex0x(&transfer(&alice, 1, &bob, 0, 3_000, 0, 2)),
+    ];
+    let outcomes = client.send_transactions(txs).await.unwrap();
+    assert_eq!(outcomes.len(), 8, "{outcomes:?}");
+    let refusal = |i: usize| match &outcomes[i] {
+        SendOutcome::Refused { error } => (error.code, error.message.clone()),
+        accepted => panic!("transaction {i}: expected a refusal, got {accepted:?}"),
+    };
+    let mut accepted = vec![];
+    for i in [0, 2, 7] {
+        match &outcomes[i] {
+            SendOutcome::Accepted(SubmittedTx { hash, status: TxStatus::Pending }) => accepted.push(*hash),
+            other => panic!("transaction {i}: expected it accepted, got {other:?}"),
+        }
+    }
+    assert_eq!(accepted[0], TxHash::of(&tandem_types::SignedTx::decode(&first).unwrap()));
+    assert_eq!(refusal(1), (INVALID_PARAMS, "transaction 1 must be 0x-prefixed hex".to_string()));
+    let (code, message) = refusal(3);
+    assert!(code == REFUSED && message.contains("signature does not verify"), "{message}");
+    assert_eq!(refusal(4), (REFUSED, format!("transaction {} is already known", accepted[0])));
+    let (code, message) = refusal(5);
+    assert!(code == REFUSED && message == "nonce 9 of account #1 is not the next one: expected 2", "{message}");
+    let (code, message) = refusal(6);
+    assert!(code == INVALID_PARAMS && message.contains("invalid SignedTx"), "{message}");
+    h.node.with_ledger(|_, mempool| assert_eq!(mempool.len(), 3));
+    assert_eq!(client.send_transactions(vec![]).await.unwrap(), vec![]);
+
+    let over = vec![hex0x(&first); tandem_api::MAX_SEND_BATCH + 1];
+    match client.send_transactions(over).await {
+        Err(ClientError::Call(e)) => {
+            assert_eq!((e.code(), e.message()), (INVALID_PARAMS, "at most 256 transactions per call, got 257"))
+        }
+        other => panic!("expected the bound's refusal, got {other:?}"),
+    }
+    h.node.with_ledger(|_, mempool| assert_eq!(mempool.len(), 3, "a refused call admits nothing"));
+
+    assert_eq!(h.node.produce_block().unwrap(), Some(2));
+    for hash in accepted {
+        let tx = client.transaction(hash).await.unwrap().expect("known");
+        assert_eq!((tx.status, tx.block), (TxStatus::Included, Some(2)));
+    }
     rpc.stop().unwrap();
 }
 
