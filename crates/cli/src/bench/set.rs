@@ -14,9 +14,10 @@
 //! ledger bench; each account's nonces in order) and submits them on
 //! schedule (transfer k at `k / rate` s; each account always to the same member, accounts
 //! spread round-robin over the members, at most `--concurrency` requests in flight per
-//! member, one per account). For every transaction it records the time from sending
-//! `tandem_sendTransaction` to the moment the member it was sent to has the block containing
-//! it ("included": decided by the set and executed there). Block arrival is seen by a
+//! member, one per account; or, with `--submit-batch N`, what is due to a member at most N
+//! per `tandem_sendTransactions` call, one call in flight per member). For every transaction
+//! it records the time from sending its request to the moment the member it was sent to has
+//! the block containing it ("included": decided by the set and executed there). Block arrival is seen by a
 //! `tandem_waitForBlock` call kept waiting on every member (answered as the block commits
 //! there, so the members are not polled) and reading each block's `txHashes` once;
 //! after each rate a sample of transactions is cross-checked with `tandem_getTransaction` on
@@ -116,9 +117,15 @@ pub struct SetBenchArgs {
     /// How many times the whole list of rates runs.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
-    /// Most submit requests in flight per member.
+    /// Most submit requests in flight per member (with `--submit-batch 1`).
     #[arg(long, default_value_t = 32)]
     pub concurrency: usize,
+    /// Transactions per submit request: 1 sends each alone with `tandem_sendTransaction`; N > 1
+    /// sends what is due to a member together with `tandem_sendTransactions`, at most N per
+    /// call and one call in flight per member (which keeps each account's nonces in order), as
+    /// a service submitting for many users would.
+    #[arg(long, default_value_t = 1)]
+    pub submit_batch: usize,
     /// How often the members poll L1, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub l1_poll_ms: u64,
@@ -154,6 +161,7 @@ impl Default for SetBenchArgs {
             tree_depth: 24,
             repeat: 1,
             concurrency: 32,
+            submit_batch: 1,
             l1_poll_ms: 1000,
             tandem: None,
             anvil: None,
@@ -209,6 +217,11 @@ pub fn validate(args: &SetBenchArgs) -> Result<()> {
     ensure!(args.propose_timeout_ms >= 1, "--propose-timeout-ms must be at least 1");
     ensure!((1..=100).contains(&args.repeat), "--repeat must be in 1..=100");
     ensure!((1..=4_096).contains(&args.concurrency), "--concurrency must be in 1..=4096");
+    ensure!(
+        (1..=tandem_api::MAX_SEND_BATCH).contains(&args.submit_batch),
+        "--submit-batch must be in 1..={} (tandem_sendTransactions' bound)",
+        tandem_api::MAX_SEND_BATCH
+    );
     ensure!(args.l1_poll_ms >= 1, "--l1-poll-ms must be at least 1");
     Ok(())
 }
@@ -249,6 +262,8 @@ pub struct SetBenchReport {
     pub warm_s: u64,
     /// `--concurrency`.
     pub concurrency: usize,
+    /// `--submit-batch`.
+    pub submit_batch: usize,
     /// One ledger on one core, measured by this run before the set starts (each row carries
     /// the ceiling measured around it, `SetBenchRow::ceiling_tx_s`): transfers/s
     /// applying a block of 1,000 signed transfers between pseudo-random pairs of the same
@@ -415,7 +430,7 @@ fn opt_pair(x: Option<[f64; 2]>) -> String {
 pub fn set_table(r: &SetBenchReport) -> String {
     let stakes: Vec<String> = r.stakes_tokens.iter().map(u64::to_string).collect();
     let mut out = format!(
-        "tandem bench set: {} members (stakes {}), {} cores, max block ops {}, block time {} ms, propose timeout {} ms, tree depth {}, {} accounts, {} s per rate (steady window from {} s), concurrency {} per member\n\n",
+        "tandem bench set: {} members (stakes {}), {} cores, max block ops {}, block time {} ms, propose timeout {} ms, tree depth {}, {} accounts, {} s per rate (steady window from {} s), concurrency {} per member, {} transactions per submit request at most\n\n",
         r.members,
         stakes.join("/"),
         r.cores,
@@ -426,7 +441,8 @@ pub fn set_table(r: &SetBenchReport) -> String {
         r.accounts,
         r.duration_s,
         r.warm_s,
-        r.concurrency
+        r.concurrency,
+        r.submit_batch
     );
     out += &format!(
         "execution ceiling: {} cores x {:.0} transfers/s (one ledger, one core, same accounts and depth) / {} members = {:.0} tx/s before the set started; each rate is held against the ceiling measured around it (`of ceiling`)\n\n",
@@ -1031,35 +1047,30 @@ fn pairs(v: &[f64]) -> Option<[f64; 2]> {
 
 /// One rate; its `ceiling_tx_s` and `of_ceiling` are left at 0 for the caller, which measures
 /// the ledger after the drain.
-async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shared<Tracker>, rate: u64, round: usize) -> Result<SetBenchRow> {
-    let n = net.members.len();
-    let nonces = idle_nonces(net, users, rate).await?;
-    let count = (rate * args.duration_s) as usize;
-    let schedule = if rate > 0 {
-        let signing = Instant::now();
-        let schedule = presign(users, &nonces, count, rate)?;
-        eprintln!("  rate {rate}/s: pre-signed {count} transfers in {:.1} s", signing.elapsed().as_secs_f64());
-        schedule
-    } else {
-        vec![]
-    };
+/// Where the senders record what they sent and what was refused.
+struct SendLog {
+    sent: Shared<Vec<Sent>>,
+    refusals: Shared<Vec<String>>,
+}
 
-    let semaphores: Vec<Arc<tokio::sync::Semaphore>> = (0..n).map(|_| Arc::new(tokio::sync::Semaphore::new(args.concurrency))).collect();
-    let sent: Shared<Vec<Sent>> = Arc::new(Mutex::new(Vec::with_capacity(count)));
-    let refusals: Shared<Vec<String>> = Arc::new(Mutex::new(vec![]));
-    let h0 = net.consensus_height(0).await.unwrap_or(0);
-    let wall0 = SystemTime::now();
-    let b0 = lock(tracker).seen[0].keys().last().copied().unwrap_or(0);
-    let cpu0 = snapshot();
-    let t0 = tokio::time::Instant::now() + Duration::from_millis(200);
-    let t0_std = t0.into_std();
-    let mut tasks = tokio::task::JoinSet::new();
+/// Submits each account's schedule (from [`presign`]) one transaction per
+/// `tandem_sendTransaction` call, a task per account, at most `concurrency` calls in flight per
+/// member. An account's first refusal ends its sending (its later nonces would be gaps).
+fn send_one_by_one(
+    tasks: &mut tokio::task::JoinSet<()>,
+    net: &SetNet,
+    schedule: Vec<Vec<(Duration, String)>>,
+    concurrency: usize,
+    t0: tokio::time::Instant,
+    log: &SendLog,
+) {
+    let n = net.members.len();
+    let semaphores: Vec<Arc<tokio::sync::Semaphore>> = (0..n).map(|_| Arc::new(tokio::sync::Semaphore::new(concurrency))).collect();
     for (a, list) in schedule.into_iter().enumerate() {
         let member = a % n;
         let client = net.members[member].rpc.clone();
         let sem = semaphores[member].clone();
-        let sent = sent.clone();
-        let refusals = refusals.clone();
+        let (sent, refusals) = (log.sent.clone(), log.refusals.clone());
         tasks.spawn(async move {
             for (at, hex) in list {
                 tokio::time::sleep_until(t0 + at).await;
@@ -1071,12 +1082,102 @@ async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shar
                     Ok(Some(hash)) => lock(&sent).push(Sent { hash, member, sched: at, sent: start, acked }),
                     other => {
                         lock(&refusals).push(format!("{other:?}"));
-                        // Later nonces of this account would be gaps.
                         return;
                     }
                 }
             }
         });
+    }
+}
+
+/// Submits the schedule (from [`presign`]) with `tandem_sendTransactions`: a task per member
+/// sends everything due to it, at most `batch` per call, one call at a time (so each account's
+/// nonces arrive in order), then what fell due meanwhile. An account's first refusal ends its
+/// sending; a failed call ends the member's.
+fn send_batched(
+    tasks: &mut tokio::task::JoinSet<()>,
+    net: &SetNet,
+    schedule: Vec<Vec<(Duration, String)>>,
+    batch: usize,
+    t0: tokio::time::Instant,
+    log: &SendLog,
+) {
+    let n = net.members.len();
+    let mut per_member: Vec<Vec<(Duration, usize, String)>> = vec![Vec::new(); n];
+    for (a, list) in schedule.into_iter().enumerate() {
+        per_member[a % n].extend(list.into_iter().map(|(at, hex)| (at, a, hex)));
+    }
+    for (member, mut list) in per_member.into_iter().enumerate() {
+        // Stable: an account's transfers keep their nonce order.
+        list.sort_by_key(|(at, _, _)| *at);
+        let client = net.members[member].rpc.clone();
+        let (sent, refusals) = (log.sent.clone(), log.refusals.clone());
+        tasks.spawn(async move {
+            let mut stopped = std::collections::HashSet::new();
+            let mut next = 0;
+            while next < list.len() {
+                tokio::time::sleep_until(t0 + list[next].0).await;
+                let now = tokio::time::Instant::now();
+                let due = list[next..].iter().take(batch).take_while(|(at, _, _)| t0 + *at <= now).count().max(1);
+                let calls: Vec<(Duration, usize, String)> =
+                    list[next..next + due].iter_mut().filter(|(_, a, _)| !stopped.contains(a)).map(|(at, a, hex)| (*at, *a, std::mem::take(hex))).collect();
+                next += due;
+                if calls.is_empty() {
+                    continue;
+                }
+                let (schedule, txs): (Vec<(Duration, usize)>, Vec<String>) = calls.into_iter().map(|(at, a, hex)| ((at, a), hex)).unzip();
+                let start = Instant::now();
+                let result: Result<Vec<tandem_api::SendOutcome>, _> = client.request("tandem_sendTransactions", rpc_params![txs]).await;
+                let acked = Instant::now();
+                let outcomes = match result {
+                    Ok(outcomes) if outcomes.len() == schedule.len() => outcomes,
+                    other => {
+                        lock(&refusals).push(format!("a tandem_sendTransactions call failed: {other:?}"));
+                        return;
+                    }
+                };
+                for ((sched, account), outcome) in schedule.into_iter().zip(outcomes) {
+                    match outcome {
+                        tandem_api::SendOutcome::Accepted(tx) => {
+                            lock(&sent).push(Sent { hash: tx.hash.to_string(), member, sched, sent: start, acked })
+                        }
+                        tandem_api::SendOutcome::Refused { error } => {
+                            lock(&refusals).push(format!("{error:?}"));
+                            stopped.insert(account);
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shared<Tracker>, rate: u64, round: usize) -> Result<SetBenchRow> {
+    let nonces = idle_nonces(net, users, rate).await?;
+    let count = (rate * args.duration_s) as usize;
+    let schedule = if rate > 0 {
+        let signing = Instant::now();
+        let schedule = presign(users, &nonces, count, rate)?;
+        eprintln!("  rate {rate}/s: pre-signed {count} transfers in {:.1} s", signing.elapsed().as_secs_f64());
+        schedule
+    } else {
+        vec![]
+    };
+
+    let sent: Shared<Vec<Sent>> = Arc::new(Mutex::new(Vec::with_capacity(count)));
+    let refusals: Shared<Vec<String>> = Arc::new(Mutex::new(vec![]));
+    let h0 = net.consensus_height(0).await.unwrap_or(0);
+    let wall0 = SystemTime::now();
+    let b0 = lock(tracker).seen[0].keys().last().copied().unwrap_or(0);
+    let cpu0 = snapshot();
+    let t0 = tokio::time::Instant::now() + Duration::from_millis(200);
+    let t0_std = t0.into_std();
+    let mut tasks = tokio::task::JoinSet::new();
+    let log = SendLog { sent: sent.clone(), refusals: refusals.clone() };
+    if args.submit_batch == 1 {
+        send_one_by_one(&mut tasks, net, schedule, args.concurrency, t0, &log);
+    } else {
+        send_batched(&mut tasks, net, schedule, args.submit_batch, t0, &log);
     }
     if rate == 0 {
         // Idle baseline: the set deciding empty heights, nothing submitted.
@@ -1356,6 +1457,7 @@ pub async fn run_set(args: &SetBenchArgs) -> Result<SetBenchReport> {
         duration_s: args.duration_s,
         warm_s: args.warm_s,
         concurrency: args.concurrency,
+        submit_batch: args.submit_batch,
         ledger_one_core_tx_s,
         execution_ceiling_tx_s,
         rows,
@@ -1426,6 +1528,7 @@ pub(crate) mod tests {
             duration_s: 15,
             warm_s: 5,
             concurrency: 32,
+            submit_batch: 1,
             ledger_one_core_tx_s: 1200.0,
             execution_ceiling_tx_s: 600.0,
             rows: vec![
@@ -1561,6 +1664,8 @@ pub(crate) mod tests {
             (SetBenchArgs { max_block_ops: 0, ..base.clone() }, "--max-block-ops"),
             (SetBenchArgs { repeat: 0, ..base.clone() }, "--repeat"),
             (SetBenchArgs { concurrency: 0, ..base.clone() }, "--concurrency"),
+            (SetBenchArgs { submit_batch: 0, ..base.clone() }, "--submit-batch must be in 1..=256"),
+            (SetBenchArgs { submit_batch: 257, ..base.clone() }, "--submit-batch must be in 1..=256"),
             (SetBenchArgs { tandem: Some("/nonexistent/tandem".into()), ..base.clone() }, "--tandem /nonexistent/tandem does not exist"),
             (SetBenchArgs { plot: Some("/nonexistent/dir/p.svg".into()), ..base.clone() }, "the directory /nonexistent/dir does not exist"),
         ];
