@@ -199,6 +199,14 @@ pub enum SubmitError {
     Store(#[from] StoreError),
 }
 
+impl SubmitError {
+    /// The answer for a transaction admission left without a verdict (its batch panicked or
+    /// returned too few results): an internal failure, never a refusal by the rules.
+    pub fn no_verdict() -> Self {
+        SubmitError::Store(StoreError::Database("admission returned no verdict for this transaction".into()))
+    }
+}
+
 /// State shared by the node's tasks and RPC handlers.
 pub struct Node {
     /// Configuration.
@@ -404,7 +412,7 @@ impl Node {
     pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, SubmitError> {
         self.submit_batch(&[bytes], Admission::Durable)
             .pop()
-            .unwrap_or_else(|| Err(SubmitError::Store(StoreError::Database("admission returned no verdict for this transaction".into()))))
+            .unwrap_or_else(|| Err(SubmitError::no_verdict()))
     }
 
     /// Validates and accepts transactions, in order, each as if submitted alone (a later one

@@ -65,7 +65,7 @@ pub fn admission_queue<T: Send + Sync + 'static>(
             let inputs: Vec<&[u8]> = batch.iter().map(Vec::as_slice).collect();
             admit(&owner, &inputs)
         },
-        move || Err(refused("admission returned no verdict for this transaction")),
+        || Err(SubmitError::no_verdict()),
     )
     .map_err(|source| NodeError::Thread { what: "admission", source })
 }
