@@ -11,22 +11,11 @@ use tandem_node::node::{Admission, SubmitError};
 use tandem_state::StfError;
 use tandem_types::*;
 
-/// Credits 1 ETH to each of `keys` (accounts 1, 2, … in order) by L1 deposits and block 1.
-async fn fund(h: &Harness, keys: &[&tandem_crypto::PrivateKey]) {
-    let user_l1 = tandem_l1::RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
-    for key in keys {
-        let (x, y) = xy(key);
-        user_l1.deposit_eth(x, y, tandem_l1::U256::from(10u128.pow(18))).await.unwrap();
-    }
-    h.node.sync_l1(&mut None).await.unwrap();
-    assert_eq!(h.node.produce_block().unwrap(), Some(1));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_restart() {
     let h = harness().await;
     let (alice, bob, carol) = (l2_key(1), l2_key(2), l2_key(3));
-    fund(&h, &[&alice, &bob]).await;
+    fund(&h, &[&alice, &bob], 10u128.pow(18)).await;
     let node = h.node.clone();
 
     let first = transfer(&alice, 1, &bob, 0, 1_000, 0, 0);
@@ -121,7 +110,7 @@ async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_resta
 async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
     let h = harness().await;
     let keys: Vec<_> = (1..=8).map(l2_key).collect();
-    fund(&h, &keys.iter().collect::<Vec<_>>()).await;
+    fund(&h, &keys.iter().collect::<Vec<_>>(), 10u128.pow(18)).await;
     let node = h.node.clone();
     let (rpc, addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let client = std::sync::Arc::new(jsonrpsee::http_client::HttpClientBuilder::default().build(format!("http://{addr}")).unwrap());
@@ -211,7 +200,7 @@ async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
 async fn forwarded_admissions_become_durable_with_the_next_synced_commit() {
     let h = harness().await;
     let (alice, bob) = (l2_key(1), l2_key(2));
-    fund(&h, &[&alice, &bob]).await;
+    fund(&h, &[&alice, &bob], 10u128.pow(18)).await;
     let node = h.node.clone();
 
     let forwarded: Vec<Vec<u8>> = vec![

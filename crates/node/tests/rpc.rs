@@ -9,7 +9,7 @@ use jsonrpsee::core::ClientError;
 use jsonrpsee::http_client::HttpClientBuilder;
 use tandem_api::{AccountRef, BatchStatus, SendOutcome, SubmittedTx, TandemApiClient, TxStatus, INVALID_PARAMS, REFUSED};
 use tandem_chain::{Lane, TxHash};
-use tandem_l1::{RollupClient, B256, U256};
+use tandem_l1::B256;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn hex0x(bytes: &[u8]) -> String {
@@ -34,12 +34,7 @@ async fn bad_requests_are_refused_with_reasons_and_the_node_keeps_serving() {
     // Fund alice through L1 and a block.
     let alice = l2_key(1);
     let bob = l2_key(2);
-    let user = RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
-    let (x, y) = xy(&alice);
-    user.deposit_eth(x, y, U256::from(1_000_000u64)).await.unwrap();
-    let mut scanned = None;
-    h.node.sync_l1(&mut scanned).await.unwrap();
-    h.node.produce_block().unwrap();
+    fund(&h, &[&alice], 1_000_000).await;
 
     let send = |tx: String| {
         let client = &client;
@@ -130,12 +125,7 @@ async fn send_transactions_answers_each_in_order_with_its_own_verdict() {
     let client = HttpClientBuilder::default().build(format!("http://{addr}")).unwrap();
     let alice = l2_key(1);
     let bob = l2_key(2);
-    let user = RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
-    let (x, y) = xy(&alice);
-    user.deposit_eth(x, y, U256::from(1_000_000u64)).await.unwrap();
-    let mut scanned = None;
-    h.node.sync_l1(&mut scanned).await.unwrap();
-    h.node.produce_block().unwrap();
+    fund(&h, &[&alice], 1_000_000).await;
 
     let first = transfer(&alice, 1, &bob, 0, 1_000, 0, 0);
     let txs = vec![
@@ -220,11 +210,7 @@ async fn wait_for_block_answers_on_the_next_block_or_at_its_timeout() {
         })
     };
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let user = RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
-    let (x, y) = xy(&l2_key(1));
-    user.deposit_eth(x, y, U256::from(1_000_000u64)).await.unwrap();
-    h.node.sync_l1(&mut None).await.unwrap();
-    assert_eq!(h.node.produce_block().unwrap(), Some(1));
+    fund(&h, &[&l2_key(1)], 1_000_000).await;
     let (answer, waited) = waiting.await.unwrap();
     assert_eq!(answer.unwrap(), 1);
     assert!(waited < std::time::Duration::from_secs(10), "waited {waited:?} for a block that had committed");

@@ -85,6 +85,18 @@ pub struct Harness {
     pub dir: tempfile::TempDir,
 }
 
+/// Deposits `amount` wei on L1 for each of `keys` (accounts 1, 2, … in order) and credits them
+/// in block 1.
+pub async fn fund(h: &Harness, keys: &[&PrivateKey], amount: u128) {
+    let user_l1 = tandem_l1::RollupClient::new(&h.url, h.deployment.rollup, Some(h.keys[2].clone())).unwrap();
+    for key in keys {
+        let (x, y) = xy(key);
+        user_l1.deposit_eth(x, y, U256::from(amount)).await.unwrap();
+    }
+    h.node.sync_l1(&mut None).await.unwrap();
+    assert_eq!(h.node.produce_block().unwrap(), Some(1));
+}
+
 pub async fn harness() -> Harness {
     harness_with(|_| {}).await
 }
