@@ -30,8 +30,8 @@ pub use types::{
 pub const MAX_BLOCK_WAIT_MS: u64 = 30_000;
 
 /// Most transactions one `tandem_sendTransactions` call may carry. Why a bound: the call's
-/// answer waits for all of them, and 256 transfers (~53 KB of hex) stay well inside the
-/// server's request limit.
+/// answer waits for all of them, and 256 transfers (109 bytes each: ~57 KB of JSON) stay well
+/// inside the server's 128 KiB request limit.
 pub const MAX_SEND_BATCH: usize = 256;
 
 /// The node's JSON-RPC methods (namespace `tandem`, SPEC §7).
