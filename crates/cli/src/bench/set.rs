@@ -29,8 +29,9 @@
 //! backlog at the end, latency p50/p90/p99/max of transactions sent in the steady window,
 //! submit RPC latency, blocks and ops per block, consensus heights per second, the CPU used by
 //! each member, anvil, this generator and everything else on the machine (from /proc), and
-//! the members' pipeline from their JSON logs. After all rates: the L1 gas of the
-//! transfer-only batches the set committed.
+//! the members' pipeline from their JSON logs. After all rates: for a rate measured more
+//! than once (`--repeat`), the spread of its share of the ceiling and the medians; the L1 gas
+//! of the transfer-only batches the set committed.
 
 use crate::devnet::set::{member_l1_key, member_signing_key, STAKE_STEP_TOKENS};
 use alloy::consensus::Transaction as _;
@@ -426,7 +427,38 @@ fn opt_pair(x: Option<[f64; 2]>) -> String {
     x.map_or("-".into(), |[a, b]| format!("{} / {}", ms(a), ms(b)))
 }
 
-/// The report as a Markdown table (one row per rate), the pipeline per rate, and the L1 gas.
+/// For each offered rate measured more than once (`--repeat`), the spread of its runs: share
+/// of the ceiling min / median / max, and the medians of included throughput and members' CPU
+/// per transaction. Empty when no rate repeats. Why: on a shared machine one run's share moves
+/// by several per cent, so a goal is judged on the median of runs, not on one.
+fn repeat_summary(rows: &[SetBenchRow]) -> String {
+    let mut by_rate: BTreeMap<u64, Vec<&SetBenchRow>> = BTreeMap::new();
+    for row in rows.iter().filter(|r| r.offered_tx_s > 0) {
+        by_rate.entry(row.offered_tx_s).or_default().push(row);
+    }
+    let median = |mut v: Vec<f64>| -> f64 {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+    };
+    let mut out = String::new();
+    for (rate, runs) in by_rate.iter().filter(|(_, runs)| runs.len() > 1) {
+        let shares: Vec<f64> = runs.iter().map(|r| 100.0 * r.of_ceiling).collect();
+        let (low, high) = shares.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(*x), h.max(*x)));
+        let cpu: Vec<f64> = runs.iter().filter_map(|r| r.member_cpu_ms_per_tx).collect();
+        out += &format!(
+            "rate {rate}, {} runs: of ceiling {low:.1} / {:.1} / {high:.1} % (min / median / max); included {:.0} tx/s, member CPU per tx {} (medians)\n",
+            runs.len(),
+            median(shares.clone()),
+            median(runs.iter().map(|r| r.included_tx_s).collect()),
+            if cpu.is_empty() { "-".to_string() } else { format!("{:.2} ms", median(cpu)) },
+        );
+    }
+    out
+}
+
+/// The report as a Markdown table (one row per rate), the pipeline per rate, the spread of
+/// repeated rates, and the L1 gas.
 pub fn set_table(r: &SetBenchReport) -> String {
     let stakes: Vec<String> = r.stakes_tokens.iter().map(u64::to_string).collect();
     let mut out = format!(
@@ -507,6 +539,7 @@ pub fn set_table(r: &SetBenchReport) -> String {
             if others.is_empty() { "none".into() } else { others.join(", ") }
         );
     }
+    out += &repeat_summary(&r.rows);
     let batches: u64 = r.l1_batches.iter().map(|b| b.batches).sum();
     out += &format!("\nL1 commitBatchSigned receipts, transfer-only batches ({batches} batches):\n");
     for b in &r.l1_batches {
@@ -1539,6 +1572,23 @@ pub(crate) mod tests {
             ],
             l1_batches: vec![BatchGasRow { signers: 4, ops_up_to: 128, batches: 9, mean_ops: 47.0, mean_gas_used: 159_718 }],
         }
+    }
+
+    #[test]
+    fn repeated_rates_are_summarized_by_their_spread_and_medians() {
+        let once = sample_report();
+        assert_eq!(repeat_summary(&once.rows), "", "no rate repeats");
+        let mut rows = once.rows.clone();
+        rows.push(row(100, &[0.8], 110.0, &[0.2, 0.2, 0.2, 0.2]));
+        rows.push(row(100, &[0.8], 80.0, &[0.2, 0.2, 0.2, 0.2]));
+        rows.push(row(0, &[], 0.0, &[0.02, 0.02, 0.02, 0.02]));
+        let summary = repeat_summary(&rows);
+        // Shares 99.6, 110 and 80 of 590; included median 99.6; CPU per tx 8.0, 7.27, 10.0 ms.
+        assert_eq!(
+            summary,
+            "rate 100, 3 runs: of ceiling 13.6 / 16.9 / 18.6 % (min / median / max); included 100 tx/s, member CPU per tx 8.03 ms (medians)\n"
+        );
+        assert!(set_table(&SetBenchReport { rows, ..sample_report() }).contains(&summary));
     }
 
     fn numbers(cell: &str) -> Vec<f64> {
