@@ -1078,10 +1078,10 @@ fn pairs(v: &[f64]) -> Option<[f64; 2]> {
     Percentiles::of_seconds(v).map(|p| [p.p50, p.p90])
 }
 
-/// One rate; its `ceiling_tx_s` and `of_ceiling` are left at 0 for the caller, which measures
-/// the ledger after the drain.
-/// Where the senders record what they sent and what was refused.
+/// The senders' clock and where they record what they sent and what was refused.
 struct SendLog {
+    /// The schedule's zero: transfer k is due at `t0 + k / rate`.
+    t0: tokio::time::Instant,
     sent: Shared<Vec<Sent>>,
     refusals: Shared<Vec<String>>,
 }
@@ -1094,7 +1094,6 @@ fn send_one_by_one(
     net: &SetNet,
     schedule: Vec<Vec<(Duration, String)>>,
     concurrency: usize,
-    t0: tokio::time::Instant,
     log: &SendLog,
 ) {
     let n = net.members.len();
@@ -1103,7 +1102,7 @@ fn send_one_by_one(
         let member = a % n;
         let client = net.members[member].rpc.clone();
         let sem = semaphores[member].clone();
-        let (sent, refusals) = (log.sent.clone(), log.refusals.clone());
+        let (t0, sent, refusals) = (log.t0, log.sent.clone(), log.refusals.clone());
         tasks.spawn(async move {
             for (at, hex) in list {
                 tokio::time::sleep_until(t0 + at).await;
@@ -1132,7 +1131,6 @@ fn send_batched(
     net: &SetNet,
     schedule: Vec<Vec<(Duration, String)>>,
     batch: usize,
-    t0: tokio::time::Instant,
     log: &SendLog,
 ) {
     let n = net.members.len();
@@ -1144,7 +1142,7 @@ fn send_batched(
         // Stable: an account's transfers keep their nonce order.
         list.sort_by_key(|(at, _, _)| *at);
         let client = net.members[member].rpc.clone();
-        let (sent, refusals) = (log.sent.clone(), log.refusals.clone());
+        let (t0, sent, refusals) = (log.t0, log.sent.clone(), log.refusals.clone());
         tasks.spawn(async move {
             let mut stopped = std::collections::HashSet::new();
             let mut next = 0;
@@ -1152,13 +1150,15 @@ fn send_batched(
                 tokio::time::sleep_until(t0 + list[next].0).await;
                 let now = tokio::time::Instant::now();
                 let due = list[next..].iter().take(batch).take_while(|(at, _, _)| t0 + *at <= now).count().max(1);
-                let calls: Vec<(Duration, usize, String)> =
-                    list[next..next + due].iter_mut().filter(|(_, a, _)| !stopped.contains(a)).map(|(at, a, hex)| (*at, *a, std::mem::take(hex))).collect();
+                let (schedule, txs): (Vec<(Duration, usize)>, Vec<String>) = list[next..next + due]
+                    .iter_mut()
+                    .filter(|(_, a, _)| !stopped.contains(a))
+                    .map(|(at, a, hex)| ((*at, *a), std::mem::take(hex)))
+                    .unzip();
                 next += due;
-                if calls.is_empty() {
+                if txs.is_empty() {
                     continue;
                 }
-                let (schedule, txs): (Vec<(Duration, usize)>, Vec<String>) = calls.into_iter().map(|(at, a, hex)| ((at, a), hex)).unzip();
                 let start = Instant::now();
                 let result: Result<Vec<tandem_api::SendOutcome>, _> = client.request("tandem_sendTransactions", rpc_params![txs]).await;
                 let acked = Instant::now();
@@ -1185,6 +1185,8 @@ fn send_batched(
     }
 }
 
+/// One rate; its `ceiling_tx_s` and `of_ceiling` are left at 0 for the caller, which measures
+/// the ledger after the drain.
 async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shared<Tracker>, rate: u64, round: usize) -> Result<SetBenchRow> {
     let nonces = idle_nonces(net, users, rate).await?;
     let count = (rate * args.duration_s) as usize;
@@ -1206,11 +1208,11 @@ async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shar
     let t0 = tokio::time::Instant::now() + Duration::from_millis(200);
     let t0_std = t0.into_std();
     let mut tasks = tokio::task::JoinSet::new();
-    let log = SendLog { sent: sent.clone(), refusals: refusals.clone() };
+    let log = SendLog { t0, sent: sent.clone(), refusals: refusals.clone() };
     if args.submit_batch == 1 {
-        send_one_by_one(&mut tasks, net, schedule, args.concurrency, t0, &log);
+        send_one_by_one(&mut tasks, net, schedule, args.concurrency, &log);
     } else {
-        send_batched(&mut tasks, net, schedule, args.submit_batch, t0, &log);
+        send_batched(&mut tasks, net, schedule, args.submit_batch, &log);
     }
     if rate == 0 {
         // Idle baseline: the set deciding empty heights, nothing submitted.
