@@ -20,6 +20,12 @@ if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y chromium
 fi
 
+echo "==> formatting (cargo fmt --check, rustfmt.toml)"
+if ! cargo fmt --version >/dev/null 2>&1; then
+  rustup component add rustfmt
+fi
+cargo fmt --all --check
+
 echo "==> cargo test (workspace)"
 cargo test --workspace --locked
 

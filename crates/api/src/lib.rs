@@ -20,9 +20,9 @@ mod types;
 
 pub use errors::{ApiError, INTERNAL, INVALID_PARAMS, REFUSED};
 pub use types::{
-    AccountRef, AccountRefParseError, AccountView, Amount, BatchSignature, BatchSignersView, BatchStatus, BatchView, BlockView, ChainParams,
-    EpochSetView, ErrorView, ForwardReceipt, SendOutcome, SequencerSetView, SetMemberView, Stake, SubmittedTx, TransactionView, TxStatus,
-    WithdrawalRef, WithdrawalView,
+    AccountRef, AccountRefParseError, AccountView, Amount, BatchSignature, BatchSignersView, BatchStatus, BatchView, BlockView,
+    ChainParams, EpochSetView, ErrorView, ForwardReceipt, SendOutcome, SequencerSetView, SetMemberView, Stake, SubmittedTx,
+    TransactionView, TxStatus, WithdrawalRef, WithdrawalView,
 };
 
 /// Longest wait `tandem_waitForBlock` accepts, in milliseconds: a waiting call holds one of

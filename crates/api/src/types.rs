@@ -39,9 +39,7 @@ impl Serialize for Stake {
 impl<'de> Deserialize<'de> for Stake {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        U256::from_str_radix(&text, 10)
-            .map(Stake)
-            .map_err(|_| serde::de::Error::custom(format!("stake {text:?} is not a decimal u256")))
+        U256::from_str_radix(&text, 10).map(Stake).map_err(|_| serde::de::Error::custom(format!("stake {text:?} is not a decimal u256")))
     }
 }
 

@@ -138,10 +138,7 @@ pub fn withdrawals_root(withdrawals: &[WithdrawOp]) -> B256 {
     if withdrawals.is_empty() {
         return B256::ZERO;
     }
-    keccak_levels(withdrawals.iter().map(withdrawal_leaf).collect())
-        .last()
-        .and_then(|l| l.first().copied())
-        .unwrap_or_default()
+    keccak_levels(withdrawals.iter().map(withdrawal_leaf).collect()).last().and_then(|l| l.first().copied()).unwrap_or_default()
 }
 
 /// Sibling path proving withdrawal `index` under [`withdrawals_root`], as `claimWithdrawal`

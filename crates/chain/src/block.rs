@@ -186,7 +186,8 @@ mod packed_key {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<PackedPubKey, D::Error> {
         let bytes = super::hex0x::deserialize(deserializer)?;
-        let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| D::Error::custom(format!("packed key must be 32 bytes, got {}", b.len())))?;
+        let key: [u8; 32] =
+            bytes.try_into().map_err(|b: Vec<u8>| D::Error::custom(format!("packed key must be 32 bytes, got {}", b.len())))?;
         Ok(PackedPubKey(key))
     }
 }
@@ -265,9 +266,9 @@ mod checksummed {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::batch::intermediate_roots_root;
     use sha2::{Digest, Sha256};
-    use super::*;
     use tandem_types::{AccountIndex, PackedAmount, PackedFee, PackedSignature, TransferTx, Tx};
 
     fn tx() -> SignedTx {

@@ -17,13 +17,16 @@ pub mod tx_hash;
 pub mod zk_data;
 
 pub use alloy::primitives::{Address, B256};
-pub use batch::{block_withdrawals, chunk_boundary, chunk_count, intermediate_roots_root, ChunkBoundary, withdrawal_leaf, withdrawal_proof, withdrawals, withdrawals_root, BatchHeader, Lane};
+pub use batch::{
+    block_withdrawals, chunk_boundary, chunk_count, intermediate_roots_root, withdrawal_leaf, withdrawal_proof, withdrawals,
+    withdrawals_root, BatchHeader, ChunkBoundary, Lane,
+};
 pub use block::{BlockInput, BlockRecord, ConsensusInfo};
 pub use genesis::{genesis_ledger, genesis_root, GenesisError, FEE_ACCOUNT};
 pub use payload::{ConsensusPayload, PayloadError, PayloadReason, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_INPUTS, PAYLOAD_VERSION};
 pub use signing::{
-    batch_digest, recover_signer, sign_digest, sort_by_signer, vote_digest, SignatureError, SignatureSetError, VoteType,
-    BATCH_DOMAIN, VOTE_DOMAIN,
+    batch_digest, recover_signer, sign_digest, sort_by_signer, vote_digest, SignatureError, SignatureSetError, VoteType, BATCH_DOMAIN,
+    VOTE_DOMAIN,
 };
 pub use tx_hash::{TxHash, TxHashParseError};
 pub use zk_data::{zk_data_hash, zk_public_data, ZK_RECORD_BYTES};

@@ -317,7 +317,10 @@ mod tests {
         let mut short_tx = good.clone();
         short_tx[tx_at - 1] -= 1;
         short_tx.pop();
-        assert!(matches!(ConsensusPayload::decode(&short_tx).unwrap_err().reason, PayloadReason::Field(DecodeError { ty: "SignedTx", .. })));
+        assert!(matches!(
+            ConsensusPayload::decode(&short_tx).unwrap_err().reason,
+            PayloadReason::Field(DecodeError { ty: "SignedTx", .. })
+        ));
         let mut long_tx = good;
         long_tx[tx_at - 1] += 1;
         long_tx.push(0);
@@ -411,7 +414,12 @@ mod tests {
 
     fn arb_payload() -> impl Strategy<Value = ConsensusPayload> {
         (any::<u64>(), any::<u64>(), any::<bool>(), proptest::collection::vec(arb_input(), 0..12)).prop_map(
-            |(epoch, timestamp, zk, inputs)| ConsensusPayload { epoch, timestamp, lane: if zk { Lane::Zk } else { Lane::Optimistic }, inputs },
+            |(epoch, timestamp, zk, inputs)| ConsensusPayload {
+                epoch,
+                timestamp,
+                lane: if zk { Lane::Zk } else { Lane::Optimistic },
+                inputs,
+            },
         )
     }
 

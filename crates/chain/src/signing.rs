@@ -21,10 +21,7 @@ pub const VOTE_DOMAIN: &[u8] = b"tandem.vote.v1";
 /// `batchDigest(revertCount, batchNumber, headerHash)`. Binding the revert count makes a
 /// reverted batch's signatures worthless afterwards, and re-signing a replacement no double sign.
 pub fn batch_digest(l1_chain_id: u64, rollup: Address, revert_count: u64, batch_number: u64, header_hash: B256) -> B256 {
-    keccak256(
-        (keccak256(BATCH_DOMAIN), U256::from(l1_chain_id), rollup, revert_count, batch_number, header_hash)
-            .abi_encode_params(),
-    )
+    keccak256((keccak256(BATCH_DOMAIN), U256::from(l1_chain_id), rollup, revert_count, batch_number, header_hash).abi_encode_params())
 }
 
 /// A consensus vote's type, as the contract numbers it.
@@ -249,6 +246,9 @@ mod tests {
 
         let mut bad = signatures;
         bad[4][64] = 29;
-        assert!(matches!(sort_by_signer(digest, bad), Err(SignatureSetError::InvalidSignature { index: 4, source: SignatureError::InvalidV(29) })));
+        assert!(matches!(
+            sort_by_signer(digest, bad),
+            Err(SignatureSetError::InvalidSignature { index: 4, source: SignatureError::InvalidV(29) })
+        ));
     }
 }

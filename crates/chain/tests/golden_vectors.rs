@@ -13,20 +13,19 @@
 use std::path::{Path, PathBuf};
 
 use alloy::primitives::{keccak256, Address, B256, U256};
+use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolValue;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use tandem_chain::{
+    batch_digest, intermediate_roots_root, recover_signer, sign_digest, vote_digest, withdrawal_leaf, withdrawal_proof, withdrawals_root,
+    zk_data_hash, zk_public_data, BatchHeader, Lane, VoteType,
+};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use alloy::signers::local::PrivateKeySigner;
-use tandem_chain::{
-    batch_digest, intermediate_roots_root, recover_signer, sign_digest, vote_digest, withdrawal_leaf, withdrawal_proof,
-    withdrawals_root, zk_data_hash, zk_public_data, BatchHeader, Lane, VoteType,
-};
 use tandem_types::{
-    decode_public_data, encode_public_data, AccountIndex, DecodeReason, DepositOp, ForcedWithdrawOp, L1Address, Op,
-    PackedAmount, PackedFee,
-    PackedPubKey, TokenId, TransferOp, TransferToNewOp, WithdrawOp,
+    decode_public_data, encode_public_data, AccountIndex, DecodeReason, DepositOp, ForcedWithdrawOp, L1Address, Op, PackedAmount,
+    PackedFee, PackedPubKey, TokenId, TransferOp, TransferToNewOp, WithdrawOp,
 };
 
 /// Environment variable that turns the comparison into a rewrite of the files.
@@ -221,12 +220,8 @@ fn forced_withdrawal_vectors() -> Value {
             entry.extend_from_slice(&request.account.to_bytes());
             entry.push(request.token.get());
             entry.extend_from_slice(&request_hash);
-            let op = Op::ForcedWithdraw(ForcedWithdrawOp {
-                account: request.account,
-                token: request.token,
-                withdrawn: value,
-                request_hash,
-            });
+            let op =
+                Op::ForcedWithdraw(ForcedWithdrawOp { account: request.account, token: request.token, withdrawn: value, request_hash });
             json!({
                 "name": name,
                 "account": account,

@@ -38,7 +38,7 @@ use tandem_api::TandemApiClient;
 use tandem_chain::{chunk_count, genesis_ledger, intermediate_roots_root, BatchHeader, BlockInput, GenesisError, Lane};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_l1::{
-    record_hash, CommittedBatch, ContractRevert, DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, Address, B256,
+    record_hash, Address, CommittedBatch, ContractRevert, DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, B256,
 };
 use tandem_state::redb::{self, TableDefinition};
 use tandem_state::{Ledger, LedgerConfig, LedgerOp, PersistentLedger};
@@ -161,7 +161,10 @@ impl ChallengerStatus {
             ("tandem_challenger_reverts_total", "Reverts this challenger caused.", self.reverts),
             ("tandem_challenger_bonds_reclaimed_total", "Bonds reclaimed from reverted batches.", self.bonds_reclaimed),
         ] {
-            out += &format!("# HELP {name} {help}\n# TYPE {name} {}\n{name} {value}\n", if name.ends_with("_total") { "counter" } else { "gauge" });
+            out += &format!(
+                "# HELP {name} {help}\n# TYPE {name} {}\n{name} {value}\n",
+                if name.ends_with("_total") { "counter" } else { "gauge" }
+            );
         }
         out
     }
@@ -298,11 +301,8 @@ impl Challenger {
         let game = DisputeClient::new(&config.l1_rpc, game, Some(config.key.clone()))?;
         let params = game.params().await?;
         let slots = l1.zk_slots().await? as usize;
-        let ledger_config = LedgerConfig {
-            chain_id: config.chain_id,
-            tree_depth: config.tree_depth,
-            chunk_size: std::num::NonZeroUsize::new(slots),
-        };
+        let ledger_config =
+            LedgerConfig { chain_id: config.chain_id, tree_depth: config.tree_depth, chunk_size: std::num::NonZeroUsize::new(slots) };
         let genesis_record = record_hash(&l1.stored_record(0, config.deploy_block).await?);
         let (ledger, start, start_record, store) = match &config.data_dir {
             None => (genesis_ledger(ledger_config, config.genesis_fee_pubkey)?, 0, genesis_record, None),
@@ -455,9 +455,10 @@ impl Challenger {
             // The committed roots are wrong somewhere. With the leaves (if the sequencer serves
             // the ones it committed), the first chunk ending at a wrong root is the one that
             // cannot be proven; without them, every chunk is challenged.
-            let leaves = block.as_ref().map(|b| &b.intermediate_roots).filter(|l| {
-                l.len() == roots.len() && intermediate_roots_root(l) == header.intermediate_roots_root
-            });
+            let leaves = block
+                .as_ref()
+                .map(|b| &b.intermediate_roots)
+                .filter(|l| l.len() == roots.len() && intermediate_roots_root(l) == header.intermediate_roots_root);
             let chunks = match leaves {
                 Some(leaves) => {
                     let first_wrong = (0..roots.len()).find(|&i| leaves[i] != roots[i]).unwrap_or(roots.len().saturating_sub(1));
@@ -540,10 +541,10 @@ impl Challenger {
         if rolled {
             let checked = self.status.checked;
             self.unproven_zk.retain(|&n, _| n <= checked);
-            let (_, ledger) = self.snapshots.get(&checked).ok_or_else(|| ChallengerError::Diverged {
-                batch: checked,
-                reason: "L1 reverted below the last final batch".into(),
-            })?;
+            let (_, ledger) = self
+                .snapshots
+                .get(&checked)
+                .ok_or_else(|| ChallengerError::Diverged { batch: checked, reason: "L1 reverted below the last final batch".into() })?;
             self.ledger = ledger.clone();
             warn!(back_to = checked, "L1 reverted checked batches: replica rolled back");
             return Ok(true);

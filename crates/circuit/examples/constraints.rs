@@ -51,13 +51,16 @@ fn main() {
         eddsa::verify(&Bool::TRUE, &p, &r, &s, &w(cs)).unwrap();
     });
     println!("EdDSA-Poseidon verify (R8 alloc + S < l + Poseidon(5) + both products) | {c}");
-    println!("range check 128 bits | {}", count(|cs| { num::range_check(&w(cs), 128).unwrap(); }));
+    println!(
+        "range check 128 bits | {}",
+        count(|cs| {
+            num::range_check(&w(cs), 128).unwrap();
+        })
+    );
 
     let sha = |bytes: usize| {
         count(|cs| {
-            let data: Vec<_> = (0..bytes)
-                .map(|_| ark_r1cs_std::uint8::UInt8::new_witness(cs.clone(), || Ok(0u8)).unwrap())
-                .collect();
+            let data: Vec<_> = (0..bytes).map(|_| ark_r1cs_std::uint8::UInt8::new_witness(cs.clone(), || Ok(0u8)).unwrap()).collect();
             ark_crypto_primitives::crh::sha256::constraints::Sha256Gadget::digest(&data).unwrap();
         }) - 8 * bytes // the input bytes' booleanity
     };

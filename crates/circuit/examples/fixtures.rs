@@ -81,8 +81,7 @@ fn main() {
     assert!(matches!(outcome.ops[1], Op::TransferToNew(_)));
 
     let public_data: Vec<u8> = outcome.ops.iter().flat_map(|op| op.encode()).collect();
-    let roots: Vec<tandem_chain::B256> =
-        outcome.intermediate_roots.iter().map(|r| tandem_chain::B256::from(fr_be(r))).collect();
+    let roots: Vec<tandem_chain::B256> = outcome.intermediate_roots.iter().map(|r| tandem_chain::B256::from(fr_be(r))).collect();
     let intermediate_roots_root = tandem_chain::intermediate_roots_root(&roots);
     let data_hash = tandem_chain::zk_data_hash(fee_account.get(), &outcome.ops, slots).unwrap();
     let zk_public_data = tandem_chain::zk_public_data(fee_account.get(), &outcome.ops, slots).unwrap();

@@ -217,12 +217,8 @@ pub struct BatchCircuit {
 impl BatchCircuit {
     /// The circuit for a batch's witness (from `tandem_state::witness::batch_witness`).
     pub fn new(witness: &BatchWitness, prover: L1Address) -> Self {
-        let values = witness
-            .ops
-            .iter()
-            .zip(&witness.fees.credits)
-            .map(|(op, credit)| SlotValues::from_witness(op, credit))
-            .collect::<Vec<_>>();
+        let values =
+            witness.ops.iter().zip(&witness.fees.credits).map(|(op, credit)| SlotValues::from_witness(op, credit)).collect::<Vec<_>>();
         Self {
             slots: values.len(),
             depth: witness.depth,
@@ -407,8 +403,7 @@ fn synthesize_slot(
     v: &SlotValues,
     fee_index: &FVar,
 ) -> Result<SlotOutput, SynthesisError> {
-    let kind: Vec<Bool> =
-        (0..OP_KINDS).map(|k| Bool::new_witness(cs.clone(), || Ok(v.kind == k))).collect::<Result<_, _>>()?;
+    let kind: Vec<Bool> = (0..OP_KINDS).map(|k| Bool::new_witness(cs.clone(), || Ok(v.kind == k))).collect::<Result<_, _>>()?;
     kind.iter().fold(FVar::zero(), |acc, b| acc + FVar::from(b.clone())).enforce_equal(&FVar::one())?;
     let (is_noop, is_deposit, is_transfer, is_new, is_withdraw, is_forced) =
         (&kind[NOOP], &kind[DEPOSIT], &kind[TRANSFER], &kind[TRANSFER_TO_NEW], &kind[WITHDRAW], &kind[FORCED_WITHDRAW]);
@@ -455,16 +450,7 @@ fn synthesize_slot(
     let key_a = (a.exists.select(&a.x, &new_key.0)?, a.exists.select(&a.y, &new_key.1)?);
     // A forced withdrawal against an empty slot proves the slot empty and leaves it so.
     let forced_on_empty = is_forced & &!&a.exists;
-    let root1 = update_account(
-        &uses_first,
-        root,
-        &a,
-        &token_bits,
-        &new_balance_a,
-        &new_nonce_a,
-        (&key_a.0, &key_a.1),
-        &forced_on_empty,
-    )?;
+    let root1 = update_account(&uses_first, root, &a, &token_bits, &new_balance_a, &new_nonce_a, (&key_a.0, &key_a.1), &forced_on_empty)?;
 
     // Second account: transfer recipient, under the root after the first update.
     let b = alloc_account(cs, &v.second, depth)?;
@@ -475,16 +461,7 @@ fn synthesize_slot(
     let new_balance_b = &b.balance + &amount;
     range_check(&new_balance_b, BALANCE_BITS)?;
     let key_b = (b.exists.select(&b.x, &new_key.0)?, b.exists.select(&b.y, &new_key.1)?);
-    let root2 = update_account(
-        &uses_second,
-        &root1,
-        &b,
-        &token_bits,
-        &new_balance_b,
-        &b.nonce,
-        (&key_b.0, &key_b.1),
-        &Bool::FALSE,
-    )?;
+    let root2 = update_account(&uses_second, &root1, &b, &token_bits, &new_balance_b, &b.nonce, (&key_b.0, &key_b.1), &Bool::FALSE)?;
 
     // Signature over the SPEC §4.4 message with the signer's nonce before the op.
     let chain = FVar::constant(F::from(chain_id));
@@ -509,15 +486,8 @@ fn synthesize_slot(
         fee.clone(),
         a.nonce.clone(),
     ])?;
-    let forced_message = poseidon(&[
-        FVar::constant(forced_tag()),
-        chain,
-        a.index.clone(),
-        token.clone(),
-        to_l1.clone(),
-        requested.clone(),
-        request_id,
-    ])?;
+    let forced_message =
+        poseidon(&[FVar::constant(forced_tag()), chain, a.index.clone(), token.clone(), to_l1.clone(), requested.clone(), request_id])?;
     let message = is_forced.select(&forced_message, &is_withdraw.select(&withdraw_message, &transfer_message)?)?;
     // The signer's key; the identity for unsigned slots and for a forced withdrawal against an
     // empty slot, so that the arithmetic stays defined.
@@ -544,8 +514,7 @@ fn synthesize_slot(
 
     let first_is_fee = a.index.is_eq(fee_index)?;
     let second_is_fee = b.index.is_eq(fee_index)?;
-    let creates_fee_account =
-        FVar::from(&creates_first & &first_is_fee) + FVar::from(is_new & &second_is_fee);
+    let creates_fee_account = FVar::from(&creates_first & &first_is_fee) + FVar::from(is_new & &second_is_fee);
 
     Ok(SlotOutput {
         root: root2,
@@ -582,10 +551,7 @@ impl BatchCircuit {
     pub fn computed_roots(&self) -> Result<ComputedRoots, SynthesisError> {
         let cs = ark_relations::gr1cs::ConstraintSystem::<F>::new_ref();
         let (slots, settled) = self.synthesize(cs)?;
-        Ok(ComputedRoots {
-            slots: slots.iter().map(|r| r.value()).collect::<Result<_, _>>()?,
-            settled: settled.value()?,
-        })
+        Ok(ComputedRoots { slots: slots.iter().map(|r| r.value()).collect::<Result<_, _>>()?, settled: settled.value()? })
     }
 
     /// All constraints but the final `settled root == new_root`; returns the root after each
@@ -612,8 +578,7 @@ impl BatchCircuit {
         // The fee account must exist at every op with a nonzero fee (FeeAccountMissing).
         // Accounts are never deleted and are created at most once, so it existed before
         // the batch iff it exists at settlement and no slot created it.
-        let mut exists = FVar::from(fee.exists.clone())
-            - outputs.iter().fold(FVar::zero(), |acc, o| acc + &o.creates_fee_account);
+        let mut exists = FVar::from(fee.exists.clone()) - outputs.iter().fold(FVar::zero(), |acc, o| acc + &o.creates_fee_account);
         (&exists * (&exists - FVar::one())).enforce_equal(&FVar::zero())?;
         for o in &outputs {
             exists += &o.creates_fee_account;
@@ -665,4 +630,3 @@ impl ConstraintSynthesizer<F> for BatchCircuit {
         self.synthesize(cs).map(|_| ())
     }
 }
-

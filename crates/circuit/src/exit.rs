@@ -220,8 +220,7 @@ pub const DEVNET_EXIT_SEED: u64 = 2025;
 impl ExitKeys {
     /// INSECURE local setup from a seed (devnets and tests only: the seed is the toxic waste).
     pub fn setup_insecure(depth: u8, chain_id: ChainId, seed: u64) -> Result<Self, ProverError> {
-        let (pk, _) =
-            Groth16::<Bn254>::circuit_specific_setup(ExitCircuit::blank(depth, chain_id), &mut StdRng::seed_from_u64(seed))?;
+        let (pk, _) = Groth16::<Bn254>::circuit_specific_setup(ExitCircuit::blank(depth, chain_id), &mut StdRng::seed_from_u64(seed))?;
         Ok(Self { depth, chain_id, pk })
     }
 

@@ -58,11 +58,7 @@ fn setup_with(
 }
 
 /// Proves `circuit` (whose witness must satisfy it).
-pub fn prove<R: RngCore + CryptoRng>(
-    pk: &ProvingKey<Bn254>,
-    circuit: BatchCircuit,
-    rng: &mut R,
-) -> Result<Proof<Bn254>, ProverError> {
+pub fn prove<R: RngCore + CryptoRng>(pk: &ProvingKey<Bn254>, circuit: BatchCircuit, rng: &mut R) -> Result<Proof<Bn254>, ProverError> {
     prove_with(pk, circuit, &mut StdRng::from_rng(rng).expect("rng"))
 }
 
@@ -389,11 +385,7 @@ impl ProvingKeys {
     /// as its fee-settlement chunk (SPEC §5.2), so a chunk of the chain is a batch of the
     /// circuit.
     pub fn ledger_config(&self) -> tandem_state::LedgerConfig {
-        tandem_state::LedgerConfig {
-            chain_id: self.chain_id,
-            tree_depth: self.depth,
-            chunk_size: std::num::NonZeroUsize::new(self.slots),
-        }
+        tandem_state::LedgerConfig { chain_id: self.chain_id, tree_depth: self.depth, chunk_size: std::num::NonZeroUsize::new(self.slots) }
     }
 
     /// INSECURE local setup from a seed (devnets and tests only: the seed is the toxic waste).
@@ -552,20 +544,14 @@ fn prove_with_backend(
     let assignment = [to_big(&input_assignment), aux].concat();
 
     // A = α + Σ a_i·A_i + r·δ
-    let g_a = G1Projective::from(pk.a_query[0])
-        + backend.msm_g1(&pk.a_query[1..], &assignment)
-        + pk.vk.alpha_g1
-        + pk.delta_g1 * r;
+    let g_a = G1Projective::from(pk.a_query[0]) + backend.msm_g1(&pk.a_query[1..], &assignment) + pk.vk.alpha_g1 + pk.delta_g1 * r;
     // B in G1 (for C) and in G2: β + Σ a_i·B_i + s·δ
     let g1_b = if r.is_zero() {
         G1Projective::zero()
     } else {
         G1Projective::from(pk.b_g1_query[0]) + backend.msm_g1(&pk.b_g1_query[1..], &assignment) + pk.beta_g1 + pk.delta_g1 * s
     };
-    let g2_b = G2Projective::from(pk.b_g2_query[0])
-        + backend.msm_g2(&pk.b_g2_query[1..], &assignment)
-        + pk.vk.beta_g2
-        + pk.vk.delta_g2 * s;
+    let g2_b = G2Projective::from(pk.b_g2_query[0]) + backend.msm_g2(&pk.b_g2_query[1..], &assignment) + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
     // C = s·A + r·B1 - r·s·δ + Σ w_i·L_i + Σ h_i·H_i
     let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + l_aux_acc + h_acc;
     Ok(Proof { a: g_a.into_affine(), b: g2_b.into_affine(), c: g_c.into_affine() })

@@ -198,13 +198,7 @@ fn record_stream(cs: &ConstraintSystemRef<F>, v: &SlotRecordVars) -> Result<Vec<
     for j in 0..tail {
         out.push(select_exclusive(
             cs,
-            &[
-                (dep, &deposit[j]),
-                (tr, &transfer[j]),
-                (new, &transfer_new[j]),
-                (wd, &withdraw[j]),
-                (forced, &forced_withdraw[j]),
-            ],
+            &[(dep, &deposit[j]), (tr, &transfer[j]), (new, &transfer_new[j]), (wd, &withdraw[j]), (forced, &forced_withdraw[j])],
         )?);
     }
     debug_assert_eq!(out.len(), ZK_RECORD_BYTES * 8);
@@ -212,10 +206,7 @@ fn record_stream(cs: &ConstraintSystemRef<F>, v: &SlotRecordVars) -> Result<Vec<
 }
 
 fn stream_to_bytes(stream: &[Bool]) -> Vec<UInt8<F>> {
-    stream
-        .chunks(8)
-        .map(|byte| UInt8::from_bits_le(&byte.iter().rev().cloned().collect::<Vec<_>>()))
-        .collect()
+    stream.chunks(8).map(|byte| UInt8::from_bits_le(&byte.iter().rev().cloned().collect::<Vec<_>>())).collect()
 }
 
 /// Enforces `data_hash = sha256(fee account ‖ records)` with the top 3 bits cleared.

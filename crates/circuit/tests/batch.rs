@@ -33,9 +33,9 @@ fn claiming_computed_root(w: &BatchWitness) -> BatchCircuit {
 fn every_op_type_satisfies_with_the_stf_roots() {
     let ledger = genesis(4);
     let ops = vec![
-        deposit(3, 2, 9_999),                      // creates account 3
-        transfer(1, idx(1), 2, 0, 1_200, 3, 0),     // to an existing account
-        transfer(2, idx(2), 4, 1, 5_000, 0, 0),     // creates account 4
+        deposit(3, 2, 9_999),                   // creates account 3
+        transfer(1, idx(1), 2, 0, 1_200, 3, 0), // to an existing account
+        transfer(2, idx(2), 4, 1, 5_000, 0, 0), // creates account 4
         withdraw(1, idx(1), 0, 777, 2, 1),
     ];
     let (w, outcome) = batch_witness(&ledger, &ops, idx(0), 5).unwrap();

@@ -39,10 +39,7 @@ fn native_data_hash_matches_the_l1_vectors() {
         }
         assert_eq!(public_data(fee, &ops, slots).unwrap(), hex_bytes(v["zkPublicData"].as_str().unwrap()));
         assert_eq!(zk_data_hash(fee, &ops, slots).unwrap().to_vec(), hex_bytes(v["zkDataHash"].as_str().unwrap()));
-        assert_eq!(
-            data_hash(fee, &ops, slots).unwrap(),
-            Fr::from_be_bytes_mod_order(&hex_bytes(v["zkDataHash"].as_str().unwrap()))
-        );
+        assert_eq!(data_hash(fee, &ops, slots).unwrap(), Fr::from_be_bytes_mod_order(&hex_bytes(v["zkDataHash"].as_str().unwrap())));
     }
 }
 

@@ -27,11 +27,7 @@ fn run(ops: &[LedgerOp]) -> (Vec<Balance>, BatchWitness) {
     assert_eq!(circuit.public_inputs()[2], Fr::from_be_bytes_mod_order(reference.as_slice()));
     let (ok, _) = circuit.check().unwrap();
     assert!(ok, "the circuit accepts what the STF did");
-    let withdrawn = outcome
-        .ops
-        .iter()
-        .filter_map(|op| if let Op::ForcedWithdraw(f) = op { Some(f.withdrawn) } else { None })
-        .collect();
+    let withdrawn = outcome.ops.iter().filter_map(|op| if let Op::ForcedWithdraw(f) = op { Some(f.withdrawn) } else { None }).collect();
     (withdrawn, w)
 }
 

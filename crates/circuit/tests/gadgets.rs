@@ -53,8 +53,7 @@ fn account_tree_paths_match_sparse_merkle_tree_proofs() {
     let mut rng = StdRng::seed_from_u64(2);
     for depth in [4u8, 8] {
         let mut tree = SparseMerkleTree::new(depth);
-        let leaves: Vec<(u32, F)> =
-            (0..6).map(|_| (rng.gen_range(0..(1u32 << depth)), F::rand(&mut rng))).collect();
+        let leaves: Vec<(u32, F)> = (0..6).map(|_| (rng.gen_range(0..(1u32 << depth)), F::rand(&mut rng))).collect();
         tree.update(&leaves);
         for &(index, _) in &leaves {
             let proof = tree.proof(index);
@@ -69,8 +68,7 @@ fn account_tree_paths_match_sparse_merkle_tree_proofs() {
             let index_bits = bits(&cs, index, depth as usize);
             let siblings: Vec<FVar> = proof.siblings.iter().map(|s| witness(&cs, *s)).collect();
             merkle::verify_path(&root, &leaf, &index_bits, &siblings).unwrap();
-            let new_root =
-                merkle::update_path(&Bool::TRUE, &root, &leaf, &new, &index_bits, &siblings).unwrap();
+            let new_root = merkle::update_path(&Bool::TRUE, &root, &leaf, &new, &index_bits, &siblings).unwrap();
             assert_eq!(new_root.value().unwrap(), updated.root());
             assert!(cs.is_satisfied().unwrap());
             println!("constraints: account path verify+update, depth {depth} = {}", cs.num_constraints());

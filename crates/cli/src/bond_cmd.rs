@@ -54,14 +54,9 @@ pub enum BondCommand {
 
 /// Runs a bond command.
 pub async fn run(args: BondArgs) -> Result<()> {
-    let game_address = args.game.ok_or_else(|| {
-        anyhow!("pass --game 0x<DisputeGame address> (or set TANDEM_DISPUTE_GAME); `tandem devnet` prints it")
-    })?;
-    let signer = args
-        .l1_key
-        .as_deref()
-        .map(parse_l1_key)
-        .transpose()?;
+    let game_address =
+        args.game.ok_or_else(|| anyhow!("pass --game 0x<DisputeGame address> (or set TANDEM_DISPUTE_GAME); `tandem devnet` prints it"))?;
+    let signer = args.l1_key.as_deref().map(parse_l1_key).transpose()?;
     let err = |e: tandem_l1::L1Error| l1_error(&args.l1_rpc, e);
     let game = DisputeClient::new(&args.l1_rpc, game_address, signer.clone()).map_err(err)?;
     let required = game.params().await.map_err(err)?.sequencer_bond;
@@ -69,9 +64,10 @@ pub async fn run(args: BondArgs) -> Result<()> {
         bail!("the game at {game_address} takes no sequencer bond: it serves a staked rollup, whose set's stake is the bond (`tandem sequencer`)");
     }
     let sender = || {
-        signer.as_ref().map(|s| s.address()).ok_or_else(|| {
-            anyhow!("this sends an L1 transaction from the sequencer: pass --l1-key 0x<private key> (or set TANDEM_L1_KEY)")
-        })
+        signer
+            .as_ref()
+            .map(|s| s.address())
+            .ok_or_else(|| anyhow!("this sends an L1 transaction from the sequencer: pass --l1-key 0x<private key> (or set TANDEM_L1_KEY)"))
     };
     let out = match &args.command {
         BondCommand::Post { amount } => {
@@ -144,7 +140,9 @@ fn describe(bond: &SequencerBond, required: U256, now: u64) -> String {
         (true, _) => "no bond: commits are refused".into(),
         (false, 0) if bond.amount < required => format!("holds {held} ETH, below the requirement: commits are refused"),
         (false, 0) => format!("holds {held} ETH: may commit"),
-        (false, at) if now < at => format!("holds {held} ETH, leaving: commits refused, withdrawable from L1 time {at} (in {} s)", at - now),
+        (false, at) if now < at => {
+            format!("holds {held} ETH, leaving: commits refused, withdrawable from L1 time {at} (in {} s)", at - now)
+        }
         (false, at) => format!("holds {held} ETH, leaving: withdrawable now (since L1 time {at})"),
     }
 }

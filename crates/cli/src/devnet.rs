@@ -187,15 +187,12 @@ pub struct DevnetArgs {
 /// (`tandem_circuit::exit::DEVNET_EXIT_SEED`, INSECURE) and compiled here.
 pub(crate) fn exodus_params(args: &DevnetArgs) -> Result<tandem_devnet::ExodusParams> {
     if args.chain_id == tandem_devnet::COMMITTED_EXIT_VERIFIER_CHAIN_ID {
-        if let Some(p) =
-            tandem_devnet::ExodusParams::committed(args.tree_depth, args.priority_deadline)
-        {
+        if let Some(p) = tandem_devnet::ExodusParams::committed(args.tree_depth, args.priority_deadline) {
             return Ok(p.with_forced_inbox(tandem_devnet::ForcedInboxParams::devnet(args.chain_id, args.tree_depth)));
         }
     }
     use tandem_circuit::exit::{exit_verifier_file, ExitKeys, DEVNET_EXIT_SEED};
-    let keys = ExitKeys::setup_insecure(args.tree_depth, args.chain_id, DEVNET_EXIT_SEED)
-        .map_err(|e| anyhow!("exit keys: {e}"))?;
+    let keys = ExitKeys::setup_insecure(args.tree_depth, args.chain_id, DEVNET_EXIT_SEED).map_err(|e| anyhow!("exit keys: {e}"))?;
     let source = exit_verifier_file(&keys, Some(DEVNET_EXIT_SEED));
     let code = tandem_devnet::solc::compile(&find_repo_root(args), &source, "Verifier")
         .map_err(|e| anyhow!("compiling the exit verifier: {e}"))?;
@@ -236,32 +233,17 @@ fn ensure_anvil(args: &DevnetArgs) -> Result<PathBuf> {
             root.display()
         );
     }
-    eprintln!(
-        "==> anvil not found at {}: installing the pinned npm packages (npm ci) in {}",
-        anvil.display(),
-        root.display()
-    );
+    eprintln!("==> anvil not found at {}: installing the pinned npm packages (npm ci) in {}", anvil.display(), root.display());
     let status = std::process::Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(&root)
         .status()
-        .map_err(|e| {
-            anyhow!(
-                "could not run npm ({e}): install Node.js >= 20 and npm, then run `npm ci` in {}",
-                root.display()
-            )
-        })?;
+        .map_err(|e| anyhow!("could not run npm ({e}): install Node.js >= 20 and npm, then run `npm ci` in {}", root.display()))?;
     if !status.success() {
-        bail!(
-            "`npm ci` failed in {} ({status}): fix the npm error above and rerun",
-            root.display()
-        );
+        bail!("`npm ci` failed in {} ({status}): fix the npm error above and rerun", root.display());
     }
     if !anvil.exists() {
-        bail!(
-            "`npm ci` succeeded but {} is still missing (is this linux-amd64?)",
-            anvil.display()
-        );
+        bail!("`npm ci` succeeded but {} is still missing (is this linux-amd64?)", anvil.display());
     }
     Ok(anvil)
 }
@@ -269,16 +251,11 @@ fn ensure_anvil(args: &DevnetArgs) -> Result<PathBuf> {
 fn check_port_free(port: u16, flag: &str) -> Result<()> {
     TcpListener::bind(("127.0.0.1", port))
         .map(drop)
-        .map_err(|e| {
-            anyhow!(
-                "port {port} is not free ({e}): stop what runs there or choose another with {flag}"
-            )
-        })
+        .map_err(|e| anyhow!("port {port} is not free ({e}): stop what runs there or choose another with {flag}"))
 }
 
 fn log_file(path: &Path) -> Result<(Stdio, Stdio)> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let err = file.try_clone()?;
     Ok((Stdio::from(file), Stdio::from(err)))
 }
@@ -291,10 +268,7 @@ fn tandem_command() -> String {
         .map(|paths| {
             std::env::split_paths(&paths).any(|p| {
                 let candidate = p.join("tandem");
-                match (
-                    candidate.canonicalize(),
-                    exe.as_ref().and_then(|e| e.canonicalize().ok()),
-                ) {
+                match (candidate.canonicalize(), exe.as_ref().and_then(|e| e.canonicalize().ok())) {
                     (Ok(a), Some(b)) => a == b,
                     _ => false,
                 }
@@ -315,12 +289,7 @@ fn tandem_command() -> String {
 
 /// `tandem wallet` with the devnet's (member 0's) RPC URLs where they are not the defaults.
 /// The `tandem restore` command for this devnet: rebuilds the L2 state from L1 alone.
-fn restore_example(
-    args: &DevnetArgs,
-    rollup: &tandem_l1::Address,
-    deploy_block: u64,
-    fee_pubkey: &tandem_types::PackedPubKey,
-) -> String {
+fn restore_example(args: &DevnetArgs, rollup: &tandem_l1::Address, deploy_block: u64, fee_pubkey: &tandem_types::PackedPubKey) -> String {
     let mut cmd = format!("{} restore", tandem_command());
     if args.l1_port != 8545 {
         cmd += &format!(" --l1-rpc http://127.0.0.1:{}", args.l1_port);
@@ -385,9 +354,7 @@ impl Procs {
 /// Runs the devnet until Ctrl-C / SIGTERM (exit 0) or until a child dies (error).
 pub async fn run(args: DevnetArgs) -> Result<()> {
     match args.sequencers {
-        0 => bail!(
-            "--sequencers must be at least 1 (1: one sequencer; N >= 2: a staked sequencer set)"
-        ),
+        0 => bail!("--sequencers must be at least 1 (1: one sequencer; N >= 2: a staked sequencer set)"),
         1 => run_single(args).await,
         _ => set::run(args).await,
     }
@@ -430,10 +397,7 @@ async fn run_single(args: DevnetArgs) -> Result<()> {
             for (i, prover) in provers.iter_mut().enumerate() {
                 if !reported[i] && !prover.is_running() {
                     reported[i] = true;
-                    eprintln!(
-                        "==> prover {i} exited; the others go on (see {})",
-                        prover.log().display()
-                    );
+                    eprintln!("==> prover {i} exited; the others go on (see {})", prover.log().display());
                 }
             }
             if let Some(c) = challenger.as_mut() {
@@ -465,42 +429,29 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     check_port_free(args.metrics_port, "--metrics-port")?;
     check_port_free(args.dashboard_port, "--dashboard-port")?;
     if args.zk_slots != Some(0) && !(1..=MAX_PROVERS).contains(&args.provers) {
-        bail!(
-            "--provers must be 1 to {MAX_PROVERS} (anvil accounts {PROVER_ACCOUNT}..={})",
-            PROVER_ACCOUNT + MAX_PROVERS - 1
-        );
+        bail!("--provers must be 1 to {MAX_PROVERS} (anvil accounts {PROVER_ACCOUNT}..={})", PROVER_ACCOUNT + MAX_PROVERS - 1);
     }
     for i in 0..args.provers {
-        let port = args
-            .prover_status_port
-            .checked_add(i as u16)
-            .ok_or_else(|| anyhow!("--prover-status-port + {i} is past 65535"))?;
+        let port = args.prover_status_port.checked_add(i as u16).ok_or_else(|| anyhow!("--prover-status-port + {i} is past 65535"))?;
         check_port_free(port, "--prover-status-port")?;
     }
     let anvil_bin = ensure_anvil(args)?;
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let data_dir = args.data_dir.canonicalize()?;
     let node_dir = data_dir.join("node");
     if node_dir.exists() {
         eprintln!("==> fresh devnet: removing the previous node data in {} (anvil keeps no L1 state between runs)", node_dir.display());
-        std::fs::remove_dir_all(&node_dir)
-            .with_context(|| format!("removing {}", node_dir.display()))?;
+        std::fs::remove_dir_all(&node_dir).with_context(|| format!("removing {}", node_dir.display()))?;
     }
     let _ = std::fs::remove_file(data_dir.join("devnet.json"));
 
     // L1
     let block_time = (args.l1_block_time > 0).then_some(args.l1_block_time);
-    let L1 {
-        url: l1_url,
-        chain_id: l1_chain_id,
-        signers,
-    } = start_anvil(args, &anvil_bin, &data_dir, block_time, procs).await?;
+    let L1 { url: l1_url, chain_id: l1_chain_id, signers } = start_anvil(args, &anvil_bin, &data_dir, block_time, procs).await?;
 
     // Fee collector key and genesis.
     let (fee_wallet, fee_pubkey) = fee_collector(&data_dir)?;
-    let genesis_root = tandem_chain::genesis_root(args.chain_id, args.tree_depth, fee_pubkey)
-        .map_err(|e| anyhow!("genesis: {e}"))?;
+    let genesis_root = tandem_chain::genesis_root(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
 
     let zk_slots = args.zk_slots.unwrap_or(DEFAULT_ZK_SLOTS);
     let zk = validity_lane(args, &data_dir, &l1_url, &signers[0], zk_slots).await?;
@@ -514,12 +465,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         signers[1].address(),
         genesis_root,
         args.challenge_window,
-        zk.as_ref()
-            .map(|(_, verifier)| (*verifier, zk_slots as u32)),
-        zk.as_ref().map(|_| tandem_l1::MarketParams {
-            lock_timeout: args.market_lock_timeout,
-            ..tandem_devnet::devnet_market_params()
-        }),
+        zk.as_ref().map(|(_, verifier)| (*verifier, zk_slots as u32)),
+        zk.as_ref().map(|_| tandem_l1::MarketParams { lock_timeout: args.market_lock_timeout, ..tandem_devnet::devnet_market_params() }),
         zk.as_ref().map(|_| game_params(args, U256::from(SEQUENCER_BOND))),
         &exodus_params(args)?,
         supply,
@@ -533,15 +480,10 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             .await
             .map_err(|e| anyhow!("posting the sequencer bond: {e}"))?;
     }
-    let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone()))
-        .map_err(|e| anyhow!("{e}"))?;
+    let owner = RollupClient::new(&l1_url, deployment.rollup, Some(signers[0].clone())).map_err(|e| anyhow!("{e}"))?;
     for signer in &signers[DEV_ACCOUNTS] {
         owner
-            .mint_dev_token(
-                deployment.dev_token,
-                signer.address(),
-                U256::from(DEV_TOKENS_PER_ACCOUNT),
-            )
+            .mint_dev_token(deployment.dev_token, signer.address(), U256::from(DEV_TOKENS_PER_ACCOUNT))
             .await
             .map_err(|e| anyhow!("minting dev tokens: {e}"))?;
     }
@@ -572,73 +514,60 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     node_cmd.l1_confirmations = Some(args.l1_confirmations);
     node_cmd.max_block_ops = Some(args.max_block_ops);
     node_cmd.l1_poll_ms = Some(500);
-    node_cmd.zk = zk.as_ref().map(|_| ZkArgs {
-        slots: zk_slots,
-        fast_withdrawal_fee: args.fast_withdrawal_fee,
-        escrow_proof_fees: true,
-    });
+    node_cmd.zk = zk.as_ref().map(|_| ZkArgs { slots: zk_slots, fast_withdrawal_fee: args.fast_withdrawal_fee, escrow_proof_fees: true });
     node_cmd.forced_inbox = deployment.forced_inbox;
-    node_cmd.test_censor_forced_from = args
-        .test_censor_forced_from
-        .as_deref()
-        .map(crate::wallet::parse_packed_key)
-        .transpose()
-        .context("--test-censor-forced-from")?;
-    eprintln!(
-        "==> starting the node on {l2_url}, log {}",
-        node_log.display()
-    );
+    node_cmd.test_censor_forced_from =
+        args.test_censor_forced_from.as_deref().map(crate::wallet::parse_packed_key).transpose().context("--test-censor-forced-from")?;
+    eprintln!("==> starting the node on {l2_url}, log {}", node_log.display());
     let _ = std::fs::remove_file(&node_log);
-    let node = procs.node.insert(Supervised::spawn(
-        "the node",
-        node_cmd.command(&exe),
-        &node_log,
-    )?);
+    let node = procs.node.insert(Supervised::spawn("the node", node_cmd.command(&exe), &node_log)?);
     let anvil = procs.anvil.as_mut().expect("started above");
     let l2 = L2Client::new(&l2_url)?;
-    wait_ready(
-        &format!("the node on {l2_url} (see {})", node_log.display()),
-        Duration::from_secs(60),
-        &mut [node, anvil],
-        async || l2.chain_params().await.ok(),
-    )
+    wait_ready(&format!("the node on {l2_url} (see {})", node_log.display()), Duration::from_secs(60), &mut [node, anvil], async || {
+        l2.chain_params().await.ok()
+    })
     .await?;
 
     // Provers: the market's miners, each with its own key, thread count and status port,
     // started one after the other so that each measures its proving speed alone.
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut provers = Vec::new();
     if let Some((keys_dir, _)) = &zk {
         let wei_per_second = match args.prover_wei_per_second {
             Some(w) => w,
             None => {
                 eprintln!("==> measuring one proof on {cores} threads to price a prover-second");
-                let keys = tandem_circuit::prover::ProvingKeys::load(keys_dir)
-                    .map_err(|e| anyhow!("loading the keys: {e}"))?;
-                let genesis = tandem_chain::genesis_ledger(keys.ledger_config(), fee_pubkey)
-                    .map_err(|e| anyhow!("genesis: {e}"))?;
+                let keys = tandem_circuit::prover::ProvingKeys::load(keys_dir).map_err(|e| anyhow!("loading the keys: {e}"))?;
+                let genesis = tandem_chain::genesis_ledger(keys.ledger_config(), fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
                 let me = tandem_types::L1Address(signers[PROVER_ACCOUNT].address().0 .0);
-                let elapsed = tokio::task::spawn_blocking(move || {
-                    tandem_prover::measure_proving(&keys, &genesis, me)
-                })
-                .await?
-                .map_err(|e| anyhow!("measuring a proof: {e}"))?;
-                let w = (args.fast_withdrawal_fee as f64 / 4.0 / elapsed.as_secs_f64().max(0.001))
-                    as u128;
-                eprintln!(
-                    "    one proof took {:.2} s: a prover-second costs {w} wei",
-                    elapsed.as_secs_f64()
-                );
+                let elapsed = tokio::task::spawn_blocking(move || tandem_prover::measure_proving(&keys, &genesis, me))
+                    .await?
+                    .map_err(|e| anyhow!("measuring a proof: {e}"))?;
+                let w = (args.fast_withdrawal_fee as f64 / 4.0 / elapsed.as_secs_f64().max(0.001)) as u128;
+                eprintln!("    one proof took {:.2} s: a prover-second costs {w} wei", elapsed.as_secs_f64());
                 w
             }
         };
-        provers = start_provers(args, &data_dir, &exe, &l1_url, &l2_url, deployment.rollup, keys_dir, fee_pubkey, wei_per_second, procs).await?;
+        provers =
+            start_provers(args, &data_dir, &exe, &l1_url, &l2_url, deployment.rollup, keys_dir, fee_pubkey, wei_per_second, procs).await?;
     }
     // The challenger: its own funded key, the node's RPC for the signed transactions.
     let challenger = match deployment.dispute_game {
-        Some(game) => Some(start_challenger(args, &data_dir, &exe, &l1_url, &l2_url, (deployment.rollup, deployment.deploy_block), game, &signers[0], fee_pubkey, procs).await?),
+        Some(game) => Some(
+            start_challenger(
+                args,
+                &data_dir,
+                &exe,
+                &l1_url,
+                &l2_url,
+                (deployment.rollup, deployment.deploy_block),
+                game,
+                &signers[0],
+                fee_pubkey,
+                procs,
+            )
+            .await?,
+        ),
         None => None,
     };
     if let (true, Some(c)) = (args.demo_forged_batch, &challenger) {
@@ -661,9 +590,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
 
     // Summary.
     let w = command_prefix(args);
-    let dev: Vec<_> = DEV_ACCOUNTS
-        .map(|i| (i, signers[i].address(), ANVIL_KEYS[i]))
-        .collect();
+    let dev: Vec<_> = DEV_ACCOUNTS.map(|i| (i, signers[i].address(), ANVIL_KEYS[i])).collect();
     let (_, addr2, key2) = dev[0];
     let mut examples = vec![
         format!("{w} new"),
@@ -674,17 +601,10 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         format!("{w} transfer --to $({w} --wallet bob.json address --packed) --amount 1.5 --wait"),
         format!("{w} --wallet bob.json balance"),
         format!("{w} withdraw --to {addr2} --amount 0.5 --wait"),
-        format!(
-            "{w} withdraw --to {addr2} --amount 0.5 --fast --wait   # ZK lane: final once proven"
-        ),
+        format!("{w} withdraw --to {addr2} --amount 0.5 --fast --wait   # ZK lane: final once proven"),
         format!("{w} status <tx hash printed by withdraw>"),
         format!("{w} --l1-key {key2} claim --batch <batch> --index <index>"),
-        restore_example(
-            args,
-            &deployment.rollup,
-            deployment.deploy_block,
-            &fee_pubkey,
-        ),
+        restore_example(args, &deployment.rollup, deployment.deploy_block, &fee_pubkey),
     ];
     if let Some(inbox) = deployment.forced_inbox {
         examples.push(format!(
@@ -756,28 +676,18 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     if let Some(inbox) = deployment.forced_inbox {
         text += &format!("  forced wd    {inbox}   (forced-withdrawal inbox, 0.001 ETH per request)\n");
     }
-    text += &format!(
-        "  dev token    {} (L2 token id {}, 18 decimals)\n",
-        deployment.dev_token, deployment.dev_token_id
-    );
+    text += &format!("  dev token    {} (L2 token id {}, 18 decimals)\n", deployment.dev_token, deployment.dev_token_id);
     text += &format!(
         "  deploy block {}, challenge window {} s, L2 block time {} ms\n",
         deployment.deploy_block, args.challenge_window, args.block_time_ms
     );
-    text += &format!(
-        "  sequencer    {} (anvil account 1)\n",
-        signers[1].address()
-    );
+    text += &format!("  sequencer    {} (anvil account 1)\n", signers[1].address());
     if let Some((_, verifier)) = &zk {
         text += &format!("  ZK lane      verifier {verifier}, {zk_slots} slots; keys from an INSECURE local setup\n");
         if let Some(market) = deployment.market {
             text += &format!(
                 "  market       {market} (proof jobs escrow each ZK batch's fast-lane fees; {})\n",
-                if args.provers_race {
-                    "provers race without locks"
-                } else {
-                    "provers lock before proving"
-                }
+                if args.provers_race { "provers race without locks" } else { "provers lock before proving" }
             );
         }
         for p in &provers {
@@ -804,11 +714,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             c.log.display()
         );
     }
-    text += &format!(
-        "  fee account  #0, key {} ({})\n",
-        keyfile::hex0x(&fee_pubkey.0),
-        fee_wallet.display()
-    );
+    text += &format!("  fee account  #0, key {} ({})\n", keyfile::hex0x(&fee_pubkey.0), fee_wallet.display());
     text += "\nFunded dev accounts (L1; 10000 ETH and 10000 DEV each; well-known anvil keys, devnet only):\n";
     for (i, a, k) in &dev {
         text += &format!("  [{i}] {a}  key {k}\n");
@@ -856,9 +762,7 @@ async fn start_challenger(
     check_port_free(args.challenger_status_port, "--challenger-status-port")?;
     let key = PrivateKeySigner::random();
     let (provider, _) = tandem_l1::connect(l1_url, Some(funder.clone()))?;
-    let fund = alloy::rpc::types::TransactionRequest::default()
-        .with_to(key.address())
-        .with_value(U256::from(100u128 * 10u128.pow(18)));
+    let fund = alloy::rpc::types::TransactionRequest::default().with_to(key.address()).with_value(U256::from(100u128 * 10u128.pow(18)));
     tandem_l1::confirm(provider.send_transaction(fund).await.map_err(|e| anyhow!("funding the challenger: {e}"))?)
         .await
         .map_err(|e| anyhow!("funding the challenger: {e}"))?;
@@ -887,12 +791,9 @@ async fn start_challenger(
     let challenger = procs.challenger.insert(Supervised::spawn("the challenger", cmd, &log)?.with_grace(Duration::from_secs(5)));
     let http = reqwest::Client::new();
     let status = format!("{status_url}/status");
-    wait_ready(
-        &format!("the challenger (see {})", log.display()),
-        Duration::from_secs(60),
-        &mut [challenger],
-        async || http.get(&status).send().await.ok().filter(|r| r.status().is_success()),
-    )
+    wait_ready(&format!("the challenger (see {})", log.display()), Duration::from_secs(60), &mut [challenger], async || {
+        http.get(&status).send().await.ok().filter(|r| r.status().is_success())
+    })
     .await?;
     Ok(ChallengerInfo { address: key.address(), status_url, log, game })
 }
@@ -922,16 +823,10 @@ async fn validity_lane(
     if zk_slots == 0 {
         return Ok(None);
     }
-    let keys_dir = data_dir.join(format!(
-        "keys-s{zk_slots}-d{}-c{}",
-        args.tree_depth, args.chain_id
-    ));
+    let keys_dir = data_dir.join(format!("keys-s{zk_slots}-d{}-c{}", args.tree_depth, args.chain_id));
     let keys = match tandem_circuit::prover::ProvingKeys::load(&keys_dir) {
         Ok(keys) => {
-            eprintln!(
-                "==> validity lane: using the keys in {}",
-                keys_dir.display()
-            );
+            eprintln!("==> validity lane: using the keys in {}", keys_dir.display());
             keys
         }
         Err(_) => {
@@ -943,8 +838,7 @@ async fn validity_lane(
             );
             let started = Instant::now();
             let (out, err) = log_file(&data_dir.join("setup.log"))?;
-            let exe = std::env::current_exe()
-                .context("finding this executable to run `tandem setup`")?;
+            let exe = std::env::current_exe().context("finding this executable to run `tandem setup`")?;
             let status = Command::new(&exe)
                 .arg("setup")
                 .args(["--slots", &zk_slots.to_string()])
@@ -960,28 +854,19 @@ async fn validity_lane(
                 .await
                 .context("running `tandem setup`")?;
             if !status.success() {
-                bail!(
-                    "`tandem setup` failed ({status}); see {}",
-                    data_dir.join("setup.log").display()
-                );
+                bail!("`tandem setup` failed ({status}); see {}", data_dir.join("setup.log").display());
             }
-            let keys = tandem_circuit::prover::ProvingKeys::load(&keys_dir)
-                .map_err(|e| anyhow!("loading the new keys: {e}"))?;
-            eprintln!(
-                "    done in {:.1} s, keys in {}",
-                started.elapsed().as_secs_f64(),
-                keys_dir.display()
-            );
+            let keys = tandem_circuit::prover::ProvingKeys::load(&keys_dir).map_err(|e| anyhow!("loading the new keys: {e}"))?;
+            eprintln!("    done in {:.1} s, keys in {}", started.elapsed().as_secs_f64(), keys_dir.display());
             keys
         }
     };
     let source = tandem_circuit::prover::solidity_verifier(keys.vk());
     std::fs::write(keys_dir.join("Verifier.sol"), &source)?;
-    let code = tandem_devnet::solc::compile(&find_repo_root(args), &source, "Verifier")
-        .map_err(|e| anyhow!("compiling the verifier: {e}"))?;
-    let verifier = tandem_devnet::deploy_bytecode(l1_url, deployer.clone(), code.into())
-        .await
-        .map_err(|e| anyhow!("deploying the verifier: {e}"))?;
+    let code =
+        tandem_devnet::solc::compile(&find_repo_root(args), &source, "Verifier").map_err(|e| anyhow!("compiling the verifier: {e}"))?;
+    let verifier =
+        tandem_devnet::deploy_bytecode(l1_url, deployer.clone(), code.into()).await.map_err(|e| anyhow!("deploying the verifier: {e}"))?;
     Ok(Some((keys_dir, verifier)))
 }
 
@@ -1021,20 +906,9 @@ async fn start_provers(
             .args(["--chain-id", &args.chain_id.to_string()])
             .args(["--tree-depth", &args.tree_depth.to_string()])
             .args(["--genesis-fee-pubkey", &keyfile::hex0x(&fee_pubkey.0)])
-            .args([
-                "--status-addr",
-                &format!("127.0.0.1:{}", args.prover_status_port + i as u16),
-            ])
-            .args(if args.prove_optimistic {
-                vec!["--prove-optimistic"]
-            } else {
-                vec![]
-            })
-            .args(if args.provers_race {
-                vec!["--no-lock"]
-            } else {
-                vec![]
-            })
+            .args(["--status-addr", &format!("127.0.0.1:{}", args.prover_status_port + i as u16)])
+            .args(if args.prove_optimistic { vec!["--prove-optimistic"] } else { vec![] })
+            .args(if args.provers_race { vec!["--no-lock"] } else { vec![] })
             .args(["--wei-per-second", &wei_per_second.to_string()])
             .env("RAYON_NUM_THREADS", threads.to_string());
         eprintln!(
@@ -1043,26 +917,14 @@ async fn start_provers(
             prover_log.display()
         );
         let _ = std::fs::remove_file(&prover_log);
-        procs.provers.push(
-            Supervised::spawn(format!("prover {i}"), cmd, &prover_log)?
-                .with_grace(Duration::from_secs(5)),
-        );
+        procs.provers.push(Supervised::spawn(format!("prover {i}"), cmd, &prover_log)?.with_grace(Duration::from_secs(5)));
         let prover = procs.provers.last_mut().expect("pushed above");
         let status = format!("{status_url}/status");
         wait_ready(
-            &format!(
-                "prover {i} measuring its speed (see {})",
-                prover_log.display()
-            ),
+            &format!("prover {i} measuring its speed (see {})", prover_log.display()),
             Duration::from_secs(300),
             &mut [prover],
-            async || {
-                http.get(&status)
-                    .send()
-                    .await
-                    .ok()
-                    .filter(|r| r.status().is_success())
-            },
+            async || http.get(&status).send().await.ok().filter(|r| r.status().is_success()),
         )
         .await?;
         provers.push(json!({
@@ -1083,13 +945,7 @@ struct L1 {
 
 /// Starts anvil on `--l1-port` (`block_time` None: one block per transaction) and waits until
 /// it answers with the default dev accounts.
-async fn start_anvil(
-    args: &DevnetArgs,
-    anvil_bin: &Path,
-    data_dir: &Path,
-    block_time: Option<u64>,
-    procs: &mut Procs,
-) -> Result<L1> {
+async fn start_anvil(args: &DevnetArgs, anvil_bin: &Path, data_dir: &Path, block_time: Option<u64>, procs: &mut Procs) -> Result<L1> {
     let url = format!("http://127.0.0.1:{}", args.l1_port);
     let anvil_log = data_dir.join("anvil.log");
     let _ = std::fs::remove_file(&anvil_log);
@@ -1097,27 +953,15 @@ async fn start_anvil(
         Some(seconds) => format!("block time {seconds} s"),
         None => "a block per transaction".to_string(),
     };
-    eprintln!(
-        "==> starting anvil on {url} ({mining}, prague), log {}",
-        anvil_log.display()
-    );
+    eprintln!("==> starting anvil on {url} ({mining}, prague), log {}", anvil_log.display());
     let cmd = anvil_command(anvil_bin, args.l1_port, block_time);
-    let anvil = procs
-        .anvil
-        .insert(Supervised::spawn("anvil", cmd, &anvil_log)?.with_grace(Duration::from_secs(5)));
-    let signers: Vec<PrivateKeySigner> = ANVIL_KEYS
-        .iter()
-        .map(|k| PrivateKeySigner::from_str(k).expect("valid key"))
-        .collect();
+    let anvil = procs.anvil.insert(Supervised::spawn("anvil", cmd, &anvil_log)?.with_grace(Duration::from_secs(5)));
+    let signers: Vec<PrivateKeySigner> = ANVIL_KEYS.iter().map(|k| PrivateKeySigner::from_str(k).expect("valid key")).collect();
     let (chain_id, accounts) = wait_for_anvil(&url, anvil, Duration::from_secs(30)).await?;
     if accounts.first() != Some(&signers[0].address()) {
         bail!("anvil's first account is not the default dev account: was it started with another mnemonic?");
     }
-    Ok(L1 {
-        url,
-        chain_id,
-        signers,
-    })
+    Ok(L1 { url, chain_id, signers })
 }
 
 /// The fee collector's L2 wallet in the devnet directory (created on first use) and its

@@ -60,9 +60,7 @@ fn parse_fee_key(text: &str) -> Result<PackedPubKey, String> {
 type Output = (serde_json::Value, String);
 
 fn rollup_address(args: &WalletArgs) -> Result<Address> {
-    args.rollup.ok_or_else(|| {
-        anyhow!("pass --rollup <address> (or TANDEM_ROLLUP): exodus commands ask no L2 node")
-    })
+    args.rollup.ok_or_else(|| anyhow!("pass --rollup <address> (or TANDEM_ROLLUP): exodus commands ask no L2 node"))
 }
 
 fn client(args: &WalletArgs, what: &str) -> Result<RollupClient> {
@@ -76,15 +74,9 @@ pub async fn activate(args: &WalletArgs, deploy_block: u64) -> Result<Output> {
     let client = client(args, "exodus")?;
     let state = client.exodus_state().await.map_err(|e| anyhow!("{e}"))?;
     if state.active {
-        bail!(
-            "exodus is already active (frozen root {}); exit with `tandem wallet exit`",
-            state.state_root
-        );
+        bail!("exodus is already active (frozen root {}); exit with `tandem wallet exit`", state.state_root);
     }
-    let now = client
-        .latest_timestamp()
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let now = client.latest_timestamp().await.map_err(|e| anyhow!("{e}"))?;
     match client.oldest_pending_priority_op().await.map_err(|e| anyhow!("{e}"))? {
         None => bail!("no priority op is pending: the sequencer is serving the queue, exodus cannot start"),
         Some(op) if op.deadline >= now => bail!(
@@ -95,10 +87,7 @@ pub async fn activate(args: &WalletArgs, deploy_block: u64) -> Result<Output> {
         ),
         Some(_) => {}
     }
-    let tx = client
-        .activate_exodus(deploy_block)
-        .await
-        .map_err(|e| anyhow!("activating exodus: {e}"))?;
+    let tx = client.activate_exodus(deploy_block).await.map_err(|e| anyhow!("activating exodus: {e}"))?;
     let state = client.exodus_state().await.map_err(|e| anyhow!("{e}"))?;
     let out = json!({
         "l1Tx": tx.to_string(),
@@ -122,12 +111,7 @@ fn recipient_or_signer(client: &RollupClient, to: Option<Address>) -> Result<Add
 
 /// `tandem wallet exit`: rebuilds the final state from L1, proves the wallet's whole balance of
 /// `token` and sends the exit to `to` (default: the --l1-key address).
-pub async fn exit(
-    args: &WalletArgs,
-    chain: &ExitChainArgs,
-    token: &str,
-    to: Option<Address>,
-) -> Result<Output> {
+pub async fn exit(args: &WalletArgs, chain: &ExitChainArgs, token: &str, to: Option<Address>) -> Result<Output> {
     let client = client(args, "exit")?;
     let recipient = recipient_or_signer(&client, to)?;
     let token = parse_l2_token(token)?;
@@ -142,46 +126,24 @@ pub async fn exit(
     let mut report = |p: RestoreProgress| {
         if let RestoreProgress::Batch { number, last } = p {
             if number == last || number % 50 == 0 {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "  batch {number}/{last} applied, roots match"
-                );
+                let _ = writeln!(std::io::stderr(), "  batch {number}/{last} applied, roots match");
             }
         }
     };
     let restored = restore(client.provider(), client.rollup(), params, &mut report).await?;
     if restored.root() != state.state_root {
-        bail!(
-            "the state rebuilt from L1 has root {} but exodus froze root {}: wrong chain parameters?",
-            restored.root(),
-            state.state_root
-        );
+        bail!("the state rebuilt from L1 has root {} but exodus froze root {}: wrong chain parameters?", restored.root(), state.state_root);
     }
     let pubkey = key.public_key().pack();
-    let account = restored.ledger.index_of(&pubkey).ok_or_else(|| {
-        anyhow!("the wallet's key owns no account in the final state: nothing to exit")
-    })?;
-    if client
-        .is_exited(account.get(), token.get())
-        .await
-        .map_err(|e| anyhow!("{e}"))?
-    {
-        bail!(
-            "account {} already exited token {}",
-            account.get(),
-            token.get()
-        );
+    let account =
+        restored.ledger.index_of(&pubkey).ok_or_else(|| anyhow!("the wallet's key owns no account in the final state: nothing to exit"))?;
+    if client.is_exited(account.get(), token.get()).await.map_err(|e| anyhow!("{e}"))? {
+        bail!("account {} already exited token {}", account.get(), token.get());
     }
     let witness = account_witness(&restored.ledger, account, token);
     let to_l1 = L1Address(recipient.0 .0);
     let signature = key.sign(exit_message(chain.chain_id, account, token, &to_l1));
-    let circuit = ExitCircuit::new(
-        chain.chain_id,
-        restored.ledger.root(),
-        &witness,
-        to_l1,
-        &signature,
-    )?;
+    let circuit = ExitCircuit::new(chain.chain_id, restored.ledger.root(), &witness, to_l1, &signature)?;
     let amount = circuit.statement().amount;
     let _ = writeln!(
         stderr,
@@ -194,13 +156,7 @@ pub async fn exit(
     let proof = keys.prove(circuit, rand::rngs::OsRng.next_u64())?;
     let prove_seconds = started.elapsed().as_secs_f64();
     let tx = client
-        .exit(
-            account.get(),
-            token.get(),
-            amount,
-            recipient,
-            exit_solidity_proof(&proof),
-        )
+        .exit(account.get(), token.get(), amount, recipient, exit_solidity_proof(&proof))
         .await
         .map_err(|e| anyhow!("exit refused: {e}"))?;
     let out = json!({
@@ -284,30 +240,14 @@ pub async fn refunds(args: &WalletArgs, deploy_block: u64, inbox: Option<Address
         bail!("exodus is not active: deposits are refunded only during exodus");
     }
     let head = client.head().await.map_err(|e| anyhow!("{e}"))?;
-    let deposits = client
-        .deposits(deploy_block, head)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let deposits = client.deposits(deploy_block, head).await.map_err(|e| anyhow!("{e}"))?;
     let mut refunded = Vec::new();
-    for d in deposits
-        .iter()
-        .filter(|d| d.queue_index >= state.priority_end)
-    {
-        if client
-            .is_deposit_refunded(d.queue_index)
-            .await
-            .map_err(|e| anyhow!("{e}"))?
-        {
+    for d in deposits.iter().filter(|d| d.queue_index >= state.priority_end) {
+        if client.is_deposit_refunded(d.queue_index).await.map_err(|e| anyhow!("{e}"))? {
             continue;
         }
-        let depositor = client
-            .depositor_of(d.queue_index)
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
-        let tx = client
-            .refund_deposit(d)
-            .await
-            .map_err(|e| anyhow!("refunding deposit {}: {e}", d.queue_index))?;
+        let depositor = client.depositor_of(d.queue_index).await.map_err(|e| anyhow!("{e}"))?;
+        let tx = client.refund_deposit(d).await.map_err(|e| anyhow!("refunding deposit {}: {e}", d.queue_index))?;
         refunded.push(json!({
             "queueIndex": d.queue_index,
             "depositor": depositor.to_string(),
@@ -357,14 +297,7 @@ async fn refund_forced_fees(args: &WalletArgs, inbox: Address, deploy_block: u64
         credited.push(json!({ "queueIndex": q, "l1Tx": tx.to_string() }));
     }
     let owed = forced.fees_owed(me).await.map_err(|e| anyhow!("{e}"))?;
-    let paid = if owed.is_zero() {
-        None
-    } else {
-        Some(forced.withdraw_fees().await.map_err(|e| anyhow!("withdrawing fees: {e}"))?)
-    };
-    let text = format!(
-        "credited {} forced-withdrawal fee(s) back to their requesters; paid {owed} wei owed to {me}",
-        credited.len()
-    );
+    let paid = if owed.is_zero() { None } else { Some(forced.withdraw_fees().await.map_err(|e| anyhow!("withdrawing fees: {e}"))?) };
+    let text = format!("credited {} forced-withdrawal fee(s) back to their requesters; paid {owed} wei owed to {me}", credited.len());
     Ok((json!({ "credited": credited, "paidTo": me.to_string(), "paid": owed.to_string(), "l1Tx": paid.map(|t| t.to_string()) }), text))
 }

@@ -34,19 +34,15 @@ pub fn parse_seed(text: &str) -> Result<[u8; 32]> {
     let t = text.trim();
     let t = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")).unwrap_or(t);
     let bytes = hex::decode(t).with_context(|| "the seed must be 32 bytes of hex (64 hex digits, optional 0x)")?;
-    let seed: [u8; 32] = bytes
-        .try_into()
-        .map_err(|b: Vec<u8>| anyhow::anyhow!("the seed must be 32 bytes (64 hex digits), got {} bytes", b.len()))?;
+    let seed: [u8; 32] =
+        bytes.try_into().map_err(|b: Vec<u8>| anyhow::anyhow!("the seed must be 32 bytes (64 hex digits), got {} bytes", b.len()))?;
     Ok(seed)
 }
 
 /// Writes a new wallet file holding `key`, refusing to overwrite an existing file.
 pub fn create(path: &Path, key: &PrivateKey) -> Result<()> {
     if path.exists() {
-        bail!(
-            "wallet file {} already exists: use it, remove it, or choose another file with --wallet <file>",
-            path.display()
-        );
+        bail!("wallet file {} already exists: use it, remove it, or choose another file with --wallet <file>", path.display());
     }
     if let Some(dir) = path.parent() {
         if !dir.as_os_str().is_empty() {
@@ -83,8 +79,8 @@ pub fn load(path: &Path) -> Result<PrivateKey> {
         ),
         Err(e) => return Err(e).with_context(|| format!("reading wallet file {}", path.display())),
     };
-    let json: WalletFileJson =
-        serde_json::from_str(&text).with_context(|| format!("wallet file {} is not a Tandem wallet (JSON with a \"seed\")", path.display()))?;
+    let json: WalletFileJson = serde_json::from_str(&text)
+        .with_context(|| format!("wallet file {} is not a Tandem wallet (JSON with a \"seed\")", path.display()))?;
     if json.version != 1 {
         bail!("wallet file {} has version {}, this tandem reads version 1", path.display(), json.version);
     }

@@ -52,11 +52,7 @@ pub struct NodeArgs {
     #[arg(long, env = "TANDEM_ZK_SLOTS")]
     pub zk_slots: Option<usize>,
     /// Fee (token base units) from which a withdrawal is fast (ZK lane).
-    #[arg(
-        long,
-        env = "TANDEM_FAST_WITHDRAWAL_FEE",
-        default_value_t = 1_000_000_000_000_000
-    )]
+    #[arg(long, env = "TANDEM_FAST_WITHDRAWAL_FEE", default_value_t = 1_000_000_000_000_000)]
     pub fast_withdrawal_fee: u128,
     /// Escrow each ZK-lane batch's ETH fees in the rollup's prover market with its commit (the
     /// batch's proof reward; the rollup must have a market).
@@ -109,10 +105,7 @@ fn parse_censored_key(text: &str) -> Result<PackedPubKey, String> {
 impl NodeArgs {
     fn config(&self) -> anyhow::Result<NodeConfig> {
         let sequencer_key: PrivateKeySigner =
-            self.sequencer_key
-                .trim_start_matches("0x")
-                .parse()
-                .context("sequencer key is not a 32-byte hex private key")?;
+            self.sequencer_key.trim_start_matches("0x").parse().context("sequencer key is not a 32-byte hex private key")?;
         if self.max_block_ops == 0 {
             anyhow::bail!("max block ops must be positive");
         }
@@ -148,21 +141,11 @@ impl NodeArgs {
         let Some(staking) = self.staking else {
             return Ok(None);
         };
-        let key_text = self
-            .signing_key
-            .as_deref()
-            .ok_or_else(|| anyhow!("--staking needs --signing-key"))?;
-        let signing_key: PrivateKeySigner = key_text
-            .trim_start_matches("0x")
-            .parse()
-            .context("signing key is not a 32-byte hex private key")?;
-        let listen = self
-            .p2p_listen
-            .as_deref()
-            .ok_or_else(|| anyhow!("--staking needs --p2p-listen"))?;
-        let p2p_listen = listen
-            .parse()
-            .map_err(|e| anyhow!("--p2p-listen {listen:?} is not a multiaddr: {e}"))?;
+        let key_text = self.signing_key.as_deref().ok_or_else(|| anyhow!("--staking needs --signing-key"))?;
+        let signing_key: PrivateKeySigner =
+            key_text.trim_start_matches("0x").parse().context("signing key is not a 32-byte hex private key")?;
+        let listen = self.p2p_listen.as_deref().ok_or_else(|| anyhow!("--staking needs --p2p-listen"))?;
+        let p2p_listen = listen.parse().map_err(|e| anyhow!("--p2p-listen {listen:?} is not a multiaddr: {e}"))?;
         Ok(Some(tandem_node::member::MemberConfig {
             staking,
             signing_key,
@@ -171,12 +154,10 @@ impl NodeArgs {
             post_timeout: Duration::from_millis(self.post_timeout_ms.max(100)),
             timeouts: tandem_consensus::timeouts_for(Duration::from_millis(self.propose_timeout_ms)),
             posts_batches: !self.withhold_batches,
-            byzantine: self
-                .byzantine_equivocate
-                .then(|| tandem_node::member::ByzantineConfig {
-                    equivocate_votes: tandem_node::member::Trigger::Always,
-                    ..Default::default()
-                }),
+            byzantine: self.byzantine_equivocate.then(|| tandem_node::member::ByzantineConfig {
+                equivocate_votes: tandem_node::member::Trigger::Always,
+                ..Default::default()
+            }),
         }))
     }
 }
@@ -185,16 +166,9 @@ impl NodeArgs {
 pub async fn run(args: NodeArgs) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,arc_malachitebft=warn,libp2p=warn".into())
-        .add_directive(
-            tandem_cli::GR1CS_SPANS_OFF
-                .parse()
-                .expect("valid directive"),
-        );
+        .add_directive(tandem_cli::GR1CS_SPANS_OFF.parse().expect("valid directive"));
     if args.log_json {
-        let _ = tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .try_init();
+        let _ = tracing_subscriber::fmt().json().with_env_filter(filter).try_init();
     } else {
         let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
     }
@@ -232,9 +206,7 @@ mod tests {
     /// it was given.
     #[test]
     fn the_devnet_node_builder_speaks_these_flags() {
-        let fee = tandem_crypto::PrivateKey::from_seed([3; 32])
-            .public_key()
-            .pack();
+        let fee = tandem_crypto::PrivateKey::from_seed([3; 32]).public_key().pack();
         let mut node = NodeCommand::new(
             std::path::Path::new("/tmp/member0"),
             778,
@@ -251,11 +223,7 @@ mod tests {
         node.l1_confirmations = Some(0);
         node.max_block_ops = Some(64);
         node.l1_poll_ms = Some(300);
-        node.zk = Some(ZkArgs {
-            slots: 2,
-            fast_withdrawal_fee: 7,
-            escrow_proof_fees: true,
-        });
+        node.zk = Some(ZkArgs { slots: 2, fast_withdrawal_fee: 7, escrow_proof_fees: true });
         node.member = Some(MemberArgs {
             staking: Address::repeat_byte(4),
             signing_key: key(5),
@@ -269,54 +237,20 @@ mod tests {
         node.log_json = true;
         node.dashboard_addr = Some("127.0.0.1:20004".parse().expect("addr"));
         let argv = std::iter::once("node".to_string()).chain(node.argv());
-        let args = Cli::try_parse_from(argv)
-            .expect("tandem node accepts the builder's flags")
-            .node;
+        let args = Cli::try_parse_from(argv).expect("tandem node accepts the builder's flags").node;
         let config = args.config().expect("valid config");
         assert_eq!(config.data_dir, node.data_dir);
-        assert_eq!(
-            (
-                config.chain_id,
-                config.tree_depth,
-                config.genesis_fee_pubkey
-            ),
-            (778, 12, fee)
-        );
-        assert_eq!(
-            (config.rollup, config.deploy_block),
-            (Address::repeat_byte(1), 9)
-        );
+        assert_eq!((config.chain_id, config.tree_depth, config.genesis_fee_pubkey), (778, 12, fee));
+        assert_eq!((config.rollup, config.deploy_block), (Address::repeat_byte(1), 9));
         assert_eq!(config.sequencer_key.address(), key(2).address());
-        assert_eq!(
-            (config.rpc_addr, config.metrics_addr),
-            (node.rpc_addr, node.metrics_addr)
-        );
+        assert_eq!((config.rpc_addr, config.metrics_addr), (node.rpc_addr, node.metrics_addr));
         assert_eq!(config.dashboard_addr, node.dashboard_addr);
-        assert_eq!(
-            (
-                config.block_time.as_millis(),
-                config.l1_confirmations,
-                config.max_block_ops
-            ),
-            (500, 0, 64)
-        );
+        assert_eq!((config.block_time.as_millis(), config.l1_confirmations, config.max_block_ops), (500, 0, 64));
         assert_eq!(config.l1_poll_interval.as_millis(), 300);
-        assert!(
-            matches!(&config.zk_lane, Some(z) if z.slots == 2 && z.fast_withdrawal_fee == 7 && z.escrow_proof_fees)
-        );
+        assert!(matches!(&config.zk_lane, Some(z) if z.slots == 2 && z.fast_withdrawal_fee == 7 && z.escrow_proof_fees));
         assert!(args.log_json);
-        let member = args
-            .member_config()
-            .expect("valid member config")
-            .expect("member mode");
-        assert_eq!(
-            (
-                member.staking,
-                member.signing_key.address(),
-                member.genesis_epoch
-            ),
-            (Address::repeat_byte(4), key(5).address(), 6)
-        );
+        let member = args.member_config().expect("valid member config").expect("member mode");
+        assert_eq!((member.staking, member.signing_key.address(), member.genesis_epoch), (Address::repeat_byte(4), key(5).address(), 6));
         assert_eq!(member.p2p_listen.to_string(), "/ip4/127.0.0.1/tcp/20003");
         assert_eq!(member.post_timeout.as_millis(), 3000);
         assert!(!member.posts_batches && member.byzantine.is_none());

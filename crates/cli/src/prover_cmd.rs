@@ -123,7 +123,6 @@ pub fn render_status(s: &MinerStatus) -> String {
          locks taken         {}\n\
          earnings            {} wei\n\
          collateral at risk  {} wei\n",
-
         s.prover,
         if s.locking { "locks jobs before proving" } else { "races without locks" },
         s.seconds_per_proof,
@@ -203,7 +202,15 @@ mod tests {
 
     #[test]
     fn the_status_table_names_every_number() {
-        let s = MinerStatus { prover: "0xabc".into(), locking: true, wins: 7, wasted: 1, locks_lost: 2, earned_wei: "5".into(), ..MinerStatus::default() };
+        let s = MinerStatus {
+            prover: "0xabc".into(),
+            locking: true,
+            wins: 7,
+            wasted: 1,
+            locks_lost: 2,
+            earned_wei: "5".into(),
+            ..MinerStatus::default()
+        };
         let text = render_status(&s);
         assert!(text.contains("wins                7"), "{text}");
         assert!(text.contains("losses              3 (wasted proofs 1, locks lost 2, own locks expired 0)"), "{text}");

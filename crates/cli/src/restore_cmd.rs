@@ -1,6 +1,7 @@
 //! `tandem restore`: rebuilds the L2 state from L1 alone (no L2 node) and prints its root,
 //! optionally some accounts, and optionally writes the restored ledger to a file.
 
+use crate::chain_args::ChainArgs;
 use anyhow::{bail, Context};
 use clap::Args;
 use serde_json::{json, Value};
@@ -8,7 +9,6 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 use tandem_restore::{restore, RestoreParams, RestoreProgress, Restored, DEFAULT_LOG_RANGE};
-use crate::chain_args::ChainArgs;
 use tandem_state::{PersistentLedger, StoreError};
 use tandem_types::AccountIndex;
 
@@ -38,7 +38,6 @@ pub struct RestoreArgs {
     #[arg(long)]
     pub json: bool,
 }
-
 
 /// Runs `tandem restore`.
 pub async fn run(args: RestoreArgs) -> anyhow::Result<()> {

@@ -6,8 +6,8 @@ use jsonrpsee::core::ClientError;
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
 use std::time::Duration;
 use tandem_api::{
-    AccountRef, AccountView, BatchView, BlockView, ChainParams, MemberApiClient, SequencerSetView, TandemApiClient,
-    TransactionView, WithdrawalView,
+    AccountRef, AccountView, BatchView, BlockView, ChainParams, MemberApiClient, SequencerSetView, TandemApiClient, TransactionView,
+    WithdrawalView,
 };
 use tandem_chain::TxHash;
 

@@ -239,20 +239,24 @@ async fn stake(
     };
     let network = match network_address {
         Some(text) => {
-            PeerAddress::decode(text.as_bytes()).map_err(|e| {
-                anyhow!("--network-address {text:?}: {e}; expected 'p2p=/ip4/<ip>/tcp/<port>;rpc=http://<host>:<port>'")
-            })?;
+            PeerAddress::decode(text.as_bytes())
+                .map_err(|e| anyhow!("--network-address {text:?}: {e}; expected 'p2p=/ip4/<ip>/tcp/<port>;rpc=http://<host>:<port>'"))?;
             text.as_bytes().to_vec()
         }
-        None if info.network_address.is_empty() => bail!(
-            "pass --network-address 'p2p=/ip4/<ip>/tcp/<port>;rpc=http://<host>:<port>' so that the other members can reach the node"
-        ),
+        None if info.network_address.is_empty() => {
+            bail!("pass --network-address 'p2p=/ip4/<ip>/tcp/<port>;rpc=http://<host>:<port>' so that the other members can reach the node")
+        }
         None => vec![],
     };
     let (min, max) = s.limits().await?;
     let new_stake = info.active_stake + value;
     if new_stake < min {
-        bail!("the stake would be {}, below the minimum {}: stake at least {}", s.show(new_stake), s.show(min), s.show(min - info.active_stake));
+        bail!(
+            "the stake would be {}, below the minimum {}: stake at least {}",
+            s.show(new_stake),
+            s.show(min),
+            s.show(min - info.active_stake)
+        );
     }
     if new_stake > max {
         bail!(
@@ -373,7 +377,10 @@ async fn claim_reward(args: &SequencerArgs, epoch: u64) -> Result<Output> {
     let current = s.current_epoch().await?;
     if epoch >= current {
         let end = s.epoch_start(epoch + 1).await?;
-        bail!("epoch {epoch} is not over (the current epoch is {current}): its rewards are claimable from L1 time {end}{}", s.until(end).await);
+        bail!(
+            "epoch {epoch} is not over (the current epoch is {current}): its rewards are claimable from L1 time {end}{}",
+            s.until(end).await
+        );
     }
     let amount = s.client.claim_reward(epoch).await.map_err(|e| anyhow!("claiming the rewards of epoch {epoch} failed: {}", s.err(e)))?;
     let mut human = format!("claimed {} of epoch {epoch}'s rewards for {me}", s.show(amount));
@@ -485,7 +492,11 @@ async fn status(args: &SequencerArgs, staker: Option<Address>) -> Result<Output>
         if info.signing_key == Address::ZERO {
             human += "  never staked (no signing key registered)\n";
         } else {
-            human += &format!("  signing key {}, {}\n", info.signing_key, if info.registered { "registered" } else { "not registered (no stake)" });
+            human += &format!(
+                "  signing key {}, {}\n",
+                info.signing_key,
+                if info.registered { "registered" } else { "not registered (no stake)" }
+            );
             human += &format!("  network address {}\n", address_text(&info.network_address));
         }
         human += &format!("  stake {}\n", s.show(info.active_stake));

@@ -79,9 +79,12 @@ pub fn run(args: SetupArgs) -> Result<()> {
     println!("verifying key  {}  {}", saved.verifying_key.0.display(), size(saved.verifying_key.1));
     println!("verifier       {}  {}", verifier.display(), size(source.len() as u64));
     println!("constraints    {constraints}; total {:.1?}", start.elapsed());
-    println!("INSECURE: local setup{}; do not use these keys outside devnets and tests.", match args.seed {
-        Some(seed) => format!(" from the public seed {seed}"),
-        None => String::new(),
-    });
+    println!(
+        "INSECURE: local setup{}; do not use these keys outside devnets and tests.",
+        match args.seed {
+            Some(seed) => format!(" from the public seed {seed}"),
+            None => String::new(),
+        }
+    );
     Ok(())
 }

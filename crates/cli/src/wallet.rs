@@ -1,8 +1,8 @@
 //! `tandem wallet`: an L2 key in a file, deposits and claims on L1, transfers and
 //! withdrawals on L2.
 
-use crate::chain_args::l1_error;
 use crate::amount::{parse_amount, show};
+use crate::chain_args::l1_error;
 use crate::keyfile::{self, hex0x, UNENCRYPTED_WARNING};
 use crate::rpc::L2Client;
 use anyhow::{anyhow, bail, Context, Result};
@@ -16,10 +16,7 @@ use tandem_chain::{Lane, TxHash};
 use tandem_crypto::field::{fr_to_be_bytes, fr_to_decimal};
 use tandem_crypto::{PrivateKey, PublicKey};
 use tandem_l1::{Address, PrivateKeySigner, RollupClient, B256, U256};
-use tandem_types::{
-    AccountIndex, L1Address, PackError, PackedAmount, PackedFee, PackedPubKey, TokenId, TransferTx,
-    Tx, WithdrawTx,
-};
+use tandem_types::{AccountIndex, L1Address, PackError, PackedAmount, PackedFee, PackedPubKey, TokenId, TransferTx, Tx, WithdrawTx};
 
 /// L2 token id of the devnet token (`tandem devnet` registers it first, after ETH).
 pub const DEV_TOKEN_ID: u8 = 1;
@@ -28,28 +25,13 @@ pub const DEV_TOKEN_ID: u8 = 1;
 #[derive(Debug, Args)]
 pub struct WalletArgs {
     /// Wallet file (32-byte seed, stored unencrypted: devnet wallet).
-    #[arg(
-        long,
-        global = true,
-        env = "TANDEM_WALLET",
-        default_value = "./tandem-wallet.json"
-    )]
+    #[arg(long, global = true, env = "TANDEM_WALLET", default_value = "./tandem-wallet.json")]
     pub wallet: PathBuf,
     /// L2 node JSON-RPC URL.
-    #[arg(
-        long,
-        global = true,
-        env = "TANDEM_RPC",
-        default_value = "http://127.0.0.1:8645"
-    )]
+    #[arg(long, global = true, env = "TANDEM_RPC", default_value = "http://127.0.0.1:8645")]
     pub rpc: String,
     /// L1 JSON-RPC URL.
-    #[arg(
-        long,
-        global = true,
-        env = "TANDEM_L1_RPC",
-        default_value = "http://127.0.0.1:8545"
-    )]
+    #[arg(long, global = true, env = "TANDEM_L1_RPC", default_value = "http://127.0.0.1:8545")]
     pub l1_rpc: String,
     /// L1 private key (0x hex) paying for L1 transactions (deposit, claim).
     #[arg(long, global = true, env = "TANDEM_L1_KEY", hide_env_values = true)]
@@ -246,37 +228,14 @@ pub async fn run(args: WalletArgs) -> Result<()> {
             }
             o
         }
-        WalletCommand::Deposit {
-            amount,
-            token,
-            wei,
-            to,
-            wait,
-        } => deposit(&args, amount, token, *wei, to.as_deref(), *wait).await?,
-        WalletCommand::Transfer {
-            to,
-            amount,
-            token,
-            fee,
-            wei,
-            wait,
-        } => transfer(&args, to, amount, token, fee, *wei, *wait).await?,
-        WalletCommand::Withdraw {
-            to,
-            amount,
-            token,
-            fee,
-            wei,
-            wait,
-            fast,
-        } => withdraw(&args, *to, amount, token, fee, *wei, *wait, *fast).await?,
+        WalletCommand::Deposit { amount, token, wei, to, wait } => deposit(&args, amount, token, *wei, to.as_deref(), *wait).await?,
+        WalletCommand::Transfer { to, amount, token, fee, wei, wait } => transfer(&args, to, amount, token, fee, *wei, *wait).await?,
+        WalletCommand::Withdraw { to, amount, token, fee, wei, wait, fast } => {
+            withdraw(&args, *to, amount, token, fee, *wei, *wait, *fast).await?
+        }
         WalletCommand::Claim { batch, index } => claim(&args, *batch, *index).await?,
-        WalletCommand::Exodus { deploy_block } => {
-            crate::exodus_cmd::activate(&args, *deploy_block).await?
-        }
-        WalletCommand::Exit { chain, token, to } => {
-            crate::exodus_cmd::exit(&args, chain, token, *to).await?
-        }
+        WalletCommand::Exodus { deploy_block } => crate::exodus_cmd::activate(&args, *deploy_block).await?,
+        WalletCommand::Exit { chain, token, to } => crate::exodus_cmd::exit(&args, chain, token, *to).await?,
         WalletCommand::ForceWithdraw { chain, inbox, token, amount, wei, to } => {
             let amount = amount.as_deref().map(|a| parse_amount(a, *wei)).transpose()?;
             if amount == Some(0) {
@@ -284,9 +243,7 @@ pub async fn run(args: WalletArgs) -> Result<()> {
             }
             crate::exodus_cmd::force_withdraw(&args, chain, *inbox, token, amount, *to).await?
         }
-        WalletCommand::Refunds { deploy_block, inbox } => {
-            crate::exodus_cmd::refunds(&args, *deploy_block, *inbox).await?
-        }
+        WalletCommand::Refunds { deploy_block, inbox } => crate::exodus_cmd::refunds(&args, *deploy_block, *inbox).await?,
         WalletCommand::Balance => balance(&args).await?,
         WalletCommand::Status { hash } => status(&args, hash.as_deref()).await?,
     };
@@ -323,9 +280,7 @@ pub fn parse_l2_token(text: &str) -> Result<TokenId> {
     let id = match text.trim().to_ascii_lowercase().as_str() {
         "eth" | "0" => 0,
         "dev" | "tdt" => DEV_TOKEN_ID as u32,
-        other => other
-            .parse::<u32>()
-            .map_err(|_| anyhow!("unknown token {text:?}: use eth, dev or a token id (0-31)"))?,
+        other => other.parse::<u32>().map_err(|_| anyhow!("unknown token {text:?}: use eth, dev or a token id (0-31)"))?,
     };
     TokenId::new(id).map_err(|_| anyhow!("token id {id} is out of range: token ids are 0-31"))
 }
@@ -335,32 +290,31 @@ pub fn parse_l2_token(text: &str) -> Result<TokenId> {
 pub fn parse_packed_key(text: &str) -> Result<PackedPubKey> {
     let t = text.trim();
     let h = t.strip_prefix("0x").unwrap_or(t);
-    let bytes = hex::decode(h).map_err(|_| anyhow!("{t:?} is not a packed public key: expected 0x + 64 hex digits (see `tandem wallet address`)"))?;
-    let arr: [u8; 32] = bytes.try_into().map_err(|_| {
-        anyhow!("{t:?} is not a packed public key: expected 32 bytes (0x + 64 hex digits)")
-    })?;
+    let bytes = hex::decode(h)
+        .map_err(|_| anyhow!("{t:?} is not a packed public key: expected 0x + 64 hex digits (see `tandem wallet address`)"))?;
+    let arr: [u8; 32] =
+        bytes.try_into().map_err(|_| anyhow!("{t:?} is not a packed public key: expected 32 bytes (0x + 64 hex digits)"))?;
     let packed = PackedPubKey(arr);
-    PublicKey::unpack(&packed).map_err(|e| anyhow!("{t} is not a valid Baby Jubjub public key ({e}): check the recipient's `tandem wallet address`"))?;
+    PublicKey::unpack(&packed)
+        .map_err(|e| anyhow!("{t} is not a valid Baby Jubjub public key ({e}): check the recipient's `tandem wallet address`"))?;
     Ok(packed)
 }
 
 pub(crate) fn l1_signer(args: &WalletArgs, what: &str) -> Result<PrivateKeySigner> {
     let key = args.l1_key.as_deref().ok_or_else(|| {
-        anyhow!("{what} sends an L1 transaction: pass --l1-key 0x<private key> (or set TANDEM_L1_KEY); `tandem devnet` prints funded dev keys")
+        anyhow!(
+            "{what} sends an L1 transaction: pass --l1-key 0x<private key> (or set TANDEM_L1_KEY); `tandem devnet` prints funded dev keys"
+        )
     })?;
     crate::chain_args::parse_l1_key(key)
 }
-
 
 async fn rollup_address(args: &WalletArgs) -> Result<(Address, Option<ChainParams>)> {
     if let Some(r) = args.rollup {
         return Ok((r, None));
     }
     let l2 = L2Client::new(&args.rpc)?;
-    let params = l2
-        .chain_params()
-        .await
-        .context("finding the rollup contract (or pass --rollup 0x…)")?;
+    let params = l2.chain_params().await.context("finding the rollup contract (or pass --rollup 0x…)")?;
     Ok((params.rollup, Some(params)))
 }
 
@@ -368,14 +322,7 @@ fn u256_of(fr: &tandem_crypto::Fr) -> U256 {
     U256::from_be_bytes(fr_to_be_bytes(fr))
 }
 
-async fn deposit(
-    args: &WalletArgs,
-    amount: &str,
-    token: &str,
-    wei: bool,
-    to: Option<&str>,
-    wait: bool,
-) -> Result<Output> {
+async fn deposit(args: &WalletArgs, amount: &str, token: &str, wei: bool, to: Option<&str>, wait: bool) -> Result<Output> {
     let recipient = match to {
         Some(t) => PublicKey::unpack(&parse_packed_key(t)?).map_err(|e| anyhow!("{e}"))?,
         None => keyfile::load(&args.wallet)?.public_key(),
@@ -387,36 +334,20 @@ async fn deposit(
     let signer = l1_signer(args, "deposit")?;
     let from = signer.address();
     let (rollup, params) = rollup_address(args).await?;
-    let client = RollupClient::new(&args.l1_rpc, rollup, Some(signer))
-        .map_err(|e| l1_error(&args.l1_rpc, e))?;
+    let client = RollupClient::new(&args.l1_rpc, rollup, Some(signer)).map_err(|e| l1_error(&args.l1_rpc, e))?;
     use alloy::providers::Provider;
-    let l1_chain = client
-        .provider()
-        .get_chain_id()
-        .await
-        .map_err(|e| l1_error(&args.l1_rpc, e))?;
+    let l1_chain = client.provider().get_chain_id().await.map_err(|e| l1_error(&args.l1_rpc, e))?;
     if let Some(p) = &params {
         if p.l1_chain_id != l1_chain {
-            bail!(
-                "the node's L1 is chain {} but {} is chain {l1_chain}: pass the matching --l1-rpc",
-                p.l1_chain_id,
-                args.l1_rpc
-            );
+            bail!("the node's L1 is chain {} but {} is chain {l1_chain}: pass the matching --l1-rpc", p.l1_chain_id, args.l1_rpc);
         }
     }
-    let code = client
-        .provider()
-        .get_code_at(rollup)
-        .await
-        .map_err(|e| l1_error(&args.l1_rpc, e))?;
+    let code = client.provider().get_code_at(rollup).await.map_err(|e| l1_error(&args.l1_rpc, e))?;
     if code.is_empty() {
         bail!("no contract at rollup address {rollup} on {}: wrong --rollup or --l1-rpc (is this the devnet's L1?)", args.l1_rpc);
     }
     let (token_id, token_address) = resolve_deposit_token(&client, token).await?;
-    let have = client
-        .balance_of(from, token_address)
-        .await
-        .map_err(|e| l1_error(&args.l1_rpc, e))?;
+    let have = client.balance_of(from, token_address).await.map_err(|e| l1_error(&args.l1_rpc, e))?;
     if have < U256::from(value) {
         bail!(
             "L1 account {from} has {} {} but the deposit needs {}: fund it or use another --l1-key",
@@ -428,14 +359,7 @@ async fn deposit(
     let packed = hex0x(&recipient.pack().0);
     let who = key_ref(&recipient);
     let l2 = L2Client::new(&args.rpc)?;
-    let before = if wait {
-        l2.account(who)
-            .await?
-            .map(|a| a.balance(token_id))
-            .unwrap_or(0)
-    } else {
-        0
-    };
+    let before = if wait { l2.account(who).await?.map(|a| a.balance(token_id)).unwrap_or(0) } else { 0 };
     let x = u256_of(&recipient.x());
     let y = u256_of(&recipient.y());
     let queue_index = match token_address {
@@ -487,21 +411,15 @@ async fn deposit(
     ))
 }
 
-async fn resolve_deposit_token(
-    client: &RollupClient,
-    token: &str,
-) -> Result<(u8, Option<Address>)> {
+async fn resolve_deposit_token(client: &RollupClient, token: &str) -> Result<(u8, Option<Address>)> {
     let t = token.trim().to_ascii_lowercase();
     let rollup = tandem_l1::bindings::TandemRollup::new(client.rollup(), client.provider().clone());
     match t.as_str() {
         "eth" | "0" => Ok((0, None)),
         _ if t.starts_with("0x") => {
-            let address = Address::from_str(&t)
-                .map_err(|_| anyhow!("--token {token:?} is not an address"))?;
+            let address = Address::from_str(&t).map_err(|_| anyhow!("--token {token:?} is not an address"))?;
             let id =
-                rollup.tokenIdOf(address).call().await.map_err(|e| {
-                    anyhow!("token {address} is not registered with the rollup ({e})")
-                })?;
+                rollup.tokenIdOf(address).call().await.map_err(|e| anyhow!("token {address} is not registered with the rollup ({e})"))?;
             if id == 0 {
                 bail!("token {address} is not registered with the rollup: only registered ERC-20s can be deposited");
             }
@@ -536,12 +454,7 @@ async fn sender(args: &WalletArgs) -> Result<Sender> {
     let account = l2.account(key_ref(&key.public_key())).await?.ok_or_else(|| {
         anyhow!("no account yet for {packed}: deposit first with `tandem wallet deposit --amount <ETH> --l1-key 0x…` (deposits show up after the L1 confirmations)")
     })?;
-    Ok(Sender {
-        key,
-        l2,
-        params,
-        account,
-    })
+    Ok(Sender { key, l2, params, account })
 }
 
 /// How the node names the account of `key`.
@@ -562,9 +475,7 @@ fn fee_value(fee: &str, wei: bool) -> Result<(u128, u128)> {
 
 fn check_funds(s: &Sender, token: TokenId, amount: u128, fee: u128, wei: bool) -> Result<()> {
     let have = s.account.balance(token.get());
-    let need = amount
-        .checked_add(fee)
-        .ok_or_else(|| anyhow!("amount + fee overflows"))?;
+    let need = amount.checked_add(fee).ok_or_else(|| anyhow!("amount + fee overflows"))?;
     if have < need {
         bail!(
             "insufficient L2 balance: account #{} has {} {} but amount + fee is {}: deposit more or send less",
@@ -578,8 +489,7 @@ fn check_funds(s: &Sender, token: TokenId, amount: u128, fee: u128, wei: bool) -
 }
 
 async fn submit(s: &Sender, tx: Tx, wait: bool, what: String) -> Result<Output> {
-    let signed = tandem_state::signing::sign_tx(&s.key, s.params.chain_id, tx)
-        .map_err(|e| anyhow!("signing: {e}"))?;
+    let signed = tandem_state::signing::sign_tx(&s.key, s.params.chain_id, tx).map_err(|e| anyhow!("signing: {e}"))?;
     let hash = s.l2.send_transaction(&signed.encode()).await?;
     let mut j = json!({"hash": hash, "status": TxStatus::Pending, "from": s.account.index, "nonce": tx.nonce()});
     let mut human = format!("{what}\n  tx {hash} (nonce {}), pending", tx.nonce());
@@ -614,15 +524,7 @@ async fn submit(s: &Sender, tx: Tx, wait: bool, what: String) -> Result<Output> 
     Ok((j, human))
 }
 
-async fn transfer(
-    args: &WalletArgs,
-    to: &str,
-    amount: &str,
-    token: &str,
-    fee: &str,
-    wei: bool,
-    wait: bool,
-) -> Result<Output> {
+async fn transfer(args: &WalletArgs, to: &str, amount: &str, token: &str, fee: &str, wei: bool, wait: bool) -> Result<Output> {
     let token = parse_l2_token(token)?;
     let value = parse_amount(amount, wei)?;
     if value == 0 {
@@ -639,15 +541,11 @@ async fn transfer(
     let (asked_fee, fee_rounded) = fee_value(fee, wei)?;
     let s = sender(args).await?;
     let recipient = if let Some(index) = to.trim().strip_prefix('#') {
-        let number: u32 = index.parse().map_err(|_| {
-            anyhow!("--to #{index} is not an account index: give #<number> or a packed key")
-        })?;
+        let number: u32 = index.parse().map_err(|_| anyhow!("--to #{index} is not an account index: give #<number> or a packed key"))?;
         let account =
             s.l2.account(AccountRef::Index(number))
                 .await?
-                .ok_or_else(|| {
-                    anyhow!("there is no account #{index}: give the recipient's packed key instead")
-                })?;
+                .ok_or_else(|| anyhow!("there is no account #{index}: give the recipient's packed key instead"))?;
         PackedPubKey(account.public_key.0)
     } else {
         parse_packed_key(to)?
@@ -718,8 +616,7 @@ async fn withdraw(
             .fast_withdrawal_fee
             .ok_or_else(|| anyhow!("this chain has no validity lane (its node runs without --zk-slots): withdraw without --fast"))?
             .0;
-        let fast_fee = PackedFee::round_up(fast_fee)
-            .ok_or_else(|| anyhow!("fast-withdrawal fee {fast_fee} cannot be paid"))?;
+        let fast_fee = PackedFee::round_up(fast_fee).ok_or_else(|| anyhow!("fast-withdrawal fee {fast_fee} cannot be paid"))?;
         fee_rounded = fee_rounded.max(fast_fee);
     }
     check_funds(&s, token, value, fee_rounded, wei)?;
@@ -771,15 +668,11 @@ async fn time_left(args: &WalletArgs, at: u64) -> String {
 
 async fn claim(args: &WalletArgs, batch: u64, index: u32) -> Result<Output> {
     let l2 = L2Client::new(&args.rpc)?;
-    let w = l2
-        .withdrawal(batch, index)
-        .await?
-        .ok_or_else(|| anyhow!("batch {batch} has no withdrawal #{index}: check the numbers with `tandem wallet status <withdrawal tx hash>`"))?;
+    let w = l2.withdrawal(batch, index).await?.ok_or_else(|| {
+        anyhow!("batch {batch} has no withdrawal #{index}: check the numbers with `tandem wallet status <withdrawal tx hash>`")
+    })?;
     if !w.claimable {
-        let mut msg = format!(
-            "withdrawal #{index} of batch {batch} is not claimable yet (status {})",
-            w.status
-        );
+        let mut msg = format!("withdrawal #{index} of batch {batch} is not claimable yet (status {})", w.status);
         if let Some(b) = l2.batch(batch).await? {
             if !b.waiting_for.is_empty() {
                 msg += &format!("; the batch is waiting for: {}", b.waiting_for);
@@ -797,13 +690,8 @@ async fn claim(args: &WalletArgs, batch: u64, index: u32) -> Result<Output> {
     let proof = w.proof;
     let signer = l1_signer(args, "claim")?;
     let (rollup, _) = rollup_address(args).await?;
-    let client = RollupClient::new(&args.l1_rpc, rollup, Some(signer))
-        .map_err(|e| l1_error(&args.l1_rpc, e))?;
-    if client
-        .is_withdrawal_claimed(batch, index)
-        .await
-        .map_err(|e| l1_error(&args.l1_rpc, e))?
-    {
+    let client = RollupClient::new(&args.l1_rpc, rollup, Some(signer)).map_err(|e| l1_error(&args.l1_rpc, e))?;
+    if client.is_withdrawal_claimed(batch, index).await.map_err(|e| l1_error(&args.l1_rpc, e))? {
         bail!("withdrawal #{index} of batch {batch} was already claimed (paid to {recipient})");
     }
     let op = tandem_types::WithdrawOp {
@@ -813,10 +701,7 @@ async fn claim(args: &WalletArgs, batch: u64, index: u32) -> Result<Output> {
         fee: PackedFee::new(0).expect("zero packs"),
         to_l1: L1Address(recipient.0 .0),
     };
-    let tx = client
-        .claim_withdrawal(batch, index, &op, proof)
-        .await
-        .map_err(|e| l1_error(&args.l1_rpc, e))?;
+    let tx = client.claim_withdrawal(batch, index, &op, proof).await.map_err(|e| l1_error(&args.l1_rpc, e))?;
     let human = format!(
         "claimed withdrawal #{index} of batch {batch}: {} {} paid to {recipient} on L1\n  L1 tx {tx}",
         show(amount, false),
@@ -838,12 +723,7 @@ async fn balance(args: &WalletArgs) -> Result<Output> {
         );
         return Ok((json!({"publicKey": packed, "account": null}), human));
     };
-    let mut human = format!(
-        "account #{} ({packed})\n  nonce {} (pending {})",
-        account.index,
-        account.nonce,
-        next_nonce(&account)
-    );
+    let mut human = format!("account #{} ({packed})\n  nonce {} (pending {})", account.index, account.nonce, next_nonce(&account));
     if account.balances.values().all(|b| b.0 == 0) {
         human += "\n  no balances";
     }
@@ -913,12 +793,10 @@ async fn status(args: &WalletArgs, hash: Option<&str>) -> Result<Output> {
         }
         return Ok((j, human));
     };
-    let hash: TxHash = hash.trim().parse().map_err(|e| {
-        anyhow!("{hash:?} is not a transaction hash ({e}): give the 0x… hash that send printed")
-    })?;
-    let tx = l2.transaction(hash).await?.ok_or_else(|| {
-        anyhow!("the node does not know transaction {hash}: check the hash, or resend it")
-    })?;
+    let hash: TxHash =
+        hash.trim().parse().map_err(|e| anyhow!("{hash:?} is not a transaction hash ({e}): give the 0x… hash that send printed"))?;
+    let tx =
+        l2.transaction(hash).await?.ok_or_else(|| anyhow!("the node does not know transaction {hash}: check the hash, or resend it"))?;
     let mut human = format!("tx {hash}: {}", tx.status);
     let mut j = json!({"transaction": tx});
     if let Some(r) = &tx.reason {

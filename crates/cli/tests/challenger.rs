@@ -18,6 +18,7 @@
 mod fault;
 
 use alloy::providers::Provider;
+use fault::{bond_sequencer, fee_free_transfer, pass_time, root_of, step_until, xy, SEQUENCER_BOND};
 use std::time::Duration;
 use tandem_chain::{genesis_root, BatchHeader, Lane};
 use tandem_challenger::{Challenger, ChallengerConfig};
@@ -31,7 +32,6 @@ use tandem_node::{Node, NodeConfig};
 use tandem_state::signing::sign_tx;
 use tandem_state::Ledger;
 use tandem_types::*;
-use fault::{bond_sequencer, fee_free_transfer, pass_time, root_of, step_until, xy, SEQUENCER_BOND};
 
 const CHAIN_ID: u64 = 7;
 const SLOTS: usize = 2;

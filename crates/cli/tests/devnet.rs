@@ -87,7 +87,10 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     let seq_key = info["sequencer"]["privateKey"].as_str().unwrap();
     let b = ok(bond(&info, game, &["status"]));
     assert_eq!(b["sequencer"], info["sequencer"]["address"], "defaults to the rollup's sequencer");
-    assert_eq!((b["isRollupSequencer"].as_bool(), b["held"].as_str(), b["unlockAt"].as_u64()), (Some(true), Some("10000000000000000000"), Some(0)));
+    assert_eq!(
+        (b["isRollupSequencer"].as_bool(), b["held"].as_str(), b["unlockAt"].as_u64()),
+        (Some(true), Some("10000000000000000000"), Some(0))
+    );
     assert_eq!(b["required"], info["disputeGame"]["sequencerBond"]);
     let refused = bond(&info, game, &["--l1-key", seq_key, "withdraw"]);
     assert!(String::from_utf8_lossy(&refused.stderr).contains("SequencerBondNotLeaving"), "{refused:?}");
@@ -100,7 +103,11 @@ fn devnet_runs_the_wallet_flow_and_stops_cleanly() {
     let printed = info["examples"].as_array().unwrap().iter().filter_map(|e| e.as_str()).find(|e| e.contains(" bond ")).unwrap();
     let out = Command::new("sh").arg("-c").arg(printed).current_dir(d).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("(the rollup's sequencer): holds 10 ETH: may commit"), "{printed}: {text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && text.contains("(the rollup's sequencer): holds 10 ETH: may commit"),
+        "{printed}: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(posted["held"], "2500000000000000000", "anyone may post, for itself");
 
     // SIGTERM: children stopped, exit 0
@@ -210,8 +217,10 @@ fn staked_devnet_of_four_names_proposers_and_posters_and_stops_cleanly() {
     });
     let out = eventually("the devnet naming the proposer and the poster", Duration::from_secs(30), || {
         let text = std::fs::read_to_string(&out_path).unwrap_or_default();
-        let proposed = text.lines().any(|l| l.starts_with(&format!("[L2] block {block}: 1 transaction")) && l.contains("proposed by member"));
-        let posted = text.lines().any(|l| l.starts_with(&format!("[L1] batch {block} committed by member")) && l.contains("signed by members"));
+        let proposed =
+            text.lines().any(|l| l.starts_with(&format!("[L2] block {block}: 1 transaction")) && l.contains("proposed by member"));
+        let posted =
+            text.lines().any(|l| l.starts_with(&format!("[L1] batch {block} committed by member")) && l.contains("signed by members"));
         (proposed && posted).then_some(Value::String(text))
     });
     assert!(out.as_str().unwrap().contains("Tandem devnet is running: a staked sequencer set of 4 members"));
@@ -221,7 +230,8 @@ fn staked_devnet_of_four_names_proposers_and_posters_and_stops_cleanly() {
     let shots = std::env::var_os("TANDEM_DASHBOARD_SCREENSHOTS").map(std::path::PathBuf::from);
     let browser = browser_check(info["dashboard"].as_str().unwrap(), &hash, block, "400,300,200,100", "", shots.as_deref());
     assert!(browser.contains("no prover market shown"), "{browser}");
-    for line in ["members and stakes shown: 400, 300, 200, 100", &format!("batch {block} final on the page"), "all dashboard checks passed"] {
+    for line in ["members and stakes shown: 400, 300, 200, 100", &format!("batch {block} final on the page"), "all dashboard checks passed"]
+    {
         assert!(browser.contains(line), "the browser check did not report {line:?}:\n{browser}");
     }
 

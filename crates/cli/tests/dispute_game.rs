@@ -11,6 +11,7 @@
 mod fault;
 
 use alloy::providers::Provider;
+use fault::xy;
 use std::time::Duration;
 use tandem_chain::genesis_root;
 use tandem_crypto::PrivateKey;
@@ -21,7 +22,6 @@ use tandem_node::{Node, NodeConfig};
 use tandem_prover::{Prover, ProverConfig};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
-use fault::{xy};
 
 const CHAIN_ID: u64 = 7;
 const SLOTS: usize = 2;

@@ -52,7 +52,8 @@ fn stderr_of(out: &Output) -> String {
 }
 
 fn new_wallet(dir: &Path, file: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_tandem")).current_dir(dir).args(["wallet", "--json", "--wallet", file, "new"]).output().unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_tandem")).current_dir(dir).args(["wallet", "--json", "--wallet", file, "new"]).output().unwrap();
     ok(out)["publicKey"].as_str().expect("packed key").to_string()
 }
 
@@ -66,8 +67,18 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     new_wallet(d, "carol.json");
     let data = d.join("devnet");
     let args = [
-        "--tree-depth", "4", "--zk-slots", "0", "--challenge-window", WINDOW_SECS, "--block-time-ms", "500",
-        "--priority-deadline", DEADLINE_SECS, "--test-censor-forced-from", &alice_key,
+        "--tree-depth",
+        "4",
+        "--zk-slots",
+        "0",
+        "--challenge-window",
+        WINDOW_SECS,
+        "--block-time-ms",
+        "500",
+        "--priority-deadline",
+        DEADLINE_SECS,
+        "--test-censor-forced-from",
+        &alice_key,
     ];
     let mut devnet = start_devnet(&data, &args);
     let info = devnet_info(&mut devnet, &data);
@@ -76,7 +87,9 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     let l1 = RollupClient::new(info["l1Rpc"].as_str().unwrap(), rollup, None).unwrap();
     let all_consumed = || {
         eventually("every queued deposit committed on L1", Duration::from_secs(60), || {
-            rt.block_on(async { l1.oldest_pending_priority_op().await.unwrap().is_none().then_some(l1.last_committed_batch().await.unwrap()) })
+            rt.block_on(async {
+                l1.oldest_pending_priority_op().await.unwrap().is_none().then_some(l1.last_committed_batch().await.unwrap())
+            })
         })
     };
     let dev = |i: usize| -> (String, Address) {
@@ -88,7 +101,9 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     // 1. Alice's deposit is included, and final.
     ok(wallet(d, &info, "alice.json", &["--l1-key", &alice_l1, "deposit", "--amount", "5", "--wait"]));
     let alice_batch = all_consumed();
-    eventually("alice's batch final", Duration::from_secs(120), || (rt.block_on(l1.last_finalized_batch()).unwrap() >= alice_batch).then_some(()));
+    eventually("alice's batch final", Duration::from_secs(120), || {
+        (rt.block_on(l1.last_finalized_batch()).unwrap() >= alice_batch).then_some(())
+    });
 
     // 2. Carol's deposit is committed (not final); bob's is censored; exodus after bob's deadline.
     let carol = ok(wallet(d, &info, "carol.json", &["--l1-key", &carol_l1_key, "deposit", "--amount", "2", "--wait"]));
@@ -97,8 +112,14 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     let (chain_id, deploy_block) = (info["chainId"].to_string(), info["deployBlock"].to_string());
     let inbox = info["forcedInbox"].as_str().expect("the devnet deploys the forced-withdrawal inbox").to_string();
     let chain_args = [
-        "--chain-id", &chain_id, "--tree-depth", "4", "--genesis-fee-pubkey", info["feeCollector"]["publicKey"].as_str().unwrap(),
-        "--deploy-block", &deploy_block,
+        "--chain-id",
+        &chain_id,
+        "--tree-depth",
+        "4",
+        "--genesis-fee-pubkey",
+        info["feeCollector"]["publicKey"].as_str().unwrap(),
+        "--deploy-block",
+        &deploy_block,
     ];
     let forced = ok(wallet_l1_only(d, &info, "alice.json", &alice_l1, &[&["force-withdraw", "--inbox", &inbox][..], &chain_args].concat()));
     let forced_queue_index = forced["queueIndex"].as_u64().expect("force-withdraw prints its queue index");
@@ -131,8 +152,17 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     let recipient: Address = "0x1717171717171717171717171717171717171717".parse().unwrap();
     let before = rt.block_on(l1.balance_of(recipient, None)).unwrap();
     let exit_args = [
-        "exit", "--to", "0x1717171717171717171717171717171717171717", "--chain-id", &chain_id, "--tree-depth", "4",
-        "--genesis-fee-pubkey", info["feeCollector"]["publicKey"].as_str().unwrap(), "--deploy-block", &deploy_block,
+        "exit",
+        "--to",
+        "0x1717171717171717171717171717171717171717",
+        "--chain-id",
+        &chain_id,
+        "--tree-depth",
+        "4",
+        "--genesis-fee-pubkey",
+        info["feeCollector"]["publicKey"].as_str().unwrap(),
+        "--deploy-block",
+        &deploy_block,
     ];
     let exited = ok(wallet_l1_only(d, &info, "alice.json", &alice_l1, &exit_args));
     let eth = |n: u128| U256::from(n * 10u128.pow(18));

@@ -6,6 +6,7 @@
 mod fault;
 
 use alloy::providers::Provider;
+use fault::xy;
 use std::time::Duration;
 use tandem_chain::genesis_root;
 use tandem_crypto::PrivateKey;
@@ -18,7 +19,6 @@ use tandem_node::{Node, NodeConfig, ZkLaneConfig};
 use tandem_prover::{prove_batch, Prover, ProverConfig};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
-use fault::xy;
 
 const CHAIN_ID: u64 = 7;
 const SLOTS: usize = 2;
@@ -41,30 +41,14 @@ async fn proving_optimistic_batches_makes_fast_withdrawals_independent_of_window
 async fn run(prove_optimistic: bool) {
     let anvil = test_anvil().unwrap();
     let url = anvil.endpoint();
-    let keys: Vec<PrivateKeySigner> = anvil
-        .keys()
-        .iter()
-        .map(|k| PrivateKeySigner::from(k.clone()))
-        .collect();
-    let (owner, sequencer, user, prover_key) = (
-        keys[0].clone(),
-        keys[1].clone(),
-        keys[2].clone(),
-        keys[3].clone(),
-    );
+    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
+    let (owner, sequencer, user, prover_key) = (keys[0].clone(), keys[1].clone(), keys[2].clone(), keys[3].clone());
 
     // Keys (insecure local setup), the verifier rendered from them, compiled and deployed.
-    let keys =
-        tandem_circuit::prover::ProvingKeys::setup_insecure(SLOTS, DEPTH, CHAIN_ID, 1).unwrap();
-    let verifier_code = tandem_devnet::solc::compile(
-        &repo_root(),
-        &tandem_circuit::prover::solidity_verifier(keys.vk()),
-        "Verifier",
-    )
-    .unwrap();
-    let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into())
-        .await
-        .unwrap();
+    let keys = tandem_circuit::prover::ProvingKeys::setup_insecure(SLOTS, DEPTH, CHAIN_ID, 1).unwrap();
+    let verifier_code =
+        tandem_devnet::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(keys.vk()), "Verifier").unwrap();
+    let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
 
     let fee_key = PrivateKey::from_seed([9; 32]);
     let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
@@ -100,38 +84,26 @@ async fn run(prove_optimistic: bool) {
         l1_confirmations: 0,
         max_block_ops: 64,
         l1_poll_interval: Duration::from_millis(100),
-        zk_lane: Some(ZkLaneConfig {
-            slots: SLOTS,
-            fast_withdrawal_fee: FAST_FEE,
-            escrow_proof_fees: false,
-        }),
+        zk_lane: Some(ZkLaneConfig { slots: SLOTS, fast_withdrawal_fee: FAST_FEE, escrow_proof_fees: false }),
         test_censor_forced_from: None,
         forced_inbox: None,
     };
     let node = Node::open(config).await.unwrap();
-    let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
 
     // Batch 1 (optimistic): alice's deposit; let it become final.
     let alice = PrivateKey::from_seed([1; 32]);
     let bob = PrivateKey::from_seed([2; 32]);
     let user_l1 = RollupClient::new(&url, deployment.rollup, Some(user)).unwrap();
     let (x, y) = xy(&alice);
-    user_l1
-        .deposit_eth(x, y, U256::from(10u128.pow(18)))
-        .await
-        .unwrap();
+    user_l1.deposit_eth(x, y, U256::from(10u128.pow(18))).await.unwrap();
     let mut scanned = None;
     node.sync_l1(&mut scanned).await.unwrap();
     assert_eq!(node.produce_block().unwrap(), Some(1));
     node.post_batches().await.unwrap();
     if !prove_optimistic {
         let provider = user_l1.provider();
-        let _: serde_json::Value = provider
-            .raw_request("evm_increaseTime".into(), (WINDOW + 1,))
-            .await
-            .unwrap();
+        let _: serde_json::Value = provider.raw_request("evm_increaseTime".into(), (WINDOW + 1,)).await.unwrap();
         let _: serde_json::Value = provider.raw_request("evm_mine".into(), ()).await.unwrap();
         node.finalize_batches().await.unwrap();
         assert_eq!(user_l1.last_finalized_batch().await.unwrap(), 1);
@@ -147,8 +119,7 @@ async fn run(prove_optimistic: bool) {
         fee: PackedFee::new(FAST_FEE).unwrap(),
         nonce: 0,
     });
-    node.submit(&sign_tx(&alice, CHAIN_ID, withdraw).unwrap().encode())
-        .unwrap();
+    node.submit(&sign_tx(&alice, CHAIN_ID, withdraw).unwrap().encode()).unwrap();
     assert_eq!(node.produce_block().unwrap(), Some(2));
     let transfer = Tx::Transfer(TransferTx {
         from: AccountIndex::new(1).unwrap(),
@@ -158,56 +129,26 @@ async fn run(prove_optimistic: bool) {
         fee: PackedFee::new(0).unwrap(),
         nonce: 1,
     });
-    node.submit(&sign_tx(&alice, CHAIN_ID, transfer).unwrap().encode())
-        .unwrap();
+    node.submit(&sign_tx(&alice, CHAIN_ID, transfer).unwrap().encode()).unwrap();
     assert_eq!(node.produce_block().unwrap(), Some(3));
     assert_eq!(node.block(2).unwrap().unwrap().lane, tandem_chain::Lane::Zk);
-    assert_eq!(
-        node.block(3).unwrap().unwrap().lane,
-        tandem_chain::Lane::Optimistic
-    );
+    assert_eq!(node.block(3).unwrap().unwrap().lane, tandem_chain::Lane::Optimistic);
     node.post_batches().await.unwrap();
 
     // A proof bound to another address is refused when this prover submits it.
-    let before_2 =
-        tandem_chain::genesis_ledger(keys.ledger_config(), fee_key.public_key().pack()).unwrap();
+    let before_2 = tandem_chain::genesis_ledger(keys.ledger_config(), fee_key.public_key().pack()).unwrap();
     let mut replica = before_2;
     for n in 1..=1u64 {
         let block = node.block(n).unwrap().unwrap();
         let ops: Vec<_> = block.inputs.iter().map(|i| i.to_ledger_op()).collect();
-        replica
-            .apply_batch(&ops, AccountIndex::new(0).unwrap())
-            .unwrap();
+        replica.apply_batch(&ops, AccountIndex::new(0).unwrap()).unwrap();
     }
     let block2 = node.block(2).unwrap().unwrap();
     let ops2: Vec<_> = block2.inputs.iter().map(|i| i.to_ledger_op()).collect();
-    let foreign = prove_batch(
-        &keys,
-        &replica,
-        &ops2,
-        AccountIndex::new(0).unwrap(),
-        L1Address([0x99; 20]),
-    )
-    .unwrap();
+    let foreign = prove_batch(&keys, &replica, &ops2, AccountIndex::new(0).unwrap(), L1Address([0x99; 20])).unwrap();
     let prover_l1 = RollupClient::new(&url, deployment.rollup, Some(prover_key.clone())).unwrap();
-    let refused = prover_l1
-        .prove_batch(
-            2,
-            foreign.prev_root,
-            foreign.new_root,
-            foreign.data_hash,
-            foreign.words,
-        )
-        .await;
-    assert!(
-        matches!(
-            &refused,
-            Err(L1Error::Reverted(ContractRevert::Rollup(
-                TandemRollupErrors::InvalidProof(_)
-            )))
-        ),
-        "{refused:?}"
-    );
+    let refused = prover_l1.prove_batch(2, foreign.prev_root, foreign.new_root, foreign.data_hash, foreign.words).await;
+    assert!(matches!(&refused, Err(L1Error::Reverted(ContractRevert::Rollup(TandemRollupErrors::InvalidProof(_))))), "{refused:?}");
 
     // The prover follows the chain, proves batch 2 with its own address, submits it.
     let mut prover = Prover::new(
@@ -221,10 +162,7 @@ async fn run(prove_optimistic: bool) {
             genesis_fee_pubkey: fee_key.public_key().pack(),
             prove_optimistic,
             poll_interval: Duration::from_millis(100),
-            policy: tandem_prover::miner::MinerPolicy {
-                wei_per_second: 0,
-                lock: true,
-            },
+            policy: tandem_prover::miner::MinerPolicy { wei_per_second: 0, lock: true },
             test_stall_after_lock: false,
         },
         keys,
@@ -232,11 +170,7 @@ async fn run(prove_optimistic: bool) {
     .await
     .unwrap();
     while prover.height() < 3 || prover.pending_jobs() > 0 {
-        assert!(
-            prover.step().await.unwrap(),
-            "prover stalled at {}",
-            prover.height()
-        );
+        assert!(prover.step().await.unwrap(), "prover stalled at {}", prover.height());
     }
     assert!(user_l1.is_proven(2).await.unwrap());
 
@@ -255,18 +189,7 @@ async fn run(prove_optimistic: bool) {
     assert_eq!(node.batch(2).unwrap().unwrap().status, BatchStatus::Final);
 
     let withdrawals = tandem_chain::withdrawals(&decode_public_data(&block2.public_data).unwrap());
-    user_l1
-        .claim_withdrawal(
-            2,
-            0,
-            &withdrawals[0],
-            tandem_chain::withdrawal_proof(&withdrawals, 0).unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        user_l1.balance_of(recipient, None).await.unwrap(),
-        U256::from(10u128.pow(17))
-    );
+    user_l1.claim_withdrawal(2, 0, &withdrawals[0], tandem_chain::withdrawal_proof(&withdrawals, 0).unwrap()).await.unwrap();
+    assert_eq!(user_l1.balance_of(recipient, None).await.unwrap(), U256::from(10u128.pow(17)));
     rpc.stop().unwrap();
 }

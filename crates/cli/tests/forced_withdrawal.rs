@@ -26,14 +26,35 @@ fn an_honest_sequencer_includes_a_forced_withdrawal_before_its_deadline_and_it_i
 
     ok(wallet(d, &info, "alice.json", &["new"]));
     ok(wallet(d, &info, "alice.json", &["--l1-key", &alice_l1, "deposit", "--amount", "5", "--wait"]));
-    eventually("the deposit committed", Duration::from_secs(60), || rt.block_on(l1.oldest_pending_priority_op()).unwrap().is_none().then_some(()));
+    eventually("the deposit committed", Duration::from_secs(60), || {
+        rt.block_on(l1.oldest_pending_priority_op()).unwrap().is_none().then_some(())
+    });
 
     let recipient = "0x2727272727272727272727272727272727272727";
     let (chain_id, deploy_block) = (info["chainId"].to_string(), info["deployBlock"].to_string());
-    let requested = ok(wallet_l1_only(d, &info, "alice.json", &alice_l1, &[
-        "force-withdraw", "--inbox", &inbox, "--amount", "2", "--to", recipient, "--chain-id", &chain_id, "--tree-depth", "4",
-        "--genesis-fee-pubkey", info["feeCollector"]["publicKey"].as_str().unwrap(), "--deploy-block", &deploy_block,
-    ]));
+    let requested = ok(wallet_l1_only(
+        d,
+        &info,
+        "alice.json",
+        &alice_l1,
+        &[
+            "force-withdraw",
+            "--inbox",
+            &inbox,
+            "--amount",
+            "2",
+            "--to",
+            recipient,
+            "--chain-id",
+            &chain_id,
+            "--tree-depth",
+            "4",
+            "--genesis-fee-pubkey",
+            info["feeCollector"]["publicKey"].as_str().unwrap(),
+            "--deploy-block",
+            &deploy_block,
+        ],
+    ));
     let queue_index = requested["queueIndex"].as_u64().expect("force-withdraw prints its queue index");
     let deadline = requested["deadline"].as_u64().expect("and its deadline");
 
@@ -46,7 +67,11 @@ fn an_honest_sequencer_includes_a_forced_withdrawal_before_its_deadline_and_it_i
     });
     assert!(batch.1 <= deadline, "included at L1 time {} after the deadline {deadline}", batch.1);
     let balance = ok(wallet(d, &info, "alice.json", &["balance"]));
-    assert_eq!(balance["balances"]["0"].as_str().or(balance["balances"]["eth"].as_str()).map(str::to_string), Some(eth(3).to_string()), "{balance}");
+    assert_eq!(
+        balance["balances"]["0"].as_str().or(balance["balances"]["eth"].as_str()).map(str::to_string),
+        Some(eth(3).to_string()),
+        "{balance}"
+    );
 
     // Claimed like any withdrawal once final: exactly 2 ETH to the recipient.
     eventually("the batch final", Duration::from_secs(120), || (rt.block_on(l1.last_finalized_batch()).unwrap() >= batch.0).then_some(()));

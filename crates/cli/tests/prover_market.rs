@@ -99,7 +99,8 @@ fn market_phase(d: &Path, info: &Value, market: &Market, jobs: usize, race: bool
     let provers: Vec<Value> = info["zkLane"]["provers"].as_array().unwrap().clone();
     let addresses: Vec<Address> = provers.iter().map(|p| p["address"].as_str().unwrap().parse().unwrap()).collect();
 
-    let (fulfilled, locks) = market.rt.block_on(async { (market.market.fulfillments(0).await.unwrap(), market.market.locks(0).await.unwrap()) });
+    let (fulfilled, locks) =
+        market.rt.block_on(async { (market.market.fulfillments(0).await.unwrap(), market.market.locks(0).await.unwrap()) });
     let mut wins: BTreeMap<Address, u64> = BTreeMap::new();
     let mut paid: BTreeMap<Address, U256> = BTreeMap::new();
     for &b in &batches {
@@ -130,8 +131,13 @@ fn market_phase(d: &Path, info: &Value, market: &Market, jobs: usize, race: bool
         });
         println!(
             "prover {i} ({} threads): {:.2} s/proof measured, {} wins, {} proofs computed, {} wasted, {} locks lost, earned {} wei",
-            p["threads"], s["secondsPerProof"].as_f64().unwrap(), wins.get(&addresses[i]).copied().unwrap_or(0),
-            s["proofsComputed"], s["wasted"], s["locksLost"], earned
+            p["threads"],
+            s["secondsPerProof"].as_f64().unwrap(),
+            wins.get(&addresses[i]).copied().unwrap_or(0),
+            s["proofsComputed"],
+            s["wasted"],
+            s["locksLost"],
+            earned
         );
         statuses.push(s);
     }
@@ -195,7 +201,11 @@ fn provers_compete_for_jobs_and_a_killed_lock_holder_is_slashed() {
         .unwrap();
     let staller_url = format!("http://127.0.0.1:{status_port}");
     eventually("the staller measured its speed", Duration::from_secs(120), || {
-        Command::new(env!("CARGO_BIN_EXE_tandem")).args(["prover", "status", "--url", &staller_url]).output().ok().filter(|o| o.status.success())
+        Command::new(env!("CARGO_BIN_EXE_tandem"))
+            .args(["prover", "status", "--url", &staller_url])
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
     });
     let batch = fast_withdrawals(d, &info, 1)[0];
     let lock = eventually("the staller's lock", Duration::from_secs(60), || {
@@ -206,7 +216,8 @@ fn provers_compete_for_jobs_and_a_killed_lock_holder_is_slashed() {
     let burned_before = market.rt.block_on(market.market.total_burned()).unwrap();
 
     market.wait_all_settled(&[batch], Duration::from_secs(120));
-    let (fulfilled, slashes) = market.rt.block_on(async { (market.market.fulfillments(0).await.unwrap(), market.market.slashes(0).await.unwrap()) });
+    let (fulfilled, slashes) =
+        market.rt.block_on(async { (market.market.fulfillments(0).await.unwrap(), market.market.slashes(0).await.unwrap()) });
     let f = fulfilled.iter().find(|f| f.batch == batch).unwrap();
     assert_ne!(f.prover, staller);
     let slash = slashes.iter().find(|s| s.batch == batch).expect("the expired lock was slashed");
@@ -217,7 +228,10 @@ fn provers_compete_for_jobs_and_a_killed_lock_holder_is_slashed() {
     assert_eq!(cast_earned(&market.l1_rpc, &market.address, &staller.to_string()), U256::ZERO);
     let winner_paid: U256 = fulfilled.iter().filter(|x| x.prover == f.prover).map(|x| x.price + x.collateral_reward).sum();
     assert_eq!(cast_earned(&market.l1_rpc, &market.address, &f.prover.to_string()), winner_paid);
-    println!("killed lock holder: collateral {} wei, burned {burned}, paid to {} with the job's price {}", lock.collateral, f.prover, f.price);
+    println!(
+        "killed lock holder: collateral {} wei, burned {burned}, paid to {} with the job's price {}",
+        lock.collateral, f.prover, f.price
+    );
 }
 
 /// For BENCHMARKS.md: 50 jobs with locks, then 50 in a pure race, on fresh devnets of the

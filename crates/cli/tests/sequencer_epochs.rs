@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use std::time::Duration;
-use tandem_l1::bindings::SequencerStaking::SequencerStakingErrors;
 use tandem_api::SequencerSetView;
+use tandem_l1::bindings::SequencerStaking::SequencerStakingErrors;
 use tandem_l1::{Address, ContractRevert, L1Error};
 
 const LONG: Duration = Duration::from_secs(120);
@@ -24,7 +24,14 @@ fn newest_epoch(set: &SequencerSetView) -> Option<u64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn stakers_join_and_leave_at_epoch_boundaries() {
-    let mut net = SetDevnet::start(SetOptions { stakes: vec![400, 300, 200, 100], epoch_length: 600, challenge_window: 1, byzantine: None, withhold: None }).await;
+    let mut net = SetDevnet::start(SetOptions {
+        stakes: vec![400, 300, 200, 100],
+        epoch_length: 600,
+        challenge_window: 1,
+        byzantine: None,
+        withhold: None,
+    })
+    .await;
     net.wait_height(2, LONG).await;
     let first_epoch = net.genesis_epoch;
 
@@ -106,10 +113,16 @@ async fn stakers_join_and_leave_at_epoch_boundaries() {
 
     // Withdrawal waits for the unbonding delay (epoch + window after the unstake).
     let refused = leaver.withdraw().await;
-    assert!(matches!(&refused, Err(L1Error::Reverted(ContractRevert::Staking(SequencerStakingErrors::UnbondingNotOver(_))))), "early withdraw: {refused:?}");
+    assert!(
+        matches!(&refused, Err(L1Error::Reverted(ContractRevert::Staking(SequencerStakingErrors::UnbondingNotOver(_))))),
+        "early withdraw: {refused:?}"
+    );
     net.advance_to(info.unbonding_end).await;
     leaver.withdraw().await.expect("withdraw after the delay");
     assert_eq!(leaver.token_balance(net.keys[4].address()).await.expect("balance"), tokens(100));
     let again = leaver.withdraw().await;
-    assert!(matches!(&again, Err(L1Error::Reverted(ContractRevert::Staking(SequencerStakingErrors::NothingToWithdraw(_))))), "second withdraw: {again:?}");
+    assert!(
+        matches!(&again, Err(L1Error::Reverted(ContractRevert::Staking(SequencerStakingErrors::NothingToWithdraw(_))))),
+        "second withdraw: {again:?}"
+    );
 }

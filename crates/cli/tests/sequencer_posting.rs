@@ -6,9 +6,9 @@ mod common;
 
 use alloy::providers::Provider;
 use common::*;
-use tandem_api::TandemApiClient;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tandem_api::TandemApiClient;
 
 const LONG: Duration = Duration::from_secs(150);
 

@@ -10,10 +10,10 @@
 mod common;
 
 use common::*;
-use tandem_api::{TandemApiClient, TxStatus};
-use tandem_chain::TxHash;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
+use tandem_api::{TandemApiClient, TxStatus};
+use tandem_chain::TxHash;
 use tandem_crypto::PrivateKey;
 use tandem_l1::{ForcedClient, U256};
 use tandem_types::{AccountIndex, L1Address, TokenId};
@@ -61,7 +61,14 @@ async fn same_chain(net: &SetDevnet) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_members_stay_live_with_one_down_and_halt_safely_without_a_third() {
-    let mut net = SetDevnet::start(SetOptions { stakes: vec![400, 300, 200, 100], epoch_length: 3_600, challenge_window: 1, byzantine: None, withhold: None }).await;
+    let mut net = SetDevnet::start(SetOptions {
+        stakes: vec![400, 300, 200, 100],
+        epoch_length: 3_600,
+        challenge_window: 1,
+        byzantine: None,
+        withhold: None,
+    })
+    .await;
     let result = tokio::time::timeout(Duration::from_secs(900), scenario(&mut net)).await;
     if !matches!(result, Ok(())) {
         net.dump_logs();
@@ -125,14 +132,23 @@ async fn scenario(net: &mut SetDevnet) {
         5_000,
         1,
     );
-    let forced = ForcedClient::new(&net.url, net.deployment.forced_inbox.expect("the set's rollup has an inbox"), Some(net.keys[9].clone())).expect("client");
+    let forced =
+        ForcedClient::new(&net.url, net.deployment.forced_inbox.expect("the set's rollup has an inbox"), Some(net.keys[9].clone()))
+            .expect("client");
     let queue_index = forced.request(&request).await.expect("forced withdrawal queued");
     for m in &net.members {
-        wait_for("forced withdrawal executed", LONG, async || (account(m, &alice).await?.balance(0) == view.balance(0) - 5_000).then_some(())).await;
+        wait_for("forced withdrawal executed", LONG, async || {
+            (account(m, &alice).await?.balance(0) == view.balance(0) - 5_000).then_some(())
+        })
+        .await;
     }
     let forced_batch = wait_for("forced withdrawal committed", LONG, async || {
         let past = rollup.oldest_pending_priority_op().await.ok()?.is_none_or(|p| p.queue_index > queue_index);
-        if past { rollup.last_committed_batch().await.ok() } else { None }
+        if past {
+            rollup.last_committed_batch().await.ok()
+        } else {
+            None
+        }
     })
     .await;
     net.wait_final(forced_batch, LONG).await;

@@ -19,6 +19,7 @@
 mod fault;
 
 use alloy::primitives::Address;
+use fault::{fee_free_transfer, pass_time, root_of, step_until, xy};
 use std::time::Duration;
 use tandem_chain::{batch_digest, genesis_root, sign_digest, BatchHeader, Lane};
 use tandem_challenger::{Challenger, ChallengerConfig};
@@ -29,7 +30,6 @@ use tandem_devnet::{bootstrap_staked_set, deploy_bytecode, next_epoch, FaultProo
 use tandem_l1::{DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, StakingClient, B256, U256};
 use tandem_state::Ledger;
 use tandem_types::*;
-use fault::{fee_free_transfer, pass_time, root_of, step_until, xy};
 
 const CHAIN_ID: u64 = 11;
 const SLOTS: usize = 2;
@@ -104,9 +104,8 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
     let signing: Vec<PrivateKeySigner> =
         (0..4u8).map(|i| PrivateKeySigner::from_bytes(&alloy::primitives::keccak256([b'm', i])).unwrap()).collect();
     let stakes = [400u64, 300, 200, 100];
-    let members: Vec<StakedMember> = (0..4)
-        .map(|i| StakedMember::local(accounts[i + 1].clone(), signing[i].address(), tokens(stakes[i]), 1, 1))
-        .collect();
+    let members: Vec<StakedMember> =
+        (0..4).map(|i| StakedMember::local(accounts[i + 1].clone(), signing[i].address(), tokens(stakes[i]), 1, 1)).collect();
     let params = StakedParams {
         treasury: TREASURY,
         min_stake: tokens(10),
@@ -190,8 +189,13 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
         amount: PackedAmount::new(loot).unwrap(),
         fee: PackedFee::new(0).unwrap(),
     });
-    let cash_out =
-        WithdrawOp { from: mallory_index, token: TokenId::ETH, amount: loot, fee: PackedFee::new(0).unwrap(), to_l1: L1Address([0x66; 20]) };
+    let cash_out = WithdrawOp {
+        from: mallory_index,
+        token: TokenId::ETH,
+        amount: loot,
+        fee: PackedFee::new(0).unwrap(),
+        to_l1: L1Address([0x66; 20]),
+    };
     let forged = sign_batch(&l1, &colluders, &mut replica, 2, &[theft, Op::Withdraw(cash_out)], 0, Lane::Optimistic).await;
     commit(&l1, &forged).await.unwrap();
     for number in 3..=5 {

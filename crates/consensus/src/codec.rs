@@ -6,8 +6,8 @@ use bytes::Bytes;
 use malachitebft_codec::{Codec, HasEncodedLen};
 use malachitebft_core_consensus::{LivenessMsg, ProposedValue, SignedConsensusMsg};
 use malachitebft_core_types::{
-    CommitCertificate, ExtendedCommitCertificate, ExtendedCommitSignature, PolkaCertificate, Round, SignedExtension,
-    SigningScheme, ValidatorProof,
+    CommitCertificate, ExtendedCommitCertificate, ExtendedCommitSignature, PolkaCertificate, Round, SignedExtension, SigningScheme,
+    ValidatorProof,
 };
 use malachitebft_engine::util::streaming::StreamMessage;
 use malachitebft_sync::{RawDecidedValue, Request, Response, Status, ValueResponse};
@@ -167,8 +167,7 @@ impl Codec<Response<TandemContext>> for WireCodec {
 
 impl HasEncodedLen<Response<TandemContext>> for WireCodec {
     fn encoded_len(&self, msg: &Response<TandemContext>) -> Result<usize, CodecError> {
-        borsh::object_length(&wire_response(msg))
-            .map_err(|e| CodecError { type_name: "sync::Response", reason: e.to_string() })
+        borsh::object_length(&wire_response(msg)).map_err(|e| CodecError { type_name: "sync::Response", reason: e.to_string() })
     }
 }
 

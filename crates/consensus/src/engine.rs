@@ -16,18 +16,17 @@ use malachitebft_app_channel::app::engine::host::{Next, SyncedValueOutcome};
 use malachitebft_app_channel::app::net::Multiaddr;
 use malachitebft_app_channel::app::streaming::{StreamContent, StreamId, StreamMessage};
 use malachitebft_app_channel::app::types::core::{
-    CommitCertificate, ExtendedCommitCertificate, HeightParams, LinearTimeouts, Round, SignedVote, Validity,
-    VoteExtensions,
+    CommitCertificate, ExtendedCommitCertificate, HeightParams, LinearTimeouts, Round, SignedVote, Validity, VoteExtensions,
 };
 use malachitebft_app_channel::app::types::sync::RawDecidedValue;
 use malachitebft_app_channel::app::types::{Keypair, LocallyProposedValue, MisbehaviorEvidence, ProposedValue};
 use malachitebft_app_channel::{
-    AppMsg, ByzantineContext, Channels, ConsensusContext, EngineBuilder, EngineHandle, NetworkContext,
-    NetworkIdentity, NetworkMsg, RequestContext, Signer as _, SyncContext, WalContext,
+    AppMsg, ByzantineContext, Channels, ConsensusContext, EngineBuilder, EngineHandle, NetworkContext, NetworkIdentity, NetworkMsg,
+    RequestContext, Signer as _, SyncContext, WalContext,
 };
 use malachitebft_codec::Codec as _;
-pub use malachitebft_engine_byzantine::{ByzantineConfig, Trigger};
 use malachitebft_core_types::{NilOrVal, Value as _};
+pub use malachitebft_engine_byzantine::{ByzantineConfig, Trigger};
 use tracing::{debug, error, info, warn};
 
 use crate::codec::{decode_certificate, encode_certificate, WireCodec};
@@ -271,10 +270,7 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
     let address = signer.address();
     let keypair = network_keypair(&config.signing_key)?;
     let peer_id = keypair.public().to_peer_id().to_bytes();
-    let proof = signer
-        .sign_validator_proof(address.0.to_vec(), peer_id)
-        .await
-        .map_err(|e| EngineError::ValidatorProof(e.to_string()))?;
+    let proof = signer.sign_validator_proof(address.0.to_vec(), peer_id).await.map_err(|e| EngineError::ValidatorProof(e.to_string()))?;
     let proof_bytes = WireCodec.encode(&proof).map_err(|e| EngineError::ValidatorProof(e.to_string()))?;
     let identity = NetworkIdentity::new_validator(config.moniker.clone(), keypair, address.to_string(), proof_bytes);
 
@@ -337,8 +333,7 @@ pub async fn run<A: ConsensusApp>(config: EngineConfig, app: Arc<A>) -> Result<(
                 .await
         }
     };
-    let (mut channels, handle): (Channels<TandemContext>, EngineHandle) =
-        built.map_err(|e| EngineError::Start(e.to_string()))?;
+    let (mut channels, handle): (Channels<TandemContext>, EngineHandle) = built.map_err(|e| EngineError::Start(e.to_string()))?;
     info!(validator = %address, listen = %config.listen, "consensus engine started");
     let mut driver = Driver { app, ctx, signer, config, proposals: Proposals::default(), current: None, commit_failed: false };
     let result = driver.drive(&mut channels).await;
@@ -466,9 +461,8 @@ impl<A: ConsensusApp> Driver<A> {
                         let _ = tokio::task::spawn_blocking(move || app.on_round(height.0, r, p)).await;
                     }
                     let pending: Vec<ProposalPart> = {
-                        let (now, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.proposals.future_parts)
-                            .into_iter()
-                            .partition(|p| p.height == height);
+                        let (now, later): (Vec<_>, Vec<_>) =
+                            std::mem::take(&mut self.proposals.future_parts).into_iter().partition(|p| p.height == height);
                         self.proposals.future_parts = later;
                         now
                     };
@@ -619,10 +613,8 @@ impl<A: ConsensusApp> Driver<A> {
         id: BlockId,
     ) -> Result<(), EngineError> {
         let Some(payload) = self.proposals.payloads.get(&(height.0, id)) else { return Ok(()) };
-        let signature = self
-            .signer
-            .sign(part_digest(&self.ctx, height.0, round, pol_round, id.0))
-            .map_err(|e| EngineError::Signing(e.to_string()))?;
+        let signature =
+            self.signer.sign(part_digest(&self.ctx, height.0, round, pol_round, id.0)).map_err(|e| EngineError::Signing(e.to_string()))?;
         let part = ProposalPart { height, round, pol_round, proposer: self.signer.address(), payload: payload.clone(), signature };
         let mut stream = height.0.to_be_bytes().to_vec();
         stream.extend_from_slice(&round.as_i64().to_be_bytes());

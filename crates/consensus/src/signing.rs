@@ -64,8 +64,7 @@ impl SigningScheme for Secp256k1 {
     type PrivateKey = PrivateKeySigner;
 
     fn decode_signature(bytes: &[u8]) -> Result<Signature, SignatureError> {
-        let array: [u8; 65] =
-            bytes.try_into().map_err(|_| SignatureError::Length { what: "signature", expected: 65, got: bytes.len() })?;
+        let array: [u8; 65] = bytes.try_into().map_err(|_| SignatureError::Length { what: "signature", expected: 65, got: bytes.len() })?;
         Ok(Signature(array))
     }
 
@@ -234,11 +233,7 @@ impl Signer<TandemContext> for ConsensusSigner {
         Ok(SignedMessage::new(extension, signature))
     }
 
-    async fn sign_validator_proof(
-        &self,
-        public_key: Vec<u8>,
-        peer_id: Vec<u8>,
-    ) -> Result<ValidatorProof<TandemContext>, SigningError> {
+    async fn sign_validator_proof(&self, public_key: Vec<u8>, peer_id: Vec<u8>) -> Result<ValidatorProof<TandemContext>, SigningError> {
         let signature = self.sign(validator_proof_digest(&self.ctx, &public_key, &peer_id))?;
         Ok(ValidatorProof::new(public_key, peer_id, signature))
     }
@@ -293,10 +288,7 @@ impl Verifier<TandemContext> for ConsensusVerifier {
         Ok(verdict(extension_digest(&self.ctx, scope, extension), signature, public_key))
     }
 
-    async fn verify_validator_proof(
-        &self,
-        proof: &ValidatorProof<TandemContext>,
-    ) -> Result<VerificationResult, SigningError> {
+    async fn verify_validator_proof(&self, proof: &ValidatorProof<TandemContext>) -> Result<VerificationResult, SigningError> {
         let Ok(claimed) = Secp256k1::decode_public_key(&proof.public_key) else { return Ok(VerificationResult::Invalid) };
         Ok(verdict(validator_proof_digest(&self.ctx, &proof.public_key, &proof.peer_id), &proof.signature, &claimed))
     }

@@ -5,9 +5,7 @@ use std::fmt;
 
 use alloy::primitives::{keccak256, Address as EthAddress, B256};
 use borsh::{BorshDeserialize, BorshSerialize};
-use malachitebft_core_types::{
-    self as core, NilOrVal, Round, SignedExtension, VoteType, VotingPower,
-};
+use malachitebft_core_types::{self as core, NilOrVal, Round, SignedExtension, VoteType, VotingPower};
 
 use crate::signing::Secp256k1;
 

@@ -6,9 +6,7 @@ use alloy::signers::local::PrivateKeySigner;
 use bytes::Bytes;
 use malachitebft_codec::Codec;
 use malachitebft_core_consensus::{LivenessMsg, SignedConsensusMsg};
-use malachitebft_core_types::{
-    CommitSignature, ExtendedCommitCertificate, NilOrVal, Round, SignedMessage, ValidatorProof, VoteType,
-};
+use malachitebft_core_types::{CommitSignature, ExtendedCommitCertificate, NilOrVal, Round, SignedMessage, ValidatorProof, VoteType};
 use malachitebft_engine::util::streaming::{StreamContent, StreamId, StreamMessage};
 use malachitebft_sync::{RawDecidedValue, Request, Response, Status, ValueRequest, ValueResponse};
 use proptest::prelude::*;
@@ -72,7 +70,13 @@ where
 fn every_wire_type_round_trips_and_refuses_trailing_and_truncated_bytes() {
     round_trip(SignedConsensusMsg::Vote(SignedMessage::new(vote(), signature())));
     round_trip(SignedConsensusMsg::Proposal(SignedMessage::new(
-        Proposal { height: Height(1), round: Round::new(0), value: BlockId::of(b"x"), pol_round: Round::Nil, proposer: Address(EthAddress::ZERO) },
+        Proposal {
+            height: Height(1),
+            round: Round::new(0),
+            value: BlockId::of(b"x"),
+            pol_round: Round::Nil,
+            proposer: Address(EthAddress::ZERO),
+        },
         signature(),
     )));
     round_trip(LivenessMsg::Vote(SignedMessage::new(vote(), signature())));
@@ -93,8 +97,8 @@ fn every_wire_type_round_trips_and_refuses_trailing_and_truncated_bytes() {
 fn errors_name_the_type() {
     let err = Codec::<ProposalPart>::decode(&WireCodec, Bytes::from_static(b"\x01")).expect_err("refused");
     assert!(err.to_string().starts_with("ProposalPart:"), "{err}");
-    let err = Codec::<ValidatorProof<tandem_consensus::TandemContext>>::decode(&WireCodec, Bytes::from_static(b"short"))
-        .expect_err("refused");
+    let err =
+        Codec::<ValidatorProof<tandem_consensus::TandemContext>>::decode(&WireCodec, Bytes::from_static(b"short")).expect_err("refused");
     assert!(err.to_string().starts_with("ValidatorProof:"), "{err}");
 }
 

@@ -142,8 +142,7 @@ async fn start(stakes: &[u64], faults: Faults) -> Cluster {
                 ..Default::default()
             },
             block_time: Duration::from_millis(300),
-            byzantine: (faults.byzantine == Some(i))
-                .then(|| ByzantineConfig { equivocate_votes: Trigger::Always, ..Default::default() }),
+            byzantine: (faults.byzantine == Some(i)).then(|| ByzantineConfig { equivocate_votes: Trigger::Always, ..Default::default() }),
         };
         let a = app.clone();
         cluster.tasks.push(tokio::spawn(async move {
@@ -231,7 +230,9 @@ async fn equivocating_validator_is_reported_with_l1_checkable_evidence() {
         let proposed: Vec<B256> = cluster
             .apps
             .iter()
-            .flat_map(|a| a.built.lock().expect("lock").iter().filter(|(h, _)| *h == e.height).map(|(_, p)| keccak256(p)).collect::<Vec<_>>())
+            .flat_map(|a| {
+                a.built.lock().expect("lock").iter().filter(|(h, _)| *h == e.height).map(|(_, p)| keccak256(p)).collect::<Vec<_>>()
+            })
             .collect();
         let honest = [e.first.0, e.second.0]
             .into_iter()

@@ -1,9 +1,9 @@
 //! Baby Jubjub points in circomlib's form, and their 32-byte packing.
 
 use ark_bn254::Fr;
+use ark_ec::twisted_edwards::TECurveConfig;
 use ark_ff::{BigInteger, Field, PrimeField, Zero};
 use taceo_ark_babyjubjub::{EdwardsAffine, EdwardsConfig};
-use ark_ec::twisted_edwards::TECurveConfig;
 use tandem_types::PackedPubKey;
 
 use crate::field::fr_to_le_bytes;

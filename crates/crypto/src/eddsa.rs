@@ -3,9 +3,9 @@
 use ark_bn254::Fr;
 use ark_ec::scalar_mul::wnaf::WnafContext;
 use ark_ec::{AdditiveGroup, CurveGroup, PrimeGroup};
-use std::sync::OnceLock;
 use ark_ff::{BigInteger, PrimeField};
 use blake_hash::{Blake512, Digest};
+use std::sync::OnceLock;
 use taceo_ark_babyjubjub::{EdwardsAffine, EdwardsProjective, Fr as Scalar};
 use tandem_types::{PackedPubKey, PackedSignature};
 
@@ -282,10 +282,7 @@ mod tests {
     fn generator_is_circomlib_base8() {
         use ark_ec::AffineRepr;
         let g = EdwardsAffine::generator();
-        assert_eq!(
-            crate::field::fr_to_decimal(&g.x),
-            "5299619240641551281634865583518297030282874472190772894086521144482721001553"
-        );
+        assert_eq!(crate::field::fr_to_decimal(&g.x), "5299619240641551281634865583518297030282874472190772894086521144482721001553");
     }
 
     #[test]

@@ -53,8 +53,7 @@ pub fn fr_to_be_bytes(fr: &Fr) -> [u8; 32] {
 
 /// Parses a decimal integer below `p` (the notation of circomlibjs vectors and JSON-RPC).
 pub fn fr_from_decimal(text: &str) -> Result<Fr, FieldError> {
-    let n = num_bigint::BigUint::parse_bytes(text.as_bytes(), 10)
-        .ok_or_else(|| FieldError::NotDecimal(text.to_owned()))?;
+    let n = num_bigint::BigUint::parse_bytes(text.as_bytes(), 10).ok_or_else(|| FieldError::NotDecimal(text.to_owned()))?;
     let bytes = n.to_bytes_le();
     if bytes.len() > 32 {
         return Err(FieldError::NotCanonical);

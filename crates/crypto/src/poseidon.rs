@@ -103,11 +103,13 @@ fn mat_mul(a: &[Fr], b: &[Fr], n: usize) -> Vec<Fr> {
 /// If `a` is singular. Only called on powers of the lower-right block of a Cauchy MDS
 /// matrix, whose square submatrices are all invertible.
 fn solve(a: &[Fr], b: &[Fr], n: usize) -> Vec<Fr> {
-    let mut m: Vec<Vec<Fr>> = (0..n).map(|i| {
-        let mut row = a[i * n..(i + 1) * n].to_vec();
-        row.push(b[i]);
-        row
-    }).collect();
+    let mut m: Vec<Vec<Fr>> = (0..n)
+        .map(|i| {
+            let mut row = a[i * n..(i + 1) * n].to_vec();
+            row.push(b[i]);
+            row
+        })
+        .collect();
     for col in 0..n {
         let pivot = (col..n).find(|&r| !m[r][col].is_zero()).expect("MDS sub-blocks are invertible");
         m.swap(col, pivot);
@@ -375,7 +377,15 @@ mod tests {
     fn lane_path_equals_reference_on_every_arity(path: LanePath) {
         fn check<const N: usize, const T: usize>(path: LanePath) {
             let inputs: Vec<[Fr; N]> = (0..11u64)
-                .map(|k| std::array::from_fn(|i| if (k + i as u64).is_multiple_of(3) { -Fr::ONE - Fr::from(k) } else { Fr::from(k * 1_000_003 + i as u64) }))
+                .map(|k| {
+                    std::array::from_fn(|i| {
+                        if (k + i as u64).is_multiple_of(3) {
+                            -Fr::ONE - Fr::from(k)
+                        } else {
+                            Fr::from(k * 1_000_003 + i as u64)
+                        }
+                    })
+                })
                 .collect();
             let got = match path {
                 LanePath::Vector => ifma::hash_many::<N, T>(&inputs),

@@ -149,12 +149,7 @@ fn circomlibjs_verifies_our_signatures() {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("node is installed");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(&items).unwrap().as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(serde_json::to_string(&items).unwrap().as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     let lines: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect();
     let mut expected = vec!["ok".to_string(); 6];

@@ -63,7 +63,11 @@ pub fn anvil_command(binary: &Path, port: u16, block_time: Option<u64>) -> Comma
 }
 
 /// Waits until the anvil of `process` answers on `url`; returns its chain id and dev accounts.
-pub async fn wait_for_anvil(url: &str, process: &mut Supervised, timeout: Duration) -> Result<(u64, Vec<alloy::primitives::Address>), DevnetError> {
+pub async fn wait_for_anvil(
+    url: &str,
+    process: &mut Supervised,
+    timeout: Duration,
+) -> Result<(u64, Vec<alloy::primitives::Address>), DevnetError> {
     let parsed = url.parse().map_err(|e| DevnetError::AnvilStart(format!("bad URL {url}: {e}")))?;
     let provider = ProviderBuilder::new().connect_http(parsed);
     wait_ready(&format!("anvil on {url}"), timeout, &mut [process], async || {

@@ -19,15 +19,11 @@ pub mod solc;
 pub mod staked_set;
 
 pub use deploy::{
-    deploy_bytecode, deploy_devnet, deploy_devnet_with_verifier, deploy_staked_devnet, devnet_market_params, min_admin_delay, Deployment, ExodusParams,
-    FaultProofs,
-    ForcedInboxParams,
-    COMMITTED_EXIT_VERIFIER_CHAIN_ID,
-    StakedDeployment,
-    StakedParams,
+    deploy_bytecode, deploy_devnet, deploy_devnet_with_verifier, deploy_staked_devnet, devnet_market_params, min_admin_delay, Deployment,
+    ExodusParams, FaultProofs, ForcedInboxParams, StakedDeployment, StakedParams, COMMITTED_EXIT_VERIFIER_CHAIN_ID,
 };
 pub use error::DevnetError;
 pub use node_args::{MemberArgs, NodeCommand, ZkArgs};
-pub use tandem_ports::{free_port, free_ports, PortError};
 pub use process::{tail, wait_ready, Supervised};
 pub use staked_set::{advance_time_to, anvil_rpc, bootstrap_staked_set, next_epoch, StakedMember, StakedSet, StakedSetSpec};
+pub use tandem_ports::{free_port, free_ports, PortError};

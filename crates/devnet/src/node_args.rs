@@ -172,40 +172,22 @@ impl NodeCommand {
                 args.push(value);
             }
         };
-        optional(
-            "--dashboard-addr",
-            self.dashboard_addr.map(|a| a.to_string()),
-        );
+        optional("--dashboard-addr", self.dashboard_addr.map(|a| a.to_string()));
         optional("--block-time-ms", self.block_time_ms.map(|v| v.to_string()));
-        optional(
-            "--l1-confirmations",
-            self.l1_confirmations.map(|v| v.to_string()),
-        );
+        optional("--l1-confirmations", self.l1_confirmations.map(|v| v.to_string()));
         optional("--max-block-ops", self.max_block_ops.map(|v| v.to_string()));
         optional("--l1-poll-ms", self.l1_poll_ms.map(|v| v.to_string()));
         if let Some(zk) = &self.zk {
             optional("--zk-slots", Some(zk.slots.to_string()));
-            optional(
-                "--fast-withdrawal-fee",
-                Some(zk.fast_withdrawal_fee.to_string()),
-            );
+            optional("--fast-withdrawal-fee", Some(zk.fast_withdrawal_fee.to_string()));
         }
         if let Some(m) = &self.member {
             optional("--staking", Some(m.staking.to_string()));
-            optional(
-                "--signing-key",
-                Some(hex0x(m.signing_key.to_bytes().as_slice())),
-            );
+            optional("--signing-key", Some(hex0x(m.signing_key.to_bytes().as_slice())));
             optional("--p2p-listen", Some(m.p2p_multiaddr()));
             optional("--genesis-epoch", Some(m.genesis_epoch.to_string()));
-            optional(
-                "--post-timeout-ms",
-                m.post_timeout_ms.map(|v| v.to_string()),
-            );
-            optional(
-                "--propose-timeout-ms",
-                m.propose_timeout_ms.map(|v| v.to_string()),
-            );
+            optional("--post-timeout-ms", m.post_timeout_ms.map(|v| v.to_string()));
+            optional("--propose-timeout-ms", m.propose_timeout_ms.map(|v| v.to_string()));
             if m.byzantine_equivocate {
                 args.push("--byzantine-equivocate".into());
             }
@@ -262,18 +244,8 @@ mod tests {
         );
         let plain = node.argv();
         assert_eq!(plain.len(), 20);
-        assert!(!plain.iter().any(|a| a == "--staking"
-            || a == "--zk-slots"
-            || a == "--block-time-ms"
-            || a == "--dashboard-addr"));
-        assert_eq!(
-            plain[plain
-                .iter()
-                .position(|a| a == "--sequencer-key")
-                .expect("flag")
-                + 1],
-            format!("0x{}", "02".repeat(32))
-        );
+        assert!(!plain.iter().any(|a| a == "--staking" || a == "--zk-slots" || a == "--block-time-ms" || a == "--dashboard-addr"));
+        assert_eq!(plain[plain.iter().position(|a| a == "--sequencer-key").expect("flag") + 1], format!("0x{}", "02".repeat(32)));
         node.block_time_ms = Some(500);
         node.member = Some(MemberArgs {
             staking: Address::repeat_byte(9),
@@ -286,22 +258,12 @@ mod tests {
             withhold_batches: false,
         });
         let args = node.argv();
-        let value = |flag: &str| {
-            args.iter()
-                .position(|a| a == flag)
-                .map(|i| args[i + 1].clone())
-        };
+        let value = |flag: &str| args.iter().position(|a| a == flag).map(|i| args[i + 1].clone());
         assert_eq!(value("--block-time-ms").as_deref(), Some("500"));
-        assert_eq!(
-            value("--p2p-listen").as_deref(),
-            Some("/ip4/127.0.0.1/tcp/27001")
-        );
+        assert_eq!(value("--p2p-listen").as_deref(), Some("/ip4/127.0.0.1/tcp/27001"));
         assert_eq!(value("--genesis-epoch").as_deref(), Some("4"));
         assert_eq!(value("--propose-timeout-ms").as_deref(), Some("2000"));
         assert_eq!(value("--post-timeout-ms"), None);
-        assert!(
-            args.contains(&"--byzantine-equivocate".to_string())
-                && !args.contains(&"--withhold-batches".to_string())
-        );
+        assert!(args.contains(&"--byzantine-equivocate".to_string()) && !args.contains(&"--withhold-batches".to_string()));
     }
 }

@@ -103,7 +103,12 @@ impl Supervised {
                 return self.exited_error(status);
             }
             if self.child.is_none() {
-                return DevnetError::Exited { name: self.name.clone(), status: "stopped".into(), log: self.log.clone(), tail: String::new() };
+                return DevnetError::Exited {
+                    name: self.name.clone(),
+                    status: "stopped".into(),
+                    log: self.log.clone(),
+                    tail: String::new(),
+                };
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
@@ -227,7 +232,9 @@ mod tests {
         cmd.args(["-c", "trap '' TERM; echo up; exec sleep 30"]);
         let mut stubborn = Supervised::spawn("stubborn", cmd, &log).expect("spawn").with_grace(Duration::from_millis(300));
         let pid = stubborn.pid().expect("pid");
-        assert!(wait_ready("log line", Duration::from_secs(5), &mut [&mut stubborn], async || tail(&log, 1).contains("up").then_some(())).await.is_ok());
+        assert!(wait_ready("log line", Duration::from_secs(5), &mut [&mut stubborn], async || tail(&log, 1).contains("up").then_some(()))
+            .await
+            .is_ok());
         let started = Instant::now();
         drop(stubborn);
         assert!(started.elapsed() >= Duration::from_millis(300), "SIGTERM was not given its grace");

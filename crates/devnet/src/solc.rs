@@ -37,8 +37,7 @@ pub fn compile(repo_root: &Path, source: &str, name: &str) -> Result<Vec<u8>, De
     let json: serde_json::Value = serde_json::from_slice(&out.stdout)
         .map_err(|e| DevnetError::Solc(format!("output is not JSON ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))))?;
     if let Some(errors) = json["errors"].as_array() {
-        let fatal: Vec<&str> =
-            errors.iter().filter(|e| e["severity"] == "error").filter_map(|e| e["formattedMessage"].as_str()).collect();
+        let fatal: Vec<&str> = errors.iter().filter(|e| e["severity"] == "error").filter_map(|e| e["formattedMessage"].as_str()).collect();
         if !fatal.is_empty() {
             return Err(DevnetError::Solc(fatal.join("\n")));
         }

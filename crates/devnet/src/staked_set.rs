@@ -115,8 +115,16 @@ pub async fn next_epoch(l1_url: &str, staking: Address, sender: PrivateKeySigner
 
 /// Deploys, stakes every member and materializes the next epoch's set (see the module doc).
 pub async fn bootstrap_staked_set(l1_url: &str, spec: &StakedSetSpec<'_>) -> Result<StakedSet, DevnetError> {
-    let deployment = deploy_staked_devnet(l1_url, spec.deployer.clone(), spec.genesis_root, spec.params, spec.exodus, spec.token_supply, spec.fault_proofs)
-        .await?;
+    let deployment = deploy_staked_devnet(
+        l1_url,
+        spec.deployer.clone(),
+        spec.genesis_root,
+        spec.params,
+        spec.exodus,
+        spec.token_supply,
+        spec.fault_proofs,
+    )
+    .await?;
     let owner = RollupClient::new(l1_url, deployment.rollup, Some(spec.deployer.clone()))?;
     for member in spec.members {
         if let Some(eth) = spec.member_eth {

@@ -4,8 +4,8 @@ use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, Bytes, B256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::TransactionReceipt;
-use alloy::sol_types::SolEvent;
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolEvent;
 use serde::{Deserialize, Serialize};
 use tandem_types::{L1Deposit, PackedPubKey, TokenId};
 
@@ -165,10 +165,7 @@ pub struct RollupClient {
 
 impl std::fmt::Debug for RollupClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RollupClient")
-            .field("rollup", &self.rollup)
-            .field("signer", &self.signer)
-            .finish()
+        f.debug_struct("RollupClient").field("rollup", &self.rollup).field("signer", &self.signer).finish()
     }
 }
 
@@ -176,13 +173,8 @@ impl std::fmt::Debug for RollupClient {
 /// account's pending nonce from L1 (alloy's simple nonce manager): the default cached one
 /// reserves a nonce while gas is estimated concurrently, so a transaction refused at estimation
 /// (a revert) would leave a gap that stalls every later transaction of the client.
-pub fn connect(
-    rpc_url: &str,
-    signer: Option<PrivateKeySigner>,
-) -> Result<(DynProvider, Option<Address>), L1Error> {
-    let url = rpc_url
-        .parse()
-        .map_err(|e| L1Error::Rpc(format!("bad L1 RPC URL {rpc_url:?}: {e}")))?;
+pub fn connect(rpc_url: &str, signer: Option<PrivateKeySigner>) -> Result<(DynProvider, Option<Address>), L1Error> {
+    let url = rpc_url.parse().map_err(|e| L1Error::Rpc(format!("bad L1 RPC URL {rpc_url:?}: {e}")))?;
     Ok(match signer {
         Some(signer) => {
             let address = signer.address();
@@ -206,11 +198,7 @@ pub async fn confirm(
 ) -> Result<TransactionReceipt, L1Error> {
     // A transaction that never mines (dropped, replaced, nonce gap after a reorg) must not
     // stall its caller forever.
-    let receipt = pending
-        .with_timeout(Some(RECEIPT_TIMEOUT))
-        .get_receipt()
-        .await
-        .map_err(rpc_error)?;
+    let receipt = pending.with_timeout(Some(RECEIPT_TIMEOUT)).get_receipt().await.map_err(rpc_error)?;
     if !receipt.status() {
         return Err(L1Error::TxFailed(receipt.transaction_hash));
     }
@@ -232,17 +220,9 @@ pub(crate) fn receipt_event<E: SolEvent>(receipt: &TransactionReceipt, emitter: 
 
 impl RollupClient {
     /// Connects to `rollup` through `rpc_url`; `signer` is needed for transactions.
-    pub fn new(
-        rpc_url: &str,
-        rollup: Address,
-        signer: Option<PrivateKeySigner>,
-    ) -> Result<Self, L1Error> {
+    pub fn new(rpc_url: &str, rollup: Address, signer: Option<PrivateKeySigner>) -> Result<Self, L1Error> {
         let (provider, signer) = connect(rpc_url, signer)?;
-        Ok(Self {
-            provider,
-            rollup,
-            signer,
-        })
+        Ok(Self { provider, rollup, signer })
     }
 
     pub(crate) fn contract(&self) -> TandemRollup::TandemRollupInstance<DynProvider> {
@@ -287,38 +267,20 @@ impl RollupClient {
 
     /// Hash of L1 block `number` (for reorg detection), `None` if it does not exist.
     pub async fn block_hash(&self, number: u64) -> Result<Option<B256>, L1Error> {
-        let block = self
-            .provider
-            .get_block_by_number(number.into())
-            .await
-            .map_err(rpc_error)?;
+        let block = self.provider.get_block_by_number(number.into()).await.map_err(rpc_error)?;
         Ok(block.map(|b| b.header.hash))
     }
 
     /// Deposits queued in L1 blocks `from..=to`, in queue order.
     pub async fn deposits(&self, from: u64, to: u64) -> Result<Vec<QueuedDeposit>, L1Error> {
-        let logs = self
-            .contract()
-            .DepositQueued_filter()
-            .from_block(from)
-            .to_block(to)
-            .query()
-            .await
-            .map_err(contract_error)?;
+        let logs = self.contract().DepositQueued_filter().from_block(from).to_block(to).query().await.map_err(contract_error)?;
         let mut out = Vec::with_capacity(logs.len());
         for (event, log) in logs {
-            let token = TokenId::new(event.tokenId as u32)
-                .map_err(|e| L1Error::Unexpected(e.to_string()))?;
+            let token = TokenId::new(event.tokenId as u32).map_err(|e| L1Error::Unexpected(e.to_string()))?;
             out.push(QueuedDeposit {
                 queue_index: event.queueIndex,
-                deposit: L1Deposit {
-                    to: PackedPubKey(event.packedKey.0),
-                    token,
-                    amount: event.amount,
-                },
-                l1_block: log
-                    .block_number
-                    .ok_or_else(|| L1Error::Unexpected("log without block".into()))?,
+                deposit: L1Deposit { to: PackedPubKey(event.packedKey.0), token, amount: event.amount },
+                l1_block: log.block_number.ok_or_else(|| L1Error::Unexpected("log without block".into()))?,
             });
         }
         out.sort_by_key(|d| d.queue_index);
@@ -327,11 +289,7 @@ impl RollupClient {
 
     /// Number of the last committed batch.
     pub async fn last_committed_batch(&self) -> Result<u64, L1Error> {
-        self.contract()
-            .lastCommittedBatch()
-            .call()
-            .await
-            .map_err(contract_error)
+        self.contract().lastCommittedBatch().call().await.map_err(contract_error)
     }
 
     /// How many times the dispute game reverted batches (`revertCount()`); batch signatures
@@ -348,11 +306,7 @@ impl RollupClient {
 
     /// Number of the last finalized batch.
     pub async fn last_finalized_batch(&self) -> Result<u64, L1Error> {
-        self.contract()
-            .lastFinalizedBatch()
-            .call()
-            .await
-            .map_err(contract_error)
+        self.contract().lastFinalizedBatch().call().await.map_err(contract_error)
     }
 
     /// The batch circuit's op slots `S` (`zkSlots()`, 0 without a verifier): the chain's fee
@@ -363,37 +317,21 @@ impl RollupClient {
 
     /// The challenge window in seconds.
     pub async fn challenge_window(&self) -> Result<u64, L1Error> {
-        self.contract()
-            .challengeWindow()
-            .call()
-            .await
-            .map_err(contract_error)
+        self.contract().challengeWindow().call().await.map_err(contract_error)
     }
 
     /// Commits a batch; returns the L1 transaction hash once mined.
-    pub async fn commit_batch(
-        &self,
-        header: &BatchHeader,
-        public_data: &[u8],
-    ) -> Result<B256, L1Error> {
-        self.commit_batch_with_escrow(header, public_data, U256::ZERO)
-            .await
+    pub async fn commit_batch(&self, header: &BatchHeader, public_data: &[u8]) -> Result<B256, L1Error> {
+        self.commit_batch_with_escrow(header, public_data, U256::ZERO).await
     }
 
     /// Commits a batch sending `escrow` wei along: a non-zero escrow opens the batch's proof
     /// job in the rollup's prover market (SPEC §15; `NoMarket` without one). Returns the L1
     /// transaction hash once mined.
-    pub async fn commit_batch_with_escrow(
-        &self,
-        header: &BatchHeader,
-        public_data: &[u8],
-        escrow: U256,
-    ) -> Result<B256, L1Error> {
+    pub async fn commit_batch_with_escrow(&self, header: &BatchHeader, public_data: &[u8], escrow: U256) -> Result<B256, L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
         let contract = self.contract();
-        let call = contract
-            .commitBatch(to_sol(header), Bytes::copy_from_slice(public_data))
-            .value(escrow);
+        let call = contract.commitBatch(to_sol(header), Bytes::copy_from_slice(public_data)).value(escrow);
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
@@ -414,17 +352,10 @@ impl RollupClient {
         self.signer.ok_or(L1Error::NoSigner)?;
         let chain_id = self.provider.get_chain_id().await.map_err(rpc_error)?;
         let digest = batch_digest(chain_id, self.rollup, revert_count, header.batch_number, header.hash());
-        let sorted: Vec<Bytes> = sort_by_signer(digest, signatures)
-            .map_err(L1Error::from)?
-            .into_iter()
-            .map(|s| Bytes::copy_from_slice(&s))
-            .collect();
+        let sorted: Vec<Bytes> =
+            sort_by_signer(digest, signatures).map_err(L1Error::from)?.into_iter().map(|s| Bytes::copy_from_slice(&s)).collect();
         let contract = StakedRollup::new(self.rollup, self.provider.clone());
-        let call = contract.commitBatchSigned(
-            to_staked_sol(header),
-            Bytes::copy_from_slice(public_data),
-            sorted,
-        );
+        let call = contract.commitBatchSigned(to_staked_sol(header), Bytes::copy_from_slice(public_data), sorted);
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
@@ -462,44 +393,27 @@ impl RollupClient {
     }
 
     /// The stored record of batch `number`, from its `BatchCommitted` event.
-    pub async fn committed_batch(
-        &self,
-        number: u64,
-        from_block: u64,
-    ) -> Result<Option<CommittedBatch>, L1Error> {
-        Ok(self
-            .latest_commit_log(number, from_block)
-            .await?
-            .map(|(e, _)| committed_from_event(&e)))
+    pub async fn committed_batch(&self, number: u64, from_block: u64) -> Result<Option<CommittedBatch>, L1Error> {
+        Ok(self.latest_commit_log(number, from_block).await?.map(|(e, _)| committed_from_event(&e)))
     }
 
     /// Batch `number`'s stored record and who committed it (its latest `BatchCommitted`
     /// event's transaction, block and sender, and on a `StakedRollup` the `BatchSigned` event
     /// of that transaction), from one log search starting at L1 block `from_block`; `None`
     /// while L1 has no commit of it there.
-    pub async fn commit_record(
-        &self,
-        number: u64,
-        from_block: u64,
-    ) -> Result<Option<(CommittedBatch, CommitOrigin)>, L1Error> {
+    pub async fn commit_record(&self, number: u64, from_block: u64) -> Result<Option<(CommittedBatch, CommitOrigin)>, L1Error> {
         let Some((event, log)) = self.latest_commit_log(number, from_block).await? else {
             return Ok(None);
         };
         let (Some(l1_tx), Some(block)) = (log.transaction_hash, log.block_number) else {
-            return Err(L1Error::Unexpected(format!(
-                "BatchCommitted of batch {number} has no transaction or block"
-            )));
+            return Err(L1Error::Unexpected(format!("BatchCommitted of batch {number} has no transaction or block")));
         };
         let receipt = self
             .provider
             .get_transaction_receipt(l1_tx)
             .await
             .map_err(|e| L1Error::Rpc(e.to_string()))?
-            .ok_or_else(|| {
-                L1Error::Unexpected(format!(
-                    "no receipt for the commit {l1_tx} of batch {number}"
-                ))
-            })?;
+            .ok_or_else(|| L1Error::Unexpected(format!("no receipt for the commit {l1_tx} of batch {number}")))?;
         // A plain TandemRollup never emits BatchSigned, so this finds nothing there.
         let signed = StakedRollup::new(self.rollup, self.provider.clone())
             .BatchSigned_filter()
@@ -511,30 +425,14 @@ impl RollupClient {
             .map_err(contract_error)?
             .into_iter()
             .find(|(_, l)| l.transaction_hash == Some(l1_tx))
-            .map(|(e, _)| BatchSigners {
-                epoch: e.epoch,
-                signer_bitmap: e.signerBitmap,
-            });
-        Ok(Some((
-            committed_from_event(&event),
-            CommitOrigin {
-                l1_tx,
-                poster: receipt.from,
-                signed,
-                l1_block: block,
-            },
-        )))
+            .map(|(e, _)| BatchSigners { epoch: e.epoch, signer_bitmap: e.signerBitmap });
+        Ok(Some((committed_from_event(&event), CommitOrigin { l1_tx, poster: receipt.from, signed, l1_block: block })))
     }
 
     /// Finalizes a committed batch whose window has passed.
     pub async fn finalize_batch(&self, batch: &CommittedBatch) -> Result<B256, L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
-        let pending = self
-            .contract()
-            .finalizeBatch(batch.to_sol())
-            .send()
-            .await
-            .map_err(contract_error)?;
+        let pending = self.contract().finalizeBatch(batch.to_sol()).send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
 
@@ -551,13 +449,7 @@ impl RollupClient {
         self.signer.ok_or(L1Error::NoSigner)?;
         let words = proof.map(U256::from_be_bytes);
         let contract = self.contract();
-        let call = contract.proveBatch(
-            batch_number,
-            prev_state_root,
-            new_state_root,
-            data_hash,
-            words,
-        );
+        let call = contract.proveBatch(batch_number, prev_state_root, new_state_root, data_hash, words);
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
@@ -574,12 +466,7 @@ impl RollupClient {
         self.signer.ok_or(L1Error::NoSigner)?;
         let words = proof.map(U256::from_be_bytes);
         let contract = self.contract();
-        let call = contract.proveOptimisticBatch(
-            batch.to_sol(),
-            to_sol(header),
-            Bytes::copy_from_slice(public_data),
-            words,
-        );
+        let call = contract.proveOptimisticBatch(batch.to_sol(), to_sol(header), Bytes::copy_from_slice(public_data), words);
         let pending = call.send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
@@ -593,62 +480,29 @@ impl RollupClient {
 
     /// The rollup's prover market (`None`: it has none).
     pub async fn market(&self) -> Result<Option<Address>, L1Error> {
-        let market = self
-            .contract()
-            .market()
-            .call()
-            .await
-            .map_err(contract_error)?;
+        let market = self.contract().market().call().await.map_err(contract_error)?;
         Ok((market != Address::ZERO).then_some(market))
     }
 
     /// Whether batch `batch_number` has a verified validity proof.
     pub async fn is_proven(&self, batch_number: u64) -> Result<bool, L1Error> {
-        self.contract()
-            .isProven(batch_number)
-            .call()
-            .await
-            .map_err(contract_error)
+        self.contract().isProven(batch_number).call().await.map_err(contract_error)
     }
 
     /// Deposits `amount` wei of ETH for the L2 key `(x, y)`; returns the queue index.
     pub async fn deposit_eth(&self, x: U256, y: U256, amount: U256) -> Result<u64, L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
-        let pending = self
-            .contract()
-            .depositETH(x, y)
-            .value(amount)
-            .send()
-            .await
-            .map_err(contract_error)?;
+        let pending = self.contract().depositETH(x, y).value(amount).send().await.map_err(contract_error)?;
         let receipt = confirm(pending).await?;
         Ok(receipt_event::<TandemRollup::DepositQueued>(&receipt, self.rollup)?.queueIndex)
     }
 
     /// Approves and deposits `amount` of ERC-20 `token` for the L2 key `(x, y)`.
-    pub async fn deposit_erc20(
-        &self,
-        token: Address,
-        x: U256,
-        y: U256,
-        amount: u128,
-    ) -> Result<u64, L1Error> {
+    pub async fn deposit_erc20(&self, token: Address, x: U256, y: U256, amount: u128) -> Result<u64, L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
         let erc20 = DevToken::new(token, self.provider.clone());
-        confirm(
-            erc20
-                .approve(self.rollup, U256::from(amount))
-                .send()
-                .await
-                .map_err(contract_error)?,
-        )
-        .await?;
-        let pending = self
-            .contract()
-            .depositERC20(token, amount, x, y)
-            .send()
-            .await
-            .map_err(contract_error)?;
+        confirm(erc20.approve(self.rollup, U256::from(amount)).send().await.map_err(contract_error)?).await?;
+        let pending = self.contract().depositERC20(token, amount, x, y).send().await.map_err(contract_error)?;
         let receipt = confirm(pending).await?;
         Ok(receipt_event::<TandemRollup::DepositQueued>(&receipt, self.rollup)?.queueIndex)
     }
@@ -664,14 +518,7 @@ impl RollupClient {
         self.signer.ok_or(L1Error::NoSigner)?;
         let pending = self
             .contract()
-            .claimWithdrawal(
-                batch_number,
-                index,
-                withdrawal.token.get(),
-                withdrawal.amount,
-                Address::from(withdrawal.to_l1.0),
-                proof,
-            )
+            .claimWithdrawal(batch_number, index, withdrawal.token.get(), withdrawal.amount, Address::from(withdrawal.to_l1.0), proof)
             .send()
             .await
             .map_err(contract_error)?;
@@ -679,56 +526,27 @@ impl RollupClient {
     }
 
     /// Whether withdrawal `index` of batch `batch_number` was claimed.
-    pub async fn is_withdrawal_claimed(
-        &self,
-        batch_number: u64,
-        index: u32,
-    ) -> Result<bool, L1Error> {
-        self.contract()
-            .isWithdrawalClaimed(batch_number, U256::from(index))
-            .call()
-            .await
-            .map_err(contract_error)
+    pub async fn is_withdrawal_claimed(&self, batch_number: u64, index: u32) -> Result<bool, L1Error> {
+        self.contract().isWithdrawalClaimed(batch_number, U256::from(index)).call().await.map_err(contract_error)
     }
 
     /// The ERC-20 address of L2 token `token_id` (zero for ETH or unknown ids).
     pub async fn token_address(&self, token_id: u8) -> Result<Address, L1Error> {
-        self.contract()
-            .tokenAddress(token_id)
-            .call()
-            .await
-            .map_err(contract_error)
+        self.contract().tokenAddress(token_id).call().await.map_err(contract_error)
     }
 
     /// L1 balance of `owner`: ETH for `token == None`, else the ERC-20's.
-    pub async fn balance_of(
-        &self,
-        owner: Address,
-        token: Option<Address>,
-    ) -> Result<U256, L1Error> {
+    pub async fn balance_of(&self, owner: Address, token: Option<Address>) -> Result<U256, L1Error> {
         match token {
             None => self.provider.get_balance(owner).await.map_err(rpc_error),
-            Some(t) => DevToken::new(t, self.provider.clone())
-                .balanceOf(owner)
-                .call()
-                .await
-                .map_err(contract_error),
+            Some(t) => DevToken::new(t, self.provider.clone()).balanceOf(owner).call().await.map_err(contract_error),
         }
     }
 
     /// Transfers devnet tokens from the signer (the DevToken owner mints).
-    pub async fn mint_dev_token(
-        &self,
-        token: Address,
-        to: Address,
-        amount: U256,
-    ) -> Result<(), L1Error> {
+    pub async fn mint_dev_token(&self, token: Address, to: Address, amount: U256) -> Result<(), L1Error> {
         self.signer.ok_or(L1Error::NoSigner)?;
-        let pending = DevToken::new(token, self.provider.clone())
-            .mint(to, amount)
-            .send()
-            .await
-            .map_err(contract_error)?;
+        let pending = DevToken::new(token, self.provider.clone()).mint(to, amount).send().await.map_err(contract_error)?;
         confirm(pending).await.map(|_| ())
     }
 }

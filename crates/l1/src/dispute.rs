@@ -218,10 +218,8 @@ impl DisputeClient {
     /// unproven; `last_kept` is the batch before it.
     pub async fn revert_unproven_zk_batch(&self, batch: &CommittedBatch, last_kept: &CommittedBatch) -> Result<B256, L1Error> {
         let contract = self.contract();
-        let call = contract.revertUnprovenZkBatch(
-            binding_stored!(GameAbi::StoredBatch, *batch),
-            binding_stored!(GameAbi::StoredBatch, *last_kept),
-        );
+        let call = contract
+            .revertUnprovenZkBatch(binding_stored!(GameAbi::StoredBatch, *batch), binding_stored!(GameAbi::StoredBatch, *last_kept));
         Ok(confirm(call.send().await.map_err(contract_error)?).await?.transaction_hash)
     }
 

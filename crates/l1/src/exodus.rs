@@ -4,9 +4,7 @@
 use alloy::primitives::{Address, B256, U256};
 
 use crate::bindings::TandemRollup;
-use crate::client::{
-    confirm, contract_error, CommittedBatch, L1Error, QueuedDeposit, RollupClient,
-};
+use crate::client::{confirm, contract_error, CommittedBatch, L1Error, QueuedDeposit, RollupClient};
 
 /// The rollup's exodus state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,11 +45,7 @@ impl RollupClient {
 
     /// Seconds a priority op may wait (fixed at deployment).
     pub async fn priority_deadline(&self) -> Result<u64, L1Error> {
-        self.contract()
-            .priorityDeadline()
-            .call()
-            .await
-            .map_err(contract_error)
+        self.contract().priorityDeadline().call().await.map_err(contract_error)
     }
 
     /// L1 timestamp after which queue entry `queue_index` counts as expired.
@@ -67,15 +61,8 @@ impl RollupClient {
         if head >= tail {
             return Ok(None);
         }
-        let deadline = c
-            .priorityOpDeadline(head)
-            .call()
-            .await
-            .map_err(contract_error)?;
-        Ok(Some(PendingPriorityOp {
-            queue_index: head,
-            deadline,
-        }))
+        let deadline = c.priorityOpDeadline(head).call().await.map_err(contract_error)?;
+        Ok(Some(PendingPriorityOp { queue_index: head, deadline }))
     }
 
     /// The stored record of the last final batch (genesis's from `Initialized`), searching
@@ -92,20 +79,10 @@ impl RollupClient {
             return self
                 .committed_batch(number, from_block)
                 .await?
-                .ok_or_else(|| {
-                    L1Error::Unexpected(format!("batch {number} has no BatchCommitted event"))
-                });
+                .ok_or_else(|| L1Error::Unexpected(format!("batch {number} has no BatchCommitted event")));
         }
-        let logs = self
-            .contract()
-            .Initialized_filter()
-            .from_block(from_block)
-            .query()
-            .await
-            .map_err(contract_error)?;
-        let (event, _) = logs.into_iter().next().ok_or_else(|| {
-            L1Error::Unexpected("no Initialized event: wrong deploy block?".into())
-        })?;
+        let logs = self.contract().Initialized_filter().from_block(from_block).query().await.map_err(contract_error)?;
+        let (event, _) = logs.into_iter().next().ok_or_else(|| L1Error::Unexpected("no Initialized event: wrong deploy block?".into()))?;
         let g: TandemRollup::StoredBatch = event.genesisRecord;
         Ok(CommittedBatch {
             batch_number: g.batchNumber,
@@ -125,44 +102,23 @@ impl RollupClient {
     pub async fn activate_exodus(&self, from_block: u64) -> Result<B256, L1Error> {
         self.signer().ok_or(L1Error::NoSigner)?;
         let record = self.last_final_record(from_block).await?;
-        let pending = self
-            .contract()
-            .activateExodus(record.to_sol())
-            .send()
-            .await
-            .map_err(contract_error)?;
+        let pending = self.contract().activateExodus(record.to_sol()).send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
 
     /// Exits `amount` of `token` from account `account` to `recipient` with an exit proof
     /// (`tandem_circuit::exit`, as `uint256[8]` big-endian words). Anyone may send it: the
     /// proof binds the recipient.
-    pub async fn exit(
-        &self,
-        account: u32,
-        token: u8,
-        amount: u128,
-        recipient: Address,
-        proof: [[u8; 32]; 8],
-    ) -> Result<B256, L1Error> {
+    pub async fn exit(&self, account: u32, token: u8, amount: u128, recipient: Address, proof: [[u8; 32]; 8]) -> Result<B256, L1Error> {
         self.signer().ok_or(L1Error::NoSigner)?;
         let words = proof.map(U256::from_be_bytes);
-        let pending = self
-            .contract()
-            .exit(account, token, amount, recipient, words)
-            .send()
-            .await
-            .map_err(contract_error)?;
+        let pending = self.contract().exit(account, token, amount, recipient, words).send().await.map_err(contract_error)?;
         Ok(confirm(pending).await?.transaction_hash)
     }
 
     /// Whether (account, token) already exited.
     pub async fn is_exited(&self, account: u32, token: u8) -> Result<bool, L1Error> {
-        self.contract()
-            .isExited(account, token)
-            .call()
-            .await
-            .map_err(contract_error)
+        self.contract().isExited(account, token).call().await.map_err(contract_error)
     }
 
     /// Refunds queued deposit `deposit` to its L1 depositor (anyone may send it, during
@@ -172,12 +128,7 @@ impl RollupClient {
         let d = &deposit.deposit;
         let contract = self.contract();
         let pending = contract
-            .refundDeposit(
-                deposit.queue_index,
-                B256::from(d.to.0),
-                d.token.get(),
-                d.amount,
-            )
+            .refundDeposit(deposit.queue_index, B256::from(d.to.0), d.token.get(), d.amount)
             .send()
             .await
             .map_err(contract_error)?;
@@ -186,19 +137,11 @@ impl RollupClient {
 
     /// Whether queue entry `queue_index` was refunded.
     pub async fn is_deposit_refunded(&self, queue_index: u64) -> Result<bool, L1Error> {
-        self.contract()
-            .isDepositRefunded(queue_index)
-            .call()
-            .await
-            .map_err(contract_error)
+        self.contract().isDepositRefunded(queue_index).call().await.map_err(contract_error)
     }
 
     /// The L1 address that queued entry `queue_index` (zero if none).
     pub async fn depositor_of(&self, queue_index: u64) -> Result<Address, L1Error> {
-        self.contract()
-            .depositorOf(queue_index)
-            .call()
-            .await
-            .map_err(contract_error)
+        self.contract().depositorOf(queue_index).call().await.map_err(contract_error)
     }
 }

@@ -8,8 +8,8 @@ use alloy::signers::local::PrivateKeySigner;
 use tandem_types::{AccountIndex, ForcedWithdrawalRequest, L1Address, TokenId};
 
 use crate::bindings::forced::{ForcedWithdrawals, TandemRollup as ForcedAbi};
-use crate::commitments::binding_stored;
 use crate::client::{confirm, connect, contract_error, receipt_event, CommittedBatch, L1Error};
+use crate::commitments::binding_stored;
 
 /// A request read from a `ForcedWithdrawalRequested` event: what the sequencer must include
 /// at `queue_index`.
@@ -68,14 +68,8 @@ impl ForcedClient {
 
     /// The requests queued in L1 blocks `from..=to`, in log order.
     pub async fn requests(&self, from: u64, to: u64) -> Result<Vec<QueuedForcedWithdrawal>, L1Error> {
-        let logs = self
-            .contract()
-            .ForcedWithdrawalRequested_filter()
-            .from_block(from)
-            .to_block(to)
-            .query()
-            .await
-            .map_err(contract_error)?;
+        let logs =
+            self.contract().ForcedWithdrawalRequested_filter().from_block(from).to_block(to).query().await.map_err(contract_error)?;
         let mut out = Vec::with_capacity(logs.len());
         for (event, log) in logs {
             let unexpected = |e: tandem_types::DecodeError| L1Error::Unexpected(e.to_string());

@@ -23,15 +23,13 @@ pub mod staking;
 pub use alloy::primitives::{Address, B256, U256};
 pub use alloy::signers::local::PrivateKeySigner;
 pub use client::{
-    client_chain_id, confirm, connect, contract_error, rpc_error, staking_error, BatchSigners,
-    CommitOrigin, CommittedBatch, L1Error, QueuedDeposit, RollupClient,
+    client_chain_id, confirm, connect, contract_error, rpc_error, staking_error, BatchSigners, CommitOrigin, CommittedBatch, L1Error,
+    QueuedDeposit, RollupClient,
 };
 pub use commitments::{to_sol, to_staked_sol};
 pub use dispute::{record_hash, ChunkChallenge, DisputeClient, GameParams, SequencerBond};
 pub use exodus::{ExodusState, PendingPriorityOp};
 pub use forced::{ForcedClient, QueuedForcedWithdrawal};
-pub use market::{
-    Fulfillment, JobStatus, LockEvent, MarketClient, MarketJob, MarketParams, SlashEvent,
-};
+pub use market::{Fulfillment, JobStatus, LockEvent, MarketClient, MarketJob, MarketParams, SlashEvent};
 pub use revert::ContractRevert;
 pub use staking::{ActiveSet, Member, MemberPeer, SlashReport, StakerInfo, StakingClient};

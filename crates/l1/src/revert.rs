@@ -195,7 +195,10 @@ mod tests {
         assert_eq!(revert.to_string(), format!("NotMember {{ epoch: 7, staker: {staker} }}"));
         // Declared by the rollup and the staking contract alike: the called contract decodes it.
         let data = SequencerStaking::ZeroAmount {}.abi_encode();
-        assert!(matches!(ContractRevert::decode_staking(&data), ContractRevert::Staking(SequencerStaking::SequencerStakingErrors::ZeroAmount(_))));
+        assert!(matches!(
+            ContractRevert::decode_staking(&data),
+            ContractRevert::Staking(SequencerStaking::SequencerStakingErrors::ZeroAmount(_))
+        ));
         assert!(matches!(ContractRevert::decode(&data), ContractRevert::Rollup(TandemRollup::TandemRollupErrors::ZeroAmount(_))));
         assert_eq!(ContractRevert::decode_staking(&data).to_string(), "ZeroAmount");
         assert_eq!(ContractRevert::decode(&data).name(), Some("ZeroAmount"));

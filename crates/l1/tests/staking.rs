@@ -53,9 +53,10 @@ async fn devnet_with_emission(emission_per_batch: U256) -> Devnet {
         emission_per_batch,
     };
     let genesis = keccak256("genesis");
-    let deployment = deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, &tandem_devnet::ExodusParams::unexercised(), tokens(1_000_000), None)
-        .await
-        .expect("deploy");
+    let deployment =
+        deploy_staked_devnet(&url, keys[0].clone(), genesis, &params, &tandem_devnet::ExodusParams::unexercised(), tokens(1_000_000), None)
+            .await
+            .expect("deploy");
     Devnet { _anvil: anvil, url, keys, deployment, genesis }
 }
 
@@ -238,7 +239,10 @@ async fn signed_commit_needs_more_than_two_thirds_of_the_stake() {
     assert!(reverted_with!(&refused, NotActiveMember), "{refused:?}");
     // The same signer twice never reaches L1.
     let refused = submitter.commit_batch_signed(&header, &data, 0, sign(&[4, 1, 4])).await;
-    assert!(matches!(refused, Err(L1Error::Signatures(tandem_chain::SignatureSetError::DuplicateSigner(a))) if a == signing_key(4).address()), "{refused:?}");
+    assert!(
+        matches!(refused, Err(L1Error::Signatures(tandem_chain::SignatureSetError::DuplicateSigner(a))) if a == signing_key(4).address()),
+        "{refused:?}"
+    );
     assert_eq!(submitter.last_committed_batch().await.expect("tip"), 0);
 
     // 500 of 600, handed over in an order that is not the signers' address order.

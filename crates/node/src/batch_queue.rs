@@ -118,10 +118,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_lone_caller_gets_its_own_result_in_a_batch_of_one() {
-        let queue = BatchQueue::start("test-batch", 16, |batch: Vec<u32>| {
-            assert_eq!(batch, vec![7]);
-            batch.iter().map(|x| x * 10).collect()
-        }, || u32::MAX)
+        let queue = BatchQueue::start(
+            "test-batch",
+            16,
+            |batch: Vec<u32>| {
+                assert_eq!(batch, vec![7]);
+                batch.iter().map(|x| x * 10).collect()
+            },
+            || u32::MAX,
+        )
         .unwrap();
         assert_eq!(queue.submit(7).await, Some(70));
     }
@@ -132,13 +137,18 @@ mod tests {
         let largest = Arc::new(AtomicUsize::new(0));
         let (b, l) = (batches.clone(), largest.clone());
         let queue = Arc::new(
-            BatchQueue::start("test-batch", 16, move |batch: Vec<u64>| {
-                b.fetch_add(1, Ordering::SeqCst);
-                l.fetch_max(batch.len(), Ordering::SeqCst);
-                // Slow enough that callers pile up behind the running batch.
-                std::thread::sleep(std::time::Duration::from_millis(5));
-                batch.iter().map(|x| x * x + 1).collect()
-            }, || u64::MAX)
+            BatchQueue::start(
+                "test-batch",
+                16,
+                move |batch: Vec<u64>| {
+                    b.fetch_add(1, Ordering::SeqCst);
+                    l.fetch_max(batch.len(), Ordering::SeqCst);
+                    // Slow enough that callers pile up behind the running batch.
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                    batch.iter().map(|x| x * x + 1).collect()
+                },
+                || u64::MAX,
+            )
             .unwrap(),
         );
         let callers = 64u64;
@@ -161,10 +171,15 @@ mod tests {
     async fn submit_all_answers_each_input_in_order_and_shares_batches() {
         let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
         let seen = batches.clone();
-        let queue = BatchQueue::start("test-batch", 4, move |batch: Vec<u32>| {
-            seen.lock().unwrap().push(batch.clone());
-            batch.iter().map(|x| x + 100).collect()
-        }, || 0)
+        let queue = BatchQueue::start(
+            "test-batch",
+            4,
+            move |batch: Vec<u32>| {
+                seen.lock().unwrap().push(batch.clone());
+                batch.iter().map(|x| x + 100).collect()
+            },
+            || 0,
+        )
         .unwrap();
         assert_eq!(queue.submit_all((0..10).collect()).await, (100..110).map(Some).collect::<Vec<_>>());
         let batches = batches.lock().unwrap().clone();
@@ -176,10 +191,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_batch_answers_its_callers_and_the_queue_goes_on() {
-        let queue = BatchQueue::start("test-batch", 16, |batch: Vec<u32>| {
-            assert_ne!(batch, vec![1], "batch failed");
-            batch.into_iter().map(Ok).collect()
-        }, || Err("no result"))
+        let queue = BatchQueue::start(
+            "test-batch",
+            16,
+            |batch: Vec<u32>| {
+                assert_ne!(batch, vec![1], "batch failed");
+                batch.into_iter().map(Ok).collect()
+            },
+            || Err("no result"),
+        )
         .unwrap();
         assert_eq!(queue.submit(1).await, Some(Err("no result")));
         assert_eq!(queue.submit(2).await, Some(Ok(2)), "the next batch runs");
@@ -198,10 +218,15 @@ mod tests {
     async fn a_caller_that_stops_waiting_still_has_its_input_processed() {
         let seen = Arc::new(AtomicUsize::new(0));
         let s = seen.clone();
-        let queue = BatchQueue::start("test-batch", 16, move |batch: Vec<u32>| {
-            s.fetch_add(batch.len(), Ordering::SeqCst);
-            batch
-        }, || 0)
+        let queue = BatchQueue::start(
+            "test-batch",
+            16,
+            move |batch: Vec<u32>| {
+                s.fetch_add(batch.len(), Ordering::SeqCst);
+                batch
+            },
+            || 0,
+        )
         .unwrap();
         // Dropped before its first poll: queued nothing.
         drop(queue.submit(1));

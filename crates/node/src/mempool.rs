@@ -6,9 +6,9 @@
 //! arrival order and each account's are in nonce order.
 
 use std::collections::{BTreeMap, HashMap};
+use tandem_chain::TxHash;
 use tandem_crypto::PublicKey;
 use tandem_state::{Ledger, StfError};
-use tandem_chain::TxHash;
 use tandem_types::{AccountIndex, Balance, SignedTx, Tx};
 
 /// Why a transaction was not accepted.

@@ -1,27 +1,25 @@
 //! The running node: shared state, block planning and commit, L1 deposit sync, and the run
 //! function that drives a [`Sequencing`] and a [`Posting`] strategy.
 
+use rayon::prelude::*;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tandem_chain::{
-    BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT,
-};
-use rayon::prelude::*;
+use tandem_chain::{BlockInput, BlockRecord, ConsensusInfo, Lane, TxHash, FEE_ACCOUNT};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PublicKey;
 use tandem_l1::{ForcedClient, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
-use tandem_state::{BlockOutcome, Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
 use tandem_state::signing::{verification_chunk, TxSignature};
+use tandem_state::{BlockOutcome, Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
 use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
 use tracing::{debug, error, info, warn};
 
 use crate::config::NodeConfig;
 use crate::mempool::{Mempool, MempoolError};
-use crate::pool_log::{PoolLog, PoolLogError};
 use crate::metrics::Metrics;
+use crate::pool_log::{PoolLog, PoolLogError};
 use crate::posting::Posting;
 use crate::records::*;
 use crate::sequencing::Sequencing;
@@ -160,14 +158,8 @@ pub struct DecidedHeight {
 impl DecidedHeight {
     /// Writes the height's record and the height cursor.
     pub fn write(&self, txn: &redb::WriteTransaction) -> Result<(), StoreError> {
-        txn.open_table(CONSENSUS)
-            .map_err(db_err)?
-            .insert(self.info.height, self.stored.as_slice())
-            .map_err(db_err)?;
-        txn.open_table(NODE_META)
-            .map_err(db_err)?
-            .insert(META_CONSENSUS_HEIGHT, self.info.height)
-            .map_err(db_err)?;
+        txn.open_table(CONSENSUS).map_err(db_err)?.insert(self.info.height, self.stored.as_slice()).map_err(db_err)?;
+        txn.open_table(NODE_META).map_err(db_err)?.insert(META_CONSENSUS_HEIGHT, self.info.height).map_err(db_err)?;
         Ok(())
     }
 }
@@ -237,9 +229,7 @@ pub struct Node {
 
 impl std::fmt::Debug for Node {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Node")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
+        f.debug_struct("Node").field("config", &self.config).finish_non_exhaustive()
     }
 }
 
@@ -250,10 +240,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Unix seconds by this machine's clock (the clock of block timestamps).
 pub(crate) fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// Opens the pool log at `path` and rebuilds the mempool from it (SPEC §9). A logged
@@ -328,11 +315,7 @@ impl Node {
     pub async fn open(config: NodeConfig) -> Result<Arc<Self>, NodeError> {
         std::fs::create_dir_all(&config.data_dir).map_err(NodeError::DataDir)?;
         let path = config.data_dir.join("tandem.redb");
-        let l1 = RollupClient::new(
-            &config.l1_rpc,
-            config.rollup,
-            Some(config.sequencer_key.clone()),
-        )?;
+        let l1 = RollupClient::new(&config.l1_rpc, config.rollup, Some(config.sequencer_key.clone()))?;
         // The rollup's slots are the chain's fee chunk: every replica must use them.
         let zk_slots = l1.zk_slots().await?;
         let configured = config.zk_lane.map(|z| z.slots);
@@ -346,17 +329,12 @@ impl Node {
         };
         let mut ledger = PersistentLedger::open(&path, ledger_config)?;
         if ledger.account_count() == 0 {
-            ledger
-                .create_genesis_account(config.genesis_fee_pubkey)
-                .map_err(NodeError::Genesis)?;
+            ledger.create_genesis_account(config.genesis_fee_pubkey).map_err(NodeError::Genesis)?;
             ledger.persist()?;
         }
         let db = ledger.database();
         let (pool_log, mempool) = reload_mempool(&config.data_dir.join(POOL_LOG_FILE), &db, &ledger)?;
-        let forced = config
-            .forced_inbox
-            .map(|inbox| ForcedClient::new(&config.l1_rpc, inbox, None))
-            .transpose()?;
+        let forced = config.forced_inbox.map(|inbox| ForcedClient::new(&config.l1_rpc, inbox, None)).transpose()?;
         let l1_chain_id = tandem_l1::client_chain_id(&l1).await?;
         let challenge_window = l1.challenge_window().await?;
         let market = l1.market().await?;
@@ -380,12 +358,8 @@ impl Node {
             dispute_game,
             config,
         };
-        node.metrics
-            .latest_block
-            .store(node.latest_block()?, Ordering::Relaxed);
-        node.metrics
-            .mempool_size
-            .store(lock(&node.mempool).len() as u64, Ordering::Relaxed);
+        node.metrics.latest_block.store(node.latest_block()?, Ordering::Relaxed);
+        node.metrics.mempool_size.store(lock(&node.mempool).len() as u64, Ordering::Relaxed);
         Ok(Arc::new(node))
     }
 
@@ -410,9 +384,7 @@ impl Node {
     /// come through the RPC's admission queue instead ([`crate::rpc::AdmissionQueue`]),
     /// which admits concurrent ones together with [`Node::submit_batch`].
     pub fn submit(&self, bytes: &[u8]) -> Result<TxHash, SubmitError> {
-        self.submit_batch(&[bytes], Admission::Durable)
-            .pop()
-            .unwrap_or_else(|| Err(SubmitError::no_verdict()))
+        self.submit_batch(&[bytes], Admission::Durable).pop().unwrap_or_else(|| Err(SubmitError::no_verdict()))
     }
 
     /// Validates and accepts transactions, in order, each as if submitted alone (a later one
@@ -424,10 +396,8 @@ impl Node {
     /// database transaction, one write for the batch instead of one per transaction. If
     /// persisting fails, nothing of the batch is accepted.
     pub fn submit_batch(&self, inputs: &[&[u8]], admission: Admission) -> Vec<Result<TxHash, SubmitError>> {
-        let decoded: Vec<Result<(SignedTx, TxHash), SubmitError>> = inputs
-            .iter()
-            .map(|bytes| SignedTx::decode(bytes).map(|tx| (tx, TxHash::of(&tx))).map_err(SubmitError::from))
-            .collect();
+        let decoded: Vec<Result<(SignedTx, TxHash), SubmitError>> =
+            inputs.iter().map(|bytes| SignedTx::decode(bytes).map(|tx| (tx, TxHash::of(&tx))).map_err(SubmitError::from)).collect();
         // Signers are immutable once an account exists, so the verdicts stay right after the
         // lock is released; a nonce already used is refused below before any cryptography.
         // The recipient's key comes unpacked from its account when it has one (saves the
@@ -450,8 +420,12 @@ impl Node {
         // Only a transaction whose nonce is used can have been included (a nonce is used once,
         // in the commit that writes the record), so only those are looked up: an included one
         // is "already known", the rest get the nonce refusal below. One read transaction.
-        let used: Vec<TxHash> =
-            decoded.iter().zip(&nonce_used).filter(|(_, used)| **used).filter_map(|(d, _)| d.as_ref().ok().map(|(_, hash)| *hash)).collect();
+        let used: Vec<TxHash> = decoded
+            .iter()
+            .zip(&nonce_used)
+            .filter(|(_, used)| **used)
+            .filter_map(|(d, _)| d.as_ref().ok().map(|(_, hash)| *hash))
+            .collect();
         let mut records = read_txs(&self.db, &used).map(Vec::into_iter);
         let mut results: Vec<Result<TxHash, SubmitError>> = Vec::with_capacity(inputs.len());
         let mut candidates: Vec<Candidate> = Vec::with_capacity(inputs.len());
@@ -478,10 +452,7 @@ impl Node {
                 .collect();
             let fresh: Vec<TxSignature<'_>> = items.iter().flatten().copied().collect();
             let mut verdicts = verified.verify_many(&fresh).into_iter();
-            items
-                .iter()
-                .map(|item| item.map(|item| (*item.signer, verdicts.next().expect("one verdict per item"))))
-                .collect::<Vec<_>>()
+            items.iter().map(|item| item.map(|item| (*item.signer, verdicts.next().expect("one verdict per item")))).collect::<Vec<_>>()
         };
         let chunk = verification_chunk(candidates.len());
         // One chunk (a client's call, usually) is verified on this thread: handing it to the
@@ -524,12 +495,8 @@ impl Node {
             }
             return results;
         }
-        self.metrics
-            .mempool_size
-            .store(mempool.len() as u64, Ordering::Relaxed);
-        self.metrics
-            .txs_accepted
-            .fetch_add(accepted.len() as u64, Ordering::Relaxed);
+        self.metrics.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
+        self.metrics.txs_accepted.fetch_add(accepted.len() as u64, Ordering::Relaxed);
         results
     }
 
@@ -574,12 +541,7 @@ impl Node {
         if plan.inputs.is_empty() {
             return Ok(None);
         }
-        let block = DecidedBlock {
-            number,
-            timestamp: unix_now(),
-            plan,
-            consensus: None,
-        };
+        let block = DecidedBlock { number, timestamp: unix_now(), plan, consensus: None };
         self.commit_block(&mut ledger, &mut mempool, &mut deposits, block)
     }
 
@@ -597,26 +559,14 @@ impl Node {
         min_age: Duration,
     ) -> Result<BlockPlan, NodeError> {
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
-        while deposits
-            .front()
-            .is_some_and(|d| d.queue_index < next_deposit)
-        {
+        while deposits.front().is_some_and(|d| d.queue_index < next_deposit) {
             deposits.pop_front();
         }
         let settled = settled_prefix(deposits, min_age);
         let (lane, max) = self.block_lane(settled, mempool);
-        let mut inputs: Vec<BlockInput> = deposits
-            .iter()
-            .take(settled.min(max))
-            .map(|d| d.input.clone())
-            .collect();
+        let mut inputs: Vec<BlockInput> = deposits.iter().take(settled.min(max)).map(|d| d.input.clone()).collect();
         let room = max - inputs.len();
-        inputs.extend(
-            mempool
-                .take_candidates(room)
-                .into_iter()
-                .map(|(_, _, tx)| BlockInput::Tx { encoded: tx }),
-        );
+        inputs.extend(mempool.take_candidates(room).into_iter().map(|(_, _, tx)| BlockInput::Tx { encoded: tx }));
         Ok(BlockPlan { lane, inputs })
     }
 
@@ -633,24 +583,11 @@ impl Node {
         deposits: &mut VecDeque<QueuedPriorityOp>,
         block: DecidedBlock,
     ) -> Result<Option<u64>, NodeError> {
-        let DecidedBlock {
-            number,
-            timestamp,
-            plan: BlockPlan { lane, inputs },
-            consensus,
-        } = block;
+        let DecidedBlock { number, timestamp, plan: BlockPlan { lane, inputs }, consensus } = block;
         let ops: Vec<LedgerOp> = inputs.iter().map(BlockInput::to_ledger_op).collect();
-        let BlockOutcome {
-            batch: outcome,
-            applied,
-            skipped,
-        } = ledger
+        let BlockOutcome { batch: outcome, applied, skipped } = ledger
             .apply_block(&ops, AccountIndex::new(FEE_ACCOUNT).expect("0 is an index"))
-            .map_err(|e| NodeError::BlockRefused {
-                number,
-                index: e.index,
-                reason: e.error,
-            })?;
+            .map_err(|e| NodeError::BlockRefused { number, index: e.index, reason: e.error })?;
         let skipped: Vec<(TxHash, String)> = skipped
             .iter()
             .filter_map(|(i, error)| match &inputs[*i] {
@@ -662,10 +599,7 @@ impl Node {
             warn!(block = number, tx = %hash, reason, "skipping transaction");
         }
         let inputs: Vec<BlockInput> = applied.iter().map(|i| inputs[*i].clone()).collect();
-        let deposit_count = inputs
-            .iter()
-            .filter(|i| i.queue_index().is_some())
-            .count();
+        let deposit_count = inputs.iter().filter(|i| i.queue_index().is_some()).count();
         let produced = !outcome.ops.is_empty();
         let mut withdrawal_index = 0u32;
         let mut tx_updates = Vec::new();
@@ -687,11 +621,7 @@ impl Node {
             timestamp,
             prev_state_root: B256::from(fr_to_be_bytes(&outcome.prev_root)),
             state_root: B256::from(fr_to_be_bytes(&outcome.root)),
-            intermediate_roots: outcome
-                .intermediate_roots
-                .iter()
-                .map(|r| B256::from(fr_to_be_bytes(r)))
-                .collect(),
+            intermediate_roots: outcome.intermediate_roots.iter().map(|r| B256::from(fr_to_be_bytes(r))).collect(),
             public_data: encode_public_data(&outcome.ops),
             op_count: outcome.ops.len() as u32,
             priority_ops: deposit_count as u32,
@@ -701,25 +631,15 @@ impl Node {
             consensus: consensus.as_ref().map(|c| c.info.clone()),
         };
         let batch = BatchRecord::produced(&record);
-        let done: std::collections::HashSet<TxHash> = tx_updates
-            .iter()
-            .map(|(h, _)| *h)
-            .chain(skipped.iter().map(|(h, _)| *h))
-            .collect();
+        let done: std::collections::HashSet<TxHash> = tx_updates.iter().map(|(h, _)| *h).chain(skipped.iter().map(|(h, _)| *h)).collect();
         let done_seqs = mempool.seqs_of_hashes(&done);
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         let new_next_deposit = next_deposit + deposit_count as u64;
         let persisted = ledger.persist_with(|txn| {
             let mut txs = txn.open_table(TXS).map_err(db_err)?;
             if produced {
-                txn.open_table(BLOCKS)
-                    .map_err(db_err)?
-                    .insert(number, to_json(&record).as_slice())
-                    .map_err(db_err)?;
-                txn.open_table(BATCHES)
-                    .map_err(db_err)?
-                    .insert(number, to_json(&batch).as_slice())
-                    .map_err(db_err)?;
+                txn.open_table(BLOCKS).map_err(db_err)?.insert(number, to_json(&record).as_slice()).map_err(db_err)?;
+                txn.open_table(BATCHES).map_err(db_err)?.insert(number, to_json(&batch).as_slice()).map_err(db_err)?;
                 for (hash, rec) in &tx_updates {
                     txs.insert(hash.as_bytes(), rec.encode().as_slice()).map_err(db_err)?;
                 }
@@ -738,8 +658,7 @@ impl Node {
                 decided.write(txn)?;
             }
             let mut meta = txn.open_table(NODE_META).map_err(db_err)?;
-            meta.insert(META_NEXT_DEPOSIT, new_next_deposit)
-                .map_err(db_err)?;
+            meta.insert(META_NEXT_DEPOSIT, new_next_deposit).map_err(db_err)?;
             if produced {
                 meta.insert(META_LATEST_BLOCK, number).map_err(db_err)?;
             }
@@ -754,25 +673,18 @@ impl Node {
             mempool.remove(*seq);
         }
         self.tidy_pool_log(mempool);
-        while deposits
-            .front()
-            .is_some_and(|d| d.queue_index < new_next_deposit)
-        {
+        while deposits.front().is_some_and(|d| d.queue_index < new_next_deposit) {
             deposits.pop_front();
         }
         let m = &self.metrics;
-        m.txs_dropped
-            .fetch_add(skipped.len() as u64, Ordering::Relaxed);
-        m.mempool_size
-            .store(mempool.len() as u64, Ordering::Relaxed);
+        m.txs_dropped.fetch_add(skipped.len() as u64, Ordering::Relaxed);
+        m.mempool_size.store(mempool.len() as u64, Ordering::Relaxed);
         if !produced {
             return Ok(None);
         }
         m.blocks_produced.fetch_add(1, Ordering::Relaxed);
-        m.txs_included
-            .fetch_add(tx_updates.len() as u64, Ordering::Relaxed);
-        m.deposits_included
-            .fetch_add(deposit_count as u64, Ordering::Relaxed);
+        m.txs_included.fetch_add(tx_updates.len() as u64, Ordering::Relaxed);
+        m.deposits_included.fetch_add(deposit_count as u64, Ordering::Relaxed);
         m.latest_block.store(number, Ordering::Relaxed);
         self.blocks.send_replace(number);
         info!(block = number, ops = record.op_count, deposits = record.priority_ops, lane = ?lane, root = %record.state_root, "block produced");
@@ -809,19 +721,10 @@ impl Node {
             if self.l1.block_hash(number).await? != Some(hash) {
                 // Blocks we scanned were replaced: forget deposits not yet included from the
                 // rewound range and scan it again.
-                let rewind_to = number
-                    .saturating_sub(self.config.l1_confirmations + 1)
-                    .max(self.config.deploy_block);
-                warn!(
-                    from = number,
-                    to = rewind_to,
-                    "L1 reorg detected; rescanning deposits"
-                );
+                let rewind_to = number.saturating_sub(self.config.l1_confirmations + 1).max(self.config.deploy_block);
+                warn!(from = number, to = rewind_to, "L1 reorg detected; rescanning deposits");
                 lock(&self.deposits).retain(|d| d.l1_block <= rewind_to);
-                *scanned = Some((
-                    rewind_to,
-                    self.l1.block_hash(rewind_to).await?.unwrap_or_default(),
-                ));
+                *scanned = Some((rewind_to, self.l1.block_hash(rewind_to).await?.unwrap_or_default()));
             }
         }
         let mut from = scanned.map_or(self.config.deploy_block, |(n, _)| n + 1);
@@ -895,22 +798,10 @@ impl Node {
     }
 
     /// Writes `record` and moves the `NODE_META` cursor `cursor` to its number, atomically.
-    pub(crate) fn write_batch_at(
-        &self,
-        record: &BatchRecord,
-        cursor: &str,
-    ) -> Result<(), NodeError> {
+    pub(crate) fn write_batch_at(&self, record: &BatchRecord, cursor: &str) -> Result<(), NodeError> {
         let write = self.db.begin_write().map_err(db_err)?;
-        write
-            .open_table(BATCHES)
-            .map_err(db_err)?
-            .insert(record.number, to_json(record).as_slice())
-            .map_err(db_err)?;
-        write
-            .open_table(NODE_META)
-            .map_err(db_err)?
-            .insert(cursor, record.number)
-            .map_err(db_err)?;
+        write.open_table(BATCHES).map_err(db_err)?.insert(record.number, to_json(record).as_slice()).map_err(db_err)?;
+        write.open_table(NODE_META).map_err(db_err)?.insert(cursor, record.number).map_err(db_err)?;
         write.commit().map_err(db_err)?;
         Ok(())
     }
@@ -949,11 +840,7 @@ impl Node {
 
     pub(crate) fn write_batch(&self, record: &BatchRecord) -> Result<(), NodeError> {
         let write = self.db.begin_write().map_err(db_err)?;
-        write
-            .open_table(BATCHES)
-            .map_err(db_err)?
-            .insert(record.number, to_json(record).as_slice())
-            .map_err(db_err)?;
+        write.open_table(BATCHES).map_err(db_err)?.insert(record.number, to_json(record).as_slice()).map_err(db_err)?;
         write.commit().map_err(db_err)?;
         Ok(())
     }
@@ -972,12 +859,7 @@ impl Node {
     /// rejected before may have been submitted again), else its stored record.
     pub fn transaction(&self, hash: &TxHash) -> Result<Option<TxRecord>, StoreError> {
         if lock(&self.mempool).contains(hash) {
-            return Ok(Some(TxRecord {
-                status: "pending".into(),
-                block: None,
-                reason: None,
-                withdrawal: None,
-            }));
+            return Ok(Some(TxRecord { status: "pending".into(), block: None, reason: None, withdrawal: None }));
         }
         read_tx(&self.db, hash)
     }
@@ -1105,10 +987,7 @@ async fn l1_loop<S: Sequencing, P: Posting>(
 /// How many priority ops at the front of `queue` this node has known for at least `min_age`
 /// (the queue is consumed in order, so one too young holds back every op behind it).
 fn settled_prefix(queue: &VecDeque<QueuedPriorityOp>, min_age: Duration) -> usize {
-    queue
-        .iter()
-        .take_while(|d| d.seen_at.elapsed() >= min_age)
-        .count()
+    queue.iter().take_while(|d| d.seen_at.elapsed() >= min_age).count()
 }
 
 /// A confirmed priority-queue entry not yet included: a deposit or a forced withdrawal, as

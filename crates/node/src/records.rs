@@ -305,7 +305,10 @@ mod tests {
         for (record, bytes) in cases {
             assert_eq!(record.encode(), bytes, "{record:?}");
             let read = TxRecord::decode(&bytes).unwrap();
-            assert_eq!((read.status, read.block, read.reason, read.withdrawal), (record.status, record.block, record.reason, record.withdrawal));
+            assert_eq!(
+                (read.status, read.block, read.reason, read.withdrawal),
+                (record.status, record.block, record.reason, record.withdrawal)
+            );
         }
         let old = br#"{"status":"included","block":12,"reason":null,"withdrawal":[12,0]}"#;
         let read = TxRecord::decode(old).unwrap();

@@ -48,10 +48,7 @@ pub type AdmitBatch<T> = fn(&T, &[&[u8]]) -> Vec<Result<TxHash, SubmitError>>;
 /// An [`AdmissionQueue`] whose batches `admit` admits for `owner` (the node, or a set member
 /// that also forwards what it accepts). The queue's thread holds `owner` weakly, so the queue
 /// never keeps a node (and its open database) alive; a batch that finds it gone is refused.
-pub fn admission_queue<T: Send + Sync + 'static>(
-    owner: &Arc<T>,
-    admit: AdmitBatch<T>,
-) -> Result<AdmissionQueue, NodeError> {
+pub fn admission_queue<T: Send + Sync + 'static>(owner: &Arc<T>, admit: AdmitBatch<T>) -> Result<AdmissionQueue, NodeError> {
     let owner = Arc::downgrade(owner);
     let refused = |why: &str| SubmitError::Store(StoreError::Database(why.into()));
     BatchQueue::start(
@@ -229,11 +226,7 @@ impl TandemApiServer for NodeRpc {
 
     fn block(&self, number: u64) -> RpcResult<Option<BlockView>> {
         let Some(block) = self.node.block(number).map_err(internal)? else { return Ok(None) };
-        let ops = tandem_types::decode_public_data(&block.public_data)
-            .map_err(internal)?
-            .iter()
-            .map(|op| format!("{op:?}"))
-            .collect();
+        let ops = tandem_types::decode_public_data(&block.public_data).map_err(internal)?.iter().map(|op| format!("{op:?}")).collect();
         Ok(Some(BlockView { block, ops }))
     }
 
@@ -247,10 +240,9 @@ impl TandemApiServer for NodeRpc {
         };
         let waiting_for = match (batch.status, lane) {
             (BatchStatus::Soft, _) => "posting to L1".to_string(),
-            (BatchStatus::Posted, Lane::Optimistic) => format!(
-                "challenge window (optimistic lane) until L1 time {}, and the previous batch",
-                finalizable_at.unwrap_or_default()
-            ),
+            (BatchStatus::Posted, Lane::Optimistic) => {
+                format!("challenge window (optimistic lane) until L1 time {}, and the previous batch", finalizable_at.unwrap_or_default())
+            }
             (BatchStatus::Posted, Lane::Zk) => "a validity proof (ZK lane), and the previous batch".to_string(),
             (BatchStatus::Final, _) => "nothing: final".to_string(),
         };
@@ -314,15 +306,9 @@ pub async fn serve_module<C: Send + Sync + 'static>(
     methods: RpcModule<C>,
     addr: SocketAddr,
 ) -> Result<(ServerHandle, SocketAddr), NodeError> {
-    let config = ServerConfig::builder()
-        .max_request_body_size(MAX_REQUEST_BYTES)
-        .max_response_body_size(16 * 1024 * 1024)
-        .build();
-    let server = Server::builder()
-        .set_config(config)
-        .build(addr)
-        .await
-        .map_err(|source| NodeError::Server { what: "JSON-RPC", addr, source })?;
+    let config = ServerConfig::builder().max_request_body_size(MAX_REQUEST_BYTES).max_response_body_size(16 * 1024 * 1024).build();
+    let server =
+        Server::builder().set_config(config).build(addr).await.map_err(|source| NodeError::Server { what: "JSON-RPC", addr, source })?;
     let local = server.local_addr().map_err(|source| NodeError::Server { what: "JSON-RPC", addr, source })?;
     Ok((server.start(methods), local))
 }

@@ -40,22 +40,10 @@ async fn a_batch_gets_the_verdicts_of_one_by_one_submission_and_survives_a_resta
     assert_eq!(results.len(), inputs.len(), "one result per input");
     assert!(results[0].is_ok() && results[1].is_ok() && results[7].is_ok(), "{results:?}");
     assert!(matches!(results[2], Err(SubmitError::Refused(MempoolError::AlreadyKnown(_)))), "{:?}", results[2]);
-    assert!(
-        matches!(results[3], Err(SubmitError::Refused(MempoolError::Rule(StfError::BadSignature { .. })))),
-        "{:?}",
-        results[3]
-    );
+    assert!(matches!(results[3], Err(SubmitError::Refused(MempoolError::Rule(StfError::BadSignature { .. })))), "{:?}", results[3]);
     assert!(matches!(&results[4], Err(SubmitError::Malformed(d)) if d.ty == "SignedTx"), "{:?}", results[4]);
-    assert!(
-        matches!(results[5], Err(SubmitError::Refused(MempoolError::NonceGap { got: 3, expected: 2, .. }))),
-        "{:?}",
-        results[5]
-    );
-    assert!(
-        matches!(results[6], Err(SubmitError::Refused(MempoolError::InsufficientBalance { .. }))),
-        "{:?}",
-        results[6]
-    );
+    assert!(matches!(results[5], Err(SubmitError::Refused(MempoolError::NonceGap { got: 3, expected: 2, .. }))), "{:?}", results[5]);
+    assert!(matches!(results[6], Err(SubmitError::Refused(MempoolError::InsufficientBalance { .. }))), "{:?}", results[6]);
     // Already pending now: the whole batch again is refused input by input.
     let again = node.submit_batch(&refs[..2], Admission::Durable);
     assert!(again.iter().all(|r| matches!(r, Err(SubmitError::Refused(MempoolError::AlreadyKnown(_))))), "{again:?}");
@@ -118,12 +106,8 @@ async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
     // Account i + 1 belongs to keys[i] (deposits take the next index after the fee account).
     // Accounts 1-4 send valid transfers; accounts 5-8 only forged ones (signed by someone
     // else), so no verdict depends on which call comes first.
-    let valid: Vec<Vec<u8>> = (0..4)
-        .map(|i| transfer(&keys[i], i as u32 + 1, &keys[(i + 1) % 4], 0, 1_000 + i as u128, 0, 0))
-        .collect();
-    let forged: Vec<Vec<u8>> = (0..4)
-        .map(|i| transfer(&keys[i], i as u32 + 5, &keys[i], 0, 7, 0, 0))
-        .collect();
+    let valid: Vec<Vec<u8>> = (0..4).map(|i| transfer(&keys[i], i as u32 + 1, &keys[(i + 1) % 4], 0, 1_000 + i as u128, 0, 0)).collect();
+    let forged: Vec<Vec<u8>> = (0..4).map(|i| transfer(&keys[i], i as u32 + 5, &keys[i], 0, 7, 0, 0)).collect();
     // Every valid transaction twice (exactly one copy is accepted), every forged one, and
     // malformed bytes, all at once as separate calls.
     let mut inputs: Vec<Vec<u8>> = Vec::new();
@@ -150,12 +134,7 @@ async fn concurrent_submissions_each_get_their_own_verdict_and_are_durable() {
     }
     for tx in &valid {
         let hash = tandem_chain::TxHash::of(&SignedTx::decode(tx).unwrap());
-        let verdicts: Vec<_> = inputs
-            .iter()
-            .zip(&results)
-            .filter(|(input, _)| *input == tx)
-            .map(|(_, r)| r)
-            .collect();
+        let verdicts: Vec<_> = inputs.iter().zip(&results).filter(|(input, _)| *input == tx).map(|(_, r)| r).collect();
         assert_eq!(verdicts.iter().filter(|r| matches!(r, Ok(h) if *h == hash)).count(), 1, "{verdicts:?}");
         let known = format!("transaction {hash} is already known");
         assert_eq!(verdicts.iter().filter(|r| matches!(r, Err((REFUSED, m)) if *m == known)).count(), 1, "{verdicts:?}");
@@ -212,11 +191,7 @@ async fn forwarded_admissions_become_durable_with_the_next_synced_commit() {
     let refs: Vec<&[u8]> = forwarded.iter().map(Vec::as_slice).collect();
     let results = node.submit_batch(&refs, Admission::Forwarded);
     assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
-    assert!(
-        matches!(results[2], Err(SubmitError::Refused(MempoolError::Rule(StfError::BadSignature { .. })))),
-        "{:?}",
-        results[2]
-    );
+    assert!(matches!(results[2], Err(SubmitError::Refused(MempoolError::Rule(StfError::BadSignature { .. })))), "{:?}", results[2]);
     // A client's transaction: a synced commit, after which the forwarded ones are durable too.
     node.submit(&transfer(&bob, 2, &alice, 0, 500, 0, 0)).unwrap();
 

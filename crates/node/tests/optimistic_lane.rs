@@ -75,7 +75,10 @@ async fn deposits_transfers_withdrawals_finalize_and_claim_once() {
         let carol_index = ledger.index_of(&carol.public_key().pack()).unwrap();
         assert_eq!(carol_index.get(), 3);
         assert_eq!(ledger.account(carol_index).unwrap().balance(TokenId::new(token).unwrap()), 1_000);
-        assert_eq!(ledger.account(AccountIndex::new(2).unwrap()).unwrap().balance(TokenId::new(token).unwrap()), 3_000 - 1_000 - 5 - 1_500 - 5);
+        assert_eq!(
+            ledger.account(AccountIndex::new(2).unwrap()).unwrap().balance(TokenId::new(token).unwrap()),
+            3_000 - 1_000 - 5 - 1_500 - 5
+        );
         assert_eq!(ledger.account(AccountIndex::new(0).unwrap()).unwrap().balance(TokenId::new(token).unwrap()), 10);
     });
 

@@ -94,7 +94,9 @@ impl Allocator {
         std::fs::create_dir_all(lock_dir()).map_err(io(format!("creating {}", lock_dir().display())))?;
         let end = range_end();
         if end < RANGE_START + BLOCK {
-            return Err(PortError::NoPort(format!("the ephemeral port range starts at {end}, leaving no room below it from {RANGE_START}")));
+            return Err(PortError::NoPort(format!(
+                "the ephemeral port range starts at {end}, leaving no room below it from {RANGE_START}"
+            )));
         }
         let blocks = (end - RANGE_START) / BLOCK;
         let first = (std::process::id() as u16) % blocks;

@@ -18,12 +18,12 @@ pub mod miner;
 pub mod status;
 
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use tandem_api::TandemApiClient;
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tandem_circuit::prover::{CpuBackend, ObservedBackend, ProverBackend, ProvingKeys, ProvingStage, MSMS_PER_PROOF};
+use tandem_api::TandemApiClient;
 use tandem_chain::{chunk_boundary, chunk_count, BlockInput, BlockRecord, GenesisError, Lane, FEE_ACCOUNT};
+use tandem_circuit::prover::{CpuBackend, ObservedBackend, ProverBackend, ProvingKeys, ProvingStage, MSMS_PER_PROOF};
 use tandem_l1::{
     Address, CommittedBatch, ContractRevert, DisputeClient, JobStatus, L1Error, MarketClient, PrivateKeySigner, RollupClient, B256, U256,
 };
@@ -238,16 +238,11 @@ impl Prover {
             )));
         }
         CpuBackend.prepare(&keys).map_err(|e| ProverError::Config(e.to_string()))?;
-        let l2 = HttpClientBuilder::default()
-            .max_response_size(64 * 1024 * 1024)
-            .build(&config.l2_rpc)?;
+        let l2 = HttpClientBuilder::default().max_response_size(64 * 1024 * 1024).build(&config.l2_rpc)?;
         let l1 = RollupClient::new(&config.l1_rpc, config.rollup, Some(config.prover_key.clone()))?;
         let zk_slots = l1.zk_slots().await?;
         if zk_slots as usize != keys.slots {
-            return Err(ProverError::Config(format!(
-                "keys have {} slots, the rollup's verifier {zk_slots}",
-                keys.slots
-            )));
+            return Err(ProverError::Config(format!("keys have {} slots, the rollup's verifier {zk_slots}", keys.slots)));
         }
         let ledger = tandem_chain::genesis_ledger(keys.ledger_config(), config.genesis_fee_pubkey)?;
         let market = match l1.market().await? {
@@ -385,12 +380,16 @@ impl Prover {
                     reason: format!("L1 committed root {}, the sequencer's block says {}", committed.new_state_root, block.state_root),
                 });
             }
-            self.pending.push_back(PendingJob { number, block: block.clone(), inputs: inputs.clone(), before: self.ledger.clone(), committed });
+            self.pending.push_back(PendingJob {
+                number,
+                block: block.clone(),
+                inputs: inputs.clone(),
+                before: self.ledger.clone(),
+                committed,
+            });
         }
-        let outcome = self
-            .ledger
-            .apply_batch(&inputs, fee_account)
-            .map_err(|e| ProverError::Diverged { block: number, reason: e.to_string() })?;
+        let outcome =
+            self.ledger.apply_batch(&inputs, fee_account).map_err(|e| ProverError::Diverged { block: number, reason: e.to_string() })?;
         let root = B256::from(tandem_crypto::field::fr_to_be_bytes(&outcome.root));
         if root != block.state_root {
             return Err(ProverError::Diverged { block: number, reason: format!("root {root}, block says {}", block.state_root) });
@@ -672,7 +671,8 @@ impl Prover {
 }
 
 fn rayon_threads() -> usize {
-    std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or_else(|| {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-    })
+    std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
 }

@@ -29,13 +29,7 @@ pub struct MinerPolicy {
 /// A job's cost to this prover, in wei: proving time, gas, and (when locking) the expected
 /// loss of collateral, which is zero while the proof fits well inside the lock window and the
 /// whole collateral when it does not.
-pub fn job_cost(
-    policy: &MinerPolicy,
-    seconds_per_proof: f64,
-    gas_price: u128,
-    collateral: U256,
-    lock_window: Duration,
-) -> U256 {
+pub fn job_cost(policy: &MinerPolicy, seconds_per_proof: f64, gas_price: u128, collateral: U256, lock_window: Duration) -> U256 {
     let time = U256::from((seconds_per_proof.max(0.0) * policy.wei_per_second as f64) as u128);
     let gas = if policy.lock { LOCK_GAS + PROVE_GAS } else { PROVE_GAS };
     let gas_cost = U256::from(gas_price).saturating_mul(U256::from(gas));

@@ -270,11 +270,8 @@ pub async fn restore(
         return Err(RestoreError::GenesisRootMismatch { contract: contract_genesis, ours });
     }
     let last_final = contract.lastFinalizedBatch().call().block(at).await.map_err(contract_error)?;
-    let last = if params.include_unfinal {
-        contract.lastCommittedBatch().call().block(at).await.map_err(contract_error)?
-    } else {
-        last_final
-    };
+    let last =
+        if params.include_unfinal { contract.lastCommittedBatch().call().block(at).await.map_err(contract_error)? } else { last_final };
 
     // Every commit and deposit event up to the pinned head, in bounded ranges. The latest
     // commit of a number is the candidate (earlier ones were reverted); the record check
@@ -302,7 +299,10 @@ pub async fn restore(
         }
         for (event, _) in contract.DepositQueued_filter().from_block(from).to_block(to).query().await.map_err(contract_error)? {
             let token = TokenId::new(event.tokenId as u32).map_err(|e| L1Error::Unexpected(e.to_string()))?;
-            deposits.insert(event.queueIndex, QueueEntry::Deposit(L1Deposit { to: PackedPubKey(event.packedKey.0), token, amount: event.amount }));
+            deposits.insert(
+                event.queueIndex,
+                QueueEntry::Deposit(L1Deposit { to: PackedPubKey(event.packedKey.0), token, amount: event.amount }),
+            );
         }
         for (event, _) in contract.ForcedWithdrawalQueued_filter().from_block(from).to_block(to).query().await.map_err(contract_error)? {
             let token = TokenId::new(event.tokenId as u32).map_err(|e| L1Error::Unexpected(e.to_string()))?;
@@ -377,20 +377,52 @@ pub fn decode_commit(
 ) -> Result<(BatchHeader, Vec<u8>), RestoreError> {
     let refuse = |reason: String| RestoreError::CommitTransaction { batch, tx, reason };
     if to != Some(rollup) {
-        return Err(refuse(format!("sent to {to:?}, not to the rollup {rollup} (a commit through another contract cannot be read from its calldata)")));
+        return Err(refuse(format!(
+            "sent to {to:?}, not to the rollup {rollup} (a commit through another contract cannot be read from its calldata)"
+        )));
     }
     let (header, public_data) = if let Ok(call) = TandemRollup::commitBatchCall::abi_decode(input) {
         let h = call.header;
-        let fields = (h.batchNumber, h.prevStateRoot, h.newStateRoot, h.publicDataHash, h.intermediateRootsRoot, h.priorityOpsCount, h.lane, h.opCount, h.feeAccount);
+        let fields = (
+            h.batchNumber,
+            h.prevStateRoot,
+            h.newStateRoot,
+            h.publicDataHash,
+            h.intermediateRootsRoot,
+            h.priorityOpsCount,
+            h.lane,
+            h.opCount,
+            h.feeAccount,
+        );
         (fields, call.publicData)
     } else if let Ok(call) = StakedRollup::commitBatchSignedCall::abi_decode(input) {
         let h = call.header;
-        let fields = (h.batchNumber, h.prevStateRoot, h.newStateRoot, h.publicDataHash, h.intermediateRootsRoot, h.priorityOpsCount, h.lane, h.opCount, h.feeAccount);
+        let fields = (
+            h.batchNumber,
+            h.prevStateRoot,
+            h.newStateRoot,
+            h.publicDataHash,
+            h.intermediateRootsRoot,
+            h.priorityOpsCount,
+            h.lane,
+            h.opCount,
+            h.feeAccount,
+        );
         (fields, call.publicData)
     } else {
         return Err(refuse("calldata is neither commitBatch nor commitBatchSigned".into()));
     };
-    let (batch_number, prev_state_root, new_state_root, public_data_hash, intermediate_roots_root, priority_ops_count, lane, op_count, fee_account) = header;
+    let (
+        batch_number,
+        prev_state_root,
+        new_state_root,
+        public_data_hash,
+        intermediate_roots_root,
+        priority_ops_count,
+        lane,
+        op_count,
+        fee_account,
+    ) = header;
     let lane = Lane::from_code(lane).ok_or_else(|| refuse(format!("unknown lane {lane}")))?;
     let header = BatchHeader {
         batch_number,
@@ -465,12 +497,7 @@ mod tests {
     const TX: B256 = B256::repeat_byte(0x07);
 
     fn deposit_op(amount: u128) -> Op {
-        Op::Deposit(DepositOp {
-            to: AccountIndex::new(1).unwrap(),
-            pubkey: PackedPubKey([9; 32]),
-            token: TokenId::new(0).unwrap(),
-            amount,
-        })
+        Op::Deposit(DepositOp { to: AccountIndex::new(1).unwrap(), pubkey: PackedPubKey([9; 32]), token: TokenId::new(0).unwrap(), amount })
     }
 
     fn batch() -> (BatchHeader, Vec<u8>, TandemRollup::StoredBatch) {

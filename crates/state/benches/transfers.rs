@@ -74,11 +74,7 @@ fn transfers(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Elements(BLOCK as u64));
     group.bench_function("1000_transfers_depth24_roots_per_op", |b| {
-        b.iter_batched(
-            || ledger.clone(),
-            |mut l| l.apply_batch(&ops, fee_account).unwrap(),
-            BatchSize::LargeInput,
-        )
+        b.iter_batched(|| ledger.clone(), |mut l| l.apply_batch(&ops, fee_account).unwrap(), BatchSize::LargeInput)
     });
     group.finish();
 
@@ -108,9 +104,7 @@ fn transfers(c: &mut Criterion) {
     let msg = Fr::from(99u64);
     let sig = k.sign(msg);
     let packed = sig.pack();
-    group.bench_function("eddsa_verify_with_unpack", |b| {
-        b.iter(|| verify(&k.public_key(), msg, &Signature::unpack(&packed).unwrap()))
-    });
+    group.bench_function("eddsa_verify_with_unpack", |b| b.iter(|| verify(&k.public_key(), msg, &Signature::unpack(&packed).unwrap())));
     let mut tree = SparseMerkleTree::new(24);
     let mut i = 0u32;
     group.bench_function("leaf_update_depth24", |b| {

@@ -42,9 +42,7 @@ impl Account {
 
     /// Non-zero balances, by token id.
     pub fn balances(&self) -> impl Iterator<Item = (TokenId, Balance)> + '_ {
-        self.balances
-            .iter()
-            .map(|(t, b)| (TokenId::new(*t as u32).expect("stored token ids are valid"), *b))
+        self.balances.iter().map(|(t, b)| (TokenId::new(*t as u32).expect("stored token ids are valid"), *b))
     }
 
     /// Root of the balance tree (depth [`TOKEN_BITS`], leaf = balance).
@@ -62,11 +60,8 @@ impl Account {
 /// accounts are independent, so they go through [`poseidon_many`] a level at a time.
 pub fn leaf_hashes(accounts: &[&Account]) -> Vec<Fr> {
     let roots = balance_roots(accounts);
-    let inputs: Vec<[Fr; 4]> = accounts
-        .iter()
-        .zip(roots)
-        .map(|(a, root)| [a.pubkey.x(), a.pubkey.y(), Fr::from(a.nonce as u64), root])
-        .collect();
+    let inputs: Vec<[Fr; 4]> =
+        accounts.iter().zip(roots).map(|(a, root)| [a.pubkey.x(), a.pubkey.y(), Fr::from(a.nonce as u64), root]).collect();
     poseidon_many(&inputs)
 }
 
@@ -76,10 +71,8 @@ pub fn leaf_hashes(accounts: &[&Account]) -> Vec<Fr> {
 fn balance_roots(accounts: &[&Account]) -> Vec<Fr> {
     let zeros = balance_zeros();
     // Per account, the non-empty nodes of the current level, by position, ascending.
-    let mut levels: Vec<Vec<(u32, Fr)>> = accounts
-        .iter()
-        .map(|a| a.balances.iter().map(|(t, b)| (*t as u32, Fr::from(*b))).collect())
-        .collect();
+    let mut levels: Vec<Vec<(u32, Fr)>> =
+        accounts.iter().map(|a| a.balances.iter().map(|(t, b)| (*t as u32, Fr::from(*b))).collect()).collect();
     for zero in &zeros[..TOKEN_BITS as usize] {
         let mut inputs: Vec<[Fr; 2]> = Vec::new();
         let mut parents: Vec<Vec<u32>> = Vec::with_capacity(levels.len());
@@ -103,10 +96,7 @@ fn balance_roots(accounts: &[&Account]) -> Vec<Fr> {
             *nodes = positions.into_iter().zip(hashed.by_ref()).collect();
         }
     }
-    levels
-        .into_iter()
-        .map(|root| root.first().map_or(zeros[TOKEN_BITS as usize], |(_, value)| *value))
-        .collect()
+    levels.into_iter().map(|root| root.first().map_or(zeros[TOKEN_BITS as usize], |(_, value)| *value)).collect()
 }
 
 fn balance_zeros() -> &'static [Fr] {

@@ -42,7 +42,9 @@ pub enum StfError {
     #[error("malformed signature: {0}")]
     MalformedSignature(SignatureError),
     /// The signature does not verify for this transaction, chain and signer.
-    #[error("signature does not verify for account {from} on chain {chain_id} (wrong key, tampered transaction, or signed for another chain)")]
+    #[error(
+        "signature does not verify for account {from} on chain {chain_id} (wrong key, tampered transaction, or signed for another chain)"
+    )]
     BadSignature {
         /// The signing account.
         from: AccountIndex,

@@ -24,15 +24,15 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use tandem_crypto::{Fr, PublicKey, Signature};
 use tandem_types::{
-    AccountIndex, Balance, ChainId, DepositOp, ForcedWithdrawOp, ForcedWithdrawalRequest, L1Deposit, Op,
-    PackedPubKey, PackedSignature, SignedTx, TokenId, TransferOp, TransferToNewOp, Tx, WithdrawOp, ACCOUNT_INDEX_BITS, MAX_TOKENS,
+    AccountIndex, Balance, ChainId, DepositOp, ForcedWithdrawOp, ForcedWithdrawalRequest, L1Deposit, Op, PackedPubKey, PackedSignature,
+    SignedTx, TokenId, TransferOp, TransferToNewOp, Tx, WithdrawOp, ACCOUNT_INDEX_BITS, MAX_TOKENS,
 };
 
 use crate::account::{leaf_hashes, Account};
 use crate::error::{BatchError, LedgerConfigError, StfError};
 use crate::signing::{forced_message, forced_request_hash, verification_chunk, verify_packed_many, SignedMessage, TxSignature};
-use crate::verified::VerifiedSignatures;
 use crate::tree::{MerkleProof, SparseMerkleTree};
+use crate::verified::VerifiedSignatures;
 
 /// Account leaves hashed together per parallel task (a multiple of the vector hash's eight
 /// lanes, large enough that the split costs little).
@@ -246,9 +246,7 @@ impl Ledger {
 
     /// Applies one op (a batch of one). On error nothing changes.
     pub fn apply(&mut self, op: LedgerOp, fee_account: AccountIndex) -> Result<(Op, Fr), StfError> {
-        self.apply_batch(&[op], fee_account)
-            .map(|outcome| (outcome.ops[0], outcome.root))
-            .map_err(|e| e.error)
+        self.apply_batch(&[op], fee_account).map(|outcome| (outcome.ops[0], outcome.root)).map_err(|e| e.error)
     }
 
     /// Checks that `ops` would apply as a batch (every op valid, every signature correct, fee
@@ -276,11 +274,7 @@ impl Ledger {
     /// in parallel first (free when already verified, e.g. at mempool admission through
     /// [`Ledger::verified_signatures`]), the rest as their op executes. A refused deposit or
     /// the fee settlement refuses the whole block and changes nothing.
-    pub fn apply_block(
-        &mut self,
-        ops: &[LedgerOp],
-        fee_account: AccountIndex,
-    ) -> Result<BlockOutcome, BatchError> {
+    pub fn apply_block(&mut self, ops: &[LedgerOp], fee_account: AccountIndex) -> Result<BlockOutcome, BatchError> {
         let verified = Arc::clone(&self.verified);
         // Keys never change once an account exists, so these signers are final.
         let early: Vec<Option<(PublicKey, Result<(), StfError>)>> = ops
@@ -289,10 +283,9 @@ impl Ledger {
                 let signers: Vec<Option<(&SignedTx, PublicKey, Option<PublicKey>)>> = chunk
                     .iter()
                     .map(|op| match op {
-                        LedgerOp::Tx(signed) => self
-                            .accounts
-                            .get(&signed.tx.from().get())
-                            .map(|a| (signed, a.pubkey, self.recipient_key(&signed.tx))),
+                        LedgerOp::Tx(signed) => {
+                            self.accounts.get(&signed.tx.from().get()).map(|a| (signed, a.pubkey, self.recipient_key(&signed.tx)))
+                        }
                         LedgerOp::Deposit(_) | LedgerOp::ForcedWithdrawal(_) => None,
                     })
                     .collect();
@@ -302,10 +295,7 @@ impl Ledger {
                     .map(|(signed, key, recipient)| TxSignature::new(signed, key).with_recipient(recipient.as_ref()))
                     .collect();
                 let mut verdicts = verified.verify_many(&items).into_iter();
-                signers
-                    .iter()
-                    .map(|s| s.map(|(_, key, _)| (key, verdicts.next().expect("one verdict per signer"))))
-                    .collect::<Vec<_>>()
+                signers.iter().map(|s| s.map(|(_, key, _)| (key, verdicts.next().expect("one verdict per signer")))).collect::<Vec<_>>()
             })
             .collect();
         let mut overlay = Overlay::new(self);
@@ -328,9 +318,8 @@ impl Ledger {
             match (result, op) {
                 (Ok((public, touched)), _) => {
                     public_ops.push(public);
-                    let snapshot = overlay
-                        .close_op(public_ops.len(), touched, fee_account)
-                        .map_err(|error| BatchError { index: i, error })?;
+                    let snapshot =
+                        overlay.close_op(public_ops.len(), touched, fee_account).map_err(|error| BatchError { index: i, error })?;
                     snapshots.push(snapshot);
                     applied.push(i);
                 }
@@ -338,9 +327,7 @@ impl Ledger {
                     overlay.undo(mark);
                     skipped.push((i, error));
                 }
-                (Err(error), LedgerOp::Deposit(_) | LedgerOp::ForcedWithdrawal(_)) => {
-                    return Err(BatchError { index: i, error })
-                }
+                (Err(error), LedgerOp::Deposit(_) | LedgerOp::ForcedWithdrawal(_)) => return Err(BatchError { index: i, error }),
             }
         }
         overlay.end_ops();
@@ -416,11 +403,7 @@ impl Ledger {
     /// Runs `ops` on a copy-on-write overlay: the changed accounts, the public ops and the
     /// per-op account snapshots (last group: fee settlement), or the first invalid op.
     #[allow(clippy::type_complexity)]
-    fn execute(
-        &self,
-        ops: &[LedgerOp],
-        fee_account: AccountIndex,
-    ) -> Result<(Executed, Vec<Op>, Vec<Vec<(u32, Account)>>), BatchError> {
+    fn execute(&self, ops: &[LedgerOp], fee_account: AccountIndex) -> Result<(Executed, Vec<Op>, Vec<Vec<(u32, Account)>>), BatchError> {
         let mut overlay = Overlay::new(self);
         let mut public_ops = Vec::with_capacity(ops.len());
         let mut snapshots: Vec<Vec<(u32, Account)>> = Vec::with_capacity(ops.len());
@@ -466,10 +449,8 @@ impl Ledger {
         let touched: Vec<&Account> = snapshots.iter().flatten().map(|(_, a)| a).collect();
         let hashes: Vec<Fr> = touched.par_chunks(LEAF_CHUNK).flat_map_iter(leaf_hashes).collect();
         let mut hashes = hashes.into_iter();
-        let leaves: Vec<Vec<(u32, Fr)>> = snapshots
-            .iter()
-            .map(|group| group.iter().map(|(i, _)| *i).zip(hashes.by_ref()).collect())
-            .collect();
+        let leaves: Vec<Vec<(u32, Fr)>> =
+            snapshots.iter().map(|group| group.iter().map(|(i, _)| *i).zip(hashes.by_ref()).collect()).collect();
         self.tree.update_sequence(&leaves)
     }
 }
@@ -592,11 +573,7 @@ impl<'a> Overlay<'a> {
 
     fn check_range(&self, index: AccountIndex) -> Result<(), StfError> {
         if index.get() as u64 >= self.capacity() {
-            return Err(StfError::IndexOutOfRange {
-                index,
-                depth: self.base.config.tree_depth,
-                capacity: self.capacity(),
-            });
+            return Err(StfError::IndexOutOfRange { index, depth: self.base.config.tree_depth, capacity: self.capacity() });
         }
         Ok(())
     }
@@ -644,10 +621,7 @@ impl<'a> Overlay<'a> {
 
     fn credit(&mut self, index: AccountIndex, token: TokenId, amount: Balance) -> Result<(), StfError> {
         let account = self.get_mut(index)?;
-        let new = account
-            .balance(token)
-            .checked_add(amount)
-            .ok_or(StfError::BalanceOverflow { index, token: token.get() })?;
+        let new = account.balance(token).checked_add(amount).ok_or(StfError::BalanceOverflow { index, token: token.get() })?;
         account.set_balance(token, new);
         Ok(())
     }
@@ -717,9 +691,7 @@ impl<'a> Overlay<'a> {
                             fee: t.fee,
                         }),
                     },
-                    Tx::Withdraw(w) => {
-                        Op::Withdraw(WithdrawOp { from, token: w.token, amount: w.amount, fee: w.fee, to_l1: w.to_l1 })
-                    }
+                    Tx::Withdraw(w) => Op::Withdraw(WithdrawOp { from, token: w.token, amount: w.amount, fee: w.fee, to_l1: w.to_l1 }),
                 };
                 (public, Some(&signed.signature))
             }
@@ -1004,7 +976,8 @@ mod tests {
     }
 
     fn block(ledger: &Ledger, draws: &[(u8, u8, u8)]) -> Vec<LedgerOp> {
-        let mut nonces: Vec<u32> = (0..KEYS).map(|k| ledger.account(ledger.index_of(&key(k).public_key().pack()).unwrap()).unwrap().nonce).collect();
+        let mut nonces: Vec<u32> =
+            (0..KEYS).map(|k| ledger.account(ledger.index_of(&key(k).public_key().pack()).unwrap()).unwrap().nonce).collect();
         draws.iter().map(|&(kind, from, to)| op(ledger, &mut nonces, kind, from, (from + 1 + to % (KEYS - 1)) % KEYS)).collect()
     }
 

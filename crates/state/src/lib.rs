@@ -18,8 +18,8 @@ pub mod witness;
 pub use account::Account;
 pub use error::{BatchError, LedgerConfigError, StfError, StoreError};
 pub use ledger::{BatchOutcome, BlockOutcome, Ledger, LedgerConfig, LedgerOp};
-pub use verified::VerifiedSignatures;
-pub use store::PersistentLedger;
 /// The embedded database, re-exported so that callers of [`PersistentLedger::persist_with`] use the same version.
 pub use redb;
+pub use store::PersistentLedger;
 pub use tree::{MerkleProof, SparseMerkleTree};
+pub use verified::VerifiedSignatures;

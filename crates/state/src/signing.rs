@@ -135,13 +135,7 @@ impl SignedMessage {
 /// whole balance of `token` leave, during exodus, to L1 address `recipient` (SPEC.md §16).
 /// No nonce: each (account, token) exits at most once, which L1 enforces.
 pub fn exit_message(chain_id: ChainId, account: AccountIndex, token: TokenId, recipient: &L1Address) -> Fr {
-    poseidon(&[
-        exit_tag(),
-        Fr::from(chain_id),
-        Fr::from(account.get() as u64),
-        Fr::from(token.get() as u64),
-        address_to_fr(recipient),
-    ])
+    poseidon(&[exit_tag(), Fr::from(chain_id), Fr::from(account.get() as u64), Fr::from(token.get() as u64), address_to_fr(recipient)])
 }
 
 /// `H(TAG_FORCED, chain_id, account, token, to_l1, amount, request_id)`: what the account key
@@ -163,9 +157,8 @@ pub fn forced_message(chain_id: ChainId, request: &ForcedWithdrawalRequest) -> F
 /// `ForcedWithdraw` op carry, binding the op to the exact signed request. Fails for a word
 /// at or above the field modulus (L1 never queues one).
 pub fn forced_request_hash(chain_id: ChainId, request: &ForcedWithdrawalRequest) -> Result<Fr, crate::StfError> {
-    let word = |w: &[u8; 32]| {
-        tandem_crypto::field::fr_from_be_bytes(w).map_err(|_| crate::StfError::MalformedForcedRequest(request.account))
-    };
+    let word =
+        |w: &[u8; 32]| tandem_crypto::field::fr_from_be_bytes(w).map_err(|_| crate::StfError::MalformedForcedRequest(request.account));
     Ok(poseidon(&[forced_message(chain_id, request), word(&request.r8x)?, word(&request.r8y)?, word(&request.s)?]))
 }
 
@@ -180,8 +173,7 @@ pub fn sign_forced_withdrawal(
     amount: tandem_types::Balance,
     request_id: u64,
 ) -> ForcedWithdrawalRequest {
-    let mut request =
-        ForcedWithdrawalRequest { account, token, to_l1, amount, request_id, r8x: [0; 32], r8y: [0; 32], s: [0; 32] };
+    let mut request = ForcedWithdrawalRequest { account, token, to_l1, amount, request_id, r8x: [0; 32], r8y: [0; 32], s: [0; 32] };
     let (r8x, r8y, s) = key.sign(forced_message(chain_id, &request)).to_coordinates();
     request.r8x = r8x;
     request.r8y = r8y;
@@ -230,11 +222,7 @@ impl<'a> TxSignature<'a> {
 
 /// Checks `signed`'s signature against `signer` for `chain_id` (what a mempool does before
 /// accepting a transaction).
-pub fn verify_tx(
-    chain_id: ChainId,
-    signed: &tandem_types::SignedTx,
-    signer: &PublicKey,
-) -> Result<(), crate::StfError> {
+pub fn verify_tx(chain_id: ChainId, signed: &tandem_types::SignedTx, signer: &PublicKey) -> Result<(), crate::StfError> {
     one(verify_txs(chain_id, &[TxSignature::new(signed, signer)]))
 }
 
@@ -252,10 +240,7 @@ pub fn verify_txs(chain_id: ChainId, items: &[TxSignature<'_>]) -> Vec<Result<()
         .map(|((item, _), hash)| (item.signed.tx.from(), item.signer, hash, &item.signed.signature))
         .collect();
     let mut verdicts = verify_packed_many(chain_id, &checks).into_iter();
-    messages
-        .into_iter()
-        .map(|message| message.and_then(|_| verdicts.next().expect("one verdict per well-formed message")))
-        .collect()
+    messages.into_iter().map(|message| message.and_then(|_| verdicts.next().expect("one verdict per well-formed message"))).collect()
 }
 
 /// Checks a packed signature of `from`'s key `signer` on `message` (a §4.4 signing message

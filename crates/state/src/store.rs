@@ -106,11 +106,7 @@ impl PersistentLedger {
             }
             Some(meta) => {
                 let get = |name: &str| -> Result<Vec<u8>, StoreError> {
-                    Ok(meta
-                        .get(name)?
-                        .ok_or_else(|| StoreError::Corrupt(format!("missing meta {name}")))?
-                        .value()
-                        .to_vec())
+                    Ok(meta.get(name)?.ok_or_else(|| StoreError::Corrupt(format!("missing meta {name}")))?.value().to_vec())
                 };
                 let chain_id = u64::from_be_bytes(fixed(&get(META_CHAIN_ID)?)?);
                 let depth = get(META_DEPTH)?.first().copied().unwrap_or(0);
@@ -122,20 +118,17 @@ impl PersistentLedger {
                 }
                 ledger.next_index = u32::from_be_bytes(fixed(&get(META_NEXT_INDEX)?)?);
                 ledger.batches_applied = u64::from_be_bytes(fixed(&get(META_BATCHES)?)?);
-                let root = fr_from_le_bytes(&fixed(&get(META_ROOT)?)?)
-                    .map_err(|e| StoreError::Corrupt(format!("root: {e}")))?;
+                let root = fr_from_le_bytes(&fixed(&get(META_ROOT)?)?).map_err(|e| StoreError::Corrupt(format!("root: {e}")))?;
                 for entry in read.open_table(NODES)?.iter()? {
                     let (key, value) = entry?;
                     let key = key.value();
-                    let value = fr_from_le_bytes(&fixed(value.value())?)
-                        .map_err(|e| StoreError::Corrupt(format!("node: {e}")))?;
+                    let value = fr_from_le_bytes(&fixed(value.value())?).map_err(|e| StoreError::Corrupt(format!("node: {e}")))?;
                     ledger.tree.restore_node((key >> 32) as u8, key as u32, value);
                 }
                 for entry in read.open_table(ACCOUNTS)?.iter()? {
                     let (index, value) = entry?;
                     let account = decode_account(value.value())?;
-                    let index = tandem_types::AccountIndex::new(index.value())
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    let index = tandem_types::AccountIndex::new(index.value()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     ledger.by_pubkey.entry(account.pubkey.pack()).and_modify(|i| *i = (*i).min(index)).or_insert(index);
                     ledger.accounts.insert(index.get(), account);
                 }
@@ -164,10 +157,7 @@ impl PersistentLedger {
     /// Like [`PersistentLedger::persist`], with `extra` writes of the caller's own tables in
     /// the same atomic transaction (so e.g. a block record and the state it produced are
     /// never out of step).
-    pub fn persist_with(
-        &mut self,
-        extra: impl FnOnce(&redb::WriteTransaction) -> Result<(), StoreError>,
-    ) -> Result<(), StoreError> {
+    pub fn persist_with(&mut self, extra: impl FnOnce(&redb::WriteTransaction) -> Result<(), StoreError>) -> Result<(), StoreError> {
         let txn = self.db.begin_write()?;
         extra(&txn)?;
         {
@@ -217,7 +207,5 @@ fn write_meta(meta: &mut redb::Table<&str, &[u8]>, ledger: &Ledger) -> Result<()
 }
 
 fn fixed<const N: usize>(bytes: &[u8]) -> Result<[u8; N], StoreError> {
-    bytes
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("expected {N} bytes, found {}", bytes.len())))
+    bytes.try_into().map_err(|_| StoreError::Corrupt(format!("expected {N} bytes, found {}", bytes.len())))
 }

@@ -60,12 +60,7 @@ impl SparseMerkleTree {
     /// An empty tree. `depth` must be in `1..=32`.
     pub fn new(depth: u8) -> Self {
         assert!((1..=32).contains(&depth), "tree depth {depth} outside 1..=32");
-        Self {
-            depth,
-            zeros: empty_subtree_hashes(depth),
-            levels: (0..=depth).map(|_| HashMap::new()).collect(),
-            dirty: HashSet::new(),
-        }
+        Self { depth, zeros: empty_subtree_hashes(depth), levels: (0..=depth).map(|_| HashMap::new()).collect(), dirty: HashSet::new() }
     }
 
     /// The tree's depth.
@@ -189,10 +184,7 @@ impl SparseMerkleTree {
 
     /// Every stored (non-empty) node as `(height, index, value)`, for persistence.
     pub fn stored_nodes(&self) -> impl Iterator<Item = (u8, u32, Fr)> + '_ {
-        self.levels
-            .iter()
-            .enumerate()
-            .flat_map(|(h, level)| level.iter().map(move |(i, v)| (h as u8, *i, *v)))
+        self.levels.iter().enumerate().flat_map(|(h, level)| level.iter().map(move |(i, v)| (h as u8, *i, *v)))
     }
 
     /// Restores a node read back from storage (no rehashing; the caller vouches for it).

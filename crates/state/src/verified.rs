@@ -69,8 +69,7 @@ impl VerifiedSignatures {
             let entries = self.lock();
             keys.iter().map(|key| entries.known.contains(key)).collect()
         };
-        let fresh: Vec<TxSignature<'_>> =
-            items.iter().zip(&known).filter(|(_, known)| !**known).map(|(item, _)| *item).collect();
+        let fresh: Vec<TxSignature<'_>> = items.iter().zip(&known).filter(|(_, known)| !**known).map(|(item, _)| *item).collect();
         let mut verdicts = verify_txs(self.chain_id, &fresh).into_iter();
         keys.into_iter()
             .zip(known)

@@ -229,13 +229,10 @@ pub fn batch_witness(
     for (i, op) in outcome.ops.iter().enumerate() {
         let root_before = tree.root();
         let (signature, forced) = match &ops[i] {
-            LedgerOp::Tx(signed) => {
-                (Some(Signature::unpack(&signed.signature).expect("the STF accepted this signature")), None)
+            LedgerOp::Tx(signed) => (Some(Signature::unpack(&signed.signature).expect("the STF accepted this signature")), None),
+            LedgerOp::ForcedWithdrawal(r) => {
+                (Some(Signature::from_coordinates(&r.r8x, &r.r8y, &r.s).map_err(|_| WitnessError::MalformedForcedRequest(i))?), Some(*r))
             }
-            LedgerOp::ForcedWithdrawal(r) => (
-                Some(Signature::from_coordinates(&r.r8x, &r.r8y, &r.s).map_err(|_| WitnessError::MalformedForcedRequest(i))?),
-                Some(*r),
-            ),
             LedgerOp::Deposit(_) => (None, None),
         };
         let write = |tree: &mut SparseMerkleTree, changed: &mut HashMap<u32, Account>, i: u32, a: Account| {
@@ -347,9 +344,7 @@ pub fn batch_witness(
             Op::ForcedWithdraw(f) => (f.token, 0),
             Op::Noop => (TokenId::ETH, 0),
         };
-        let balance = *balances
-            .entry(token)
-            .or_insert_with(|| fee_before.as_ref().map_or(0, |a| a.balance(token)));
+        let balance = *balances.entry(token).or_insert_with(|| fee_before.as_ref().map_or(0, |a| a.balance(token)));
         credits.push(FeeCredit { token, fee, balance, balance_proof: balance_tree.proof(token.get() as u32) });
         if fee != 0 {
             let settled = balance.checked_add(fee).expect("the STF checked the fee credit");

@@ -123,20 +123,13 @@ fn a_request_outside_the_tree_is_refused() {
 fn a_no_op_request_does_not_block_the_block() {
     // Deferred execution: the no-op is applied (recorded), nothing is skipped.
     let mut ledger = funded();
-    let inputs = [
-        LedgerOp::ForcedWithdrawal(request(2, 1, 0, 300)),
-        LedgerOp::ForcedWithdrawal(request(1, 1, 0, 300)),
-        deposit(&key(3), 0, 5),
-    ];
+    let inputs =
+        [LedgerOp::ForcedWithdrawal(request(2, 1, 0, 300)), LedgerOp::ForcedWithdrawal(request(1, 1, 0, 300)), deposit(&key(3), 0, 5)];
     let outcome = ledger.apply_block(&inputs, idx(0)).unwrap();
     assert_eq!(outcome.applied, vec![0, 1, 2]);
     assert!(outcome.skipped.is_empty());
-    let withdrawn: Vec<Balance> = outcome
-        .batch
-        .ops
-        .iter()
-        .filter_map(|op| if let Op::ForcedWithdraw(f) = op { Some(f.withdrawn) } else { None })
-        .collect();
+    let withdrawn: Vec<Balance> =
+        outcome.batch.ops.iter().filter_map(|op| if let Op::ForcedWithdraw(f) = op { Some(f.withdrawn) } else { None }).collect();
     assert_eq!(withdrawn, vec![0, 300]);
     assert_eq!(ledger.account(idx(1)).unwrap().balance(token(0)), 700);
 }

@@ -15,10 +15,14 @@ const TOKENS: u32 = 3;
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
         (0..KEYS, 0..TOKENS, 1u128..1_000_000).prop_map(|(key, token, amount)| Action::Deposit { key, token, amount }),
-        (0..KEYS, 0..KEYS, 0..TOKENS, 0u64..300_000, 0u8..8)
-            .prop_map(|(from, to, token, amount, fee)| Action::Transfer { from, to, token, amount, fee }),
-        (0..KEYS, 0..TOKENS, 0u64..300_000, 0u8..8)
-            .prop_map(|(from, token, amount, fee)| Action::Withdraw { from, token, amount, fee }),
+        (0..KEYS, 0..KEYS, 0..TOKENS, 0u64..300_000, 0u8..8).prop_map(|(from, to, token, amount, fee)| Action::Transfer {
+            from,
+            to,
+            token,
+            amount,
+            fee
+        }),
+        (0..KEYS, 0..TOKENS, 0u64..300_000, 0u8..8).prop_map(|(from, token, amount, fee)| Action::Withdraw { from, token, amount, fee }),
     ]
 }
 

@@ -112,9 +112,7 @@ fn balance_overflow_is_refused() {
     assert!(matches!(e, StfError::BalanceOverflow { .. }), "{e}");
     ledger.apply(deposit(&key(2), 0, 10u128.pow(9)), idx(0)).unwrap();
     // 10^9 more would overflow account 1
-    let e = ledger
-        .apply(LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(2), idx(2), &key(1), 0, 10u128.pow(9), 0, 0)), idx(0))
-        .unwrap_err();
+    let e = ledger.apply(LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(2), idx(2), &key(1), 0, 10u128.pow(9), 0, 0)), idx(0)).unwrap_err();
     assert!(matches!(e, StfError::BalanceOverflow { .. }), "{e}");
 }
 
@@ -217,9 +215,8 @@ fn fees_settle_with_the_last_op_of_every_chunk() {
     let mut whole = genesis(8);
     fund(&mut whole);
     let before = chunked.clone();
-    let ops: Vec<LedgerOp> = (0..5)
-        .map(|n| LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), (n % 2) * 2, 10, n as u128 + 1, n)))
-        .collect();
+    let ops: Vec<LedgerOp> =
+        (0..5).map(|n| LedgerOp::Tx(transfer_tx(CHAIN_ID, &key(1), idx(1), &key(2), (n % 2) * 2, 10, n as u128 + 1, n))).collect();
     let outcome = chunked.apply_batch(&ops, idx(0)).unwrap();
     let unchunked = whole.apply_batch(&ops, idx(0)).unwrap();
 

@@ -71,24 +71,15 @@ trait FloatLayout {
         let mantissa = bits & Self::MAX_MANT;
         let exponent = (bits >> Self::MANT_BITS) as u8;
         if mantissa == 0 && exponent != 0 {
-            return Err(DecodeError::new(
-                Self::TY,
-                DecodeReason::NonCanonical { mantissa, exponent },
-            ));
+            return Err(DecodeError::new(Self::TY, DecodeReason::NonCanonical { mantissa, exponent }));
         }
         if mantissa != 0 && mantissa.is_multiple_of(10) && exponent < Self::MAX_EXP {
-            return Err(DecodeError::new(
-                Self::TY,
-                DecodeReason::NonCanonical { mantissa, exponent },
-            ));
+            return Err(DecodeError::new(Self::TY, DecodeReason::NonCanonical { mantissa, exponent }));
         }
         10u128
             .checked_pow(exponent as u32)
             .and_then(|scale| scale.checked_mul(mantissa as u128))
-            .ok_or(DecodeError::new(
-                Self::TY,
-                DecodeReason::OutOfRange("packed value exceeds 2^128 - 1"),
-            ))
+            .ok_or(DecodeError::new(Self::TY, DecodeReason::OutOfRange("packed value exceeds 2^128 - 1")))
     }
 }
 

@@ -7,8 +7,8 @@ use crate::{AccountIndex, Balance, DecodeError, DecodeReason, L1Address, TokenId
 /// The BN254 scalar field modulus `p`, big-endian: every 32-byte word of a request and the
 /// request hash of a [`crate::ForcedWithdrawOp`] lies below it (L1 refuses others).
 pub const FIELD_MODULUS_BE: [u8; 32] = [
-    0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d, 0x28, 0x33, 0xe8,
-    0x48, 0x79, 0xb9, 0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
+    0x30, 0x64, 0x4e, 0x72, 0xe1, 0x31, 0xa0, 0x29, 0xb8, 0x50, 0x45, 0xb6, 0x81, 0x81, 0x58, 0x5d, 0x28, 0x33, 0xe8, 0x48, 0x79, 0xb9,
+    0x70, 0x91, 0x43, 0xe1, 0xf5, 0x93, 0xf0, 0x00, 0x00, 0x01,
 ];
 
 /// Whether the big-endian word is below the field modulus.
@@ -120,10 +120,7 @@ mod tests {
     #[test]
     fn request_decoder_refuses_bad_input() {
         let bytes = sample().encode();
-        assert!(matches!(
-            ForcedWithdrawalRequest::decode(&bytes[..100]).unwrap_err().reason,
-            DecodeReason::Truncated { .. }
-        ));
+        assert!(matches!(ForcedWithdrawalRequest::decode(&bytes[..100]).unwrap_err().reason, DecodeReason::Truncated { .. }));
         let mut long = bytes.to_vec();
         long.push(0);
         assert_eq!(ForcedWithdrawalRequest::decode(&long).unwrap_err().reason, DecodeReason::TrailingBytes(1));
@@ -132,10 +129,7 @@ mod tests {
         assert!(ForcedWithdrawalRequest::decode(&bad_token).is_err());
         let mut big_s = bytes;
         big_s[112..].copy_from_slice(&FIELD_MODULUS_BE);
-        assert!(matches!(
-            ForcedWithdrawalRequest::decode(&big_s).unwrap_err().reason,
-            DecodeReason::OutOfRange(_)
-        ));
+        assert!(matches!(ForcedWithdrawalRequest::decode(&big_s).unwrap_err().reason, DecodeReason::OutOfRange(_)));
     }
 
     #[test]

@@ -19,12 +19,9 @@ mod tx;
 pub use amount::{PackError, PackedAmount, PackedFee};
 pub use error::{DecodeError, DecodeReason};
 pub use forced::{is_field_element, ForcedWithdrawalRequest, FIELD_MODULUS_BE};
-pub use op::{
-    decode_public_data, encode_public_data, DepositOp, ForcedWithdrawOp, Op, OpType, TransferOp,
-    TransferToNewOp, WithdrawOp,
-};
+pub use op::{decode_public_data, encode_public_data, DepositOp, ForcedWithdrawOp, Op, OpType, TransferOp, TransferToNewOp, WithdrawOp};
 pub use primitives::{
-    hex_lower, AccountIndex, Balance, ChainId, L1Address, Nonce, PackedPubKey, PackedSignature,
-    TokenId, ACCOUNT_INDEX_BITS, MAX_TOKENS, TOKEN_BITS,
+    hex_lower, AccountIndex, Balance, ChainId, L1Address, Nonce, PackedPubKey, PackedSignature, TokenId, ACCOUNT_INDEX_BITS, MAX_TOKENS,
+    TOKEN_BITS,
 };
 pub use tx::{L1Deposit, SignedTx, TransferTx, Tx, WithdrawTx};

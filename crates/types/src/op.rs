@@ -6,10 +6,7 @@
 //! packed numbers.
 
 use crate::reader::Reader;
-use crate::{
-    AccountIndex, Balance, DecodeError, DecodeReason, L1Address, PackedAmount, PackedFee,
-    PackedPubKey, TokenId,
-};
+use crate::{AccountIndex, Balance, DecodeError, DecodeReason, L1Address, PackedAmount, PackedFee, PackedPubKey, TokenId};
 
 /// Type codes of the op header byte (high 3 bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -230,10 +227,7 @@ impl Op {
 
     /// Decodes one op from the front of `bytes`, returning it and the bytes it used.
     pub fn decode_prefix(bytes: &[u8]) -> Result<(Self, usize), DecodeError> {
-        let first = *bytes.first().ok_or(DecodeError::new(
-            "Op",
-            DecodeReason::Truncated { needed: 1, got: 0 },
-        ))?;
+        let first = *bytes.first().ok_or(DecodeError::new("Op", DecodeReason::Truncated { needed: 1, got: 0 }))?;
         let ty = OpType::from_code(first >> 5)?;
         // Token ids always fit the 5 low bits, so this cannot fail.
         let token = TokenId::new((first & 0x1f) as u32)?;
@@ -243,10 +237,7 @@ impl Op {
         let op = match ty {
             OpType::Noop => {
                 if token != TokenId::ETH {
-                    return Err(DecodeError::new(
-                        "Op",
-                        DecodeReason::ReservedBitsSet("noop header must be 0x00"),
-                    ));
+                    return Err(DecodeError::new("Op", DecodeReason::ReservedBitsSet("noop header must be 0x00")));
                 }
                 Op::Noop
             }
@@ -286,10 +277,7 @@ impl Op {
                     request_hash: r.array(need)?,
                 };
                 if !crate::is_field_element(&op.request_hash) {
-                    return Err(DecodeError::new(
-                        "Op",
-                        DecodeReason::OutOfRange("request hash at or above the field modulus"),
-                    ));
+                    return Err(DecodeError::new("Op", DecodeReason::OutOfRange("request hash at or above the field modulus")));
                 }
                 Op::ForcedWithdraw(op)
             }

@@ -23,10 +23,7 @@ impl AccountIndex {
     /// Wraps `index`, refusing values that do not fit 24 bits.
     pub fn new(index: u32) -> Result<Self, DecodeError> {
         if index > Self::MAX {
-            return Err(DecodeError::new(
-                "AccountIndex",
-                DecodeReason::OutOfRange("account index exceeds 24 bits"),
-            ));
+            return Err(DecodeError::new("AccountIndex", DecodeReason::OutOfRange("account index exceeds 24 bits")));
         }
         Ok(Self(index))
     }
@@ -68,10 +65,7 @@ impl TokenId {
     /// Wraps `id`, refusing ids the encoding cannot carry.
     pub fn new(id: u32) -> Result<Self, DecodeError> {
         if id >= MAX_TOKENS {
-            return Err(DecodeError::new(
-                "TokenId",
-                DecodeReason::OutOfRange("token id must be below 32"),
-            ));
+            return Err(DecodeError::new("TokenId", DecodeReason::OutOfRange("token id must be below 32")));
         }
         Ok(Self(id as u8))
     }

@@ -17,10 +17,10 @@ impl<'a> Reader<'a> {
     /// Reads the next `N` bytes, or fails with the total size the value would need.
     pub(crate) fn array<const N: usize>(&mut self, total_needed: usize) -> Result<[u8; N], DecodeError> {
         let end = self.pos + N;
-        let slice = self.bytes.get(self.pos..end).ok_or(DecodeError::new(
-            self.ty,
-            DecodeReason::Truncated { needed: total_needed, got: self.bytes.len() },
-        ))?;
+        let slice = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(DecodeError::new(self.ty, DecodeReason::Truncated { needed: total_needed, got: self.bytes.len() }))?;
         self.pos = end;
         let mut out = [0u8; N];
         out.copy_from_slice(slice);

@@ -7,8 +7,8 @@
 
 use crate::reader::Reader;
 use crate::{
-    AccountIndex, Balance, DecodeError, DecodeReason, L1Address, Nonce, OpType, PackedAmount,
-    PackedFee, PackedPubKey, PackedSignature, TokenId,
+    AccountIndex, Balance, DecodeError, DecodeReason, L1Address, Nonce, OpType, PackedAmount, PackedFee, PackedPubKey, PackedSignature,
+    TokenId,
 };
 
 /// A transfer as signed by the owner of `from`.
@@ -131,9 +131,7 @@ impl SignedTx {
     /// Strictly decodes one signed transaction occupying all of `bytes`.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         const TY: &str = "SignedTx";
-        let first = *bytes
-            .first()
-            .ok_or(DecodeError::new(TY, DecodeReason::Truncated { needed: 1, got: 0 }))?;
+        let first = *bytes.first().ok_or(DecodeError::new(TY, DecodeReason::Truncated { needed: 1, got: 0 }))?;
         let token = TokenId::new((first & 0x1f) as u32)?;
         let mut r = Reader::new(TY, bytes);
         let tx = match first >> 5 {

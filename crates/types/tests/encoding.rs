@@ -15,14 +15,12 @@ fn token(t: u32) -> TokenId {
 fn arb_op() -> impl Strategy<Value = Op> {
     let index = (0..=AccountIndex::MAX).prop_map(idx);
     let tok = (0..MAX_TOKENS).prop_map(token);
-    let amount = (0u64..(1 << 27), 0u32..=25)
-        .prop_map(|(m, e)| PackedAmount::new(m as u128 * 10u128.pow(e)).unwrap());
+    let amount = (0u64..(1 << 27), 0u32..=25).prop_map(|(m, e)| PackedAmount::new(m as u128 * 10u128.pow(e)).unwrap());
     let fee = (0u128..=7, 0u32..=25).prop_map(|(m, e)| PackedFee::new(m * 10u128.pow(e)).unwrap());
     prop_oneof![
         Just(Op::Noop),
-        (index.clone(), any::<[u8; 32]>(), tok.clone(), any::<u128>()).prop_map(|(to, pk, token, amount)| {
-            Op::Deposit(DepositOp { to, pubkey: PackedPubKey(pk), token, amount })
-        }),
+        (index.clone(), any::<[u8; 32]>(), tok.clone(), any::<u128>())
+            .prop_map(|(to, pk, token, amount)| { Op::Deposit(DepositOp { to, pubkey: PackedPubKey(pk), token, amount }) }),
         (index.clone(), index.clone(), tok.clone(), amount.clone(), fee.clone())
             .prop_map(|(from, to, token, amount, fee)| Op::Transfer(TransferOp { from, to, token, amount, fee })),
         (index.clone(), index.clone(), any::<[u8; 32]>(), tok.clone(), amount, fee.clone()).prop_map(
@@ -35,9 +33,8 @@ fn arb_op() -> impl Strategy<Value = Op> {
                 fee
             })
         ),
-        (index.clone(), tok.clone(), any::<u128>(), fee, any::<[u8; 20]>()).prop_map(|(from, token, amount, fee, a)| {
-            Op::Withdraw(WithdrawOp { from, token, amount, fee, to_l1: L1Address(a) })
-        }),
+        (index.clone(), tok.clone(), any::<u128>(), fee, any::<[u8; 20]>())
+            .prop_map(|(from, token, amount, fee, a)| { Op::Withdraw(WithdrawOp { from, token, amount, fee, to_l1: L1Address(a) }) }),
         // Request hashes are field elements: the top byte stays below p's (0x30).
         (index, tok, any::<u128>(), 0u8..0x30, any::<[u8; 31]>()).prop_map(|(account, token, withdrawn, top, rest)| {
             let mut request_hash = [top; 32];
@@ -84,13 +81,7 @@ fn unknown_op_type_is_refused() {
 
 #[test]
 fn forced_withdraw_with_request_hash_not_below_p_is_refused() {
-    let mut bytes = Op::ForcedWithdraw(ForcedWithdrawOp {
-        account: idx(3),
-        token: token(1),
-        withdrawn: 9,
-        request_hash: [0; 32],
-    })
-    .encode();
+    let mut bytes = Op::ForcedWithdraw(ForcedWithdrawOp { account: idx(3), token: token(1), withdrawn: 9, request_hash: [0; 32] }).encode();
     assert_eq!(bytes.len(), 52);
     assert_eq!(bytes[0], 0xa1);
     bytes[20..].copy_from_slice(&FIELD_MODULUS_BE);
@@ -106,13 +97,8 @@ fn noop_with_token_bits_is_refused() {
 
 #[test]
 fn truncated_and_trailing_ops_are_refused() {
-    let op = Op::Withdraw(WithdrawOp {
-        from: idx(7),
-        token: token(3),
-        amount: 5,
-        fee: PackedFee::new(1).unwrap(),
-        to_l1: L1Address([9; 20]),
-    });
+    let op =
+        Op::Withdraw(WithdrawOp { from: idx(7), token: token(3), amount: 5, fee: PackedFee::new(1).unwrap(), to_l1: L1Address([9; 20]) });
     let bytes = op.encode();
     for cut in 0..bytes.len() {
         let err = Op::decode(&bytes[..cut]).unwrap_err();

@@ -26,9 +26,7 @@ pub fn range_check(x: &FVar, bits: usize) -> Result<Vec<Bool>, SynthesisError> {
             if cs.is_none() {
                 Ok(Bool::constant(value.as_ref().expect("constant has a value")[i]))
             } else {
-                Bool::new_witness(cs.clone(), || {
-                    value.as_ref().map(|v| v[i]).ok_or(SynthesisError::AssignmentMissing)
-                })
+                Bool::new_witness(cs.clone(), || value.as_ref().map(|v| v[i]).ok_or(SynthesisError::AssignmentMissing))
             }
         })
         .collect::<Result<_, _>>()?;

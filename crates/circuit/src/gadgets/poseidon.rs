@@ -11,7 +11,7 @@ use ark_relations::gr1cs::SynthesisError;
 use light_poseidon::PoseidonParameters;
 use std::sync::OnceLock;
 
-use super::{F, FVar};
+use super::{FVar, F};
 
 /// Largest arity supported (circomlib's widths up to 13).
 pub const MAX_INPUTS: usize = 12;
@@ -51,11 +51,7 @@ pub fn poseidon(inputs: &[FVar]) -> Result<FVar, SynthesisError> {
         } else {
             state[0] = sbox(&state[0])?;
         }
-        state = (0..t)
-            .map(|i| {
-                state.iter().zip(&p.mds[i]).fold(FVar::zero(), |acc, (s, m)| acc + s * *m)
-            })
-            .collect();
+        state = (0..t).map(|i| state.iter().zip(&p.mds[i]).fold(FVar::zero(), |acc, (s, m)| acc + s * *m)).collect();
     }
     Ok(state.swap_remove(0))
 }

@@ -39,14 +39,8 @@ pub fn transfer(from_key: u8, from: AccountIndex, to_key: u8, t: u32, amount: Ba
 }
 
 pub fn withdraw(from_key: u8, from: AccountIndex, t: u32, amount: Balance, fee: Balance, nonce: Nonce) -> LedgerOp {
-    let tx = Tx::Withdraw(WithdrawTx {
-        from,
-        to_l1: L1Address([0xab; 20]),
-        token: token(t),
-        amount,
-        fee: PackedFee::new(fee).unwrap(),
-        nonce,
-    });
+    let tx =
+        Tx::Withdraw(WithdrawTx { from, to_l1: L1Address([0xab; 20]), token: token(t), amount, fee: PackedFee::new(fee).unwrap(), nonce });
     LedgerOp::Tx(sign_tx(&key(from_key), CHAIN_ID, tx).unwrap())
 }
 
@@ -75,12 +69,32 @@ pub fn genesis_chunked(depth: u8, chunk_size: Option<std::num::NonZeroUsize>) ->
 /// the signer has an account.
 #[derive(Debug, Clone)]
 pub enum Action {
-    Deposit { key: u8, token: u32, amount: u128 },
-    Transfer { from: u8, to: u8, token: u32, amount: u64, fee: u8 },
-    Withdraw { from: u8, token: u32, amount: u64, fee: u8 },
+    Deposit {
+        key: u8,
+        token: u32,
+        amount: u128,
+    },
+    Transfer {
+        from: u8,
+        to: u8,
+        token: u32,
+        amount: u64,
+        fee: u8,
+    },
+    Withdraw {
+        from: u8,
+        token: u32,
+        amount: u64,
+        fee: u8,
+    },
     /// A forced withdrawal of `account` signed by key `signer`: executed when that key owns
     /// the account and the balance covers it, a no-op otherwise.
-    Forced { signer: u8, account: u32, token: u32, amount: u64 },
+    Forced {
+        signer: u8,
+        account: u32,
+        token: u32,
+        amount: u64,
+    },
 }
 
 /// Builds the batch greedily: each action becomes an op if the STF accepts the batch with
@@ -98,11 +112,12 @@ pub fn valid_batch(ledger: &Ledger, actions: &[Action], max_ops: usize, fee_acco
         let index_of = |k: u8| state.index_of(&key(k).public_key().pack());
         let op = match *action {
             Action::Deposit { key: k, token: t, amount } => Some(deposit(k, t, amount)),
-            Action::Transfer { from, to, token: t, amount, fee } => index_of(from).map(|i| {
-                transfer(from, i, to, t, amount as u128, fee as u128, state.account(i).unwrap().nonce)
-            }),
-            Action::Withdraw { from, token: t, amount, fee } => index_of(from)
-                .map(|i| withdraw(from, i, t, amount as u128, fee as u128, state.account(i).unwrap().nonce)),
+            Action::Transfer { from, to, token: t, amount, fee } => {
+                index_of(from).map(|i| transfer(from, i, to, t, amount as u128, fee as u128, state.account(i).unwrap().nonce))
+            }
+            Action::Withdraw { from, token: t, amount, fee } => {
+                index_of(from).map(|i| withdraw(from, i, t, amount as u128, fee as u128, state.account(i).unwrap().nonce))
+            }
             Action::Forced { signer, account, token: t, amount } => {
                 (account < (1 << state.config().tree_depth)).then(|| forced(signer, account, t, amount as u128))
             }
@@ -123,12 +138,20 @@ pub fn action() -> impl proptest::strategy::Strategy<Value = Action> {
     use proptest::prelude::*;
     prop_oneof![
         (0u8..5, 0u32..3, 1u128..100_000).prop_map(|(key, token, amount)| Action::Deposit { key, token, amount }),
-        (0u8..5, 0u8..6, 0u32..3, 0u64..60_000, 0u8..8)
-            .prop_map(|(from, to, token, amount, fee)| Action::Transfer { from, to, token, amount, fee }),
-        (0u8..5, 0u32..3, 0u64..60_000, 0u8..8)
-            .prop_map(|(from, token, amount, fee)| Action::Withdraw { from, token, amount, fee }),
+        (0u8..5, 0u8..6, 0u32..3, 0u64..60_000, 0u8..8).prop_map(|(from, to, token, amount, fee)| Action::Transfer {
+            from,
+            to,
+            token,
+            amount,
+            fee
+        }),
+        (0u8..5, 0u32..3, 0u64..60_000, 0u8..8).prop_map(|(from, token, amount, fee)| Action::Withdraw { from, token, amount, fee }),
         // Forced withdrawals, often signed by a key that does not own the account (no-ops).
-        (0u8..5, 0u32..5, 0u32..3, prop_oneof![Just(0u64), 0u64..80_000])
-            .prop_map(|(signer, account, token, amount)| Action::Forced { signer, account, token, amount }),
+        (0u8..5, 0u32..5, 0u32..3, prop_oneof![Just(0u64), 0u64..80_000]).prop_map(|(signer, account, token, amount)| Action::Forced {
+            signer,
+            account,
+            token,
+            amount
+        }),
     ]
 }

@@ -310,7 +310,8 @@ async fn child(args: &ConsensusBenchArgs, i: usize) -> Result<()> {
         bail!("child {i}: {} ports for a set of {}", args.ports.len(), args.n);
     }
     let signing_key = key(i)?;
-    let app = Arc::new(MemoryApp { me: signing_key.address(), set: validator_set(args.n, args.stakes)?, committed: Mutex::new(BTreeMap::new()) });
+    let app =
+        Arc::new(MemoryApp { me: signing_key.address(), set: validator_set(args.n, args.stakes)?, committed: Mutex::new(BTreeMap::new()) });
     let peers = args.ports.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, p)| loopback(*p)).collect::<Result<Vec<_>>>()?;
     let config = EngineConfig {
         moniker: format!("v{i}"),
@@ -460,7 +461,14 @@ fn simulated(args: &ConsensusBenchArgs, n: usize, cores: usize, delay_ms: f64, c
     let per = result.per_height_s(args.warmup);
     let p = Percentiles::of_seconds(&per).context("no simulated height")?;
     let total: f64 = per.iter().sum();
-    Ok(SimulatedRow { n, cores, delay_ms, per_height_ms: [p.p50, p.p99], heights_per_s: per.len() as f64 / total.max(1e-9), busy: result.busy_fraction })
+    Ok(SimulatedRow {
+        n,
+        cores,
+        delay_ms,
+        per_height_ms: [p.p50, p.p99],
+        heights_per_s: per.len() as f64 / total.max(1e-9),
+        busy: result.busy_fraction,
+    })
 }
 
 fn costs_of(rows: &[&MeasuredRow]) -> Option<ModelCosts> {
@@ -514,7 +522,15 @@ pub async fn run_consensus(args: &ConsensusBenchArgs) -> Result<Option<Consensus
             simulated_rows.push(simulated(args, n, n, args.wan_delay_ms, costs)?);
         }
     }
-    Ok(Some(ConsensusBenchReport { cores, block_time_ms: args.block_time_ms, stakes: args.stakes, measured, costs, checks, simulated: simulated_rows }))
+    Ok(Some(ConsensusBenchReport {
+        cores,
+        block_time_ms: args.block_time_ms,
+        stakes: args.stakes,
+        measured,
+        costs,
+        checks,
+        simulated: simulated_rows,
+    }))
 }
 
 /// The report as Markdown tables.

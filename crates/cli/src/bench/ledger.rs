@@ -10,9 +10,7 @@ use std::time::Instant;
 use tandem_crypto::PrivateKey;
 use tandem_state::signing::sign_tx;
 use tandem_state::{Ledger, LedgerConfig, LedgerOp};
-use tandem_types::{
-    AccountIndex, ChainId, L1Deposit, PackedAmount, PackedFee, TokenId, TransferTx, Tx, ACCOUNT_INDEX_BITS,
-};
+use tandem_types::{AccountIndex, ChainId, L1Deposit, PackedAmount, PackedFee, TokenId, TransferTx, Tx, ACCOUNT_INDEX_BITS};
 
 /// Parameters of `tandem bench ledger`.
 #[derive(Debug, Clone, Args)]
@@ -75,10 +73,7 @@ fn bench_key(i: u32) -> PrivateKey {
 fn validate(args: &LedgerBenchArgs) -> Result<()> {
     ensure!(args.transfers >= 1, "--transfers must be at least 1");
     ensure!(args.accounts >= 3, "--accounts must be at least 3 (the fee account and two parties)");
-    ensure!(
-        (1..=ACCOUNT_INDEX_BITS as u8).contains(&args.depth),
-        "--depth must be in 1..={ACCOUNT_INDEX_BITS}"
-    );
+    ensure!((1..=ACCOUNT_INDEX_BITS as u8).contains(&args.depth), "--depth must be in 1..={ACCOUNT_INDEX_BITS}");
     ensure!(
         u64::from(args.accounts) <= 1u64 << args.depth,
         "--accounts {} do not fit a tree of depth {} ({} leaves)",
@@ -100,9 +95,7 @@ fn funded_ledger(args: &LedgerBenchArgs) -> Result<(Ledger, Vec<PrivateKey>)> {
         .iter()
         .map(|k| LedgerOp::Deposit(L1Deposit { to: k.public_key().pack(), token: TokenId::ETH, amount: 10u128.pow(24) }))
         .collect();
-    ledger
-        .apply_batch(&deposits, AccountIndex::new(0)?)
-        .map_err(|e| anyhow::anyhow!("funding deposit {}: {}", e.index, e.error))?;
+    ledger.apply_batch(&deposits, AccountIndex::new(0)?).map_err(|e| anyhow::anyhow!("funding deposit {}: {}", e.index, e.error))?;
     Ok((ledger, keys))
 }
 
@@ -192,14 +185,20 @@ pub fn run_ledger(args: &LedgerBenchArgs) -> Result<Vec<LedgerBenchRow>> {
 
 /// The rows as a terminal table.
 pub fn ledger_table(rows: &[LedgerBenchRow]) -> String {
-    let mut out = String::from(
-        "threads  transfers  accounts  depth  repeat  median ms     min ms     max ms  transfers/s  per thread\n",
-    );
+    let mut out = String::from("threads  transfers  accounts  depth  repeat  median ms     min ms     max ms  transfers/s  per thread\n");
     for r in rows {
         out.push_str(&format!(
             "{:>7}  {:>9}  {:>8}  {:>5}  {:>6}  {:>9.1}  {:>9.1}  {:>9.1}  {:>11.0}  {:>10.0}\n",
-            r.threads, r.transfers, r.accounts, r.depth, r.repeat, r.median_ms, r.min_ms, r.max_ms,
-            r.transfers_per_s, r.transfers_per_s_per_thread
+            r.threads,
+            r.transfers,
+            r.accounts,
+            r.depth,
+            r.repeat,
+            r.median_ms,
+            r.min_ms,
+            r.max_ms,
+            r.transfers_per_s,
+            r.transfers_per_s_per_thread
         ));
     }
     out

@@ -33,7 +33,8 @@ pub fn rate_points(report: &SetBenchReport) -> Vec<RatePoint> {
     by_rate
         .into_iter()
         .map(|(rate, rows)| {
-            let latencies: Vec<[f64; 3]> = rows.iter().filter_map(|r| r.latency_ms).map(|l| [l.p50 / 1e3, l.p90 / 1e3, l.p99 / 1e3]).collect();
+            let latencies: Vec<[f64; 3]> =
+                rows.iter().filter_map(|r| r.latency_ms).map(|l| [l.p50 / 1e3, l.p90 / 1e3, l.p99 / 1e3]).collect();
             let mean = |i: usize| latencies.iter().map(|l| l[i]).sum::<f64>() / latencies.len() as f64;
             RatePoint {
                 offered: rate as f64,
@@ -103,7 +104,13 @@ pub fn latency_plot_svg(report: &SetBenchReport) -> Result<String> {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
             chart.draw_series(series.into_iter().map(|p| Circle::new(p, 4, color.filled()))).map_err(drawing)?;
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE).border_style(BLACK).draw().map_err(drawing)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE)
+            .border_style(BLACK)
+            .draw()
+            .map_err(drawing)?;
 
         let mut chart = ChartBuilder::on(&lower)
             .margin(12)
@@ -133,7 +140,13 @@ pub fn latency_plot_svg(report: &SetBenchReport) -> Result<String> {
             .label("included")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], INCLUDED.stroke_width(2)));
         chart.draw_series(series.into_iter().map(|p| Circle::new(p, 4, INCLUDED.filled()))).map_err(drawing)?;
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE).border_style(BLACK).draw().map_err(drawing)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE)
+            .border_style(BLACK)
+            .draw()
+            .map_err(drawing)?;
         root.present().map_err(drawing)?;
     }
     Ok(svg)
@@ -242,13 +255,16 @@ mod tests {
 /// model of a deployment with one core per validator.
 pub fn consensus_plot_svg(report: &super::consensus::ConsensusBenchReport) -> Result<String> {
     let measured: Vec<(f64, f64)> = report.measured.iter().map(|m| (m.n as f64, m.per_height_ms.p50)).collect();
-    let here: Vec<(f64, f64)> = report.simulated.iter().filter(|s| s.cores == report.cores).map(|s| (s.n as f64, s.per_height_ms[0])).collect();
+    let here: Vec<(f64, f64)> =
+        report.simulated.iter().filter(|s| s.cores == report.cores).map(|s| (s.n as f64, s.per_height_ms[0])).collect();
     let deployed: Vec<(f64, f64)> =
         report.simulated.iter().filter(|s| s.cores == s.n && s.cores != report.cores).map(|s| (s.n as f64, s.per_height_ms[0])).collect();
     let wan_ms = report.simulated.iter().find(|s| s.cores == s.n && s.cores != report.cores).map_or(0.0, |s| s.delay_ms);
     let all: Vec<(f64, f64)> = measured.iter().chain(&here).chain(&deployed).copied().filter(|p| p.1 > 0.0).collect();
-    let (x_lo, x_hi) = (all.iter().map(|p| p.0).fold(f64::MAX, f64::min).min(4.0) / 1.2, all.iter().map(|p| p.0).fold(0.0, f64::max).max(4.0) * 1.2);
-    let (y_lo, y_hi) = (all.iter().map(|p| p.1).fold(f64::MAX, f64::min).min(10.0) / 1.5, all.iter().map(|p| p.1).fold(0.0, f64::max).max(10.0) * 1.5);
+    let (x_lo, x_hi) =
+        (all.iter().map(|p| p.0).fold(f64::MAX, f64::min).min(4.0) / 1.2, all.iter().map(|p| p.0).fold(0.0, f64::max).max(4.0) * 1.2);
+    let (y_lo, y_hi) =
+        (all.iter().map(|p| p.1).fold(f64::MAX, f64::min).min(10.0) / 1.5, all.iter().map(|p| p.1).fold(0.0, f64::max).max(10.0) * 1.5);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (SIZE.0, SIZE.1 * 6 / 10)).into_drawing_area();
@@ -289,7 +305,13 @@ pub fn consensus_plot_svg(report: &super::consensus::ConsensusBenchReport) -> Re
             .map_err(drawing)?
             .label("measured (processes on this machine)")
             .legend(move |(x, y)| Cross::new((x + 10, y), 6, color.stroke_width(3)));
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE).border_style(BLACK).draw().map_err(drawing)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE)
+            .border_style(BLACK)
+            .draw()
+            .map_err(drawing)?;
         root.present().map_err(drawing)?;
     }
     Ok(svg)

@@ -52,7 +52,9 @@ use std::time::{Duration, Instant, SystemTime};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::{anvil_binary, repo_root, spawn_anvil, AnvilOptions};
-use tandem_devnet::{bootstrap_staked_set, tail, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec, Supervised};
+use tandem_devnet::{
+    bootstrap_staked_set, tail, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec, Supervised,
+};
 use tandem_l1::{PrivateKeySigner, RollupClient, U256};
 use tandem_state::signing::sign_tx;
 use tandem_types::{AccountIndex, PackedAmount, PackedFee, PackedPubKey, TokenId, TransferTx, Tx, ACCOUNT_INDEX_BITS};
@@ -197,10 +199,7 @@ pub fn validate(args: &SetBenchArgs) -> Result<()> {
         );
     }
     ensure!(args.drain_s <= 3_600, "--drain-s must be at most 3600");
-    ensure!(
-        (1..=ACCOUNT_INDEX_BITS as u8).contains(&args.tree_depth),
-        "--tree-depth must be in 1..={ACCOUNT_INDEX_BITS}"
-    );
+    ensure!((1..=ACCOUNT_INDEX_BITS as u8).contains(&args.tree_depth), "--tree-depth must be in 1..={ACCOUNT_INDEX_BITS}");
     ensure!(
         (2..=MAX_ACCOUNTS).contains(&args.accounts),
         "--accounts must be in 2..={MAX_ACCOUNTS} (every transfer goes to another account)"
@@ -439,7 +438,11 @@ fn repeat_summary(rows: &[SetBenchRow]) -> String {
     let median = |mut v: Vec<f64>| -> f64 {
         v.sort_by(f64::total_cmp);
         let n = v.len();
-        if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
     };
     let mut out = String::new();
     for (rate, runs) in by_rate.iter().filter(|(_, runs)| runs.len() > 1) {
@@ -676,7 +679,8 @@ impl SetNet {
         let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
         ensure!(keys.len() > DEPOSITORS, "anvil made {} dev accounts, not {}", keys.len(), DEPOSITORS + 1);
         let fee_key = PrivateKey::from_seed([60; 32]);
-        let genesis = tandem_chain::genesis_root(CHAIN_ID, args.tree_depth, fee_key.public_key().pack()).map_err(|e| anyhow!("genesis: {e}"))?;
+        let genesis =
+            tandem_chain::genesis_root(CHAIN_ID, args.tree_depth, fee_key.public_key().pack()).map_err(|e| anyhow!("genesis: {e}"))?;
         // No epoch change during a run: one long epoch.
         let epoch_length = 86_400;
         let stakes = stakes_tokens(n);
@@ -744,7 +748,8 @@ impl SetNet {
                 withhold_batches: false,
             });
             let log_path = dir.path().join(format!("member{i}.log"));
-            let child = Supervised::spawn(format!("member {i}"), node.command(tandem), &log_path).map_err(|e| anyhow!("starting member {i}: {e}"))?;
+            let child = Supervised::spawn(format!("member {i}"), node.command(tandem), &log_path)
+                .map_err(|e| anyhow!("starting member {i}: {e}"))?;
             let rpc = HttpClientBuilder::default()
                 .request_timeout(Duration::from_secs(120))
                 .build(format!("http://127.0.0.1:{rpc_port}"))
@@ -882,10 +887,17 @@ async fn fund_accounts(net: &SetNet, n: usize) -> Result<Vec<User>> {
             if let Some(i) = found {
                 break i;
             }
-            ensure!(Instant::now() < deadline, "the deposit for {hex_key} was not credited on every member within {} s", CREDIT_TIMEOUT.as_secs());
+            ensure!(
+                Instant::now() < deadline,
+                "the deposit for {hex_key} was not credited on every member within {} s",
+                CREDIT_TIMEOUT.as_secs()
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         };
-        let index = u32::try_from(index).ok().and_then(|i| AccountIndex::new(i).ok()).ok_or_else(|| anyhow!("account index {index} out of range"))?;
+        let index = u32::try_from(index)
+            .ok()
+            .and_then(|i| AccountIndex::new(i).ok())
+            .ok_or_else(|| anyhow!("account index {index} out of range"))?;
         users.push(User { key, packed, index });
     }
     eprintln!("{n} accounts credited on every member after {:.1} s", started.elapsed().as_secs_f64());
@@ -997,7 +1009,11 @@ fn recipient(k: usize, sender: usize, accounts: usize) -> usize {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
     let other = (z % (accounts.max(2) as u64 - 1)) as usize;
-    if other >= sender { other + 1 } else { other }
+    if other >= sender {
+        other + 1
+    } else {
+        other
+    }
 }
 
 /// Signs `count` transfers: transfer k is from account k % A (to [`recipient`]`(k, …)`) with
@@ -1015,7 +1031,10 @@ fn presign(users: &[User], nonces: &[u32], count: usize, rate: u64) -> Result<Ve
                         .iter()
                         .map(|&k| {
                             let acct = k % a;
-                            let nonce = u32::try_from(k / a).ok().and_then(|d| nonces[acct].checked_add(d)).ok_or_else(|| anyhow!("nonce overflow"))?;
+                            let nonce = u32::try_from(k / a)
+                                .ok()
+                                .and_then(|d| nonces[acct].checked_add(d))
+                                .ok_or_else(|| anyhow!("nonce overflow"))?;
                             let tx = Tx::Transfer(TransferTx {
                                 from: users[acct].index,
                                 to: users[recipient(k, acct, a)].packed,
@@ -1126,13 +1145,7 @@ fn send_one_by_one(
 /// sends everything due to it, at most `batch` per call, one call at a time (so each account's
 /// nonces arrive in order), then what fell due meanwhile. An account's first refusal ends its
 /// sending; a failed call ends the member's.
-fn send_batched(
-    tasks: &mut tokio::task::JoinSet<()>,
-    net: &SetNet,
-    schedule: Vec<Vec<(Duration, String)>>,
-    batch: usize,
-    log: &SendLog,
-) {
+fn send_batched(tasks: &mut tokio::task::JoinSet<()>, net: &SetNet, schedule: Vec<Vec<(Duration, String)>>, batch: usize, log: &SendLog) {
     let n = net.members.len();
     let mut per_member: Vec<Vec<(Duration, usize, String)>> = vec![Vec::new(); n];
     for (a, list) in schedule.into_iter().enumerate() {
@@ -1187,7 +1200,14 @@ fn send_batched(
 
 /// One rate; its `ceiling_tx_s` and `of_ceiling` are left at 0 for the caller, which measures
 /// the ledger after the drain.
-async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shared<Tracker>, rate: u64, round: usize) -> Result<SetBenchRow> {
+async fn phase(
+    net: &SetNet,
+    args: &SetBenchArgs,
+    users: &[User],
+    tracker: &Shared<Tracker>,
+    rate: u64,
+    round: usize,
+) -> Result<SetBenchRow> {
     let nonces = idle_nonces(net, users, rate).await?;
     let count = (rate * args.duration_s) as usize;
     let schedule = if rate > 0 {
@@ -1250,11 +1270,13 @@ async fn phase(net: &SetNet, args: &SetBenchArgs, users: &[User], tracker: &Shar
     let warm = t0_std + Duration::from_secs(args.warm_s);
     let window = (t_end - warm).as_secs_f64().max(1e-9);
     let in_window = sent.iter().filter(|s| inclusion(&t, s).is_some_and(|i| i >= warm && i <= t_end)).count();
-    let latency: Vec<f64> = sent.iter().filter(|s| s.sent >= warm).filter_map(|s| inclusion(&t, s).map(|i| (i - s.sent).as_secs_f64())).collect();
+    let latency: Vec<f64> =
+        sent.iter().filter(|s| s.sent >= warm).filter_map(|s| inclusion(&t, s).map(|i| (i - s.sent).as_secs_f64())).collect();
     let submit_rpc: Vec<f64> = sent.iter().map(|s| (s.acked - s.sent).as_secs_f64()).collect();
     let max_lag_s = sent.iter().map(|s| s.sent.saturating_duration_since(t0_std + s.sched).as_secs_f64()).fold(0.0, f64::max);
     let last_send = sent.iter().map(|s| s.sent).max().unwrap_or(t0_std);
-    let submit_tx_s = if sent.is_empty() { 0.0 } else { sent.len() as f64 / last_send.saturating_duration_since(t0_std).as_secs_f64().max(1e-9) };
+    let submit_tx_s =
+        if sent.is_empty() { 0.0 } else { sent.len() as f64 / last_send.saturating_duration_since(t0_std).as_secs_f64().max(1e-9) };
     let b1 = t.seen[0].iter().filter(|(_, at)| **at <= t_end).map(|(b, _)| *b).max().unwrap_or(b0);
     // `range` panics on an empty inclusive range (b1 == b0: no block in the phase, e.g. rate 0).
     let block_ops: Vec<u64> = t.ops.range(b0 + 1..).take_while(|(b, _)| **b <= b1).map(|(_, o)| *o).collect();
@@ -1647,7 +1669,9 @@ pub(crate) mod tests {
             close(cells[16], &[f(&j["checked_ok"]), f(&j["checked"])], 0);
         }
         assert!(table.contains("4 members (stakes 400/300/200/100), 2 cores"));
-        assert!(table.contains("execution ceiling: 2 cores x 1200 transfers/s (one ledger, one core, same accounts and depth) / 4 members = 600 tx/s"));
+        assert!(table.contains(
+            "execution ceiling: 2 cores x 1200 transfers/s (one ledger, one core, same accounts and depth) / 4 members = 600 tx/s"
+        ));
         assert_eq!((json["ledger_one_core_tx_s"].as_f64(), json["execution_ceiling_tx_s"].as_f64()), (Some(1200.0), Some(600.0)));
         assert!(table.contains("4 signers, <= 128 ops (mean 47 ops): 9 batches, mean gasUsed 159718"));
         assert_eq!(json["l1_batches"][0]["mean_gas_used"], 159_718);
@@ -1739,7 +1763,18 @@ pub(crate) mod tests {
             set: SetBenchArgs,
         }
         let cli = Cli::try_parse_from([
-            "set", "--members", "10", "--rates", "20,50,100", "--duration-s", "15", "--warm-s", "5", "--plot", "x.svg", "--json",
+            "set",
+            "--members",
+            "10",
+            "--rates",
+            "20,50,100",
+            "--duration-s",
+            "15",
+            "--warm-s",
+            "5",
+            "--plot",
+            "x.svg",
+            "--json",
         ])
         .unwrap();
         assert_eq!((cli.set.members, cli.set.rates.clone(), cli.set.duration_s, cli.set.warm_s), (10, vec![20, 50, 100], 15, 5));

@@ -180,7 +180,8 @@ impl ForgedBatchDemo {
             let roots: Vec<B256> = outcome.intermediate_roots.iter().map(|r| B256::from(fr_to_be_bytes(r))).collect();
             let public_data = encode_public_data(&ops);
             let new_root = B256::from(fr_to_be_bytes(&outcome.root));
-            let header = BatchHeader::new(number, prev_state_root, new_root, &roots, &public_data, ops.len() as u32, 0, Lane::Optimistic, 0);
+            let header =
+                BatchHeader::new(number, prev_state_root, new_root, &roots, &public_data, ops.len() as u32, 0, Lane::Optimistic, 0);
             // The chain may commit this number first: then try again on top of it.
             match self.forger.commit(&sequencer, &header, &public_data).await {
                 Ok(tx) => {
@@ -196,7 +197,8 @@ impl ForgedBatchDemo {
         };
 
         let game = DisputeClient::new(&self.l1_url, self.game, None)?;
-        let forged = sequencer.committed_batch(number, self.deploy_block).await?.ok_or_else(|| anyhow!("forged batch {number} not found"))?;
+        let forged =
+            sequencer.committed_batch(number, self.deploy_block).await?.ok_or_else(|| anyhow!("forged batch {number} not found"))?;
         let revert_count = sequencer.revert_count().await?;
         let deadline = Instant::now() + Duration::from_secs(300);
         let mut challenged = false;
@@ -240,14 +242,21 @@ impl ForgedBatchDemo {
                 crate::amount::format_units(burned.saturating_to(), 18)
             ));
             DisputeClient::new(&self.l1_url, self.game, Some(key.clone()))?.post_sequencer_bond(bond).await?;
-            say(format!("the sequencer posted a new {} ETH bond (the owner could instead replace it, after the admin delay)", crate::amount::format_units(bond.saturating_to(), 18)));
+            say(format!(
+                "the sequencer posted a new {} ETH bond (the owner could instead replace it, after the admin delay)",
+                crate::amount::format_units(bond.saturating_to(), 18)
+            ));
         }
         if let Forger::Colluders { members, stakers, staking, symbol, .. } = &self.forger {
             let staking = tandem_l1::StakingClient::new(&self.l1_url, *staking, None)?;
             let mut left = Vec::new();
             for (i, staker) in members.iter().zip(stakers) {
                 let info = staking.staker_info(*staker).await?;
-                left.push(format!("member {i}: {} {symbol} staked, registered {}", crate::amount::format_units(info.active_stake.saturating_to(), 18), info.registered));
+                left.push(format!(
+                    "member {i}: {} {symbol} staked, registered {}",
+                    crate::amount::format_units(info.active_stake.saturating_to(), 18),
+                    info.registered
+                ));
             }
             say(format!("the signers of the forged batch were SLASHED of their whole stake and left the set ({})", left.join("; ")));
             let epoch = staking.current_epoch().await?;
@@ -270,11 +279,8 @@ impl ForgedBatchDemo {
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-        let balance = l2
-            .account(AccountRef::Key(B256::from(pk.pack().0)))
-            .await?
-            .and_then(|a| a.balances.get(&0).map(|b| b.0))
-            .unwrap_or(0);
+        let balance =
+            l2.account(AccountRef::Key(B256::from(pk.pack().0))).await?.and_then(|a| a.balances.get(&0).map(|b| b.0)).unwrap_or(0);
         say(format!(
             "the chain resumed: batch {number} is the chain's own again; the victim's L2 balance is intact: {} ETH",
             crate::amount::format_units(balance, 18)

@@ -22,13 +22,13 @@ use crate::rpc::L2Client;
 use alloy::providers::{DynProvider, Provider};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{json, Value};
-use tandem_chain::BlockRecord;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tandem_chain::BlockRecord;
 use tandem_devnet::{
-    anvil_rpc, bootstrap_staked_set, wait_ready, FaultProofs, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec,
-    Supervised,
+    anvil_rpc, bootstrap_staked_set, wait_ready, FaultProofs, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams,
+    StakedSetSpec, Supervised,
 };
 use tandem_l1::bindings::staked::StakedRollup;
 use tandem_l1::bindings::DevToken;
@@ -162,9 +162,12 @@ fn plan(args: &DevnetArgs, data_dir: &Path) -> Result<Vec<Member>> {
             dir: data_dir.join(format!("member{i}")),
             log: data_dir.join(format!("member{i}.log")),
         };
-        for (p, flag) in
-            [(m.rpc_port, "--rpc-port"), (m.metrics_port, "--metrics-port"), (m.dashboard_port, "--dashboard-port"), (m.p2p_port, "--p2p-port")]
-        {
+        for (p, flag) in [
+            (m.rpc_port, "--rpc-port"),
+            (m.metrics_port, "--metrics-port"),
+            (m.dashboard_port, "--dashboard-port"),
+            (m.p2p_port, "--p2p-port"),
+        ] {
             let what = format!("{flag} + {i} (member {i})");
             if let Some(other) = used.insert(p, what.clone()) {
                 bail!("port {p} would serve both {other} and {what}: the port ranges overlap, move one of the flags");
@@ -283,7 +286,11 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
     let members = plan(args, &data_dir)?;
     for m in &members {
         if m.dir.exists() {
-            eprintln!("==> fresh devnet: removing the previous data of member {} in {} (anvil keeps no L1 state between runs)", m.index, m.dir.display());
+            eprintln!(
+                "==> fresh devnet: removing the previous data of member {} in {} (anvil keeps no L1 state between runs)",
+                m.index,
+                m.dir.display()
+            );
             std::fs::remove_dir_all(&m.dir).with_context(|| format!("removing {}", m.dir.display()))?;
         }
     }
@@ -353,7 +360,13 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
         .await
         .map_err(|e| anyhow!("reading the staking token's symbol: {e}"))?;
     for m in &members {
-        eprintln!("    member {}: staked {} from {} (signing key {})", m.index, show_tokens(m.stake, &symbol), m.l1.address(), m.signing.address());
+        eprintln!(
+            "    member {}: staked {} from {} (signing key {})",
+            m.index,
+            show_tokens(m.stake, &symbol),
+            m.l1.address(),
+            m.signing.address()
+        );
     }
     eprintln!("    epoch {genesis_epoch}'s set is the members");
     // The genesis epoch's rewards first, while L1 time is at its start.
@@ -552,8 +565,10 @@ impl Summary<'_> {
         }
         let smallest = &members[n - 1];
         let joiner = member_signing_key(n);
-        let joiner_address =
-            tandem_devnet::staked_set::local_network_address(args.p2p_port.saturating_add(n as u16), args.rpc_port.saturating_add(n as u16));
+        let joiner_address = tandem_devnet::staked_set::local_network_address(
+            args.p2p_port.saturating_add(n as u16),
+            args.rpc_port.saturating_add(n as u16),
+        );
         let sequencer_examples = vec![
             format!("{s} status --staker {}", member0.l1.address()),
             format!(
@@ -659,8 +674,14 @@ impl Summary<'_> {
             show(params.max_stake),
             params.max_active
         );
-        text += &format!("  rewards       {} funded for epoch {reward_epoch}, shared by stake once it is over\n", show(tokens(REWARD_POOL_TOKENS)));
-        text += &format!("  deploy block {}, challenge window {} s, L2 block time {} ms\n", d.deploy_block, args.challenge_window, args.block_time_ms);
+        text += &format!(
+            "  rewards       {} funded for epoch {reward_epoch}, shared by stake once it is over\n",
+            show(tokens(REWARD_POOL_TOKENS))
+        );
+        text += &format!(
+            "  deploy block {}, challenge window {} s, L2 block time {} ms\n",
+            d.deploy_block, args.challenge_window, args.block_time_ms
+        );
         text += &match d.dispute_game {
             Some(game) => format!(
                 "  fault proofs  dispute game {game}: anyone may challenge a chunk of a batch (bond {} ETH); unanswered within {} s, it is reverted and its signers lose their whole stake; provers answer, a challenger watches\n",
@@ -855,14 +876,14 @@ mod tests {
 
     #[test]
     fn member_keys_are_distinct_and_stable() {
-        let keys: BTreeSet<Address> = (0..=MAX_SEQUENCERS).flat_map(|i| [member_l1_key(i).address(), member_signing_key(i).address()]).collect();
+        let keys: BTreeSet<Address> =
+            (0..=MAX_SEQUENCERS).flat_map(|i| [member_l1_key(i).address(), member_signing_key(i).address()]).collect();
         assert_eq!(keys.len(), 2 * (MAX_SEQUENCERS + 1));
         // Stable: the keys are the documented derivation from the public labels, which the
         // printed commands and other tools rely on.
         for i in [0, 3, MAX_SEQUENCERS] {
-            let from_label = |label: String| {
-                PrivateKeySigner::from_bytes(&alloy::primitives::keccak256(label.as_bytes())).expect("scalar").address()
-            };
+            let from_label =
+                |label: String| PrivateKeySigner::from_bytes(&alloy::primitives::keccak256(label.as_bytes())).expect("scalar").address();
             assert_eq!(member_l1_key(i).address(), from_label(format!("tandem.devnet.member.{i}.l1")));
             assert_eq!(member_signing_key(i).address(), from_label(format!("tandem.devnet.member.{i}.signing")));
         }

@@ -3,14 +3,16 @@
 #![allow(dead_code)]
 
 use jsonrpsee::http_client::{HttpClient, HttpClientBuilder};
-use tandem_api::{AccountRef, AccountView, MemberApiClient, SequencerSetView, TandemApiClient};
-use tandem_chain::BlockRecord;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+use tandem_api::{AccountRef, AccountView, MemberApiClient, SequencerSetView, TandemApiClient};
+use tandem_chain::BlockRecord;
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::test_anvil;
-use tandem_devnet::{bootstrap_staked_set, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec, Supervised};
+use tandem_devnet::{
+    bootstrap_staked_set, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec, Supervised,
+};
 use tandem_l1::{PrivateKeySigner, RollupClient, StakingClient, U256};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
@@ -265,7 +267,8 @@ impl SetDevnet {
             .enumerate()
             .map(|(i, (stake, (p2p, rpc)))| StakedMember::local(keys[i + 1].clone(), signing_key(i).address(), tokens(*stake), *p2p, *rpc))
             .collect();
-        let exodus = tandem_devnet::ExodusParams::unexercised().with_forced_inbox(tandem_devnet::ForcedInboxParams::devnet(CHAIN_ID, DEPTH));
+        let exodus =
+            tandem_devnet::ExodusParams::unexercised().with_forced_inbox(tandem_devnet::ForcedInboxParams::devnet(CHAIN_ID, DEPTH));
         let spec = StakedSetSpec {
             deployer: keys[0].clone(),
             genesis_root: genesis,

@@ -26,13 +26,7 @@ pub fn root_of(ledger: &Ledger) -> B256 {
 /// A public transfer of `amount` wei of ETH with no fee: what a forger puts in a batch (L1
 /// never sees that no signature exists).
 pub fn fee_free_transfer(from: AccountIndex, to: AccountIndex, amount: u128) -> Op {
-    Op::Transfer(TransferOp {
-        from,
-        to,
-        token: TokenId::ETH,
-        amount: PackedAmount::new(amount).unwrap(),
-        fee: PackedFee::new(0).unwrap(),
-    })
+    Op::Transfer(TransferOp { from, to, token: TokenId::ETH, amount: PackedAmount::new(amount).unwrap(), fee: PackedFee::new(0).unwrap() })
 }
 
 /// Moves anvil's clock `seconds` on and mines a block.
@@ -47,11 +41,7 @@ pub const SEQUENCER_BOND: u128 = 10u128.pow(18);
 /// Posts `SEQUENCER_BOND` from `sequencer` in `game`: a single sequencer commits nothing
 /// without it.
 pub async fn bond_sequencer(l1_url: &str, game: Address, sequencer: &PrivateKeySigner) {
-    DisputeClient::new(l1_url, game, Some(sequencer.clone()))
-        .unwrap()
-        .post_sequencer_bond(U256::from(SEQUENCER_BOND))
-        .await
-        .unwrap();
+    DisputeClient::new(l1_url, game, Some(sequencer.clone())).unwrap().post_sequencer_bond(U256::from(SEQUENCER_BOND)).await.unwrap();
 }
 
 /// Steps the challenger until `done` holds (each step must move, or time must pass).

@@ -13,10 +13,7 @@ impl Member {
         let pending: Vec<DoubleVote> = std::mem::take(&mut *lock(&self.evidence));
         for e in pending {
             let vote_type = if e.vote_type == 0 { VoteType::Prevote } else { VoteType::Precommit };
-            match self
-                .staking
-                .report_double_vote(e.height, e.round, vote_type, e.first.0, &e.first.1 .0, e.second.0, &e.second.1 .0)
-                .await
+            match self.staking.report_double_vote(e.height, e.round, vote_type, e.first.0, &e.first.1 .0, e.second.0, &e.second.1 .0).await
             {
                 Ok(report) => {
                     Metrics::inc(&self.node.metrics.slashings_reported);

@@ -181,9 +181,7 @@ impl Member {
                 lock(&self.view).sets.insert(epoch, set);
             }
         }
-        let peers_due = lock(&self.view)
-            .peers_read
-            .is_none_or(|(read_epoch, at)| read_epoch != epoch || at.elapsed() >= PEER_REFRESH);
+        let peers_due = lock(&self.view).peers_read.is_none_or(|(read_epoch, at)| read_epoch != epoch || at.elapsed() >= PEER_REFRESH);
         let peers = if peers_due { Some(self.staking.member_peers(epoch).await?) } else { None };
         let revert_count = self.node.l1.revert_count().await?;
         let mut view = lock(&self.view);
@@ -199,7 +197,6 @@ impl Member {
         }
         Ok(())
     }
-
 }
 
 /// Runs this node as a member of the sequencer set until `shutdown` resolves: storage, RPC
@@ -299,4 +296,3 @@ pub fn payload_tx_hashes(payload: &ConsensusPayload) -> HashSet<TxHash> {
         })
         .collect()
 }
-

@@ -3,12 +3,10 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use alloy::primitives::Bytes;
 use jsonrpsee::core::RpcResult;
 use jsonrpsee::RpcModule;
-use tandem_api::{
-    ApiError, BatchSignature, EpochSetView, ForwardReceipt, MemberApiServer, SequencerSetView, SetMemberView, Stake,
-};
-use alloy::primitives::Bytes;
+use tandem_api::{ApiError, BatchSignature, EpochSetView, ForwardReceipt, MemberApiServer, SequencerSetView, SetMemberView, Stake};
 
 use super::forwarding::FORWARD_CHUNK;
 use super::{lock, Member};

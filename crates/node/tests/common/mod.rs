@@ -23,21 +23,10 @@ pub fn l2_key(i: u8) -> PrivateKey {
 
 pub fn xy(key: &PrivateKey) -> (U256, U256) {
     let pk = key.public_key();
-    (
-        U256::from_be_bytes(fr_to_be_bytes(&pk.x())),
-        U256::from_be_bytes(fr_to_be_bytes(&pk.y())),
-    )
+    (U256::from_be_bytes(fr_to_be_bytes(&pk.x())), U256::from_be_bytes(fr_to_be_bytes(&pk.y())))
 }
 
-pub fn transfer(
-    key: &PrivateKey,
-    from: u32,
-    to: &PrivateKey,
-    token: u32,
-    amount: u128,
-    fee: u128,
-    nonce: u32,
-) -> Vec<u8> {
+pub fn transfer(key: &PrivateKey, from: u32, to: &PrivateKey, token: u32, amount: u128, fee: u128, nonce: u32) -> Vec<u8> {
     let tx = Tx::Transfer(TransferTx {
         from: AccountIndex::new(from).unwrap(),
         to: to.public_key().pack(),
@@ -49,15 +38,7 @@ pub fn transfer(
     sign_tx(key, CHAIN_ID, tx).unwrap().encode()
 }
 
-pub fn withdraw(
-    key: &PrivateKey,
-    from: u32,
-    to: Address,
-    token: u32,
-    amount: u128,
-    fee: u128,
-    nonce: u32,
-) -> Vec<u8> {
+pub fn withdraw(key: &PrivateKey, from: u32, to: Address, token: u32, amount: u128, fee: u128, nonce: u32) -> Vec<u8> {
     let tx = Tx::Withdraw(WithdrawTx {
         from: AccountIndex::new(from).unwrap(),
         to_l1: L1Address(to.0 .0),
@@ -105,23 +86,10 @@ pub async fn harness() -> Harness {
 pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
     let anvil = test_anvil().unwrap();
     let url = anvil.endpoint();
-    let keys: Vec<PrivateKeySigner> = anvil
-        .keys()
-        .iter()
-        .map(|k| PrivateKeySigner::from(k.clone()))
-        .collect();
+    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
     let fee_key = l2_key(100);
     let genesis = genesis_root(CHAIN_ID, 10, fee_key.public_key().pack()).unwrap();
-    let deployment = deploy_devnet(
-        &url,
-        keys[0].clone(),
-        keys[1].address(),
-        genesis,
-        WINDOW,
-        U256::from(10u128.pow(24)),
-    )
-    .await
-    .unwrap();
+    let deployment = deploy_devnet(&url, keys[0].clone(), keys[1].address(), genesis, WINDOW, U256::from(10u128.pow(24))).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = NodeConfig {
         data_dir: dir.path().to_path_buf(),
@@ -145,14 +113,5 @@ pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
     };
     adjust(&mut config);
     let node = open(&config).await;
-    Harness {
-        anvil,
-        url,
-        keys,
-        deployment,
-        config,
-        node,
-        fee_key,
-        dir,
-    }
+    Harness { anvil, url, keys, deployment, config, node, fee_key, dir }
 }

@@ -65,14 +65,8 @@ pub fn withdraw_tx(
     fee: Balance,
     nonce: Nonce,
 ) -> SignedTx {
-    let tx = Tx::Withdraw(WithdrawTx {
-        from,
-        to_l1: L1Address([0xab; 20]),
-        token: token(t),
-        amount,
-        fee: PackedFee::new(fee).unwrap(),
-        nonce,
-    });
+    let tx =
+        Tx::Withdraw(WithdrawTx { from, to_l1: L1Address([0xab; 20]), token: token(t), amount, fee: PackedFee::new(fee).unwrap(), nonce });
     sign_tx(from_key, chain_id, tx).unwrap()
 }
 
