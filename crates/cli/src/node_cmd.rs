@@ -132,6 +132,7 @@ impl NodeArgs {
             }),
             test_censor_forced_from: self.test_censor_forced_from,
             forced_inbox: self.forced_inbox,
+            tx_records_merge: tandem_node::recent_txs::DEFAULT_TX_RECORDS_MERGE,
         })
     }
 }

@@ -112,6 +112,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
         zk_lane: None,
         test_censor_forced_from: None,
         forced_inbox: None,
+        tx_records_merge: tandem_node::recent_txs::DEFAULT_TX_RECORDS_MERGE,
     })
     .await
     .unwrap();

@@ -105,6 +105,7 @@ async fn challenged_honest_chunks_are_answered_and_long_batches_proven_chunk_by_
         zk_lane: None,
         test_censor_forced_from: None,
         forced_inbox: None,
+        tx_records_merge: tandem_node::recent_txs::DEFAULT_TX_RECORDS_MERGE,
     })
     .await
     .unwrap();

@@ -87,6 +87,7 @@ async fn run(prove_optimistic: bool) {
         zk_lane: Some(ZkLaneConfig { slots: SLOTS, fast_withdrawal_fee: FAST_FEE, escrow_proof_fees: false }),
         test_censor_forced_from: None,
         forced_inbox: None,
+        tx_records_merge: tandem_node::recent_txs::DEFAULT_TX_RECORDS_MERGE,
     };
     let node = Node::open(config).await.unwrap();
     let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();

@@ -57,6 +57,10 @@ pub struct NodeConfig {
     /// The rollup's forced-withdrawal inbox (SPEC §4.5): its requests are included with the
     /// deposits, in queue order. `None` for a rollup deployed without one.
     pub forced_inbox: Option<Address>,
+    /// Included transactions whose records wait in memory before they are written to the
+    /// records table together, in key order ([`crate::recent_txs`], SPEC §9); at least 1.
+    /// [`crate::recent_txs::DEFAULT_TX_RECORDS_MERGE`] unless a test wants merges sooner.
+    pub tx_records_merge: usize,
 }
 
 /// Parameters of the validity (ZK) lane.

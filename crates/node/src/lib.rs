@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod node;
 pub mod pool_log;
 pub mod posting;
+pub mod recent_txs;
 pub mod records;
 pub mod rpc;
 pub mod sequencing;

@@ -13,7 +13,7 @@ use tandem_l1::{ForcedClient, RollupClient, B256};
 use tandem_state::redb::{self, ReadableTable};
 use tandem_state::signing::{verification_chunk, TxSignature};
 use tandem_state::{BlockOutcome, Ledger, LedgerOp, PersistentLedger, StfError, StoreError};
-use tandem_types::{encode_public_data, AccountIndex, Op, SignedTx};
+use tandem_types::{encode_public_data, AccountIndex, SignedTx};
 use tracing::{debug, error, info, warn};
 
 use crate::config::NodeConfig;
@@ -21,6 +21,7 @@ use crate::mempool::{Mempool, MempoolError};
 use crate::metrics::Metrics;
 use crate::pool_log::{PoolLog, PoolLogError};
 use crate::posting::Posting;
+use crate::recent_txs::{included_in_table, inclusions, RecentTxs};
 use crate::records::*;
 use crate::sequencing::Sequencing;
 
@@ -206,6 +207,9 @@ pub struct Node {
     pub(crate) ledger: Mutex<PersistentLedger>,
     pub(crate) db: Arc<redb::Database>,
     pub(crate) mempool: Mutex<Mempool>,
+    /// Records of transactions included since the last merge into `TXS` (changed only by
+    /// `commit_block`, after its commit).
+    recent_txs: Mutex<RecentTxs>,
     /// The persisted mempool. Locked only while holding `mempool`, so the log and the pool
     /// change together.
     pool_log: Mutex<PoolLog>,
@@ -248,7 +252,12 @@ pub(crate) fn unix_now() -> u64 {
 /// pending again only if it passes admission now (it may have been submitted again after
 /// its rejection); the rest are pending as logged, in arrival order. Transactions of the
 /// mempool table that earlier versions kept in the database are moved into the log first.
-fn reload_mempool(path: &std::path::Path, db: &redb::Database, ledger: &Ledger) -> Result<(PoolLog, Mempool), NodeError> {
+fn reload_mempool(
+    path: &std::path::Path,
+    db: &redb::Database,
+    recent: &RecentTxs,
+    ledger: &Ledger,
+) -> Result<(PoolLog, Mempool), NodeError> {
     let (mut log, recovered) = PoolLog::open(path)?;
     if recovered.torn_bytes > 0 {
         warn!(bytes = recovered.torn_bytes, "pool log: cut off a torn tail (an append a crash interrupted, never acknowledged)");
@@ -293,7 +302,7 @@ fn reload_mempool(path: &std::path::Path, db: &redb::Database, ledger: &Ledger) 
         if mempool.contains(&hash) {
             continue;
         }
-        match read_tx(db, &hash)? {
+        match recent.read(db, std::slice::from_ref(&hash))?.pop().flatten() {
             Some(record) if record.status == "included" => {
                 left += 1;
                 continue;
@@ -333,7 +342,8 @@ impl Node {
             ledger.persist()?;
         }
         let db = ledger.database();
-        let (pool_log, mempool) = reload_mempool(&config.data_dir.join(POOL_LOG_FILE), &db, &ledger)?;
+        let recent_txs = RecentTxs::load(&db, config.tx_records_merge)?;
+        let (pool_log, mempool) = reload_mempool(&config.data_dir.join(POOL_LOG_FILE), &db, &recent_txs, &ledger)?;
         let forced = config.forced_inbox.map(|inbox| ForcedClient::new(&config.l1_rpc, inbox, None)).transpose()?;
         let l1_chain_id = tandem_l1::client_chain_id(&l1).await?;
         let challenge_window = l1.challenge_window().await?;
@@ -348,6 +358,7 @@ impl Node {
             ledger: Mutex::new(ledger),
             db,
             mempool: Mutex::new(mempool),
+            recent_txs: Mutex::new(recent_txs),
             pool_log: Mutex::new(pool_log),
             deposits: Mutex::new(VecDeque::new()),
             forced,
@@ -426,7 +437,7 @@ impl Node {
             .filter(|(_, used)| **used)
             .filter_map(|(d, _)| d.as_ref().ok().map(|(_, hash)| *hash))
             .collect();
-        let mut records = read_txs(&self.db, &used).map(Vec::into_iter);
+        let mut records = lock(&self.recent_txs).read(&self.db, &used).map(Vec::into_iter);
         let mut results: Vec<Result<TxHash, SubmitError>> = Vec::with_capacity(inputs.len());
         let mut candidates: Vec<Candidate> = Vec::with_capacity(inputs.len());
         for (decoded, used) in decoded.into_iter().zip(nonce_used) {
@@ -571,8 +582,8 @@ impl Node {
     }
 
     /// Applies `block` once and persists the result with everything that goes with it
-    /// (transaction records, mempool removals, deposit cursor, the decided consensus height)
-    /// in one database transaction. A transaction that breaks a rule is skipped (deferred
+    /// (rejections' records, a merge of included ones when due ([`crate::recent_txs`]), the
+    /// deposit cursor, the decided consensus height) in one database transaction. A transaction that breaks a rule is skipped (deferred
     /// execution: every member skips the same ones) and recorded as rejected with its reason,
     /// unless the same transaction was already included (a replay must not hide the original).
     /// Returns the new block's number, or `None` when no input applied.
@@ -601,21 +612,7 @@ impl Node {
         let inputs: Vec<BlockInput> = applied.iter().map(|i| inputs[*i].clone()).collect();
         let deposit_count = inputs.iter().filter(|i| i.queue_index().is_some()).count();
         let produced = !outcome.ops.is_empty();
-        let mut withdrawal_index = 0u32;
-        let mut tx_updates = Vec::new();
-        for (op, input) in outcome.ops.iter().zip(&inputs) {
-            if matches!(op, Op::ForcedWithdraw(f) if f.withdrawn > 0) {
-                // An executed forced withdrawal takes the next leaf of the batch's tree.
-                withdrawal_index += 1;
-            }
-            if let BlockInput::Tx { encoded } = input {
-                let withdrawal = matches!(op, Op::Withdraw(_)).then(|| {
-                    withdrawal_index += 1;
-                    (number, withdrawal_index - 1)
-                });
-                tx_updates.push((TxHash::of(encoded), TxRecord::included(number, withdrawal)));
-            }
-        }
+        let included_txs = inclusions(number, &outcome.ops, &inputs);
         let record = BlockRecord {
             number,
             timestamp,
@@ -625,31 +622,39 @@ impl Node {
             public_data: encode_public_data(&outcome.ops),
             op_count: outcome.ops.len() as u32,
             priority_ops: deposit_count as u32,
-            tx_hashes: tx_updates.iter().map(|(h, _)| *h).collect(),
+            tx_hashes: included_txs.iter().map(|(h, _)| *h).collect(),
             lane,
             inputs,
             consensus: consensus.as_ref().map(|c| c.info.clone()),
         };
         let batch = BatchRecord::produced(&record);
-        let done: std::collections::HashSet<TxHash> = tx_updates.iter().map(|(h, _)| *h).chain(skipped.iter().map(|(h, _)| *h)).collect();
+        let done: std::collections::HashSet<TxHash> = included_txs.iter().map(|(h, _)| *h).chain(skipped.iter().map(|(h, _)| *h)).collect();
         let done_seqs = mempool.seqs_of_hashes(&done);
         let next_deposit = read_meta(&self.db, META_NEXT_DEPOSIT)?.unwrap_or(0);
         let new_next_deposit = next_deposit + deposit_count as u64;
+        // The skipped transactions that an earlier block included keep that record (a replay
+        // must not hide the original); those merged into the table are checked in the commit.
+        let (merged, to_reject) = {
+            let recent = lock(&self.recent_txs);
+            let to_reject: Vec<&(TxHash, String)> = if skipped.is_empty() {
+                Vec::new()
+            } else {
+                let in_this_block: std::collections::HashSet<&TxHash> = included_txs.iter().map(|(h, _)| h).collect();
+                skipped.iter().filter(|(h, _)| !in_this_block.contains(h) && !recent.contains(h)).collect()
+            };
+            ((produced && recent.merge_due(included_txs.len())).then(|| recent.to_merge(&included_txs)), to_reject)
+        };
         let persisted = ledger.persist_with(|txn| {
             let mut txs = txn.open_table(TXS).map_err(db_err)?;
+            for (hash, record) in merged.iter().flatten() {
+                txs.insert(hash.as_bytes(), record.as_slice()).map_err(db_err)?;
+            }
             if produced {
                 txn.open_table(BLOCKS).map_err(db_err)?.insert(number, to_json(&record).as_slice()).map_err(db_err)?;
                 txn.open_table(BATCHES).map_err(db_err)?.insert(number, to_json(&batch).as_slice()).map_err(db_err)?;
-                for (hash, rec) in &tx_updates {
-                    txs.insert(hash.as_bytes(), rec.encode().as_slice()).map_err(db_err)?;
-                }
             }
-            for (hash, reason) in &skipped {
-                let earlier = match txs.get(hash.as_bytes()).map_err(db_err)? {
-                    Some(bytes) => TxRecord::decode(bytes.value()).ok(),
-                    None => None,
-                };
-                if earlier.is_some_and(|r| r.status == "included") {
+            for (hash, reason) in &to_reject {
+                if included_in_table(&txs, hash)? {
                     continue;
                 }
                 txs.insert(hash.as_bytes(), TxRecord::rejected(reason.clone()).encode().as_slice()).map_err(db_err)?;
@@ -662,6 +667,9 @@ impl Node {
             if produced {
                 meta.insert(META_LATEST_BLOCK, number).map_err(db_err)?;
             }
+            if merged.is_some() {
+                meta.insert(META_TXS_MERGED_THROUGH, number).map_err(db_err)?;
+            }
             Ok(())
         });
         if let Err(e) = persisted {
@@ -669,6 +677,8 @@ impl Node {
             error!(block = number, error = %e, "could not persist block; stopping");
             return Err(e.into());
         }
+        let included_count = included_txs.len();
+        lock(&self.recent_txs).committed(merged.is_some(), included_txs);
         for seq in &done_seqs {
             mempool.remove(*seq);
         }
@@ -683,7 +693,7 @@ impl Node {
             return Ok(None);
         }
         m.blocks_produced.fetch_add(1, Ordering::Relaxed);
-        m.txs_included.fetch_add(tx_updates.len() as u64, Ordering::Relaxed);
+        m.txs_included.fetch_add(included_count as u64, Ordering::Relaxed);
         m.deposits_included.fetch_add(deposit_count as u64, Ordering::Relaxed);
         m.latest_block.store(number, Ordering::Relaxed);
         self.blocks.send_replace(number);
@@ -861,7 +871,7 @@ impl Node {
         if lock(&self.mempool).contains(hash) {
             return Ok(Some(TxRecord { status: "pending".into(), block: None, reason: None, withdrawal: None }));
         }
-        read_tx(&self.db, hash)
+        Ok(lock(&self.recent_txs).read(&self.db, std::slice::from_ref(hash))?.pop().flatten())
     }
 }
 
@@ -1087,7 +1097,8 @@ mod tests {
         write.open_table(MEMPOOL).unwrap().insert(7u64, hopeless.encode().as_slice()).unwrap();
         write.commit().unwrap();
 
-        let (log, mempool) = reload_mempool(&path, &db, &ledger).unwrap();
+        let recent = RecentTxs::load(&db, crate::recent_txs::DEFAULT_TX_RECORDS_MERGE).unwrap();
+        let (log, mempool) = reload_mempool(&path, &db, &recent, &ledger).unwrap();
         let kept: Vec<(u64, TxHash)> = mempool.take_candidates(10).iter().map(|(seq, hash, _)| (*seq, *hash)).collect();
         assert_eq!(kept, vec![(1, TxHash::of(&pending)), (2, TxHash::of(&resubmitted))]);
         assert_eq!(log.next_seq(), Some(8), "the table's transaction moved into the log");
@@ -1095,7 +1106,7 @@ mod tests {
         let next = mempool.check(&ledger, &transfer(1, 1, 10, 2), |_| Ok(())).unwrap();
         assert_eq!(next, 8, "new arrivals are numbered above the log");
         drop(log);
-        let (_, again) = reload_mempool(&path, &db, &ledger).unwrap();
+        let (_, again) = reload_mempool(&path, &db, &recent, &ledger).unwrap();
         assert_eq!(again.len(), 2, "a second restart finds the same pool");
     }
 }

@@ -13,6 +13,7 @@ pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("node_block
 /// Batch number → JSON [`BatchRecord`].
 pub const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("node_batches");
 /// Transaction hash → [`TxRecord::encode`] (JSON in data directories of earlier versions).
+/// Included transactions' records arrive in merges of many blocks (`crate::recent_txs`).
 pub const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("node_txs");
 /// Arrival sequence number → encoded signed transaction: the persisted mempool of data
 /// directories written before the pool log (`crate::pool_log`), moved into the log at start.
@@ -24,6 +25,9 @@ pub const NODE_META: TableDefinition<&str, u64> = TableDefinition::new("node_met
 pub const META_NEXT_DEPOSIT: &str = "next_deposit_index";
 /// `NODE_META` key: the latest block number.
 pub const META_LATEST_BLOCK: &str = "latest_block";
+/// `NODE_META` key: `TXS` holds the records of every transaction included up to this block;
+/// those of later blocks wait in memory for the next merge (`crate::recent_txs`).
+pub const META_TXS_MERGED_THROUGH: &str = "txs_merged_through";
 /// `NODE_META` key: every batch up to this number is marked posted (or final) here.
 pub const META_POSTED_THROUGH: &str = "posted_through";
 /// `NODE_META` key: the rollup's `revertCount` when posting last looked (SPEC §17): a change
@@ -226,11 +230,6 @@ pub fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
 /// Maps any redb error into a [`StoreError`].
 pub fn db_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Database(e.to_string())
-}
-
-/// Reads a transaction record.
-pub fn read_tx(db: &redb::Database, hash: &TxHash) -> Result<Option<TxRecord>, StoreError> {
-    Ok(read_txs(db, std::slice::from_ref(hash))?.pop().flatten())
 }
 
 /// The records of `hashes`, in order (`None` for an unknown one), read in one transaction

@@ -8,6 +8,7 @@ use common::*;
 use tandem_api::{INVALID_PARAMS, REFUSED};
 use tandem_node::mempool::MempoolError;
 use tandem_node::node::{Admission, SubmitError};
+use tandem_node::recent_txs::Inclusion;
 use tandem_state::StfError;
 use tandem_types::*;
 
@@ -205,4 +206,70 @@ async fn forwarded_admissions_become_durable_with_the_next_synced_commit() {
         assert_eq!(ledger.account(AccountIndex::new(1).unwrap()).unwrap().nonce, 2);
         assert_eq!(ledger.account(AccountIndex::new(2).unwrap()).unwrap().nonce, 1);
     });
+}
+
+/// Included transactions' records wait in memory until enough have gathered, then go to the
+/// records table together (SPEC §9). Whichever side of a merge a record is on, and after a
+/// restart (which rebuilds the waiting ones from their blocks), it reads the same: status,
+/// block, and a withdrawal's place in its batch's list; an included transaction sent again is
+/// already known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn included_records_read_the_same_waiting_merged_and_after_a_restart() {
+    let h = harness_with(|c| c.tx_records_merge = 4).await;
+    let (alice, bob) = (l2_key(1), l2_key(2));
+    fund(&h, &[&alice, &bob], 10u128.pow(18)).await;
+    let mut node = h.node.clone();
+    let to = tandem_l1::Address::repeat_byte(0x77);
+    // Every transaction sent, with where it went.
+    let mut sent: Vec<(Vec<u8>, Inclusion)> = Vec::new();
+    // Sends `txs` (each with its index among the block's withdrawals, if it is one) and
+    // produces the next block from them.
+    let send_block = |node: &tandem_node::node::Node, sent: &mut Vec<(Vec<u8>, Inclusion)>, txs: Vec<(Vec<u8>, Option<u32>)>| {
+        let block = node.latest_block().unwrap() + 1;
+        for (bytes, _) in &txs {
+            node.submit(bytes).unwrap();
+        }
+        assert_eq!(node.produce_block().unwrap(), Some(block));
+        sent.extend(txs.into_iter().map(|(bytes, w)| (bytes, Inclusion { block, withdrawal: w.map(|i| (block, i)) })));
+    };
+    let check = |node: &tandem_node::node::Node, sent: &[(Vec<u8>, Inclusion)], when: &str| {
+        for (bytes, inclusion) in sent {
+            let hash = tandem_chain::TxHash::of(&SignedTx::decode(bytes).unwrap());
+            let record = node.transaction(&hash).unwrap().unwrap_or_else(|| panic!("{when}: no record of {hash}"));
+            assert_eq!(
+                (record.status.as_str(), record.block, record.withdrawal),
+                ("included", Some(inclusion.block), inclusion.withdrawal),
+                "{when}: {hash}"
+            );
+            let again = node.submit(bytes).unwrap_err();
+            assert!(matches!(again, SubmitError::Refused(MempoolError::AlreadyKnown(h)) if h == hash), "{when}: {again:?}");
+        }
+    };
+    // The threshold is four. Block 2: three records wait in memory.
+    send_block(
+        &node,
+        &mut sent,
+        vec![
+            (transfer(&alice, 1, &bob, 0, 1_000, 0, 0), None),
+            (withdraw(&alice, 1, to, 0, 2_000, 0, 1), Some(0)),
+            (transfer(&bob, 2, &alice, 0, 500, 0, 0), None),
+        ],
+    );
+    check(&node, &sent, "block 2 waiting");
+    // Block 3's one record merges them; block 4's two (the second withdrawal of its batch
+    // at index 1) wait, and a restart rebuilds them.
+    send_block(&node, &mut sent, vec![(transfer(&alice, 1, &bob, 0, 3, 0, 2), None)]);
+    check(&node, &sent, "blocks 2 and 3 merged");
+    send_block(&node, &mut sent, vec![(withdraw(&bob, 2, to, 0, 4, 0, 1), Some(0)), (withdraw(&alice, 1, to, 0, 5, 0, 3), Some(1))]);
+    check(&node, &sent, "block 4 waiting");
+    drop(node);
+    drop(h.node);
+    node = open(&h.config).await;
+    check(&node, &sent, "block 4 rebuilt after a restart");
+    // Block 5 merges the rebuilt records with its own.
+    send_block(&node, &mut sent, vec![(transfer(&bob, 2, &alice, 0, 6, 0, 2), None), (withdraw(&alice, 1, to, 0, 7, 0, 4), Some(0))]);
+    check(&node, &sent, "blocks 4 and 5 merged");
+    drop(node);
+    node = open(&h.config).await;
+    check(&node, &sent, "merged, after a restart");
 }

@@ -110,6 +110,7 @@ pub async fn harness_with(adjust: impl FnOnce(&mut NodeConfig)) -> Harness {
         zk_lane: None,
         test_censor_forced_from: None,
         forced_inbox: None,
+        tx_records_merge: tandem_node::recent_txs::DEFAULT_TX_RECORDS_MERGE,
     };
     adjust(&mut config);
     let node = open(&config).await;
