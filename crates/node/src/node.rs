@@ -644,6 +644,7 @@ impl Node {
             };
             ((produced && recent.merge_due(included_txs.len())).then(|| recent.to_merge(&included_txs)), to_reject)
         };
+        let commit_started = Instant::now();
         let persisted = ledger.persist_with(|txn| {
             let mut txs = txn.open_table(TXS).map_err(db_err)?;
             for (hash, record) in merged.iter().flatten() {
@@ -678,6 +679,10 @@ impl Node {
             return Err(e.into());
         }
         let included_count = included_txs.len();
+        if let Some(merged) = &merged {
+            let commit_ms = commit_started.elapsed().as_millis() as u64;
+            info!(block = number, records = merged.len(), commit_ms, "included transactions' records merged into the records table");
+        }
         lock(&self.recent_txs).committed(merged.is_some(), included_txs);
         for seq in &done_seqs {
             mempool.remove(*seq);
