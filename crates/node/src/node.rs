@@ -583,9 +583,10 @@ impl Node {
 
     /// Applies `block` once and persists the result with everything that goes with it
     /// (rejections' records, a merge of included ones when due ([`crate::recent_txs`]), the
-    /// deposit cursor, the decided consensus height) in one database transaction. A transaction that breaks a rule is skipped (deferred
-    /// execution: every member skips the same ones) and recorded as rejected with its reason,
-    /// unless the same transaction was already included (a replay must not hide the original).
+    /// deposit cursor, the decided consensus height) in one database transaction. A
+    /// transaction that breaks a rule is skipped (deferred execution: every member skips the
+    /// same ones) and recorded as rejected with its reason, unless the same transaction was
+    /// already included (a replay must not hide the original).
     /// Returns the new block's number, or `None` when no input applied.
     pub(crate) fn commit_block(
         &self,

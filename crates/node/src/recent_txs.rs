@@ -1,5 +1,6 @@
-//! Records of the transactions included since the last merge: held in memory and written to the
-//! records table ([`TXS`](crate::records::TXS)) together, sorted by hash, once enough have gathered (SPEC §9).
+//! Records of the transactions included since the last merge: held in memory and written to
+//! the records table ([`TXS`](crate::records::TXS)) together, sorted by hash, once enough have
+//! gathered (SPEC §9).
 //!
 //! Why: the table is keyed by transaction hash, i.e. at random. Written block by block, each
 //! of a block's transactions lands in its own leaf page as soon as the table has more leaves
@@ -124,6 +125,7 @@ pub fn inclusions(number: u64, ops: &[Op], inputs: &[BlockInput]) -> Vec<(TxHash
     let mut records = Vec::with_capacity(inputs.len());
     for (op, input) in ops.iter().zip(inputs) {
         if matches!(op, Op::ForcedWithdraw(f) if f.withdrawn > 0) {
+            // An executed forced withdrawal takes the next leaf of the batch's tree.
             withdrawal_index += 1;
         }
         if let BlockInput::Tx { encoded } = input {
@@ -148,6 +150,8 @@ pub fn included_in_table(table: &redb::Table<'_, &'static [u8; 32], &'static [u8
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::TXS;
+    use proptest::prelude::*;
 
     fn db() -> (tempfile::TempDir, redb::Database) {
         let dir = tempfile::tempdir().unwrap();
@@ -201,5 +205,46 @@ mod tests {
         recent.committed(true, incoming.to_vec());
         assert!(!recent.contains(&a) && !recent.contains(&c), "merged records leave memory");
         assert!(!recent.merge_due(2));
+    }
+
+    proptest! {
+        // Each case creates a database and commits up to a dozen times.
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Blocks of random transactions committed as `commit_block` does (a merge when due,
+        /// written to the table, then `committed`): every transaction included so far reads
+        /// back its inclusion whichever side of a merge it is on, and nothing else is known.
+        #[test]
+        fn every_inclusion_reads_back_across_merges(
+            merge_at in 1usize..8,
+            blocks in proptest::collection::vec(proptest::collection::vec((any::<[u8; 32]>(), any::<Option<u32>>()), 0..6), 1..12),
+        ) {
+            let (_dir, db) = db();
+            let mut recent = RecentTxs::load(&db, merge_at).unwrap();
+            let mut model: HashMap<TxHash, Inclusion> = HashMap::new();
+            for (i, txs) in blocks.into_iter().enumerate() {
+                let block = i as u64 + 1;
+                let incoming: Vec<(TxHash, Inclusion)> =
+                    txs.into_iter().map(|(h, w)| (TxHash(h), Inclusion { block, withdrawal: w.map(|w| (block, w)) })).collect();
+                let merged = (!incoming.is_empty() && recent.merge_due(incoming.len())).then(|| recent.to_merge(&incoming));
+                let write = db.begin_write().unwrap();
+                {
+                    let mut table = write.open_table(TXS).unwrap();
+                    for (hash, record) in merged.iter().flatten() {
+                        table.insert(hash.as_bytes(), record.as_slice()).unwrap();
+                    }
+                }
+                write.commit().unwrap();
+                model.extend(incoming.iter().copied());
+                recent.committed(merged.is_some(), incoming);
+                prop_assert!(recent.records.len() < merge_at, "a merge empties memory once the threshold is reached");
+                let hashes: Vec<TxHash> = model.keys().copied().chain([TxHash([0xee; 32])]).collect();
+                let read = recent.read(&db, &hashes).unwrap();
+                for (hash, record) in hashes.iter().zip(read) {
+                    let want = model.get(hash).map(|i| i.record().encode());
+                    prop_assert_eq!(record.map(|r| r.encode()), want, "{}", hash);
+                }
+            }
+        }
     }
 }
