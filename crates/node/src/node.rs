@@ -643,7 +643,7 @@ impl Node {
                 let in_this_block: std::collections::HashSet<&TxHash> = included_txs.iter().map(|(h, _)| h).collect();
                 skipped.iter().filter(|(h, _)| !in_this_block.contains(h) && !recent.contains(h)).collect()
             };
-            ((produced && recent.merge_due(included_txs.len())).then(|| recent.to_merge(&included_txs)), to_reject)
+            ((produced && recent.merge_due(number, included_txs.len())).then(|| recent.to_merge(&included_txs)), to_reject)
         };
         let commit_started = Instant::now();
         let persisted = ledger.persist_with(|txn| {
@@ -684,7 +684,7 @@ impl Node {
             let commit_ms = commit_started.elapsed().as_millis() as u64;
             info!(block = number, records = merged.len(), commit_ms, "included transactions' records merged into the records table");
         }
-        lock(&self.recent_txs).committed(merged.is_some(), included_txs);
+        lock(&self.recent_txs).committed(merged.is_some(), number, included_txs);
         for seq in &done_seqs {
             mempool.remove(*seq);
         }

@@ -29,6 +29,11 @@ use crate::records::{db_err, read_json, read_meta, read_txs, TxRecord, BLOCKS, M
 /// 4-member set on 2 cores, ~3 MiB of memory, a merge of ~0.1 s.
 pub const DEFAULT_TX_RECORDS_MERGE: usize = 32_768;
 
+/// Blocks after the merge mark at which a commit merges however few records are held, so that a
+/// restart reads at most this many blocks to rebuild them (a chain of few transactions would
+/// otherwise leave the mark behind for good). About an hour of blocks at one a second.
+pub const MAX_UNMERGED_BLOCKS: u64 = 4_096;
+
 /// Where an included transaction went: its block, and a withdrawal's (batch, index) in the
 /// batch's withdrawal list. Its [`TxRecord`] is [`Inclusion::record`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +56,8 @@ impl Inclusion {
 pub struct RecentTxs {
     records: HashMap<TxHash, Inclusion>,
     merge_at: usize,
+    /// The merge mark as stored ([`META_TXS_MERGED_THROUGH`]).
+    merged_through: u64,
 }
 
 impl RecentTxs {
@@ -59,13 +66,14 @@ impl RecentTxs {
     /// every record in the table: the mark is set to its latest block.
     pub fn load(db: &redb::Database, merge_at: usize) -> Result<Self, StoreError> {
         let latest = read_meta(db, META_LATEST_BLOCK)?.unwrap_or(0);
-        let mut recent = Self { records: HashMap::new(), merge_at: merge_at.max(1) };
+        let mut recent = Self { records: HashMap::new(), merge_at: merge_at.max(1), merged_through: latest };
         let Some(merged) = read_meta(db, META_TXS_MERGED_THROUGH)? else {
             let write = db.begin_write().map_err(db_err)?;
             write.open_table(NODE_META).map_err(db_err)?.insert(META_TXS_MERGED_THROUGH, latest).map_err(db_err)?;
             write.commit().map_err(db_err)?;
             return Ok(recent);
         };
+        recent.merged_through = merged;
         for number in merged + 1..=latest {
             let block: BlockRecord = read_json(db, BLOCKS, number)?
                 .ok_or_else(|| StoreError::Corrupt(format!("block {number} is missing (latest is {latest})")))?;
@@ -93,9 +101,11 @@ impl RecentTxs {
         Ok(found)
     }
 
-    /// Whether the commit that adds `incoming` records merges (writes them all to the table).
-    pub fn merge_due(&self, incoming: usize) -> bool {
-        self.records.len() + incoming >= self.merge_at
+    /// Whether the commit of block `block`, adding `incoming` records, merges (writes them all
+    /// to the table and moves the mark to `block`): at the threshold of records, or
+    /// [`MAX_UNMERGED_BLOCKS`] after the mark.
+    pub fn merge_due(&self, block: u64, incoming: usize) -> bool {
+        self.records.len() + incoming >= self.merge_at || block.saturating_sub(self.merged_through) >= MAX_UNMERGED_BLOCKS
     }
 
     /// The held records and `incoming`, encoded and in key order: what a merging commit writes
@@ -107,10 +117,12 @@ impl RecentTxs {
         all
     }
 
-    /// After the commit: the records it merged leave memory; otherwise `incoming` joins them.
-    pub fn committed(&mut self, merged: bool, incoming: Vec<(TxHash, Inclusion)>) {
+    /// After block `block`'s commit: the records it merged leave memory (and the mark is at
+    /// `block`); otherwise `incoming` joins them.
+    pub fn committed(&mut self, merged: bool, block: u64, incoming: Vec<(TxHash, Inclusion)>) {
         if merged {
             self.records.clear();
+            self.merged_through = block;
         } else {
             self.records.extend(incoming);
         }
@@ -189,9 +201,9 @@ mod tests {
         let mut recent = RecentTxs::load(&db, 3).unwrap();
         let (a, b, c) = (TxHash([9; 32]), TxHash([1; 32]), TxHash([5; 32]));
         let withdrawal = Inclusion { block: 2, withdrawal: Some((2, 0)) };
-        recent.committed(false, vec![(a, Inclusion { block: 1, withdrawal: None }), (b, withdrawal)]);
+        recent.committed(false, 2, vec![(a, Inclusion { block: 1, withdrawal: None }), (b, withdrawal)]);
         assert!(recent.contains(&a) && recent.contains(&b) && !recent.contains(&c));
-        assert!(!recent.merge_due(0) && recent.merge_due(1), "two held, a merge at three");
+        assert!(!recent.merge_due(3, 0) && recent.merge_due(3, 1), "two held, a merge at three");
         // Held records read from memory, the rest from the table (empty here).
         let read = recent.read(&db, &[b, c]).unwrap();
         assert_eq!(read[0].as_ref().map(|r| (r.status.as_str(), r.block, r.withdrawal)), Some(("included", Some(2), Some((2, 0)))));
@@ -202,9 +214,12 @@ mod tests {
         assert_eq!(keys, vec![b, c, a], "in key order");
         assert_eq!(merged[0].1, withdrawal.record().encode());
         assert_eq!(TxRecord::decode(&merged[1].1).unwrap().block, Some(3));
-        recent.committed(true, incoming.to_vec());
+        recent.committed(true, 3, incoming.to_vec());
         assert!(!recent.contains(&a) && !recent.contains(&c), "merged records leave memory");
-        assert!(!recent.merge_due(2));
+        assert!(!recent.merge_due(4, 2));
+        // Few transactions: the mark still follows the chain, so a restart reads few blocks.
+        assert!(!recent.merge_due(3 + MAX_UNMERGED_BLOCKS - 1, 0));
+        assert!(recent.merge_due(3 + MAX_UNMERGED_BLOCKS, 0), "merged at block 3");
     }
 
     proptest! {
@@ -226,7 +241,7 @@ mod tests {
                 let block = i as u64 + 1;
                 let incoming: Vec<(TxHash, Inclusion)> =
                     txs.into_iter().map(|(h, w)| (TxHash(h), Inclusion { block, withdrawal: w.map(|w| (block, w)) })).collect();
-                let merged = (!incoming.is_empty() && recent.merge_due(incoming.len())).then(|| recent.to_merge(&incoming));
+                let merged = (!incoming.is_empty() && recent.merge_due(block, incoming.len())).then(|| recent.to_merge(&incoming));
                 let write = db.begin_write().unwrap();
                 {
                     let mut table = write.open_table(TXS).unwrap();
@@ -236,7 +251,7 @@ mod tests {
                 }
                 write.commit().unwrap();
                 model.extend(incoming.iter().copied());
-                recent.committed(merged.is_some(), incoming);
+                recent.committed(merged.is_some(), block, incoming);
                 prop_assert!(recent.records.len() < merge_at, "a merge empties memory once the threshold is reached");
                 let hashes: Vec<TxHash> = model.keys().copied().chain([TxHash([0xee; 32])]).collect();
                 let read = recent.read(&db, &hashes).unwrap();
