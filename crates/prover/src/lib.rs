@@ -25,13 +25,13 @@ use tandem_api::TandemApiClient;
 use tandem_chain::{chunk_boundary, chunk_count, BlockInput, BlockRecord, GenesisError, Lane, FEE_ACCOUNT};
 use tandem_circuit::prover::{CpuBackend, ObservedBackend, ProverBackend, ProvingKeys, ProvingStage, MSMS_PER_PROOF};
 use tandem_l1::{
-    Address, CommittedBatch, ContractRevert, DisputeClient, JobStatus, L1Error, MarketClient, PrivateKeySigner, RollupClient, B256, U256,
+    Address, CommittedBatch, ContractRevert, DisputeClient, L1Error, MarketClient, PrivateKeySigner, RollupClient, B256, U256,
 };
 use tandem_state::{Ledger, LedgerOp};
 use tandem_types::{AccountIndex, L1Address};
 use tracing::{info, warn};
 
-use crate::miner::{job_cost, MinerBooks, MinerPolicy, MinerStatus};
+use crate::miner::{job_cost, job_standing, JobStanding, MinerBooks, MinerPolicy, MinerStatus};
 
 /// Why the prover stopped or a step failed.
 #[derive(Debug, thiserror::Error)]
@@ -424,22 +424,20 @@ impl Prover {
         let Some((market, params)) = &self.market else { return Ok(Action::Prove) };
         let me = self.config.prover_key.address();
         let Some(market_job) = market.job(number).await? else { return Ok(Action::Prove) };
-        if market_job.status != JobStatus::Open {
-            // Reclaimed or cancelled: nobody pays, but the chain still needs the proof.
-            return Ok(Action::Prove);
-        }
         let now = self.l1.latest_timestamp().await?;
-        if market_job.locked_at(now) {
-            return Ok(if market_job.locker == me { Action::Prove } else { Action::Wait });
-        }
-        if market_job.locker == me && self.expired_locks.insert(market_job.job_id) {
+        let standing = job_standing(&market_job, me, now);
+        if matches!(standing, JobStanding::Expired | JobStanding::Lockable)
+            && market_job.locker == me
+            && self.expired_locks.insert(market_job.job_id)
+        {
             // Our own lock ran out before the proof landed: its collateral is lost.
             self.tally(|s| s.locks_expired += 1);
         }
-        if now >= market_job.deadline {
-            // Past its deadline a job pays no price (only a slashed pool, if any): prove it
-            // for the chain's sake, without a lock.
-            return Ok(Action::Prove);
+        match standing {
+            JobStanding::Settled => return Ok(Action::Drop),
+            JobStanding::Unpaid | JobStanding::Expired | JobStanding::OurLock => return Ok(Action::Prove),
+            JobStanding::TheirLock => return Ok(Action::Wait),
+            JobStanding::Lockable => {}
         }
         let gas_price = market.gas_price().await?;
         let collateral = market.required_collateral(number).await?;

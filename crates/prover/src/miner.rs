@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
-use tandem_l1::U256;
+use tandem_l1::{Address, JobStatus, MarketJob, U256};
 
 /// Gas of a `lock` transaction (measured: forge gas report of `ProverMarket.lock`, rounded up).
 pub const LOCK_GAS: u64 = 120_000;
@@ -41,6 +41,42 @@ pub fn job_cost(policy: &MinerPolicy, seconds_per_proof: f64, gas_price: u128, c
 /// twice the measured time (a busy machine) plus the submitting transaction.
 pub fn fits_lock(seconds_per_proof: f64, lock_window: Duration) -> bool {
     seconds_per_proof * 2.0 + 2.0 < lock_window.as_secs_f64()
+}
+
+/// Where a market job stands for one prover at one L1 time, before any pricing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStanding {
+    /// Fulfilled: its batch is proven and paid. The proof may have landed after the prover
+    /// last read the rollup, so this alone must stop it from proving (the work would be wasted).
+    Settled,
+    /// Reclaimed or cancelled: nobody pays, but the chain still needs the proof.
+    Unpaid,
+    /// Open and past its deadline: it pays no price (only a slashed pool, if any) and can no
+    /// longer be locked; prove it for the chain's sake, without a lock.
+    Expired,
+    /// Inside the exclusive window of this prover's own lock.
+    OurLock,
+    /// Inside the exclusive window of another prover's lock.
+    TheirLock,
+    /// Open, unlocked (or its lock ran out) and before its deadline: priced, then locked or raced.
+    Lockable,
+}
+
+/// The standing of `job` for prover `me` at L1 time `now`.
+pub fn job_standing(job: &MarketJob, me: Address, now: u64) -> JobStanding {
+    match job.status {
+        JobStatus::Fulfilled => return JobStanding::Settled,
+        JobStatus::Reclaimed | JobStatus::Cancelled => return JobStanding::Unpaid,
+        JobStatus::Open => {}
+    }
+    if job.locked_at(now) {
+        return if job.locker == me { JobStanding::OurLock } else { JobStanding::TheirLock };
+    }
+    if now >= job.deadline {
+        JobStanding::Expired
+    } else {
+        JobStanding::Lockable
+    }
 }
 
 /// The miner's running tally (what `tandem prover status` prints).
@@ -149,6 +185,54 @@ mod tests {
     fn racing_pays_no_lock_gas_and_risks_no_collateral() {
         let policy = MinerPolicy { wei_per_second: 0, lock: false };
         assert_eq!(job_cost(&policy, 100.0, 2, U256::MAX, WINDOW), U256::from(2 * PROVE_GAS));
+    }
+
+    fn open_job(locker: Address, lock_deadline: u64) -> MarketJob {
+        MarketJob {
+            job_id: 7,
+            funder: Address::repeat_byte(0xf0),
+            opened_at: 100,
+            deadline: 400,
+            floor: U256::from(10u64),
+            cap: U256::from(100u64),
+            locker,
+            lock_deadline,
+            locked_price: U256::ZERO,
+            collateral: U256::ZERO,
+            slashed_pool: U256::ZERO,
+            status: JobStatus::Open,
+        }
+    }
+
+    #[test]
+    fn a_fulfilled_job_is_settled_whoever_held_its_lock() {
+        let (me, other) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        for (locker, lock_deadline) in [(Address::ZERO, 0), (other, 160), (me, 160)] {
+            let job = MarketJob { status: JobStatus::Fulfilled, ..open_job(locker, lock_deadline) };
+            // Read during the other prover's lock, and after it and the deadline: never proven again.
+            assert_eq!(job_standing(&job, me, 150), JobStanding::Settled);
+            assert_eq!(job_standing(&job, me, 500), JobStanding::Settled);
+        }
+    }
+
+    #[test]
+    fn reclaimed_and_cancelled_jobs_are_proven_unpaid() {
+        let me = Address::repeat_byte(1);
+        for status in [JobStatus::Reclaimed, JobStatus::Cancelled] {
+            let job = MarketJob { status, ..open_job(Address::ZERO, 0) };
+            assert_eq!(job_standing(&job, me, 150), JobStanding::Unpaid);
+        }
+    }
+
+    #[test]
+    fn a_lock_is_exclusive_until_its_deadline_then_the_job_is_lockable_until_it_expires() {
+        let (me, other) = (Address::repeat_byte(1), Address::repeat_byte(2));
+        assert_eq!(job_standing(&open_job(other, 160), me, 159), JobStanding::TheirLock);
+        assert_eq!(job_standing(&open_job(me, 160), me, 159), JobStanding::OurLock);
+        assert_eq!(job_standing(&open_job(other, 160), me, 160), JobStanding::Lockable);
+        assert_eq!(job_standing(&open_job(Address::ZERO, 0), me, 399), JobStanding::Lockable);
+        assert_eq!(job_standing(&open_job(Address::ZERO, 0), me, 400), JobStanding::Expired);
+        assert_eq!(job_standing(&open_job(me, 160), me, 400), JobStanding::Expired);
     }
 
     #[test]
