@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod block;
+pub mod block_encoding;
 pub mod genesis;
 pub mod payload;
 pub mod signing;
@@ -22,6 +23,7 @@ pub use batch::{
     withdrawals_root, BatchHeader, ChunkBoundary, Lane,
 };
 pub use block::{BlockInput, BlockRecord, ConsensusInfo};
+pub use block_encoding::BLOCK_RECORD_VERSION;
 pub use genesis::{genesis_ledger, genesis_root, GenesisError, FEE_ACCOUNT};
 pub use payload::{ConsensusPayload, PayloadError, PayloadReason, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_INPUTS, PAYLOAD_VERSION};
 pub use signing::{

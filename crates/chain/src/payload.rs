@@ -50,11 +50,13 @@ pub struct ConsensusPayload {
     pub inputs: Vec<BlockInput>,
 }
 
-/// Why bytes are not a [`ConsensusPayload`]: `ty` names the part being decoded.
+/// Why bytes are not a [`ConsensusPayload`] or a stored [`crate::BlockRecord`]
+/// ([`crate::block_encoding`]): `ty` names the part being decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid {ty}: {reason}")]
 pub struct PayloadError {
-    /// The part that failed: `ConsensusPayload`, `Lane` or `BlockInput`.
+    /// The part that failed: `ConsensusPayload`, `BlockRecord`, `ConsensusInfo`, `Lane` or
+    /// `BlockInput`.
     pub ty: &'static str,
     /// What was wrong.
     pub reason: PayloadReason,
@@ -106,30 +108,7 @@ impl ConsensusPayload {
         out.extend_from_slice(&self.epoch.to_be_bytes());
         out.extend_from_slice(&self.timestamp.to_be_bytes());
         out.push(self.lane as u8);
-        out.extend_from_slice(&(self.inputs.len() as u32).to_be_bytes());
-        for input in &self.inputs {
-            match input {
-                BlockInput::Deposit { queue_index, to, token, amount } => {
-                    out.push(TAG_DEPOSIT);
-                    out.extend_from_slice(&queue_index.to_be_bytes());
-                    out.extend_from_slice(&to.0);
-                    out.push(token.get());
-                    out.extend_from_slice(&amount.to_be_bytes());
-                }
-                BlockInput::ForcedWithdrawal { queue_index, request } => {
-                    out.push(TAG_FORCED);
-                    out.extend_from_slice(&queue_index.to_be_bytes());
-                    out.extend_from_slice(&request.encode());
-                }
-                BlockInput::Tx { encoded } => {
-                    let bytes = encoded.encode();
-                    out.push(TAG_TX);
-                    // A signed transaction is at most ~120 bytes: its length fits a u16.
-                    out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
-                    out.extend_from_slice(&bytes);
-                }
-            }
-        }
+        encode_inputs(&self.inputs, &mut out);
         out
     }
 
@@ -139,7 +118,7 @@ impl ConsensusPayload {
         if bytes.len() > MAX_PAYLOAD_BYTES {
             return Err(PayloadError { ty: TY, reason: PayloadReason::TooLarge { len: bytes.len() } });
         }
-        let mut r = Reader { bytes, pos: 0 };
+        let mut r = Reader::new(bytes);
         let version = r.u8(TY)?;
         if version != PAYLOAD_VERSION {
             return Err(PayloadError { ty: TY, reason: PayloadReason::UnknownVersion(version) });
@@ -148,32 +127,92 @@ impl ConsensusPayload {
         let timestamp = u64::from_be_bytes(r.array(TY)?);
         let lane_code = r.u8("Lane")?;
         let lane = Lane::from_code(lane_code).ok_or(PayloadError { ty: "Lane", reason: PayloadReason::UnknownTag(lane_code) })?;
-        let count = u32::from_be_bytes(r.array(TY)?);
-        if count > MAX_PAYLOAD_INPUTS {
-            return Err(PayloadError { ty: TY, reason: PayloadReason::TooManyInputs { count } });
-        }
-        let mut inputs = Vec::with_capacity((count as usize).min(r.remaining() / MIN_INPUT_BYTES));
-        for _ in 0..count {
-            inputs.push(r.input()?);
-        }
-        if r.remaining() != 0 {
-            return Err(PayloadError { ty: TY, reason: PayloadReason::TrailingBytes(r.remaining()) });
-        }
+        let inputs = r.inputs(TY)?;
+        r.finish(TY)?;
         Ok(Self { epoch, timestamp, lane, inputs })
     }
 }
 
-struct Reader<'a> {
+/// Appends `inputs` as the payload encodes them: a `u32` count, then each input.
+pub(crate) fn encode_inputs(inputs: &[BlockInput], out: &mut Vec<u8>) {
+    out.extend_from_slice(&(inputs.len() as u32).to_be_bytes());
+    for input in inputs {
+        match input {
+            BlockInput::Deposit { queue_index, to, token, amount } => {
+                out.push(TAG_DEPOSIT);
+                out.extend_from_slice(&queue_index.to_be_bytes());
+                out.extend_from_slice(&to.0);
+                out.push(token.get());
+                out.extend_from_slice(&amount.to_be_bytes());
+            }
+            BlockInput::ForcedWithdrawal { queue_index, request } => {
+                out.push(TAG_FORCED);
+                out.extend_from_slice(&queue_index.to_be_bytes());
+                out.extend_from_slice(&request.encode());
+            }
+            BlockInput::Tx { encoded } => {
+                let bytes = encoded.encode();
+                out.push(TAG_TX);
+                // A signed transaction is at most ~120 bytes: its length fits a u16.
+                out.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+                out.extend_from_slice(&bytes);
+            }
+        }
+    }
+}
+
+/// A cursor over bytes being decoded strictly: every read names the type it decodes, and a
+/// read past the end is [`PayloadReason::Truncated`].
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn remaining(&self) -> usize {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
     }
 
-    fn take(&mut self, ty: &'static str, n: usize) -> Result<&'a [u8], PayloadError> {
+    /// Refuses bytes left after a complete value.
+    pub(crate) fn finish(&self, ty: &'static str) -> Result<(), PayloadError> {
+        match self.remaining() {
+            0 => Ok(()),
+            n => Err(PayloadError { ty, reason: PayloadReason::TrailingBytes(n) }),
+        }
+    }
+
+    /// A `u32` count of items of at least `min_bytes` each, refused as truncation when the bytes
+    /// left cannot hold them (so a forged count allocates nothing).
+    pub(crate) fn count(&mut self, ty: &'static str, min_bytes: usize) -> Result<usize, PayloadError> {
+        let count = u32::from_be_bytes(self.array(ty)?) as usize;
+        let needed = count.saturating_mul(min_bytes);
+        if needed > self.remaining() {
+            return Err(PayloadError {
+                ty,
+                reason: PayloadReason::Truncated { needed: self.pos.saturating_add(needed), got: self.bytes.len() },
+            });
+        }
+        Ok(count)
+    }
+
+    /// Inputs as [`encode_inputs`] writes them (at most [`MAX_PAYLOAD_INPUTS`]).
+    pub(crate) fn inputs(&mut self, ty: &'static str) -> Result<Vec<BlockInput>, PayloadError> {
+        let count = u32::from_be_bytes(self.array(ty)?);
+        if count > MAX_PAYLOAD_INPUTS {
+            return Err(PayloadError { ty, reason: PayloadReason::TooManyInputs { count } });
+        }
+        let mut inputs = Vec::with_capacity((count as usize).min(self.remaining() / MIN_INPUT_BYTES));
+        for _ in 0..count {
+            inputs.push(self.input()?);
+        }
+        Ok(inputs)
+    }
+
+    pub(crate) fn take(&mut self, ty: &'static str, n: usize) -> Result<&'a [u8], PayloadError> {
         let end = self.pos + n;
         let slice = self
             .bytes
@@ -183,13 +222,13 @@ impl<'a> Reader<'a> {
         Ok(slice)
     }
 
-    fn array<const N: usize>(&mut self, ty: &'static str) -> Result<[u8; N], PayloadError> {
+    pub(crate) fn array<const N: usize>(&mut self, ty: &'static str) -> Result<[u8; N], PayloadError> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(ty, N)?);
         Ok(out)
     }
 
-    fn u8(&mut self, ty: &'static str) -> Result<u8, PayloadError> {
+    pub(crate) fn u8(&mut self, ty: &'static str) -> Result<u8, PayloadError> {
         Ok(self.array::<1>(ty)?[0])
     }
 

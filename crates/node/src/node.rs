@@ -652,7 +652,7 @@ impl Node {
                 txs.insert(hash.as_bytes(), record.as_slice()).map_err(db_err)?;
             }
             if produced {
-                txn.open_table(BLOCKS).map_err(db_err)?.insert(number, to_json(&record).as_slice()).map_err(db_err)?;
+                txn.open_table(BLOCKS).map_err(db_err)?.insert(number, record.encode().as_slice()).map_err(db_err)?;
                 txn.open_table(BATCHES).map_err(db_err)?.insert(number, to_json(&batch).as_slice()).map_err(db_err)?;
             }
             for (hash, reason) in &to_reject {
@@ -868,7 +868,7 @@ impl Node {
 
     /// Block record `number`.
     pub fn block(&self, number: u64) -> Result<Option<BlockRecord>, StoreError> {
-        read_json(&self.db, BLOCKS, number)
+        read_block(&self.db, number)
     }
 
     /// Transaction record by hash: pending while the mempool holds it (a transaction

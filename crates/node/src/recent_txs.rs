@@ -17,12 +17,12 @@
 
 use std::collections::HashMap;
 
-use tandem_chain::{BlockInput, BlockRecord, TxHash};
+use tandem_chain::{BlockInput, TxHash};
 use tandem_state::redb::{self, ReadableTable};
 use tandem_state::StoreError;
 use tandem_types::{decode_public_data, Op};
 
-use crate::records::{db_err, read_json, read_meta, read_txs, TxRecord, BLOCKS, META_LATEST_BLOCK, META_TXS_MERGED_THROUGH, NODE_META};
+use crate::records::{db_err, read_block, read_meta, read_txs, TxRecord, META_LATEST_BLOCK, META_TXS_MERGED_THROUGH, NODE_META};
 
 /// Included transactions held in memory before they are merged into the table
 /// ([`crate::config::NodeConfig::tx_records_merge`]'s default): ~20 s of a saturated
@@ -75,8 +75,8 @@ impl RecentTxs {
         };
         recent.merged_through = merged;
         for number in merged + 1..=latest {
-            let block: BlockRecord = read_json(db, BLOCKS, number)?
-                .ok_or_else(|| StoreError::Corrupt(format!("block {number} is missing (latest is {latest})")))?;
+            let block =
+                read_block(db, number)?.ok_or_else(|| StoreError::Corrupt(format!("block {number} is missing (latest is {latest})")))?;
             let ops =
                 decode_public_data(&block.public_data).map_err(|e| StoreError::Corrupt(format!("block {number}'s public data: {e}")))?;
             recent.records.extend(inclusions(number, &ops, &block.inputs));

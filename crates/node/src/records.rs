@@ -1,6 +1,6 @@
-//! What the node stores beside the ledger, in the same redb database: blocks (JSON of
-//! `tandem_chain::BlockRecord`), batches, transaction statuses, the persisted mempool and the
-//! deposit cursor.
+//! What the node stores beside the ledger, in the same redb database: blocks (in
+//! `tandem_chain::BlockRecord`'s binary encoding), batches, transaction statuses, the persisted
+//! mempool and the deposit cursor.
 
 use serde::{Deserialize, Serialize};
 use tandem_chain::{BlockRecord, ConsensusInfo, TxHash, B256};
@@ -8,7 +8,8 @@ use tandem_l1::{CommitOrigin, CommittedBatch};
 use tandem_state::redb::{self, TableDefinition};
 use tandem_state::StoreError;
 
-/// Block number → JSON `tandem_chain::BlockRecord`.
+/// Block number → `tandem_chain::BlockRecord::encode` (JSON in data directories of earlier
+/// versions; [`read_block`] reads both).
 pub const BLOCKS: TableDefinition<u64, &[u8]> = TableDefinition::new("node_blocks");
 /// Batch number → JSON [`BatchRecord`].
 pub const BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("node_batches");
@@ -193,6 +194,35 @@ impl TxRecord {
     }
 }
 
+/// Decodes a stored block: the binary encoding, or the JSON of an earlier version (first byte
+/// `{`, which the binary encoding's version byte never is); anything else is
+/// [`StoreError::Corrupt`], naming the block and what is wrong.
+pub fn decode_block(number: u64, bytes: &[u8]) -> Result<BlockRecord, StoreError> {
+    let corrupt = |why: String| StoreError::Corrupt(format!("block {number}: {why}"));
+    let block = match bytes.first() {
+        Some(b'{') => serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?,
+        _ => BlockRecord::decode(bytes).map_err(|e| corrupt(e.to_string()))?,
+    };
+    match block {
+        BlockRecord { number: stored, .. } if stored != number => Err(corrupt(format!("stored under the wrong number (it says {stored})"))),
+        block => Ok(block),
+    }
+}
+
+/// Reads block `number` ([`decode_block`]).
+pub fn read_block(db: &redb::Database, number: u64) -> Result<Option<BlockRecord>, StoreError> {
+    let read = db.begin_read().map_err(|e| StoreError::Database(e.to_string()))?;
+    let table = match read.open_table(BLOCKS) {
+        Ok(t) => t,
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => return Err(StoreError::Database(e.to_string())),
+    };
+    let Some(value) = table.get(number).map_err(|e| StoreError::Database(e.to_string()))? else {
+        return Ok(None);
+    };
+    decode_block(number, value.value()).map(Some)
+}
+
 /// Reads and decodes one JSON record.
 pub fn read_json<K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
     db: &redb::Database,
@@ -314,6 +344,35 @@ mod tests {
         assert_eq!((read.status.as_str(), read.block, read.withdrawal), ("included", Some(12), Some((12, 0))));
         let pending = TxRecord { status: "pending".into(), block: None, reason: None, withdrawal: None };
         assert_eq!(TxRecord::decode(&pending.encode()).unwrap().status, "pending", "a status never stored keeps JSON");
+    }
+
+    /// A block is stored in its binary encoding; one an earlier version stored as JSON reads
+    /// the same; bytes that are neither, or a block under another number, are refused as
+    /// corruption naming the block.
+    #[test]
+    fn blocks_read_binary_or_old_json_and_refuse_anything_else() {
+        let info = ConsensusInfo { height: 8, round: 0, proposer: tandem_chain::Address::repeat_byte(3), epoch: 1 };
+        for stored in [block(None), block(Some(info))] {
+            let binary = stored.encode();
+            assert_eq!(binary[0], tandem_chain::BLOCK_RECORD_VERSION);
+            assert_eq!(decode_block(5, &binary).unwrap(), stored);
+            assert_eq!(decode_block(5, &to_json(&stored)).unwrap(), stored, "a JSON block of an earlier version");
+            assert!(binary.len() < to_json(&stored).len());
+        }
+        let refusals: [(Vec<u8>, &str); 5] = [
+            (vec![], "block 5: invalid BlockRecord: truncated: need 1 bytes, got 0"),
+            (vec![7, 0], "block 5: invalid BlockRecord: unknown version 7"),
+            (block(None).encode()[..40].to_vec(), "block 5: invalid BlockRecord: truncated"),
+            (b"{\"number\":".to_vec(), "block 5: EOF"),
+            (block(None).encode(), "block 6: stored under the wrong number (it says 5)"),
+        ];
+        for (i, (bytes, expected)) in refusals.into_iter().enumerate() {
+            let number = if i == 4 { 6 } else { 5 };
+            match decode_block(number, &bytes) {
+                Err(StoreError::Corrupt(message)) => assert!(message.starts_with(expected), "{bytes:?}: {message}"),
+                other => panic!("{bytes:?} gave {other:?}"),
+            }
+        }
     }
 
     /// Malformed stored bytes are refused with what is wrong, never a panic.
