@@ -1,8 +1,8 @@
 //! The binary form in which a node stores a [`BlockRecord`] (SPEC §9).
 //!
-//! A block's JSON form (the RPC's) writes every root, hash and input as hex: ~500 bytes per
-//! transaction, written on every member at every commit, beside the consensus payload that
-//! already holds the same inputs in binary. This form is about 40 % of that and costs no
+//! A block's JSON form (the RPC's) writes every root, hash and input as hex: ~410 bytes per
+//! transfer, written on every member at every commit, beside the consensus payload that
+//! already holds the same inputs in binary. This form takes ~190 (under half) and costs no
 //! per-field allocation to write.
 //!
 //! Encoding (version 1; all integers big-endian, fixed width):
@@ -219,7 +219,7 @@ mod tests {
         assert_eq!(&bytes[info_at + 9..info_at + 13], &1u32.to_be_bytes());
         assert_eq!(&bytes[info_at + 13..info_at + 33], Address::repeat_byte(0xaa).as_slice());
         assert_eq!(&bytes[info_at + 33..], &3u64.to_be_bytes());
-        // About 40 % of the JSON form for a block of transfers.
+        // Under half the JSON form for a block of transfers.
         let transfers = BlockRecord {
             intermediate_roots: vec![B256::repeat_byte(3); 100],
             public_data: vec![7; 100 * 15],
