@@ -211,16 +211,7 @@ pub fn decode_block(number: u64, bytes: &[u8]) -> Result<BlockRecord, StoreError
 
 /// Reads block `number` ([`decode_block`]).
 pub fn read_block(db: &redb::Database, number: u64) -> Result<Option<BlockRecord>, StoreError> {
-    let read = db.begin_read().map_err(|e| StoreError::Database(e.to_string()))?;
-    let table = match read.open_table(BLOCKS) {
-        Ok(t) => t,
-        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
-        Err(e) => return Err(StoreError::Database(e.to_string())),
-    };
-    let Some(value) = table.get(number).map_err(|e| StoreError::Database(e.to_string()))? else {
-        return Ok(None);
-    };
-    decode_block(number, value.value()).map(Some)
+    read_decoded(db, BLOCKS, number, |bytes| decode_block(number, bytes))
 }
 
 /// Reads and decodes one JSON record.
@@ -228,6 +219,17 @@ pub fn read_json<K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
     db: &redb::Database,
     table: TableDefinition<K, &[u8]>,
     key: impl std::borrow::Borrow<K::SelfType<'static>>,
+) -> Result<Option<T>, StoreError> {
+    read_decoded(db, table, key, |bytes| serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string())))
+}
+
+/// Reads the value at `key` and decodes it with `decode`; `None` when the table or the key is
+/// absent.
+fn read_decoded<K: redb::Key + 'static, T>(
+    db: &redb::Database,
+    table: TableDefinition<K, &[u8]>,
+    key: impl std::borrow::Borrow<K::SelfType<'static>>,
+    decode: impl FnOnce(&[u8]) -> Result<T, StoreError>,
 ) -> Result<Option<T>, StoreError> {
     let read = db.begin_read().map_err(|e| StoreError::Database(e.to_string()))?;
     let table = match read.open_table(table) {
@@ -238,7 +240,7 @@ pub fn read_json<K: redb::Key + 'static, T: serde::de::DeserializeOwned>(
     let Some(value) = table.get(key).map_err(|e| StoreError::Database(e.to_string()))? else {
         return Ok(None);
     };
-    serde_json::from_slice(value.value()).map(Some).map_err(|e| StoreError::Corrupt(e.to_string()))
+    decode(value.value()).map(Some)
 }
 
 /// Reads a `NODE_META` value.
