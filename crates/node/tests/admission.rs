@@ -273,3 +273,58 @@ async fn included_records_read_the_same_waiting_merged_and_after_a_restart() {
     node = open(&h.config).await;
     check(&node, &sent, "merged, after a restart");
 }
+
+/// A data directory an earlier version wrote (its blocks stored as JSON) opens with this one:
+/// its blocks read the same, the records waiting for a merge are rebuilt from them, and the
+/// next block is stored in binary beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocks_an_earlier_version_stored_as_json_read_the_same_after_an_upgrade() {
+    use tandem_node::records::{to_json, BLOCKS};
+    use tandem_state::redb;
+    let h = harness_with(|c| c.tx_records_merge = 4).await;
+    let (alice, bob) = (l2_key(1), l2_key(2));
+    fund(&h, &[&alice, &bob], 10u128.pow(18)).await;
+    let node = h.node.clone();
+    let txs = [transfer(&alice, 1, &bob, 0, 1_000, 0, 0), withdraw(&alice, 1, tandem_l1::Address::repeat_byte(0x77), 0, 2_000, 0, 1)];
+    for bytes in &txs {
+        node.submit(bytes).unwrap();
+    }
+    let block = node.produce_block().unwrap().unwrap();
+    let stored: Vec<tandem_chain::BlockRecord> = (1..=block).map(|n| node.block(n).unwrap().unwrap()).collect();
+    drop(node);
+    drop(h.node);
+    let path = h.config.data_dir.join("tandem.redb");
+    let first_bytes = |numbers: &[u64]| -> Vec<u8> {
+        let db = redb::Database::open(&path).unwrap();
+        let read = db.begin_read().unwrap();
+        let table = read.open_table(BLOCKS).unwrap();
+        numbers.iter().map(|&n| table.get(n).unwrap().unwrap().value()[0]).collect()
+    };
+    assert_eq!(first_bytes(&[1, block]), vec![tandem_chain::BLOCK_RECORD_VERSION; 2], "this version stores binary");
+    {
+        let db = redb::Database::open(&path).unwrap();
+        let write = db.begin_write().unwrap();
+        {
+            let mut table = write.open_table(BLOCKS).unwrap();
+            for record in &stored {
+                table.insert(record.number, to_json(record).as_slice()).unwrap();
+            }
+        }
+        write.commit().unwrap();
+    }
+    let node = open(&h.config).await;
+    for record in &stored {
+        assert_eq!(node.block(record.number).unwrap().as_ref(), Some(record), "block {} read from JSON", record.number);
+    }
+    // Both records were waiting for a merge (threshold 4): rebuilt from the JSON block.
+    let hash = |bytes: &[u8]| tandem_chain::TxHash::of(&SignedTx::decode(bytes).unwrap());
+    let transfer_record = node.transaction(&hash(&txs[0])).unwrap().unwrap();
+    assert_eq!((transfer_record.status.as_str(), transfer_record.block), ("included", Some(block)));
+    let withdrawal = node.transaction(&hash(&txs[1])).unwrap().unwrap();
+    assert_eq!((withdrawal.status.as_str(), withdrawal.withdrawal), ("included", Some((block, 0))));
+    node.submit(&transfer(&bob, 2, &alice, 0, 5, 0, 0)).unwrap();
+    let next = node.produce_block().unwrap().unwrap();
+    assert_eq!(node.block(next).unwrap().unwrap().number, next);
+    drop(node);
+    assert_eq!(first_bytes(&[block, next]), vec![b'{', tandem_chain::BLOCK_RECORD_VERSION]);
+}
