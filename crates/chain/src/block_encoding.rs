@@ -24,7 +24,6 @@
 
 use alloy::primitives::{Address, B256};
 
-use crate::batch::Lane;
 use crate::block::{BlockRecord, ConsensusInfo};
 use crate::payload::{encode_inputs, PayloadError, PayloadReason, Reader};
 use crate::tx_hash::TxHash;
@@ -77,16 +76,12 @@ impl BlockRecord {
     pub fn decode(bytes: &[u8]) -> Result<Self, PayloadError> {
         const TY: &str = "BlockRecord";
         let mut r = Reader::new(bytes);
-        let version = r.u8(TY)?;
-        if version != BLOCK_RECORD_VERSION {
-            return Err(PayloadError { ty: TY, reason: PayloadReason::UnknownVersion(version) });
-        }
+        r.version(TY, BLOCK_RECORD_VERSION)?;
         let number = u64::from_be_bytes(r.array(TY)?);
         let timestamp = u64::from_be_bytes(r.array(TY)?);
         let prev_state_root = B256::new(r.array(TY)?);
         let state_root = B256::new(r.array(TY)?);
-        let lane_code = r.u8("Lane")?;
-        let lane = Lane::from_code(lane_code).ok_or(PayloadError { ty: "Lane", reason: PayloadReason::UnknownTag(lane_code) })?;
+        let lane = r.lane()?;
         let op_count = u32::from_be_bytes(r.array(TY)?);
         let priority_ops = u32::from_be_bytes(r.array(TY)?);
         let roots = r.count(TY, 32)?;
@@ -127,6 +122,7 @@ impl BlockRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::Lane;
     use crate::block::BlockInput;
     use proptest::prelude::*;
     use tandem_types::{

@@ -119,14 +119,10 @@ impl ConsensusPayload {
             return Err(PayloadError { ty: TY, reason: PayloadReason::TooLarge { len: bytes.len() } });
         }
         let mut r = Reader::new(bytes);
-        let version = r.u8(TY)?;
-        if version != PAYLOAD_VERSION {
-            return Err(PayloadError { ty: TY, reason: PayloadReason::UnknownVersion(version) });
-        }
+        r.version(TY, PAYLOAD_VERSION)?;
         let epoch = u64::from_be_bytes(r.array(TY)?);
         let timestamp = u64::from_be_bytes(r.array(TY)?);
-        let lane_code = r.u8("Lane")?;
-        let lane = Lane::from_code(lane_code).ok_or(PayloadError { ty: "Lane", reason: PayloadReason::UnknownTag(lane_code) })?;
+        let lane = r.lane()?;
         let inputs = r.inputs(TY)?;
         r.finish(TY)?;
         Ok(Self { epoch, timestamp, lane, inputs })
@@ -175,6 +171,20 @@ impl<'a> Reader<'a> {
 
     pub(crate) fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
+    }
+
+    /// Reads the version byte; anything but `expected` is [`PayloadReason::UnknownVersion`].
+    pub(crate) fn version(&mut self, ty: &'static str, expected: u8) -> Result<(), PayloadError> {
+        match self.u8(ty)? {
+            version if version == expected => Ok(()),
+            version => Err(PayloadError { ty, reason: PayloadReason::UnknownVersion(version) }),
+        }
+    }
+
+    /// Reads a lane code (0 optimistic, 1 zk); another is [`PayloadReason::UnknownTag`].
+    pub(crate) fn lane(&mut self) -> Result<Lane, PayloadError> {
+        let code = self.u8("Lane")?;
+        Lane::from_code(code).ok_or(PayloadError { ty: "Lane", reason: PayloadReason::UnknownTag(code) })
     }
 
     /// Refuses bytes left after a complete value.

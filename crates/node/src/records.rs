@@ -203,10 +203,10 @@ pub fn decode_block(number: u64, bytes: &[u8]) -> Result<BlockRecord, StoreError
         Some(b'{') => serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?,
         _ => BlockRecord::decode(bytes).map_err(|e| corrupt(e.to_string()))?,
     };
-    match block {
-        BlockRecord { number: stored, .. } if stored != number => Err(corrupt(format!("stored under the wrong number (it says {stored})"))),
-        block => Ok(block),
+    if block.number != number {
+        return Err(corrupt(format!("stored under the wrong number (it says {})", block.number)));
     }
+    Ok(block)
 }
 
 /// Reads block `number` ([`decode_block`]).
@@ -361,15 +361,14 @@ mod tests {
             assert_eq!(decode_block(5, &to_json(&stored)).unwrap(), stored, "a JSON block of an earlier version");
             assert!(binary.len() < to_json(&stored).len());
         }
-        let refusals: [(Vec<u8>, &str); 5] = [
-            (vec![], "block 5: invalid BlockRecord: truncated: need 1 bytes, got 0"),
-            (vec![7, 0], "block 5: invalid BlockRecord: unknown version 7"),
-            (block(None).encode()[..40].to_vec(), "block 5: invalid BlockRecord: truncated"),
-            (b"{\"number\":".to_vec(), "block 5: EOF"),
-            (block(None).encode(), "block 6: stored under the wrong number (it says 5)"),
+        let refusals: [(u64, Vec<u8>, &str); 5] = [
+            (5, vec![], "block 5: invalid BlockRecord: truncated: need 1 bytes, got 0"),
+            (5, vec![7, 0], "block 5: invalid BlockRecord: unknown version 7"),
+            (5, block(None).encode()[..40].to_vec(), "block 5: invalid BlockRecord: truncated"),
+            (5, b"{\"number\":".to_vec(), "block 5: EOF"),
+            (6, block(None).encode(), "block 6: stored under the wrong number (it says 5)"),
         ];
-        for (i, (bytes, expected)) in refusals.into_iter().enumerate() {
-            let number = if i == 4 { 6 } else { 5 };
+        for (number, bytes, expected) in refusals {
             match decode_block(number, &bytes) {
                 Err(StoreError::Corrupt(message)) => assert!(message.starts_with(expected), "{bytes:?}: {message}"),
                 other => panic!("{bytes:?} gave {other:?}"),
