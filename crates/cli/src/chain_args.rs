@@ -36,6 +36,22 @@ fn parse_genesis_fee_key(text: &str) -> Result<PackedPubKey, String> {
     crate::wallet::parse_packed_key(text).map_err(|e| format!("genesis fee public key: {e}"))
 }
 
+/// Parses an `--l1-key` value: an L1 private key, `0x` + 64 hex digits.
+pub fn parse_l1_key(text: &str) -> anyhow::Result<PrivateKeySigner> {
+    PrivateKeySigner::from_str(text.trim()).map_err(|_| anyhow!("--l1-key is not a private key: expected 0x + 64 hex digits"))
+}
+
+/// An L1 failure as the user should read it: unreachable endpoints say so, reverts name the
+/// contract's custom error with its fields ([`tandem_l1::ContractRevert`]'s `Display`).
+pub fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
+    let text = e.to_string();
+    if text.contains("error sending request") || text.contains("onnection refused") || text.contains("tcp connect") {
+        anyhow!("L1 unreachable at {url}: is `tandem devnet` (or anvil) running? ({text})")
+    } else {
+        anyhow!("{text}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,21 +78,5 @@ mod tests {
         assert!(bad.contains("genesis fee public key") && bad.contains("32 bytes"), "{bad}");
         let deep = parse(&["--chain-id", "5", "--tree-depth", "25", "--genesis-fee-pubkey", &key, "--rollup", rollup]).unwrap_err();
         assert!(deep.contains("25"), "{deep}");
-    }
-}
-
-/// Parses an `--l1-key` value: an L1 private key, `0x` + 64 hex digits.
-pub fn parse_l1_key(text: &str) -> anyhow::Result<PrivateKeySigner> {
-    PrivateKeySigner::from_str(text.trim()).map_err(|_| anyhow!("--l1-key is not a private key: expected 0x + 64 hex digits"))
-}
-
-/// An L1 failure as the user should read it: unreachable endpoints say so, reverts name the
-/// contract's custom error with its fields ([`tandem_l1::ContractRevert`]'s `Display`).
-pub fn l1_error(url: &str, e: impl std::fmt::Display) -> anyhow::Error {
-    let text = e.to_string();
-    if text.contains("error sending request") || text.contains("onnection refused") || text.contains("tcp connect") {
-        anyhow!("L1 unreachable at {url}: is `tandem devnet` (or anvil) running? ({text})")
-    } else {
-        anyhow!("{text}")
     }
 }

@@ -132,6 +132,9 @@ pub struct DoubleVote {
     pub second: (B256, Signature),
 }
 
+/// A decided height as the app stores it: the payload bytes and the encoded commit certificate.
+pub type DecidedBytes = (Vec<u8>, Vec<u8>);
+
 /// What the node provides to consensus. Calls may block (they run off the async runtime).
 ///
 /// Invariants the implementation keeps: `commit` is called once per height in increasing
@@ -149,7 +152,7 @@ pub trait ConsensusApp: Send + Sync + 'static {
     /// Commits the decided `payload` of `height` with its encoded commit certificate.
     fn commit(&self, height: u64, round: u32, proposer: EthAddress, payload: &[u8], certificate: &[u8]) -> Result<(), AppError>;
     /// A committed height's payload and encoded certificate, for peers catching up.
-    fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Vec<u8>)>, AppError>;
+    fn decided(&self, height: u64) -> Result<Option<DecidedBytes>, AppError>;
     /// Equivocation the engine observed (slashing evidence).
     fn on_evidence(&self, evidence: Vec<DoubleVote>);
     /// A round started with `proposer` due to propose.

@@ -13,8 +13,8 @@ pub mod signing;
 pub mod types;
 
 pub use engine::{
-    proposer_of, run, run_supervised, timeouts_for, AppError, ByzantineConfig, ConsensusApp, DoubleVote, EngineConfig, EngineError,
-    PayloadRefused, Trigger,
+    proposer_of, run, run_supervised, timeouts_for, AppError, ByzantineConfig, ConsensusApp, DecidedBytes, DoubleVote, EngineConfig,
+    EngineError, PayloadRefused, Trigger,
 };
 pub use malachitebft_app_channel::app::net::Multiaddr;
 pub use malachitebft_app_channel::app::types::core::LinearTimeouts;

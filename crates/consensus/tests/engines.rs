@@ -12,8 +12,8 @@ use std::time::Duration;
 use alloy::primitives::{keccak256, Address as EthAddress, B256};
 use alloy::signers::local::PrivateKeySigner;
 use tandem_consensus::{
-    proposer_of, recover_signer, run_supervised, vote_digest, AppError, ByzantineConfig, ConsensusApp, DoubleVote, EngineConfig,
-    LinearTimeouts, Multiaddr, PayloadRefused, TandemContext, Trigger, Validator, ValidatorSet,
+    proposer_of, recover_signer, run_supervised, vote_digest, AppError, ByzantineConfig, ConsensusApp, DecidedBytes, DoubleVote,
+    EngineConfig, LinearTimeouts, Multiaddr, PayloadRefused, TandemContext, Trigger, Validator, ValidatorSet,
 };
 
 /// A committed height: payload, certificate, proposer, round.
@@ -66,7 +66,7 @@ impl ConsensusApp for MemoryApp {
         self.committed.lock().expect("lock").insert(height, (payload.to_vec(), certificate.to_vec(), proposer, round));
         Ok(())
     }
-    fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Vec<u8>)>, AppError> {
+    fn decided(&self, height: u64) -> Result<Option<DecidedBytes>, AppError> {
         Ok(self.committed.lock().expect("lock").get(&height).map(|(p, c, _, _)| (p.clone(), c.clone())))
     }
     fn on_evidence(&self, evidence: Vec<DoubleVote>) {

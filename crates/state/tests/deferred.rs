@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
-use tandem_state::{BatchError, BatchOutcome, Ledger, LedgerOp, StfError};
+use tandem_state::{BatchError, BatchOutcome, BlockOutcome, Ledger, LedgerOp, StfError};
 
 const KEYS: u8 = 6;
 
@@ -74,7 +74,7 @@ fn to_op(view: &Ledger, action: &Action) -> Option<LedgerOp> {
 
 /// The path deferred execution replaces: check the whole block, drop the first refused
 /// transaction, repeat; then apply what is left atomically.
-fn check_drop_apply(ledger: &mut Ledger, ops: &[LedgerOp]) -> Result<(Vec<usize>, Vec<(usize, StfError)>, BatchOutcome), BatchError> {
+fn check_drop_apply(ledger: &mut Ledger, ops: &[LedgerOp]) -> Result<BlockOutcome, BatchError> {
     let mut left: Vec<usize> = (0..ops.len()).collect();
     let mut skipped = Vec::new();
     loop {
@@ -89,13 +89,13 @@ fn check_drop_apply(ledger: &mut Ledger, ops: &[LedgerOp]) -> Result<(Vec<usize>
     }
     skipped.sort_by_key(|(i, _)| *i);
     let block: Vec<LedgerOp> = left.iter().map(|i| ops[*i]).collect();
-    let outcome = if block.is_empty() {
+    let batch = if block.is_empty() {
         let root = ledger.root();
         BatchOutcome { ops: vec![], intermediate_roots: vec![], fees: Default::default(), prev_root: root, root }
     } else {
         ledger.apply_batch(&block, idx(0))?
     };
-    Ok((left, skipped, outcome))
+    Ok(BlockOutcome { batch, applied: left, skipped })
 }
 
 fn funded_chunked(chunk_size: Option<std::num::NonZeroUsize>) -> Ledger {
@@ -135,13 +135,13 @@ proptest! {
             let expected = check_drop_apply(&mut reference, &ops);
             let got = deferred.apply_block(&ops, idx(0));
             match (expected, got) {
-                (Ok((applied, skipped, outcome)), Ok(block)) => {
-                    prop_assert_eq!(&block.applied, &applied);
-                    prop_assert_eq!(&block.skipped, &skipped);
-                    prop_assert_eq!(&block.batch, &outcome);
+                (Ok(expected), Ok(block)) => {
+                    prop_assert_eq!(&block.applied, &expected.applied);
+                    prop_assert_eq!(&block.skipped, &expected.skipped);
+                    prop_assert_eq!(&block.batch, &expected.batch);
                 }
                 (Err(expected), Err(got)) => prop_assert_eq!(got, expected),
-                (expected, got) => prop_assert!(false, "reference {:?}, deferred {:?}", expected.map(|r| r.0), got.map(|b| b.applied)),
+                (expected, got) => prop_assert!(false, "reference {:?}, deferred {:?}", expected.map(|b| b.applied), got.map(|b| b.applied)),
             }
             prop_assert_eq!(deferred.root(), reference.root());
             prop_assert_eq!(deferred.batches_applied(), reference.batches_applied());

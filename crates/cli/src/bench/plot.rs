@@ -152,6 +152,73 @@ pub fn latency_plot_svg(report: &SetBenchReport) -> Result<String> {
     Ok(svg)
 }
 
+/// The SVG of `tandem bench consensus --plot`: time per height (p50, log scale) against the
+/// set size (log scale): the measured points, the model on this machine's cores, and the
+/// model of a deployment with one core per validator.
+pub fn consensus_plot_svg(report: &super::consensus::ConsensusBenchReport) -> Result<String> {
+    let measured: Vec<(f64, f64)> = report.measured.iter().map(|m| (m.n as f64, m.per_height_ms.p50)).collect();
+    let here: Vec<(f64, f64)> =
+        report.simulated.iter().filter(|s| s.cores == report.cores).map(|s| (s.n as f64, s.per_height_ms[0])).collect();
+    let deployed: Vec<(f64, f64)> =
+        report.simulated.iter().filter(|s| s.cores == s.n && s.cores != report.cores).map(|s| (s.n as f64, s.per_height_ms[0])).collect();
+    let wan_ms = report.simulated.iter().find(|s| s.cores == s.n && s.cores != report.cores).map_or(0.0, |s| s.delay_ms);
+    let all: Vec<(f64, f64)> = measured.iter().chain(&here).chain(&deployed).copied().filter(|p| p.1 > 0.0).collect();
+    let (x_lo, x_hi) =
+        (all.iter().map(|p| p.0).fold(f64::MAX, f64::min).min(4.0) / 1.2, all.iter().map(|p| p.0).fold(0.0, f64::max).max(4.0) * 1.2);
+    let (y_lo, y_hi) =
+        (all.iter().map(|p| p.1).fold(f64::MAX, f64::min).min(10.0) / 1.5, all.iter().map(|p| p.1).fold(0.0, f64::max).max(10.0) * 1.5);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (SIZE.0, SIZE.1 * 6 / 10)).into_drawing_area();
+        root.fill(&WHITE).map_err(drawing)?;
+        let title = format!("tandem bench consensus: time per height against set size ({} cores measured)", report.cores);
+        let root = root.titled(&title, ("sans-serif", 20)).map_err(drawing)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .caption(format!("consensus alone, block time {} ms; p50 per height", report.block_time_ms), ("sans-serif", 15))
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d((x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale())
+            .map_err(drawing)?;
+        chart
+            .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .x_desc("validators (log scale)")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_desc("ms per height (log scale)")
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .draw()
+            .map_err(drawing)?;
+        let lines = [
+            (here, SERIES[0].1, format!("model, {} shared cores", report.cores)),
+            (deployed, SERIES[1].1, format!("model, one core per validator, {wan_ms} ms one-way delay")),
+        ];
+        for (points, color, name) in lines {
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                .map_err(drawing)?
+                .label(name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+            chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).map_err(drawing)?;
+        }
+        let color = SERIES[2].1;
+        chart
+            .draw_series(measured.into_iter().map(|p| Cross::new(p, 7, color.stroke_width(3))))
+            .map_err(drawing)?
+            .label("measured (processes on this machine)")
+            .legend(move |(x, y)| Cross::new((x + 10, y), 6, color.stroke_width(3)));
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE)
+            .border_style(BLACK)
+            .draw()
+            .map_err(drawing)?;
+        root.present().map_err(drawing)?;
+    }
+    Ok(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,71 +315,4 @@ mod tests {
         let svg = latency_plot_svg(&report).unwrap();
         assert_eq!(elements(&svg).iter().filter(|e| e.0 == "circle").count(), 1);
     }
-}
-
-/// The SVG of `tandem bench consensus --plot`: time per height (p50, log scale) against the
-/// set size (log scale): the measured points, the model on this machine's cores, and the
-/// model of a deployment with one core per validator.
-pub fn consensus_plot_svg(report: &super::consensus::ConsensusBenchReport) -> Result<String> {
-    let measured: Vec<(f64, f64)> = report.measured.iter().map(|m| (m.n as f64, m.per_height_ms.p50)).collect();
-    let here: Vec<(f64, f64)> =
-        report.simulated.iter().filter(|s| s.cores == report.cores).map(|s| (s.n as f64, s.per_height_ms[0])).collect();
-    let deployed: Vec<(f64, f64)> =
-        report.simulated.iter().filter(|s| s.cores == s.n && s.cores != report.cores).map(|s| (s.n as f64, s.per_height_ms[0])).collect();
-    let wan_ms = report.simulated.iter().find(|s| s.cores == s.n && s.cores != report.cores).map_or(0.0, |s| s.delay_ms);
-    let all: Vec<(f64, f64)> = measured.iter().chain(&here).chain(&deployed).copied().filter(|p| p.1 > 0.0).collect();
-    let (x_lo, x_hi) =
-        (all.iter().map(|p| p.0).fold(f64::MAX, f64::min).min(4.0) / 1.2, all.iter().map(|p| p.0).fold(0.0, f64::max).max(4.0) * 1.2);
-    let (y_lo, y_hi) =
-        (all.iter().map(|p| p.1).fold(f64::MAX, f64::min).min(10.0) / 1.5, all.iter().map(|p| p.1).fold(0.0, f64::max).max(10.0) * 1.5);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (SIZE.0, SIZE.1 * 6 / 10)).into_drawing_area();
-        root.fill(&WHITE).map_err(drawing)?;
-        let title = format!("tandem bench consensus: time per height against set size ({} cores measured)", report.cores);
-        let root = root.titled(&title, ("sans-serif", 20)).map_err(drawing)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .caption(format!("consensus alone, block time {} ms; p50 per height", report.block_time_ms), ("sans-serif", 15))
-            .x_label_area_size(40)
-            .y_label_area_size(70)
-            .build_cartesian_2d((x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale())
-            .map_err(drawing)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .x_desc("validators (log scale)")
-            .x_label_formatter(&|x| format!("{x:.0}"))
-            .y_desc("ms per height (log scale)")
-            .y_label_formatter(&|y| format!("{y:.0}"))
-            .draw()
-            .map_err(drawing)?;
-        let lines = [
-            (here, SERIES[0].1, format!("model, {} shared cores", report.cores)),
-            (deployed, SERIES[1].1, format!("model, one core per validator, {wan_ms} ms one-way delay")),
-        ];
-        for (points, color, name) in lines {
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(drawing)?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-            chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).map_err(drawing)?;
-        }
-        let color = SERIES[2].1;
-        chart
-            .draw_series(measured.into_iter().map(|p| Cross::new(p, 7, color.stroke_width(3))))
-            .map_err(drawing)?
-            .label("measured (processes on this machine)")
-            .legend(move |(x, y)| Cross::new((x + 10, y), 6, color.stroke_width(3)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE)
-            .border_style(BLACK)
-            .draw()
-            .map_err(drawing)?;
-        root.present().map_err(drawing)?;
-    }
-    Ok(svg)
 }

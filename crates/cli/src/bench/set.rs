@@ -206,7 +206,7 @@ pub fn validate(args: &SetBenchArgs) -> Result<()> {
     );
     // Index 0 is the fee account.
     ensure!(
-        args.accounts as u64 + 1 <= 1u64 << args.tree_depth,
+        (args.accounts as u64) < 1u64 << args.tree_depth,
         "--accounts {} and the fee account do not fit a tree of depth {} ({} leaves)",
         args.accounts,
         args.tree_depth,
@@ -1266,21 +1266,24 @@ async fn phase(
     let drain_s = (Instant::now() - t_end).as_secs_f64();
     let pipeline = pipeline(net, wall0, SystemTime::now());
 
-    let t = lock(tracker);
     let warm = t0_std + Duration::from_secs(args.warm_s);
     let window = (t_end - warm).as_secs_f64().max(1e-9);
-    let in_window = sent.iter().filter(|s| inclusion(&t, s).is_some_and(|i| i >= warm && i <= t_end)).count();
-    let latency: Vec<f64> =
-        sent.iter().filter(|s| s.sent >= warm).filter_map(|s| inclusion(&t, s).map(|i| (i - s.sent).as_secs_f64())).collect();
     let submit_rpc: Vec<f64> = sent.iter().map(|s| (s.acked - s.sent).as_secs_f64()).collect();
     let max_lag_s = sent.iter().map(|s| s.sent.saturating_duration_since(t0_std + s.sched).as_secs_f64()).fold(0.0, f64::max);
     let last_send = sent.iter().map(|s| s.sent).max().unwrap_or(t0_std);
     let submit_tx_s =
         if sent.is_empty() { 0.0 } else { sent.len() as f64 / last_send.saturating_duration_since(t0_std).as_secs_f64().max(1e-9) };
-    let b1 = t.seen[0].iter().filter(|(_, at)| **at <= t_end).map(|(b, _)| *b).max().unwrap_or(b0);
-    // `range` panics on an empty inclusive range (b1 == b0: no block in the phase, e.g. rate 0).
-    let block_ops: Vec<u64> = t.ops.range(b0 + 1..).take_while(|(b, _)| **b <= b1).map(|(_, o)| *o).collect();
-    drop(t);
+    // Read under the tracker's lock, released before the cross-check's RPC calls below.
+    let (in_window, latency, block_ops) = {
+        let t = lock(tracker);
+        let in_window = sent.iter().filter(|s| inclusion(&t, s).is_some_and(|i| i >= warm && i <= t_end)).count();
+        let latency: Vec<f64> =
+            sent.iter().filter(|s| s.sent >= warm).filter_map(|s| inclusion(&t, s).map(|i| (i - s.sent).as_secs_f64())).collect();
+        let b1 = t.seen[0].iter().filter(|(_, at)| **at <= t_end).map(|(b, _)| *b).max().unwrap_or(b0);
+        // `range` panics on an empty inclusive range (b1 == b0: no block in the phase, e.g. rate 0).
+        let block_ops: Vec<u64> = t.ops.range(b0 + 1..).take_while(|(b, _)| **b <= b1).map(|(_, o)| *o).collect();
+        (in_window, latency, block_ops)
+    };
     let blocks = block_ops.len();
     let included_tx_s = if rate == 0 { 0.0 } else { in_window as f64 / window };
     let cpu = cpu_between(&cpu0, &cpu1, &net.pids(), net.anvil_pid());

@@ -341,7 +341,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
         .iter()
         .map(|m| StakedMember { l1: m.l1.clone(), signing_key: m.signing.address(), stake: m.stake, network_address: m.network_address() })
         .collect();
-    let exodus = super::exodus_params(&args)?;
+    let exodus = super::exodus_params(args)?;
     let spec = StakedSetSpec {
         deployer: deployer.clone(),
         genesis_root,

@@ -4,7 +4,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tandem_chain::{ConsensusInfo, ConsensusPayload, Lane};
-use tandem_consensus::{AppError, ConsensusApp, DoubleVote, PayloadRefused, ValidatorSet};
+use tandem_consensus::{AppError, ConsensusApp, DecidedBytes, DoubleVote, PayloadRefused, ValidatorSet};
 use tandem_l1::Address;
 use tandem_state::StoreError;
 use tracing::{error, info};
@@ -264,7 +264,7 @@ impl ConsensusApp for Member {
         Ok(())
     }
 
-    fn decided(&self, height: u64) -> Result<Option<(Vec<u8>, Vec<u8>)>, AppError> {
+    fn decided(&self, height: u64) -> Result<Option<DecidedBytes>, AppError> {
         Ok(self.stored_height(height).map_err(app_err)?.map(|s| (s.bytes, s.certificate)))
     }
 
