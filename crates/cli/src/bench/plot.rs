@@ -53,6 +53,38 @@ const SERIES: [(&str, RGBColor); 3] = [("p50", RGBColor(31, 119, 180)), ("p90", 
 const INCLUDED: RGBColor = RGBColor(44, 160, 44);
 const IDEAL: RGBColor = RGBColor(160, 160, 160);
 
+/// Draws `points` joined by a line with a dot of `radius` on each, named `name` in the legend.
+fn draw_line_with_points<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    name: impl Into<String>,
+    radius: i32,
+) -> Result<()>
+where
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+        .map_err(drawing)?
+        .label(name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    chart.draw_series(points.into_iter().map(|p| Circle::new(p, radius, color.filled()))).map_err(drawing)?;
+    Ok(())
+}
+
+/// Draws the legend of the series named so far, boxed in the upper left corner.
+fn draw_legend<'a, X: Ranged, Y: Ranged>(chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE)
+        .border_style(BLACK)
+        .draw()
+        .map_err(drawing)
+}
+
 /// The SVG document for `report` (see the module doc).
 pub fn latency_plot_svg(report: &SetBenchReport) -> Result<String> {
     let points = rate_points(report);
@@ -97,20 +129,9 @@ pub fn latency_plot_svg(report: &SetBenchReport) -> Result<String> {
             .map_err(drawing)?;
         for (i, (name, color)) in SERIES.iter().enumerate() {
             let series: Vec<(f64, f64)> = points.iter().filter_map(|p| p.latency_s.map(|l| (p.offered, l[i]))).collect();
-            chart
-                .draw_series(LineSeries::new(series.clone(), color.stroke_width(2)))
-                .map_err(drawing)?
-                .label(*name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-            chart.draw_series(series.into_iter().map(|p| Circle::new(p, 4, color.filled()))).map_err(drawing)?;
+            draw_line_with_points(&mut chart, series, *color, *name, 4)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE)
-            .border_style(BLACK)
-            .draw()
-            .map_err(drawing)?;
+        draw_legend(&mut chart)?;
 
         let mut chart = ChartBuilder::on(&lower)
             .margin(12)
@@ -134,19 +155,8 @@ pub fn latency_plot_svg(report: &SetBenchReport) -> Result<String> {
             .label("included = offered")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], IDEAL.stroke_width(1)));
         let series: Vec<(f64, f64)> = points.iter().map(|p| (p.offered, p.included)).collect();
-        chart
-            .draw_series(LineSeries::new(series.clone(), INCLUDED.stroke_width(2)))
-            .map_err(drawing)?
-            .label("included")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], INCLUDED.stroke_width(2)));
-        chart.draw_series(series.into_iter().map(|p| Circle::new(p, 4, INCLUDED.filled()))).map_err(drawing)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE)
-            .border_style(BLACK)
-            .draw()
-            .map_err(drawing)?;
+        draw_line_with_points(&mut chart, series, INCLUDED, "included", 4)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(drawing)?;
     }
     Ok(svg)
@@ -194,12 +204,7 @@ pub fn consensus_plot_svg(report: &super::consensus::ConsensusBenchReport) -> Re
             (deployed, SERIES[1].1, format!("model, one core per validator, {wan_ms} ms one-way delay")),
         ];
         for (points, color, name) in lines {
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(drawing)?
-                .label(name)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-            chart.draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled()))).map_err(drawing)?;
+            draw_line_with_points(&mut chart, points, color, name, 3)?;
         }
         let color = SERIES[2].1;
         chart
@@ -207,13 +212,7 @@ pub fn consensus_plot_svg(report: &super::consensus::ConsensusBenchReport) -> Re
             .map_err(drawing)?
             .label("measured (processes on this machine)")
             .legend(move |(x, y)| Cross::new((x + 10, y), 6, color.stroke_width(3)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE)
-            .border_style(BLACK)
-            .draw()
-            .map_err(drawing)?;
+        draw_legend(&mut chart)?;
         root.present().map_err(drawing)?;
     }
     Ok(svg)
