@@ -326,7 +326,13 @@ pub const PROVING_KEY_FILE: &str = "proving_key.bin";
 /// See [`PROVING_KEY_FILE`].
 pub const VERIFYING_KEY_FILE: &str = "verifying_key.bin";
 
-const PK_MAGIC: &[u8; 8] = b"TNDMPK01";
+/// Proving key files: the points uncompressed, read without checks. Twice the size of a
+/// compressed key, but a prover starts at once: decompressing costs a square root per point
+/// (6 s for the devnet's 28 MiB key on two cores, minutes at production sizes).
+const PK_MAGIC: &[u8; 8] = b"TNDMPK02";
+/// Proving key files of the first format: the same key, points compressed. Still read, so
+/// that keys already made (devnet data directories, provers' key directories) keep working.
+const PK_MAGIC_COMPRESSED: &[u8; 8] = b"TNDMPK01";
 const VK_MAGIC: &[u8; 8] = b"TNDMVK01";
 
 /// Why keys could not be read or written.
@@ -369,15 +375,17 @@ fn shape_header(magic: &[u8; 8], slots: usize, depth: u8, chain_id: ChainId) -> 
 
 const HEADER_LEN: usize = 8 + 4 + 1 + 8;
 
-fn read_header(path: &Path, magic: &[u8; 8], r: &mut impl Read) -> Result<(usize, u8, ChainId), KeyError> {
+/// Reads a key file's header, which must open with one of `magics`; returns the index of
+/// the magic found and the shape.
+fn read_header(path: &Path, magics: &[&[u8; 8]], r: &mut impl Read) -> Result<(usize, usize, u8, ChainId), KeyError> {
     let mut h = [0u8; HEADER_LEN];
     r.read_exact(&mut h).map_err(|source| KeyError::Io { path: path.into(), source })?;
-    if &h[..8] != magic {
+    let Some(kind) = magics.iter().position(|m| h[..8] == m[..]) else {
         return Err(KeyError::Format { path: path.into(), reason: "not a tandem key file of this kind".into() });
-    }
+    };
     let slots = u32::from_be_bytes(h[8..12].try_into().expect("4 bytes")) as usize;
     let chain_id = u64::from_be_bytes(h[13..21].try_into().expect("8 bytes"));
-    Ok((slots, h[12], chain_id))
+    Ok((kind, slots, h[12], chain_id))
 }
 
 impl ProvingKeys {
@@ -400,7 +408,8 @@ impl ProvingKeys {
     }
 
     /// Writes [`PROVING_KEY_FILE`] and [`VERIFYING_KEY_FILE`] into `dir` (created if missing):
-    /// a shape header (magic, slots, depth, chain id) then the key, ark-serialize compressed.
+    /// a shape header (magic, slots, depth, chain id) then the key, ark-serialize: the
+    /// proving key uncompressed (see `PK_MAGIC`), the verifying key compressed.
     pub fn save(&self, dir: &Path) -> Result<SavedKeys, KeyError> {
         std::fs::create_dir_all(dir).map_err(|source| KeyError::Io { path: dir.into(), source })?;
         let write = |name: &str, magic: &[u8; 8], key: &dyn Fn(&mut Vec<u8>) -> Result<(), ark_serialize::SerializationError>| {
@@ -411,20 +420,21 @@ impl ProvingKeys {
             f.write_all(&bytes).map_err(|source| KeyError::Io { path: path.clone(), source })?;
             Ok::<_, KeyError>((path, bytes.len() as u64))
         };
-        let proving_key = write(PROVING_KEY_FILE, PK_MAGIC, &|b| self.pk.serialize_compressed(b))?;
+        let proving_key = write(PROVING_KEY_FILE, PK_MAGIC, &|b| self.pk.serialize_uncompressed(b))?;
         let verifying_key = write(VERIFYING_KEY_FILE, VK_MAGIC, &|b| self.pk.vk.serialize_compressed(b))?;
         Ok(SavedKeys { proving_key, verifying_key })
     }
 
-    /// Reads the proving key saved by [`ProvingKeys::save`] from `dir`. Points are decompressed
-    /// but not subgroup-checked (a local file the operator generated; a corrupt key only
-    /// yields proofs that fail verification).
+    /// Reads the proving key saved by [`ProvingKeys::save`] (or compressed, by the first
+    /// format) from `dir`. Points are not checked to lie in their subgroups: a local file the
+    /// operator generated, and a corrupt key only yields proofs that fail verification.
     pub fn load(dir: &Path) -> Result<Self, KeyError> {
         let path = dir.join(PROVING_KEY_FILE);
         let file = std::fs::File::open(&path).map_err(|source| KeyError::Io { path: path.clone(), source })?;
         let mut r = std::io::BufReader::new(file);
-        let (slots, depth, chain_id) = read_header(&path, PK_MAGIC, &mut r)?;
-        let pk = ProvingKey::<Bn254>::deserialize_with_mode(&mut r, Compress::Yes, Validate::No)
+        let (kind, slots, depth, chain_id) = read_header(&path, &[PK_MAGIC, PK_MAGIC_COMPRESSED], &mut r)?;
+        let compress = if kind == 0 { Compress::No } else { Compress::Yes };
+        let pk = ProvingKey::<Bn254>::deserialize_with_mode(&mut r, compress, Validate::No)
             .map_err(|e| KeyError::Format { path: path.clone(), reason: e.to_string() })?;
         Ok(Self { slots, depth, chain_id, pk })
     }
@@ -434,7 +444,7 @@ impl ProvingKeys {
         let path = dir.join(VERIFYING_KEY_FILE);
         let file = std::fs::File::open(&path).map_err(|source| KeyError::Io { path: path.clone(), source })?;
         let mut r = std::io::BufReader::new(file);
-        let (slots, depth, chain_id) = read_header(&path, VK_MAGIC, &mut r)?;
+        let (_, slots, depth, chain_id) = read_header(&path, &[VK_MAGIC], &mut r)?;
         let vk = VerifyingKey::<Bn254>::deserialize_compressed(&mut r)
             .map_err(|e| KeyError::Format { path: path.clone(), reason: e.to_string() })?;
         Ok((slots, depth, chain_id, vk))

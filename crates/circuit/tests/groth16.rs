@@ -50,6 +50,7 @@ fn groth16_proves_a_real_batch_and_refuses_tampered_inputs() {
 
 #[test]
 fn prover_api_saves_loads_and_proves_with_the_backend() {
+    use ark_serialize::CanonicalSerialize;
     use tandem_circuit::prover::{prove_batch, ProverError, ProvingKeys};
     let (slots, depth) = (2, 4);
     let keys = ProvingKeys::setup_insecure(slots, depth, CHAIN_ID, 7).unwrap();
@@ -59,8 +60,30 @@ fn prover_api_saves_loads_and_proves_with_the_backend() {
     let loaded = ProvingKeys::load(&dir).unwrap();
     assert_eq!((loaded.slots, loaded.depth, loaded.chain_id), (slots, depth, CHAIN_ID));
     assert_eq!(loaded.vk(), keys.vk());
+    assert!(loaded.pk == keys.pk, "the proving key reads back whole");
     let (s, d, c, vk) = ProvingKeys::load_verifying_key(&dir).unwrap();
     assert_eq!((s, d, c, &vk), (slots, depth, CHAIN_ID, keys.vk()));
+
+    // A proving key of the first format (TNDMPK01: points compressed) still reads.
+    let pk_path = dir.join(tandem_circuit::prover::PROVING_KEY_FILE);
+    let current = std::fs::read(&pk_path).unwrap();
+    assert_eq!(&current[..8], b"TNDMPK02");
+    let mut first_format = b"TNDMPK01".to_vec();
+    first_format.extend_from_slice(&current[8..21]);
+    keys.pk.serialize_compressed(&mut first_format).unwrap();
+    assert!(first_format.len() < current.len(), "compressed is the smaller file");
+    std::fs::write(&pk_path, &first_format).unwrap();
+    assert!(ProvingKeys::load(&dir).unwrap().pk == keys.pk, "a compressed key reads back whole");
+
+    // A file of another kind, or cut short, is refused with the path and the reason.
+    let mut foreign = current.clone();
+    foreign[..8].copy_from_slice(b"TNDMVK01");
+    std::fs::write(&pk_path, &foreign).unwrap();
+    let e = ProvingKeys::load(&dir).err().expect("a verifying key's magic is refused").to_string();
+    assert!(e.contains("proving_key.bin") && e.contains("not a tandem key file of this kind"), "{e}");
+    std::fs::write(&pk_path, &current[..current.len() / 2]).unwrap();
+    let e = ProvingKeys::load(&dir).err().expect("a truncated key is refused").to_string();
+    assert!(e.contains("proving_key.bin"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 
     let ledger = genesis(depth);

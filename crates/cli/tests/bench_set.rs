@@ -9,7 +9,7 @@ use std::process::Command;
 fn one_rate(extra: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
         .args(["bench", "set", "--members", "2", "--rates", "40", "--duration-s", "3", "--warm-s", "1", "--drain-s", "60"])
-        .args(["--accounts", "8", "--tree-depth", "8", "--json"])
+        .args(["--accounts", "8", "--tree-depth", "8", "--ceiling-transfers", "100", "--json"])
         .args(extra)
         .output()
         .expect("run tandem");

@@ -1,6 +1,7 @@
 //! Exodus end to end on anvil (SPEC §16): a devnet whose sequencer censors every forced
 //! withdrawal from alice's account and every priority op after it (`--test-censor-forced-from`,
-//! TEST ONLY), with a 15 s priority deadline and a 40 s challenge window.
+//! TEST ONLY), with a 15 s priority deadline and a 40 s challenge window, which the test
+//! passes by moving anvil's clock on (`evm_increaseTime`) rather than by waiting.
 //!
 //! 1. Alice's 5 ETH deposit is included and its batch becomes final.
 //! 2. Carol's 2 ETH deposit is included in a batch that is committed but not final yet; then
@@ -24,8 +25,8 @@ use std::process::{Command, Output};
 use std::time::Duration;
 use tandem_l1::{Address, RollupClient, U256};
 
-const DEADLINE_SECS: &str = "15";
-const WINDOW_SECS: &str = "40";
+const DEADLINE_SECS: u64 = 15;
+const WINDOW_SECS: u64 = 40;
 
 /// A process paused with SIGSTOP, continued when dropped (so that the devnet can stop it).
 struct StoppedProcess(String);
@@ -66,17 +67,18 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     new_wallet(d, "bob.json");
     new_wallet(d, "carol.json");
     let data = d.join("devnet");
+    let (window, deadline) = (WINDOW_SECS.to_string(), DEADLINE_SECS.to_string());
     let args = [
         "--tree-depth",
         "4",
         "--zk-slots",
         "0",
         "--challenge-window",
-        WINDOW_SECS,
+        &window,
         "--block-time-ms",
         "500",
         "--priority-deadline",
-        DEADLINE_SECS,
+        &deadline,
         "--test-censor-forced-from",
         &alice_key,
     ];
@@ -97,11 +99,16 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
         (a["privateKey"].as_str().unwrap().to_string(), a["address"].as_str().unwrap().parse().unwrap())
     };
     let ((alice_l1, _), (bob_l1_key, bob_l1), (carol_l1_key, carol_l1)) = (dev(0), dev(1), dev(2));
+    let l1_url = info["l1Rpc"].as_str().unwrap();
+    let pass_time = |seconds: u64| {
+        rt.block_on(async { tandem_devnet::advance_time_to(l1_url, l1.latest_timestamp().await.unwrap() + seconds).await.unwrap() })
+    };
 
     // 1. Alice's deposit is included, and final.
     ok(wallet(d, &info, "alice.json", &["--l1-key", &alice_l1, "deposit", "--amount", "5", "--wait"]));
     let alice_batch = all_consumed();
-    eventually("alice's batch final", Duration::from_secs(120), || {
+    pass_time(WINDOW_SECS + 1);
+    eventually("alice's batch final", Duration::from_secs(60), || {
         (rt.block_on(l1.last_finalized_batch()).unwrap() >= alice_batch).then_some(())
     });
 
@@ -131,7 +138,9 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     assert_eq!(bob_queue_index, forced_queue_index + 1, "bob's deposit is queued behind the censored request");
     let early = stderr_of(&wallet_l1_only(d, &info, "alice.json", &alice_l1, &["exodus"]));
     assert!(early.contains("not expired"), "{early}");
-    let activated = eventually("exodus activated after the deadline", Duration::from_secs(90), || {
+    // Past the deadline, still inside carol's batch's challenge window.
+    pass_time(DEADLINE_SECS + 1);
+    let activated = eventually("exodus activated after the deadline", Duration::from_secs(60), || {
         let out = wallet_l1_only(d, &info, "alice.json", &alice_l1, &["exodus"]);
         out.status.success().then(|| serde_json::from_slice::<Value>(&out.stdout).unwrap())
     });

@@ -147,6 +147,10 @@ pub struct SetBenchArgs {
     /// Keep the members' data directories and logs (their path is printed).
     #[arg(long)]
     pub keep: bool,
+    /// Transfers in the block the one-core ledger applies to measure the execution ceiling
+    /// (median of three timed applications, before the set starts and after each rate).
+    #[arg(long, default_value_t = 1_000)]
+    pub ceiling_transfers: usize,
 }
 
 impl Default for SetBenchArgs {
@@ -171,6 +175,7 @@ impl Default for SetBenchArgs {
             json: false,
             plot: None,
             keep: false,
+            ceiling_transfers: 1_000,
         }
     }
 }
@@ -216,6 +221,7 @@ pub fn validate(args: &SetBenchArgs) -> Result<()> {
     ensure!(args.block_time_ms >= 1, "--block-time-ms must be at least 1");
     ensure!(args.propose_timeout_ms >= 1, "--propose-timeout-ms must be at least 1");
     ensure!((1..=100).contains(&args.repeat), "--repeat must be in 1..=100");
+    ensure!((1..=100_000).contains(&args.ceiling_transfers), "--ceiling-transfers must be in 1..=100000");
     ensure!((1..=4_096).contains(&args.concurrency), "--concurrency must be in 1..=4096");
     ensure!(
         (1..=tandem_api::MAX_SEND_BATCH).contains(&args.submit_batch),
@@ -823,7 +829,7 @@ impl SetNet {
 /// (`tandem bench ledger`'s workload), transfers per second, median of 3.
 fn ledger_one_core(args: &SetBenchArgs) -> Result<f64> {
     let ledger = super::ledger::run_ledger(&super::ledger::LedgerBenchArgs {
-        transfers: 1_000,
+        transfers: args.ceiling_transfers,
         accounts: u32::try_from(args.accounts)? + 1,
         depth: args.tree_depth,
         threads: vec![1],
@@ -1737,6 +1743,7 @@ pub(crate) mod tests {
             (SetBenchArgs { duration_s: 0, warm_s: 0, ..base.clone() }, "--duration-s must be in"),
             (SetBenchArgs { rates: vec![100, 100_000], ..base.clone() }, "transfers in one phase"),
             (SetBenchArgs { accounts: 1, ..base.clone() }, "--accounts must be in"),
+            (SetBenchArgs { ceiling_transfers: 0, ..base.clone() }, "--ceiling-transfers must be in 1..=100000"),
             (SetBenchArgs { accounts: 64, tree_depth: 6, ..base.clone() }, "do not fit a tree of depth 6"),
             (SetBenchArgs { tree_depth: 0, ..base.clone() }, "--tree-depth"),
             (SetBenchArgs { tree_depth: 25, ..base.clone() }, "--tree-depth"),
