@@ -445,9 +445,9 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     }
     let _ = std::fs::remove_file(data_dir.join("devnet.json"));
 
-    // L1
-    let block_time = (args.l1_block_time > 0).then_some(args.l1_block_time);
-    let L1 { url: l1_url, chain_id: l1_chain_id, signers } = start_anvil(args, &anvil_bin, &data_dir, block_time, procs).await?;
+    // L1: a block per transaction while the devnet deploys (a dozen transactions that would
+    // each wait for the next block), then blocks at `--l1-block-time`.
+    let L1 { url: l1_url, chain_id: l1_chain_id, signers } = start_anvil(args, &anvil_bin, &data_dir, procs).await?;
 
     // Fee collector key and genesis.
     let (fee_wallet, fee_pubkey) = fee_collector(&data_dir)?;
@@ -486,6 +486,12 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             .mint_dev_token(deployment.dev_token, signer.address(), U256::from(DEV_TOKENS_PER_ACCOUNT))
             .await
             .map_err(|e| anyhow!("minting dev tokens: {e}"))?;
+    }
+    if args.l1_block_time > 0 {
+        eprintln!("==> deployed: anvil now mines a block every {} s", args.l1_block_time);
+        tandem_devnet::anvil_rpc(&l1_url, "evm_setIntervalMining", (args.l1_block_time,))
+            .await
+            .map_err(|e| anyhow!("setting anvil's block time: {e}"))?;
     }
 
     // Node.
@@ -943,18 +949,14 @@ struct L1 {
     signers: Vec<PrivateKeySigner>,
 }
 
-/// Starts anvil on `--l1-port` (`block_time` None: one block per transaction) and waits until
-/// it answers with the default dev accounts.
-async fn start_anvil(args: &DevnetArgs, anvil_bin: &Path, data_dir: &Path, block_time: Option<u64>, procs: &mut Procs) -> Result<L1> {
+/// Starts anvil on `--l1-port`, mining one block per transaction, and waits until it answers
+/// with the default dev accounts.
+async fn start_anvil(args: &DevnetArgs, anvil_bin: &Path, data_dir: &Path, procs: &mut Procs) -> Result<L1> {
     let url = format!("http://127.0.0.1:{}", args.l1_port);
     let anvil_log = data_dir.join("anvil.log");
     let _ = std::fs::remove_file(&anvil_log);
-    let mining = match block_time {
-        Some(seconds) => format!("block time {seconds} s"),
-        None => "a block per transaction".to_string(),
-    };
-    eprintln!("==> starting anvil on {url} ({mining}, prague), log {}", anvil_log.display());
-    let cmd = anvil_command(anvil_bin, args.l1_port, block_time);
+    eprintln!("==> starting anvil on {url} (a block per transaction, prague), log {}", anvil_log.display());
+    let cmd = anvil_command(anvil_bin, args.l1_port);
     let anvil = procs.anvil.insert(Supervised::spawn("anvil", cmd, &anvil_log)?.with_grace(Duration::from_secs(5)));
     let signers: Vec<PrivateKeySigner> = ANVIL_KEYS.iter().map(|k| PrivateKeySigner::from_str(k).expect("valid key")).collect();
     let (chain_id, accounts) = wait_for_anvil(&url, anvil, Duration::from_secs(30)).await?;

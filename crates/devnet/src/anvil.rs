@@ -52,13 +52,11 @@ pub fn test_anvil() -> Result<AnvilInstance, DevnetError> {
 }
 
 /// The command that runs anvil on `127.0.0.1:port` (a fixed, user-chosen port: `tandem
-/// devnet`), one block per transaction when `block_time` is `None`.
-pub fn anvil_command(binary: &Path, port: u16, block_time: Option<u64>) -> Command {
+/// devnet`), one block per transaction (a devnet that wants blocks at intervals switches to
+/// them with `evm_setIntervalMining` once deployed).
+pub fn anvil_command(binary: &Path, port: u16) -> Command {
     let mut cmd = Command::new(binary);
     cmd.args(["--host", "127.0.0.1", "--port", &port.to_string(), "--hardfork", "prague"]);
-    if let Some(seconds) = block_time {
-        cmd.args(["--block-time", &seconds.to_string()]);
-    }
     cmd
 }
 

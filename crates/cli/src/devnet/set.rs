@@ -297,7 +297,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
     let _ = std::fs::remove_file(data_dir.join("devnet.json"));
 
     // L1: one block per transaction while setting up, then a block every --l1-block-time.
-    let L1 { url: l1_url, chain_id: l1_chain_id, signers } = start_anvil(args, &anvil_bin, &data_dir, None, procs).await?;
+    let L1 { url: l1_url, chain_id: l1_chain_id, signers } = start_anvil(args, &anvil_bin, &data_dir, procs).await?;
     let l1_err = |e: tandem_l1::L1Error| anyhow!("{e}");
     let (anvil, _) = tandem_l1::connect(&l1_url, None).map_err(l1_err)?;
     let fail = |what: &str| {
