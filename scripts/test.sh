@@ -52,7 +52,7 @@ echo "==> cargo test: ${compute_tests[*]} and the doc tests, niced beside the re
 nice -n 10 bash -c 'cargo test --workspace --locked "$@" && cargo test --workspace --locked --doc' _ "${compute_args[@]}" \
   >"$compute_log" 2>&1 &
 compute_pid=$!
-trap 'kill "$compute_pid" 2>/dev/null; rm -f "$compute_log"' EXIT
+trap 'kill "$compute_pid" 2>/dev/null || true; rm -f "$compute_log"' EXIT
 rest_status=0
 cargo test --workspace --locked "${rest_args[@]}" || rest_status=$?
 compute_status=0
