@@ -7,8 +7,9 @@
 //!    the market's events. (Which prover is fastest is measured in the release benchmark
 //!    below: in a debug build witness generation, not the threaded FFTs and MSMs, dominates a
 //!    small circuit's proof, so the thread counts barely change the speeds.)
-//! 2. A prover killed while it holds a lock: the lock expires, its collateral is slashed
-//!    (half burned), another prover proves the job and receives the other half.
+//! 2. A prover killed while it holds a lock: the lock expires (anvil's clock moved past it),
+//!    its collateral is slashed (half burned), another prover proves the job and receives the
+//!    other half.
 //!
 //! `TANDEM_MARKET_JOBS` (default 6) sets how many jobs; `market_fifty_jobs_locks_against_a_race`
 //! (ignored: run it for BENCHMARKS.md) prints proofs/hour and wasted work for 50 jobs with
@@ -153,9 +154,14 @@ fn market_phase(d: &Path, info: &Value, market: &Market, jobs: usize, race: bool
     statuses
 }
 
+/// The devnet market's longest lock: ample for an honest proof (a few seconds here), and
+/// passed on anvil's clock, not waited for, once the staller holds its lock.
+const LOCK_TIMEOUT_SECS: u64 = 45;
+
 fn start_market_devnet(data: &Path, race: bool, depth: &str) -> (DevnetGuard, Value) {
     let mut args = vec!["--provers", "3", "--challenge-window", "600", "--block-time-ms", "200", "--tree-depth", depth, "--zk-slots", "2"];
-    args.extend(["--market-lock-timeout", "45"]);
+    let lock_timeout = LOCK_TIMEOUT_SECS.to_string();
+    args.extend(["--market-lock-timeout", &lock_timeout]);
     if race {
         args.push("--provers-race");
     }
@@ -214,6 +220,11 @@ fn provers_compete_for_jobs_and_a_killed_lock_holder_is_slashed() {
     child.kill().unwrap();
     child.wait().unwrap();
     let burned_before = market.rt.block_on(market.market.total_burned()).unwrap();
+    // The lock runs out on L1's clock: move it on past the lock's deadline.
+    market.rt.block_on(async {
+        let now = market.rollup.latest_timestamp().await.unwrap();
+        tandem_devnet::advance_time_to(&market.l1_rpc, now + LOCK_TIMEOUT_SECS + 1).await.unwrap();
+    });
 
     market.wait_all_settled(&[batch], Duration::from_secs(120));
     let (fulfilled, slashes) =
