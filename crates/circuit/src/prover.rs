@@ -328,7 +328,8 @@ pub const VERIFYING_KEY_FILE: &str = "verifying_key.bin";
 
 /// Proving key files: the points uncompressed, read without checks. Twice the size of a
 /// compressed key, but a prover starts at once: decompressing costs a square root per point
-/// (6 s for the devnet's 28 MiB key on two cores, minutes at production sizes).
+/// (6.5 s for the devnet's 28 MiB compressed key on two cores; the key, and that time, grow
+/// with the circuit's size).
 const PK_MAGIC: &[u8; 8] = b"TNDMPK02";
 /// Proving key files of the first format: the same key, points compressed. Still read, so
 /// that keys already made (devnet data directories, provers' key directories) keep working.
