@@ -20,7 +20,9 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tandem_circuit::prover::ProvingKeys;
 use tandem_crypto::PrivateKey;
 use tandem_devnet::anvil::{anvil_command, wait_for_anvil};
 use tandem_devnet::{wait_ready, NodeCommand, Supervised, ZkArgs};
@@ -454,7 +456,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     let genesis_root = tandem_chain::genesis_root(args.chain_id, args.tree_depth, fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
 
     let zk_slots = args.zk_slots.unwrap_or(DEFAULT_ZK_SLOTS);
-    let zk = validity_lane(args, &data_dir, &l1_url, &signers[0], zk_slots).await?;
+    let prover = tandem_types::L1Address(signers[PROVER_ACCOUNT].address().0 .0);
+    let zk = validity_lane(args, &data_dir, &l1_url, &signers[0], zk_slots, fee_pubkey, prover).await?;
 
     // Contracts.
     eprintln!("==> deploying the rollup and the dev token (owner = anvil account 0, sequencer = anvil account 1)");
@@ -465,7 +468,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         signers[1].address(),
         genesis_root,
         args.challenge_window,
-        zk.as_ref().map(|(_, verifier)| (*verifier, zk_slots as u32)),
+        zk.as_ref().map(|lane| (lane.verifier, zk_slots as u32)),
         zk.as_ref().map(|_| tandem_l1::MarketParams { lock_timeout: args.market_lock_timeout, ..tandem_devnet::devnet_market_params() }),
         zk.as_ref().map(|_| game_params(args, U256::from(SEQUENCER_BOND))),
         &exodus_params(args)?,
@@ -489,7 +492,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     }
     if args.l1_block_time > 0 {
         eprintln!("==> deployed: anvil now mines a block every {} s", args.l1_block_time);
-        tandem_devnet::anvil_rpc(&l1_url, "evm_setIntervalMining", (args.l1_block_time,))
+        tandem_devnet::anvil::start_interval_mining(&l1_url, args.l1_block_time)
             .await
             .map_err(|e| anyhow!("setting anvil's block time: {e}"))?;
     }
@@ -538,24 +541,26 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     // started one after the other so that each measures its proving speed alone.
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut provers = Vec::new();
-    if let Some((keys_dir, _)) = &zk {
-        let wei_per_second = match args.prover_wei_per_second {
-            Some(w) => w,
-            None => {
-                eprintln!("==> measuring one proof on {cores} threads to price a prover-second");
-                let keys = tandem_circuit::prover::ProvingKeys::load(keys_dir).map_err(|e| anyhow!("loading the keys: {e}"))?;
-                let genesis = tandem_chain::genesis_ledger(keys.ledger_config(), fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
-                let me = tandem_types::L1Address(signers[PROVER_ACCOUNT].address().0 .0);
-                let elapsed = tokio::task::spawn_blocking(move || tandem_prover::measure_proving(&keys, &genesis, me))
-                    .await?
-                    .map_err(|e| anyhow!("measuring a proof: {e}"))?;
+    if let Some(lane) = &zk {
+        let wei_per_second = match (args.prover_wei_per_second, lane.one_proof) {
+            (Some(w), _) => w,
+            (None, measured) => {
+                let elapsed = match measured {
+                    Some(elapsed) => elapsed,
+                    None => {
+                        eprintln!("==> measuring one proof on {cores} threads to price a prover-second");
+                        let keys = ProvingKeys::load(&lane.keys_dir).map_err(|e| anyhow!("loading the keys: {e}"))?;
+                        prove_empty_batch(Arc::new(keys), fee_pubkey, prover).await.map_err(|e| anyhow!("measuring a proof: {e:#}"))?
+                    }
+                };
                 let w = (args.fast_withdrawal_fee as f64 / 4.0 / elapsed.as_secs_f64().max(0.001)) as u128;
                 eprintln!("    one proof took {:.2} s: a prover-second costs {w} wei", elapsed.as_secs_f64());
                 w
             }
         };
         provers =
-            start_provers(args, &data_dir, &exe, &l1_url, &l2_url, deployment.rollup, keys_dir, fee_pubkey, wei_per_second, procs).await?;
+            start_provers(args, &data_dir, &exe, &l1_url, &l2_url, deployment.rollup, &lane.keys_dir, fee_pubkey, wei_per_second, procs)
+                .await?;
     }
     // The challenger: its own funded key, the node's RPC for the signed transactions.
     let challenger = match deployment.dispute_game {
@@ -661,8 +666,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             "status": c.status_url, "log": c.log.display().to_string(),
         })),
         "examples": examples,
-        "zkLane": zk.as_ref().map(|(dir, verifier)| json!({
-            "slots": zk_slots, "verifier": verifier.to_string(), "keys": dir.display().to_string(),
+        "zkLane": zk.as_ref().map(|lane| json!({
+            "slots": zk_slots, "verifier": lane.verifier.to_string(), "keys": lane.keys_dir.display().to_string(),
             "fastWithdrawalFee": args.fast_withdrawal_fee.to_string(),
             "market": deployment.market.map(|m| m.to_string()),
             "provers": provers,
@@ -688,8 +693,8 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
         deployment.deploy_block, args.challenge_window, args.block_time_ms
     );
     text += &format!("  sequencer    {} (anvil account 1)\n", signers[1].address());
-    if let Some((_, verifier)) = &zk {
-        text += &format!("  ZK lane      verifier {verifier}, {zk_slots} slots; keys from an INSECURE local setup\n");
+    if let Some(lane) = &zk {
+        text += &format!("  ZK lane      verifier {}, {zk_slots} slots; keys from an INSECURE local setup\n", lane.verifier);
         if let Some(market) = deployment.market {
             text += &format!(
                 "  market       {market} (proof jobs escrow each ZK batch's fast-lane fees; {})\n",
@@ -815,27 +820,85 @@ fn game_params(args: &DevnetArgs, sequencer_bond: U256) -> tandem_l1::GameParams
     }
 }
 
+/// A devnet's validity lane: where its keys are, its verifier on L1, and one proof's time when
+/// starting measured one (checking cached keys).
+struct ValidityLane {
+    keys_dir: PathBuf,
+    verifier: tandem_l1::Address,
+    one_proof: Option<Duration>,
+}
+
+/// Proves an empty batch on the genesis state of `keys`' chain, on a blocking thread, and
+/// checks it against the keys' own verifying key (as every proof is): the time it took, or
+/// why it failed (a panic included).
+async fn prove_empty_batch(
+    keys: Arc<ProvingKeys>,
+    fee_pubkey: tandem_types::PackedPubKey,
+    prover: tandem_types::L1Address,
+) -> Result<Duration> {
+    let genesis = tandem_chain::genesis_ledger(keys.ledger_config(), fee_pubkey).map_err(|e| anyhow!("genesis: {e}"))?;
+    let proved = tokio::task::spawn_blocking(move || tandem_prover::measure_proving(&keys, &genesis, prover))
+        .await
+        .map_err(|e| anyhow!("proving panicked: {e}"))?;
+    proved.map_err(|e| anyhow!("{e}"))
+}
+
+/// Cached `keys` fit this devnet when they were made for its slots, depth and chain, and a
+/// proof made with them verifies (a circuit changed since the setup makes one that does not,
+/// even at the same shape): that proof's time, or why not.
+async fn check_cached_keys(
+    keys: &Arc<ProvingKeys>,
+    expected: (usize, u8, u64),
+    fee_pubkey: tandem_types::PackedPubKey,
+    prover: tandem_types::L1Address,
+) -> Result<Duration> {
+    let made_for = (keys.slots, keys.depth, keys.chain_id);
+    if made_for != expected {
+        bail!("made for S = {}, D = {}, chain {}", made_for.0, made_for.1, made_for.2);
+    }
+    prove_empty_batch(keys.clone(), fee_pubkey, prover).await.map_err(|e| anyhow!("a proof made with them fails: {e:#}"))
+}
+
 /// The validity lane of a devnet with `zk_slots` op slots (0: none): keys from an insecure
-/// local setup (cached in the data directory), the verifier rendered from them, compiled
-/// with the npm solc and deployed by `deployer`, before the rollup, which fixes its verifier
-/// at construction (no owner can swap it later). Returns the keys directory and the verifier.
+/// local setup (cached in the data directory, and checked by one proof before reuse), the
+/// verifier rendered from them, compiled with the npm solc and deployed by `deployer`, before
+/// the rollup, which fixes its verifier at construction (no owner can swap it later).
 async fn validity_lane(
     args: &DevnetArgs,
     data_dir: &Path,
     l1_url: &str,
     deployer: &PrivateKeySigner,
     zk_slots: usize,
-) -> Result<Option<(PathBuf, tandem_l1::Address)>> {
+    fee_pubkey: tandem_types::PackedPubKey,
+    prover: tandem_types::L1Address,
+) -> Result<Option<ValidityLane>> {
     if zk_slots == 0 {
         return Ok(None);
     }
     let keys_dir = data_dir.join(format!("keys-s{zk_slots}-d{}-c{}", args.tree_depth, args.chain_id));
-    let keys = match tandem_circuit::prover::ProvingKeys::load(&keys_dir) {
+    let mut one_proof = None;
+    let cached = match ProvingKeys::load(&keys_dir) {
         Ok(keys) => {
-            eprintln!("==> validity lane: using the keys in {}", keys_dir.display());
-            keys
+            eprintln!("==> validity lane: checking the keys in {} with one proof", keys_dir.display());
+            let keys = Arc::new(keys);
+            match check_cached_keys(&keys, (zk_slots, args.tree_depth, args.chain_id), fee_pubkey, prover).await {
+                Ok(elapsed) => {
+                    eprintln!("    they fit (one proof in {:.2} s): using them", elapsed.as_secs_f64());
+                    one_proof = Some(elapsed);
+                    Some(keys)
+                }
+                Err(why) => {
+                    eprintln!("    they do not fit this build's circuit ({why:#}): making new ones");
+                    std::fs::remove_dir_all(&keys_dir).with_context(|| format!("removing {}", keys_dir.display()))?;
+                    None
+                }
+            }
         }
-        Err(_) => {
+        Err(_) => None,
+    };
+    let keys = match cached {
+        Some(keys) => keys,
+        None => {
             eprintln!(
                 "==> validity lane: INSECURE local trusted setup for S = {}, D = {} (devnet only), `tandem setup` log {}",
                 zk_slots,
@@ -862,9 +925,9 @@ async fn validity_lane(
             if !status.success() {
                 bail!("`tandem setup` failed ({status}); see {}", data_dir.join("setup.log").display());
             }
-            let keys = tandem_circuit::prover::ProvingKeys::load(&keys_dir).map_err(|e| anyhow!("loading the new keys: {e}"))?;
+            let keys = ProvingKeys::load(&keys_dir).map_err(|e| anyhow!("loading the new keys: {e}"))?;
             eprintln!("    done in {:.1} s, keys in {}", started.elapsed().as_secs_f64(), keys_dir.display());
-            keys
+            Arc::new(keys)
         }
     };
     let source = tandem_circuit::prover::solidity_verifier(keys.vk());
@@ -873,7 +936,7 @@ async fn validity_lane(
         tandem_devnet::solc::compile(&find_repo_root(args), &source, "Verifier").map_err(|e| anyhow!("compiling the verifier: {e}"))?;
     let verifier =
         tandem_devnet::deploy_bytecode(l1_url, deployer.clone(), code.into()).await.map_err(|e| anyhow!("deploying the verifier: {e}"))?;
-    Ok(Some((keys_dir, verifier)))
+    Ok(Some(ValidityLane { keys_dir, verifier, one_proof }))
 }
 
 /// Starts `--provers` provers (anvil accounts from [`PROVER_ACCOUNT`]; prover i on half the
@@ -978,4 +1041,30 @@ fn fee_collector(data_dir: &Path) -> Result<(PathBuf, tandem_types::PackedPubKey
         key
     };
     Ok((fee_wallet, fee_key.public_key().pack()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Cached keys are reused only when they fit: made for the devnet's slots, depth and
+    /// chain, and making a proof that verifies. Keys of another circuit carrying the expected
+    /// labels (what a changed circuit leaves in a data directory) are caught by that proof.
+    #[tokio::test]
+    async fn cached_keys_are_reused_only_when_a_proof_made_with_them_verifies() {
+        let fee = PrivateKey::from_seed([3; 32]).public_key().pack();
+        let prover = tandem_types::L1Address([9; 20]);
+        let keys = Arc::new(ProvingKeys::setup_insecure(1, 2, 7, 1).expect("setup"));
+        let elapsed = check_cached_keys(&keys, (1, 2, 7), fee, prover).await.expect("keys of this circuit fit");
+        assert!(elapsed > Duration::ZERO);
+        let other_chain = check_cached_keys(&keys, (1, 2, 8), fee, prover).await.expect_err("keys of chain 7 for chain 8");
+        assert_eq!(other_chain.to_string(), "made for S = 1, D = 2, chain 7");
+        let other_slots = check_cached_keys(&keys, (2, 2, 7), fee, prover).await.expect_err("keys of S = 1 for S = 2");
+        assert_eq!(other_slots.to_string(), "made for S = 1, D = 2, chain 7");
+
+        let mut stale = ProvingKeys::setup_insecure(1, 3, 7, 1).expect("setup");
+        stale.depth = 2;
+        let stale = check_cached_keys(&Arc::new(stale), (1, 2, 7), fee, prover).await.expect_err("keys of the depth-3 circuit");
+        assert!(stale.to_string().starts_with("a proof made with them fails: "), "{stale}");
+    }
 }

@@ -100,9 +100,7 @@ fn a_censored_user_triggers_exodus_exits_from_l1_and_deposits_are_refunded() {
     };
     let ((alice_l1, _), (bob_l1_key, bob_l1), (carol_l1_key, carol_l1)) = (dev(0), dev(1), dev(2));
     let l1_url = info["l1Rpc"].as_str().unwrap();
-    let pass_time = |seconds: u64| {
-        rt.block_on(async { tandem_devnet::advance_time_to(l1_url, l1.latest_timestamp().await.unwrap() + seconds).await.unwrap() })
-    };
+    let pass_time = |seconds: u64| rt.block_on(tandem_devnet::advance_time_by(l1_url, seconds)).unwrap();
 
     // 1. Alice's deposit is included, and final.
     ok(wallet(d, &info, "alice.json", &["--l1-key", &alice_l1, "deposit", "--amount", "5", "--wait"]));

@@ -221,10 +221,7 @@ fn provers_compete_for_jobs_and_a_killed_lock_holder_is_slashed() {
     child.wait().unwrap();
     let burned_before = market.rt.block_on(market.market.total_burned()).unwrap();
     // The lock runs out on L1's clock: move it on past the lock's deadline.
-    market.rt.block_on(async {
-        let now = market.rollup.latest_timestamp().await.unwrap();
-        tandem_devnet::advance_time_to(&market.l1_rpc, now + LOCK_TIMEOUT_SECS + 1).await.unwrap();
-    });
+    market.rt.block_on(tandem_devnet::advance_time_by(&market.l1_rpc, LOCK_TIMEOUT_SECS + 1)).unwrap();
 
     market.wait_all_settled(&[batch], Duration::from_secs(120));
     let (fulfilled, slashes) =

@@ -60,6 +60,15 @@ pub fn anvil_command(binary: &Path, port: u16) -> Command {
     cmd
 }
 
+/// Switches the anvil at `l1_url` from a block per transaction to a block every `seconds`
+/// (a devnet's step once its deployment is on L1); 0 keeps a block per transaction.
+pub async fn start_interval_mining(l1_url: &str, seconds: u64) -> Result<(), DevnetError> {
+    if seconds == 0 {
+        return Ok(());
+    }
+    crate::anvil_rpc(l1_url, "evm_setIntervalMining", (seconds,)).await
+}
+
 /// Waits until the anvil of `process` answers on `url`; returns its chain id and dev accounts.
 pub async fn wait_for_anvil(
     url: &str,

@@ -25,5 +25,7 @@ pub use deploy::{
 pub use error::DevnetError;
 pub use node_args::{MemberArgs, NodeCommand, ZkArgs};
 pub use process::{tail, wait_ready, Supervised};
-pub use staked_set::{advance_time_to, anvil_rpc, bootstrap_staked_set, next_epoch, StakedMember, StakedSet, StakedSetSpec};
+pub use staked_set::{
+    advance_time_by, advance_time_to, anvil_rpc, bootstrap_staked_set, next_epoch, StakedMember, StakedSet, StakedSetSpec,
+};
 pub use tandem_ports::{free_port, free_ports, PortError};

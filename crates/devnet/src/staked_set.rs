@@ -100,6 +100,13 @@ pub async fn advance_time_to(l1_url: &str, target: u64) -> Result<(), DevnetErro
     }
 }
 
+/// Moves anvil's clock at least `seconds` past its latest block's timestamp, mining as
+/// [`advance_time_to`] does: how tests pass a window or deadline that L1 measures from a block.
+pub async fn advance_time_by(l1_url: &str, seconds: u64) -> Result<(), DevnetError> {
+    let now = RollupClient::new(l1_url, Address::ZERO, None)?.latest_timestamp().await?;
+    advance_time_to(l1_url, now + seconds).await
+}
+
 /// Moves L1 to the start of the next epoch and materializes its set (`syncEpoch`, sent by
 /// `sender`); returns that epoch.
 pub async fn next_epoch(l1_url: &str, staking: Address, sender: PrivateKeySigner) -> Result<u64, DevnetError> {

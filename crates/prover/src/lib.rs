@@ -25,7 +25,7 @@ use tandem_api::TandemApiClient;
 use tandem_chain::{chunk_boundary, chunk_count, BlockInput, BlockRecord, GenesisError, Lane, FEE_ACCOUNT};
 use tandem_circuit::prover::{CpuBackend, ObservedBackend, ProverBackend, ProvingKeys, ProvingStage, MSMS_PER_PROOF};
 use tandem_l1::{
-    Address, CommittedBatch, ContractRevert, DisputeClient, JobStatus, L1Error, MarketClient, PrivateKeySigner, RollupClient, B256, U256,
+    Address, CommittedBatch, ContractRevert, DisputeClient, L1Error, MarketClient, PrivateKeySigner, RollupClient, B256, U256,
 };
 use tandem_state::{Ledger, LedgerOp};
 use tandem_types::{AccountIndex, L1Address};
@@ -259,7 +259,10 @@ impl Prover {
         let elapsed = tokio::task::spawn_blocking(move || measure_proving(&k, &g, me))
             .await
             .map_err(|e| ProverError::Proving { batch: 0, reason: e.to_string() })?
-            .map_err(|e| ProverError::Proving { batch: 0, reason: format!("measuring the proving speed: {e}") })?;
+            .map_err(|e| ProverError::Proving {
+                batch: 0,
+                reason: format!("measuring the proving speed on an empty batch (which only keys of another circuit fail): {e}"),
+            })?;
         let game = match l1.dispute_game().await? {
             Some(address) => {
                 info!(game = %address, "the rollup has a dispute game: answering chunk challenges");
@@ -424,8 +427,7 @@ impl Prover {
         let Some((market, params)) = &self.market else { return Ok(Action::Prove) };
         let me = self.config.prover_key.address();
         let Some(market_job) = market.job(number).await? else { return Ok(Action::Prove) };
-        // L1's time matters only to an open job (`job_standing`): a closed one costs no read.
-        let now = if market_job.status == JobStatus::Open { self.l1.latest_timestamp().await? } else { 0 };
+        let now = self.l1.latest_timestamp().await?;
         let standing = job_standing(&market_job, me, now);
         if matches!(standing, JobStanding::Expired | JobStanding::Lockable)
             && market_job.locker == me

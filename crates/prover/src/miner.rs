@@ -62,7 +62,7 @@ pub enum JobStanding {
     Lockable,
 }
 
-/// The standing of `job` for prover `me` at L1 time `now` (read only for an open job).
+/// The standing of `job` for prover `me` at L1 time `now` (which only an open job's depends on).
 pub fn job_standing(job: &MarketJob, me: Address, now: u64) -> JobStanding {
     match job.status {
         JobStatus::Fulfilled => return JobStanding::Settled,

@@ -27,8 +27,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tandem_chain::BlockRecord;
 use tandem_devnet::{
-    anvil_rpc, bootstrap_staked_set, wait_ready, FaultProofs, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams,
-    StakedSetSpec, Supervised,
+    bootstrap_staked_set, wait_ready, FaultProofs, MemberArgs, NodeCommand, StakedDeployment, StakedMember, StakedParams, StakedSetSpec,
+    Supervised,
 };
 use tandem_l1::bindings::staked::StakedRollup;
 use tandem_l1::bindings::DevToken;
@@ -311,9 +311,10 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
     // Contracts.
     let deployer = signers[0].clone();
     let zk_slots = args.zk_slots.unwrap_or(0);
-    let zk = super::validity_lane(args, &data_dir, &l1_url, &deployer, zk_slots).await?;
-    let fault_proofs = zk.as_ref().map(|(_, verifier)| FaultProofs {
-        verifier: *verifier,
+    let prover = tandem_types::L1Address(signers[super::PROVER_ACCOUNT].address().0 .0);
+    let zk = super::validity_lane(args, &data_dir, &l1_url, &deployer, zk_slots, fee_pubkey, prover).await?;
+    let fault_proofs = zk.as_ref().map(|lane| FaultProofs {
+        verifier: lane.verifier,
         zk_slots: zk_slots as u32,
         // The staked set's bond is its stake.
         game: super::game_params(args, U256::ZERO),
@@ -383,7 +384,7 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
     if set.members.len() != n {
         bail!("epoch {genesis_epoch}'s set has {} members, not {n}", set.members.len());
     }
-    anvil_rpc(&l1_url, "evm_setIntervalMining", (args.l1_block_time,)).await.map_err(fail("starting L1 interval mining"))?;
+    tandem_devnet::anvil::start_interval_mining(&l1_url, args.l1_block_time).await.map_err(fail("starting L1 interval mining"))?;
 
     // Member nodes.
     let chain = Chain { l1_url: l1_url.clone(), deployment: deployment.clone(), fee_pubkey, genesis_epoch };
@@ -395,9 +396,9 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<Follower> {
     let clients: Vec<L2Client> = members.iter().map(|m| L2Client::new(&m.rpc_url())).collect::<Result<_>>()?;
     wait_ready_members(procs, &clients, &members).await?;
     // Fault proofs: provers to answer challenges and a challenger, both reading member 0.
-    if let (Some((keys_dir, _)), Some(game)) = (&zk, deployment.dispute_game) {
+    if let (Some(lane), Some(game)) = (&zk, deployment.dispute_game) {
         let l2_url = members[0].rpc_url();
-        super::start_provers(args, &data_dir, &exe, &l1_url, &l2_url, deployment.rollup, keys_dir, fee_pubkey, 0, procs).await?;
+        super::start_provers(args, &data_dir, &exe, &l1_url, &l2_url, deployment.rollup, &lane.keys_dir, fee_pubkey, 0, procs).await?;
         let c = super::start_challenger(
             args,
             &data_dir,

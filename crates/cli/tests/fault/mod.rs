@@ -29,10 +29,9 @@ pub fn fee_free_transfer(from: AccountIndex, to: AccountIndex, amount: u128) -> 
     Op::Transfer(TransferOp { from, to, token: TokenId::ETH, amount: PackedAmount::new(amount).unwrap(), fee: PackedFee::new(0).unwrap() })
 }
 
-/// Moves anvil's clock `seconds` on and mines a block.
+/// Moves anvil's clock at least `seconds` past its latest block.
 pub async fn pass_time(l1_url: &str, seconds: u64) {
-    tandem_devnet::anvil_rpc(l1_url, "evm_increaseTime", (seconds,)).await.unwrap();
-    tandem_devnet::anvil_rpc(l1_url, "evm_mine", ()).await.unwrap();
+    tandem_devnet::advance_time_by(l1_url, seconds).await.unwrap();
 }
 
 /// The single sequencer's bond in the tests' dispute games: 1 ETH.
