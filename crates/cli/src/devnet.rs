@@ -546,7 +546,10 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
             (Some(w), _) => w,
             (None, measured) => {
                 let elapsed = match measured {
-                    Some(elapsed) => elapsed,
+                    Some(elapsed) => {
+                        eprintln!("==> pricing a prover-second by the proof that checked the keys");
+                        elapsed
+                    }
                     None => {
                         eprintln!("==> measuring one proof on {cores} threads to price a prover-second");
                         let keys = ProvingKeys::load(&lane.keys_dir).map_err(|e| anyhow!("loading the keys: {e}"))?;
