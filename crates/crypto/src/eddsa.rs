@@ -232,13 +232,23 @@ fn base8_table() -> &'static [Vec<EdwardsAffine>] {
 /// `s·B8` from the table: one mixed addition per window and no doubling (a wNAF
 /// multiplication needs ~250 doublings).
 fn mul_base8(s: &Scalar) -> EdwardsProjective {
-    let bits = s.into_bigint().to_bits_le();
+    let limbs = s.into_bigint().0;
     let mut sum = EdwardsProjective::ZERO;
-    for (multiples, window) in base8_table().iter().zip(bits.chunks(BASE8_WINDOW)) {
-        let digit = window.iter().rev().fold(0usize, |d, bit| (d << 1) | usize::from(*bit));
-        sum += multiples[digit];
+    for (i, multiples) in base8_table().iter().enumerate() {
+        sum += multiples[base8_digit(&limbs, i * BASE8_WINDOW)];
     }
     sum
+}
+
+/// The `BASE8_WINDOW` bits of the little-endian `limbs` from bit `start` on (bits past the
+/// last limb read as 0).
+fn base8_digit(limbs: &[u64], start: usize) -> usize {
+    let (limb, shift) = (start / 64, start % 64);
+    let mut bits = limbs[limb] >> shift;
+    if shift + BASE8_WINDOW > 64 {
+        bits |= limbs.get(limb + 1).map_or(0, |next| next << (64 - shift));
+    }
+    (bits & ((1 << BASE8_WINDOW) - 1)) as usize
 }
 
 /// Checks `S·B8 = R8 + c·(8·A)` (circomlib's `verifyPoseidon`, which multiplies `A` by the
@@ -283,6 +293,23 @@ mod tests {
         use ark_ec::AffineRepr;
         let g = EdwardsAffine::generator();
         assert_eq!(crate::field::fr_to_decimal(&g.x), "5299619240641551281634865583518297030282874472190772894086521144482721001553");
+    }
+
+    /// The table's multiplication equals arkworks' for scalars whose windows straddle limb
+    /// boundaries and for the largest scalar (every window full).
+    #[test]
+    fn mul_base8_matches_plain_multiplication() {
+        use ark_ff::Field;
+        let scalars = [
+            Scalar::from(0u64),
+            Scalar::from(1u64),
+            Scalar::from(u64::MAX),
+            -Scalar::from(1u64),
+            Scalar::from(0x3fu64 << 58) * Scalar::from(7u64),
+        ];
+        for s in scalars.iter().copied().chain((1..40u64).map(|k| Scalar::from(k).pow([k, k * 3, k + 11]))) {
+            assert_eq!(mul_base8(&s), EdwardsProjective::generator() * s, "s = {s}");
+        }
     }
 
     #[test]

@@ -144,7 +144,8 @@ pub struct SetBenchArgs {
     /// Also write an SVG of latency p50/p90/p99 and included throughput against offered load.
     #[arg(long, value_name = "FILE.svg")]
     pub plot: Option<PathBuf>,
-    /// Keep the members' data directories and logs (their path is printed).
+    /// Keep the members' data directories and logs (their path is printed). Kept without it
+    /// too when a rate lost consensus rounds, so that the members' logs can say why.
     #[arg(long)]
     pub keep: bool,
     /// Transfers in the block the one-core ledger applies to measure the execution ceiling
@@ -1507,9 +1508,11 @@ pub async fn run_set(args: &SetBenchArgs) -> Result<SetBenchReport> {
     // Let the batches of the last blocks reach L1.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let l1_batches = batch_gas(&net).await?;
-    if args.keep {
+    let late_rounds: usize = rows.iter().map(|row| row.pipeline.late_rounds).sum();
+    if args.keep || late_rounds > 0 {
         let kept = net.dir.keep();
-        eprintln!("kept the members' data and logs in {}", kept.display());
+        let why = if late_rounds > 0 { format!(" ({late_rounds} rounds > 0: the members' logs say why)") } else { String::new() };
+        eprintln!("kept the members' data and logs in {}{why}", kept.display());
     }
     Ok(SetBenchReport {
         members: args.members,
