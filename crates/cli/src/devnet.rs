@@ -542,18 +542,17 @@ async fn start(args: &DevnetArgs, procs: &mut Procs) -> Result<()> {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut provers = Vec::new();
     if let Some(lane) = &zk {
-        let wei_per_second = match (args.prover_wei_per_second, lane.one_proof) {
-            (Some(w), _) => w,
-            (None, measured) => {
-                let elapsed = match measured {
+        let wei_per_second = match args.prover_wei_per_second {
+            Some(w) => w,
+            None => {
+                let elapsed = match lane.one_proof {
                     Some(elapsed) => {
                         eprintln!("==> pricing a prover-second by the proof that checked the keys");
                         elapsed
                     }
                     None => {
                         eprintln!("==> measuring one proof on {cores} threads to price a prover-second");
-                        let keys = ProvingKeys::load(&lane.keys_dir).map_err(|e| anyhow!("loading the keys: {e}"))?;
-                        prove_empty_batch(Arc::new(keys), fee_pubkey, prover).await.map_err(|e| anyhow!("measuring a proof: {e:#}"))?
+                        prove_empty_batch(lane.keys.clone(), fee_pubkey, prover).await.map_err(|e| anyhow!("measuring a proof: {e:#}"))?
                     }
                 };
                 let w = (args.fast_withdrawal_fee as f64 / 4.0 / elapsed.as_secs_f64().max(0.001)) as u128;
@@ -823,10 +822,11 @@ fn game_params(args: &DevnetArgs, sequencer_bond: U256) -> tandem_l1::GameParams
     }
 }
 
-/// A devnet's validity lane: where its keys are, its verifier on L1, and one proof's time when
-/// starting measured one (checking cached keys).
+/// A devnet's validity lane: its keys and where they are, its verifier on L1, and one proof's
+/// time when starting measured one (checking cached keys).
 struct ValidityLane {
     keys_dir: PathBuf,
+    keys: Arc<ProvingKeys>,
     verifier: tandem_l1::Address,
     one_proof: Option<Duration>,
 }
@@ -879,7 +879,6 @@ async fn validity_lane(
         return Ok(None);
     }
     let keys_dir = data_dir.join(format!("keys-s{zk_slots}-d{}-c{}", args.tree_depth, args.chain_id));
-    let mut one_proof = None;
     let cached = match ProvingKeys::load(&keys_dir) {
         Ok(keys) => {
             eprintln!("==> validity lane: checking the keys in {} with one proof", keys_dir.display());
@@ -887,8 +886,7 @@ async fn validity_lane(
             match check_cached_keys(&keys, (zk_slots, args.tree_depth, args.chain_id), fee_pubkey, prover).await {
                 Ok(elapsed) => {
                     eprintln!("    they fit (one proof in {:.2} s): using them", elapsed.as_secs_f64());
-                    one_proof = Some(elapsed);
-                    Some(keys)
+                    Some((keys, elapsed))
                 }
                 Err(why) => {
                     eprintln!("    they do not fit this build's circuit ({why:#}): making new ones");
@@ -899,8 +897,8 @@ async fn validity_lane(
         }
         Err(_) => None,
     };
-    let keys = match cached {
-        Some(keys) => keys,
+    let (keys, one_proof) = match cached {
+        Some((keys, elapsed)) => (keys, Some(elapsed)),
         None => {
             eprintln!(
                 "==> validity lane: INSECURE local trusted setup for S = {}, D = {} (devnet only), `tandem setup` log {}",
@@ -930,7 +928,7 @@ async fn validity_lane(
             }
             let keys = ProvingKeys::load(&keys_dir).map_err(|e| anyhow!("loading the new keys: {e}"))?;
             eprintln!("    done in {:.1} s, keys in {}", started.elapsed().as_secs_f64(), keys_dir.display());
-            Arc::new(keys)
+            (Arc::new(keys), None)
         }
     };
     let source = tandem_circuit::prover::solidity_verifier(keys.vk());
@@ -939,7 +937,7 @@ async fn validity_lane(
         tandem_devnet::solc::compile(&find_repo_root(args), &source, "Verifier").map_err(|e| anyhow!("compiling the verifier: {e}"))?;
     let verifier =
         tandem_devnet::deploy_bytecode(l1_url, deployer.clone(), code.into()).await.map_err(|e| anyhow!("deploying the verifier: {e}"))?;
-    Ok(Some(ValidityLane { keys_dir, verifier, one_proof }))
+    Ok(Some(ValidityLane { keys_dir, keys, verifier, one_proof }))
 }
 
 /// Starts `--provers` provers (anvil accounts from [`PROVER_ACCOUNT`]; prover i on half the
