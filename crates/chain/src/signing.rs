@@ -4,7 +4,7 @@
 //! Signatures are 65 bytes `r ‖ s ‖ v` with `v ∈ {27, 28}` and `s ≤ secp256k1n / 2`, raw
 //! ECDSA over the digest (no EIP-191 prefix), exactly what the contract's `_recover` accepts.
 
-use alloy::primitives::{keccak256, Address, Signature, B256, U256};
+use alloy::primitives::{keccak256, Address, B256, U256};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::signers::SignerSync;
 use alloy::sol_types::SolValue;
@@ -72,16 +72,18 @@ pub fn recover_signer(digest: B256, signature: &[u8; 65]) -> Result<Address, Sig
     if v != 27 && v != 28 {
         return Err(SignatureError::InvalidV(v));
     }
-    let sig = Signature::from_raw_array(signature).map_err(|e| SignatureError::Unrecoverable(e.to_string()))?;
-    if sig.normalize_s().is_some() {
-        return Err(SignatureError::HighS);
-    }
-    // Recovered by libsecp256k1, which refuses what the contract's `ecrecover` refuses: r or s
-    // zero or not below the group order, r not an x coordinate (test
+    // Parsed and recovered by libsecp256k1, which refuses what the contract's `ecrecover`
+    // refuses: r or s zero or not below the group order, r not an x coordinate (test
     // `libsecp256k1_recovers_what_k256_recovers`).
     let id = secp256k1::ecdsa::RecoveryId::try_from(i32::from(v - 27)).map_err(|e| SignatureError::Unrecoverable(e.to_string()))?;
     let recoverable = secp256k1::ecdsa::RecoverableSignature::from_compact(&signature[..64], id)
         .map_err(|e| SignatureError::Unrecoverable(e.to_string()))?;
+    let standard = recoverable.to_standard();
+    let mut low_s = standard;
+    low_s.normalize_s();
+    if low_s != standard {
+        return Err(SignatureError::HighS);
+    }
     let key = secp256k1::SECP256K1
         .recover_ecdsa(secp256k1::Message::from_digest(digest.0), &recoverable)
         .map_err(|e| SignatureError::Unrecoverable(e.to_string()))?;
@@ -124,7 +126,7 @@ pub fn sort_by_signer(digest: B256, signatures: Vec<[u8; 65]>) -> Result<Vec<[u8
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy::primitives::{address, b256, hex};
+    use alloy::primitives::{address, b256, hex, Signature};
 
     fn key(i: u8) -> PrivateKeySigner {
         PrivateKeySigner::from_bytes(&keccak256([i])).expect("valid secp256k1 scalar")
@@ -189,6 +191,10 @@ mod tests {
         let mut zero_r = signature;
         zero_r[..32].fill(0);
         assert!(matches!(recover_signer(digest, &zero_r), Err(SignatureError::Unrecoverable(_))));
+        // s not below the group order is no scalar at all: refused before the low-s rule.
+        let mut s_is_n = signature;
+        s_is_n[32..64].copy_from_slice(&SECP256K1_N.to_be_bytes::<32>());
+        assert!(matches!(recover_signer(digest, &s_is_n), Err(SignatureError::Unrecoverable(_))));
     }
 
     /// The reference recovery (alloy over k256), which `recover_signer` replaced for speed.

@@ -135,7 +135,7 @@ pub fn latency_plot_svg(report: &SetBenchReport) -> Result<String> {
 
         let mut chart = ChartBuilder::on(&lower)
             .margin(12)
-            .caption("included throughput (steady window)", ("sans-serif", 15))
+            .caption("included throughput (steady window, block to block)", ("sans-serif", 15))
             .x_label_area_size(40)
             .y_label_area_size(70)
             .build_cartesian_2d(0f64..x_max, 0f64..tp_max)
