@@ -84,6 +84,8 @@ pub struct Member {
     view: Mutex<L1View>,
     /// Transactions accepted here and not yet forwarded.
     forward_queue: Mutex<Vec<alloy::primitives::Bytes>>,
+    /// One forwarding task per peer.
+    forwarders: Mutex<forwarding::Forwarders>,
     evidence: Mutex<Vec<DoubleVote>>,
     /// Local time each batch's block was committed here (poster rotation timer).
     committed_at: Mutex<HashMap<u64, std::time::Instant>>,
@@ -217,6 +219,7 @@ pub async fn run_member(
         runtime: tokio::runtime::Handle::current(),
         view: Mutex::new(L1View::default()),
         forward_queue: Mutex::new(vec![]),
+        forwarders: Mutex::new(forwarding::Forwarders::default()),
         evidence: Mutex::new(vec![]),
         committed_at: Mutex::new(HashMap::new()),
         finalizable_at: Mutex::new(HashMap::new()),
@@ -264,7 +267,7 @@ impl Sequencing for Member {
                 let mut tick = tokio::time::interval(Duration::from_millis(50));
                 loop {
                     tick.tick().await;
-                    member.forward().await;
+                    member.forward();
                 }
             })
         };
@@ -275,6 +278,8 @@ impl Sequencing for Member {
         };
         let result = tandem_consensus::run_supervised(engine_config, self.clone(), stopped).await;
         forwarder.abort();
+        // The peers' tasks end once they have sent what they hold.
+        *lock(&self.forwarders) = forwarding::Forwarders::default();
         result.map_err(NodeError::from)
     }
 
