@@ -24,11 +24,11 @@ use tandem_chain::{genesis_root, BatchHeader, Lane};
 use tandem_challenger::{Challenger, ChallengerConfig};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use tandem_devnet::anvil::{repo_root, test_anvil};
-use tandem_devnet::{deploy_bytecode, deploy_devnet_with_verifier};
+use tandem_devnet::anvil::test_anvil;
+use tandem_devnet::deploy_devnet_with_verifier;
 use tandem_l1::{DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, B256, U256};
 use tandem_node::records::BatchStatus;
-use tandem_node::{Node, NodeConfig};
+use tandem_node::Node;
 use tandem_state::signing::sign_tx;
 use tandem_state::Ledger;
 use tandem_types::*;
@@ -64,10 +64,7 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     let signers: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
     let (owner, sequencer, user, watcher) = (signers[0].clone(), signers[1].clone(), signers[2].clone(), signers[3].clone());
 
-    let keys = tandem_circuit::prover::ProvingKeys::setup_insecure(SLOTS, DEPTH, CHAIN_ID, 1).unwrap();
-    let verifier_code =
-        tandem_devnet::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(keys.vk()), "Verifier").unwrap();
-    let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
+    let (keys, verifier) = fault::deploy_insecure_verifier(&url, &owner, SLOTS, DEPTH, CHAIN_ID).await;
     let fee_key = PrivateKey::from_seed([9; 32]);
     let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
     let deployment = deploy_devnet_with_verifier(
@@ -93,29 +90,9 @@ async fn forged_and_wrong_root_batches_are_challenged_reverted_and_the_chain_res
     bond_sequencer(&url, game_address, &sequencer).await;
 
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::open(NodeConfig {
-        data_dir: dir.path().to_path_buf(),
-        chain_id: CHAIN_ID,
-        tree_depth: DEPTH,
-        genesis_fee_pubkey: fee_key.public_key().pack(),
-        l1_rpc: url.clone(),
-        rollup: deployment.rollup,
-        deploy_block: deployment.deploy_block,
-        sequencer_key: sequencer.clone(),
-        rpc_addr: "127.0.0.1:0".parse().unwrap(),
-        metrics_addr: "127.0.0.1:0".parse().unwrap(),
-        dashboard_addr: None,
-        block_time: Duration::from_millis(100),
-        l1_confirmations: 0,
-        max_block_ops: 64,
-        l1_poll_interval: Duration::from_millis(100),
-        zk_lane: None,
-        test_censor_forced_from: None,
-        forced_inbox: None,
-        tx_records_merge: tandem_node::recent_txs::DEFAULT_TX_RECORDS_MERGE,
-    })
-    .await
-    .unwrap();
+    let node = Node::open(fault::single_sequencer_config(dir.path(), &url, &deployment, sequencer.clone(), &fee_key, CHAIN_ID, DEPTH))
+        .await
+        .unwrap();
     let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
 
     // Batch 1 (honest): alice deposits 1 ETH.

@@ -15,10 +15,10 @@ use fault::xy;
 use std::time::Duration;
 use tandem_chain::genesis_root;
 use tandem_crypto::PrivateKey;
-use tandem_devnet::anvil::{repo_root, test_anvil};
-use tandem_devnet::{deploy_bytecode, deploy_devnet_with_verifier};
+use tandem_devnet::anvil::test_anvil;
+use tandem_devnet::deploy_devnet_with_verifier;
 use tandem_l1::{ContractRevert, DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, U256};
-use tandem_node::{Node, NodeConfig};
+use tandem_node::Node;
 use tandem_prover::{Prover, ProverConfig};
 use tandem_state::signing::sign_tx;
 use tandem_types::*;
@@ -56,10 +56,7 @@ async fn challenged_honest_chunks_are_answered_and_long_batches_proven_chunk_by_
     let (owner, sequencer, user, prover_key, griefer) =
         (signers[0].clone(), signers[1].clone(), signers[2].clone(), signers[3].clone(), signers[4].clone());
 
-    let keys = tandem_circuit::prover::ProvingKeys::setup_insecure(SLOTS, DEPTH, CHAIN_ID, 1).unwrap();
-    let verifier_code =
-        tandem_devnet::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(keys.vk()), "Verifier").unwrap();
-    let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
+    let (keys, verifier) = fault::deploy_insecure_verifier(&url, &owner, SLOTS, DEPTH, CHAIN_ID).await;
     let fee_key = PrivateKey::from_seed([9; 32]);
     let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
     let params = GameParams {
@@ -86,29 +83,8 @@ async fn challenged_honest_chunks_are_answered_and_long_batches_proven_chunk_by_
     fault::bond_sequencer(&url, game_address, &sequencer).await;
 
     let dir = tempfile::tempdir().unwrap();
-    let node = Node::open(NodeConfig {
-        data_dir: dir.path().to_path_buf(),
-        chain_id: CHAIN_ID,
-        tree_depth: DEPTH,
-        genesis_fee_pubkey: fee_key.public_key().pack(),
-        l1_rpc: url.clone(),
-        rollup: deployment.rollup,
-        deploy_block: deployment.deploy_block,
-        sequencer_key: sequencer,
-        rpc_addr: "127.0.0.1:0".parse().unwrap(),
-        metrics_addr: "127.0.0.1:0".parse().unwrap(),
-        dashboard_addr: None,
-        block_time: Duration::from_millis(100),
-        l1_confirmations: 0,
-        max_block_ops: 64,
-        l1_poll_interval: Duration::from_millis(100),
-        zk_lane: None,
-        test_censor_forced_from: None,
-        forced_inbox: None,
-        tx_records_merge: tandem_node::recent_txs::DEFAULT_TX_RECORDS_MERGE,
-    })
-    .await
-    .unwrap();
+    let node =
+        Node::open(fault::single_sequencer_config(dir.path(), &url, &deployment, sequencer, &fee_key, CHAIN_ID, DEPTH)).await.unwrap();
     let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let prover_config = |prove_optimistic: bool| ProverConfig {
         l2_rpc: format!("http://{rpc_addr}"),

@@ -10,8 +10,8 @@ use fault::xy;
 use std::time::Duration;
 use tandem_chain::genesis_root;
 use tandem_crypto::PrivateKey;
-use tandem_devnet::anvil::{repo_root, test_anvil};
-use tandem_devnet::{deploy_bytecode, deploy_devnet_with_verifier};
+use tandem_devnet::anvil::test_anvil;
+use tandem_devnet::deploy_devnet_with_verifier;
 use tandem_l1::bindings::TandemRollup::TandemRollupErrors;
 use tandem_l1::{Address, ContractRevert, L1Error, PrivateKeySigner, RollupClient, U256};
 use tandem_node::records::BatchStatus;
@@ -45,10 +45,7 @@ async fn run(prove_optimistic: bool) {
     let (owner, sequencer, user, prover_key) = (keys[0].clone(), keys[1].clone(), keys[2].clone(), keys[3].clone());
 
     // Keys (insecure local setup), the verifier rendered from them, compiled and deployed.
-    let keys = tandem_circuit::prover::ProvingKeys::setup_insecure(SLOTS, DEPTH, CHAIN_ID, 1).unwrap();
-    let verifier_code =
-        tandem_devnet::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(keys.vk()), "Verifier").unwrap();
-    let verifier = deploy_bytecode(&url, owner.clone(), verifier_code.into()).await.unwrap();
+    let (keys, verifier) = fault::deploy_insecure_verifier(&url, &owner, SLOTS, DEPTH, CHAIN_ID).await;
 
     let fee_key = PrivateKey::from_seed([9; 32]);
     let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
@@ -69,25 +66,8 @@ async fn run(prove_optimistic: bool) {
 
     let dir = tempfile::tempdir().unwrap();
     let config = NodeConfig {
-        data_dir: dir.path().to_path_buf(),
-        chain_id: CHAIN_ID,
-        tree_depth: DEPTH,
-        genesis_fee_pubkey: fee_key.public_key().pack(),
-        l1_rpc: url.clone(),
-        rollup: deployment.rollup,
-        deploy_block: deployment.deploy_block,
-        sequencer_key: sequencer,
-        rpc_addr: "127.0.0.1:0".parse().unwrap(),
-        metrics_addr: "127.0.0.1:0".parse().unwrap(),
-        dashboard_addr: None,
-        block_time: Duration::from_millis(100),
-        l1_confirmations: 0,
-        max_block_ops: 64,
-        l1_poll_interval: Duration::from_millis(100),
         zk_lane: Some(ZkLaneConfig { slots: SLOTS, fast_withdrawal_fee: FAST_FEE, escrow_proof_fees: false }),
-        test_censor_forced_from: None,
-        forced_inbox: None,
-        tx_records_merge: tandem_node::recent_txs::DEFAULT_TX_RECORDS_MERGE,
+        ..fault::single_sequencer_config(dir.path(), &url, &deployment, sequencer, &fee_key, CHAIN_ID, DEPTH)
     };
     let node = Node::open(config).await.unwrap();
     let (rpc, rpc_addr) = tandem_node::rpc::serve_rpc(node.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();

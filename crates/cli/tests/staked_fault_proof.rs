@@ -25,8 +25,8 @@ use tandem_chain::{batch_digest, genesis_root, sign_digest, BatchHeader, Lane};
 use tandem_challenger::{Challenger, ChallengerConfig};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
-use tandem_devnet::anvil::{repo_root, test_anvil};
-use tandem_devnet::{bootstrap_staked_set, deploy_bytecode, next_epoch, FaultProofs, StakedMember, StakedParams, StakedSetSpec};
+use tandem_devnet::anvil::test_anvil;
+use tandem_devnet::{bootstrap_staked_set, next_epoch, FaultProofs, StakedMember, StakedParams, StakedSetSpec};
 use tandem_l1::{DisputeClient, GameParams, L1Error, PrivateKeySigner, RollupClient, StakingClient, B256, U256};
 use tandem_state::Ledger;
 use tandem_types::*;
@@ -93,10 +93,7 @@ async fn signers_of_a_forged_batch_lose_their_stake_and_an_unproven_zk_batch_is_
     let accounts: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| PrivateKeySigner::from(k.clone())).collect();
     let (deployer, watcher, submitter, user) = (accounts[0].clone(), accounts[5].clone(), accounts[6].clone(), accounts[7].clone());
 
-    let keys = tandem_circuit::prover::ProvingKeys::setup_insecure(SLOTS, DEPTH, CHAIN_ID, 1).unwrap();
-    let verifier_code =
-        tandem_devnet::solc::compile(&repo_root(), &tandem_circuit::prover::solidity_verifier(keys.vk()), "Verifier").unwrap();
-    let verifier = deploy_bytecode(&url, deployer.clone(), verifier_code.into()).await.unwrap();
+    let (keys, verifier) = fault::deploy_insecure_verifier(&url, &deployer, SLOTS, DEPTH, CHAIN_ID).await;
     let fee_key = PrivateKey::from_seed([9; 32]);
     let genesis = genesis_root(CHAIN_ID, DEPTH, fee_key.public_key().pack()).unwrap();
 

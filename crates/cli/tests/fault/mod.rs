@@ -1,16 +1,72 @@
 //! Helpers shared by the fault-proof tests (challenger, dispute game, fast withdrawals, the
-//! staked set): L1 key coordinates, state roots as L1 sees them, forged ops, anvil time, the
-//! single sequencer's bond, and stepping the challenger.
+//! staked set): the verifier from an insecure setup, the single sequencer's node, L1 key
+//! coordinates, state roots as L1 sees them, forged ops, anvil time, the single sequencer's
+//! bond, and stepping the challenger.
 
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::time::Duration;
 use tandem_challenger::Challenger;
+use tandem_circuit::prover::{solidity_verifier, ProvingKeys};
 use tandem_crypto::field::fr_to_be_bytes;
 use tandem_crypto::PrivateKey;
+use tandem_devnet::anvil::repo_root;
+use tandem_devnet::{deploy_bytecode, Deployment};
 use tandem_l1::{Address, DisputeClient, PrivateKeySigner, B256, U256};
+use tandem_node::NodeConfig;
 use tandem_state::Ledger;
 use tandem_types::{AccountIndex, Op, PackedAmount, PackedFee, TokenId, TransferOp};
+
+/// Proving keys for batches of `slots` ops at `depth` from an insecure local setup, and the
+/// address of the verifier rendered from them, compiled and deployed on L1 by `deployer`.
+pub async fn deploy_insecure_verifier(
+    l1_url: &str,
+    deployer: &PrivateKeySigner,
+    slots: usize,
+    depth: u8,
+    chain_id: u64,
+) -> (ProvingKeys, Address) {
+    let keys = ProvingKeys::setup_insecure(slots, depth, chain_id, 1).unwrap();
+    let code = tandem_devnet::solc::compile(&repo_root(), &solidity_verifier(keys.vk()), "Verifier").unwrap();
+    let verifier = deploy_bytecode(l1_url, deployer.clone(), code.into()).await.unwrap();
+    (keys, verifier)
+}
+
+/// The single sequencer's node in these tests: `sequencer` posting to `deployment`, a block
+/// and an L1 poll every 100 ms, at most 64 ops a block, no confirmations to wait for, RPC and
+/// metrics on ports of their own, no validity lane (set `zk_lane` over it for one).
+pub fn single_sequencer_config(
+    data_dir: &Path,
+    l1_url: &str,
+    deployment: &Deployment,
+    sequencer: PrivateKeySigner,
+    fee_key: &PrivateKey,
+    chain_id: u64,
+    depth: u8,
+) -> NodeConfig {
+    NodeConfig {
+        data_dir: data_dir.to_path_buf(),
+        chain_id,
+        tree_depth: depth,
+        genesis_fee_pubkey: fee_key.public_key().pack(),
+        l1_rpc: l1_url.to_string(),
+        rollup: deployment.rollup,
+        deploy_block: deployment.deploy_block,
+        sequencer_key: sequencer,
+        rpc_addr: "127.0.0.1:0".parse().unwrap(),
+        metrics_addr: "127.0.0.1:0".parse().unwrap(),
+        dashboard_addr: None,
+        block_time: Duration::from_millis(100),
+        l1_confirmations: 0,
+        max_block_ops: 64,
+        l1_poll_interval: Duration::from_millis(100),
+        zk_lane: None,
+        test_censor_forced_from: None,
+        forced_inbox: None,
+        tx_records_merge: tandem_node::recent_txs::DEFAULT_TX_RECORDS_MERGE,
+    }
+}
 
 /// The L2 key's coordinates as a deposit names its owner on L1.
 pub fn xy(key: &PrivateKey) -> (U256, U256) {
