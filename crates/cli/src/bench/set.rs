@@ -1219,13 +1219,13 @@ fn send_batched(tasks: &mut tokio::task::JoinSet<()>, net: &SetNet, schedule: Ve
 /// Block-aligned, so the count never gains or loses a block to where the window's edges fall.
 /// `None` with fewer than two blocks in the window.
 fn rate_between_commits(commits: &BTreeMap<u64, Instant>, ops: &BTreeMap<u64, u64>, from: Instant, to: Instant) -> Option<f64> {
-    let inside: Vec<(u64, Instant)> = commits.iter().filter(|(_, at)| **at >= from && **at <= to).map(|(b, at)| (*b, *at)).collect();
-    let (&(first, first_at), &(last, last_at)) = (inside.first()?, inside.last()?);
-    let elapsed = last_at.checked_duration_since(first_at)?.as_secs_f64();
-    if last == first || elapsed <= 0.0 {
+    let mut inside = commits.iter().filter(|(_, at)| **at >= from && **at <= to);
+    let ((first, first_at), (last, last_at)) = (inside.next()?, inside.last()?);
+    let elapsed = last_at.checked_duration_since(*first_at)?.as_secs_f64();
+    if elapsed <= 0.0 {
         return None;
     }
-    let committed: u64 = ops.range(first + 1..=last).map(|(_, n)| n).sum();
+    let committed: u64 = ops.range(first + 1..=*last).map(|(_, n)| n).sum();
     Some(committed as f64 / elapsed)
 }
 

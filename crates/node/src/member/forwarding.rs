@@ -77,13 +77,12 @@ fn spawn_peer_task(url: String, client: HttpClient) -> mpsc::Sender<Round> {
     let (sender, mut rounds) = mpsc::channel::<Round>(PEER_BACKLOG_ROUNDS);
     tokio::spawn(async move {
         while let Some(first) = rounds.recv().await {
-            let mut waiting: Vec<Round> = vec![first];
+            // `Bytes` clones share the buffer: one copy of each transaction for all peers.
+            let mut txs: Vec<Bytes> = first.to_vec();
             while let Ok(more) = rounds.try_recv() {
-                waiting.push(more);
+                txs.extend(more.iter().cloned());
             }
-            let txs: Vec<Bytes> = waiting.iter().flat_map(|round| round.iter().cloned()).collect();
             for chunk in txs.chunks(FORWARD_CHUNK) {
-                // `Bytes` clones share the buffer: one copy of each transaction for all peers.
                 if let Err(e) = client.forward_transactions(chunk.to_vec()).await {
                     warn!(peer = %url, error = %e, "forwarding transactions failed");
                     break;
